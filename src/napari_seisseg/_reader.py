@@ -1,0 +1,105 @@
+"""npe2 reader: SEG-Y, .npy (with our geometry sidecar) and Zarr, in survey coordinates.
+
+``get_reader`` only looks at the path and returns None for what it cannot take.  The
+returned reader never raises for bad input: it shows a napari notification that says what
+is wrong and what to do, and returns napari's "nothing to add" sentinel.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+LayerData = tuple
+
+
+def get_reader(path: str | list[str]) -> Callable[[Any], list[LayerData]] | None:
+    """Return a reader for ``path``, or None when this plugin cannot read it."""
+    if isinstance(path, list | tuple):
+        if len(path) == 1:
+            path = path[0]
+        elif path and all(_suffix(p) in (".sgy", ".segy") for p in path):
+            return _guarded(_read_segy_files)
+        else:
+            return None
+    suffix = _suffix(path)
+    if suffix in (".sgy", ".segy"):
+        return _guarded(_read_segy_files)
+    if suffix == ".npy":
+        return _guarded(_read_npy)
+    if suffix == ".zarr" and Path(path).is_dir():
+        return _guarded(_read_zarr)
+    return None
+
+
+def segy_layer_data(path: Any, name: str | None = None, **options: Any) -> list[LayerData]:
+    """Layer data for SEG-Y file(s); raises :class:`~napari_seisseg.errors.SeisSegError`."""
+    from .io.layers import volume_layer_data
+    from .io.segy_reader import read_segy
+
+    volume = read_segy(path, **options)
+    if name is None:
+        first = path[0] if isinstance(path, list | tuple) else path
+        name = Path(first).stem if not Path(first).is_dir() else Path(first).name
+    return [volume_layer_data(volume.data, volume.geometry, name)]
+
+
+def _suffix(path: Any) -> str:
+    return Path(os.fspath(path)).suffix.lower()
+
+
+def _read_segy_files(path: Any) -> list[LayerData]:
+    return segy_layer_data(list(path) if isinstance(path, list | tuple) else path)
+
+
+def _read_npy(path: Any) -> list[LayerData]:
+    from .io.layers import is_labels_like, volume_layer_data
+    from .io.npy_io import read_npy
+
+    volume = read_npy(path)
+    name = Path(path).stem
+    kind = "labels" if is_labels_like(name, volume.data.dtype) else "image"
+    return [volume_layer_data(volume.data, volume.geometry, name, layer_type=kind)]
+
+
+def _read_zarr(path: Any) -> list[LayerData]:
+    from .io.layers import is_labels_like, volume_layer_data
+    from .io.zarr_io import read_zarr
+
+    volume = read_zarr(path)
+    name = Path(path).stem
+    kind = "labels" if is_labels_like(name, volume.data.dtype) else "image"
+    return [volume_layer_data(volume.data, volume.geometry, name, layer_type=kind)]
+
+
+def _guarded(read: Callable[[Any], list[LayerData]]) -> Callable[[Any], list[LayerData]]:
+    """Wrap ``read`` so user errors become notifications instead of tracebacks."""
+
+    def reader(path: Any) -> list[LayerData]:
+        from napari.utils.notifications import show_error, show_info
+
+        from .errors import SeisSegError
+
+        try:
+            layers = read(path)
+        except SeisSegError as exc:
+            show_error(f"napari-seisseg could not open {_display(path)}: {exc}")
+            return [(None,)]
+        except (OSError, MemoryError) as exc:
+            show_error(f"napari-seisseg could not open {_display(path)}: {exc}")
+            return [(None,)]
+        for _data, kwargs, _kind in layers:
+            notes = kwargs.get("metadata", {}).get("notes") or []
+            for note in notes:
+                show_info(f"{kwargs.get('name')}: {note}")
+        return layers
+
+    return reader
+
+
+def _display(path: Any) -> str:
+    if isinstance(path, list | tuple):
+        return f"{len(path)} files" if len(path) > 1 else str(path[0])
+    return str(path)

@@ -1,0 +1,51 @@
+"""Argument helpers shared by sub-commands."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from contextlib import contextmanager
+from typing import Any
+
+
+def add_segy_options(parser: argparse.ArgumentParser) -> None:
+    """Options that control how SEG-Y input is read."""
+    g = parser.add_argument_group("SEG-Y input")
+    g.add_argument("--iline-byte", type=int, metavar="BYTE",
+                   help="trace-header byte of the inline number (default: detect; 189 is standard)")
+    g.add_argument("--xline-byte", type=int, metavar="BYTE",
+                   help="trace-header byte of the crossline number (default: detect; 193 is standard)")
+    g.add_argument("--format", dest="sample_format", type=int, metavar="CODE",
+                   help="override the sample format code of the binary header (1 IBM, 5 IEEE, ...)")
+    g.add_argument("--endian", choices=("big", "little"), help="override byte-order detection")
+    g.add_argument("--domain", choices=("time", "depth"),
+                   help="vertical domain (default: guessed from the file name and textual header)")
+
+
+def segy_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Keyword arguments for :func:`napari_seisseg.io.read_volume` from parsed options."""
+    return {
+        "iline_byte": args.iline_byte,
+        "xline_byte": args.xline_byte,
+        "sample_format": args.sample_format,
+        "endian": args.endian,
+        "domain": args.domain,
+    }
+
+
+@contextmanager
+def progress_bar(desc: str, enabled: bool = True) -> Callable[[float], None]:
+    """A tqdm bar driven by fractions (0..1); yields the update function."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=100, desc=desc, unit="%", disable=not enabled, leave=False,
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
+
+    def update(fraction: float) -> None:
+        bar.n = round(100 * min(1.0, max(0.0, fraction)))
+        bar.refresh()
+
+    try:
+        yield update
+    finally:
+        bar.close()

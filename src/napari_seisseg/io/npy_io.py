@@ -1,0 +1,80 @@
+"""``.npy`` files, memory-mapped, with a JSON geometry sidecar written by napari-seisseg."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import SeisSegError
+from .atomic import atomic_path, check_target
+from .blocks import iter_blocks
+from .geometry import SurveyGeometry, sidecar_path
+from .volume import Volume
+
+
+def read_npy(path: str | os.PathLike, mmap: bool = True) -> Volume:
+    """Open a ``.npy`` file (memory-mapped by default) and its geometry sidecar if present.
+
+    A sidecar whose shape does not match the array is ignored, with a note in nothing but
+    the returned geometry being None; the array still opens.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise SeisSegError(f"{p} does not exist. Check the path.")
+    try:
+        data = np.load(p, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except ValueError as exc:
+        raise SeisSegError(
+            f"{p} is not a plain numeric .npy array ({exc}). Object arrays are refused because "
+            "loading them could run code; save the data with a numeric dtype."
+        ) from exc
+    except OSError as exc:
+        raise SeisSegError(f"{p} cannot be read as .npy: {exc}. Is it a NumPy .npy file?") from exc
+    if data.ndim not in (2, 3):
+        raise SeisSegError(
+            f"{p} holds a {data.ndim}-D array of shape {data.shape}; a seismic volume is 3-D "
+            "(inline, crossline, sample) and a section 2-D (trace, sample)."
+        )
+    geometry = SurveyGeometry.load_sidecar(p)
+    if geometry is not None and geometry.shape != data.shape:
+        geometry = None
+    return Volume(data, geometry)
+
+
+def write_npy(
+    path: str | os.PathLike,
+    data: Any,
+    geometry: SurveyGeometry | None = None,
+    *,
+    overwrite: bool = True,
+    progress: Any = None,
+) -> Path:
+    """Write ``data`` to ``path`` block by block (atomically), with its geometry sidecar.
+
+    The array is stored in the order it is given (``geometry.axes``, which the sidecar
+    records), so what napari shows is what comes back.
+    """
+    p = Path(path)
+    if geometry is not None:
+        geometry.check_shape(data.shape)
+    protect = geometry.sources if geometry is not None else []
+    check_target(p, protect=protect, overwrite=overwrite)
+    dtype = np.dtype(data.dtype)
+    with atomic_path(p, protect=protect, overwrite=overwrite) as tmp:
+        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=tuple(data.shape))
+        total = data.shape[0] if data.ndim else 1
+        for s, block in iter_blocks(data):
+            out[s] = block
+            if progress is not None:
+                progress(s.stop / total)
+        out.flush()
+        del out
+    side = sidecar_path(p)
+    if geometry is not None:
+        geometry.save_sidecar(p)
+    elif side.exists():
+        side.unlink()  # a stale sidecar would describe another array
+    return p

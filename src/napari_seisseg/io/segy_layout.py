@@ -1,0 +1,266 @@
+"""Where each trace of one or several SEG-Y files sits: header-byte detection and trace maps.
+
+The layout of a post-stack cube comes from two trace-header words, the inline and crossline
+numbers.  Their byte positions vary between writers, so the common pairs are tried in order
+(189/193 first) and the first that forms a plausible grid is kept.  Missing traces are
+padded (irregular surveys never fail); data without a grid (2D lines, gathers) becomes a
+section of traces, with a note saying what was assumed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import SegyError
+from .geometry import regular_axis
+from .segy_file import TR_OFFSET, SegyFile, field_width
+
+#: Inline/crossline byte pairs tried in order when none is given.
+CANDIDATE_BYTES: tuple[tuple[int, int], ...] = ((189, 193), (9, 21), (5, 21), (9, 17), (5, 17))
+CDP_BYTE = 21
+#: A grid is plausible only if at least this share of its cells hold a trace.
+MIN_FILL = 0.05
+#: Above this many traces, a single sorted file is checked on a sample of traces instead of
+#: reading every trace header (which would touch every page of a huge file).
+FAST_PATH_TRACES = 100_000
+_FAST_SAMPLE = 4096
+
+
+@dataclass
+class TraceLayout:
+    """Positions of all traces of a file set on a grid (cube) or along one axis (section)."""
+
+    kind: str
+    trace_map: np.ndarray
+    ilines: np.ndarray | None = None
+    xlines: np.ndarray | None = None
+    traces: np.ndarray | None = None
+    trace_key: str = "trace"
+    line_number: int | None = None
+    iline_byte: int | None = None
+    xline_byte: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+class _Words:
+    """Header words of all traces of a file set, concatenated and cached."""
+
+    def __init__(self, files: Sequence[SegyFile]):
+        self.files = list(files)
+        self.n = sum(f.n_traces for f in self.files)
+        self._cache: dict[int, np.ndarray] = {}
+
+    def __call__(self, byte: int) -> np.ndarray:
+        if byte not in self._cache:
+            self._cache[byte] = np.concatenate([f.header_word(byte) for f in self.files])
+        return self._cache[byte]
+
+
+def detect_layout(
+    files: Sequence[SegyFile], iline_byte: int | None = None, xline_byte: int | None = None
+) -> TraceLayout:
+    """Find the trace layout of ``files`` (read as one survey, traces in file order).
+
+    Parameters
+    ----------
+    files : sequence of SegyFile
+        One or several files holding parts of one survey.
+    iline_byte, xline_byte : int, optional
+        Trace-header bytes of the inline and crossline numbers.  Both or neither.
+
+    Returns
+    -------
+    TraceLayout
+    """
+    if (iline_byte is None) != (xline_byte is None):
+        raise SegyError(
+            "Give both the inline and the crossline byte (e.g. --iline-byte 189 --xline-byte 193), "
+            "or neither to detect them."
+        )
+    for b in (iline_byte, xline_byte):
+        if b is not None and not 1 <= b <= 240 - field_width(b) + 1:
+            raise SegyError(f"Trace-header byte {b} is outside the 240-byte trace header (1..237).")
+    n = sum(f.n_traces for f in files)
+    if iline_byte is None and len(files) == 1 and n > FAST_PATH_TRACES:
+        fast = _fast_regular(files[0])
+        if fast is not None:
+            return fast
+    words = _Words(files)
+
+    if iline_byte is not None:
+        layout, reason = _evaluate_pair(words, iline_byte, xline_byte)
+        if layout is None:
+            raise SegyError(
+                f"The trace headers at inline byte {iline_byte} and crossline byte {xline_byte} "
+                f"do not form an inline/crossline grid: {reason}. Leave the bytes empty to "
+                "detect them, or check the textual header for the right positions."
+            )
+        return layout
+
+    offsets = words(TR_OFFSET)
+    n_offsets = len(np.unique(offsets))
+    if n_offsets > 1:
+        return _section_in_file_order(
+            n,
+            [f"pre-stack data ({n_offsets} distinct offsets at byte {TR_OFFSET}): opened as a "
+             f"section of all {n} traces in file order"],
+        )
+    lines: list[TraceLayout] = []
+    tried = []
+    for il_b, xl_b in CANDIDATE_BYTES:
+        layout, reason = _evaluate_pair(words, il_b, xl_b)
+        tried.append(f"{il_b}/{xl_b}")
+        if layout is None:
+            continue
+        if layout.kind == "cube":
+            if (il_b, xl_b) != CANDIDATE_BYTES[0]:
+                layout.notes.append(
+                    f"inline/crossline numbers found at bytes {il_b}/{xl_b} (189/193 hold none)"
+                )
+            return layout
+        lines.append(layout)
+    if lines:
+        return lines[0]
+    cdp = words(CDP_BYTE)
+    if np.all(cdp > 0) and len(np.unique(cdp)) == n and n > 1:
+        grid = regular_axis(cdp)
+        if n / len(grid) >= MIN_FILL:
+            tm = np.full(len(grid), -1, dtype=np.int64)
+            tm[(cdp - grid[0]) // (grid[1] - grid[0] if len(grid) > 1 else 1)] = np.arange(n)
+            return TraceLayout(
+                kind="section", trace_map=tm, traces=grid, trace_key="cdp",
+                iline_byte=None, xline_byte=CDP_BYTE,
+                notes=[f"no inline/crossline grid (tried bytes {', '.join(tried)}); a 2D line "
+                       f"of {n} traces numbered by CDP (byte {CDP_BYTE})"],
+            )
+    return _section_in_file_order(
+        n,
+        [f"no inline/crossline or CDP numbering in the trace headers (tried bytes "
+         f"{', '.join(tried)}, {CDP_BYTE}): opened as a section of {n} traces in file order"],
+    )
+
+
+def _section_in_file_order(n: int, notes: list[str]) -> TraceLayout:
+    return TraceLayout(
+        kind="section", trace_map=np.arange(n, dtype=np.int64),
+        traces=np.arange(1, n + 1, dtype=np.int64), trace_key="trace", notes=notes,
+    )
+
+
+def _evaluate_pair(words: _Words, il_b: int, xl_b: int) -> tuple[TraceLayout | None, str]:
+    """Layout from the pair of header words, or (None, why not)."""
+    il = words(il_b)
+    xl = words(xl_b)
+    n = len(il)
+    if np.all(il == 0) and np.all(xl == 0):
+        return None, "both words are zero in every trace"
+    if il.min() <= 0 or xl.min() <= 0:
+        bad = int(np.count_nonzero((il <= 0) | (xl <= 0)))
+        return None, f"{bad} of {n} traces have a zero or negative line number"
+    key = (il - il.min()) * (int(xl.max() - xl.min()) + 1) + (xl - xl.min())
+    n_unique = len(np.unique(key))
+    if n_unique < n:
+        return None, (
+            f"{n - n_unique} of {n} traces repeat an (inline, crossline) pair already taken "
+            "(pre-stack gathers, or not line numbers)"
+        )
+    il_grid = regular_axis(il)
+    xl_grid = regular_axis(xl)
+    n_il, n_xl = len(il_grid), len(xl_grid)
+    if n_il * n_xl == 1:
+        return None, "a single trace"
+    fill = n / (n_il * n_xl)
+    if fill < MIN_FILL:
+        return None, (
+            f"the {n} traces would fill only {100 * fill:.1f}% of a {n_il} x {n_xl} grid"
+        )
+    il_step = int(il_grid[1] - il_grid[0]) if n_il > 1 else 1
+    xl_step = int(xl_grid[1] - xl_grid[0]) if n_xl > 1 else 1
+    ii = (il - il_grid[0]) // il_step
+    jj = (xl - xl_grid[0]) // xl_step
+    if n_il > 1 and n_xl > 1:
+        tm = np.full((n_il, n_xl), -1, dtype=np.int64)
+        tm[ii, jj] = np.arange(n)
+        notes = []
+        if n < n_il * n_xl:
+            notes.append(
+                f"irregular survey: {n} of {n_il * n_xl} grid positions hold a trace; the "
+                "missing traces are padded with zeros and marked dead"
+            )
+        return TraceLayout(
+            kind="cube", trace_map=tm, ilines=il_grid, xlines=xl_grid,
+            iline_byte=il_b, xline_byte=xl_b, notes=notes,
+        ), ""
+    # One line of a 3D survey: the constant word names the line, the other runs along it.
+    if n_xl == 1:
+        key_name, grid, pos, line = "inline", il_grid, ii, int(xl_grid[0])
+        what = f"a single crossline ({line}) of a 3D survey"
+    else:
+        key_name, grid, pos, line = "crossline", xl_grid, jj, int(il_grid[0])
+        what = f"a single inline ({line}) of a 3D survey"
+    tm = np.full(len(grid), -1, dtype=np.int64)
+    tm[pos] = np.arange(n)
+    return TraceLayout(
+        kind="section", trace_map=tm, traces=grid, trace_key=key_name, line_number=line,
+        iline_byte=il_b, xline_byte=xl_b,
+        notes=[f"{what}: opened as a section of {n} traces along the {key_name} axis"],
+    ), ""
+
+
+def _fast_regular(f: SegyFile) -> TraceLayout | None:
+    """Layout of a large, complete, sorted cube checked on a sample of trace headers.
+
+    Returns None when the file is not a complete sorted grid at any candidate byte pair, so
+    the caller falls back to reading every header.
+    """
+    n = f.n_traces
+    head = np.arange(min(n, 20_000))
+    rng = np.random.default_rng(0)
+    sample = np.unique(np.concatenate([rng.integers(0, n, _FAST_SAMPLE), [0, n - 1]]))
+    if len(np.unique(f.header_word(TR_OFFSET, sample))) > 1:
+        return None
+    for il_b, xl_b in CANDIDATE_BYTES:
+        il0 = f.header_word(il_b, head)
+        xl0 = f.header_word(xl_b, head)
+        if il0.min() <= 0 or xl0.min() <= 0:
+            continue
+        for slow, fast, inline_sorted in ((il0, xl0, True), (xl0, il0, False)):
+            changes = np.flatnonzero(slow != slow[0])
+            if len(changes) == 0:
+                continue
+            run = int(changes[0])
+            if run < 2 or n % run or len(head) < 2 * run:
+                continue
+            fast_step = int(fast[1] - fast[0])
+            slow_step = int(slow[run] - slow[0])
+            if fast_step == 0 or slow_step == 0:
+                continue
+            n_slow = n // run
+            pred_slow = slow[0] + slow_step * (sample // run)
+            pred_fast = fast[0] + fast_step * (sample % run)
+            s_il = f.header_word(il_b, sample)
+            s_xl = f.header_word(xl_b, sample)
+            got_slow, got_fast = (s_il, s_xl) if inline_sorted else (s_xl, s_il)
+            if not (np.array_equal(got_slow, pred_slow) and np.array_equal(got_fast, pred_fast)):
+                continue
+            slow_axis = slow[0] + slow_step * np.arange(n_slow)
+            fast_axis = fast[0] + fast_step * np.arange(run)
+            tm = np.arange(n, dtype=np.int64).reshape(n_slow, run)
+            if inline_sorted:
+                ilines, xlines = slow_axis, fast_axis
+            else:
+                ilines, xlines, tm = fast_axis, slow_axis, tm.T
+            if ilines[-1] < ilines[0]:
+                ilines, tm = ilines[::-1], tm[::-1]
+            if xlines[-1] < xlines[0]:
+                xlines, tm = xlines[::-1], tm[:, ::-1]
+            notes = [] if (il_b, xl_b) == CANDIDATE_BYTES[0] else [
+                f"inline/crossline numbers found at bytes {il_b}/{xl_b}"]
+            return TraceLayout(
+                kind="cube", trace_map=np.ascontiguousarray(tm), ilines=ilines, xlines=xlines,
+                iline_byte=il_b, xline_byte=xl_b, notes=notes,
+            )
+    return None

@@ -1,0 +1,285 @@
+"""Write SEG-Y with the geometry and headers of the source survey.
+
+With a template (by default the SEG-Y the data came from) every textual, binary and trace
+header is copied byte for byte, traces are written in the template's order, and traces the
+template lacks stay absent (dead traces stay dead).  Only the sample format code changes.
+Without a template, standard headers are made from the geometry (inline/crossline at the
+geometry's bytes, 189/193 by default).
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import __version__
+from ..errors import GeometryError, SegyError
+from .atomic import atomic_path, check_target
+from .geometry import SurveyGeometry
+from .segy_file import (
+    BIN_DT,
+    BIN_FORMAT,
+    BIN_MEASUREMENT,
+    BIN_NS,
+    BIN_REVISION,
+    FILE_HEADER_SIZE,
+    TEXT_HEADER_SIZE,
+    TR_DELAY,
+    TR_DT,
+    TR_NS,
+    TRACE_HEADER_SIZE,
+    SegyFile,
+    field_width,
+)
+from .segy_formats import encode, get_format, raw_dtype
+from .segy_layout import detect_layout
+
+#: Traces written per block.
+_BLOCK_TRACES = 8192
+
+
+def write_segy(
+    path: str | os.PathLike,
+    data: Any,
+    geometry: SurveyGeometry | None,
+    *,
+    template: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
+    sample_format: int = 5,
+    overwrite: bool = True,
+    progress: Callable[[float], None] | None = None,
+) -> Path:
+    """Write ``data`` as SEG-Y, atomically, never over its source file.
+
+    Parameters
+    ----------
+    path : path
+        Output file.
+    data : array-like
+        Samples in ``geometry.axes`` order (numpy, memmap, dask, zarr or lazy SEG-Y).
+    geometry : SurveyGeometry or None
+        Geometry of ``data``; when None, the template's geometry is used and ``data`` must be
+        in canonical order.
+    template : path or paths, optional
+        SEG-Y file(s) whose headers are copied.  Default: the geometry's source files if they
+        still exist; otherwise headers are made from the geometry.
+    sample_format : int
+        Sample format code of the output (default 5, IEEE float).
+    overwrite : bool
+        Replace an existing output file (the source and template files are never replaced).
+    progress : callable, optional
+        Called with the fraction written.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    from .segy_reader import is_segy_path, read_segy, segy_files_in
+
+    get_format(sample_format)
+    templates = segy_files_in(template) if template is not None else []
+    if geometry is None:
+        if not templates:
+            raise GeometryError(
+                "Writing SEG-Y needs the survey geometry of the data, and this array has none. "
+                "Open the data from SEG-Y (or a .npy/.zarr written with its geometry), or give a "
+                "template SEG-Y of the same survey (--template / 'template' in the Export widget)."
+            )
+        geometry = read_segy(templates, lazy=True).geometry
+        geometry.axes = geometry.canonical_axes
+    geometry.check_shape(data.shape)
+    data, geometry = geometry.transpose_to(data, geometry.canonical_axes)
+    if not templates:
+        templates = [Path(s) for s in geometry.sources if is_segy_path(s) and Path(s).exists()]
+        if templates:
+            try:
+                _template_files(templates, geometry)
+            except SegyError:
+                templates = []  # the source changed since: make headers instead
+    protect = [*geometry.sources, *templates]
+    out = Path(path)
+    check_target(out, protect=protect, overwrite=overwrite)
+    with atomic_path(out, protect=protect, overwrite=overwrite) as tmp, open(tmp, "wb") as fh:
+        if templates:
+            _write_from_template(fh, data, geometry, _template_files(templates, geometry),
+                                 sample_format, progress)
+        else:
+            _write_synthesized(fh, data, geometry, sample_format, progress)
+    return out
+
+
+def _template_files(paths: Sequence[Path], geometry: SurveyGeometry) -> list[tuple[SegyFile, np.ndarray]]:
+    """Template files with, for each, the flat grid position of each of its traces."""
+    files = [SegyFile(p) for p in paths]
+    for f in files:
+        if f.n_samples != geometry.n_samples:
+            raise SegyError(
+                f"The template {f.path.name} has {f.n_samples} samples per trace but the data "
+                f"has {geometry.n_samples}. Use a template from the same survey and sample axis."
+            )
+    if geometry.kind == "cube" and geometry.iline_byte and geometry.xline_byte:
+        layout = detect_layout(files, geometry.iline_byte, geometry.xline_byte)
+    else:
+        layout = detect_layout(files)
+    same = layout.kind == geometry.kind and (
+        (geometry.kind == "cube" and np.array_equal(layout.ilines, geometry.ilines)
+         and np.array_equal(layout.xlines, geometry.xlines))
+        or (geometry.kind == "section" and np.array_equal(layout.traces, geometry.traces))
+    )
+    if not same:
+        raise SegyError(
+            f"The template {files[0].path.name} does not have the data's geometry "
+            f"({geometry.kind} of shape {geometry.shape}). Use a template of the same survey, or "
+            "none to write headers made from the geometry."
+        )
+    tm = layout.trace_map.ravel()
+    pos_of_trace = np.empty(int(np.count_nonzero(tm >= 0)), dtype=np.int64)
+    cells = np.flatnonzero(tm >= 0)
+    pos_of_trace[tm[cells]] = cells
+    out = []
+    start = 0
+    for f in files:
+        out.append((f, pos_of_trace[start : start + f.n_traces]))
+        start += f.n_traces
+    return out
+
+
+def _record_dtype(code: int, endian: str, n_samples: int) -> np.dtype:
+    rd = raw_dtype(code, endian)
+    data_field = (rd.base, (n_samples, *rd.shape)) if rd.shape else (rd, (n_samples,))
+    return np.dtype([("header", "u1", (TRACE_HEADER_SIZE,)), ("data", *data_field)])
+
+
+def _gather(data: Any, geometry: SurveyGeometry, flat_pos: np.ndarray) -> np.ndarray:
+    """Samples of the traces at flat grid positions (read through one bounding block)."""
+    if geometry.kind == "section":
+        lo, hi = int(flat_pos.min()), int(flat_pos.max()) + 1
+        block = np.asarray(data[lo:hi])
+        return block[flat_pos - lo]
+    n_xl = len(geometry.xlines)
+    ii, jj = np.divmod(flat_pos, n_xl)
+    i0, i1, j0, j1 = int(ii.min()), int(ii.max()) + 1, int(jj.min()), int(jj.max()) + 1
+    block = np.asarray(data[i0:i1, j0:j1])
+    return block[ii - i0, jj - j0]
+
+
+def _write_from_template(fh, data, geometry, templates, code, progress) -> None:
+    first = templates[0][0]
+    with open(first.path, "rb") as src:
+        head = bytearray(src.read(first.data_offset))
+    order = ">" if first.endian == "big" else "<"
+    head[BIN_FORMAT - 1 : BIN_FORMAT + 1] = struct.pack(order + "h", code)
+    fh.write(bytes(head))
+    rec = _record_dtype(code, first.endian, geometry.n_samples)
+    total = sum(f.n_traces for f, _ in templates)
+    done = 0
+    for f, positions in templates:
+        for a in range(0, f.n_traces, _BLOCK_TRACES):
+            b = min(f.n_traces, a + _BLOCK_TRACES)
+            block = np.empty(b - a, dtype=rec)
+            block["header"] = f.raw_headers(slice(a, b))
+            block["data"] = encode(_gather(data, geometry, positions[a:b]), code, first.endian)
+            fh.write(block.tobytes())
+            done += b - a
+            if progress is not None:
+                progress(done / total)
+
+
+def _text_header(geometry: SurveyGeometry, il_b: int, xl_b: int, code: int) -> bytes:
+    lines = [f"SEG-Y written by napari-seisseg {__version__} from survey geometry (no template)"]
+    if geometry.kind == "cube":
+        lines += [
+            f"3D post-stack cube: inlines {geometry.ilines[0]}..{geometry.ilines[-1]}, "
+            f"crosslines {geometry.xlines[0]}..{geometry.xlines[-1]}",
+            f"inline number at trace header bytes {il_b}-{il_b + 3}, crossline at {xl_b}-{xl_b + 3}",
+        ]
+    else:
+        lines += [f"section of {len(geometry.traces)} traces numbered by {geometry.trace_key}"]
+    lines += [
+        f"{geometry.n_samples} samples, {geometry.sample_label.split(' ')[0]} from {geometry.t0:g} "
+        f"{geometry.unit}, interval {geometry.dt:g} {geometry.unit}",
+        f"sample format {code} ({get_format(code).name}), big-endian",
+        f"live traces {geometry.n_live}; missing traces are not written",
+    ]
+    if geometry.sources:
+        lines.append("from: " + Path(geometry.sources[0]).name)
+    cards = [f"C{i + 1:2d} {t}"[:80].ljust(80) for i, t in enumerate(lines)]
+    cards += [f"C{i + 1:2d}".ljust(80) for i in range(len(cards), 39)]
+    cards.append("C40 END TEXTUAL HEADER".ljust(80))
+    return "".join(cards).encode("cp037")
+
+
+def _put(hdr: np.ndarray, byte: int, values: Any) -> None:
+    width = field_width(byte)
+    vals = np.broadcast_to(np.asarray(values, dtype=np.int64), (hdr.shape[0],))
+    hdr[:, byte - 1 : byte - 1 + width] = (
+        vals.astype(">i2" if width == 2 else ">i4").view(np.uint8).reshape(-1, width)
+    )
+
+
+def _write_synthesized(fh, data, geometry: SurveyGeometry, code: int, progress) -> None:
+    il_b = geometry.iline_byte or 189
+    xl_b = geometry.xline_byte or 193
+    dt_us = int(round(geometry.dt * 1000)) if geometry.unit != "sample" else 0
+    if not 0 <= dt_us <= 65535:
+        raise SegyError(
+            f"A sample interval of {geometry.dt:g} {geometry.unit} does not fit a SEG-Y header "
+            "(at most 65.535 ms or m). Resample or use a template."
+        )
+    if geometry.n_samples > 65535:
+        raise SegyError(f"{geometry.n_samples} samples per trace do not fit a SEG-Y header (65535 at most).")
+    binary = bytearray(FILE_HEADER_SIZE - TEXT_HEADER_SIZE)
+
+    def put_bin(byte: int, fmt: str, value: int) -> None:
+        o = byte - 1 - TEXT_HEADER_SIZE
+        binary[o : o + struct.calcsize(fmt)] = struct.pack(">" + fmt, value)
+
+    put_bin(BIN_DT, "H", dt_us)
+    put_bin(BIN_NS, "H", geometry.n_samples)
+    put_bin(BIN_FORMAT, "h", code)
+    put_bin(3229, "h", 4)  # trace sorting: horizontally stacked
+    put_bin(BIN_MEASUREMENT, "h", 2 if geometry.unit == "ft" else 1)
+    put_bin(BIN_REVISION, "H", 0x0100)
+    put_bin(3503, "h", 1)  # fixed trace length
+    fh.write(_text_header(geometry, il_b, xl_b, code) + bytes(binary))
+
+    live = geometry.live.ravel()
+    cells = np.flatnonzero(live)
+    rec = _record_dtype(code, "big", geometry.n_samples)
+    for a in range(0, len(cells), _BLOCK_TRACES):
+        pos = cells[a : a + _BLOCK_TRACES]
+        block = np.zeros(len(pos), dtype=rec)
+        hdr = block["header"]
+        seq = np.arange(a + 1, a + 1 + len(pos))
+        _put(hdr, 1, seq)
+        _put(hdr, 5, seq)
+        _put(hdr, TR_NS, geometry.n_samples)
+        _put(hdr, TR_DT, dt_us)
+        _put(hdr, TR_DELAY, int(round(geometry.t0)))
+        _put(hdr, 29, 1)  # trace identification: seismic data
+        if geometry.kind == "cube":
+            ii, jj = np.divmod(pos, len(geometry.xlines))
+            _put(hdr, il_b, geometry.ilines[ii])
+            _put(hdr, xl_b, geometry.xlines[jj])
+            if 21 not in (il_b, xl_b):
+                _put(hdr, 21, geometry.xlines[jj])
+        else:
+            keys = geometry.traces[pos]
+            if geometry.trace_key == "inline":
+                _put(hdr, il_b, keys)
+                if geometry.line_number is not None:
+                    _put(hdr, xl_b, geometry.line_number)
+            elif geometry.trace_key == "crossline":
+                _put(hdr, xl_b, keys)
+                if geometry.line_number is not None:
+                    _put(hdr, il_b, geometry.line_number)
+            elif geometry.trace_key == "cdp":
+                _put(hdr, 21, keys)
+        block["data"] = encode(_gather(data, geometry, pos), code, "big")
+        fh.write(block.tobytes())
+        if progress is not None:
+            progress(min(1.0, (a + len(pos)) / max(1, len(cells))))

@@ -1,0 +1,150 @@
+"""A seismic array with its survey geometry, and format-dispatching read/write functions."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import SeisSegError
+from .geometry import SurveyGeometry
+
+
+@dataclass
+class Volume:
+    """An array (numpy, memmap, dask, zarr or lazy SEG-Y) and its geometry (or None).
+
+    ``data`` is in ``geometry.axes`` order; readers return the canonical order
+    ``(inline, crossline, sample)`` for cubes and ``(trace, sample)`` for sections.
+    """
+
+    data: Any
+    geometry: SurveyGeometry | None = None
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.data.shape)
+
+    def display(self) -> Volume:
+        """The same volume transposed for napari (vertical axis shown downwards)."""
+        if self.geometry is None:
+            return self
+        data, geom = self.geometry.transpose_to(self.data, self.geometry.display_axes)
+        return Volume(data, geom)
+
+    def canonical(self) -> Volume:
+        """The same volume in canonical axis order."""
+        if self.geometry is None:
+            return self
+        data, geom = self.geometry.transpose_to(self.data, self.geometry.canonical_axes)
+        return Volume(data, geom)
+
+
+def file_kind(path: str | os.PathLike) -> str:
+    """``"segy"``, ``"npy"`` or ``"zarr"`` from the path's suffix (folders of SEG-Y: ``"segy"``)."""
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix in (".sgy", ".segy"):
+        return "segy"
+    if suffix == ".npy":
+        return "npy"
+    if suffix == ".zarr":
+        return "zarr"
+    if p.is_dir():
+        return "segy"
+    raise SeisSegError(
+        f"Cannot tell the format of {p}: use a .sgy/.segy, .npy or .zarr path "
+        "(or a folder of SEG-Y files)."
+    )
+
+
+def read_volume(path: Any, **options: Any) -> Volume:
+    """Read SEG-Y (file, files or folder), .npy (+ geometry sidecar) or Zarr.
+
+    Parameters
+    ----------
+    path : path or sequence of paths
+        What to read; several paths (or a folder) are assembled as one SEG-Y survey.
+    **options
+        SEG-Y options for :func:`~napari_seisseg.io.segy_reader.read_segy` (``iline_byte``,
+        ``xline_byte``, ``sample_format``, ``endian``, ``domain``, ``lazy``); ignored for
+        .npy and Zarr except ``lazy``.
+
+    Returns
+    -------
+    Volume
+        Data in canonical axis order, and its geometry (None for plain arrays).
+    """
+    if isinstance(path, list | tuple):
+        if len(path) == 1:
+            path = path[0]
+        else:
+            from .segy_reader import read_segy
+
+            return read_segy(path, **options)
+    kind = file_kind(path)
+    if kind == "segy":
+        from .segy_reader import read_segy
+
+        return read_segy(path, **options)
+    lazy = options.get("lazy", "auto")
+    if kind == "npy":
+        from .npy_io import read_npy
+
+        return read_npy(path, mmap=lazy is not False).canonical()
+    from .zarr_io import read_zarr
+
+    return read_zarr(path).canonical()
+
+
+def write_volume(
+    path: str | os.PathLike,
+    data: Any,
+    geometry: SurveyGeometry | None = None,
+    *,
+    overwrite: bool = False,
+    sample_format: int = 5,
+    template: Any = None,
+    chunks: Any = None,
+    progress: Any = None,
+) -> Path:
+    """Write ``data`` (in ``geometry.axes`` order) as SEG-Y, .npy (+ sidecar) or Zarr.
+
+    Parameters
+    ----------
+    path : path
+        Output; the suffix picks the format.
+    data : array-like
+        Numpy, memmap, dask, zarr or lazy SEG-Y array; written block by block.
+    geometry : SurveyGeometry, optional
+        Survey geometry of ``data``; required for SEG-Y.
+    overwrite : bool
+        Replace an existing output (never the source file of the data).
+    sample_format : int
+        SEG-Y sample format code (default 5, IEEE float).
+    template : path or sequence of paths, optional
+        SEG-Y file(s) whose headers are copied (default: the geometry's source files).
+    chunks : tuple, optional
+        Zarr chunk shape.
+    progress : callable, optional
+        Called with the fraction done (0..1) after each block.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    kind = file_kind(path) if Path(path).suffix else "npy"
+    if kind == "segy":
+        from .segy_writer import write_segy
+
+        return write_segy(path, data, geometry, template=template, sample_format=sample_format,
+                          overwrite=overwrite, progress=progress)
+    if kind == "npy":
+        from .npy_io import write_npy
+
+        return write_npy(path, data, geometry, overwrite=overwrite, progress=progress)
+    from .zarr_io import write_zarr
+
+    return write_zarr(path, data, geometry, overwrite=overwrite, chunks=chunks, progress=progress)

@@ -1,0 +1,70 @@
+"""Zarr stores with survey geometry in their attributes (for cubes larger than memory)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import SeisSegError
+from .atomic import atomic_path
+from .blocks import iter_blocks
+from .geometry import METADATA_KEY, SurveyGeometry
+from .volume import Volume
+
+
+def read_zarr(path: str | os.PathLike) -> Volume:
+    """Open a Zarr array lazily, with the geometry stored in its attributes (if any)."""
+    import zarr
+
+    p = Path(path)
+    if not p.exists():
+        raise SeisSegError(f"{p} does not exist. Check the path.")
+    try:
+        arr = zarr.open_array(store=str(p), mode="r")
+    except Exception as exc:  # zarr raises several types for "not an array"
+        raise SeisSegError(
+            f"{p} is not a Zarr array ({type(exc).__name__}: {exc}). Give the path of an array, "
+            "not of a group."
+        ) from exc
+    geometry = None
+    raw = arr.attrs.get(METADATA_KEY)
+    if raw:
+        geometry = SurveyGeometry.from_json_dict(raw if isinstance(raw, dict) else json.loads(raw))
+        if geometry.shape != tuple(arr.shape):
+            geometry = None
+    return Volume(arr, geometry)
+
+
+def write_zarr(
+    path: str | os.PathLike,
+    data: Any,
+    geometry: SurveyGeometry | None = None,
+    *,
+    overwrite: bool = True,
+    chunks: Any = None,
+    progress: Any = None,
+) -> Path:
+    """Write ``data`` to a Zarr store block by block (atomically), geometry in its attributes."""
+    import zarr
+
+    p = Path(path)
+    if geometry is not None:
+        geometry.check_shape(data.shape)
+    shape = tuple(int(n) for n in data.shape)
+    if chunks is None:
+        chunks = tuple(min(n, 64) for n in shape)
+    protect = geometry.sources if geometry is not None else []
+    with atomic_path(p, protect=protect, overwrite=overwrite, directory=True) as tmp:
+        arr = zarr.create_array(store=str(tmp), shape=shape, chunks=chunks,
+                                dtype=np.dtype(data.dtype), overwrite=True)
+        if geometry is not None:
+            arr.attrs[METADATA_KEY] = geometry.to_json_dict()
+        for s, block in iter_blocks(data):
+            arr[s] = block
+            if progress is not None:
+                progress(s.stop / shape[0])
+    return p
