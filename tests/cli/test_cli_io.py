@@ -1,0 +1,65 @@
+"""``seisseg info`` and ``seisseg convert`` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+
+from napari_seisseg.cli import main
+from napari_seisseg.io import read_volume
+
+
+def test_info_text_and_json(segy_dir, capsys):
+    assert main(["info", str(segy_dir / "f3.sgy"), "--stats"]) == 0
+    out = capsys.readouterr().out
+    assert "111..133" in out and "875..892" in out and "4..300 ms" in out
+    assert "mean 25.13" in out and "std 2160" in out
+    assert main(["info", str(segy_dir / "f3-withdead.sgy"), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["shape"] == [23, 18, 75]
+    assert info["geometry"]["live"]["n_live"] == 239
+
+
+def test_convert_folder_of_inlines_to_segy_and_npy(segy_dir, tmp_path, capsys):
+    out = tmp_path / "f3.sgy"
+    assert main(["convert", str(segy_dir / "f3-ilines"), str(out), "--quiet"]) == 0
+    assert main(["convert", str(out), str(tmp_path / "f3.npy"), "--quiet"]) == 0
+    assert main(["convert", str(tmp_path / "f3.npy"), str(tmp_path / "f3.zarr"), "--quiet"]) == 0
+    a = np.asarray(read_volume(segy_dir / "f3-ilines").data)
+    for p in ("f3.sgy", "f3.npy", "f3.zarr"):
+        np.testing.assert_array_equal(np.asarray(read_volume(tmp_path / p).data), a)
+
+
+def test_convert_several_files_with_byte_override(segy_dir, tmp_path):
+    files = [str(segy_dir / "f3-ilines" / f"f3-iline-{i}.sgy") for i in (111, 112, 113)]
+    out = tmp_path / "three.npy"
+    assert main(["convert", *files, str(out), "--iline-byte", "189", "--xline-byte", "193", "--quiet"]) == 0
+    assert np.load(out).shape == (3, 18, 75)
+
+
+def test_errors_are_one_line_on_stderr_with_nonzero_exit(tmp_path, segy_dir):
+    empty = tmp_path / "empty.sgy"
+    empty.write_bytes(b"")
+    cases = [
+        ["info", str(empty)],
+        ["info", str(tmp_path / "missing.sgy")],
+        ["info", str(segy_dir / "f3.sgy"), "--iline-byte", "17", "--xline-byte", "13"],
+        ["convert", str(segy_dir / "f3.sgy"), str(segy_dir / "f3.sgy")],
+    ]
+    for argv in cases:
+        r = subprocess.run([sys.executable, "-m", "napari_seisseg.cli", *argv],
+                           capture_output=True, text=True)
+        assert r.returncode != 0, argv
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("seisseg") and "Traceback" not in r.stderr
+
+
+def test_convert_refuses_existing_output(tmp_path, segy_dir, capsys):
+    out = tmp_path / "o.npy"
+    out.write_bytes(b"mine")
+    assert main(["convert", str(segy_dir / "f3.sgy"), str(out), "--quiet"]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert out.read_bytes() == b"mine"

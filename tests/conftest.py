@@ -1,0 +1,47 @@
+"""Shared fixtures: real SEG-Y files (tests/data/segy, see its README for attribution)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+DATA = Path(__file__).parent / "data" / "segy"
+
+
+@pytest.fixture(scope="session")
+def segy_dir() -> Path:
+    return DATA
+
+
+@pytest.fixture(scope="session")
+def f3_reference() -> np.ndarray:
+    """The F3 crop as segyio reads it (the reference the README's figures come from)."""
+    import segyio
+
+    return segyio.tools.cube(str(DATA / "f3.sgy"))
+
+
+@pytest.fixture
+def tmp_f3(tmp_path: Path) -> Path:
+    """A private copy of f3.sgy (tests may write beside it)."""
+    dst = tmp_path / "f3.sgy"
+    shutil.copy(DATA / "f3.sgy", dst)
+    return dst
+
+
+@pytest.fixture
+def notifications():
+    """Collect napari notifications (message, severity) shown during a test."""
+    from napari.utils.notifications import notification_manager
+
+    seen: list = []
+
+    def record(event):
+        seen.append(event.value)
+
+    notification_manager.notification_ready.connect(record)
+    yield seen
+    notification_manager.notification_ready.disconnect(record)

@@ -1,0 +1,213 @@
+"""Reading every real SEG-Y fixture against the reference geometry in its README."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_seisseg.errors import SegyError
+from napari_seisseg.io import read_segy
+from napari_seisseg.io.lazy import LazyTraceArray
+
+
+def test_f3_matches_reference(segy_dir, f3_reference):
+    vol = read_segy(segy_dir / "f3.sgy")
+    g = vol.geometry
+    data = np.asarray(vol.data)
+    assert data.shape == (23, 18, 75)
+    assert data.dtype == np.int16
+    assert (data.min(), data.max()) == (-10239, 10827)
+    assert round(float(data.mean()), 2) == 25.13
+    assert round(float(data.std())) == 2160
+    np.testing.assert_array_equal(data, f3_reference)
+    np.testing.assert_array_equal(g.ilines, np.arange(111, 134))
+    np.testing.assert_array_equal(g.xlines, np.arange(875, 893))
+    assert (g.dt, g.t0, g.unit, g.domain) == (4.0, 4.0, "ms", "time")
+    assert (g.iline_byte, g.xline_byte) == (189, 193)
+    assert g.n_live == 414 and g.sample_format == 3 and g.endian == "big"
+    assert "Cropped F3" in g.text_header
+    assert g.samples[0] == 4.0 and g.samples[-1] == 300.0
+
+
+@pytest.mark.parametrize(
+    "name, fmt, endian",
+    [("f3-lsb.sgy", 3, "little"), ("Format1msb.sgy", 1, "big"), ("Format5lsb.sgy", 5, "little")],
+)
+def test_format_and_byte_order_variants_equal_f3(segy_dir, f3_reference, name, fmt, endian):
+    vol = read_segy(segy_dir / name)
+    assert (vol.geometry.sample_format, vol.geometry.endian) == (fmt, endian)
+    np.testing.assert_array_equal(np.asarray(vol.data), f3_reference.astype(vol.data.dtype))
+
+
+def test_irregular_survey_is_padded_with_live_mask(segy_dir, f3_reference):
+    vol = read_segy(segy_dir / "f3-withdead.sgy")
+    g = vol.geometry
+    data = np.asarray(vol.data)
+    assert data.shape == (23, 18, 75)
+    assert g.n_live == 239
+    np.testing.assert_array_equal(data[g.live], f3_reference[g.live])
+    assert np.all(data[~g.live] == 0)
+    assert any("irregular" in n for n in g.notes)
+
+
+def test_one_inline_per_file_folder_assembles_the_cube(segy_dir, f3_reference):
+    vol = read_segy(segy_dir / "f3-ilines")
+    data = np.asarray(vol.data)
+    assert data.shape == (23, 18, 75)
+    assert len(vol.geometry.sources) == 23
+    # these files carry f3-withdead's traces, with the missing ones written as zeros
+    present = np.any(data != 0, axis=-1)
+    withdead = read_segy(segy_dir / "f3-withdead.sgy").geometry.live
+    np.testing.assert_array_equal(present, withdead)
+    np.testing.assert_array_equal(data[present], f3_reference[present])
+
+
+def test_single_inline_file_is_a_section(segy_dir):
+    vol = read_segy(segy_dir / "f3-ilines" / "f3-iline-111.sgy")
+    g = vol.geometry
+    assert g.kind == "section" and g.trace_key == "crossline" and g.line_number == 111
+    assert vol.data.shape == (18, 75)
+
+
+def test_ebcdic_header_cube(segy_dir):
+    vol = read_segy(segy_dir / "f3-ebcidctest.sgy")
+    g = vol.geometry
+    assert vol.data.shape == (2, 100, 463)
+    assert list(g.ilines) == [105, 106] and g.xlines[0] == 300 and g.xlines[-1] == 399
+    assert g.t0 == 0 and g.samples[-1] == 1848
+    assert "segysak" in g.text_header
+
+
+def test_volve_depth_cube_with_step_4(segy_dir):
+    vol = read_segy(segy_dir / "volve10-migvel-depth-sub3d.sgy")
+    g = vol.geometry
+    assert vol.data.shape == (18, 52, 226)
+    assert (g.ilines[0], g.ilines[-1], g.ilines[1] - g.ilines[0]) == (10087, 10155, 4)
+    assert (g.xlines[0], g.xlines[-1], g.xlines[1] - g.xlines[0]) == (2148, 2352, 4)
+    assert (g.domain, g.unit, g.dt) == ("depth", "m", 20.0)
+    data = np.asarray(vol.data)
+    assert 1480 <= data.min() < 1481 and 4706 <= data.max() < 4707
+
+
+@pytest.mark.parametrize("bytes_", [(9, 21), (5, 21)])
+def test_volve_explicit_alternative_bytes_give_the_same_grid(segy_dir, bytes_):
+    vol = read_segy(segy_dir / "volve10-migvel-depth-sub3d.sgy", iline_byte=bytes_[0],
+                    xline_byte=bytes_[1])
+    assert vol.data.shape == (18, 52, 226)
+    assert (vol.geometry.iline_byte, vol.geometry.xline_byte) == bytes_
+
+
+def test_penobscot_crossline_is_a_section_along_inlines(segy_dir):
+    vol = read_segy(segy_dir / "penobscot_xl1155.sgy")
+    g = vol.geometry
+    assert g.kind == "section" and vol.data.shape == (601, 1501)
+    assert g.trace_key == "inline" and g.line_number == 1155
+    assert (g.traces[0], g.traces[-1]) == (1000, 1600)
+    assert g.samples[-1] == 6000
+    assert g.text_header.startswith("C01  Created by: OpendTect")
+
+
+def test_viking_prestack_opens_as_section_with_note(segy_dir):
+    import segyio
+
+    vol = read_segy(segy_dir / "viking_small.segy")
+    g = vol.geometry
+    assert g.kind == "section" and vol.data.shape == (480, 600)
+    assert any("pre-stack" in n for n in g.notes)
+    with segyio.open(segy_dir / "viking_small.segy", ignore_geometry=True) as f:
+        np.testing.assert_array_equal(np.asarray(vol.data), f.trace.raw[:])
+
+
+def test_lazy_array_reads_slices_like_the_full_array(segy_dir):
+    vol = read_segy(segy_dir / "f3-withdead.sgy", lazy=True)
+    lazy = vol.data
+    assert isinstance(lazy, LazyTraceArray)
+    full = np.asarray(lazy)
+    for key in [5, (slice(None), 3), (Ellipsis, 10), (slice(2, 9, 3), slice(None, None, -2), 7),
+                (-1, np.array([0, 5, 17]))]:
+        np.testing.assert_array_equal(lazy[key], full[key])
+    view = lazy.transpose(0, 2, 1)
+    np.testing.assert_array_equal(view[4], full[4].T)
+    np.testing.assert_array_equal(view[:, 30], full[:, :, 30])
+    np.testing.assert_array_equal(np.asarray(lazy.to_dask()), full)
+
+
+def test_explicit_wrong_bytes_are_refused_clearly(segy_dir):
+    with pytest.raises(SegyError, match="do not form an inline/crossline grid"):
+        read_segy(segy_dir / "f3.sgy", iline_byte=17, xline_byte=13)
+    with pytest.raises(SegyError, match="both the inline and the crossline"):
+        read_segy(segy_dir / "f3.sgy", iline_byte=189)
+
+
+def test_bytes_9_and_21_are_detected_when_189_is_empty(tmp_path, segy_dir):
+    """A file with line numbers only at 9/21 (zeros at 189/193) is still a cube."""
+    src = (segy_dir / "f3.sgy").read_bytes()
+    buf = bytearray(src)
+    trace = 240 + 75 * 2
+    for t in range(414):
+        o = 3600 + t * trace
+        buf[o + 188 : o + 196] = bytes(8)
+    path = tmp_path / "f3_9_21.sgy"
+    path.write_bytes(bytes(buf))
+    vol = read_segy(path)
+    assert vol.data.shape == (23, 18, 75)
+    assert (vol.geometry.iline_byte, vol.geometry.xline_byte) == (9, 21)
+    assert any("9/21" in n for n in vol.geometry.notes)
+
+
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        (b"", "empty"),
+        (b"hello, this is not seismic\n" * 10, "too short"),
+        (b"x" * 5000, "does not look like SEG-Y"),
+    ],
+)
+def test_bad_files_are_refused_clearly(tmp_path, content, match):
+    path = tmp_path / "bad.sgy"
+    path.write_bytes(content)
+    with pytest.raises(SegyError, match=match):
+        read_segy(path)
+
+
+def test_truncated_file_is_refused(tmp_path, segy_dir):
+    path = tmp_path / "cut.sgy"
+    path.write_bytes((segy_dir / "f3.sgy").read_bytes()[:50_000])
+    with pytest.raises(SegyError, match="truncated"):
+        read_segy(path)
+
+
+def test_wrong_format_code_with_other_sample_size_is_explained(tmp_path, segy_dir):
+    buf = bytearray((segy_dir / "Format1msb.sgy").read_bytes())
+    buf[3224:3226] = (3).to_bytes(2, "big")  # claims int16, holds 4-byte floats
+    path = tmp_path / "lie.sgy"
+    path.write_bytes(bytes(buf))
+    with pytest.raises(SegyError, match="format code .* is probably wrong"):
+        read_segy(path)
+
+
+def test_format_override_reads_a_misdeclared_file(tmp_path, segy_dir):
+    buf = bytearray((segy_dir / "Format1msb.sgy").read_bytes())
+    buf[3224:3226] = (5).to_bytes(2, "big")  # says IEEE, holds IBM
+    path = tmp_path / "ibm_as_ieee.sgy"
+    path.write_bytes(bytes(buf))
+    vol = read_segy(path, sample_format=1)
+    assert float(np.asarray(vol.data).max()) == 10827.0
+
+
+def test_garbage_for_the_declared_format_is_refused(tmp_path, segy_dir):
+    buf = bytearray((segy_dir / "Format1msb.sgy").read_bytes())
+    buf[3224:3226] = (5).to_bytes(2, "big")
+    trace = 240 + 75 * 4
+    for t in range(414):  # every sample word 0x7FFFFFFF: NaN as IEEE float
+        o = 3600 + t * trace + 240
+        buf[o : o + 300] = b"\x7f\xff\xff\xff" * 75
+    path = tmp_path / "nan.sgy"
+    path.write_bytes(bytes(buf))
+    with pytest.raises(SegyError, match="NaN, infinite"):
+        read_segy(path)
+
+
+def test_missing_path_is_refused(tmp_path):
+    with pytest.raises(SegyError, match="does not exist"):
+        read_segy(tmp_path / "nope.sgy")
