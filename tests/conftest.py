@@ -40,7 +40,7 @@ def notifications():
     seen: list = []
 
     def record(event):
-        seen.append(event.value)
+        seen.append(getattr(event, "value", event))
 
     notification_manager.notification_ready.connect(record)
     yield seen

@@ -1,0 +1,81 @@
+"""The Open SEG-Y and Export widgets in a real viewer (Xvfb)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_seisseg._widgets.export import ExportWidget
+from napari_seisseg._widgets.open_segy import OpenSegyWidget
+from napari_seisseg.io import read_segy
+
+pytestmark = pytest.mark.gui
+
+
+def test_open_with_explicit_bytes_and_lazy_loading(make_napari_viewer, segy_dir):
+    viewer = make_napari_viewer()
+    w = OpenSegyWidget(viewer)
+    w.path.value = [str(segy_dir / "volve10-migvel-depth-sub3d.sgy")]
+    w.iline_byte.value, w.xline_byte.value = 9, 21
+    w.loading.value = "lazy (read on demand)"
+    w.colormap.value = "seismic"
+    (layer,) = w.open()
+    assert layer.data.shape == (18, 226, 52)
+    assert type(layer.data).__name__ == "LazyTraceArray"
+    assert layer.metadata["iline_byte"] == 9
+    assert tuple(viewer.dims.axis_labels) == ("inline", "depth (m)", "crossline")
+    assert w.status.state == "done"
+    assert all(w_.tooltip for w_ in w if w_ is not w.status)
+
+
+def test_open_folder_assembles_inline_files(make_napari_viewer, segy_dir):
+    viewer = make_napari_viewer()
+    w = OpenSegyWidget(viewer)
+    w.path.value = [str(segy_dir / "f3-ilines" / "f3-iline-120.sgy")]
+    w.folder.value = True
+    (layer,) = w.open()
+    assert layer.data.shape == (23, 75, 18)
+
+
+def test_open_wrong_bytes_fails_with_notification(make_napari_viewer, segy_dir, notifications):
+    viewer = make_napari_viewer()
+    w = OpenSegyWidget(viewer)
+    w.path.value = [str(segy_dir / "f3.sgy")]
+    w.iline_byte.value, w.xline_byte.value = 17, 13
+    assert w.open() == []
+    assert len(viewer.layers) == 0 and w.status.state == "failed"
+    assert any("do not form an inline/crossline grid" in str(n.message) for n in notifications)
+
+
+def test_export_painted_labels_with_seismic_geometry(make_napari_viewer, segy_dir, tmp_path):
+    viewer = make_napari_viewer()
+    (seismic,) = viewer.open(segy_dir / "f3-withdead.sgy", plugin="napari-seisseg")
+    labels = viewer.add_labels(np.zeros(seismic.data.shape, dtype=np.uint8), name="painted")
+    labels.data[5, :40, :] = 2  # paint part of inline 116
+    w = ExportWidget(viewer)
+    w.layer.value = labels
+    assert w.geometry_from.value is seismic  # picked automatically by shape
+    w.path.value = str(tmp_path / "mask.sgy")
+    w.sample_format.value = 8
+    assert w.export() is not None and w.status.state == "done"
+    back = read_segy(tmp_path / "mask.sgy")
+    assert back.geometry.n_live == 239
+    data = np.asarray(back.data)
+    live = back.geometry.live
+    expected = np.zeros((23, 18, 75), dtype=np.int8)
+    expected[5, :, :40] = 2
+    expected[~live] = 0
+    np.testing.assert_array_equal(data, expected)
+
+
+def test_export_refuses_the_source_file(make_napari_viewer, tmp_f3, notifications):
+    viewer = make_napari_viewer()
+    (seismic,) = viewer.open(tmp_f3, plugin="napari-seisseg")
+    before = tmp_f3.read_bytes()
+    w = ExportWidget(viewer)
+    w.layer.value = seismic
+    w.path.value = str(tmp_f3)
+    w.overwrite.value = True
+    assert w.export() is None and w.status.state == "failed"
+    assert tmp_f3.read_bytes() == before
+    assert any("Refusing to overwrite the source" in str(n.message) for n in notifications)

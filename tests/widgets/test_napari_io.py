@@ -1,0 +1,103 @@
+"""The plugin as napari users meet it: reader, writers, sample data, in a real viewer (Xvfb)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_seisseg.io import read_segy, read_volume
+from napari_seisseg.io.geometry import SurveyGeometry
+
+pytestmark = pytest.mark.gui
+
+
+def _errors(notes):
+    return [str(n.message) for n in notes if str(n.severity).lower().endswith("error")]
+
+
+def test_reader_opens_f3_in_survey_coordinates(make_napari_viewer, segy_dir):
+    viewer = make_napari_viewer()
+    (layer,) = viewer.open(segy_dir / "f3.sgy", plugin="napari-seisseg")
+    assert layer.data.shape == (23, 75, 18)  # inline slider, time rows (down), crossline columns
+    np.testing.assert_array_equal(layer.scale, [1, 4, 1])
+    np.testing.assert_array_equal(layer.translate, [111, 4, 875])
+    assert tuple(viewer.dims.axis_labels) == ("inline", "time (ms)", "crossline")
+    lo, hi = layer.contrast_limits
+    assert lo == -hi and 0 < hi < 10827
+    g = SurveyGeometry.from_metadata(layer.metadata)
+    assert g.n_live == 414 and g.sample_format == 3 and g.axes == ("inline", "sample", "crossline")
+    assert layer.metadata["iline_byte"] == 189 and "Cropped F3" in layer.metadata["text_header"]
+    np.testing.assert_array_equal(layer.metadata["samples"][[0, -1]], [4, 300])
+    viewer.dims.set_point(0, 120)  # world coordinate = inline number
+    assert viewer.dims.current_step[0] == 9
+    shot = viewer.screenshot(canvas_only=True)
+    assert shot.std() > 10  # something real is drawn
+
+
+def test_reader_turns_bad_files_into_notifications(make_napari_viewer, tmp_path, notifications):
+    viewer = make_napari_viewer()
+    bad = tmp_path / "report.sgy"
+    bad.write_text("this is a text file, not seismic\n" * 200)
+    assert viewer.open(bad, plugin="napari-seisseg") == []
+    empty = tmp_path / "empty.sgy"
+    empty.write_bytes(b"")
+    assert viewer.open(empty, plugin="napari-seisseg") == []
+    errors = _errors(notifications)
+    assert any("does not look like SEG-Y" in e for e in errors)
+    assert any("is empty" in e for e in errors)
+    assert len(viewer.layers) == 0
+
+
+def test_section_and_prestack_open_with_a_note(make_napari_viewer, segy_dir, notifications):
+    viewer = make_napari_viewer()
+    (layer,) = viewer.open(segy_dir / "viking_small.segy", plugin="napari-seisseg")
+    assert layer.data.shape == (600, 480)  # time down, traces across
+    assert any("pre-stack" in str(n.message) for n in notifications)
+
+
+def test_writers_round_trip_through_napari(make_napari_viewer, segy_dir, tmp_path):
+    viewer = make_napari_viewer()
+    (layer,) = viewer.open(segy_dir / "f3-withdead.sgy", plugin="napari-seisseg")
+    out_sgy = tmp_path / "export.sgy"
+    out_npy = tmp_path / "export.npy"
+    assert viewer.layers.save(str(out_sgy), selected=True, plugin="napari-seisseg")
+    assert viewer.layers.save(str(out_npy), selected=True, plugin="napari-seisseg")
+    ref = read_segy(segy_dir / "f3-withdead.sgy")
+    for out in (out_sgy, out_npy):
+        back = read_volume(out)
+        np.testing.assert_array_equal(np.asarray(back.data), np.asarray(ref.data))
+        np.testing.assert_array_equal(back.geometry.live, ref.geometry.live)
+    (again,) = viewer.open(out_npy, plugin="napari-seisseg")
+    np.testing.assert_array_equal(again.scale, layer.scale)
+    np.testing.assert_array_equal(again.translate, layer.translate)
+
+
+def test_labels_without_geometry_are_not_written_as_segy(make_napari_viewer, tmp_path, notifications):
+    viewer = make_napari_viewer()
+    viewer.add_labels(np.zeros((4, 5, 6), dtype=np.uint8), name="painted")
+    out = tmp_path / "labels.sgy"
+    viewer.layers.save(str(out), selected=True, plugin="napari-seisseg")
+    assert not out.exists()
+    assert any("has no survey geometry" in e for e in _errors(notifications))
+
+
+def test_sample_data_f3(make_napari_viewer):
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-seisseg", "f3")
+    (layer,) = viewer.layers
+    assert layer.data.shape == (23, 75, 18)
+    assert float(np.asarray(layer.data).mean()) == pytest.approx(25.13, abs=0.005)
+
+
+def test_sample_data_synthetic(make_napari_viewer):
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-seisseg", "synthetic")
+    names = [layer.name for layer in viewer.layers]
+    assert names == ["synthetic seismic", "synthetic labels", "synthetic truth"]
+    seismic, sparse, truth = viewer.layers
+    assert seismic.data.shape == sparse.data.shape == truth.data.shape
+    np.testing.assert_array_equal(seismic.scale, sparse.scale)
+    assert not truth.visible
+    assert set(np.unique(sparse.data)) >= {0, 1, 2, 3}
+    labeled = sparse.data > 0
+    np.testing.assert_array_equal(sparse.data[labeled], truth.data[labeled])
