@@ -126,8 +126,9 @@ def ibm_to_float32(raw: np.ndarray, endian: str = "big") -> np.ndarray:
         try:
             import segyio
 
-            words = np.ascontiguousarray(raw, dtype=">u4")
-            return segyio.tools.native(words.view(np.float32).reshape(raw.shape), 1, copy=True)
+            # one private contiguous copy, converted in place by segyio's C routine
+            words = np.array(raw, dtype=">u4", order="C", copy=True)
+            return segyio.tools.native(words.view(np.float32).reshape(raw.shape), 1, copy=False)
         except (ImportError, AttributeError, TypeError, ValueError):  # pragma: no cover
             pass
     w = raw.astype(np.uint32)
