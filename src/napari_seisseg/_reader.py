@@ -34,8 +34,14 @@ def get_reader(path: str | list[str]) -> Callable[[Any], list[LayerData]] | None
     return None
 
 
-def segy_layer_data(path: Any, name: str | None = None, **options: Any) -> list[LayerData]:
-    """Layer data for SEG-Y file(s); raises :class:`~napari_seisseg.errors.SeisSegError`."""
+def segy_layer_data(
+    path: Any, name: str | None = None, coordinates: str = "survey", **options: Any
+) -> list[LayerData]:
+    """Layer data for SEG-Y file(s); raises :class:`~napari_seisseg.errors.SeisSegError`.
+
+    ``coordinates`` is ``"survey"`` (line numbers, ms or m) or ``"samples"`` (square pixels);
+    ``options`` go to :func:`~napari_seisseg.io.segy_reader.read_segy`.
+    """
     from .io.layers import volume_layer_data
     from .io.segy_reader import read_segy
 
@@ -43,7 +49,7 @@ def segy_layer_data(path: Any, name: str | None = None, **options: Any) -> list[
     if name is None:
         first = path[0] if isinstance(path, list | tuple) else path
         name = Path(first).stem if not Path(first).is_dir() else Path(first).name
-    return [volume_layer_data(volume.data, volume.geometry, name)]
+    return [volume_layer_data(volume.data, volume.geometry, name, coordinates=coordinates)]
 
 
 def _suffix(path: Any) -> str:

@@ -79,3 +79,16 @@ def test_export_refuses_the_source_file(make_napari_viewer, tmp_f3, notification
     assert w.export() is None and w.status.state == "failed"
     assert tmp_f3.read_bytes() == before
     assert any("Refusing to overwrite the source" in str(n.message) for n in notifications)
+
+
+def test_open_in_sample_coordinates_keeps_geometry_for_export(make_napari_viewer, segy_dir, tmp_path):
+    viewer = make_napari_viewer()
+    w = OpenSegyWidget(viewer)
+    w.path.value = [str(segy_dir / "f3.sgy")]
+    w.coordinates.value = "samples"
+    (layer,) = w.open()
+    np.testing.assert_array_equal(layer.scale, [1, 1, 1])
+    np.testing.assert_array_equal(layer.translate, [0, 0, 0])
+    viewer.layers.save(str(tmp_path / "back.sgy"), selected=True, plugin="napari-seisseg")
+    np.testing.assert_array_equal(np.asarray(read_segy(tmp_path / "back.sgy").data),
+                                  np.asarray(read_segy(segy_dir / "f3.sgy").data))

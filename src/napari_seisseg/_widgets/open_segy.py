@@ -47,13 +47,20 @@ class OpenSegyWidget(Container):
         self.loading = ComboBox(label="loading", choices=["auto", "lazy (read on demand)", "into memory"],
                                 value="auto",
                                 tooltip="auto: files over 256 MB are read slice by slice as you browse.")
+        self.coordinates = ComboBox(
+            label="coordinates", value="survey",
+            choices=[("survey (line numbers, ms or m)", "survey"), ("samples (square pixels)", "samples")],
+            tooltip="survey: napari coordinates are inline/crossline numbers and time or depth "
+                    "(a narrow crop then shows as a thin strip); samples: one unit per trace and "
+                    "per sample. Exports keep the survey geometry either way.")
         self.colormap = ComboBox(label="colormap", choices=["gray", "gray_r", "seismic", "RdGy"], value="gray",
                                  tooltip="Colormap of the new layer (contrast is symmetric around zero).")
         self.open_button = PushButton(text="Open", tooltip="Read the file(s) and add an Image layer.")
         self.status = StatusLabel()
         self.open_button.changed.connect(self.open)
         self.extend([self.path, self.folder, self.iline_byte, self.xline_byte, self.sample_format,
-                     self.endian, self.domain, self.loading, self.colormap, self.open_button, self.status])
+                     self.endian, self.domain, self.loading, self.coordinates, self.colormap,
+                     self.open_button, self.status])
 
     def options(self) -> dict:
         """Reading options chosen in the widget, as keyword arguments of ``read_segy``."""
@@ -94,7 +101,8 @@ class OpenSegyWidget(Container):
             return []
         self.status.set("running", f"reading {paths[0].name}")
         try:
-            layers = segy_layer_data(paths if len(paths) > 1 else paths[0], **options)
+            layers = segy_layer_data(paths if len(paths) > 1 else paths[0],
+                                     coordinates=self.coordinates.value, **options)
         except (SeisSegError, OSError) as exc:
             self.status.set("failed", str(exc))
             show_error(f"Open SEG-Y: {exc}")

@@ -250,8 +250,16 @@ class SurveyGeometry:
             return self.trace_key
         return name
 
-    def napari_kwargs(self) -> dict[str, Any]:
+    def napari_kwargs(self, coordinates: str = "survey") -> dict[str, Any]:
         """Layer keyword arguments placing the array in survey coordinates.
+
+        Parameters
+        ----------
+        coordinates : {"survey", "samples"}
+            ``"survey"``: world coordinates are line numbers and time (ms) or depth, so the
+            status bar reads inline 122, time 240 ms.  ``"samples"``: one world unit per
+            trace and per sample (square pixels), for narrow or very long sections that look
+            like thin strips in survey coordinates; the geometry still travels in metadata.
 
         Returns
         -------
@@ -259,6 +267,17 @@ class SurveyGeometry:
             ``scale``, ``translate``, ``axis_labels``, ``units`` and ``metadata`` for a napari
             layer holding an array in :attr:`axes` order.
         """
+        if coordinates not in ("survey", "samples"):
+            raise GeometryError(f"coordinates must be 'survey' or 'samples', not {coordinates!r}")
+        labels = [self._axis_label(a) for a in self.axes]
+        if coordinates == "samples":
+            return {
+                "scale": [1.0] * len(self.axes),
+                "translate": [0.0] * len(self.axes),
+                "axis_labels": [lab.split(" (")[0] + " (index)" for lab in labels],
+                "units": ["pixel"] * len(self.axes),
+                "metadata": self.to_metadata(),
+            }
         scale = [self._axis_step(a) for a in self.axes]
         translate = [float(self.axis_values(a)[0]) if self.axis_length(a) else 0.0 for a in self.axes]
         unit_map = {"ms": "millisecond", "m": "meter", "ft": "foot"}
@@ -266,7 +285,7 @@ class SurveyGeometry:
         return {
             "scale": scale,
             "translate": translate,
-            "axis_labels": [self._axis_label(a) for a in self.axes],
+            "axis_labels": labels,
             "units": units,
             "metadata": self.to_metadata(),
         }

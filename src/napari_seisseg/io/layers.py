@@ -41,18 +41,20 @@ def volume_layer_data(
     geometry: SurveyGeometry | None,
     name: str,
     layer_type: str = "image",
+    coordinates: str = "survey",
     **kwargs: Any,
 ) -> tuple[Any, dict[str, Any], str]:
     """A ``(data, kwargs, layer_type)`` tuple showing ``data`` in survey coordinates.
 
     ``data`` is in ``geometry.axes`` order; it is transposed (as a view) so the vertical
     axis is shown downwards, and the layer gets scale, translate, axis labels, units and
-    the geometry in its metadata.
+    the geometry in its metadata (``coordinates`` as in
+    :meth:`~napari_seisseg.io.geometry.SurveyGeometry.napari_kwargs`).
     """
     kw: dict[str, Any] = {"name": name}
     if geometry is not None:
         data, display_geometry = geometry.transpose_to(data, geometry.display_axes)
-        kw.update(display_geometry.napari_kwargs())
+        kw.update(display_geometry.napari_kwargs(coordinates))
     if layer_type == "image":
         kw["contrast_limits"] = list(robust_contrast(data))
         kw["colormap"] = "gray"

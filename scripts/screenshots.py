@@ -1,0 +1,88 @@
+"""Capture the screenshots used in the docs from a real napari window.
+
+Run under a (virtual) screen, e.g.::
+
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshots.py
+
+Pictures are written to docs/images/ and regenerated whenever the UI changes.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from pathlib import Path
+
+warnings.filterwarnings("ignore", message="napari support for the PyQt5 backend")
+warnings.filterwarnings("ignore", message="System theme detection")
+
+import napari  # noqa: E402
+from qtpy.QtWidgets import QApplication  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "images"
+DATA = ROOT / "tests" / "data" / "segy"
+
+
+def settle(viewer: napari.Viewer) -> None:
+    for _ in range(5):
+        QApplication.processEvents()
+
+
+def main() -> int:
+    OUT.mkdir(parents=True, exist_ok=True)
+    viewer = napari.Viewer(show=True)
+    viewer.window._qt_window.resize(1500, 950)
+
+    # 1. the Open SEG-Y with options widget next to a real survey (Volve, depth, bytes 189/193)
+    _dock, widget = viewer.window.add_plugin_dock_widget("napari-seisseg", "Open SEG-Y with options")
+    widget.path.value = [str(DATA / "f3-ebcidctest.sgy")]
+    widget.coordinates.value = "samples"
+    widget.colormap.value = "gray"
+    widget.open()
+    viewer.reset_view()
+    settle(viewer)
+    viewer.screenshot(str(OUT / "open_segy_widget.png"), canvas_only=False)
+
+    # 2. the F3 sample: inline slider, time downwards, crosslines across
+    viewer.layers.clear()
+    viewer.window.remove_dock_widget("all")
+    viewer.open_sample("napari-seisseg", "f3")
+    viewer.dims.set_point(0, 122)
+    viewer.reset_view()
+    settle(viewer)
+    viewer.screenshot(str(OUT / "f3_sample.png"), canvas_only=False)
+
+    # 3. the synthetic labeled sample with its sparse labels
+    viewer.layers.clear()
+    try:
+        viewer.open_sample("napari-seisseg", "synthetic")
+        viewer.reset_view()
+        settle(viewer)
+        viewer.screenshot(str(OUT / "synthetic_sample.png"), canvas_only=False)
+    except ModuleNotFoundError:
+        pass
+
+    # 4. the Export widget
+    viewer.layers.clear()
+    viewer.open(DATA / "f3-withdead.sgy", plugin="napari-seisseg")
+    import numpy as np
+
+    seismic = viewer.layers[0]
+    labels = viewer.add_labels(np.zeros(seismic.data.shape, dtype=np.uint8), name="painted",
+                               scale=seismic.scale, translate=seismic.translate)
+    labels.data[11, 30:60, :] = 1
+    labels.refresh()
+    viewer.dims.set_point(0, 122)
+    _dock, export = viewer.window.add_plugin_dock_widget("napari-seisseg", "Export (SEG-Y / .npy / Zarr)")
+    export.layer.value = labels
+    viewer.reset_view()
+    settle(viewer)
+    viewer.screenshot(str(OUT / "export_widget.png"), canvas_only=False)
+    viewer.close()
+    print(f"screenshots in {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
