@@ -101,3 +101,24 @@ def test_sample_data_synthetic(make_napari_viewer):
     assert set(np.unique(sparse.data)) >= {0, 1, 2, 3}
     labeled = sparse.data > 0
     np.testing.assert_array_equal(sparse.data[labeled], truth.data[labeled])
+
+
+def test_npy_named_like_labels_opens_as_labels_with_geometry(make_napari_viewer, segy_dir, tmp_path):
+    from napari.layers import Image, Labels
+
+    from napari_seisseg.io import write_volume
+
+    vol = read_segy(segy_dir / "f3.sgy")
+    mask = (np.asarray(vol.data) > 0).astype(np.uint8)
+    write_volume(tmp_path / "salt_labels.npy", mask, vol.geometry)
+    np.save(tmp_path / "plain.npy", np.zeros((3, 4, 5), dtype=np.float32))
+    viewer = make_napari_viewer()
+    (labels,) = viewer.open(tmp_path / "salt_labels.npy", plugin="napari-seisseg")
+    assert isinstance(labels, Labels) and labels.data.shape == (23, 75, 18)
+    np.testing.assert_array_equal(labels.translate, [111, 4, 875])
+    (plain,) = viewer.open(tmp_path / "plain.npy", plugin="napari-seisseg")
+    assert isinstance(plain, Image) and plain.data.shape == (3, 4, 5)
+    assert isinstance(plain.data, np.memmap)
+    (store,) = viewer.open(write_volume(tmp_path / "cube.zarr", vol.data, vol.geometry),
+                           plugin="napari-seisseg")
+    assert store.data.shape == (23, 75, 18)

@@ -17,7 +17,8 @@ from .volume import Volume
 
 
 def read_zarr(path: str | os.PathLike) -> Volume:
-    """Open a Zarr array lazily, with the geometry stored in its attributes (if any)."""
+    """Open a Zarr array lazily (as a dask array), with the geometry stored in its attributes."""
+    import dask.array as da
     import zarr
 
     p = Path(path)
@@ -36,7 +37,7 @@ def read_zarr(path: str | os.PathLike) -> Volume:
         geometry = SurveyGeometry.from_json_dict(raw if isinstance(raw, dict) else json.loads(raw))
         if geometry.shape != tuple(arr.shape):
             geometry = None
-    return Volume(arr, geometry)
+    return Volume(da.from_zarr(arr), geometry)
 
 
 def write_zarr(
