@@ -31,10 +31,10 @@ def synthetic_sample() -> list[tuple]:
     seismic = volume_layer_data(cube.seismic, cube.geometry, name="synthetic seismic")
     labels = volume_layer_data(
         sparse, cube.geometry, name="synthetic labels", layer_type="labels",
-        features=cube.class_table(),
+        features=cube.class_table(), colormap=cube.label_colormap(),
     )
     truth = volume_layer_data(
         cube.labels, cube.geometry, name="synthetic truth", layer_type="labels",
-        features=cube.class_table(), visible=False,
+        features=cube.class_table(), colormap=cube.label_colormap(), visible=False,
     )
     return [seismic, labels, truth]

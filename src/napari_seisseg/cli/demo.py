@@ -49,21 +49,18 @@ def run(args: argparse.Namespace) -> int:
     print(f"exported {exported} (IEEE float) and re-opened it: values identical = {same}")
     figures = [_inline_figure(data, f3.geometry, None, out / "f3_inline.png", "F3 crop")]
 
-    try:
-        from ..synthetic import make_synthetic_cube
-    except ImportError:  # pragma: no cover - the synthetic module ships with the package
-        make_synthetic_cube = None
-    if make_synthetic_cube is not None:
-        print(f"\n== synthetic labeled cube (seed {args.seed})")
-        cube = make_synthetic_cube(seed=args.seed)
-        print(cube.geometry.describe())
-        names = ", ".join(f"{i + 1} {n}" for i, n in enumerate(cube.class_names))
-        fractions = ", ".join(
-            f"{n} {100 * np.mean(cube.labels == i + 1):.1f}%" for i, n in enumerate(cube.class_names)
-        )
-        print(f"classes:     {names}; truth: {fractions}")
-        figures.append(_inline_figure(cube.seismic, cube.geometry, cube.labels,
-                                      out / "synthetic_inline.png", "synthetic cube"))
+    from ..synthetic import make_synthetic_cube
+
+    print(f"\n== synthetic labeled cube (seed {args.seed})")
+    cube = make_synthetic_cube(seed=args.seed)
+    print(cube.geometry.describe())
+    names = ", ".join(f"{i + 1} {n}" for i, n in enumerate(cube.class_names))
+    fractions = ", ".join(
+        f"{n} {100 * np.mean(cube.labels == i + 1):.1f}%" for i, n in enumerate(cube.class_names)
+    )
+    print(f"classes:     {names}; truth: {fractions}")
+    figures.append(_inline_figure(cube.seismic, cube.geometry, cube.labels,
+                                  out / "synthetic_inline.png", "synthetic cube"))
 
     print(f"\nfigures: {', '.join(str(f) for f in figures)}")
     print(f"outputs in {out.resolve()} ({time.perf_counter() - t_start:.1f} s)")
