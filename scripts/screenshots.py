@@ -32,6 +32,9 @@ def settle(viewer: napari.Viewer) -> None:
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     viewer = napari.Viewer(show=True)
+    from napari.utils.notifications import notification_manager
+
+    notification_manager.records.clear()
     viewer.window._qt_window.resize(1500, 950)
 
     # 1. the Open SEG-Y with options widget next to a real survey (Volve, depth, bytes 189/193)
@@ -57,6 +60,7 @@ def main() -> int:
     viewer.layers.clear()
     try:
         viewer.open_sample("napari-seisseg", "synthetic")
+        viewer.dims.set_point(0, 32)  # a labeled inline
         viewer.reset_view()
         settle(viewer)
         viewer.screenshot(str(OUT / "synthetic_sample.png"), canvas_only=False)

@@ -22,19 +22,25 @@ def f3_sample() -> list[tuple]:
 
 
 def synthetic_sample() -> list[tuple]:
-    """A synthetic labeled cube: seismic, sparse training labels and the full truth (hidden)."""
+    """A synthetic labeled cube: seismic, sparse training labels and the full truth (hidden).
+
+    Shown with square pixels (one world unit per trace and per sample): its sections are
+    64 traces by 128 samples, which in survey units (64 lines x 512 ms) would be a thin
+    strip. The survey geometry is in each layer's metadata, so exports carry it.
+    """
     from .io.layers import volume_layer_data
     from .synthetic import make_synthetic_cube
 
     cube = make_synthetic_cube(seed=SYNTHETIC_SEED)
     sparse = cube.sparse_labels()
-    seismic = volume_layer_data(cube.seismic, cube.geometry, name="synthetic seismic")
+    common = {"coordinates": "samples"}
+    seismic = volume_layer_data(cube.seismic, cube.geometry, name="synthetic seismic", **common)
     labels = volume_layer_data(
         sparse, cube.geometry, name="synthetic labels", layer_type="labels",
-        features=cube.class_table(), colormap=cube.label_colormap(),
+        features=cube.class_table(), colormap=cube.label_colormap(), **common,
     )
     truth = volume_layer_data(
         cube.labels, cube.geometry, name="synthetic truth", layer_type="labels",
-        features=cube.class_table(), colormap=cube.label_colormap(), visible=False,
+        features=cube.class_table(), colormap=cube.label_colormap(), visible=False, **common,
     )
     return [seismic, labels, truth]
