@@ -1,0 +1,168 @@
+"""``hybrid``: a 3D stem reading a thin slab, a 2D U-Net, a refinement head and deep
+supervision heads; it predicts the slab's centre slice."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..errors import SeisSegError
+from .base import (
+    SegmentationModel,
+    check_circular_axis,
+    check_dropout,
+    check_int,
+    check_norm,
+)
+from .layers import ConvBlock, WrapConv3d, make_conv, make_norm
+from .unet import UNetCore
+
+__all__ = ["HybridSlabNet"]
+
+
+class HybridSlabNet(SegmentationModel):
+    """Slab-to-section network: 3D stem, 2D U-Net, refinement head, auxiliary heads.
+
+    The stem applies two 3x3x3 convolutions to a slab of ``2 * context + 1`` slices,
+    "valid" along the slab axis while it has at least 3 slices, and collapses any depth
+    left with a learned ``D x 1 x 1`` convolution, giving 2D features of the centre
+    section.  A 2D U-Net follows.  The refinement head fuses, at full resolution, the
+    U-Net's last decoder output with the stem features and the centre slice itself.  Each decoder
+    stage also has a 1x1 auxiliary head for deep supervision (see
+    :meth:`forward_with_aux`).
+
+    Parameters
+    ----------
+    in_channels : int
+        Channels of one slice (1 for amplitudes).
+    n_classes : int
+        Number of output logits.
+    width : int
+        Filters of the stem and of the U-Net's first level (default 16).
+    depth : int
+        Downsamplings of the 2D U-Net (default 4).
+    norm : {"batch", "instance", "group", "none"}
+        Normalisation after every convolution.
+    dropout : float
+        Channel dropout in the U-Net's bottleneck and decoder blocks.
+    context : int
+        Slices on each side of the centre slice (default 2: a slab of 5 slices).
+    circular_axis : {None, 0, 1}
+        Section axis (0 = H, 1 = W) that wraps around; the stem, the U-Net and the head
+        all wrap along it.
+
+    Notes
+    -----
+    Input ``(N, in_channels, 2 * context + 1, H, W)``, the slab axis third; output logits
+    ``(N, n_classes, H, W)`` for the centre slice.  ``spatial_dims`` is 2 (it predicts
+    sections) and ``input_dims`` is 3.
+    """
+
+    model_name = "hybrid"
+
+    def __init__(
+        self,
+        in_channels: int = 1,
+        n_classes: int = 2,
+        width: int = 16,
+        depth: int = 4,
+        norm: str = "batch",
+        dropout: float = 0.0,
+        context: int = 2,
+        circular_axis: int | None = None,
+    ) -> None:
+        name = self.model_name
+        in_channels = check_int(name, "in_channels", in_channels, 1)
+        n_classes = check_int(name, "n_classes", n_classes, 1)
+        width = check_int(name, "width", width, 1)
+        depth = check_int(name, "depth", depth, 0, 8)
+        norm = check_norm(name, norm)
+        dropout = check_dropout(name, dropout)
+        context = check_int(name, "context", context, 0)
+        circular_axis = check_circular_axis(name, circular_axis, 2)
+        super().__init__(
+            in_channels=in_channels,
+            n_classes=n_classes,
+            size_multiple=2**depth,
+            context=context,
+            circular_axis=circular_axis,
+        )
+        self.spatial_dims = 2
+        self.input_dims = 3
+        self.width = width
+        self.depth = depth
+        circ3 = None if circular_axis is None else circular_axis + 1
+        bias = norm == "none"
+        # Two 3x3x3 convolutions, "valid" along the slab axis while it is deep enough
+        # (5 -> 3 -> 1 slices for context=2: a quarter of the cost of "same" convolutions),
+        # then a learned (D x 1 x 1) convolution collapses whatever depth is left.
+        stem: list[nn.Module] = []
+        d, cin = 2 * context + 1, in_channels
+        for _ in range(2):
+            valid = d >= 3
+            stem += [
+                WrapConv3d(cin, width, 3, 1, bias, circ3, (0 if valid else 1, 1, 1)),
+                make_norm(norm, 3, width),
+                nn.ReLU(inplace=True),
+            ]
+            d, cin = (d - 2 if valid else d), width
+        if d > 1:
+            stem += [
+                nn.Conv3d(width, width, kernel_size=(d, 1, 1), bias=bias),
+                make_norm(norm, 3, width),
+                nn.ReLU(inplace=True),
+            ]
+        self.stem = nn.Sequential(*stem)
+        self.unet = UNetCore(2, width, width, depth, norm, dropout, circular_axis)
+        self.refine = nn.Sequential(
+            ConvBlock(2, 2 * width + in_channels, width, norm, 0.0, circular_axis),
+            make_conv(2, width, width, 3, 1, bias, circular_axis),
+            make_norm(norm, 2, width),
+            nn.ReLU(inplace=True),
+        )
+        self.head = make_conv(2, width, n_classes, 1)
+        n_aux = max(depth, 1)
+        self.aux_heads = nn.ModuleList(
+            make_conv(2, self.unet.channels[min(i, depth)], n_classes, 1) for i in range(n_aux)
+        )
+        self._spec = {
+            "in_channels": in_channels,
+            "n_classes": n_classes,
+            "width": width,
+            "depth": depth,
+            "norm": norm,
+            "dropout": dropout,
+            "context": context,
+            "circular_axis": circular_axis,
+        }
+
+    @property
+    def slab(self) -> int:
+        """Number of slices the model reads: ``2 * context + 1``."""
+        return 2 * self.context + 1
+
+    def expected_input(self) -> str:
+        """Describe the input shape the model takes, for error messages."""
+        return f"(N, {self.in_channels}, {self.slab}, H, W)"
+
+    def _check_input(self, x: torch.Tensor) -> None:
+        super()._check_input(x)
+        if x.shape[2] != self.slab:
+            raise SeisSegError(
+                f"hybrid expects a slab of {self.slab} slices (context={self.context}) on "
+                f"axis 2, shaped {self.expected_input()}; got {tuple(x.shape)}."
+            )
+
+    def _forward_padded(
+        self, x: torch.Tensor, want_aux: bool
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        feats = self.stem(x).squeeze(2)  # (N, width, H, W): the centre section's features
+        decoded = self.unet(feats)
+        fused = torch.cat([decoded[-1], feats, x[:, :, self.context]], dim=1)
+        logits = self.head(self.refine(fused))
+        aux: list[torch.Tensor] = []
+        if want_aux:
+            # finest first: decoded[-1] is full resolution, decoded[0] the coarsest stage
+            stages = decoded[::-1]
+            aux = [head(f) for head, f in zip(self.aux_heads, stages, strict=True)]
+        return logits, aux

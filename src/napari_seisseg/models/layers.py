@@ -1,0 +1,264 @@
+"""Building blocks shared by the models: normalisation, convolutions that may wrap
+around one spatial axis, and the two-convolution block of a U-Net."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from .padding import wrap_pad
+
+__all__ = [
+    "NORMS",
+    "ConvBlock",
+    "WrapConv2d",
+    "WrapConv3d",
+    "WrapMaxPool2d",
+    "make_conv",
+    "make_dropout",
+    "make_norm",
+    "make_upconv",
+]
+
+NORMS = ("batch", "instance", "group", "none")
+
+
+def _group_count(channels: int, max_groups: int = 8) -> int:
+    for g in range(min(max_groups, channels), 0, -1):
+        if channels % g == 0:
+            return g
+    return 1
+
+
+def make_norm(norm: str, dims: int, channels: int) -> nn.Module:
+    """Return a normalisation layer.
+
+    Parameters
+    ----------
+    norm : {"batch", "instance", "group", "none"}
+        Kind of normalisation.  ``"group"`` uses up to 8 groups (the largest count that
+        divides ``channels``); ``"instance"`` has learnable affine parameters.
+    dims : {2, 3}
+        Spatial dimensionality.
+    channels : int
+        Number of channels.
+
+    Returns
+    -------
+    torch.nn.Module
+        The layer (``nn.Identity`` for ``"none"``).
+    """
+    if norm == "batch":
+        return nn.BatchNorm2d(channels) if dims == 2 else nn.BatchNorm3d(channels)
+    if norm == "instance":
+        cls = nn.InstanceNorm2d if dims == 2 else nn.InstanceNorm3d
+        return cls(channels, affine=True)
+    if norm == "group":
+        return nn.GroupNorm(_group_count(channels), channels)
+    if norm == "none":
+        return nn.Identity()
+    raise ValueError(f"unknown norm {norm!r}; choose one of {NORMS}")
+
+
+def make_dropout(p: float, dims: int) -> nn.Module:
+    """Return channel (spatial) dropout with probability ``p``, or identity when ``p == 0``."""
+    if p <= 0:
+        return nn.Identity()
+    return nn.Dropout2d(p) if dims == 2 else nn.Dropout3d(p)
+
+
+class _WrapConvMixin:
+    """Pads one spatial axis circularly before an ordinary convolution."""
+
+    circular_axis: int | None
+    _wrap: int
+
+    @staticmethod
+    def _split_padding(
+        kernel: Sequence[int],
+        circular_axis: int | None,
+        padding: Sequence[int] | None = None,
+    ) -> tuple[tuple[int, ...], int]:
+        """Return the convolution's own (zero) padding and the wrap width."""
+        same = [(k - 1) // 2 for k in kernel]
+        pad = list(same if padding is None else padding)
+        wrap = 0
+        if circular_axis is not None:
+            wrap, pad[circular_axis] = same[circular_axis], 0
+        return tuple(pad), wrap
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self._wrap:
+            x = wrap_pad(x, self.circular_axis, self._wrap, self._wrap)
+        return super().forward(x)  # type: ignore[misc]
+
+
+def _tuple(v: int | Sequence[int], n: int) -> tuple[int, ...]:
+    return tuple(v) if isinstance(v, Sequence) else (int(v),) * n
+
+
+class WrapConv2d(_WrapConvMixin, nn.Conv2d):
+    """A "same" 2D convolution whose padding wraps around ``circular_axis`` (zeros elsewhere).
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        Channel counts.
+    kernel_size : int or tuple of int
+        Kernel size (odd sizes keep the spatial size at stride 1).
+    stride : int
+        Stride.
+    bias : bool
+        Whether the convolution has a bias.
+    circular_axis : int or None
+        Spatial axis (0 = H, 1 = W) that wraps around, or None for zero padding only.
+
+    Notes
+    -----
+    The parameters keep the names of :class:`torch.nn.Conv2d` (``weight``, ``bias``), so
+    state dicts from ordinary convolutions load into it.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | Sequence[int] = 3,
+        stride: int = 1,
+        bias: bool = True,
+        circular_axis: int | None = None,
+    ) -> None:
+        kernel = _tuple(kernel_size, 2)
+        padding, wrap = self._split_padding(kernel, circular_axis)
+        super().__init__(
+            in_channels, out_channels, kernel, stride=stride, padding=padding, bias=bias
+        )
+        self.circular_axis = circular_axis
+        self._wrap = wrap
+
+
+class WrapConv3d(_WrapConvMixin, nn.Conv3d):
+    """A "same" 3D convolution whose padding wraps around ``circular_axis`` (zeros elsewhere).
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        Channel counts.
+    kernel_size : int or tuple of int
+        Kernel size.
+    stride : int
+        Stride.
+    bias : bool
+        Whether the convolution has a bias.
+    circular_axis : int or None
+        Spatial axis (0 = D, 1 = H, 2 = W) that wraps around, or None.
+    padding : sequence of int, optional
+        Zero padding per axis instead of "same" padding (e.g. ``(0, 1, 1)`` for a
+        convolution that is "valid" along D); the circular axis always wraps.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | Sequence[int] = 3,
+        stride: int = 1,
+        bias: bool = True,
+        circular_axis: int | None = None,
+        padding: Sequence[int] | None = None,
+    ) -> None:
+        kernel = _tuple(kernel_size, 3)
+        pad, wrap = self._split_padding(kernel, circular_axis, padding)
+        super().__init__(in_channels, out_channels, kernel, stride=stride, padding=pad, bias=bias)
+        self.circular_axis = circular_axis
+        self._wrap = wrap
+
+
+class WrapMaxPool2d(nn.MaxPool2d):
+    """Max pooling (kernel 3, stride 2, padding 1 as in ResNet's stem) that wraps around
+    ``circular_axis``.
+
+    Parameters
+    ----------
+    circular_axis : int or None
+        Spatial axis (0 = H, 1 = W) that wraps around, or None.
+    """
+
+    def __init__(self, circular_axis: int | None = None) -> None:
+        padding = [1, 1]
+        if circular_axis is not None:
+            padding[circular_axis] = 0
+        super().__init__(kernel_size=3, stride=2, padding=tuple(padding))
+        self.circular_axis = circular_axis
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.circular_axis is not None:
+            x = wrap_pad(x, self.circular_axis, 1, 1)
+        return super().forward(x)
+
+
+def make_conv(
+    dims: int,
+    in_channels: int,
+    out_channels: int,
+    kernel_size: int | Sequence[int] = 3,
+    stride: int = 1,
+    bias: bool = True,
+    circular_axis: int | None = None,
+) -> nn.Module:
+    """Return a :class:`WrapConv2d` or :class:`WrapConv3d` ("same" padding)."""
+    cls = WrapConv2d if dims == 2 else WrapConv3d
+    return cls(in_channels, out_channels, kernel_size, stride, bias, circular_axis)
+
+
+def make_upconv(dims: int, in_channels: int, out_channels: int) -> nn.Module:
+    """Return a transposed convolution that doubles every spatial axis (kernel 2, stride 2).
+
+    It touches no neighbours outside each 2-cell block, so it needs no padding and keeps
+    circular axes exact.
+    """
+    cls = nn.ConvTranspose2d if dims == 2 else nn.ConvTranspose3d
+    return cls(in_channels, out_channels, kernel_size=2, stride=2)
+
+
+class ConvBlock(nn.Sequential):
+    """Two "same" convolutions, each followed by normalisation and ReLU.
+
+    Parameters
+    ----------
+    dims : {2, 3}
+        Spatial dimensionality.
+    in_channels, out_channels : int
+        Channel counts.
+    norm : str
+        Normalisation (see :func:`make_norm`).
+    dropout : float
+        Channel dropout between the two convolutions (0 for none).
+    circular_axis : int or None
+        Spatial axis that wraps around.
+    kernel_size : int or tuple of int
+        Kernel size of both convolutions.
+    """
+
+    def __init__(
+        self,
+        dims: int,
+        in_channels: int,
+        out_channels: int,
+        norm: str = "batch",
+        dropout: float = 0.0,
+        circular_axis: int | None = None,
+        kernel_size: int | Sequence[int] = 3,
+    ) -> None:
+        bias = norm == "none"
+        super().__init__(
+            make_conv(dims, in_channels, out_channels, kernel_size, 1, bias, circular_axis),
+            make_norm(norm, dims, out_channels),
+            nn.ReLU(inplace=True),
+            make_dropout(dropout, dims),
+            make_conv(dims, out_channels, out_channels, kernel_size, 1, bias, circular_axis),
+            make_norm(norm, dims, out_channels),
+            nn.ReLU(inplace=True),
+        )
