@@ -67,7 +67,22 @@ def main() -> int:
     except ModuleNotFoundError:
         pass
 
-    # 4. the Export widget
+    # 4. the Preprocess widget with a live preview (AGC then log-uint8) on the F3 sample
+    viewer.layers.clear()
+    viewer.window.remove_dock_widget("all")
+    viewer.open(DATA / "f3-ebcidctest.sgy", plugin="napari-seisseg")
+    viewer.layers[0].scale = (1, 1, 1)
+    _dock, pre = viewer.window.add_plugin_dock_widget("napari-seisseg", "Preprocess")
+    pre.clear_steps()
+    pre.add_step("agc")
+    pre.add_step("log_uint8")
+    pre.update_preview()
+    viewer.reset_view()
+    settle(viewer)
+    viewer.screenshot(str(OUT / "preprocess_widget.png"), canvas_only=False)
+    viewer.window.remove_dock_widget("all")
+
+    # 5. the Export widget
     viewer.layers.clear()
     viewer.open(DATA / "f3-withdead.sgy", plugin="napari-seisseg")
     import numpy as np
