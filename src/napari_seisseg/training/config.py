@@ -1,0 +1,278 @@
+"""Training settings: one dataclass, checked up front, JSON round-trippable.
+
+:class:`TrainConfig` is what the widget's form, the ``seisseg train`` options and Python
+callers fill in.  :meth:`TrainConfig.validate` turns every bad value into a
+:class:`~napari_seisseg.errors.SeisSegError` that names the setting and a valid choice, so
+nothing fails half-way through a run because of a typo.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from ..errors import SeisSegError
+
+__all__ = ["AugmentConfig", "TrainConfig", "DEFAULT_PATCH"]
+
+#: Default patch edge by model input dimensionality.
+DEFAULT_PATCH = {2: 128, 3: 64}
+
+LOSSES = ("auto", "ce_dice", "bce_dice", "ce", "bce")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+@dataclass
+class AugmentConfig:
+    """Random changes applied to every training patch (never to validation patches).
+
+    Parameters
+    ----------
+    flip : bool
+        Mirror along every patch axis (and the slice order of a 2.5D / slab context), each
+        with probability 1/2.
+    rotate90 : bool
+        Rotate by a random multiple of 90 degrees in the patch plane (2D) or in the plane of
+        the first two axes (3D: inline x crossline, the sample axis being last); only where
+        the patch is square in those axes.
+    transpose : bool
+        Swap the two in-plane axes with probability 1/2 (same squareness rule).
+    roll_axis : int or None
+        Patch axis (0 = first spatial axis) to roll by a random shift, for images that wrap
+        around (borehole images); None for no rolling.
+    gain : float
+        Amplitudes multiplied by ``exp(u)``, ``u`` uniform in ``[-gain, gain]``; 0 for none.
+    polarity : float
+        Probability of flipping the sign of the amplitudes.
+    noise : float
+        Standard deviation of added Gaussian noise (the input is standardised, so 0.05 is 5%
+        of its typical amplitude); 0 for none.
+    elastic : float
+        Largest displacement, in voxels, of a smooth random distortion; 0 for none.
+    elastic_p : float
+        Probability of applying the distortion to a patch.
+    """
+
+    flip: bool = True
+    rotate90: bool = False
+    transpose: bool = False
+    roll_axis: int | None = None
+    gain: float = 0.2
+    polarity: float = 0.0
+    noise: float = 0.03
+    elastic: float = 0.0
+    elastic_p: float = 0.3
+
+    def validate(self) -> None:
+        """Raise :class:`SeisSegError` for a value outside its range."""
+        for name in ("gain", "noise", "elastic"):
+            if not float(getattr(self, name)) >= 0:
+                raise SeisSegError(f"augment.{name} must be 0 or more, got {getattr(self, name)}.")
+        for name in ("polarity", "elastic_p"):
+            v = float(getattr(self, name))
+            if not 0.0 <= v <= 1.0:
+                raise SeisSegError(f"augment.{name} is a probability (0 to 1), got {v}.")
+        if self.roll_axis is not None and int(self.roll_axis) not in (0, 1, 2):
+            raise SeisSegError(f"augment.roll_axis must be 0, 1, 2 or None, got {self.roll_axis}.")
+
+    @classmethod
+    def none(cls) -> AugmentConfig:
+        """Settings that change nothing (for tests and for checking a pipeline)."""
+        return cls(flip=False, gain=0.0, polarity=0.0, noise=0.0, elastic=0.0)
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run.
+
+    Parameters
+    ----------
+    model : str
+        Architecture: ``"unet2d"``, ``"unet3d"``, ``"hybrid"`` or ``"resunet"``.
+    model_kwargs : dict
+        Architecture options passed to ``create_model`` (``width``, ``depth``, ``context``...).
+    patch_size : int, tuple of int or None
+        Patch edge (or per-axis sizes).  None: 128 for section models, 64 for 3D models.
+        Patches never exceed the data: a smaller cube or section gives smaller patches
+        (sections are padded to a common size and the padding is not labeled).
+    batch_size : int or None
+        Patches per step.  None: 8 (2D) / 2 (3D) on CPU; on CUDA the largest size that fits
+        in memory (up to 4x that).  On CUDA the batch is halved after an out-of-memory error.
+    epochs : int or None
+        Maximum number of epochs (None: only ``minutes`` limits the run).
+    minutes : float or None
+        Wall-clock budget; the run ends (keeping the best model) when it is spent.
+    steps_per_epoch : int
+        Optimisation steps between two validations.
+    lr, weight_decay : float
+        AdamW learning rate and weight decay.
+    lr_patience, lr_factor : int, float
+        ReduceLROnPlateau: epochs without improvement before the rate is multiplied by
+        ``lr_factor``.
+    early_stopping : int or None
+        Stop after this many epochs without a better validation mean IoU (None or 0: never).
+    seed : int
+        Seed of every random choice (weights, patches, augmentation, validation split).
+    device : {"auto", "cpu", "cuda", "mps"}
+        Where to train; ``"auto"`` takes CUDA, then Apple MPS, then the CPU.
+    amp : bool or None
+        Mixed precision (bf16 where supported, else fp16 with gradient scaling).
+        None: on for CUDA, off elsewhere.
+    loss : {"auto", "ce_dice", "bce_dice", "ce", "bce"}
+        ``auto``: ``bce_dice`` (one logit, tuned threshold) for two classes, ``ce_dice``
+        otherwise.
+    dice_weight : float
+        Weight of the Dice term.
+    dice_ramp_epochs : int
+        BCE-then-Dice schedule: the Dice weight grows linearly from 0 to ``dice_weight`` over
+        this many epochs (0: constant).
+    class_weights : None, "auto", list of float or dict
+        Per-class weights of the cross-entropy term: one per class in label-value order, a
+        ``{label value: weight}`` dict, or ``"auto"`` (inverse square root of the labeled
+        frequency).
+    pos_weight : float, "auto" or None
+        Binary tasks: weight of the positive-class term of the BCE (``"auto"``:
+        square root of negatives / positives).
+    aux_weight : float
+        Total weight of the deep-supervision outputs (models that have them).
+    zero_is_background : bool
+        Label 0 is a class (dense masks made elsewhere); nothing is ignored.
+    axes : tuple of int or None
+        Section models: sections are taken only along these axes of the input array (e.g.
+        ``(0,)`` for a stack of unrelated 2D images).  None: every axis.
+    val_fraction : float
+        Share of the labeled sections held out for validation (0: no validation).
+    max_val_windows : int
+        Cap on the number of validation patches evaluated each epoch.
+    augment : AugmentConfig
+        Augmentation settings.
+    pad_mode : {"reflect", "zeros"}
+        How sections smaller than the patch are padded (padding is never labeled).
+    run_dir : str or None
+        Folder for ``config.json``, ``metrics.csv`` and the final bundle of this run.
+    """
+
+    model: str = "unet2d"
+    model_kwargs: dict[str, Any] = field(default_factory=dict)
+    patch_size: int | tuple[int, ...] | None = None
+    batch_size: int | None = None
+    epochs: int | None = 30
+    minutes: float | None = None
+    steps_per_epoch: int = 100
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    lr_patience: int = 3
+    lr_factor: float = 0.5
+    early_stopping: int | None = 10
+    seed: int = 0
+    device: str = "auto"
+    amp: bool | None = None
+    loss: str = "auto"
+    dice_weight: float = 1.0
+    dice_ramp_epochs: int = 0
+    class_weights: Any = None
+    pos_weight: float | str | None = None
+    aux_weight: float = 0.4
+    zero_is_background: bool = False
+    axes: tuple[int, ...] | None = None
+    val_fraction: float = 0.2
+    max_val_windows: int = 48
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    pad_mode: str = "reflect"
+    run_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.augment, Mapping):
+            self.augment = AugmentConfig(**self.augment)
+        if self.axes is not None:
+            axes = (self.axes,) if isinstance(self.axes, int) else self.axes
+            self.axes = tuple(int(a) for a in axes)
+        if isinstance(self.patch_size, Sequence) and not isinstance(self.patch_size, str):
+            self.patch_size = tuple(int(p) for p in self.patch_size)
+        self.model_kwargs = dict(self.model_kwargs or {})
+
+    # ------------------------------------------------------------------ checks
+    def validate(self) -> None:
+        """Raise :class:`SeisSegError` naming the first invalid setting and a valid choice."""
+        if not isinstance(self.model, str) or not self.model:
+            raise SeisSegError("model must be a model name such as 'unet2d'.")
+        _positive_int("steps_per_epoch", self.steps_per_epoch)
+        _positive_int("max_val_windows", self.max_val_windows)
+        if self.batch_size is not None:
+            _positive_int("batch_size", self.batch_size)
+        if self.epochs is not None:
+            _positive_int("epochs", self.epochs)
+        if self.minutes is not None and not float(self.minutes) > 0:
+            raise SeisSegError(f"minutes must be positive, got {self.minutes}.")
+        if self.epochs is None and self.minutes is None:
+            raise SeisSegError("Give a budget: epochs, minutes, or both.")
+        if self.patch_size is not None:
+            sizes = self.patch_size if isinstance(self.patch_size, tuple) else (self.patch_size,)
+            if not 1 <= len(sizes) <= 3 or any(int(p) < 4 for p in sizes):
+                raise SeisSegError(
+                    f"patch_size must be an edge of at least 4 (or 2-3 such sizes), got "
+                    f"{self.patch_size}. Try 128 for section models or 64 for 3D models."
+                )
+        for name in ("lr", "lr_factor"):
+            if not float(getattr(self, name)) > 0:
+                raise SeisSegError(f"{name} must be positive, got {getattr(self, name)}.")
+        if float(self.lr_factor) >= 1:
+            raise SeisSegError(f"lr_factor must be below 1 (e.g. 0.5), got {self.lr_factor}.")
+        for name in ("weight_decay", "dice_weight", "aux_weight"):
+            if not float(getattr(self, name)) >= 0:
+                raise SeisSegError(f"{name} must be 0 or more, got {getattr(self, name)}.")
+        if int(self.dice_ramp_epochs) < 0 or int(self.lr_patience) < 0:
+            raise SeisSegError("dice_ramp_epochs and lr_patience must be 0 or more.")
+        if self.early_stopping is not None and int(self.early_stopping) < 0:
+            raise SeisSegError(f"early_stopping must be 0 or more, got {self.early_stopping}.")
+        if self.device not in DEVICES:
+            raise SeisSegError(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}.")
+        if self.loss not in LOSSES:
+            raise SeisSegError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}.")
+        if not 0.0 <= float(self.val_fraction) < 1.0:
+            raise SeisSegError(
+                f"val_fraction must be at least 0 and below 1 (e.g. 0.2), got {self.val_fraction}."
+            )
+        if self.pad_mode not in ("reflect", "zeros"):
+            raise SeisSegError(f"pad_mode must be 'reflect' or 'zeros', got {self.pad_mode!r}.")
+        if self.axes is not None and (not self.axes or any(a not in (0, 1, 2) for a in self.axes)):
+            raise SeisSegError(f"axes must hold axis numbers 0, 1 or 2, got {self.axes}.")
+        if isinstance(self.class_weights, str) and self.class_weights != "auto":
+            raise SeisSegError("class_weights must be None, 'auto', a list or a dict.")
+        if isinstance(self.pos_weight, str) and self.pos_weight != "auto":
+            raise SeisSegError("pos_weight must be None, 'auto' or a positive number.")
+        if isinstance(self.pos_weight, (int, float)) and not self.pos_weight > 0:
+            raise SeisSegError(f"pos_weight must be positive, got {self.pos_weight}.")
+        self.augment.validate()
+
+    # ------------------------------------------------------------------ JSON
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dictionary (tuples become lists)."""
+        d = asdict(self)
+        for k, v in d.items():
+            if isinstance(v, tuple):
+                d[k] = list(v)
+        if isinstance(self.class_weights, Mapping):
+            d["class_weights"] = {str(k): float(v) for k, v in self.class_weights.items()}
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> TrainConfig:
+        """Rebuild from :meth:`to_dict` output; unknown keys raise :class:`SeisSegError`."""
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - names)
+        if unknown:
+            raise SeisSegError(
+                f"Unknown training setting(s): {', '.join(unknown)}. Valid: {', '.join(sorted(names))}."
+            )
+        d = dict(d)
+        if isinstance(d.get("class_weights"), Mapping):
+            d["class_weights"] = {int(k): float(v) for k, v in d["class_weights"].items()}
+        return cls(**d)
+
+
+def _positive_int(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise SeisSegError(f"{name} must be a whole number of at least 1, got {value!r}.")

@@ -1,0 +1,249 @@
+"""Masked segmentation losses: unlabeled voxels never change the loss or its gradient.
+
+Targets are class indices with ``-1`` for *not labeled* (or pass ``mask`` explicitly).
+Everything is computed in float32, whatever the autocast dtype of the logits.
+
+* :func:`masked_ce_dice`: multi-class cross-entropy (optional class weights) + soft Dice.
+* :func:`masked_bce_dice`: binary tasks with a single logit: BCE (optional positive-class
+  weight or class weights) + soft Dice of the positive class.
+* :class:`SegmentationLoss`: one of those, a BCE-then-Dice schedule (Dice weight ramping
+  from 0 over the first epochs) and deep supervision (weighted sum over auxiliary outputs).
+
+The Dice terms are batch Dice over labeled voxels, averaged over the classes present in
+the batch's labels (an absent class is left to the cross-entropy term, as in
+segmentation-models-pytorch).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+
+__all__ = ["SegmentationLoss", "dice_schedule", "masked_bce_dice", "masked_ce_dice"]
+
+
+def _mask_and_target(
+    target: torch.Tensor, mask: torch.Tensor | None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    target = target.long()
+    if mask is None:
+        mask = target >= 0
+    else:
+        mask = mask.bool() & (target >= 0)
+    return mask, torch.where(mask, target, torch.zeros_like(target))
+
+
+def _dice(
+    probs: torch.Tensor, onehot: torch.Tensor, m: torch.Tensor, smooth: float
+) -> torch.Tensor:
+    """1 - mean Dice over the classes present; ``probs``/``onehot`` ``(N, K, ...)``, ``m`` ``(N, 1, ...)``."""
+    dims = [0] + list(range(2, probs.ndim))
+    p = probs * m
+    g = onehot * m
+    inter = (p * g).sum(dims)
+    denom = p.sum(dims) + g.sum(dims)
+    dice = (2 * inter + smooth) / (denom + smooth)
+    present = g.sum(dims) > 0
+    if not bool(present.any()):
+        return probs.sum() * 0.0
+    return 1.0 - dice[present].mean()
+
+
+def masked_ce_dice(
+    logits: torch.Tensor,
+    target: torch.Tensor,
+    *,
+    mask: torch.Tensor | None = None,
+    class_weights: torch.Tensor | Sequence[float] | None = None,
+    ce_weight: float = 1.0,
+    dice_weight: float = 1.0,
+    smooth: float = 1.0,
+) -> torch.Tensor:
+    """Cross-entropy + Dice over labeled voxels.
+
+    Parameters
+    ----------
+    logits : torch.Tensor
+        ``(N, K, *spatial)``.
+    target : torch.Tensor
+        ``(N, *spatial)`` class indices; ``-1`` (or ``mask`` False) = not labeled.
+    mask : torch.Tensor, optional
+        ``(N, *spatial)`` True where labeled (combined with ``target >= 0``).
+    class_weights : sequence of float, optional
+        Cross-entropy weight per class (weighted mean, as :func:`torch.nn.functional.cross_entropy`).
+    ce_weight, dice_weight : float
+        Term weights.
+    smooth : float
+        Dice smoothing.
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar loss (0 with a zero gradient when nothing is labeled).
+    """
+    logits = logits.float()
+    m, t = _mask_and_target(target, mask)
+    if not bool(m.any()):
+        return logits.sum() * 0.0
+    k = logits.shape[1]
+    w = None
+    if class_weights is not None:
+        w = torch.as_tensor(class_weights, dtype=torch.float32, device=logits.device)
+    ce = F.cross_entropy(
+        logits, torch.where(m, t, torch.full_like(t, -100)), weight=w, ignore_index=-100
+    )
+    loss = ce_weight * ce
+    if dice_weight:
+        probs = torch.softmax(logits, dim=1)
+        onehot = F.one_hot(t, k).movedim(-1, 1).float()
+        loss = loss + dice_weight * _dice(probs, onehot, m.unsqueeze(1).float(), smooth)
+    return loss
+
+
+def masked_bce_dice(
+    logits: torch.Tensor,
+    target: torch.Tensor,
+    *,
+    mask: torch.Tensor | None = None,
+    pos_weight: float | None = None,
+    class_weights: Sequence[float] | None = None,
+    bce_weight: float = 1.0,
+    dice_weight: float = 1.0,
+    smooth: float = 1.0,
+) -> torch.Tensor:
+    """Binary cross-entropy + Dice of the positive class, over labeled voxels.
+
+    Parameters
+    ----------
+    logits : torch.Tensor
+        ``(N, 1, *spatial)`` (or ``(N, *spatial)``).
+    target : torch.Tensor
+        ``(N, *spatial)``: 1 positive, 0 negative, ``-1`` not labeled.
+    mask : torch.Tensor, optional
+        True where labeled (combined with ``target >= 0``).
+    pos_weight : float, optional
+        Multiplies the positive term of the BCE (as :class:`torch.nn.BCEWithLogitsLoss`).
+    class_weights : (float, float), optional
+        Per-voxel weight of negatives and positives (weighted mean).
+    bce_weight, dice_weight : float
+        Term weights.
+    smooth : float
+        Dice smoothing.
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar loss.
+    """
+    logits = logits.float()
+    if logits.ndim == target.ndim + 1:
+        logits = logits[:, 0]
+    m, t = _mask_and_target(target, mask)
+    if not bool(m.any()):
+        return logits.sum() * 0.0
+    tf = t.float()
+    pw = None if pos_weight is None else torch.tensor(float(pos_weight), device=logits.device)
+    per = F.binary_cross_entropy_with_logits(logits, tf, pos_weight=pw, reduction="none")
+    mf = m.float()
+    if class_weights is not None:
+        w0, w1 = (float(v) for v in class_weights)
+        vw = (w0 + (w1 - w0) * tf) * mf
+        bce = (per * vw).sum() / vw.sum().clamp_min(1e-12)
+    else:
+        bce = (per * mf).sum() / mf.sum()
+    loss = bce_weight * bce
+    if dice_weight:
+        p = torch.sigmoid(logits).unsqueeze(1)
+        loss = loss + dice_weight * _dice(p, tf.unsqueeze(1), mf.unsqueeze(1), smooth)
+    return loss
+
+
+def dice_schedule(epoch: int, ramp_epochs: int, weight: float = 1.0) -> float:
+    """Dice weight at ``epoch`` (0-based): ``weight`` at once, or a ramp over ``ramp_epochs``."""
+    if ramp_epochs <= 0:
+        return float(weight)
+    return float(weight) * min(1.0, epoch / float(ramp_epochs))
+
+
+class SegmentationLoss:
+    """The training loss: masked CE/BCE + Dice, Dice schedule and deep supervision.
+
+    Parameters
+    ----------
+    binary : bool
+        Single-logit binary task (BCE) rather than multi-class (CE).
+    class_weights : sequence of float, optional
+        Per-class weights (CE), or ``(negative, positive)`` weights (BCE).
+    pos_weight : float, optional
+        Binary: weight of the positive BCE term.
+    dice_weight : float
+        Weight of the Dice term once ramped up (0: no Dice).
+    dice_ramp_epochs : int
+        Epochs over which the Dice weight grows from 0 (0: constant).
+    aux_weight : float
+        Total weight of the auxiliary outputs (shared equally).
+    """
+
+    def __init__(
+        self,
+        binary: bool,
+        *,
+        class_weights: Sequence[float] | None = None,
+        pos_weight: float | None = None,
+        dice_weight: float = 1.0,
+        dice_ramp_epochs: int = 0,
+        aux_weight: float = 0.4,
+    ):
+        self.binary = binary
+        self.class_weights = None if class_weights is None else [float(w) for w in class_weights]
+        self.pos_weight = pos_weight
+        self.dice_weight = float(dice_weight)
+        self.dice_ramp_epochs = int(dice_ramp_epochs)
+        self.aux_weight = float(aux_weight)
+
+    def single(self, logits: torch.Tensor, target: torch.Tensor, epoch: int = 0) -> torch.Tensor:
+        """Loss of one output."""
+        dw = dice_schedule(epoch, self.dice_ramp_epochs, self.dice_weight)
+        if self.binary:
+            return masked_bce_dice(
+                logits,
+                target,
+                pos_weight=self.pos_weight,
+                class_weights=self.class_weights,
+                dice_weight=dw,
+            )
+        return masked_ce_dice(logits, target, class_weights=self.class_weights, dice_weight=dw)
+
+    def __call__(
+        self,
+        logits: torch.Tensor,
+        target: torch.Tensor,
+        aux: Sequence[torch.Tensor] = (),
+        epoch: int = 0,
+    ) -> torch.Tensor:
+        """Main loss plus ``aux_weight`` times the mean loss of the auxiliary outputs.
+
+        Parameters
+        ----------
+        logits : torch.Tensor
+            Main output.
+        target : torch.Tensor
+            Class indices, ``-1`` = not labeled.
+        aux : sequence of torch.Tensor
+            Auxiliary outputs, upsampled to the main output's size (deep supervision).
+        epoch : int
+            Current epoch (0-based), for the Dice schedule.
+        """
+        loss = self.single(logits, target, epoch)
+        if aux and self.aux_weight > 0:
+            w = self.aux_weight / len(aux)
+            for a in aux:
+                if a.shape[2:] != logits.shape[2:]:
+                    mode = "bilinear" if a.ndim == 4 else "trilinear"
+                    a = F.interpolate(
+                        a.float(), size=logits.shape[2:], mode=mode, align_corners=False
+                    )
+                loss = loss + w * self.single(a, target, epoch)
+        return loss

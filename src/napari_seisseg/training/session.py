@@ -1,0 +1,261 @@
+"""Everything a training run needs, built and checked before the first step.
+
+:func:`build_session` turns the inputs of :func:`~napari_seisseg.training.loop.train` into
+a :class:`Session`: the prepared data and validation split, the model (fresh or from a
+bundle being fine-tuned), patch layout, normaliser, sampler, validation windows, loss,
+device, precision and batch size.  All user errors surface here, before training starts.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..errors import SeisSegError
+from ..io.geometry import SurveyGeometry
+from .augment import Augmenter
+from .bundle import load_bundle
+from .card import model_kind
+from .classes import ClassInfo
+from .config import TrainConfig
+from .data import TrainingData, prepare_data, split_data
+from .device import AmpSettings, amp_settings, autocast, is_oom, resolve_device
+from .losses import SegmentationLoss
+from .normalize import Normalizer, fit_normalizer
+from .patches import PatchLayout, make_layout
+from .sampling import PatchSampler
+from .validation import ValidationSet
+
+__all__ = ["Session", "build_session"]
+
+
+@dataclass
+class Session:
+    """A training run, ready to go (see the module docstring)."""
+
+    config: TrainConfig
+    data: TrainingData
+    model: torch.nn.Module
+    spec: dict[str, Any]
+    layout: PatchLayout
+    binary: bool
+    normalizer: Normalizer
+    sampler: PatchSampler
+    val: ValidationSet | None
+    loss_fn: SegmentationLoss
+    device: torch.device
+    amp: AmpSettings
+    batch_size: int
+    train_counts: np.ndarray
+    init_card: dict[str, Any] | None = None
+    init_source: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def class_names(self) -> list[str]:
+        """Class names in index order."""
+        return [c.name for c in self.data.classes]
+
+    @property
+    def validation_text(self) -> str:
+        """How the validation data was made."""
+        return self.data.held.description if self.data.held is not None else "no validation data"
+
+
+def _load_init(init_bundle: Any) -> tuple[torch.nn.Module, dict[str, Any], str]:
+    if isinstance(init_bundle, (str, os.PathLike)):
+        model, card = load_bundle(init_bundle)
+        return model, card, str(init_bundle)
+    if hasattr(init_bundle, "model") and hasattr(init_bundle, "card"):  # a TrainResult
+        init_bundle = (init_bundle.model, init_bundle.card)
+    if isinstance(init_bundle, (tuple, list)) and len(init_bundle) == 2:
+        model, card = init_bundle
+        return copy.deepcopy(model).cpu(), dict(card), "a model in memory"
+    raise SeisSegError(
+        "init_bundle must be a bundle path, the (model, card) pair load_bundle returns, or a "
+        "TrainResult."
+    )
+
+
+def class_weights(
+    config: TrainConfig, counts: np.ndarray, classes: Sequence[ClassInfo]
+) -> list[float] | None:
+    """Per-class loss weights from ``config.class_weights`` (``"auto"``: 1/sqrt(frequency))."""
+    cw = config.class_weights
+    if cw is None:
+        return None
+    if isinstance(cw, str):
+        freq = counts / max(counts.sum(), 1)
+        w = np.where(counts > 0, 1.0 / np.sqrt(np.maximum(freq, 1e-12)), 0.0)
+        w = w / w[w > 0].mean()
+        return [float(v) if v > 0 else 1.0 for v in w]
+    if isinstance(cw, Mapping):
+        return [float(cw.get(c.value, cw.get(str(c.value), 1.0))) for c in classes]
+    w = [float(v) for v in cw]
+    if len(w) != len(classes):
+        raise SeisSegError(
+            f"class_weights has {len(w)} values but there are {len(classes)} classes "
+            f"({', '.join(c.name for c in classes)}); give one weight per class."
+        )
+    return w
+
+
+def fit_batch_size(
+    model: torch.nn.Module,
+    loss_fn: SegmentationLoss,
+    layout: PatchLayout,
+    device: torch.device,
+    amp: AmpSettings,
+    base: int,
+    cap: int,
+) -> int:
+    """Largest CUDA batch (``base``, doubled up to ``cap``) whose step peaks under 45% of memory.
+
+    The model's weights and statistics are restored afterwards.
+    """
+    state = copy.deepcopy(model.state_dict())
+    total = torch.cuda.get_device_properties(device).total_memory
+    slab = (2 * layout.context + 1,) if layout.kind == "slab" else ()
+    best, bs = base, base
+    while bs <= cap:
+        try:
+            torch.cuda.reset_peak_memory_stats(device)
+            x = torch.randn(bs, layout.channels, *slab, *layout.size, device=device)
+            y = torch.zeros((bs, *layout.size), dtype=torch.long, device=device)
+            with autocast(device, amp):
+                out = model(x)
+            loss_fn(out, y).backward()
+            peak = torch.cuda.max_memory_allocated(device)
+        except Exception as exc:  # noqa: BLE001 - only out-of-memory is expected
+            if not is_oom(exc):
+                raise
+            break
+        finally:
+            model.zero_grad(set_to_none=True)
+            x = y = out = None
+        best = bs
+        if peak > 0.45 * total:
+            break
+        bs *= 2
+    model.load_state_dict(state)
+    torch.cuda.empty_cache()
+    return best
+
+
+def build_session(
+    image: Any,
+    labels: Any,
+    config: TrainConfig,
+    *,
+    geometry: SurveyGeometry | None = None,
+    val_labels: Any = None,
+    class_names: Any = None,
+    class_colors: Any = None,
+    pipeline: Any = None,
+    init_bundle: Any = None,
+) -> Session:
+    """Check the inputs and build everything a run needs (arguments as for ``train``)."""
+    config.validate()
+    init_model, init_card, init_source = None, None, None
+    if init_bundle is not None:
+        init_model, init_card, init_source = _load_init(init_bundle)
+        was = bool(init_card.get("zero_is_background"))
+        if was != config.zero_is_background:
+            raise SeisSegError(
+                f"The model to fine-tune was trained with zero_is_background={was}; use the "
+                "same setting (and the same kind of labels), or train a new model from scratch."
+            )
+    data = prepare_data(
+        image,
+        labels,
+        zero_is_background=config.zero_is_background,
+        axes=config.axes,
+        geometry=geometry,
+        val_labels=val_labels,
+        class_names=class_names,
+        class_colors=class_colors,
+        classes=[ClassInfo.from_dict(c) for c in init_card["classes"]] if init_card else None,
+    )
+    notes = list(data.notes)
+    k = len(data.classes)
+    torch.manual_seed(config.seed)
+    from ..models import create_model, model_spec
+
+    if init_model is not None:
+        model, binary = init_model, bool(init_card.get("binary"))
+        if config.model.lower() != str(init_card["model"]["name"]):
+            notes.append(f"Fine-tuning keeps the bundle's model ({init_card['model']['name']}).")
+    else:
+        binary = config.loss in ("bce_dice", "bce") or (config.loss == "auto" and k == 2)
+        if binary and k != 2:
+            raise SeisSegError(
+                f"loss {config.loss!r} is for two classes, but the labels hold {k}. Use "
+                "'ce_dice' (or 'auto') for more classes."
+            )
+        n_out = 1 if binary else k
+        model = create_model(config.model, in_channels=1, n_classes=n_out, **config.model_kwargs)
+    spec = model_spec(model)
+    kind = model_kind(model)
+    layout = make_layout(
+        kind,
+        data.target.shape,
+        config.patch_size,
+        context=int(getattr(model, "context", 0) or 0),
+        axes=data.axes,
+        pad_mode=config.pad_mode,
+        sample_axis=data.sample_axis,
+    )
+    held = split_data(data, kind=kind, fraction=config.val_fraction, seed=config.seed)
+    notes += [n for n in data.notes if n not in notes]
+    if init_card and pipeline is None and init_card.get("preprocessing"):
+        normalizer = Normalizer.from_dict(init_card["preprocessing"])
+    else:
+        normalizer = fit_normalizer(
+            data.image, pipeline=pipeline, sample_axis=data.sample_axis, seed=config.seed
+        )
+    device = resolve_device(config.device)
+    amp = amp_settings(device, config.amp)
+    model.to(device)
+    sample_seed, augment_seed = np.random.SeedSequence(config.seed).spawn(2)
+    context_axis = None if kind == "3d" else (0 if kind == "2d" else 1)
+    augmenter = Augmenter(config.augment, np.random.default_rng(augment_seed), context_axis)
+    sampler = PatchSampler(
+        data.image, data.target, layout, normalizer, np.random.default_rng(sample_seed), augmenter
+    )
+    val = None
+    if held is not None:
+        val = ValidationSet.build(
+            data.image,
+            held,
+            layout,
+            normalizer,
+            max_windows=config.max_val_windows,
+            seed=config.seed,
+        )
+        val = val if len(val) else None
+    counts = np.bincount(data.target.ravel(), minlength=k + 1)[1:]
+    pos_weight = config.pos_weight
+    if pos_weight == "auto":
+        pos_weight = float(np.sqrt(max(counts[0], 1) / max(counts[1], 1)))
+    loss_fn = SegmentationLoss(
+        binary,
+        class_weights=class_weights(config, counts, data.classes),
+        pos_weight=pos_weight,
+        dice_weight=config.dice_weight,
+        dice_ramp_epochs=config.dice_ramp_epochs,
+        aux_weight=config.aux_weight,
+    )
+    base = 2 if kind == "3d" else 8
+    bs = config.batch_size or base
+    if config.batch_size is None and device.type == "cuda":
+        bs = fit_batch_size(model, loss_fn, layout, device, amp, 2 * base, 8 * base)
+    return Session(
+        config, data, model, spec, layout, binary, normalizer, sampler, val, loss_fn, device,
+        amp, bs, counts, init_card, init_source, notes,
+    )  # fmt: skip

@@ -1,0 +1,235 @@
+"""Validation split: hold out part of the labels, with no voxel in both sets.
+
+Automatic split
+    Along the axis with the most painted sections (among the axes the model trains on), a
+    share of those sections (default 20%, at least one when there are two or more) is held
+    out whole: *every* labeled voxel of a held-out slice, whatever orientation it was
+    painted in, leaves the training labels.  With a single painted section, a band across
+    it (the same share of its labeled extent, along its longer labeled in-plane axis) is
+    held out instead.  Among a few seeded draws, the one that keeps every class in the
+    training set (and most classes in validation) is taken.
+
+Explicit split
+    A second labels array (another Labels layer) is the validation set; its voxels are
+    removed from the training labels.
+
+Held-out labels are kept compactly as the held-out slices only (:class:`HeldOut`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .labels import LabelSummary
+
+__all__ = ["HeldOut", "held_out_from_target", "split_validation"]
+
+_DRAWS = 20
+
+
+def _take(a: np.ndarray, axis: int, index: int | slice) -> Any:
+    key: list[Any] = [slice(None)] * a.ndim
+    key[axis] = index
+    return tuple(key)
+
+
+@dataclass
+class HeldOut:
+    """Validation labels: a few slices along one axis of the target array.
+
+    Attributes
+    ----------
+    shape : tuple of int
+        Shape of the full array.
+    axis : int
+        Axis the slices are taken along.
+    indices : list of int
+        Index of every stored slice.
+    sections : list of numpy.ndarray
+        Target values (0 = not a validation voxel) of every stored slice; its axes are the
+        array's other axes in increasing order.
+    description : str
+        How the split was made, for the user.
+    """
+
+    shape: tuple[int, ...]
+    axis: int
+    indices: list[int] = field(default_factory=list)
+    sections: list[np.ndarray] = field(default_factory=list)
+    description: str = ""
+
+    @property
+    def n_voxels(self) -> int:
+        """Number of validation voxels."""
+        return int(sum(np.count_nonzero(s) for s in self.sections))
+
+    def class_counts(self, n_classes: int) -> np.ndarray:
+        """Validation voxels per class index."""
+        out = np.zeros(n_classes + 1, dtype=np.int64)
+        for s in self.sections:
+            out += np.bincount(s.ravel(), minlength=n_classes + 1)[: n_classes + 1]
+        return out[1:]
+
+    def read(self, region: Sequence[slice]) -> np.ndarray:
+        """Target values (uint8, 0 = none) in a region given as one slice per axis."""
+        starts = [s.start for s in region]
+        out = np.zeros([s.stop - s.start for s in region], dtype=np.uint8)
+        lo, hi = starts[self.axis], region[self.axis].stop
+        plane = tuple(r for a, r in enumerate(region) if a != self.axis)
+        for i, sec in zip(self.indices, self.sections, strict=True):
+            if lo <= i < hi:
+                out[_take(out, self.axis, i - lo)] = sec[plane]
+        return out
+
+    def counts_along(self, axis: int) -> np.ndarray:
+        """Validation voxels in every slice along ``axis``."""
+        out = np.zeros(self.shape[axis], dtype=np.int64)
+        if axis == self.axis:
+            for i, sec in zip(self.indices, self.sections, strict=True):
+                out[i] += np.count_nonzero(sec)
+            return out
+        others = [a for a in range(len(self.shape)) if a != self.axis]
+        p = others.index(axis)
+        for sec in self.sections:
+            out += np.count_nonzero(sec, axis=1 - p)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able description of the split."""
+        return {
+            "axis": int(self.axis),
+            "slices": [int(i) for i in self.indices[:1000]],
+            "voxels": self.n_voxels,
+            "description": self.description,
+        }
+
+
+def held_out_from_target(val_target: np.ndarray, description: str) -> HeldOut:
+    """Store an explicit validation target (0 = none) as its non-empty slices along axis 0."""
+    held = HeldOut(tuple(val_target.shape), 0, description=description)
+    for i in range(val_target.shape[0]):
+        sec = val_target[i]
+        if sec.any():
+            held.indices.append(i)
+            held.sections.append(np.array(sec, dtype=np.uint8))
+    return held
+
+
+def _present(counts: np.ndarray) -> int:
+    return int(np.count_nonzero(counts))
+
+
+def split_validation(
+    target: np.ndarray,
+    summary: LabelSummary,
+    *,
+    fraction: float,
+    axes: Sequence[int],
+    seed: int,
+) -> HeldOut | None:
+    """Hold out validation labels, removing them from ``target`` (modified in place).
+
+    Parameters
+    ----------
+    target : numpy.ndarray
+        Target array (0 = ignored); held-out voxels are set to 0.
+    summary : LabelSummary
+        :func:`~napari_seisseg.training.labels.summarize_labels` of ``target``.
+    fraction : float
+        Share of the sections to hold out (0: no validation).
+    axes : sequence of int
+        Axes the model takes sections along (every axis for 3D models).
+    seed : int
+        Seed of the choice.
+
+    Returns
+    -------
+    HeldOut or None
+        None when ``fraction`` is 0 or the labels cannot be split (a single labeled line).
+    """
+    if fraction <= 0:
+        return None
+    n_classes = len(summary.classes)
+    total = summary.class_counts
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 7919]))
+
+    # painted sections when the allowed axes have any; else any slice holding labels
+    use_sections = any(len(summary.axes[ax].sections) for ax in axes)
+
+    def candidates(ax: int) -> np.ndarray:
+        a = summary.axes[ax]
+        return a.sections if use_sections else a.indices
+
+    axis = max(axes, key=lambda ax: (len(candidates(ax)), summary.axes[ax].section_voxels, -ax))
+    cand = candidates(axis)
+    names = summary.axes[axis].name
+    if len(cand) >= 2:
+        k = int(min(max(1, round(fraction * len(cand))), len(cand) - 1))
+        per_slice = {
+            int(i): np.bincount(
+                target[_take(target, axis, int(i))].ravel(), minlength=n_classes + 1
+            )[1:]
+            for i in cand
+        }
+        best, best_score = None, None
+        for _ in range(_DRAWS):
+            pick = np.sort(rng.choice(cand, size=k, replace=False))
+            val = sum((per_slice[int(i)] for i in pick), np.zeros(n_classes, np.int64))
+            score = (_present(total - val), _present(val))
+            if best_score is None or score > best_score:
+                best, best_score = pick, score
+            if score == (_present(total), _present(total)):
+                break
+        held = HeldOut(tuple(target.shape), axis)
+        for i in best:
+            key = _take(target, axis, int(i))
+            held.indices.append(int(i))
+            held.sections.append(np.array(target[key], dtype=np.uint8))
+            target[key] = 0
+        shown = ", ".join(str(int(i)) for i in best[:10])
+        held.description = f"held out {k} of {len(cand)} labeled {names} slices ({shown}): {held.n_voxels:,} voxels"
+        return held
+    if len(cand) == 0:
+        return None
+    # a single section: hold out a band across it
+    index = int(cand[0])
+    key = _take(target, axis, index)
+    sec = np.asarray(target[key])
+    others = [a for a in range(target.ndim) if a != axis]
+    extents = []
+    for p in range(sec.ndim):
+        hit = np.flatnonzero(np.any(sec != 0, axis=1 - p))
+        extents.append(
+            (int(hit[-1] - hit[0] + 1), int(hit[0]), int(hit[-1])) if hit.size else (0, 0, 0)
+        )
+    p = int(np.argmax([e[0] for e in extents]))
+    extent, lo, hi = extents[p]
+    if extent < 2:
+        return None
+    width = int(min(max(1, round(fraction * extent)), extent - 1))
+    coords = np.arange(sec.shape[p])
+    best, best_score = None, None
+    for _ in range(_DRAWS):
+        start = int(rng.integers(lo, hi - width + 2))
+        band = (coords >= start) & (coords < start + width)
+        band = band[:, None] if p == 0 else band[None, :]
+        val = np.bincount(np.where(band, sec, 0).ravel(), minlength=n_classes + 1)[1:]
+        score = (_present(total - val), _present(val))
+        if best_score is None or score > best_score:
+            best, best_score = (start, band), score
+        if score == (_present(total), _present(total)):
+            break
+    start, band = best
+    val_sec = np.where(band, sec, 0).astype(np.uint8)
+    target[key] = np.where(band, 0, sec).astype(target.dtype)
+    held = HeldOut(tuple(target.shape), axis, [index], [val_sec])
+    band_axis = summary.axes[others[p]].name
+    held.description = (
+        f"held out {band_axis} {start}..{start + width - 1} of the only labeled {names} slice "
+        f"({index}): {held.n_voxels:,} voxels"
+    )
+    return held

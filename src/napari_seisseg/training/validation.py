@@ -1,0 +1,164 @@
+"""Validation windows over the held-out labels, read once and scored every epoch.
+
+The held-out voxels are covered by windows of the training patch size laid on a grid
+(the last window of an axis shifted back inside the array).  Each voxel is scored once:
+where two windows overlap, the later one leaves the overlap out.  Section models are
+scored on sections along the held-out axis (or, for an explicit validation layer, along
+the allowed axis on which its voxels lie in the fewest slices).  When there are more
+windows than ``max_windows``, a seeded random subset is kept.  The windows' images are
+read and normalised once and cached.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from .device import AmpSettings, autocast
+from .metrics import MetricAccumulator
+from .patches import PatchLayout, inplane_axes, read_window
+from .split import HeldOut
+
+__all__ = ["ValidationSet", "tile_starts"]
+
+
+def tile_starts(n: int, size: int) -> list[tuple[int, int, int]]:
+    """Windows of ``size`` covering ``[0, n)``: ``(start, own_lo, own_hi)`` in array coordinates.
+
+    ``[own_lo, own_hi)`` is the part each window scores, so every index is scored once.
+    """
+    if size >= n:
+        return [(-((size - n) // 2), 0, n)]
+    starts = list(range(0, n - size, size)) + [n - size]
+    out, prev_end = [], 0
+    for s in starts:
+        out.append((s, max(s, prev_end), s + size))
+        prev_end = s + size
+    return out
+
+
+@dataclass
+class ValidationSet:
+    """Cached validation windows.
+
+    Attributes
+    ----------
+    images : list of numpy.ndarray
+        Network inputs (as :func:`~napari_seisseg.training.patches.read_window` gives them).
+    targets : list of numpy.ndarray
+        Class indices, ``-1`` = not scored.
+    windows : list of tuple
+        ``(start, axis, index)`` of every window, for reference.
+    """
+
+    images: list[np.ndarray] = field(default_factory=list)
+    targets: list[np.ndarray] = field(default_factory=list)
+    windows: list[tuple] = field(default_factory=list)
+
+    @property
+    def n_voxels(self) -> int:
+        """Scored voxels."""
+        return int(sum(int((t >= 0).sum()) for t in self.targets))
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    @classmethod
+    def build(
+        cls,
+        image: Any,
+        held: HeldOut,
+        layout: PatchLayout,
+        normalize: Callable,
+        *,
+        max_windows: int,
+        seed: int,
+    ) -> ValidationSet:
+        """Lay windows over ``held`` and read them (see the module docstring)."""
+        cands: list[tuple[tuple[int, ...], int | None, int | None, np.ndarray]] = []
+        shape = held.shape
+        if layout.kind == "3d":
+            grids = [tile_starts(n, p) for n, p in zip(shape, layout.size, strict=True)]
+            held_idx = np.asarray(held.indices)
+            for tiles in itertools.product(*grids):
+                lo, hi = tiles[held.axis][1], tiles[held.axis][2]
+                if not np.any((held_idx >= lo) & (held_idx < hi)):
+                    continue
+                start = tuple(t[0] for t in tiles)
+                _, tgt = read_window(None, held, layout, normalize, start)
+                tgt = _own(tgt, tiles)
+                if (tgt >= 0).any():
+                    cands.append((start, None, None, tgt))
+        else:
+            axis = _section_axis(held, layout.axes)
+            counts = held.counts_along(axis)
+            plane = inplane_axes(axis, len(shape))
+            grids = [tile_starts(shape[a], p) for a, p in zip(plane, layout.size, strict=True)]
+            for index in np.flatnonzero(counts):
+                for tiles in itertools.product(*grids):
+                    start = tuple(t[0] for t in tiles)
+                    _, tgt = read_window(
+                        None, held, layout, normalize, start, axis=axis, index=int(index)
+                    )
+                    tgt = _own(tgt, tiles)
+                    if (tgt >= 0).any():
+                        cands.append((start, axis, int(index), tgt))
+        if len(cands) > max_windows:
+            rng = np.random.default_rng(np.random.SeedSequence([int(seed), 104729]))
+            keep = np.sort(rng.choice(len(cands), size=max_windows, replace=False))
+            cands = [cands[i] for i in keep]
+        out = cls()
+        for start, axis, index, tgt in cands:
+            img, _ = read_window(image, None, layout, normalize, start, axis=axis, index=index)
+            out.images.append(img)
+            out.targets.append(tgt)
+            out.windows.append((start, axis, index))
+        return out
+
+    @torch.no_grad()
+    def evaluate(
+        self,
+        model: torch.nn.Module,
+        device: torch.device,
+        *,
+        n_classes: int,
+        binary: bool,
+        batch_size: int,
+        amp: AmpSettings,
+        names: Sequence[str] | None = None,
+        values: Sequence[int] | None = None,
+    ) -> dict[str, Any]:
+        """Score ``model`` on every window (eval mode; the caller restores train mode)."""
+        model.eval()
+        acc = MetricAccumulator(n_classes, binary)
+        for i in range(0, len(self.images), max(1, batch_size)):
+            x = torch.from_numpy(np.stack(self.images[i : i + batch_size])).to(device)
+            y = torch.from_numpy(np.stack(self.targets[i : i + batch_size])).to(device)
+            with autocast(device, amp):
+                logits = model(x)
+            acc.update(logits.float(), y)
+        return acc.result(names, values)
+
+
+def _own(tgt: np.ndarray, tiles: Sequence[tuple[int, int, int]]) -> np.ndarray:
+    """Mark the part of a window outside its own range as not scored."""
+    tgt = tgt.copy()
+    for d, (start, lo, hi) in enumerate(tiles):
+        key: list[Any] = [slice(None)] * tgt.ndim
+        a, b = lo - start, hi - start
+        key[d] = slice(0, max(a, 0))
+        tgt[tuple(key)] = -1
+        key[d] = slice(b, None)
+        tgt[tuple(key)] = -1
+    return tgt
+
+
+def _section_axis(held: HeldOut, axes: Sequence[int]) -> int:
+    if held.axis in axes:
+        return held.axis
+    return min(axes, key=lambda a: (np.count_nonzero(held.counts_along(a)), a))

@@ -1,0 +1,80 @@
+"""Augmentation moves image and labels together and is seeded."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_seisseg.training.augment import Augmenter, elastic_field, warp
+from napari_seisseg.training.config import AugmentConfig
+
+GEOMETRIC = AugmentConfig(
+    flip=True, rotate90=True, transpose=True, roll_axis=1, gain=0.0, noise=0.0
+)
+
+
+def _blocks(shape, seed=0, size=4):
+    """Random piecewise-constant labels (-1..2) in blocks of ``size``."""
+    rng = np.random.default_rng(seed)
+    t = rng.integers(-1, 3, size=tuple(-(-n // size) for n in shape))
+    for ax in range(len(shape)):
+        t = np.repeat(t, size, axis=ax)
+    return t[tuple(slice(0, n) for n in shape)].astype(np.int64)
+
+
+@pytest.mark.parametrize(
+    ("lead", "spatial", "context_axis"),
+    [((3,), (16, 16), 0), ((1, 3), (12, 12), 1), ((1,), (8, 8, 10), None), ((1,), (12, 20), None)],
+)
+def test_geometric_changes_keep_image_and_labels_aligned(lead, spatial, context_axis):
+    target = _blocks(spatial)
+    image = np.broadcast_to(target.astype(np.float32), (*lead, *spatial)).copy()
+    aug = Augmenter(GEOMETRIC, np.random.default_rng(0), context_axis)
+    changed = False
+    for _ in range(20):
+        img, tgt = aug(image, target)
+        assert img.shape == image.shape and tgt.shape == target.shape
+        assert img.flags.c_contiguous and tgt.flags.c_contiguous
+        for idx in np.ndindex(*lead):
+            assert np.array_equal(img[idx], tgt.astype(np.float32))
+        changed |= not np.array_equal(tgt, target)
+    assert changed
+
+
+def test_amplitude_changes_touch_only_the_image():
+    target = _blocks((16, 16))
+    image = np.random.default_rng(0).standard_normal((1, 16, 16)).astype(np.float32)
+    cfg = AugmentConfig(flip=False, gain=0.5, polarity=1.0, noise=0.1)
+    img, tgt = Augmenter(cfg, np.random.default_rng(1))(image, target)
+    assert np.array_equal(tgt, target)
+    assert np.corrcoef(img.ravel(), image.ravel())[0, 1] < -0.9  # polarity flipped, noise small
+
+
+def test_elastic_distortion_moves_image_and_labels_together():
+    target = _blocks((32, 32), seed=3, size=8)
+    image = target.astype(np.float32)[None]
+    field = elastic_field((32, 32), 3.0, np.random.default_rng(0))
+    assert max(np.abs(f).max() for f in field) <= 3.0
+    img, tgt = warp(image, target, field)
+    assert not np.array_equal(tgt, target)
+    inside = tgt >= 0
+    # labels are resampled with nearest neighbours, the image linearly: they agree except on edges
+    close = np.abs(img[0] - tgt)[inside] <= 0.5
+    before = np.abs(img[0] - target)[inside] <= 0.5
+    assert close.mean() > 0.9 and close.mean() > before.mean() + 0.05
+    # a zero displacement is the identity
+    zero = [np.zeros((32, 32), np.float32)] * 2
+    img0, tgt0 = warp(image, target, zero)
+    assert np.array_equal(tgt0, target) and np.allclose(img0, image)
+    cfg = AugmentConfig(flip=False, gain=0.0, noise=0.0, elastic=2.0, elastic_p=1.0)
+    img, tgt = Augmenter(cfg, np.random.default_rng(0))(image, target)
+    assert img.shape == image.shape
+    assert (tgt == -1).sum() < (target == -1).sum() + tgt.size // 4  # little pulled in from outside
+
+
+def test_same_seed_same_augmentation():
+    target = _blocks((16, 16))
+    image = np.random.default_rng(0).standard_normal((3, 16, 16)).astype(np.float32)
+    cfg = AugmentConfig(rotate90=True, elastic=2.0, elastic_p=0.5, polarity=0.5)
+    a = [Augmenter(cfg, np.random.default_rng(7), 0)(image, target) for _ in range(2)]
+    assert np.array_equal(a[0][0], a[1][0]) and np.array_equal(a[0][1], a[1][1])

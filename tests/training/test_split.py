@@ -1,0 +1,104 @@
+"""Validation split: held-out voxels never stay in the training labels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_seisseg.training.data import prepare_data, split_data
+from napari_seisseg.training.split import held_out_from_target
+
+SHAPE = (10, 12, 14)
+
+
+def _image():
+    return np.random.default_rng(0).standard_normal(SHAPE).astype(np.float32)
+
+
+def _check_partition(labels, data):
+    """Training and validation voxels are disjoint and together are every labeled voxel."""
+    held = data.held
+    val = held.read((slice(0, SHAPE[0]), slice(0, SHAPE[1]), slice(0, SHAPE[2])))
+    train = data.target
+    assert not np.any((train > 0) & (val > 0))
+    assert np.array_equal((train > 0) | (val > 0), labels > 0)
+    # classes are kept (target = class index + 1)
+    both = np.where(train > 0, train, val)
+    assert np.array_equal(both > 0, labels > 0)
+    return train, val
+
+
+def test_inline_and_crossline_split_has_no_leak():
+    rng = np.random.default_rng(1)
+    labels = np.zeros(SHAPE, np.uint8)
+    for i in (1, 3, 5, 7, 8):
+        labels[i] = rng.integers(1, 3, size=SHAPE[1:])
+    labels[:, 6, :] = rng.integers(1, 3, size=(SHAPE[0], SHAPE[2]))
+    data = prepare_data(_image(), labels)
+    held = split_data(data, kind="2d", fraction=0.2, seed=0)
+    assert held.axis == 0 and len(held.indices) == 1 and held.indices[0] in (1, 3, 5, 7, 8)
+    train, val = _check_partition(labels, data)
+    # the held-out inline is gone from the crossline too (no leak through the crossing)
+    assert not train[held.indices[0]].any()
+    assert val[held.indices[0]].sum() > 0 and "held out 1 of 5" in held.description
+    assert held.counts_along(1)[6] == SHAPE[2]
+
+
+@pytest.mark.parametrize("kind", ["2d", "3d"])
+def test_single_section_holds_out_a_band(kind):
+    labels = np.zeros(SHAPE, np.uint8)
+    labels[4, :, :7] = 1
+    labels[4, :, 7:] = 2
+    data = prepare_data(_image(), labels)
+    held = split_data(data, kind=kind, fraction=0.25, seed=3)
+    assert held.indices == [4]
+    train, val = _check_partition(labels, data)
+    share = (val > 0).sum() / (labels > 0).sum()
+    assert 0.15 < share < 0.35
+    assert train.any()
+
+
+def test_axes_restriction_picks_the_split_axis():
+    rng = np.random.default_rng(2)
+    labels = np.zeros(SHAPE, np.uint8)
+    for i in range(SHAPE[0]):  # a stack of dense tiles along axis 0 ...
+        labels[i] = rng.integers(1, 3, size=SHAPE[1:])
+    data = prepare_data(_image(), labels, axes=(0,))
+    held = split_data(data, kind="2d", fraction=0.2, seed=0)
+    assert held.axis == 0 and len(held.indices) == 2  # ... holds out whole tiles
+    _check_partition(labels, data)
+
+
+def test_explicit_validation_labels_are_removed_from_training():
+    labels = np.zeros(SHAPE, np.uint8)
+    labels[2] = 1
+    labels[2, :, 7:] = 2
+    labels[6] = 2
+    val_labels = np.zeros(SHAPE, np.uint8)
+    val_labels[6, :4] = 2
+    val_labels[8] = 1
+    data = prepare_data(_image(), labels, val_labels=val_labels)
+    held = split_data(data, kind="2d", fraction=0.2, seed=0)
+    assert held.indices == [6, 8]
+    assert not data.target[6, :4].any() and data.target[6, 4:].all()
+    assert "also painted" in held.description
+
+
+def test_held_out_read_matches_dense():
+    rng = np.random.default_rng(4)
+    dense = (rng.random(SHAPE) < 0.1) * rng.integers(1, 3, SHAPE)
+    held = held_out_from_target(dense.astype(np.uint8), "x")
+    region = (slice(2, 7), slice(3, 12), slice(0, 5))
+    assert np.array_equal(held.read(region), dense[region])
+    for ax in range(3):
+        other = tuple(a for a in range(3) if a != ax)
+        assert np.array_equal(held.counts_along(ax), np.count_nonzero(dense, axis=other))
+    assert held.n_voxels == np.count_nonzero(dense)
+
+
+def test_no_validation_when_fraction_is_zero():
+    labels = np.zeros(SHAPE, np.uint8)
+    labels[2], labels[5] = 1, 2
+    data = prepare_data(_image(), labels)
+    assert split_data(data, kind="2d", fraction=0.0, seed=0) is None
+    assert data.target.any()
