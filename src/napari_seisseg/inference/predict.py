@@ -1,0 +1,333 @@
+"""Sliding-window prediction of a whole volume, as a generator of progress events.
+
+>>> gen = predict_volume(model, cube, window=(64, 64, 64), overlap=0.5)
+>>> probs = run_to_completion(gen)          # (C, *cube.shape) float32
+
+The generator yields :class:`PredictionStarted`, one :class:`PredictionProgress` per batch of
+windows, then :class:`PredictionFinished` (or :class:`PredictionCancelled` when ``stop``
+fires), and returns the assembled output (None when cancelled).  Windows run on ``device``;
+the output is assembled on the host: in memory, or in a .npy / Zarr file renamed into place
+only on success.  See :mod:`napari_seisseg.inference.engine` for the peak-memory bound.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import SeisSegError
+from ..io.atomic import check_target
+from ..io.blocks import block_slices
+from ._checks import (
+    BLEND_MODES,
+    StopLike,
+    check_choice,
+    check_dead_mask,
+    check_out_dtype,
+    check_overlap,
+    check_positive_int,
+    check_shape,
+    check_stop,
+    check_window,
+    stop_requested,
+)
+from .engine import Stitcher, WindowReader
+from .events import (
+    PredictionCancelled,
+    PredictionEvent,
+    PredictionFinished,
+    PredictionProgress,
+    PredictionStarted,
+)
+from .outputs import OutputSink, ScratchSum, open_output
+from .predictor import BatchPredictor, model_attr
+from .windows import WindowPlan
+
+__all__ = ["predict_volume", "run_to_completion"]
+
+PredictionGenerator = Generator[PredictionEvent, None, Any]
+
+
+def run_to_completion(
+    gen: PredictionGenerator, callback: Callable[[PredictionEvent], None] | None = None
+) -> Any:
+    """Drain a prediction generator and return its result (None when it was cancelled).
+
+    Parameters
+    ----------
+    gen : generator
+        From :func:`predict_volume`, :func:`predict_sections` or :func:`predict_volume_dask`.
+    callback : callable, optional
+        Called with every event (e.g. to update a progress bar).
+    """
+    while True:
+        try:
+            event = next(gen)
+        except StopIteration as done:
+            return done.value
+        if callback is not None:
+            callback(event)
+
+
+@dataclass
+class Pass:
+    """One sweep of windows over the volume in one axis order (plan axis k = volume axis perm[k])."""
+
+    stitcher: Stitcher
+    predictor: BatchPredictor
+    perm: tuple[int, ...]
+
+
+def tta_axes(tta: bool | Sequence[int], ndim: int) -> tuple[int, ...]:
+    """Volume axes to flip for test-time augmentation (True: all of them)."""
+    if tta is True:
+        return tuple(range(ndim))
+    if tta is False or tta is None:
+        return ()
+    try:
+        raw = [int(a) for a in tta]
+    except (TypeError, ValueError):
+        raw = None
+    if raw is None or any(not -ndim <= a < ndim for a in raw) or len({a % ndim for a in raw}) != len(raw):
+        raise SeisSegError(f"tta must be True, False or a list of distinct axes below {ndim}; got {tta!r}.")
+    return tuple(sorted(a % ndim for a in raw))
+
+
+def check_common(
+    out: Any, out_dtype: Any, overwrite: bool, volume: Any, blend: str, batch_size: Any,
+    n_channels: Any, predictor: Any,
+) -> tuple[np.dtype, list[str], int | None]:
+    """Checks shared by the in-process paths; return the dtype, protected paths, channels."""
+    dtype = check_out_dtype(out_dtype)
+    check_choice(blend, BLEND_MODES, "blend mode")
+    check_positive_int(batch_size, "batch size")
+    protect = [str(p) for p in (getattr(volume, "filename", None),) if p]
+    if isinstance(out, str | Path):
+        if Path(out).suffix.lower() not in (".npy", ".zarr"):
+            raise SeisSegError(f"Cannot write probabilities to {out}: use a .npy or .zarr path.")
+        check_target(out, protect=protect, overwrite=overwrite)
+    if n_channels is not None:
+        n_channels = check_positive_int(n_channels, "number of channels")
+    n_classes = model_attr(predictor, "n_classes")
+    if isinstance(n_classes, int) and n_channels is not None and n_classes != n_channels:
+        raise SeisSegError(
+            f"The model predicts {n_classes} classes but {n_channels} channels were asked for."
+        )
+    return dtype, protect, n_channels if n_channels is not None else (
+        n_classes if isinstance(n_classes, int) else None
+    )
+
+
+def check_model_volume(predictor: Any, ndim: int) -> None:
+    """Raise when a segmentation model cannot predict windows of an ``ndim``-D volume."""
+    sd = model_attr(predictor, "spatial_dims")
+    if isinstance(sd, int) and sd != ndim:
+        hint = " Predict the cube section by section with predict_sections." if sd == 2 else ""
+        raise SeisSegError(f"The model predicts {sd}D windows but the volume is {ndim}D.{hint}")
+    in_dims, in_ch = model_attr(predictor, "input_dims"), model_attr(predictor, "input_channels")
+    context = model_attr(predictor, "context")
+    if isinstance(context, int) and context > 0 or (isinstance(in_dims, int) and in_dims != ndim):
+        raise SeisSegError(
+            "The model reads neighbouring slices (2.5D context): use predict_sections on a 3D "
+            f"cube; predict_volume gives it a single {ndim}D channel."
+        )
+    if isinstance(in_ch, int) and in_ch != 1:
+        raise SeisSegError(
+            f"The model takes {in_ch} input channels but the volume has one (an amplitude cube)."
+        )
+
+
+def predict_volume(
+    predictor: Callable[[Any], Any],
+    volume: Any,
+    *,
+    window: int | Sequence[int],
+    overlap: float | Sequence[float] = 0.5,
+    blend: str = "gaussian",
+    batch_size: int = 4,
+    device: Any = None,
+    amp: bool = False,
+    activation: str | None = "auto",
+    out: Any = None,
+    out_dtype: str = "float32",
+    n_channels: int | None = None,
+    preprocess: Callable[[np.ndarray], np.ndarray] | None = None,
+    tta: bool | Sequence[int] = False,
+    dead_mask: Any = None,
+    stop: StopLike = None,
+    overwrite: bool = True,
+    chunks: Sequence[int] | None = None,
+) -> PredictionGenerator:
+    """Predict a 2D or 3D volume with overlapping, blended windows.
+
+    Arguments are checked when this is called (bad ones raise :class:`SeisSegError` at once);
+    the work happens as the returned generator is iterated.
+
+    Parameters
+    ----------
+    predictor : callable
+        Maps a float32 tensor ``(N, 1, *window)`` to ``(N, C, *window)``: a
+        ``torch.nn.Module`` (moved to ``device``, run in eval and inference mode) or any
+        function.
+    volume : array-like
+        2D or 3D, sliceable numpy-style (numpy, memmap, dask, zarr, lazy SEG-Y); read one
+        slab of windows at a time.
+    window : int or sequence of int
+        Window size per axis (an int: the same on every axis).  Axes of the volume shorter
+        than the window are padded (reflect, or zeros when too short) and cropped back.
+    overlap : float or sequence of float
+        Overlap fraction in ``[0, 1)`` per axis (the achieved overlap is at least this).
+    blend : {"gaussian", "linear", "constant"}
+        Window weights (see :func:`~napari_seisseg.inference.blending.blend_weights`).
+    batch_size : int
+        Windows per model call.
+    device : str, torch.device or None
+        Where windows run: ``"auto"``, ``"cpu"``, ``"cuda"``...; None keeps a module where it
+        is (the CPU for functions).
+    amp : bool
+        Mixed precision (float16 autocast) on CUDA.
+    activation : {"auto", "softmax", "sigmoid", "none"}
+        Applied to each window before blending; ``"auto"`` turns the logits of the package's
+        models into probabilities and leaves other callables' outputs alone.
+    out : None, path or array
+        None: in-memory numpy.  A ``.npy`` path (memory map) or ``.zarr`` path: on disk,
+        written to a temporary path and renamed on success.  An array of shape
+        ``(C, *volume.shape)``: filled in place.
+    out_dtype : {"float32", "float16", "uint8"}
+        Stored type; uint8 holds ``round(p * 255)``.
+    n_channels : int, optional
+        Expected output channels (default: the model's ``n_classes`` if it has one).
+    preprocess : callable, optional
+        Applied to each window's float32 input before padding, in the volume's axis order,
+        keeping its shape, as training applies it to patches: e.g. a model card's
+        normaliser bound to the sample axis, ``functools.partial(normalizer, axis=2)``.
+    tta : bool or sequence of int
+        Test-time augmentation: flip along these axes (True: all), in every combination
+        (``2**k`` model calls per batch), and average.
+    dead_mask : array-like of bool, optional
+        True at dead voxels, shaped like the volume or like ``volume.shape[:-1]`` (one value
+        per trace, samples last); the output is 0 there (and all-dead windows are skipped).
+    stop : callable or threading.Event, optional
+        Checked before every batch; when it fires the generator yields
+        :class:`PredictionCancelled` and returns None, leaving nothing at ``out``.
+    overwrite : bool
+        Whether an existing ``out`` file may be replaced.
+    chunks : sequence of int, optional
+        Chunks of a Zarr output ``(channels, *spatial)``.
+
+    Returns
+    -------
+    generator
+        Yields progress events; returns the output ``(C, *volume.shape)`` (numpy array, a
+        read-only memmap, or a read-only zarr array) or None when cancelled.
+    """
+    shape = check_shape(volume, ndims=(2, 3))
+    ndim = len(shape)
+    check_model_volume(predictor, ndim)
+    window = check_window(window, ndim)
+    overlaps = check_overlap(overlap, ndim)
+    dtype, protect, n_channels = check_common(
+        out, out_dtype, overwrite, volume, blend, batch_size, n_channels, predictor
+    )
+    dead = check_dead_mask(dead_mask, shape)
+    stop = check_stop(stop)
+    flips = tta_axes(tta, ndim)
+    plan = WindowPlan.build(shape, window, overlaps)
+    bp = BatchPredictor(
+        predictor, window, device=device, amp=amp, activation=activation,
+        flip_dims=tuple(a - ndim for a in flips), n_channels=n_channels,
+        expected=f"(N, C, {', '.join(map(str, window))})",
+    )
+    perm = tuple(range(ndim))
+    stitcher = Stitcher(
+        bp, WindowReader(volume, perm, plan, plan.full_region(), preprocess), plan,
+        blend, dead=dead, batch_size=batch_size, n_channels=n_channels,
+    )
+    passes = [Pass(stitcher, bp, perm)]
+    return drive(passes, shape, window, out, dtype, chunks, overwrite, protect, stop)
+
+
+def drive(
+    passes: list[Pass],
+    shape: tuple[int, ...],
+    window: tuple[int, ...],
+    out: Any,
+    dtype: np.dtype,
+    chunks: Sequence[int] | None,
+    overwrite: bool,
+    protect: list[str],
+    stop: StopLike,
+) -> PredictionGenerator:
+    """Run the passes (averaged when several), yield events, return the output."""
+    total = sum(p.stitcher.n_windows for p in passes)
+    state: dict[str, Any] = {"sink": None, "scratch": None}
+    target = Path(out) if isinstance(out, str | Path) else None
+
+    def output(n_channels: int) -> OutputSink:
+        if state["sink"] is None:
+            state["sink"] = open_output(
+                out, (n_channels, *shape), dtype, chunks=chunks, overwrite=overwrite, protect=protect
+            )
+        return state["sink"]
+
+    def to_volume(perm: tuple[int, ...], index: tuple[slice, ...], block: np.ndarray):
+        inv = np.argsort(perm)
+        vol_index = tuple(index[int(inv[j])] for j in range(len(perm)))
+        return vol_index, block.transpose(0, *(1 + inv))
+
+    t0, done = time.perf_counter(), 0
+    try:
+        yield PredictionStarted(total, "windows", str(passes[0].predictor.device), shape, window)
+        for p in passes:
+            if len(passes) == 1:
+                p.stitcher.write = lambda i, b, perm=p.perm: output(b.shape[0]).write(*to_volume(perm, i, b))
+            else:
+                def add(i: tuple[slice, ...], b: np.ndarray, perm: tuple[int, ...] = p.perm) -> None:
+                    if state["scratch"] is None and out is None and dtype == np.float32:
+                        # the fresh in-memory output holds the sum: no second cube in memory
+                        state["scratch"] = ScratchSum.wrap(output(b.shape[0]).array)
+                    elif state["scratch"] is None:
+                        state["scratch"] = ScratchSum((b.shape[0], *shape), target)
+                    vi, vb = to_volume(perm, i, b)
+                    state["scratch"].add(vi, vb, 1.0 / len(passes))
+
+                p.stitcher.write = add
+            gen = p.stitcher.run(stop)
+            while True:
+                try:
+                    done += next(gen)
+                except StopIteration as result:
+                    completed = result.value
+                    break
+                yield PredictionProgress(done, total)
+            if not completed:
+                break
+        else:
+            completed = not stop_requested(stop)
+        if not completed:
+            yield PredictionCancelled(done, total)
+            return None
+        scratch = state["scratch"]
+        if scratch is not None and state["sink"] is None:
+            sink = output(scratch.array.shape[0])
+            for s in block_slices(shape, 4 * scratch.array.shape[0]):
+                sink.write((s,), np.asarray(scratch.array[:, s]))
+        result_array = state["sink"].commit()
+        seconds = time.perf_counter() - t0
+        yield PredictionFinished(
+            total, seconds, float(np.prod(shape)) / max(seconds, 1e-9),
+            str(target) if target is not None else None,
+        )
+        return result_array
+    finally:
+        if state["sink"] is not None:
+            state["sink"].discard()  # no-op after commit
+        if state["scratch"] is not None:
+            state["scratch"].close()
+        for p in passes:
+            p.predictor.close()

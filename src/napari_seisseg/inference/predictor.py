@@ -1,0 +1,207 @@
+"""Running any predictor on numpy batches: device, inference mode, AMP, flips, activation.
+
+A *predictor* is any callable that maps a float32 ``torch.Tensor`` batch to a batch of
+per-channel outputs of the same spatial size: a ``torch.nn.Module`` (moved to the device,
+switched to eval mode and run under :func:`torch.inference_mode`, with autocast on CUDA when
+asked), or a plain function such as ``lambda x: x + 1``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..errors import SeisSegError
+
+__all__ = ["ACTIVATIONS", "BatchPredictor", "model_attr", "resolve_device"]
+
+ACTIVATIONS = ("auto", "softmax", "sigmoid", "none")
+
+
+def resolve_device(device: Any = None, predictor: Any = None) -> torch.device:
+    """The device windows run on.
+
+    Parameters
+    ----------
+    device : str, torch.device or None
+        ``"auto"`` picks CUDA, then MPS, then the CPU; None keeps a module where its
+        parameters are (the CPU for plain callables); anything else is used as given.
+    predictor : callable, optional
+        The predictor (for ``device=None``).
+    """
+    if device is None:
+        if isinstance(predictor, torch.nn.Module):
+            for p in itertools.chain(predictor.parameters(), predictor.buffers()):
+                return p.device
+        return torch.device("cpu")
+    if isinstance(device, str) and device.lower() == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise SeisSegError(f"Unknown device {device!r}: use 'auto', 'cpu', 'cuda', 'cuda:1' or 'mps'.") from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise SeisSegError(f"Device {device!r} was asked for but CUDA is not available; use 'cpu' or 'auto'.")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise SeisSegError(f"Device {device!r} was asked for but MPS is not available; use 'cpu' or 'auto'.")
+    return dev
+
+
+def model_attr(predictor: Any, name: str, default: Any = None) -> Any:
+    """An attribute of a segmentation model (``spatial_dims``, ``context``...), or ``default``."""
+    value = getattr(predictor, name, default)
+    return default if callable(value) and not isinstance(value, int) else value
+
+
+def _activation(predictor: Any, activation: str | None) -> str:
+    act = "none" if activation is None else activation
+    if act not in ACTIVATIONS:
+        raise SeisSegError(f"Unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}.")
+    if act == "auto":
+        n_classes = model_attr(predictor, "n_classes")
+        if isinstance(predictor, torch.nn.Module) and isinstance(n_classes, int):
+            return "softmax" if n_classes > 1 else "sigmoid"
+        return "none"
+    return act
+
+
+class BatchPredictor:
+    """Numpy batch in, numpy per-channel float32 batch out.
+
+    Parameters
+    ----------
+    predictor : callable
+        The model or function.
+    window : tuple of int
+        Spatial size of the output window (for the shape check).
+    device : str, torch.device or None
+        Where windows run (see :func:`resolve_device`).
+    amp : bool
+        Autocast to float16 on CUDA.
+    activation : {"auto", "softmax", "sigmoid", "none"} or None
+        Applied to each window's output before blending.  ``"auto"``: softmax (sigmoid for one
+        class) for modules that have an ``n_classes`` attribute (the package's models return
+        logits), none for anything else.
+    flip_dims : sequence of int
+        Negative tensor dims (counted from the end, the same for the model's input and
+        output) to flip for test-time augmentation; every subset is predicted and averaged.
+    n_channels : int, optional
+        Expected output channels.
+    to_input, from_output : callable, optional
+        Turn the ``(N, *input_window)`` tensor into the model's input, and the model's output
+        into ``(N, C, *window)``; by default a channel axis is added, and the output kept.
+    expected : str
+        The output shape the model should give, for error messages.
+    """
+
+    def __init__(
+        self,
+        predictor: Callable[[torch.Tensor], Any],
+        window: Sequence[int],
+        *,
+        device: Any = None,
+        amp: bool = False,
+        activation: str | None = "auto",
+        flip_dims: Sequence[int] = (),
+        n_channels: int | None = None,
+        to_input: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        from_output: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        expected: str = "(N, C, *window)",
+    ) -> None:
+        if not callable(predictor):
+            raise SeisSegError(
+                f"The predictor must be a callable (a torch model or a function), got "
+                f"{type(predictor).__name__}."
+            )
+        self.predictor = predictor
+        self.window = tuple(window)
+        self.device = resolve_device(device, predictor)
+        self.amp = bool(amp) and self.device.type == "cuda"
+        self.activation = _activation(predictor, activation)
+        self.flip_sets = [c for k in range(len(flip_dims) + 1) for c in itertools.combinations(flip_dims, k)]
+        self.n_channels = n_channels
+        self.to_input = to_input or (lambda t: t.unsqueeze(1))
+        self.from_output = from_output or (lambda t: t)
+        self.expected = expected
+        self._was_training: bool | None = None
+        if isinstance(predictor, torch.nn.Module):
+            self._was_training = predictor.training
+            predictor.to(self.device)
+            predictor.eval()
+
+    def close(self) -> None:
+        """Put a module back in training mode if it was (it stays on the device)."""
+        if self._was_training:
+            self.predictor.train()
+        self._was_training = None
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        try:
+            if self.amp:
+                with torch.autocast(device_type="cuda", dtype=torch.float16):
+                    y = self.predictor(x)
+            else:
+                y = self.predictor(x)
+        except SeisSegError:
+            raise
+        except torch.cuda.OutOfMemoryError as exc:
+            raise SeisSegError(
+                f"The device ran out of memory on a batch shaped {tuple(x.shape)}: lower the "
+                "batch size or the window."
+            ) from exc
+        except Exception as exc:
+            raise SeisSegError(
+                f"The model failed on a batch shaped {tuple(x.shape)} ({type(exc).__name__}: "
+                f"{exc}). Check that the model fits the data (dimensionality, channels)."
+            ) from exc
+        if isinstance(y, np.ndarray):
+            y = torch.from_numpy(y)
+        if not isinstance(y, torch.Tensor):
+            raise SeisSegError(f"The model returned a {type(y).__name__}, not a tensor or an array.")
+        return y.float()
+
+    def _check(self, raw: torch.Tensor, y: torch.Tensor, n: int) -> None:
+        shape = tuple(y.shape)
+        ok = len(shape) == 2 + len(self.window) and shape[0] == n and shape[2:] == self.window
+        if ok and self.n_channels is not None and shape[1] != self.n_channels:
+            raise SeisSegError(
+                f"The model returned {shape[1]} channels but {self.n_channels} were expected: "
+                "check that the model's classes fit the task."
+            )
+        if not ok:
+            raise SeisSegError(
+                f"The model returned shape {tuple(raw.shape)} for {n} windows of size "
+                f"{self.window}; expected {self.expected}. The model must keep the spatial size."
+            )
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        """Predict a batch ``(N, *input_window)``; return ``(N, C, *window)`` float32."""
+        n = batch.shape[0]
+        with torch.inference_mode():
+            x = self.to_input(torch.from_numpy(np.ascontiguousarray(batch)).to(self.device))
+            total = None
+            for dims in self.flip_sets:
+                raw = self._forward(torch.flip(x, dims) if dims else x)
+                if dims:
+                    raw = torch.flip(raw, dims)
+                y = self.from_output(raw)
+                self._check(raw, y, n)
+                if self.activation == "softmax":
+                    y = torch.softmax(y, dim=1)
+                elif self.activation == "sigmoid":
+                    y = torch.sigmoid(y)
+                total = y if total is None else total + y
+            if len(self.flip_sets) > 1:
+                total = total / len(self.flip_sets)
+            if self.n_channels is None:
+                self.n_channels = int(total.shape[1])
+            return total.to("cpu", torch.float32).numpy()

@@ -1,0 +1,178 @@
+"""Section mode: a 2D (or 2.5D) model predicts every section of a cube along chosen axes.
+
+Along a section axis ``a`` the cube is swept as a 3D plan whose windows are one section
+thick (the whole section, or overlapping tiles of it, blended as usual) and whose input is
+widened by ``context`` slices on each side (clamped at the cube's faces).  The sweep runs
+along ``a`` itself, so the accumulator holds only ``batch_size`` sections.  Several axes
+(inline, crossline, time) are predicted one after the other and averaged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import SeisSegError
+from ._checks import (
+    StopLike,
+    check_dead_mask,
+    check_overlap,
+    check_shape,
+    check_stop,
+    check_window,
+)
+from .engine import Stitcher, WindowReader
+from .predict import Pass, PredictionGenerator, check_common, drive, tta_axes
+from .predictor import BatchPredictor, model_attr
+from .windows import WindowPlan
+
+__all__ = ["predict_sections"]
+
+LAYOUTS = ("auto", "channels", "slab")
+
+
+def _axes(axes: int | Sequence[int]) -> tuple[int, ...]:
+    raw = [axes] if isinstance(axes, int | np.integer) else list(axes)
+    try:
+        out = tuple(int(a) for a in raw)
+    except (TypeError, ValueError):
+        out = ()
+    if not out or any(a not in (0, 1, 2) for a in out) or len(set(out)) != len(out):
+        raise SeisSegError(
+            f"Section axes must be distinct values among 0, 1, 2 (e.g. (0,) for inlines, "
+            f"(0, 1) to average inlines and crosslines); got {axes!r}."
+        )
+    return out
+
+
+def _context_and_layout(model: Any, context: int | None, layout: str) -> tuple[int, str]:
+    sd = model_attr(model, "spatial_dims")
+    if isinstance(sd, int) and sd != 2:
+        raise SeisSegError(
+            f"The model predicts {sd}D windows; section mode needs a 2D model. Use predict_volume."
+        )
+    model_context = model_attr(model, "context")
+    if context is None:
+        context = model_context if isinstance(model_context, int) else 0
+    if isinstance(context, bool) or not isinstance(context, int | np.integer) or context < 0:
+        raise SeisSegError(f"context must be a whole number of slices >= 0, got {context!r}.")
+    if isinstance(model_context, int) and model_context != context:
+        raise SeisSegError(
+            f"The model was trained with context={model_context} but context={context} was given."
+        )
+    if layout not in LAYOUTS:
+        raise SeisSegError(f"Unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}.")
+    if layout == "auto":
+        layout = "slab" if model_attr(model, "input_dims") == 3 else "channels"
+    in_ch = model_attr(model, "input_channels")
+    if layout == "channels" and isinstance(in_ch, int) and in_ch != 2 * context + 1:
+        raise SeisSegError(
+            f"The model takes {in_ch} input channels but {2 * context + 1} slices "
+            f"(context={context}) of a one-channel cube were given."
+        )
+    return int(context), layout
+
+
+def predict_sections(
+    model2d: Callable[[Any], Any],
+    volume: Any,
+    *,
+    axes: int | Sequence[int] = (0,),
+    context: int | None = None,
+    tile: int | Sequence[int] | None = None,
+    overlap: float = 0.5,
+    blend: str = "gaussian",
+    batch_size: int = 4,
+    device: Any = None,
+    amp: bool = False,
+    activation: str | None = "auto",
+    out: Any = None,
+    out_dtype: str = "float32",
+    n_channels: int | None = None,
+    preprocess: Callable[[np.ndarray], np.ndarray] | None = None,
+    tta: bool | Sequence[int] = False,
+    dead_mask: Any = None,
+    stop: StopLike = None,
+    overwrite: bool = True,
+    chunks: Sequence[int] | None = None,
+    layout: str = "auto",
+) -> PredictionGenerator:
+    """Predict every section of a 3D cube with a 2D model, along one or several axes.
+
+    Parameters
+    ----------
+    model2d : callable
+        Maps ``(N, 2 * context + 1, H, W)`` (``layout="channels"``: the slices at offsets
+        ``-context..context`` as channels) or ``(N, 1, 2 * context + 1, H, W)``
+        (``layout="slab"``) to ``(N, C, H, W)``.
+    volume : array-like
+        3D cube, sliceable numpy-style.
+    axes : int or sequence of int
+        Section axes; with several, the predictions along each are averaged.  Sections
+        along axis ``a`` keep the other two axes in increasing order as ``(H, W)``.
+    context : int, optional
+        Neighbouring slices on each side (default: the model's ``context``, else 0); slices
+        beyond the cube repeat its first or last slice.
+    tile : int or (int, int), optional
+        Tile of a section (default: the whole section); tiles overlap by ``overlap`` and
+        are blended with ``blend`` weights.
+    layout : {"auto", "channels", "slab"}
+        How context reaches the model; ``"auto"`` uses ``"slab"`` for models whose
+        ``input_dims`` is 3 (the hybrid model), else ``"channels"``.
+    tta : bool or sequence of int
+        Volume axes to flip (True: the two in-plane axes of each orientation).
+    overlap, blend, batch_size, device, amp, activation, out, out_dtype, n_channels, preprocess, dead_mask, stop, overwrite, chunks
+        As for :func:`~napari_seisseg.inference.predict.predict_volume`.
+
+    Returns
+    -------
+    generator
+        Yields progress events (windows counted over all orientations); returns the
+        averaged output ``(C, *volume.shape)``, or None when cancelled.
+
+    Notes
+    -----
+    With several axes the per-axis results are summed in float32: in the output itself for
+    an in-memory float32 result, else in a scratch array (in memory, or a temporary .npy
+    beside a disk output) written out at the end.  The
+    sweep along axis ``a`` reads the cube slice by slice along ``a``: cheap in memory, but
+    time slices (the samples axis) of a lazy SEG-Y input touch every trace each time.
+    """
+    shape = check_shape(volume, ndims=(3,))
+    axes = _axes(axes)
+    context, layout = _context_and_layout(model2d, context, layout)
+    overlaps = check_overlap(overlap, 1) * 2
+    dtype, protect, n_channels = check_common(
+        out, out_dtype, overwrite, volume, blend, batch_size, n_channels, model2d
+    )
+    dead = check_dead_mask(dead_mask, shape)
+    stop = check_stop(stop)
+    flips_all = tta_axes(tta, 3)
+    passes: list[Pass] = []
+    report_window: tuple[int, ...] = ()
+    for a in axes:
+        perm = (a, *(k for k in range(3) if k != a))
+        plan_shape = tuple(shape[k] for k in perm)
+        tile2 = plan_shape[1:] if tile is None else check_window(tile, 2, "tile")
+        window = (1, *tile2)
+        plan = WindowPlan.build(plan_shape, window, (0.0, *overlaps), halo=(context, 0, 0))
+        flips = tuple(perm.index(f) - 3 for f in flips_all if f != a)
+        bp = BatchPredictor(
+            model2d, window, device=device, amp=amp, activation=activation,
+            flip_dims=flips, n_channels=n_channels,
+            to_input=(lambda t: t.unsqueeze(1)) if layout == "slab" else (lambda t: t),
+            from_output=lambda y: y.unsqueeze(2) if y.ndim == 4 else y,
+            expected=f"(N, C, {tile2[0]}, {tile2[1]})",
+        )
+        stitcher = Stitcher(
+            bp, WindowReader(volume, perm, plan, plan.full_region(), preprocess), plan,
+            blend, dead=None if dead is None else dead.transpose(perm),
+            batch_size=batch_size, n_channels=n_channels,
+        )
+        passes.append(Pass(stitcher, bp, perm))
+        if not report_window:
+            inv = np.argsort(perm)
+            report_window = tuple(window[int(inv[j])] for j in range(3))
+    return drive(passes, shape, report_window, out, dtype, chunks, overwrite, protect, stop)
