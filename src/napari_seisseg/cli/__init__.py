@@ -17,7 +17,7 @@ from .. import __version__
 from ..errors import SeisSegError
 
 #: Sub-command modules, in the order they appear in ``seisseg --help``.
-COMMANDS = ("info", "convert", "preprocess", "demo")
+COMMANDS = ("info", "convert", "preprocess", "train", "predict", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -50,6 +50,9 @@ class WindowReader:
     preprocess : callable, optional
         Applied to every window's float32 input before padding, in the volume's axis order
         (e.g. ``functools.partial(normalizer, axis=sample_axis)``); must keep the shape.
+    pad : {"reflect", "zeros"}
+        How a window reaching beyond the volume is filled (see
+        :func:`~napari_seisseg.inference.windows.pad_mode`).
     """
 
     def __init__(
@@ -59,7 +62,11 @@ class WindowReader:
         plan: WindowPlan,
         region: Region,
         preprocess: Callable[[np.ndarray], np.ndarray] | None = None,
+        pad: str = "reflect",
     ) -> None:
+        if pad not in ("reflect", "zeros"):
+            raise SeisSegError(f"pad must be 'reflect' or 'zeros', got {pad!r}.")
+        self.pad = pad
         self.volume = volume
         self.perm = tuple(perm)
         self.plan = plan
@@ -122,7 +129,7 @@ class WindowReader:
             if before or after:
                 width = [(0, 0)] * x.ndim
                 width[k] = (before, after)
-                mode = pad_mode(x.shape[k], before, after, self.plan.halo[k])
+                mode = pad_mode(x.shape[k], before, after, self.plan.halo[k], self.pad)
                 x = np.pad(x, width, mode=mode)
         return x
 

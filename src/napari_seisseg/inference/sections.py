@@ -98,6 +98,8 @@ def predict_sections(
     overwrite: bool = True,
     chunks: Sequence[int] | None = None,
     layout: str = "auto",
+    min_tile: int | Sequence[int] | None = None,
+    pad: str = "reflect",
 ) -> PredictionGenerator:
     """Predict every section of a 3D cube with a 2D model, along one or several axes.
 
@@ -118,6 +120,12 @@ def predict_sections(
     tile : int or (int, int), optional
         Tile of a section (default: the whole section); tiles overlap by ``overlap`` and
         are blended with ``blend`` weights.
+    min_tile : int or (int, int), optional
+        Smallest tile: a section (or tile) smaller than this along an in-plane axis is
+        padded up to it and the result cropped back.  Pass the training patch size, since
+        a model trained on padded small sections predicts them best padded the same way.
+    pad : {"reflect", "zeros"}
+        How that padding is filled (the card's ``input.pad_mode``).
     layout : {"auto", "channels", "slab"}
         How context reaches the model; ``"auto"`` uses ``"slab"`` for models whose
         ``input_dims`` is 3 (the hybrid model), else ``"channels"``.
@@ -150,12 +158,14 @@ def predict_sections(
     dead = check_dead_mask(dead_mask, shape)
     stop = check_stop(stop)
     flips_all = tta_axes(tta, 3)
+    floor = (1, 1) if min_tile is None else check_window(min_tile, 2, "min_tile")
     passes: list[Pass] = []
     report_window: tuple[int, ...] = ()
     for a in axes:
         perm = (a, *(k for k in range(3) if k != a))
         plan_shape = tuple(shape[k] for k in perm)
         tile2 = plan_shape[1:] if tile is None else check_window(tile, 2, "tile")
+        tile2 = tuple(max(t, f) for t, f in zip(tile2, floor, strict=True))
         window = (1, *tile2)
         plan = WindowPlan.build(plan_shape, window, (0.0, *overlaps), halo=(context, 0, 0))
         flips = tuple(perm.index(f) - 3 for f in flips_all if f != a)
@@ -167,7 +177,7 @@ def predict_sections(
             expected=f"(N, C, {tile2[0]}, {tile2[1]})",
         )
         stitcher = Stitcher(
-            bp, WindowReader(volume, perm, plan, plan.full_region(), preprocess), plan,
+            bp, WindowReader(volume, perm, plan, plan.full_region(), preprocess, pad), plan,
             blend, dead=None if dead is None else dead.transpose(perm),
             batch_size=batch_size, n_channels=n_channels,
         )

@@ -131,12 +131,16 @@ class WindowPlan:
         return lo, hi
 
 
-def pad_mode(n: int, before: int, after: int, halo: int) -> str:
+def pad_mode(n: int, before: int, after: int, halo: int, pad: str = "reflect") -> str:
     """How to fill input beyond the volume along one axis.
 
-    Context slices repeat the border slice (``"edge"``); a window larger than the volume
-    reflects it when the axis is long enough to reflect once, else pads zeros.
+    Context slices repeat the border slice (``"edge"``).  A window larger than the volume
+    is padded as training padded its patches: ``pad="reflect"`` reflects the volume
+    (repeatedly, as :func:`numpy.pad` does, when the padding is longer than the axis; an
+    axis of length 1 is repeated), ``pad="zeros"`` pads zeros.
     """
     if halo > 0:
         return "edge"
-    return "reflect" if max(before, after) < n else "constant"
+    if pad == "zeros":
+        return "constant"
+    return "reflect" if n >= 2 else "edge"

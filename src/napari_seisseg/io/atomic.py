@@ -49,6 +49,7 @@ def atomic_path(
         tmp = Path(name)
     try:
         yield tmp
+        _default_permissions(tmp, directory)
         if directory and target.exists():
             backup = target.with_name(f".{target.name}.old")
             os.replace(target, backup)
@@ -63,6 +64,39 @@ def atomic_path(
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
         raise
+
+
+def _umask() -> int:
+    """The process umask, read without changing it where the OS allows (Linux)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: read by setting it (briefly) and restoring it
+    os.umask(mask)
+    return mask
+
+
+def _default_permissions(tmp: Path, directory: bool) -> None:
+    """Give a finished temporary file the mode a plain ``open(..., "w")`` would have.
+
+    ``mkstemp``/``mkdtemp`` create entries readable by their owner only (0600/0700); the
+    outputs are meant to be shared like any other file the user writes.
+    """
+    if not tmp.exists():
+        return
+    mask = _umask()
+    if directory:
+        for root, dirs, files in os.walk(tmp):
+            os.chmod(root, 0o777 & ~mask)
+            for d in dirs:
+                os.chmod(os.path.join(root, d), 0o777 & ~mask)
+            for f in files:
+                os.chmod(os.path.join(root, f), 0o666 & ~mask)
+    else:
+        os.chmod(tmp, 0o666 & ~mask)
 
 
 def check_target(

@@ -1,0 +1,797 @@
+"""Train a segmentation model from a painted Labels layer, without freezing the viewer.
+
+The computation is :func:`napari_seisseg.training.train`, a generator of progress events;
+this widget only collects the settings, checks the inputs with
+:func:`~napari_seisseg.training.check_inputs` (problems become notifications, no worker is
+started), runs the generator in a ``thread_worker`` and maps its events onto a progress
+bar, live loss and validation-IoU curves, a per-class scores table and a status line.
+Stop ends the run after the current step and keeps the best model so far.  Every trained
+or loaded model goes into the session's
+:data:`~napari_seisseg._widgets._model_store.MODEL_STORE`, where the Predict widget finds
+it; "Save model…" writes its bundle at exactly the chosen path.
+
+Preprocessed layers: an Image layer made by the Preprocess widget already holds the output
+of its pipeline (``layer.metadata["seisseg_preprocess"]``).  The model is trained on the
+layer as shown, and the pipeline is recorded in the model card, so the card always means
+"apply this pipeline to raw amplitudes, then standardise" (what ``seisseg predict`` does
+with a raw cube).  When fine-tuning such a model on a preprocessed layer, its pipeline is
+not applied a second time.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from magicgui.widgets import (
+    CheckBox,
+    ComboBox,
+    Container,
+    FloatSpinBox,
+    Label,
+    ProgressBar,
+    PushButton,
+    SpinBox,
+)
+
+from ._model_store import MODEL_STORE, ModelEntry
+from ._status import StatusLabel
+
+if TYPE_CHECKING:
+    import napari
+
+    from ..training import TrainResult
+
+__all__ = ["TrainWidget", "PREPROCESS_KEY"]
+
+logger = logging.getLogger(__name__)
+
+#: Metadata key of the preprocessing pipeline of a layer made by the Preprocess widget.
+PREPROCESS_KEY = "seisseg_preprocess"
+#: Fastest redraw of the curves (seconds between two draws).
+REDRAW_INTERVAL_MS = 300
+#: Step losses drawn at most (older points are thinned).
+MAX_CURVE_POINTS = 2000
+LOSSES = ["auto", "ce_dice", "bce_dice", "ce", "bce"]
+DEVICES = ["auto", "cpu", "cuda", "mps"]
+TABLE_COLUMNS = ["class", "IoU", "Dice", "precision", "recall"]
+
+
+@dataclass
+class _Failure:
+    """What the worker returns instead of a result when training failed."""
+
+    message: str
+
+
+def layer_pipeline(layer: Any) -> dict | None:
+    """The preprocessing pipeline dict a layer made by the Preprocess widget carries."""
+    meta = getattr(layer, "metadata", None) or {}
+    pipe = meta.get(PREPROCESS_KEY)
+    return dict(pipe) if isinstance(pipe, dict) else None
+
+
+def label_colors(layer: Any, values: list[int]) -> dict[int, tuple[float, ...]]:
+    """RGBA colour of each label value in a Labels layer's colormap (transparent ones left out)."""
+    cmap = getattr(layer, "colormap", None)
+    if cmap is None or not values:
+        return {}
+    try:
+        colors = np.asarray(cmap.map(np.asarray(values, dtype=np.int64)), dtype=float)
+    except Exception:  # noqa: BLE001 - an unusual colormap: fall back to the palette
+        return {}
+    out = {}
+    for v, c in zip(values, colors.reshape(len(values), -1), strict=True):
+        if c.size == 4 and c[3] > 0:
+            out[int(v)] = tuple(float(x) for x in c)
+    return out
+
+
+def _fmt(v: Any) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "–"
+    return f"{float(v):.3f}"
+
+
+class TrainWidget(Container):
+    """Train a U-Net-family model on a painted Labels layer (see the module docstring).
+
+    Parameters
+    ----------
+    napari_viewer : napari.viewer.Viewer
+        The viewer whose layers are offered.
+    """
+
+    def __init__(self, napari_viewer: napari.viewer.Viewer):
+        super().__init__(labels=True)
+        from ..models import list_models
+
+        self.viewer = napari_viewer
+        self.worker = None
+        self.result: TrainResult | None = None
+        self.current: ModelEntry | None = None
+        self.summary = None
+        self._stop_event: threading.Event | None = None
+        self._closing = threading.Event()
+        self._reset_history()
+
+        # ------------------------------------------------------------ main controls
+        self.image = ComboBox(label="image", choices=self._image_choices,
+                              tooltip="Image layer of amplitudes to learn from (a Preprocess "
+                                      "result is fine: its pipeline is stored in the model).")
+        self.labels_layer = ComboBox(label="labels", choices=self._labels_choices,
+                                     tooltip="Labels layer of the image's shape: 0 = not labeled "
+                                             "(ignored), 1..K = classes. Paint a few inlines, "
+                                             "crosslines, time slices or scribbles.")
+        self.val_labels = ComboBox(label="validation", choices=self._val_choices,
+                                   tooltip="Optional second Labels layer scored after every "
+                                           "epoch. None: a share of the painted sections is held "
+                                           "out automatically.")
+        self.model = ComboBox(label="model", choices=list_models(), value="unet2d",
+                              tooltip="unet2d: fast 2D U-Net on sections (good default on a "
+                                      "CPU); resunet: residual encoder, stronger; hybrid: thin "
+                                      "3D slab in, section out; unet3d: 3D patches (slow on a CPU).")
+        self.budget_unit = ComboBox(choices=["minutes", "epochs"], value="minutes",
+                                    tooltip="Limit the run by wall-clock minutes or by epochs. "
+                                            "The best model (validation mean IoU) is kept.")
+        self.budget = FloatSpinBox(value=1.5, min=0.1, max=100_000.0, step=0.5,
+                                   tooltip="Training budget, in the unit on the right "
+                                           "(epochs are rounded to whole numbers).")
+        budget_row = Container(layout="horizontal", labels=False, label="budget",
+                               widgets=[self.budget, self.budget_unit],
+                               tooltip="How long to train.")
+        budget_row.margins = (0, 0, 0, 0)
+        self.zero_is_background = CheckBox(
+            text="zero is background (dense mask)", value=False,
+            tooltip="Treat label 0 as a class (masks made elsewhere, where 0 means e.g. "
+                    "sediment). Off: 0 means 'not labeled' and is ignored by the loss.")
+        self.show_advanced = CheckBox(text="advanced options", value=False,
+                                      tooltip="Show patch size, batch size, learning rate, "
+                                              "axes, device, loss, augmentation, fine-tuning.")
+
+        # ------------------------------------------------------------ advanced
+        self.model_width = SpinBox(label="width", value=0, min=0, max=512,
+                             tooltip="Channels of the first stage; 0 = the model's default "
+                                     "(16 for unet2d/unet3d/hybrid, 64 for resunet; 16-32 suit "
+                                     "a CPU).")
+        self.patch = SpinBox(label="patch size", value=128, min=8, max=2048, step=8,
+                             tooltip="Edge of the training patches (capped at the data's size; "
+                                     "128 for section models, 64 is typical for unet3d).")
+        self.batch = SpinBox(label="batch size", value=0, min=0, max=1024,
+                             tooltip="Patches per step; 0 = automatic (8 sections or 2 boxes on "
+                                     "a CPU, fitted to memory on a GPU).")
+        self.steps_per_epoch = SpinBox(label="steps per epoch", value=25, min=1, max=100_000,
+                                       tooltip="Optimisation steps between two validations "
+                                               "(each validation updates the curves and table).")
+        self.lr = FloatSpinBox(label="learning rate", value=1e-3, min=1e-5, max=1.0, step=1e-5,
+                               tooltip="AdamW learning rate; lowered automatically on plateaus.")
+        self.context = SpinBox(label="context", value=0, min=0, max=16,
+                               tooltip="Section models: neighbouring slices on each side given "
+                                       "as extra input (2.5D). 0 = single sections. unet3d "
+                                       "ignores it; hybrid uses 2 when 0.")
+        self.axes = ComboBox(label="section axes", choices=self._axes_choices,
+                             tooltip="Section models: take sections only along these axes "
+                                     "(e.g. axis 0 alone for a stack of unrelated 2D images). "
+                                     "All: every orientation that is painted.")
+        self.seed = SpinBox(label="seed", value=0, min=0, max=2**31 - 1,
+                            tooltip="Seed of weights, patches, augmentation and the validation "
+                                    "split (same seed, same run on a CPU).")
+        self.device = ComboBox(label="device", choices=DEVICES, value="auto",
+                               tooltip="auto: CUDA GPU, then Apple MPS, then the CPU.")
+        self.loss = ComboBox(label="loss", choices=LOSSES, value="auto",
+                             tooltip="auto: BCE + Dice (one logit, tuned threshold) for two "
+                                     "classes, cross-entropy + Dice for more.")
+        self.val_fraction = FloatSpinBox(label="held out", value=0.2, min=0.0, max=0.9,
+                                         step=0.05,
+                                         tooltip="Share of the painted sections held out for "
+                                                 "validation when no validation layer is given.")
+        self.aug_flip = CheckBox(text="flips", value=True,
+                                 tooltip="Mirror patches along their axes.")
+        self.aug_rotate = CheckBox(text="rotations / transposes", value=False,
+                                   tooltip="Rotate by 90° and swap in-plane axes (for images "
+                                           "without a preferred vertical direction).")
+        self.aug_gain = CheckBox(text="gain and noise", value=True,
+                                 tooltip="Random amplitude gain (±20%) and 3% Gaussian noise.")
+        self.aug_polarity = CheckBox(text="polarity flips", value=False,
+                                     tooltip="Flip the sign of the amplitudes half of the time.")
+        self.aug_elastic = CheckBox(text="elastic distortion", value=False,
+                                    tooltip="Mild smooth random deformation (slower).")
+        aug_box = Container(layout="vertical", labels=False, label="augmentation",
+                            widgets=[self.aug_flip, self.aug_rotate, self.aug_gain,
+                                     self.aug_polarity, self.aug_elastic],
+                            tooltip="Random changes applied to training patches only.")
+        aug_box.margins = (0, 0, 0, 0)
+        self.init_from = ComboBox(label="start from", choices=self._init_choices,
+                                  tooltip="A new model, or fine-tune a trained / loaded model "
+                                          "on new or corrected labels (its architecture and "
+                                          "classes are kept).")
+        self.advanced = Container(labels=True, widgets=[
+            self.model_width, self.patch, self.batch, self.steps_per_epoch, self.lr, self.context,
+            self.axes, self.seed, self.device, self.loss, self.val_fraction, aug_box,
+            self.init_from,
+        ], tooltip="Advanced training settings.")
+        self.advanced.visible = False
+
+        # ------------------------------------------------------------ actions and output
+        self.train_button = PushButton(text="Train", tooltip="Check the inputs and start training "
+                                                             "in the background.")
+        self.stop_button = PushButton(text="Stop", enabled=False,
+                                      tooltip="Stop after the current step; the best model so far "
+                                              "is kept.")
+        self.save_button = PushButton(text="Save model…", enabled=False,
+                                      tooltip="Write the current model (weights + JSON card) as one "
+                                              "bundle file at exactly the chosen path.")
+        self.load_button = PushButton(text="Load model…",
+                                      tooltip="Read a model bundle; it becomes available to the "
+                                              "Predict widget and for fine-tuning.")
+        run_row = Container(layout="horizontal", labels=False,
+                            widgets=[self.train_button, self.stop_button],
+                            tooltip="Start or stop training.")
+        file_row = Container(layout="horizontal", labels=False,
+                             widgets=[self.save_button, self.load_button],
+                             tooltip="Model bundle files.")
+        self.progress = ProgressBar(label="progress", min=0, max=1000, value=0,
+                                    tooltip="Share of the budget spent (steps or minutes).")
+        self.device_label = Label(label="device", value="",
+                                  tooltip="Where training runs (set by the device option).")
+        self.model_label = Label(label="current model", value="none",
+                                 tooltip="The model Save writes: the last one trained or loaded.")
+        self.status = StatusLabel()
+        self.info = Label(value="", tooltip="What is painted, and what the last run did.")
+        self.info.native.setWordWrap(True)
+        self.extend([self.image, self.labels_layer, self.val_labels, self.model, budget_row,
+                     self.zero_is_background, self.show_advanced, self.advanced, run_row,
+                     file_row, self.progress, self.device_label, self.model_label,
+                     self.status, self.info])
+        self._build_plots()
+
+        self.train_button.changed.connect(self.train)
+        self.stop_button.changed.connect(self.stop)
+        self.save_button.changed.connect(lambda: self.save_model())
+        self.load_button.changed.connect(lambda: self.load_model())
+        self.show_advanced.changed.connect(self._on_show_advanced)
+        self.image.changed.connect(lambda *_: self.axes.reset_choices())
+        self.device.changed.connect(self._show_device)
+        self.viewer.layers.events.inserted.connect(self._on_layers_changed)
+        self.viewer.layers.events.removed.connect(self._on_layers_changed)
+        MODEL_STORE.changed.connect(self._on_store_changed)
+        closing = self._closing
+        self.native.destroyed.connect(lambda *_: closing.set())
+        self._show_device()
+
+    # ------------------------------------------------------------------ choices
+    def _image_choices(self, _widget=None) -> list:
+        from napari.layers import Image
+
+        return [(layer.name, layer) for layer in self.viewer.layers
+                if isinstance(layer, Image) and not layer.rgb]
+
+    def _labels_choices(self, _widget=None) -> list:
+        from napari.layers import Labels
+
+        return [(layer.name, layer) for layer in self.viewer.layers if isinstance(layer, Labels)]
+
+    def _val_choices(self, _widget=None) -> list:
+        return [("none (hold out painted sections)", None), *self._labels_choices()]
+
+    def _axes_choices(self, _widget=None) -> list:
+        image = getattr(self, "image", None)
+        layer = image.value if image is not None else None
+        ndim = layer.ndim if layer is not None else 3
+        names = list(layer.axis_labels) if layer is not None else [f"axis {i}" for i in range(3)]
+        choices: list = [("all painted orientations", None)]
+        for i in range(ndim):
+            choices.append((f"{names[i]} (axis {i})", (i,)))
+        if ndim == 3:
+            for a, b in ((0, 1), (0, 2), (1, 2)):
+                choices.append((f"{names[a]} + {names[b]}", (a, b)))
+        return choices
+
+    def _init_choices(self, _widget=None) -> list:
+        return [("new model", None)] + [(name, name) for name in MODEL_STORE.names()]
+
+    def _on_layers_changed(self, event=None) -> None:
+        for w in (self.image, self.labels_layer, self.val_labels, self.axes):
+            w.reset_choices()
+
+    def _on_store_changed(self) -> None:
+        try:
+            self.init_from.reset_choices()
+        except RuntimeError:  # the widget was deleted
+            pass
+
+    def _on_show_advanced(self, *_args) -> None:
+        self.advanced.visible = bool(self.show_advanced.value)
+
+    def _show_device(self, *_args) -> None:
+        from ..errors import SeisSegError
+        from ..training.device import describe_device, resolve_device
+
+        try:
+            text = describe_device(resolve_device(self.device.value))
+        except SeisSegError as exc:
+            text = f"{self.device.value}: not available ({exc})"
+        self.device_label.value = text
+
+    # ------------------------------------------------------------------ settings
+    def set_budget(self, value: float, unit: str = "minutes") -> None:
+        """Set the budget (``unit`` "minutes" or "epochs")."""
+        self.budget_unit.value = unit
+        self.budget.value = float(value)
+
+    def config(self):
+        """The :class:`~napari_seisseg.training.TrainConfig` the controls describe."""
+        from ..training import AugmentConfig, TrainConfig
+
+        model = self.model.value
+        kwargs: dict[str, Any] = {}
+        if self.model_width.value:
+            kwargs["width"] = int(self.model_width.value)
+        if self.context.value and model != "unet3d":
+            kwargs["context"] = int(self.context.value)
+        if self.budget_unit.value == "epochs":
+            epochs, minutes = max(1, int(round(self.budget.value))), None
+        else:
+            epochs, minutes = None, float(self.budget.value)
+        rotate = bool(self.aug_rotate.value)
+        augment = AugmentConfig(
+            flip=bool(self.aug_flip.value),
+            rotate90=rotate,
+            transpose=rotate,
+            gain=0.2 if self.aug_gain.value else 0.0,
+            noise=0.03 if self.aug_gain.value else 0.0,
+            polarity=0.5 if self.aug_polarity.value else 0.0,
+            elastic=2.0 if self.aug_elastic.value else 0.0,
+        )
+        return TrainConfig(
+            model=model,
+            model_kwargs=kwargs,
+            patch_size=int(self.patch.value),
+            batch_size=int(self.batch.value) or None,
+            epochs=epochs,
+            minutes=minutes,
+            steps_per_epoch=int(self.steps_per_epoch.value),
+            lr=float(self.lr.value),
+            seed=int(self.seed.value),
+            device=self.device.value,
+            loss=self.loss.value,
+            zero_is_background=bool(self.zero_is_background.value),
+            axes=self.axes.value,
+            val_fraction=float(self.val_fraction.value),
+            augment=augment,
+        )
+
+    def training_inputs(self) -> dict[str, Any]:
+        """Everything :func:`~napari_seisseg.training.train` needs, checked.
+
+        Returns
+        -------
+        dict
+            Keyword arguments of ``train`` (``image``, ``labels``, ``config``, ``geometry``,
+            ``val_labels``, ``class_names``, ``class_colors``, ``init_bundle``) plus
+            ``"pipeline_dict"``, the layer's preprocessing to record in the card.
+
+        Raises
+        ------
+        SeisSegError
+            With a message for the user (nothing to train on, labels of another shape, no
+            labels painted, a single class, NaN in the image...).
+        """
+        from ..errors import SeisSegError
+        from ..io.geometry import SurveyGeometry
+        from ..training import check_inputs
+        from ..training.classes import ClassInfo
+
+        image, labels, val = self.image.value, self.labels_layer.value, self.val_labels.value
+        if image is None:
+            raise SeisSegError("No Image layer to train on. Open a cube (File > Open, or the "
+                               "synthetic sample) and choose it as 'image'.")
+        if labels is None:
+            raise SeisSegError("No Labels layer. Add one over the image (layer list: 'New "
+                               "labels layer'), paint a few sections with 1, 2, ... and choose it.")
+        for layer in (image, labels, val):
+            if layer is not None and getattr(layer, "multiscale", False):
+                raise SeisSegError(f"'{layer.name}' is multiscale; train on a single-scale layer.")
+        if val is labels:
+            raise SeisSegError("The validation layer is the training labels layer; choose "
+                               "another layer, or none to hold out painted sections.")
+        config = self.config()
+        geometry = SurveyGeometry.from_metadata(image.metadata)
+        if geometry is not None and len(geometry.axes) != image.ndim:
+            geometry = None
+        init = None
+        pipe = layer_pipeline(image)
+        if self.init_from.value is not None:
+            entry = MODEL_STORE.get(self.init_from.value)
+            if entry is None:
+                raise SeisSegError(f"The model '{self.init_from.value}' is no longer available; "
+                                   "choose another in 'start from'.")
+            card = copy.deepcopy(entry.card)
+            if pipe is not None and (card.get("preprocessing") or {}).get("pipeline"):
+                # the layer already holds the pipeline's output: do not apply it again
+                card["preprocessing"]["pipeline"] = None
+            init = (entry.model, card)
+        kwargs: dict[str, Any] = {
+            "geometry": geometry,
+            "val_labels": None if val is None else val.data,
+            "class_names": getattr(labels, "features", None),
+        }
+        if init is not None:
+            classes = [ClassInfo.from_dict(c) for c in init[1]["classes"]]
+            check_kwargs = {**kwargs, "classes": classes}
+        else:
+            check_kwargs = kwargs
+        summary = check_inputs(image.data, labels.data, config, **check_kwargs)
+        values = [c.value for c in summary.classes]
+        kwargs["class_colors"] = label_colors(labels, values)
+        self.summary = summary
+        return {"image": image.data, "labels": labels.data, "config": config,
+                "init_bundle": init, "pipeline_dict": pipe, "layer_names": (image.name, labels.name),
+                **kwargs}
+
+    # ------------------------------------------------------------------ training
+    def train(self, *_args):
+        """Check the inputs and start training in a worker thread.
+
+        Returns
+        -------
+        worker or None
+            The started ``GeneratorWorker``, or None when the inputs were refused (the
+            reason is shown as a notification and in the status line).
+        """
+        from napari.qt.threading import thread_worker
+
+        from ..errors import SeisSegError
+
+        if self.worker is not None:
+            return self._fail("training is already running; stop it or wait for it to end")
+        try:
+            inputs = self.training_inputs()
+        except SeisSegError as exc:
+            return self._fail(str(exc))
+        except Exception as exc:  # noqa: BLE001 - never a traceback dialog
+            logger.exception("checking the training inputs failed")
+            return self._fail(f"{type(exc).__name__}: {exc}")
+        self.info.value = self.summary.describe() if self.summary is not None else ""
+        stop = threading.Event()
+        closing = self._closing
+        self._stop_event = stop
+        self._reset_history()
+        self._clear_plots()
+        self.table.setRowCount(0)
+        self.progress.value = 0
+        pipe = inputs.pop("pipeline_dict")
+        names = inputs.pop("layer_names")
+
+        def should_stop() -> bool:
+            return stop.is_set() or closing.is_set()
+
+        worker = thread_worker(_run_training, start_thread=False, ignore_errors=True)(
+            inputs, should_stop
+        )
+        worker.yielded.connect(self._on_event)
+        worker.returned.connect(lambda res: self._on_returned(res, pipe, names))
+        worker.errored.connect(lambda exc: self._fail(f"{type(exc).__name__}: {exc}"))
+        worker.finished.connect(self._on_finished)
+        self.worker = worker
+        self.train_button.enabled, self.stop_button.enabled = False, True
+        self.status.set("running", f"preparing {inputs['config'].model} on '{names[1]}'")
+        self._timer.start()
+        worker.start()
+        return worker
+
+    def stop(self, *_args) -> None:
+        """Stop after the current step, keeping the best model so far."""
+        if self.worker is not None and self._stop_event is not None:
+            self._stop_event.set()
+            self.status.set("running", "stopping after this step; the best model is kept…")
+
+    def _on_event(self, event: Any) -> None:
+        from ..training import EpochEnd, Finished, Note, Started, Step
+
+        if isinstance(event, Step):
+            self.history["step"].append(event.global_step)
+            self.history["loss"].append(event.loss)
+            self.progress.value = int(round(1000 * min(1.0, max(0.0, event.progress))))
+            self._dirty = True
+            self._last_step = event
+        elif isinstance(event, EpochEnd):
+            self._on_epoch(event)
+        elif isinstance(event, Started):
+            self._started = event
+            self.device_label.value = f"{event.device_description}, {event.precision}"
+            self._class_colors = [c.color for c in event.classes]
+            self._class_names = [c.name for c in event.classes]
+            self.status.set("running", event.message())
+        elif isinstance(event, Note):
+            from napari.utils.notifications import show_info, show_warning
+
+            (show_warning if event.level == "warning" else show_info)(f"Train: {event.text}")
+        elif isinstance(event, Finished):
+            self.progress.value = 1000
+        self.n_events += 1
+
+    def _on_epoch(self, event: Any) -> None:
+        h = self.history
+        h["epoch"].append(event.epoch)
+        h["epoch_step"].append(event.global_step)
+        h["epoch_loss"].append(event.train_loss)
+        m = event.metrics or {}
+        h["val_iou"].append(m.get("mean_iou", math.nan) if m else math.nan)
+        h["class_iou"].append([c.get("iou") for c in m.get("classes", [])])
+        if m:
+            self._fill_table(m)
+        best = " (best)" if event.is_best and m else ""
+        val = f", validation mean IoU {_fmt(m.get('mean_iou'))}{best}" if m else ""
+        self.status.set("running", f"epoch {event.epoch}: loss {event.train_loss:.4f}{val}")
+        self._dirty = True
+
+    def _on_returned(self, result: Any, pipe: dict | None, names: tuple[str, str]) -> None:
+        if isinstance(result, _Failure):
+            self._fail(result.message)
+            return
+        from napari.utils.notifications import show_info
+
+        if pipe is not None:  # the card's pipeline applies to raw amplitudes (module docstring)
+            result.card.setdefault("preprocessing", {})["pipeline"] = pipe
+        self.result = result
+        base = f"{result.card['model']['name']} · {names[1]}"
+        entry = ModelEntry(MODEL_STORE.unique_name(base), result.model, result.card, None)
+        self._set_current(entry)
+        MODEL_STORE.add(entry)
+        why = {"epochs": "all epochs done", "time": "time budget spent",
+               "early_stopping": "no more improvement", "stopped": "stopped"}
+        score = ""
+        if result.best_metrics:
+            score = (f", validation mean IoU {_fmt(result.best_metrics.get('mean_iou'))} "
+                     f"(epoch {result.best_epoch})")
+        message = f"model '{entry.name}' ready{score}; {why.get(result.stop_reason, '')}"
+        self.status.set("done", message)
+        show_info(f"Train: {message}. It is listed in the Predict widget; Save model… writes it.")
+
+    def _on_finished(self) -> None:
+        self.worker = None
+        self._stop_event = None
+        self._timer.stop()
+        self._redraw(force=True)
+        self.train_button.enabled, self.stop_button.enabled = True, False
+
+    def _fail(self, message: str) -> None:
+        from napari.utils.notifications import show_error
+
+        self.status.set("failed", message)
+        show_error(f"Train: {message}")
+        return None
+
+    # ------------------------------------------------------------------ models
+    def _set_current(self, entry: ModelEntry | None) -> None:
+        self.current = entry
+        self.model_label.value = "none" if entry is None else entry.name
+        self.save_button.enabled = entry is not None
+
+    def save_model(self, path: str | Path | None = None) -> Path | None:
+        """Write the current model's bundle at exactly ``path`` (a file dialog when None).
+
+        Returns
+        -------
+        pathlib.Path or None
+            The path written, or None (no model, dialog cancelled, or an error, shown as a
+            notification).
+        """
+        from ..errors import SeisSegError
+        from ..training import save_bundle
+
+        entry = self.current
+        if entry is None:
+            return self._fail("no model to save yet; train or load one first")
+        if path is None:
+            path = _file_dialog(self, save=True, suggested=_safe_name(entry.name))
+            if not path:
+                return None
+        try:
+            out = save_bundle(path, entry.model, entry.card)
+        except (SeisSegError, OSError) as exc:
+            return self._fail(str(exc))
+        entry.path = Path(out)
+        MODEL_STORE.add(entry)
+        self.status.set("done", f"saved '{entry.name}' to {out}")
+        return Path(out)
+
+    def load_model(self, path: str | Path | None = None) -> ModelEntry | None:
+        """Load a model bundle into the session's model store and make it current.
+
+        Returns
+        -------
+        ModelEntry or None
+            The new store entry, or None (dialog cancelled, or an error shown as a
+            notification).
+        """
+        from ..errors import SeisSegError
+        from ..training import load_bundle
+
+        if path is None:
+            path = _file_dialog(self, save=False)
+            if not path:
+                return None
+        try:
+            model, card = load_bundle(path)
+        except (SeisSegError, OSError) as exc:
+            return self._fail(str(exc))
+        entry = ModelEntry(MODEL_STORE.unique_name(Path(path).stem), model, card, Path(path))
+        MODEL_STORE.add(entry)
+        self._set_current(entry)
+        classes = ", ".join(c.get("name", str(c.get("value"))) for c in card.get("classes", []))
+        self.status.set("done", f"loaded '{entry.name}' ({card['model']['name']}; {classes}); "
+                                "choose it in 'start from' to fine-tune")
+        return entry
+
+    # ------------------------------------------------------------------ plots and table
+    def _reset_history(self) -> None:
+        self.history: dict[str, list] = {k: [] for k in (
+            "step", "loss", "epoch", "epoch_step", "epoch_loss", "val_iou", "class_iou")}
+        self._dirty = False
+        self._started = None
+        self._last_step = None
+        self._class_colors: list = []
+        self._class_names: list = []
+        self.n_events = 0
+
+    def _build_plots(self) -> None:
+        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+        from matplotlib.figure import Figure
+        from matplotlib.ticker import MaxNLocator
+        from qtpy.QtCore import QTimer
+        from qtpy.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget
+
+        dark = getattr(self.viewer, "theme", "dark") != "light"
+        fg, bg = ("#d0d0d0", "#262930") if dark else ("#202020", "#ffffff")
+        self._fg = fg
+        fig = Figure(figsize=(4.0, 3.6), facecolor=bg, layout="constrained")
+        self.ax_loss = fig.add_subplot(2, 1, 1)
+        self.ax_iou = fig.add_subplot(2, 1, 2)
+        for ax, title in ((self.ax_loss, "training loss"), (self.ax_iou, "validation IoU")):
+            ax.set_facecolor(bg)
+            ax.set_title(title, color=fg, fontsize=9)
+            ax.tick_params(colors=fg, labelsize=7)
+            for spine in ax.spines.values():
+                spine.set_color(fg)
+        self.ax_loss.set_xlabel("step", color=fg, fontsize=7)
+        self.ax_iou.set_xlabel("epoch", color=fg, fontsize=7)
+        self.ax_iou.set_ylim(0, 1)
+        self.ax_iou.xaxis.set_major_locator(MaxNLocator(integer=True))
+        self.figure = fig
+        self.canvas = FigureCanvasQTAgg(fig)
+        self.canvas.setMinimumHeight(260)
+        self.canvas.setToolTip("Live curves: loss of every step (thin) and per epoch (dots); "
+                               "validation mean IoU (thick) and per class (thin, class colours).")
+        self._clear_plots()
+        self.n_draws = 0
+        table = QTableWidget(0, len(TABLE_COLUMNS))
+        table.setHorizontalHeaderLabels(TABLE_COLUMNS)
+        table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        table.verticalHeader().setVisible(False)
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        table.setMinimumHeight(150)
+        table.setToolTip("Validation scores per class after the last epoch (IoU, Dice, "
+                         "precision, recall).")
+        self.table = table
+        layout = self.native.layout()
+        layout.addWidget(self.canvas)
+        layout.addWidget(table)
+        self._timer = QTimer(self.native)
+        self._timer.setInterval(REDRAW_INTERVAL_MS)
+        self._timer.timeout.connect(self._redraw)
+
+    def _clear_plots(self) -> None:
+        for ax in (self.ax_loss, self.ax_iou):
+            for line in list(ax.lines):
+                line.remove()
+        (self._loss_line,) = self.ax_loss.plot([], [], lw=0.8, alpha=0.6, color="#4fa3ff")
+        (self._epoch_line,) = self.ax_loss.plot([], [], "o-", ms=3, lw=1.0, color="#ffb74d")
+        (self._iou_line,) = self.ax_iou.plot([], [], "o-", ms=3, lw=2.0, color=self._fg)
+        self._class_lines: list = []
+        self.ax_loss.set_xlim(0, 10, auto=True)
+        self.ax_loss.set_ylim(0, 1, auto=True)
+        self.ax_iou.set_xlim(0.5, 5.5)
+        self._dirty = True
+
+    def _redraw(self, force: bool = False) -> None:
+        """Update the curves (called by a timer, a few times per second at most)."""
+        if not (self._dirty or force):
+            return
+        h = self.history
+        steps, loss = h["step"], h["loss"]
+        if len(steps) > MAX_CURVE_POINTS:
+            k = int(math.ceil(len(steps) / MAX_CURVE_POINTS))
+            steps, loss = steps[::k], loss[::k]
+        self._loss_line.set_data(steps, loss)
+        self._epoch_line.set_data(h["epoch_step"], h["epoch_loss"])
+        self._iou_line.set_data(h["epoch"], h["val_iou"])
+        n_cls = max((len(c) for c in h["class_iou"]), default=0)
+        while len(self._class_lines) < n_cls:
+            i = len(self._class_lines)
+            color = self._class_colors[i] if i < len(self._class_colors) else None
+            (line,) = self.ax_iou.plot([], [], lw=0.8, color=color)
+            self._class_lines.append(line)
+        for i, line in enumerate(self._class_lines):
+            ys = [c[i] if i < len(c) and c[i] is not None else math.nan for c in h["class_iou"]]
+            line.set_data(h["epoch"], ys)
+        if steps:
+            self.ax_loss.relim()
+            self.ax_loss.autoscale_view()
+        if h["epoch"]:
+            self.ax_iou.set_xlim(0.5, max(h["epoch"]) + 0.5)
+        self.canvas.draw_idle()
+        self.n_draws += 1
+        self._dirty = False
+        self._last_draw = time.perf_counter()
+
+    def _fill_table(self, metrics: dict[str, Any]) -> None:
+        from qtpy.QtCore import Qt
+        from qtpy.QtGui import QColor
+        from qtpy.QtWidgets import QTableWidgetItem
+
+        rows = metrics.get("classes", [])
+        self.table.setRowCount(len(rows))
+        for r, c in enumerate(rows):
+            name = QTableWidgetItem(str(c.get("name") or c.get("value")))
+            i = int(c.get("index", r))
+            if i < len(self._class_colors):
+                rgba = [int(round(255 * x)) for x in self._class_colors[i]]
+                name.setData(Qt.DecorationRole, QColor(*rgba))
+            self.table.setItem(r, 0, name)
+            for col, key in enumerate(("iou", "dice", "precision", "recall"), start=1):
+                item = QTableWidgetItem(_fmt(c.get(key)))
+                item.setTextAlignment(int(Qt.AlignRight | Qt.AlignVCenter))
+                self.table.setItem(r, col, item)
+
+    def table_rows(self) -> list[list[str]]:
+        """The scores table as text (for tests and logs)."""
+        out = []
+        for r in range(self.table.rowCount()):
+            out.append([self.table.item(r, c).text() if self.table.item(r, c) else ""
+                        for c in range(self.table.columnCount())])
+        return out
+
+
+def _run_training(inputs: dict[str, Any], stop: Any):
+    """The worker: run :func:`~napari_seisseg.training.train`, yielding its events.
+
+    Returns the :class:`~napari_seisseg.training.TrainResult`, or a :class:`_Failure` with a
+    message (errors never leave the thread as exceptions, so no traceback dialog appears).
+    """
+    from ..errors import SeisSegError
+    from ..training import train
+
+    try:
+        image, labels = inputs.pop("image"), inputs.pop("labels")
+        result = yield from train(image, labels, inputs.pop("config"), stop=stop, **inputs)
+    except SeisSegError as exc:
+        return _Failure(str(exc))
+    except Exception as exc:  # noqa: BLE001 - reported to the user; traceback to the log
+        logger.exception("training failed")
+        return _Failure(f"{type(exc).__name__}: {exc}")
+    return result
+
+
+def _safe_name(name: str) -> str:
+    keep = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+    return f"{keep.strip('_') or 'model'}.safetensors"
+
+
+def _file_dialog(widget: Container, save: bool, suggested: str = "model.safetensors") -> str | None:
+    from qtpy.QtWidgets import QFileDialog
+
+    filt = "Model bundles (*.safetensors *.seisseg);;All files (*)"
+    if save:
+        path, _ = QFileDialog.getSaveFileName(widget.native, "Save model", suggested, filt)
+    else:
+        path, _ = QFileDialog.getOpenFileName(widget.native, "Load model", "", filt)
+    return path or None

@@ -1,0 +1,407 @@
+"""``seisseg train --image IMG --labels LAB --out MODEL``: train a model on painted labels.
+
+The command runs the same generator as the Train widget
+(:func:`napari_seisseg.training.train`) with a tqdm progress bar driven by its ``Step``
+events and one line per epoch.  The bundle is written at exactly ``--out``; that path is
+what ``seisseg predict --model`` and the widgets' "Load model…" take.  Ctrl-C stops the run
+after the current step and still saves the best model so far (a second Ctrl-C aborts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import SeisSegError
+from ._common import add_segy_options, segy_options
+
+if TYPE_CHECKING:
+    from ..io.volume import Volume
+    from ..preprocess import Pipeline
+    from ..training import TrainConfig
+
+__all__ = ["add_parser", "build_config", "epoch_line", "run"]
+
+MODEL_CHOICES = ("unet2d", "unet3d", "hybrid", "resunet")
+DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+LOSS_CHOICES = ("auto", "ce_dice", "bce_dice", "ce", "bce")
+
+
+def _int_list(text: str) -> tuple[int, ...]:
+    """Parse ``"0"`` or ``"0,1"`` (or ``"64,128"``) into a tuple of ints."""
+    parts = [p for p in text.replace(" ", "").split(",") if p]
+    try:
+        values = tuple(int(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected whole numbers separated by commas, not {text!r}"
+        ) from None
+    if not values:
+        raise argparse.ArgumentTypeError("expected at least one number")
+    return values
+
+
+def _positive(kind: type) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
+        if not v > 0:
+            raise argparse.ArgumentTypeError(f"must be positive, not {text}")
+        return v
+
+    return parse
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``seisseg train``."""
+    p = sub.add_parser(
+        "train",
+        help="train a segmentation model on painted labels (0 = not labeled, 1..K = classes)",
+        description="Train a segmentation network on a labels volume of the image's shape, in "
+        "which 0 means 'not labeled' (ignored by the loss) and 1..K are classes; a few painted "
+        "inlines, crosslines, time slices or scribbles are enough. IMG and LAB may be SEG-Y, "
+        ".npy or Zarr. The model bundle (weights + JSON model card) is written at exactly "
+        "MODEL. Ctrl-C stops after the current step and still saves the best model so far.",
+        epilog="examples: seisseg train --image cube.sgy --labels painted.npy --out salt.safetensors "
+        "--minutes 10 | seisseg train --image tiles.npy --labels masks.npy --out m.safetensors "
+        "--axes 0 --zero-is-background --epochs 20",
+    )
+    io = p.add_argument_group("data")
+    io.add_argument("--image", required=True, metavar="IMG",
+                    help="amplitudes: SEG-Y file or folder, .npy or .zarr")
+    io.add_argument("--labels", required=True, metavar="LAB",
+                    help="integer labels of IMG's shape (0 = not labeled, 1..K = classes)")
+    io.add_argument("--val-labels", metavar="VAL",
+                    help="validation labels of IMG's shape (default: hold out a share of the "
+                         "labeled sections of LAB)")
+    io.add_argument("--out", required=True, metavar="MODEL",
+                    help="output model bundle, written at exactly this path "
+                         "(e.g. model.safetensors)")
+    io.add_argument("--overwrite", action="store_true", help="replace MODEL if it exists")
+    io.add_argument("--zero-is-background", action="store_true",
+                    help="label 0 is a class (dense masks made elsewhere): nothing is ignored")
+    io.add_argument("--class-names", metavar="NAMES",
+                    help="comma-separated class names of label values 1, 2, ... (0, 1, ... with "
+                         "--zero-is-background), e.g. sediment,salt,fault")
+    io.add_argument("--axes", type=_int_list, metavar="A[,B]",
+                    help="section models: take sections only along these axes of the input "
+                         "(canonical inline, crossline, sample order for SEG-Y and files with "
+                         "geometry), e.g. 0 for a stack of unrelated 2D images")
+    io.add_argument("--pipeline", metavar="P.json",
+                    help="preprocessing pipeline (seisseg preprocess --save-pipeline) applied to "
+                         "every patch and stored in the bundle; fitted on IMG if it holds no "
+                         "statistics")
+    m = p.add_argument_group("model and budget")
+    m.add_argument("--model", choices=MODEL_CHOICES,
+                   help="architecture (default unet2d, or that of --init)")
+    m.add_argument("--width", type=_positive(int), metavar="W",
+                   help="channels of the first stage (model default when omitted)")
+    m.add_argument("--model-depth", type=_positive(int), metavar="D",
+                   help="number of down-sampling stages (model default when omitted)")
+    m.add_argument("--context", type=int, metavar="C",
+                   help="unet2d/resunet/hybrid: neighbouring slices on each side given as input")
+    m.add_argument("--init", metavar="MODEL",
+                   help="fine-tune: start from this bundle (its architecture and classes are kept)")
+    budget = m.add_mutually_exclusive_group()
+    budget.add_argument("--minutes", type=_positive(float), metavar="M",
+                        help="wall-clock budget in minutes (the best model is kept)")
+    budget.add_argument("--epochs", type=_positive(int), metavar="N",
+                        help="number of epochs (default 30, with early stopping)")
+    m.add_argument("--steps-per-epoch", type=_positive(int), default=100, metavar="S",
+                   help="optimisation steps between two validations (default 100)")
+    o = p.add_argument_group("optimisation")
+    o.add_argument("--patch", type=_int_list, metavar="P",
+                   help="patch edge or sizes, e.g. 128 or 64,128 (default 128 for section "
+                        "models, 64 for unet3d; capped at the data's size)")
+    o.add_argument("--batch", type=_positive(int), metavar="B",
+                   help="patches per step (default 8 for section models, 2 for unet3d on the "
+                        "CPU; fitted to memory on CUDA)")
+    o.add_argument("--lr", type=_positive(float), default=1e-3, help="learning rate (default 1e-3)")
+    o.add_argument("--loss", choices=LOSS_CHOICES, default="auto",
+                   help="auto: BCE + Dice for two classes, CE + Dice for more")
+    o.add_argument("--class-weights", choices=("none", "auto"), default="none",
+                   help="auto: weight classes by 1/sqrt(frequency) (thin classes such as faults)")
+    o.add_argument("--val-fraction", type=float, default=0.2, metavar="F",
+                   help="share of labeled sections held out for validation without --val-labels "
+                        "(default 0.2; 0 for none)")
+    o.add_argument("--early-stopping", type=int, default=10, metavar="N",
+                   help="stop after N epochs without a better validation score (0: never)")
+    o.add_argument("--no-augment", action="store_true", help="no data augmentation")
+    o.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
+    o.add_argument("--device", choices=DEVICE_CHOICES, default="auto",
+                   help="auto: CUDA, then Apple MPS, then the CPU")
+    o.add_argument("--run-dir", metavar="DIR",
+                   help="folder for config.json, metrics.csv (one row per epoch) and a copy of "
+                        "the bundle")
+    o.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_segy_options(p)
+    p.set_defaults(func=run)
+
+
+# ---------------------------------------------------------------------- inputs
+def _read(path: str, what: str, args: argparse.Namespace) -> Volume:
+    from ..io import read_volume
+
+    if not Path(path).exists():
+        raise SeisSegError(f"{what} {path} does not exist.")
+    try:
+        return read_volume(path, **segy_options(args))
+    except SeisSegError as exc:
+        raise SeisSegError(f"cannot read {what} {path}: {exc}") from None
+
+
+def _check_labels(volume: Volume, path: str, image_shape: tuple[int, ...], image_path: str) -> None:
+    dtype = np.dtype(volume.data.dtype)
+    if dtype.kind not in "iubf":
+        raise SeisSegError(
+            f"labels {path} have dtype {dtype}; labels must be integers (0 = not labeled, "
+            "1..K = classes)."
+        )
+    if tuple(volume.shape) != tuple(image_shape):
+        raise SeisSegError(
+            f"labels {path} have shape {tuple(volume.shape)} but image {image_path} has shape "
+            f"{tuple(image_shape)}; give labels of the image's shape (0 = not labeled, "
+            "1..K = classes)."
+        )
+
+
+def _pipeline(path: str, image: Volume) -> Pipeline:
+    """Load a pipeline; fit it on ``image`` when it holds no statistics."""
+    from ..preprocess import Pipeline
+
+    pipeline = Pipeline.load(path)
+    if not pipeline.is_fitted:
+        g = image.geometry
+        axis = g.axes.index("sample") if g is not None else len(image.shape) - 1
+        dt = g.dt if g is not None and g.unit == "ms" else None
+        pipeline.fit(image.data, axis, dt=dt)
+    return pipeline
+
+
+def build_config(args: argparse.Namespace) -> TrainConfig:
+    """The :class:`~napari_seisseg.training.TrainConfig` the options ask for."""
+    from ..training import AugmentConfig, TrainConfig
+
+    model = args.model
+    if model is None and args.init:
+        from ..training import read_card
+
+        model = str(read_card(args.init)["model"]["name"])
+    model = model or "unet2d"
+    kwargs: dict[str, Any] = {}
+    if args.width is not None:
+        kwargs["width"] = args.width
+    if args.model_depth is not None:
+        kwargs["depth"] = args.model_depth
+    if args.context is not None:
+        if model == "unet3d":
+            raise SeisSegError("--context applies to section models (unet2d, resunet, hybrid).")
+        kwargs["context"] = args.context
+    if args.minutes is not None:
+        epochs, minutes = None, args.minutes
+    else:
+        epochs, minutes = (args.epochs or 30), None
+    patch = None
+    if args.patch:
+        patch = args.patch[0] if len(args.patch) == 1 else tuple(args.patch)
+    config = TrainConfig(
+        model=model,
+        model_kwargs=kwargs,
+        patch_size=patch,
+        batch_size=args.batch,
+        epochs=epochs,
+        minutes=minutes,
+        steps_per_epoch=args.steps_per_epoch,
+        lr=args.lr,
+        early_stopping=args.early_stopping or None,
+        seed=args.seed,
+        device=args.device,
+        loss=args.loss,
+        class_weights=None if args.class_weights == "none" else args.class_weights,
+        zero_is_background=args.zero_is_background,
+        axes=args.axes,
+        val_fraction=args.val_fraction,
+        augment=AugmentConfig.none() if args.no_augment else AugmentConfig(),
+        run_dir=args.run_dir,
+    )
+    config.validate()
+    return config
+
+
+def _check_out(args: argparse.Namespace) -> Path:
+    from ..io.atomic import check_target
+
+    out = Path(args.out)
+    if out.is_dir():
+        raise SeisSegError(
+            f"--out {out} is a folder; give a file path for the model, e.g. "
+            f"{out / 'model.safetensors'}."
+        )
+    # --init may be replaced (with --overwrite): it is read before anything is written
+    protect = [p for p in (args.image, args.labels, args.val_labels, args.pipeline) if p]
+    check_target(out, overwrite=args.overwrite, protect=protect)
+    return out
+
+
+# ---------------------------------------------------------------------- reporting
+def _fmt(v: Any, digits: int = 3) -> str:
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return "-"
+    return f"{float(v):.{digits}f}"
+
+
+def epoch_line(event: Any) -> str:
+    """One line for an :class:`~napari_seisseg.training.EpochEnd` event."""
+    parts = [f"epoch {event.epoch:3d}", f"loss {_fmt(event.train_loss, 4)}"]
+    metrics = event.metrics
+    if metrics:
+        parts.append(f"val mIoU {_fmt(metrics.get('mean_iou'))}")
+        per_class = " ".join(
+            f"{c.get('name') or c.get('value')} {_fmt(c.get('iou'))}"
+            for c in metrics.get("classes", [])
+        )
+        if per_class:
+            parts.append(f"IoU: {per_class}")
+    parts.append(f"lr {event.lr:.2g}")
+    parts.append(f"{event.elapsed_s:.0f} s")
+    line = "  ".join(parts)
+    return line + ("  *best*" if event.is_best and metrics else "")
+
+
+@contextmanager
+def _ctrl_c_stops(stop: threading.Event, say: Callable[[str], None]) -> Iterator[None]:
+    """First Ctrl-C sets ``stop`` (training ends after this step); a second one aborts."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        say("Ctrl-C: stopping after this step and keeping the best model so far "
+            "(press Ctrl-C again to abort without saving).")
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class _Bar:
+    """tqdm bar driven by ``Step.progress`` (0..1), with the loss as postfix."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.bar = None
+
+    def start(self) -> None:
+        """Show the bar (after the set-up messages)."""
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=1000, disable=not self.enabled, leave=False, file=sys.stderr,
+                        bar_format="{desc} {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
+
+    def step(self, event: Any) -> None:
+        if self.bar is None:
+            self.start()
+        self.bar.n = int(round(1000 * min(1.0, max(0.0, event.progress))))
+        self.bar.set_description_str(f"epoch {event.epoch} loss {event.loss:.4f}", refresh=False)
+        self.bar.refresh()
+
+    def write(self, text: str) -> None:
+        if self.bar is None or self.bar.disable:
+            print(text, flush=True)
+        else:
+            self.bar.write(text, file=sys.stdout)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+# ---------------------------------------------------------------------- run
+def run(args: argparse.Namespace) -> int:
+    """Train and write the bundle; returns the exit status."""
+    out = _check_out(args)
+    config = build_config(args)
+    image = _read(args.image, "image", args)
+    labels = _read(args.labels, "labels", args)
+    _check_labels(labels, args.labels, image.shape, args.image)
+    val = None
+    if args.val_labels:
+        val = _read(args.val_labels, "validation labels", args)
+        _check_labels(val, args.val_labels, image.shape, args.image)
+    pipeline = _pipeline(args.pipeline, image) if args.pipeline else None
+    class_names = None
+    if args.class_names:
+        class_names = [n.strip() for n in args.class_names.split(",")]
+
+    from ..training import BestUpdated, EpochEnd, Finished, Note, Started, Step, train
+
+    stop = threading.Event()
+    gen = train(
+        image.data,
+        labels.data,
+        config,
+        geometry=image.geometry,
+        val_labels=None if val is None else val.data,
+        class_names=class_names,
+        pipeline=pipeline,
+        init_bundle=args.init,
+        stop=stop,
+    )
+    bar = _Bar(enabled=not args.quiet)
+    result = None
+    try:
+        with _ctrl_c_stops(stop, bar.write):
+            while True:
+                try:
+                    event = next(gen)
+                except StopIteration as done:
+                    result = done.value
+                    break
+                if isinstance(event, Step):
+                    bar.step(event)
+                elif isinstance(event, Started):
+                    classes = ", ".join(f"{c.value}={c.name}" for c in event.classes)
+                    bar.write(f"device: {event.device_description}, {event.precision}")
+                    bar.write(event.message())
+                    bar.write(f"classes: {classes}; {'binary' if event.binary else 'multi-class'}"
+                              f" task; validation: {event.validation}")
+                    bar.start()
+                elif isinstance(event, EpochEnd):
+                    bar.write(epoch_line(event))
+                elif isinstance(event, Note):
+                    bar.write(f"note: {event.text}")
+                elif isinstance(event, Finished):
+                    bar.close()
+                    bar.write(event.message())
+                elif isinstance(event, BestUpdated):
+                    pass
+    finally:
+        bar.close()
+    path = result.save(out)
+    best = ""
+    if result.best_metrics:
+        best = f" (epoch {result.best_epoch}, validation mean IoU " \
+               f"{_fmt(result.best_metrics.get('mean_iou'))})"
+    if result.stop_reason == "stopped":
+        print(f"Stopped by Ctrl-C: saved the best model so far{best} to {path}")
+    else:
+        print(f"model saved to {path}{best}")
+    if result.bundle_path is not None:
+        print(f"run folder: {Path(config.run_dir)} (config.json, metrics.csv)")
+    return 0

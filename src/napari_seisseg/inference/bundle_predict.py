@@ -1,0 +1,1266 @@
+"""Prediction with a trained model bundle: the one place that turns a model card into settings.
+
+Both ``seisseg predict`` and the Predict widget go through here, so a bundle is applied the
+same way everywhere:
+
+>>> model = BundleModel.load("salt.safetensors")                      # doctest: +SKIP
+>>> gen = predict_bundle(model, cube, geometry=geometry, overlap=0.5)  # doctest: +SKIP
+>>> result = run_to_completion(gen)                                    # doctest: +SKIP
+>>> mask, unc = result.mask(), result.uncertainty()                    # doctest: +SKIP
+
+What the card decides
+    ``input.kind`` picks the sweep: ``"3d"`` models run :func:`predict_volume` with the
+    training patch as the window; ``"2d"`` and ``"slab"`` models run
+    :func:`predict_sections` (with the card's 2.5D ``context``) along the chosen
+    orientations, averaged.  ``preprocessing`` is rebuilt with
+    :meth:`~napari_seisseg.training.normalize.Normalizer.from_dict` and applied window by
+    window along the card's ``input.sample_axis``; a pipeline that looks at neighbouring
+    samples (AGC) reads them, as training did, so a window gets exactly the values the whole
+    cube would.  ``classes`` / ``binary`` / ``threshold`` turn probabilities into a mask in
+    the training convention (the card's label values, 0 at dead traces).
+
+Axis order
+    Training saw a cube with a geometry in the canonical order ``(inline, crossline,
+    sample)`` (a section as ``(trace, sample)``), and the card's axes refer to that order;
+    without a geometry it saw the array as given.  Here a volume with a geometry may come in
+    any order the geometry names (the canonical order of files, or napari's display order
+    ``(inline, sample, crossline)``): it is viewed in training order for prediction and the
+    probabilities come back in the volume's own order.  A 2D section is predicted as one
+    section (a section model is needed).
+
+Outputs
+    In memory by default.  ``out`` may be a ``.npy`` or ``.zarr`` path (disk-backed, written
+    window by window, renamed into place on success); such a file holds the training order
+    (the canonical order when the volume has a geometry) and the returned array is a view of
+    it in the volume's order.  :class:`BundlePrediction` computes the mask and the
+    uncertainty block by block, in memory or lazily (:meth:`BundlePrediction.lazy_mask`) for
+    writers that stream them to disk.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import time
+from collections.abc import Callable, Generator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..errors import SeisSegError
+from ..io.geometry import CUBE_AXES, SECTION_AXES, SurveyGeometry
+from ._checks import check_dead_mask, mask_slices
+from .events import PredictionEvent
+from .outputs import from_stored, open_output
+from .postprocess import probabilities_to_mask, rank_slices, uncertainty
+from .predict import predict_volume
+from .sections import predict_sections
+
+__all__ = [
+    "AXIS_ALIASES",
+    "BundleModel",
+    "BundlePrediction",
+    "ChannelView",
+    "DerivedArray",
+    "dead_mask_from_geometry",
+    "predict_bundle",
+    "predict_bundle_dask",
+    "resolve_orientations",
+]
+
+#: Names accepted for orientations, mapped to geometry axis names.
+AXIS_ALIASES = {
+    "inline": "inline", "il": "inline", "iline": "inline",
+    "crossline": "crossline", "xl": "crossline", "xline": "crossline",
+    "time": "sample", "depth": "sample", "sample": "sample", "samples": "sample",
+    "timeslice": "sample", "trace": "trace",
+}
+
+#: Largest section (voxels) predicted whole by a section model; larger ones are tiled.
+MAX_WHOLE_SECTION = 1 << 20
+#: Tile edge used for sections larger than :data:`MAX_WHOLE_SECTION`.
+SECTION_TILE = 512
+#: Bytes of probabilities read at once when deriving masks lazily.
+_DERIVE_BYTES = 32 << 20
+
+PredictionGenerator = Generator[PredictionEvent, None, "BundlePrediction | None"]
+
+
+# ---------------------------------------------------------------------------------- the model
+@dataclass
+class BundleModel:
+    """A trained model, its model card, and the settings prediction takes from the card.
+
+    Make one with :meth:`load` (a bundle file), :meth:`from_model` (a model and its card,
+    e.g. just trained) or :meth:`coerce` (any of these, or an object with ``model`` and
+    ``card`` attributes such as a session store entry or a ``TrainResult``).
+
+    Attributes
+    ----------
+    model : torch.nn.Module
+        The network.
+    card : dict
+        Its model card (see :mod:`napari_seisseg.training.bundle`).
+    name : str
+        Short name (the bundle's file stem, or the card's architecture).
+    path : pathlib.Path or None
+        The bundle file, when it came from one.
+    """
+
+    model: torch.nn.Module
+    card: dict[str, Any]
+    name: str = "model"
+    path: Path | None = None
+    _normalizer: Any = field(default=None, init=False, repr=False)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def load(cls, path: str | os.PathLike, name: str | None = None) -> BundleModel:
+        """Load a bundle file (on the CPU) and check that its card fits its network.
+
+        Raises
+        ------
+        SeisSegError
+            The file is missing, not a bundle (a pickle, another checkpoint), damaged, or
+            its card does not describe its network.
+        """
+        from ..training.bundle import load_bundle
+
+        path = Path(path)
+        try:
+            model, card = load_bundle(path)
+        except SeisSegError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a damaged file fails in many ways
+            raise SeisSegError(
+                f"Cannot load the model bundle {path}: it looks damaged "
+                f"({type(exc).__name__}: {exc}). Save the model again from the Train widget or "
+                "'seisseg train'."
+            ) from exc
+        return cls.from_model(model, card, name=name or path.stem, path=path)
+
+    @classmethod
+    def from_model(
+        cls,
+        model: torch.nn.Module,
+        card: Mapping[str, Any],
+        name: str | None = None,
+        path: str | os.PathLike | None = None,
+    ) -> BundleModel:
+        """Wrap a model and its card, checking that they fit together."""
+        if not isinstance(model, torch.nn.Module):
+            raise SeisSegError(
+                f"Expected a torch model with its card, got {type(model).__name__}."
+            )
+        if not isinstance(card, Mapping):
+            raise SeisSegError(f"The model card must be a dict, got {type(card).__name__}.")
+        spec = card.get("model") or {}
+        name = name or str(spec.get("name") or type(model).__name__)
+        out = cls(model, dict(card), name, Path(path) if path is not None else None)
+        out.check()
+        return out
+
+    @classmethod
+    def coerce(cls, obj: Any, name: str | None = None) -> BundleModel:
+        """A :class:`BundleModel` from a path, ``(model, card)``, or an object with ``model`` and ``card``."""
+        if isinstance(obj, BundleModel):
+            return obj
+        if isinstance(obj, str | os.PathLike):
+            return cls.load(obj, name=name)
+        if isinstance(obj, tuple) and len(obj) == 2:
+            return cls.from_model(obj[0], obj[1], name=name)
+        if hasattr(obj, "model") and hasattr(obj, "card"):
+            return cls.from_model(
+                obj.model, obj.card, name=name or getattr(obj, "name", None),
+                path=getattr(obj, "path", None) or getattr(obj, "bundle_path", None),
+            )
+        raise SeisSegError(
+            "Give a model bundle path, a (model, card) pair, or a trained model entry; got "
+            f"{type(obj).__name__}."
+        )
+
+    # ------------------------------------------------------------------ card fields
+    @property
+    def input(self) -> dict[str, Any]:
+        """The card's ``input`` section (empty when missing)."""
+        return dict(self.card.get("input") or {})
+
+    @property
+    def kind(self) -> str:
+        """``"2d"``, ``"slab"`` or ``"3d"`` (from the card, else from the network)."""
+        from ..training.card import model_kind
+
+        return str(self.input.get("kind") or model_kind(self.model))
+
+    @property
+    def is_section_model(self) -> bool:
+        """True for models that predict one section at a time (2D and slab models)."""
+        return self.kind in ("2d", "slab")
+
+    @property
+    def context(self) -> int:
+        """Neighbouring slices a section model reads on each side."""
+        value = self.input.get("context", getattr(self.model, "context", 0))
+        return int(value or 0)
+
+    @property
+    def n_outputs(self) -> int:
+        """Output channels of the network (1 for a single-logit binary model)."""
+        return int(getattr(self.model, "n_classes", self.card.get("n_outputs", 1)))
+
+    @property
+    def binary(self) -> bool:
+        """Single-logit two-class model (probability of the second class, thresholded)."""
+        return bool(self.card.get("binary", self.n_outputs == 1))
+
+    @property
+    def threshold(self) -> float:
+        """Probability threshold of a binary model (tuned in training; 0.5 by default)."""
+        value = self.card.get("threshold")
+        return 0.5 if value is None else float(value)
+
+    @property
+    def classes(self) -> list[dict[str, Any]]:
+        """``[{value, name, color}]`` in class-index order (defaults when the card has none)."""
+        from ..training.classes import PALETTE
+
+        raw = self.card.get("classes")
+        if raw:
+            return [
+                {"value": int(c["value"]), "name": str(c.get("name") or f"class {c['value']}"),
+                 "color": tuple(float(v) for v in (c.get("color") or PALETTE[i % len(PALETTE)]))}
+                for i, c in enumerate(raw)
+            ]
+        n = 2 if self.binary else self.n_outputs
+        return [
+            {"value": k + 1, "name": f"class {k + 1}", "color": PALETTE[k % len(PALETTE)]}
+            for k in range(n)
+        ]
+
+    @property
+    def class_values(self) -> list[int]:
+        """Label value of every class (the mask holds these)."""
+        return [c["value"] for c in self.classes]
+
+    @property
+    def class_names(self) -> list[str]:
+        """Name of every class."""
+        return [c["name"] for c in self.classes]
+
+    @property
+    def channel_classes(self) -> list[dict[str, Any]]:
+        """The class each probability channel belongs to (a binary model: the second class)."""
+        return self.classes[1:2] if self.binary else self.classes
+
+    @property
+    def patch_size(self) -> tuple[int, ...] | None:
+        """Training patch: ``(h, w)`` for section models, ``(d, h, w)`` for 3D models."""
+        size = self.input.get("patch_size")
+        return tuple(int(s) for s in size) if size else None
+
+    @property
+    def pad_mode(self) -> str:
+        """How training padded patches larger than the data (``"reflect"`` or ``"zeros"``)."""
+        return "zeros" if self.input.get("pad_mode") == "zeros" else "reflect"
+
+    @property
+    def section_axes(self) -> tuple[int, ...]:
+        """Section axes (training order) the model was trained on (all three when unknown)."""
+        axes = self.input.get("axes")
+        return tuple(int(a) for a in axes) if axes else (0, 1, 2)
+
+    @property
+    def sample_axis(self) -> int:
+        """Sample (trace) axis of the training order, where the preprocessing works."""
+        axis = self.input.get("sample_axis", 2)
+        axis = 2 if axis is None else int(axis)
+        return axis % 3
+
+    @property
+    def normalizer(self) -> Any:
+        """The card's input normalisation (None when the card has none)."""
+        prep = self.card.get("preprocessing")
+        if not prep:
+            return None
+        if self._normalizer is None:
+            from ..training.normalize import Normalizer
+
+            self._normalizer = Normalizer.from_dict(prep)
+        return self._normalizer
+
+    def describe(self) -> str:
+        """One line: architecture, kind, classes."""
+        arch = (self.card.get("model") or {}).get("name", type(self.model).__name__)
+        names = ", ".join(self.class_names)
+        task = "binary" if self.binary else f"{len(self.classes)} classes"
+        ctx = f", context {self.context}" if self.is_section_model and self.context else ""
+        return f"{arch} ({self.kind}{ctx}), {task}: {names}"
+
+    # ------------------------------------------------------------------ checks
+    def check(self) -> None:
+        """Raise :class:`SeisSegError` when the card does not fit the network."""
+        from ..training.card import model_kind
+
+        kind = self.input.get("kind")
+        actual = model_kind(self.model)
+        if kind is not None and kind not in ("2d", "slab", "3d"):
+            raise SeisSegError(f"The model card names an unknown input kind {kind!r}.")
+        if kind is not None and kind != actual:
+            raise SeisSegError(
+                f"The model card says the network takes {kind} input but the network is {actual}. "
+                "The bundle is inconsistent; save the model again."
+            )
+        in_ch = int(getattr(self.model, "in_channels", 1))
+        if in_ch != 1:
+            raise SeisSegError(
+                f"The model takes {in_ch} input channels per slice, but a seismic cube has one "
+                "(its amplitudes). Use a model trained on amplitude volumes."
+            )
+        n_out = self.n_outputs
+        card_out = self.card.get("n_outputs")
+        if card_out is not None and int(card_out) != n_out:
+            raise SeisSegError(
+                f"The model card promises {card_out} output channels but the network has {n_out}. "
+                "The bundle is inconsistent; save the model again."
+            )
+        n_classes = len(self.classes)
+        if self.binary and (n_out != 1 or n_classes != 2):
+            raise SeisSegError(
+                f"A binary model has one output for two classes, but this one has {n_out} "
+                f"output(s) for {n_classes} classes."
+            )
+        if not self.binary and n_out != n_classes:
+            raise SeisSegError(
+                f"The model predicts {n_out} classes but its card lists {n_classes} "
+                f"({', '.join(self.class_names)}). The bundle is inconsistent; save it again."
+            )
+        if len(set(self.class_values)) != n_classes:
+            raise SeisSegError(f"The model card repeats a class value: {self.class_values}.")
+        if self.is_section_model:
+            want = 2 * self.context + 1 if self.kind == "2d" else 1
+            got = int(getattr(self.model, "input_channels", want))
+            if got != want:
+                raise SeisSegError(
+                    f"The model takes {got} input channels but context {self.context} gives "
+                    f"{want} slices. The bundle is inconsistent; save it again."
+                )
+
+
+# ---------------------------------------------------------------------------------- helpers
+class _Transposed:
+    """A lazy transposed view of an array that has no ``transpose`` (e.g. a zarr array)."""
+
+    def __init__(self, data: Any, perm: Sequence[int]):
+        self.data, self.perm = data, tuple(perm)
+        self.shape = tuple(int(data.shape[p]) for p in self.perm)
+        self.dtype = data.dtype
+        self.ndim = len(self.shape)
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        key = _full_key(key, self.ndim)
+        inner = [slice(None)] * self.ndim
+        for k, p in enumerate(self.perm):
+            inner[p] = key[k]
+        block = np.asarray(self.data[tuple(inner)])
+        kept = [p for p, k in zip(self.perm, key, strict=True) if not isinstance(k, int | np.integer)]
+        order = sorted(kept)
+        return block.transpose([order.index(p) for p in kept]) if kept else block
+
+
+def _full_key(key: Any, ndim: int) -> tuple[Any, ...]:
+    key = key if isinstance(key, tuple) else (key,)
+    if any(k is Ellipsis for k in key):
+        i = next(i for i, k in enumerate(key) if k is Ellipsis)
+        key = key[:i] + (slice(None),) * (ndim - len(key) + 1) + key[i + 1 :]
+    return tuple(key) + (slice(None),) * (ndim - len(key))
+
+
+def _transpose(data: Any, perm: tuple[int, ...]) -> Any:
+    if perm == tuple(range(len(perm))):
+        return data
+    if isinstance(data, np.ndarray):
+        return np.transpose(data, perm)
+    if hasattr(data, "transpose"):
+        try:
+            return data.transpose(perm)
+        except TypeError:
+            pass
+    return _Transposed(data, perm)
+
+
+class _HaloNormalized:
+    """The volume seen through a normaliser whose pipeline looks at neighbouring samples.
+
+    Every read takes the pipeline's halo of extra samples along ``axis`` (clamped at the
+    trace ends), normalises, and crops them off: what training's patch reader does.
+    """
+
+    def __init__(self, data: Any, normalizer: Any, axis: int):
+        self.data, self.normalizer, self.axis = data, normalizer, axis
+        self.shape = tuple(int(n) for n in data.shape)
+        self.ndim = len(self.shape)
+        self.dtype = np.dtype(np.float32)
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        key = _full_key(key, self.ndim)
+        slices = [
+            slice(int(k), int(k) + 1) if isinstance(k, int | np.integer) else slice(*k.indices(n)[:2])
+            for k, n in zip(key, self.shape, strict=True)
+        ]
+        before, after = self.normalizer.halo
+        s, n = slices[self.axis], self.shape[self.axis]
+        lo, hi = max(0, s.start - before), min(n, s.stop + after)
+        read = list(slices)
+        read[self.axis] = slice(lo, hi)
+        block = self.normalizer(np.asarray(self.data[tuple(read)]), axis=self.axis)
+        crop: list[Any] = [slice(None)] * self.ndim
+        crop[self.axis] = slice(s.start - lo, s.stop - lo)
+        block = block[tuple(crop)]
+        squeeze = tuple(i for i, k in enumerate(key) if isinstance(k, int | np.integer))
+        return block.squeeze(squeeze) if squeeze else block
+
+
+class _Slab:
+    """Rows ``lo:hi`` along ``axis`` of a (possibly lazy) array, read when indexed."""
+
+    def __init__(self, data: Any, axis: int, lo: int, hi: int):
+        self.data, self.axis, self.lo = data, axis, lo
+        shape = [int(n) for n in data.shape]
+        shape[axis] = hi - lo
+        self.shape = tuple(shape)
+        self.ndim = len(shape)
+        self.dtype = data.dtype
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        key = list(_full_key(key, self.ndim))
+        k = key[self.axis]
+        if isinstance(k, int | np.integer):
+            key[self.axis] = self.lo + int(k) % self.shape[self.axis]
+        else:
+            start, stop, step = k.indices(self.shape[self.axis])
+            key[self.axis] = slice(self.lo + start, self.lo + stop, step)
+        return np.asarray(self.data[tuple(key)])
+
+
+def _canonical_order(geometry: SurveyGeometry) -> tuple[str, ...]:
+    return CUBE_AXES if geometry.kind == "cube" else SECTION_AXES
+
+
+def _fitting_geometry(geometry: SurveyGeometry | None, shape: tuple[int, ...]) -> SurveyGeometry | None:
+    if geometry is None:
+        return None
+    if not isinstance(geometry, SurveyGeometry):
+        raise SeisSegError(f"geometry must be a SurveyGeometry, got {type(geometry).__name__}.")
+    if len(geometry.axes) != len(shape) or geometry.shape != tuple(shape):
+        raise SeisSegError(
+            f"The image has shape {tuple(shape)} but its survey geometry describes "
+            f"{geometry.shape} ({', '.join(geometry.axes)}). Predict the image the geometry "
+            "belongs to, or drop the geometry."
+        )
+    return geometry
+
+
+def dead_mask_from_geometry(geometry: SurveyGeometry | None, shape: Sequence[int]) -> np.ndarray | None:
+    """Dead traces of a geometry as a mask broadcastable to ``shape`` (the geometry's order).
+
+    Parameters
+    ----------
+    geometry : SurveyGeometry or None
+        Its ``live`` mask marks traces present in the file; ``axes`` names the data's order.
+    shape : sequence of int
+        Shape of the data the geometry describes.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        Boolean, True at dead traces, with length 1 along the sample axis; None when every
+        trace is live (or there is no geometry).
+    """
+    if geometry is None or geometry.live is None or bool(np.all(geometry.live)):
+        return None
+    canonical = _canonical_order(geometry)
+    grid_axes = [a for a in canonical if a != "sample"]
+    dead = ~np.asarray(geometry.live, dtype=bool)  # grid in canonical order
+    order = [a for a in geometry.axes if a != "sample"]
+    dead = dead.transpose([grid_axes.index(a) for a in order])
+    return np.expand_dims(dead, geometry.axes.index("sample")).reshape(
+        tuple(1 if a == "sample" else int(n) for a, n in zip(geometry.axes, shape, strict=True))
+    )
+
+
+def resolve_orientations(
+    orientations: Any, geometry: SurveyGeometry | None, ndim: int
+) -> tuple[int, ...] | None:
+    """Section orientations as axes of the input (names need a geometry), or None for the default.
+
+    Accepts ints (axes of the input array), names (``inline``, ``crossline``, ``time`` /
+    ``depth`` / ``sample``, ``trace``) or a comma-separated string of either.
+    """
+    if orientations is None:
+        return None
+    if isinstance(orientations, str):
+        orientations = [o.strip() for o in orientations.split(",") if o.strip()]
+    elif isinstance(orientations, int | np.integer):
+        orientations = [orientations]
+    out: list[int] = []
+    for o in orientations:
+        if isinstance(o, str) and o.lstrip("-").isdigit():
+            o = int(o)
+        if isinstance(o, int | np.integer) and not isinstance(o, bool):
+            if not -ndim <= int(o) < ndim:
+                raise SeisSegError(f"Orientation axis {o} is not an axis of the {ndim}D image.")
+            out.append(int(o) % ndim)
+            continue
+        name = AXIS_ALIASES.get(str(o).lower())
+        if name is None:
+            raise SeisSegError(
+                f"Unknown orientation {o!r}: use inline, crossline, time (or depth), or axis "
+                "numbers 0, 1, 2."
+            )
+        if geometry is None:
+            raise SeisSegError(
+                f"The image has no survey geometry, so {o!r} names no axis; give axis numbers "
+                "(0, 1, 2) instead."
+            )
+        if name not in geometry.axes:
+            raise SeisSegError(f"This {geometry.kind} has no {o} axis (axes: {', '.join(geometry.axes)}).")
+        out.append(geometry.axes.index(name))
+    if not out:
+        raise SeisSegError("Give at least one orientation (e.g. inline).")
+    if len(set(out)) != len(out):
+        raise SeisSegError(f"Orientations repeat an axis: {orientations!r}.")
+    return tuple(out)
+
+
+def _section_tile(view_shape: tuple[int, ...], axes: Sequence[int]) -> tuple[int, int] | None:
+    """Whole sections unless one is larger than :data:`MAX_WHOLE_SECTION` voxels."""
+    largest = max(math.prod(n for k, n in enumerate(view_shape) if k != a) for a in axes)
+    if largest <= MAX_WHOLE_SECTION:
+        return None
+    return (SECTION_TILE, SECTION_TILE)
+
+
+# ---------------------------------------------------------------------------------- results
+@dataclass
+class BundlePrediction:
+    """Probabilities of a bundle over an image, and what derives from them.
+
+    Attributes
+    ----------
+    probabilities : array-like
+        ``(C, *shape)`` in the image's axis order (numpy, or a view of a read-only memmap
+        or zarr array), float or uint8 holding ``round(p * 255)``.  ``C`` is one per class,
+        or one for a binary model (the probability of its second class).
+    bundle : BundleModel
+        The model.
+    geometry : SurveyGeometry or None
+        Geometry of the predicted part of the image (in its order).
+    dead_mask : numpy.ndarray or None
+        Dead traces, broadcastable to ``shape``.
+    region : tuple of slice
+        Part of the input image predicted (all of it, or one slice for a quick look).
+    seconds : float
+        Wall time of the prediction.
+    """
+
+    probabilities: Any
+    bundle: BundleModel
+    geometry: SurveyGeometry | None = None
+    dead_mask: np.ndarray | None = None
+    region: tuple[slice, ...] = ()
+    seconds: float = 0.0
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Spatial shape."""
+        return tuple(int(n) for n in self.probabilities.shape[1:])
+
+    @property
+    def channel_names(self) -> list[str]:
+        """Class name of every probability channel."""
+        return [c["name"] for c in self.bundle.channel_classes]
+
+    def _threshold(self, threshold: float | None) -> float | None:
+        if self.bundle.binary:
+            return self.bundle.threshold if threshold is None else float(threshold)
+        return None if threshold is None else float(threshold)
+
+    def mask(self, threshold: float | None = None) -> np.ndarray:
+        """Class mask in the training convention (the card's label values, 0 at dead traces).
+
+        Parameters
+        ----------
+        threshold : float, optional
+            Binary models: probability of the second class above which it is chosen
+            (default: the card's threshold).  Two-class softmax models: the same on the
+            second channel.  Otherwise leave it out (the most probable class wins).
+        """
+        return probabilities_to_mask(
+            self.probabilities, threshold=self._threshold(threshold), dead_mask=self.dead_mask,
+            values=self.bundle.class_values,
+        )
+
+    def uncertainty(self, dtype: str = "float32") -> np.ndarray:
+        """Normalised entropy 0 (sure) .. 1 (uniform), 0 at dead traces."""
+        return uncertainty(self.probabilities, dead_mask=self.dead_mask, dtype=dtype)
+
+    def lazy_mask(self, threshold: float | None = None) -> DerivedArray:
+        """The mask as a lazy array computed block by block when indexed (for writers)."""
+        t, values = self._threshold(threshold), self.bundle.class_values
+        dtype = np.uint8 if max(values, default=0) <= 255 else np.uint16
+
+        def fn(p: np.ndarray, dead: np.ndarray | None) -> np.ndarray:
+            return probabilities_to_mask(p, threshold=t, dead_mask=dead, values=values)
+
+        return DerivedArray(self.probabilities, fn, dtype, self.dead_mask)
+
+    def lazy_uncertainty(self, dtype: str = "float32") -> DerivedArray:
+        """The uncertainty as a lazy array computed block by block when indexed."""
+
+        def fn(p: np.ndarray, dead: np.ndarray | None) -> np.ndarray:
+            return uncertainty(p, dead_mask=dead, dtype=dtype)
+
+        return DerivedArray(self.probabilities, fn, np.dtype(dtype), self.dead_mask)
+
+    def channel(self, k: int, raw: bool = False) -> ChannelView:
+        """Probability channel ``k`` as a lazy float32 array (``raw``: as stored)."""
+        return ChannelView(self.probabilities, k, raw)
+
+    def rank_slices(
+        self, axis: int = 0, n: int = 5, *, unc: Any = None, min_gap: int = 0
+    ) -> np.ndarray:
+        """The ``n`` slices along ``axis`` (of the image) of highest mean uncertainty."""
+        unc = self.uncertainty() if unc is None else unc
+        return rank_slices(unc, axis, n, dead_mask=self.dead_mask, min_gap=min_gap)
+
+
+class DerivedArray:
+    """A lazy spatial array computed from probabilities ``(C, *shape)`` when indexed.
+
+    Reads at most about 32 MB of probabilities at a time, so a mask or an uncertainty of a
+    disk-backed prediction can be written by the block-wise writers of
+    :mod:`napari_seisseg.io` within bounded memory.
+
+    Parameters
+    ----------
+    probs : array-like
+        ``(C, *shape)`` probabilities (stored form).
+    fn : callable
+        ``fn(block, dead)`` with ``block`` a numpy ``(C, *sizes)`` and ``dead`` the matching
+        part of the dead mask (or None), returning ``sizes``.
+    dtype : dtype
+        Result dtype.
+    dead_mask : numpy.ndarray, optional
+        Dead voxels, broadcastable to ``shape``.
+    """
+
+    def __init__(self, probs: Any, fn: Callable[[np.ndarray, Any], np.ndarray], dtype: Any,
+                 dead_mask: np.ndarray | None = None):
+        self.probs, self.fn = probs, fn
+        self.shape = tuple(int(n) for n in probs.shape[1:])
+        self.ndim = len(self.shape)
+        self.dtype = np.dtype(dtype)
+        self.dead = None if dead_mask is None else check_dead_mask(dead_mask, self.shape)
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        out = self[(slice(None),) * self.ndim]
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+    def transpose(self, *perm: Any) -> Any:
+        """A lazy transposed view."""
+        perm = tuple(perm[0]) if len(perm) == 1 and not isinstance(perm[0], int) else tuple(perm)
+        return _Transposed(self, perm or tuple(reversed(range(self.ndim))))
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        key = _full_key(key, self.ndim)
+        ints = tuple(i for i, k in enumerate(key) if isinstance(k, int | np.integer))
+        slices = []
+        for k, n in zip(key, self.shape, strict=True):
+            if isinstance(k, int | np.integer):
+                k = int(k) % n
+                slices.append(slice(k, k + 1))
+            elif isinstance(k, slice):
+                slices.append(k)
+            else:
+                raise SeisSegError("Derived arrays take integers and slices only.")
+        ranges = [s.indices(n) for s, n in zip(slices, self.shape, strict=True)]
+        sizes = [len(range(*r)) for r in ranges]
+        out = np.zeros(sizes, dtype=self.dtype)
+        if 0 in sizes:
+            return out.squeeze(ints) if ints else out
+        itemsize = np.dtype(getattr(self.probs, "dtype", np.float32)).itemsize
+        per_row = max(1, self.probs.shape[0] * math.prod(sizes[1:]) * max(itemsize, 4))
+        rows = max(1, _DERIVE_BYTES // per_row)
+        r0 = range(*ranges[0])
+        rest = tuple(slice(*r) for r in ranges[1:])
+        for b in range(0, len(r0), rows):
+            sub = r0[b : b + rows]
+            first = slice(sub.start, sub.stop if sub.stop >= 0 else None, sub.step)
+            block = np.asarray(self.probs[(slice(None), first, *rest)])
+            dead = None
+            if self.dead is not None:
+                dead = np.broadcast_to(
+                    mask_slices(self.dead, (first, *rest)), block.shape[1:]
+                )
+            out[b : b + len(sub)] = self.fn(block, dead)
+        return out.squeeze(ints) if ints else out
+
+
+class ChannelView:
+    """One channel of stored probabilities, lazily, as float32 (or raw stored values)."""
+
+    def __init__(self, probs: Any, k: int, raw: bool = False):
+        self.probs, self.k, self.raw = probs, int(k), raw
+        self.shape = tuple(int(n) for n in probs.shape[1:])
+        self.ndim = len(self.shape)
+        self.dtype = np.dtype(probs.dtype) if raw else np.dtype(np.float32)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def transpose(self, *perm: Any) -> Any:
+        """A lazy transposed view."""
+        perm = tuple(perm[0]) if len(perm) == 1 and not isinstance(perm[0], int) else tuple(perm)
+        return _Transposed(self, perm or tuple(reversed(range(self.ndim))))
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        key = _full_key(key, self.ndim)
+        block = self.probs[(self.k, *key)]
+        return np.asarray(block) if self.raw else from_stored(block)
+
+
+# ---------------------------------------------------------------------------------- prediction
+@dataclass
+class _Plan:
+    """The image seen in training order, and how to come back."""
+
+    view: Any                 # 3D, training order (2D images get a leading axis)
+    perm: tuple[int, ...]     # view axis k = input axis perm[k] (input's own axes)
+    squeeze: bool             # the input was 2D
+    geometry: SurveyGeometry | None
+    dead_view: np.ndarray | None
+    dead_input: np.ndarray | None
+
+
+def _plan(bm: BundleModel, volume: Any, geometry: SurveyGeometry | None, dead_mask: Any) -> _Plan:
+    shape = getattr(volume, "shape", None)
+    if shape is None or not hasattr(volume, "__getitem__"):
+        raise SeisSegError(
+            f"The image must be an array (numpy, memmap, dask, Zarr or SEG-Y), got {type(volume).__name__}."
+        )
+    shape = tuple(int(n) for n in shape)
+    ndim = len(shape)
+    if ndim not in (2, 3):
+        raise SeisSegError(
+            f"The image is {ndim}D (shape {shape}); predict a 3D cube or a 2D section. "
+            "An RGB or multichannel image cannot be segmented by a seismic model."
+        )
+    if ndim == 2 and not bm.is_section_model:
+        raise SeisSegError(
+            f"'{bm.name}' is a 3D model and needs a cube, but the image is a 2D section of shape "
+            f"{shape}. Use a section model (unet2d, resunet, hybrid) for single sections."
+        )
+    geometry = _fitting_geometry(geometry, shape)
+    perm = tuple(range(ndim))
+    if geometry is not None:
+        perm = geometry.permutation_to(_canonical_order(geometry))
+    view = _transpose(volume, perm)
+    if isinstance(dead_mask, str) and dead_mask == "auto":
+        dead_input = dead_mask_from_geometry(geometry, shape)
+    elif dead_mask is None:
+        dead_input = None
+    else:
+        dead_input = check_dead_mask(dead_mask, shape)
+    dead_view = None if dead_input is None else np.transpose(dead_input, perm)
+    if ndim == 2:
+        from ..training.data import _WithLeadingAxis
+
+        view = view[None] if isinstance(view, np.ndarray) else _WithLeadingAxis(view)
+        dead_view = None if dead_view is None else dead_view[None]
+    return _Plan(view, perm, ndim == 2, geometry, dead_view, dead_input)
+
+
+STATISTICS = ("stored", "refit")
+
+
+def input_normalizer(
+    bm: BundleModel,
+    view: Any,
+    *,
+    statistics: str = "stored",
+    pipeline_applied: bool = False,
+    dt: float | None = None,
+    live: np.ndarray | None = None,
+) -> Any:
+    """The normaliser to apply to ``view`` (training order) before the model.
+
+    Parameters
+    ----------
+    bm : BundleModel
+        The model and its card.
+    view : array-like
+        The image in training order.
+    statistics : {"stored", "refit"}
+        ``"stored"``: the card's statistics (those of the training survey).  ``"refit"``:
+        the card's pipeline steps and standardisation refitted on ``view`` (another survey
+        whose amplitudes differ); the fit reads a sample of traces, not the whole cube.
+    pipeline_applied : bool
+        ``view`` already holds the output of the card's preprocessing pipeline (a layer
+        made by the Preprocess widget): only the standardisation is applied.
+    dt : float, optional
+        Sample interval (ms) for AGC windows in ms when refitting.
+    live : numpy.ndarray, optional
+        Live-trace mask of ``view`` (its first two axes) for refitting.
+
+    Returns
+    -------
+    Normalizer or None
+    """
+    if statistics not in STATISTICS:
+        raise SeisSegError(f"statistics must be one of {', '.join(STATISTICS)}, got {statistics!r}.")
+    norm = bm.normalizer
+    if norm is None:
+        return None
+    from ..training.normalize import Normalizer, fit_normalizer
+
+    pipeline = None if pipeline_applied else norm.pipeline
+    if statistics == "stored":
+        return norm if pipeline is norm.pipeline else Normalizer(norm.center, norm.scale, norm.clip, None)
+    if pipeline is not None:
+        pipeline = pipeline.reset()
+        axis = bm.sample_axis
+        live_ok = live if (live is not None and axis == 2 and live.shape == tuple(view.shape[:2])) else None
+        pipeline.fit(view, axis, dt=dt, live=live_ok)
+    refit = fit_normalizer(view, pipeline=pipeline, sample_axis=bm.sample_axis)
+    refit.clip = norm.clip
+    return refit
+
+
+def pipeline_already_applied(bm: BundleModel, image_pipeline: dict | None, name: str = "The image") -> bool:
+    """Whether an image already holds the output of the card's preprocessing pipeline.
+
+    Parameters
+    ----------
+    bm : BundleModel
+        The model.
+    image_pipeline : dict or None
+        The pipeline the image was made with (a Preprocess-widget layer carries it in
+        ``layer.metadata["seisseg_preprocess"]``); None for raw amplitudes.
+    name : str
+        How to call the image in messages.
+
+    Returns
+    -------
+    bool
+        True when the image was made with the card's pipeline steps (statistics may differ:
+        refitted on this cube), so prediction must not apply them again.
+
+    Raises
+    ------
+    SeisSegError
+        If the image was made with a different pipeline than the model's.
+    """
+    card_pipe = (bm.card.get("preprocessing") or {}).get("pipeline")
+    if not image_pipeline or not card_pipe:
+        return False
+    from ..preprocess import Pipeline
+
+    try:
+        ours, theirs = Pipeline.from_dict(card_pipe), Pipeline.from_dict(image_pipeline)
+    except SeisSegError:
+        return False
+    if ours.same_parameters(theirs):
+        return True
+    raise SeisSegError(
+        f"{name} was preprocessed with [{theirs.describe()}] but the model applies "
+        f"[{ours.describe()}] to raw amplitudes. Predict the raw image (the model preprocesses "
+        "it itself), or an image made with the model's pipeline."
+    )
+
+
+def _preprocess(bm: BundleModel, view: Any, norm: Any = "card") -> tuple[Any, Callable[[np.ndarray], np.ndarray] | None]:
+    """The view to read and the per-window preprocessing (normaliser, sample axis)."""
+    norm = bm.normalizer if isinstance(norm, str) else norm
+    if norm is None:
+        return view, None
+    if norm.halo != (0, 0):
+        return _HaloNormalized(view, norm, bm.sample_axis), None
+    return view, functools.partial(norm, axis=bm.sample_axis)
+
+
+def _view_axes(orientations: tuple[int, ...] | None, plan: _Plan, bm: BundleModel) -> tuple[int, ...]:
+    if plan.squeeze:
+        return (0,)
+    if orientations is None:
+        return (bm.section_axes[0],)
+    return tuple(plan.perm.index(a) for a in orientations)
+
+
+def _window3d(bm: BundleModel, window: Any, shape: tuple[int, ...]) -> tuple[int, ...]:
+    if window is None:
+        window = bm.patch_size or (64, 64, 64)
+    if isinstance(window, int | np.integer):
+        window = (int(window),) * 3
+    window = tuple(int(w) for w in window)
+    if len(window) == 1:
+        window = window * 3
+    if len(window) != 3:
+        raise SeisSegError(f"A 3D model takes a 3D window (depth, height, width); got {window}.")
+    return tuple(min(w, n) for w, n in zip(window, shape, strict=True))
+
+
+def predict_bundle(
+    bundle: Any,
+    volume: Any,
+    *,
+    geometry: SurveyGeometry | None = None,
+    orientations: Any = None,
+    overlap: float = 0.5,
+    tta: bool = False,
+    device: Any = "auto",
+    amp: bool | None = None,
+    blend: str = "gaussian",
+    batch_size: int | None = None,
+    window: int | Sequence[int] | None = None,
+    out: Any = None,
+    out_dtype: str = "float32",
+    chunks: Sequence[int] | None = None,
+    overwrite: bool = True,
+    dead_mask: Any = "auto",
+    slice_index: int | None = None,
+    slice_axis: int | str | None = None,
+    statistics: str = "stored",
+    pipeline_applied: bool = False,
+    stop: Any = None,
+) -> PredictionGenerator:
+    """Predict an image with a trained bundle, as a generator of progress events.
+
+    Arguments are checked when this is called (bad ones raise :class:`SeisSegError` at
+    once); the work happens as the generator is iterated.
+
+    Parameters
+    ----------
+    bundle : path, BundleModel, (model, card) or model entry
+        The trained model (see :meth:`BundleModel.coerce`).
+    volume : array-like
+        3D cube or 2D section (numpy, memmap, dask, zarr, lazy SEG-Y), raw amplitudes as
+        the model was trained on (the card's preprocessing is applied here).
+    geometry : SurveyGeometry, optional
+        Geometry of ``volume`` (``geometry.axes`` is its axis order: canonical, napari's
+        display order or any other); dead traces come from its live mask.  Without one the
+        array is taken in the order the model was trained in.
+    orientations : sequence of int or str, optional
+        Section models: the section axes to predict along and average (input axes, or
+        names such as ``"inline"``, ``"crossline"``, ``"time"`` with a geometry).  Default:
+        the first axis the model was trained on (inlines with a geometry).
+    overlap : float
+        Overlap of neighbouring windows (3D models) or section tiles, in ``[0, 1)``.
+    tta : bool
+        Test-time augmentation: average over flips of the window (or section) axes.
+    device : str
+        ``"auto"`` (CUDA, MPS, else CPU), ``"cpu"``, ``"cuda"``...
+    amp : bool, optional
+        Mixed precision on CUDA (default: on for CUDA).
+    blend : {"gaussian", "linear", "constant"}
+        Window weights.
+    batch_size : int, optional
+        Windows (sections) per model call; default 2 for 3D models, 4 for sections.
+    window : int or sequence of int, optional
+        3D models: the window (default: the training patch, capped at the cube).  Section
+        models: the tile of a section (default: whole sections up to about a million
+        voxels, tiles of 512 beyond).
+    out : None, path or array
+        Where the probabilities go (see the module docstring): memory, a ``.npy`` or a
+        ``.zarr`` path (in training order), or an array of the training-order shape.
+    out_dtype : {"float32", "float16", "uint8"}
+        Stored probability type.
+    chunks : sequence of int, optional
+        Zarr chunks of a Zarr ``out``.
+    overwrite : bool
+        Whether an existing ``out`` may be replaced.
+    dead_mask : "auto", None or array-like of bool
+        ``"auto"``: dead traces from the geometry; or a mask broadcastable to the image
+        (its order); None: no dead traces.
+    slice_index : int, optional
+        Quick look: predict only this slice along ``slice_axis`` (its neighbours are read
+        for context, or a window around it for 3D models).
+    slice_axis : int or str, optional
+        Axis of ``slice_index`` (input axis or name; default: the inline axis with a
+        geometry, else axis 0).
+    statistics : {"stored", "refit"}
+        Input statistics: the card's (training survey) or refitted on this image (see
+        :func:`input_normalizer`).
+    pipeline_applied : bool
+        The image already holds the card's preprocessing output (a Preprocess-widget
+        layer): the pipeline is not applied twice, only the standardisation.
+    stop : callable or threading.Event, optional
+        Checked before every batch: the generator then yields
+        :class:`~napari_seisseg.inference.events.PredictionCancelled` and returns None,
+        leaving nothing at ``out``.
+
+    Returns
+    -------
+    generator
+        Yields :mod:`~napari_seisseg.inference.events`; returns a :class:`BundlePrediction`
+        (probabilities in the input's axis order) or None when cancelled.
+    """
+    bm = BundleModel.coerce(bundle)
+    plan = _plan(bm, volume, geometry, dead_mask)
+    in_shape = tuple(int(n) for n in volume.shape)
+    ndim = len(in_shape)
+    orient = resolve_orientations(orientations, plan.geometry, ndim)
+    if orient is not None and not bm.is_section_model:
+        raise SeisSegError(
+            f"Orientations apply to section models; '{bm.name}' is a 3D model that predicts "
+            "3D windows (leave the orientations out)."
+        )
+    if plan.squeeze:
+        orient, slice_index = None, None  # a single section: one orientation, one slice
+    if amp is None:
+        amp = True
+    region: list[slice] = [slice(None)] * ndim
+    norm = bm.normalizer
+    if statistics != "stored" or pipeline_applied:
+        live = None
+        if plan.geometry is not None and plan.geometry.live is not None:
+            live = np.asarray(plan.geometry.live)
+        dt = getattr(plan.geometry, "dt", None) if plan.geometry is not None else None
+        norm = input_normalizer(bm, plan.view, statistics=statistics,
+                                pipeline_applied=pipeline_applied, dt=dt, live=live)
+    view, preprocess = _preprocess(bm, plan.view, norm)
+    dead_view = plan.dead_view
+    sub_axis = None
+    if slice_index is not None:
+        in_axis = _slice_axis(slice_axis, plan.geometry, ndim)
+        n = in_shape[in_axis]
+        if isinstance(slice_index, bool) or not isinstance(slice_index, int | np.integer) or not 0 <= slice_index < n:
+            raise SeisSegError(f"Slice {slice_index!r} is outside the image (0..{n - 1} along axis {in_axis}).")
+        slice_index = int(slice_index)
+        region[in_axis] = slice(slice_index, slice_index + 1)
+        va = plan.perm.index(in_axis)
+        if bm.is_section_model:
+            axes_view = (va,)
+            lo, hi = max(0, slice_index - bm.context), min(n, slice_index + bm.context + 1)
+        else:
+            axes_view = ()
+            w = min(_window3d(bm, window, tuple(view.shape))[va], n)
+            lo = int(np.clip(slice_index - w // 2, 0, n - w))
+            hi = lo + w
+        view = view[_axis_key(va, lo, hi, 3)] if isinstance(view, np.ndarray) else _Slab(view, va, lo, hi)
+        if dead_view is not None:
+            dead_view = mask_slices(check_dead_mask(dead_view, tuple(plan.view.shape)), _axis_key(va, lo, hi, 3))
+        sub_axis = (va, slice_index - lo)
+    else:
+        axes_view = _view_axes(orient, plan, bm) if bm.is_section_model else ()
+    if bm.is_section_model and slice_index is None and not plan.squeeze:
+        allowed = set(bm.section_axes)
+        odd = [a for a in axes_view if a not in allowed]
+        if odd and len(allowed) < 3:
+            names = (bm.input.get("axis_names") or ["axis 0", "axis 1", "axis 2"])
+            raise SeisSegError(
+                f"The model was trained on sections along {', '.join(names[a] for a in sorted(allowed))} "
+                f"only; predicting along {', '.join(names[a] for a in odd)} would show it sections "
+                "it never saw. Choose a trained orientation."
+            )
+    view_shape = tuple(int(s) for s in view.shape)
+    path_out = out if isinstance(out, str | os.PathLike) else None
+    write_later = path_out is not None and (plan.squeeze or sub_axis is not None)
+    common = dict(
+        overlap=overlap, blend=blend, device=device, amp=bool(amp), activation="auto",
+        out=None if write_later else out, out_dtype=out_dtype, n_channels=bm.n_outputs,
+        preprocess=preprocess, tta=bool(tta), dead_mask=dead_view, stop=stop,
+        overwrite=overwrite, chunks=chunks,
+    )
+    if bm.is_section_model:
+        tile = window if window is not None else _section_tile(view_shape, axes_view)
+        if isinstance(tile, int | np.integer):
+            tile = (int(tile), int(tile))
+        gen = predict_sections(
+            bm.model, view, axes=axes_view, context=bm.context, tile=tile,
+            batch_size=batch_size or 4, layout="slab" if bm.kind == "slab" else "channels",
+            min_tile=bm.patch_size, pad=bm.pad_mode, **common,
+        )
+    else:
+        gen = predict_volume(
+            bm.model, view, window=_window3d(bm, window, view_shape), batch_size=batch_size or 2,
+            **common,
+        )
+    return _finish(gen, bm, plan, tuple(region), sub_axis, path_out if write_later else None,
+                   out_dtype, chunks, overwrite)
+
+
+def _axis_key(axis: int, lo: int, hi: int, ndim: int) -> tuple[slice, ...]:
+    key = [slice(None)] * ndim
+    key[axis] = slice(lo, hi)
+    return tuple(key)
+
+
+def _slice_axis(axis: Any, geometry: SurveyGeometry | None, ndim: int) -> int:
+    if axis is None:
+        if geometry is not None and "inline" in geometry.axes:
+            return geometry.axes.index("inline")
+        return 0
+    return resolve_orientations([axis], geometry, ndim)[0]
+
+
+def _finish(
+    gen: Generator[PredictionEvent, None, Any],
+    bm: BundleModel,
+    plan: _Plan,
+    region: tuple[slice, ...],
+    sub_axis: tuple[int, int] | None,
+    write_to: Any,
+    out_dtype: str,
+    chunks: Any,
+    overwrite: bool,
+) -> PredictionGenerator:
+    """Drive the core generator, then bring the result back to the input's order."""
+    t0 = time.perf_counter()
+    probs = yield from gen
+    if probs is None:
+        return None
+    if sub_axis is not None:
+        va, i = sub_axis
+        probs = probs[_axis_key(va + 1, i, i + 1, probs.ndim)]
+    if plan.squeeze:
+        probs = probs[:, 0]
+    inv = tuple(int(a) for a in np.argsort(plan.perm))
+    if inv != tuple(range(len(inv))):
+        probs = _transpose(probs, (0, *(1 + a for a in inv)))
+    if write_to is not None:
+        sink = open_output(write_to, probs.shape, out_dtype, chunks=chunks, overwrite=overwrite)
+        try:
+            sink.write(tuple(slice(None) for _ in probs.shape[1:]), from_stored(probs))
+            probs = sink.commit()
+        finally:
+            sink.discard()
+    geometry = plan.geometry
+    dead = plan.dead_input
+    if any(s != slice(None) for s in region):
+        geometry = _subset_geometry(geometry, region) if geometry is not None else None
+        if dead is not None:
+            dead = mask_slices(dead, region)
+    return BundlePrediction(probs, bm, geometry, dead, region, time.perf_counter() - t0)
+
+
+def _subset_geometry(geometry: SurveyGeometry, region: tuple[slice, ...]) -> SurveyGeometry:
+    """The geometry of ``data[region]`` (one slice along one axis)."""
+    from dataclasses import replace
+
+    kw: dict[str, Any] = {}
+    live = geometry.live
+    canonical = _canonical_order(geometry)
+    grid_axes = [a for a in canonical if a != "sample"]
+    for name, s in zip(geometry.axes, region, strict=True):
+        if s == slice(None):
+            continue
+        if name == "sample":
+            kw["t0"] = float(geometry.samples[s][0])
+            kw["n_samples"] = len(geometry.samples[s])
+            continue
+        key: list[Any] = [slice(None)] * live.ndim
+        key[grid_axes.index(name)] = s
+        live = live[tuple(key)]
+        attr = {"inline": "ilines", "crossline": "xlines", "trace": "traces"}[name]
+        kw[attr] = getattr(geometry, attr)[s]
+    return replace(geometry, live=live, **kw)
+
+
+# ---------------------------------------------------------------------------------- dask
+def predict_bundle_dask(
+    bundle: Any,
+    zarr_in: str | os.PathLike,
+    zarr_out: str | os.PathLike,
+    *,
+    client: Any = None,
+    scheduler: str = "threads",
+    overlap: float = 0.5,
+    tta: bool = False,
+    device: Any = "auto",
+    amp: bool | None = None,
+    blend: str = "gaussian",
+    batch_size: int | None = None,
+    window: int | Sequence[int] | None = None,
+    out_dtype: str = "float32",
+    block: int | Sequence[int] | None = None,
+    overwrite: bool = True,
+    stop: Any = None,
+) -> PredictionGenerator:
+    """Predict a Zarr cube into a Zarr store on a Dask cluster with a 3D bundle.
+
+    The input must be stored in training order (the canonical ``(inline, crossline,
+    sample)`` order that ``seisseg convert`` writes) on storage every worker reads; workers
+    load the bundle file themselves.  Dead traces come from the geometry in the store's
+    attributes.  The card's preprocessing is applied window by window (a pipeline with AGC
+    sees only the window's samples there; the in-process path reads the AGC margin).
+
+    Parameters
+    ----------
+    bundle : path, BundleModel, (model, card) or model entry
+        A 3D model; a bundle file is loaded on each worker, anything else is shipped.
+    zarr_in, zarr_out : path
+        Input cube and output store ``(C, *shape)``.
+    client : distributed.Client or str, optional
+        A cluster client or a scheduler address (``tcp://host:8786``); None runs locally.
+    scheduler : str
+        Local Dask scheduler without a client.
+    overlap, tta, device, amp, blend, batch_size, window, out_dtype, overwrite, stop
+        As for :func:`predict_bundle`.
+    block : int or sequence of int, optional
+        Spatial size of one task (default: four windows per axis).
+
+    Returns
+    -------
+    generator
+        Progress events; returns a :class:`BundlePrediction` (the output opened read-only)
+        or None when cancelled.
+    """
+    from ..io.zarr_io import read_zarr
+    from .dask_predict import predict_volume_dask
+
+    bm = BundleModel.coerce(bundle)
+    if bm.is_section_model:
+        raise SeisSegError(
+            f"The Dask path runs 3D models; '{bm.name}' is a section ({bm.kind}) model. Predict it "
+            "in one process (without --dask-scheduler): sections stream through bounded memory."
+        )
+    if Path(zarr_in).suffix.lower() != ".zarr":
+        raise SeisSegError(
+            f"The Dask path reads a Zarr store every worker can open, not {zarr_in}. Convert it "
+            f"first: seisseg convert {zarr_in} {Path(zarr_in).with_suffix('.zarr')}"
+        )
+    vol = read_zarr(zarr_in)
+    shape = tuple(int(n) for n in vol.data.shape)
+    if len(shape) != 3:
+        raise SeisSegError(f"{zarr_in} is {len(shape)}D (shape {shape}); the Dask path predicts 3D cubes.")
+    geometry = vol.geometry
+    if geometry is not None and tuple(geometry.axes) != _canonical_order(geometry):
+        raise SeisSegError(
+            f"{zarr_in} is stored in {', '.join(geometry.axes)} order; the Dask path needs the "
+            f"canonical order. Rewrite it: seisseg convert {zarr_in} canonical.zarr"
+        )
+    norm = bm.normalizer
+    preprocess = None if norm is None else functools.partial(norm, axis=bm.sample_axis)
+    predictor: Any = str(Path(bm.path).resolve()) if bm.path is not None else bm.model
+    dead = dead_mask_from_geometry(geometry, shape)
+    gen = predict_volume_dask(
+        predictor, str(Path(zarr_in).resolve()), Path(zarr_out).resolve(),
+        window=_window3d(bm, window, shape), overlap=overlap,
+        blend=blend, batch_size=batch_size or 2, device=device, amp=True if amp is None else amp,
+        out_dtype=out_dtype, n_channels=bm.n_outputs, preprocess=preprocess, tta=bool(tta),
+        dead_mask=dead, block=block, client=client, scheduler=scheduler, stop=stop,
+        overwrite=overwrite,
+    )
+    plan = _Plan(None, (0, 1, 2), False, geometry, dead, dead)
+    return _finish(gen, bm, plan, (slice(None),) * 3, None, None, out_dtype, None, overwrite)

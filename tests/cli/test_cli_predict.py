@@ -1,0 +1,182 @@
+"""``seisseg predict`` end to end: a bundle trained here, .npy / Zarr / SEG-Y in and out."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from napari_seisseg.cli import main
+from napari_seisseg.inference import run_to_completion
+from napari_seisseg.inference.bundle_predict import BundleModel, predict_bundle
+from napari_seisseg.io import read_volume, write_volume
+from napari_seisseg.synthetic import make_synthetic_cube
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """A synthetic cube as .npy (+ geometry), SEG-Y and Zarr, and a tiny bundle trained on it."""
+    from napari_seisseg.training import AugmentConfig, TrainConfig, run_training, train
+
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp("predict")
+    cube = make_synthetic_cube(shape=(24, 32, 40), seed=0)
+    cube.seismic[3, 4] = 0.0  # a dead trace, marked in the geometry
+    cube.geometry.live[3, 4] = False
+    config = TrainConfig(model="unet2d", model_kwargs={"width": 4, "depth": 2}, epochs=1,
+                         steps_per_epoch=3, patch_size=32, batch_size=2, val_fraction=0.0,
+                         augment=AugmentConfig.none(), device="cpu")
+    result = run_training(train(cube.seismic, cube.sparse_labels(), config, geometry=cube.geometry,
+                                class_names=list(cube.class_names), class_colors=cube.class_colors))
+    paths = {
+        "model": result.save(root / "facies.safetensors"),
+        "npy": write_volume(root / "cube.npy", cube.seismic, cube.geometry),
+        "sgy": write_volume(root / "cube.sgy", cube.seismic, cube.geometry),
+        "zarr": write_volume(root / "cube.zarr", cube.seismic, cube.geometry, chunks=(8, 16, 40)),
+    }
+    reference = run_to_completion(predict_bundle(BundleModel.load(paths["model"]), cube.seismic,
+                                                 geometry=cube.geometry, device="cpu"))
+    return paths, cube, reference
+
+
+def run_cli(*argv) -> int:
+    return main(["predict", *map(str, argv), "--quiet", "--device", "cpu"])
+
+
+def test_npy_outputs_are_disk_backed_and_described(files, tmp_path, capsys):
+    paths, cube, ref = files
+    out = {k: tmp_path / f"{k}.npy" for k in ("probs", "mask", "unc")}
+    assert run_cli("--model", paths["model"], "--image", paths["npy"], "--out-probs", out["probs"],
+                   "--out-mask", out["mask"], "--out-uncertainty", out["unc"]) == 0
+    text = capsys.readouterr().out
+    assert "voxels/s" in text and "sediment, salt, fault" in text and text.count("wrote") == 3
+    probs = np.load(out["probs"])
+    assert probs.shape == (3, 24, 32, 40) and probs.dtype == np.float16
+    np.testing.assert_allclose(probs, ref.probabilities, atol=2e-3)
+    desc = json.loads((tmp_path / "probs.prediction.json").read_text())
+    assert desc["axes"] == ["class", "inline", "crossline", "sample"]
+    assert [c["name"] for c in desc["channels"]] == ["sediment", "salt", "fault"]
+    mask = read_volume(out["mask"])
+    assert mask.geometry is not None and mask.data.dtype == np.uint8
+    agree = np.mean(np.asarray(mask.data) == ref.mask())
+    assert agree > 0.999 and (np.asarray(mask.data)[3, 4] == 0).all()  # float16 ties aside
+    unc = np.load(out["unc"])
+    assert unc.dtype == np.float32 and 0 <= unc.min() and unc.max() <= 1
+    assert not list(tmp_path.glob(".seisseg-predict-*"))  # scratch removed
+
+
+def test_segy_in_and_out_with_the_input_as_template(files, tmp_path):
+    paths, cube, ref = files
+    assert run_cli("--model", paths["model"], "--image", paths["sgy"], "--out-probs",
+                   tmp_path / "p.sgy", "--out-mask", tmp_path / "m.sgy", "--out-uncertainty",
+                   tmp_path / "u.zarr", "--probs-dtype", "float32") == 0
+    assert sorted(p.name for p in tmp_path.glob("*.sgy")) == ["m.sgy", "p_fault.sgy", "p_salt.sgy",
+                                                              "p_sediment.sgy"]
+    salt = read_volume(tmp_path / "p_salt.sgy")
+    assert salt.geometry.n_live == 24 * 32 - 1
+    np.testing.assert_allclose(np.asarray(salt.data), ref.probabilities[1], atol=1e-5)
+    mask = read_volume(tmp_path / "m.sgy")
+    assert mask.geometry.sample_format == 8  # 1-byte integers
+    np.testing.assert_array_equal(np.asarray(mask.data), ref.mask())
+    unc = read_volume(tmp_path / "u.zarr")
+    np.testing.assert_allclose(np.asarray(unc.data), ref.uncertainty(), atol=1e-5)
+
+
+def test_zarr_uint8_orientations_and_tta(files, tmp_path):
+    import zarr
+
+    paths, cube, ref = files
+    assert run_cli("--model", paths["model"], "--image", paths["zarr"], "--out-probs",
+                   tmp_path / "p.zarr", "--probs-dtype", "uint8", "--axes", "inline,crossline",
+                   "--tta", "--overlap", "0.25") == 0
+    arr = zarr.open_array(store=str(tmp_path / "p.zarr"), mode="r")
+    assert arr.dtype == np.uint8 and arr.shape == (3, 24, 32, 40)
+    assert arr.attrs["seisseg_prediction"]["uint8_scale"] == 255
+    sums = np.asarray(arr[:, 5]).astype(int).sum(axis=0)
+    assert np.abs(sums - 255).max() <= 2  # probabilities sum to one
+
+
+def test_dask_cluster_with_a_3d_bundle(files, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    from napari_seisseg.models import create_model, model_spec
+    from napari_seisseg.training.bundle import save_bundle
+
+    paths, cube, _ = files
+    torch.manual_seed(0)
+    model = create_model("unet3d", n_classes=2, width=2, depth=1)
+    card = {"model": model_spec(model), "input": {"kind": "3d", "patch_size": [16, 16, 16],
+                                                   "sample_axis": 2},
+            "n_outputs": 2, "binary": False,
+            "classes": [{"value": 1, "name": "rock", "color": [1, 1, 0, 1]},
+                        {"value": 2, "name": "salt", "color": [1, 0, 1, 1]}]}
+    bundle = save_bundle(tmp_path / "m3.seisseg", model, card)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        assert run_cli("--model", bundle, "--image", paths["zarr"], "--out-probs",
+                       tmp_path / "p.zarr", "--out-mask", tmp_path / "m.npy", "--dask-scheduler",
+                       cluster.scheduler_address) == 0
+    local = run_to_completion(predict_bundle(BundleModel.load(bundle), cube.seismic,
+                                             geometry=cube.geometry, device="cpu"))
+    import zarr
+
+    got = np.asarray(zarr.open_array(store=str(tmp_path / "p.zarr"), mode="r")[:])
+    np.testing.assert_allclose(got, local.probabilities, atol=2e-3)
+    assert np.mean(np.load(tmp_path / "m.npy") == local.mask()) > 0.999
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ([], "Nothing to write"),
+        (["--out-mask", "{tmp}/m.txt"], "Cannot tell the format"),
+        (["--out-mask", "{tmp}/m.npy", "--axes", "diagonal"], "Unknown orientation"),
+        (["--out-mask", "{tmp}/m.npy", "--threshold", "0.3"], "two-class models"),
+        (["--out-probs", "{tmp}/p.npy", "--dask-scheduler", "tcp://127.0.0.1:1"], "Zarr"),
+        (["--out-mask", "{tmp}/m.npy", "--dask-scheduler", "tcp://127.0.0.1:1"], "Convert it first"),
+        (["--out-mask", "{tmp}/exists.npy"], "already exists"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(files, tmp_path, capsys, extra, message):
+    paths, _, _ = files
+    (tmp_path / "exists.npy").write_bytes(b"")
+    argv = ["--model", paths["model"], "--image", paths["npy"],
+            *(a.replace("{tmp}", str(tmp_path)) for a in extra)]
+    assert run_cli(*argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and err.count("\n") == 0 and err.startswith("seisseg predict: error:")
+    assert not (tmp_path / "m.npy").exists()
+
+
+def test_bad_files_exit_2(files, tmp_path, capsys):
+    paths, cube, _ = files
+    np.save(tmp_path / "four.npy", np.zeros((2, 4, 4, 4), np.float32))
+    np.save(tmp_path / "plain.npy", cube.seismic)  # no geometry sidecar
+    (tmp_path / "broken.safetensors").write_bytes(paths["model"].read_bytes()[:-500])
+    (tmp_path / "pickle.pt").write_bytes(b"\x80\x04\x95" + b"\x00" * 64)
+    cases = [
+        (["--model", tmp_path / "broken.safetensors", "--image", paths["npy"]], "damaged|do not fit"),
+        (["--model", tmp_path / "pickle.pt", "--image", paths["npy"]], "Python pickle"),
+        (["--model", tmp_path / "none.safetensors", "--image", paths["npy"]], "does not exist"),
+        (["--model", paths["model"], "--image", tmp_path / "four.npy"], "4-D"),
+        (["--model", paths["model"], "--image", tmp_path / "plain.npy", "--out-probs",
+          tmp_path / "p.sgy"], "needs the survey geometry"),
+    ]
+    for argv, message in cases:
+        if "--out-probs" not in argv:
+            argv = [*argv, "--out-mask", tmp_path / "m.npy"]
+        assert run_cli(*argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and err.startswith("seisseg predict: error:"), err
+        assert re.search(message, err), err
+    assert not list(tmp_path.glob("m.*")) and not list(tmp_path.glob("p*.sgy"))

@@ -1,0 +1,145 @@
+"""``seisseg train`` end to end on a tiny synthetic cube saved as .npy."""
+
+from __future__ import annotations
+
+import signal
+
+import numpy as np
+import pytest
+import torch
+
+from napari_seisseg.cli import main
+from napari_seisseg.synthetic import make_synthetic_cube
+from napari_seisseg.training import load_bundle, read_card
+
+TINY = ["--model", "unet2d", "--width", "4", "--model-depth", "2", "--patch", "16",
+        "--batch", "2", "--steps-per-epoch", "3", "--quiet"]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def cube_files(tmp_path_factory):
+    """Image, sparse labels and dense truth of a small synthetic cube, as .npy files."""
+    folder = tmp_path_factory.mktemp("cube")
+    cube = make_synthetic_cube(shape=(24, 32, 40))
+    paths = {}
+    for name, data in (("image", cube.seismic), ("labels", cube.sparse_labels()),
+                       ("truth", cube.labels)):
+        paths[name] = folder / f"{name}.npy"
+        np.save(paths[name], data)
+    return paths
+
+
+def _train(files, out, *extra):
+    return main(["train", "--image", str(files["image"]), "--labels", str(files["labels"]),
+                 "--out", str(out), *TINY, *extra])
+
+
+def test_bundle_written_at_exactly_out_and_loadable(cube_files, tmp_path, capsys):
+    out = tmp_path / "models" / "salt model.bin"  # any name, a folder made for it
+    code = _train(cube_files, out, "--epochs", "2", "--class-names", "sediment,salt,fault",
+                  "--seed", "3", "--run-dir", str(tmp_path / "run"))
+    text = capsys.readouterr().out
+    assert code == 0
+    assert out.exists() and [p.name for p in out.parent.iterdir()] == ["salt model.bin"]
+    assert text.startswith("device: CPU")
+    epochs = [line for line in text.splitlines() if line.startswith("epoch")]
+    assert len(epochs) == 2 and "val mIoU" in epochs[0] and "sediment" in epochs[0]
+    assert f"model saved to {out}" in text
+    card = read_card(out)
+    assert [c["name"] for c in card["classes"]] == ["sediment", "salt", "fault"]
+    assert [c["value"] for c in card["classes"]] == [1, 2, 3]
+    assert card["model"]["name"] == "unet2d" and card["training"]["config"]["seed"] == 3
+    assert card["training"]["stop_reason"] == "epochs"
+    model, _ = load_bundle(out)
+    with torch.no_grad():
+        assert model(torch.zeros(1, 1, 24, 40)).shape == (1, 3, 24, 40)
+    assert (tmp_path / "run" / "metrics.csv").exists()
+
+
+def test_fine_tune_and_overwrite(cube_files, tmp_path, capsys):
+    first = tmp_path / "m.safetensors"
+    assert _train(cube_files, first, "--epochs", "1") == 0
+    before = first.stat().st_mtime_ns
+    code = _train(cube_files, first, "--epochs", "1", "--init", str(first), "--overwrite",
+                  "--labels", str(cube_files["truth"]), "--axes", "0")
+    assert code == 0, capsys.readouterr().err
+    card = read_card(first)
+    assert card["fine_tuned_from"]["source"] == str(first) and first.stat().st_mtime_ns != before
+    assert card["input"]["axes"] == [0]
+
+
+def test_ctrl_c_stops_and_saves_the_best_model(cube_files, tmp_path, capsys, monkeypatch):
+    from napari_seisseg.cli import train as cli_train
+
+    original = cli_train.epoch_line
+
+    def press_ctrl_c(event):
+        if event.epoch == 2:
+            signal.raise_signal(signal.SIGINT)  # as if the user pressed Ctrl-C now
+        return original(event)
+
+    monkeypatch.setattr(cli_train, "epoch_line", press_ctrl_c)
+    out = tmp_path / "stopped.safetensors"
+    assert _train(cube_files, out, "--epochs", "500", "--early-stopping", "0") == 0
+    text = capsys.readouterr().out
+    assert "Ctrl-C: stopping after this step" in text
+    assert "Stopped by Ctrl-C: saved the best model so far" in text
+    card = read_card(out)
+    assert card["training"]["stop_reason"] == "stopped" and card["training"]["epochs"] <= 3
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("other shape", "have shape (24, 32, 41) but image"),
+        ("no labels", "No labels are painted"),
+        ("one class", "Only one class"),
+        ("fractional", "whole numbers"),
+        ("exists", "already exists"),
+        ("missing image", "does not exist"),
+        ("budget", "must be positive"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(cube_files, tmp_path, capsys, case, message):
+    labels = np.load(cube_files["labels"])
+    bad = tmp_path / "bad.npy"
+    out = tmp_path / "out.safetensors"
+    argv = ["train", "--image", str(cube_files["image"]), "--labels", str(bad), "--out",
+            str(out), *TINY, "--epochs", "1"]
+    if case == "other shape":
+        np.save(bad, np.ones((24, 32, 41), np.uint8))
+    elif case == "no labels":
+        np.save(bad, np.zeros_like(labels))
+    elif case == "one class":
+        np.save(bad, (labels > 0).astype(np.uint8))
+    elif case == "fractional":
+        np.save(bad, labels + 0.5)
+    else:
+        np.save(bad, labels)
+    if case == "exists":
+        out.write_bytes(b"keep me")
+    if case == "missing image":
+        argv[2] = str(tmp_path / "nope.npy")
+    if case == "budget":
+        argv[-1] = "0"
+        with pytest.raises(SystemExit) as exc:  # argparse: exit 2 with usage
+            main(argv)
+        assert exc.value.code == 2 and message in capsys.readouterr().err
+        return
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("seisseg train: error:") and message in err
+    assert len(err.strip().splitlines()) == 1
+    if case == "exists":
+        assert out.read_bytes() == b"keep me"
+    else:
+        assert not out.exists()

@@ -1,0 +1,226 @@
+"""The Predict widget in a real viewer (run under Xvfb), with models trained in the test."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from napari_seisseg._widgets._model_store import MODEL_STORE, ModelEntry
+from napari_seisseg._widgets.predict import PREDICTION_KEY, PredictWidget
+from napari_seisseg.inference import run_to_completion
+from napari_seisseg.inference.bundle_predict import predict_bundle
+from napari_seisseg.io.geometry import SurveyGeometry
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture(autouse=True)
+def _one_thread_and_empty_store():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    MODEL_STORE.clear()
+    yield
+    MODEL_STORE.clear()
+    torch.set_num_threads(before)
+
+
+def _train(labels, cube, **kw):
+    from napari_seisseg.training import AugmentConfig, TrainConfig, run_training, train
+
+    config = TrainConfig(model="unet2d", model_kwargs={"width": 4, "depth": 2}, epochs=1,
+                         steps_per_epoch=2, patch_size=32, batch_size=2, val_fraction=0.0,
+                         augment=AugmentConfig.none(), device="cpu", **kw)
+    return run_training(train(cube.seismic, labels, config, geometry=cube.geometry,
+                              class_names=list(cube.class_names), class_colors=cube.class_colors))
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """The synthetic sample cube, a 3-class model and a binary (salt) model trained on it."""
+    from napari_seisseg._sample_data import SYNTHETIC_SEED
+    from napari_seisseg.synthetic import make_synthetic_cube
+
+    torch.set_num_threads(1)
+    cube = make_synthetic_cube(seed=SYNTHETIC_SEED)
+    sparse = cube.sparse_labels()
+    facies = _train(sparse, cube)
+    salt = np.where(sparse == 2, 2, np.where(sparse > 0, 1, 0)).astype(np.uint8)
+    binary = _train(salt, cube)
+    assert binary.card["binary"]
+    return cube, facies, binary
+
+
+@pytest.fixture
+def viewer_with_sample(make_napari_viewer):
+    from napari_seisseg._sample_data import synthetic_sample
+
+    viewer = make_napari_viewer()
+    for data, kw, kind in synthetic_sample():
+        getattr(viewer, f"add_{kind}")(data, **kw)
+    return viewer, viewer.layers["synthetic seismic"]
+
+
+def _wait(qtbot, w, worker, timeout=30_000):
+    assert worker is not None, w.status.value
+    qtbot.waitUntil(lambda: w.worker is None, timeout=timeout)
+
+
+def test_predict_adds_probability_mask_and_uncertainty_layers(viewer_with_sample, trained, qtbot):
+    viewer, src = viewer_with_sample
+    cube, facies, _ = trained
+    MODEL_STORE.add(ModelEntry("facies", facies.model, facies.card))
+    w = PredictWidget(viewer)
+    assert w.model.value == "facies" and "3 classes" in w.model_info.value
+    assert w.layer.value is src
+    assert [b.value for b in w.orientation_boxes] == [True, False, False]  # inline
+    assert all(x.tooltip for x in (w.layer, w.model, w.load_button, w.overlap, w.tta, w.device,
+                                   w.current_slice, w.predict_button, w.cancel_button,
+                                   w.threshold, w.rank_axis, w.rank_n, w.rank_button, w.ranked,
+                                   *w.orientation_boxes))
+    before = len(viewer.layers)
+    _wait(qtbot, w, w.predict())
+    assert w.status.state == "done", w.status.value
+    new = list(viewer.layers)[before:]
+    assert [layer.name for layer in new] == [
+        "synthetic seismic [facies] P(sediment)", "synthetic seismic [facies] P(salt)",
+        "synthetic seismic [facies] P(fault)", "synthetic seismic [facies] mask",
+        "synthetic seismic [facies] uncertainty",
+    ]
+    g_src = SurveyGeometry.from_metadata(src.metadata)
+    for layer in new:
+        assert layer.data.shape == src.data.shape
+        for attr in ("scale", "translate"):
+            np.testing.assert_array_equal(getattr(layer, attr), getattr(src, attr))
+        assert tuple(layer.axis_labels) == tuple(src.axis_labels)
+        assert tuple(layer.units) == tuple(src.units)
+        g = SurveyGeometry.from_metadata(layer.metadata)
+        assert g is not None and g.to_json_dict() == g_src.to_json_dict()
+        assert layer.metadata[PREDICTION_KEY]["model"] == "facies"
+    ref = run_to_completion(predict_bundle((facies.model, facies.card), src.data, geometry=g_src))
+    np.testing.assert_allclose(new[1].data, ref.probabilities[1], atol=1e-6)
+    assert new[1].blending == "additive" and tuple(new[1].contrast_limits) == (0.0, 1.0)
+    assert not new[1].visible and new[3].visible  # several classes: the mask shows them
+    mask = new[3]
+    assert type(mask).__name__ == "Labels"
+    np.testing.assert_array_equal(mask.data, ref.mask())
+    assert set(np.unique(mask.data)) <= {1, 2, 3}
+    assert list(mask.features["class"]) == ["unlabeled", "sediment", "salt", "fault"]
+    np.testing.assert_allclose(mask.colormap.map(np.array([2]))[0], cube.class_colors[2], atol=1e-6)
+    assert new[4].visible is False and 0 <= new[4].data.min() and new[4].data.max() <= 1
+    assert w._layer_choices() == [("synthetic seismic", src)]  # results are not offered as input
+
+
+def test_current_slice_rank_and_jump(viewer_with_sample, trained, qtbot):
+    viewer, src = viewer_with_sample
+    _, facies, _ = trained
+    MODEL_STORE.add(ModelEntry("facies", facies.model, facies.card))
+    w = PredictWidget(viewer)
+    w.source = src
+    w.jump_to(17, axis=0)  # show inline index 17
+    assert round(src.world_to_data(viewer.dims.point)[0]) == 17
+    w.current_slice.value = True
+    before = len(viewer.layers)
+    _wait(qtbot, w, w.predict())
+    new = list(viewer.layers)[before:]
+    assert len(new) == 5 and all(layer.data.shape == (1, 128, 64) for layer in new)
+    assert new[0].name == "synthetic seismic [facies] inline 117 P(sediment)"  # line number
+    assert new[0].translate[0] == src.translate[0] + 17 * src.scale[0]
+    g = SurveyGeometry.from_metadata(new[3].metadata)
+    assert list(g.ilines) == [SurveyGeometry.from_metadata(src.metadata).ilines[17]]
+    full = run_to_completion(predict_bundle((facies.model, facies.card), src.data,
+                                            geometry=SurveyGeometry.from_metadata(src.metadata)))
+    np.testing.assert_allclose(new[0].data[0], full.probabilities[0, 17], atol=1e-6)
+    # where to label next, on a whole-cube prediction
+    w.current_slice.value = False
+    _wait(qtbot, w, w.predict())
+    w.rank_axis.value, w.rank_n.value, w.rank_gap.value = 0, 4, 2
+    ranked = w.rank_slices()
+    assert len(ranked) == 4 and len(w.ranked.choices) == 4
+    assert all(abs(a - b) > 2 for i, a in enumerate(ranked) for b in ranked[:i])
+    scores = w.uncertainty.mean(axis=(1, 2))
+    assert ranked[0] == int(np.argmax(scores))
+    w.ranked.value = ranked[2]  # picking an entry moves the viewer there
+    assert round(src.world_to_data(viewer.dims.point)[0]) == ranked[2]
+
+
+def test_binary_threshold_rewrites_the_mask_in_place(viewer_with_sample, trained, qtbot):
+    viewer, src = viewer_with_sample
+    _, _, binary = trained
+    MODEL_STORE.add(ModelEntry("salt", binary.model, binary.card))
+    w = PredictWidget(viewer)
+    _wait(qtbot, w, w.predict())
+    names = [layer.name for layer in viewer.layers]
+    assert "synthetic seismic [salt] P(salt)" in names and "synthetic seismic [salt] P(sediment)" not in names
+    mask = w.layers["mask"]
+    assert w.threshold.enabled and w.threshold.value == pytest.approx(binary.card["threshold"], abs=0.01)
+    data = mask.data
+    w.threshold.value = 0.05
+    low = int((mask.data == 2).sum())
+    assert mask.data is data  # same array, rewritten
+    w.threshold.value = 0.95
+    high = int((mask.data == 2).sum())
+    assert low >= high and low > 0
+    np.testing.assert_array_equal(mask.data, w.result.mask(0.95))
+    assert mask.metadata[PREDICTION_KEY]["threshold"] == 0.95
+
+
+def test_cancel_stops_promptly_and_adds_nothing(viewer_with_sample, trained, qtbot):
+    viewer, _ = viewer_with_sample
+    _, facies, _ = trained
+    import copy
+
+    slow = copy.deepcopy(facies.model)
+    slow.register_forward_pre_hook(lambda *_: time.sleep(0.05))
+    MODEL_STORE.add(ModelEntry("slow", slow, facies.card))
+    w = PredictWidget(viewer)
+    for box in w.orientation_boxes:
+        box.value = True  # three orientations: about 50 batches, several seconds
+    w.tta.value = True
+    before = [layer.name for layer in viewer.layers]
+    worker = w.predict()
+    assert worker is not None and w.cancel_button.enabled
+    qtbot.waitUntil(lambda: w.progress.value > 0, timeout=10_000)
+    t0 = time.perf_counter()
+    w.cancel()
+    _wait(qtbot, w, worker, timeout=5_000)
+    assert time.perf_counter() - t0 < 2.0
+    assert w.progress.value < 100
+    assert [layer.name for layer in viewer.layers] == before
+    assert w.status.state == "idle" and "cancelled" in w.status.value
+    assert w.predict_button.enabled and not w.cancel_button.enabled
+
+
+def test_load_bundle_and_errors(viewer_with_sample, trained, tmp_path, notifications):
+    from napari_seisseg.models import create_model, model_spec
+    from napari_seisseg.training.bundle import save_bundle
+
+    viewer, _ = viewer_with_sample
+    _, facies, _ = trained
+    w = PredictWidget(viewer)
+    assert w.predict() is None and w.status.state == "failed"
+    assert "No model" in w.status.value
+    path = facies.save(tmp_path / "facies.safetensors")
+    entry = w.load_bundle(path)
+    assert entry is not None and MODEL_STORE.get("facies") is entry and w.model.value == "facies"
+    assert entry.path == path
+    again = w.load_bundle(path)
+    assert again.name == "facies (2)" and w.model.value == "facies (2)"
+    (tmp_path / "bad.safetensors").write_bytes(b"\x80\x04not a bundle at all, a pickle")
+    assert w.load_bundle(tmp_path / "bad.safetensors") is None
+    assert w.status.state == "failed" and "pickle" in w.status.value
+    assert any("pickle" in str(getattr(n, "message", n)) for n in notifications)
+    model3d = create_model("unet3d", n_classes=2, width=2, depth=1)
+    card = {"model": model_spec(model3d), "input": {"kind": "3d", "patch_size": [16, 16, 16]},
+            "n_outputs": 2}
+    w.load_bundle(save_bundle(tmp_path / "m3.safetensors", model3d, card))
+    assert w.model.value == "m3" and not any(b.enabled for b in w.orientation_boxes)
+    viewer.add_image(np.zeros((2, 3, 4, 5), np.float32), name="4d")
+    w.layer.value = viewer.layers["synthetic seismic"]
+    w.model.value = "facies"
+    assert all(b.enabled for b in w.orientation_boxes)
+    for box in w.orientation_boxes:
+        box.value = False
+    assert w.predict() is None and "orientation" in w.status.value

@@ -1,0 +1,203 @@
+"""The Train widget in a real viewer (run under Xvfb): train, watch, stop, save, load."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+import torch
+
+from napari_seisseg import synthetic
+from napari_seisseg._widgets._model_store import MODEL_STORE
+from napari_seisseg._widgets.train import TrainWidget
+from napari_seisseg.training import read_card
+
+pytestmark = pytest.mark.gui
+
+SMALL = (24, 32, 40)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread_and_empty_store():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    MODEL_STORE.clear()
+    yield
+    MODEL_STORE.clear()
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def sample_viewer(make_napari_viewer, monkeypatch):
+    """A viewer with the plugin's synthetic sample, made smaller for speed."""
+    small = functools.partial(synthetic.make_synthetic_cube, shape=SMALL)
+    monkeypatch.setattr(synthetic, "make_synthetic_cube", small)
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-seisseg", "synthetic")
+    return viewer
+
+
+def _tiny(w: TrainWidget, epochs: int = 2, steps: int = 3) -> None:
+    w.model_width.value = 4
+    w.patch.value = 32
+    w.batch.value = 2
+    w.steps_per_epoch.value = steps
+    w.set_budget(epochs, "epochs")
+
+
+def _errors(notifications) -> list[str]:
+    return [str(n.message) for n in notifications if "error" in str(n.severity).lower()]
+
+
+def test_defaults_and_tooltips(sample_viewer):
+    w = TrainWidget(sample_viewer)
+    sample_viewer.window.add_dock_widget(w, name="Train")
+    assert w.image.value.name == "synthetic seismic"
+    assert w.labels_layer.value.name == "synthetic labels"
+    assert w.val_labels.value is None and w.model.value == "unet2d"
+    assert w.budget_unit.value == "minutes" and 1 <= w.budget.value <= 2
+    assert w.advanced.native.isHidden()  # folded away
+    w.show_advanced.value = True
+    assert not w.advanced.native.isHidden()
+    assert "CPU" in w.device_label.value
+    assert w.status.state == "idle"
+    widgets = [w.image, w.labels_layer, w.val_labels, w.model, w.budget, w.budget_unit,
+               w.zero_is_background, w.show_advanced, *w.advanced, w.train_button,
+               w.stop_button, w.save_button, w.load_button, w.progress]
+    assert all(x.tooltip for x in widgets)
+    config = w.config()
+    assert config.minutes == w.budget.value and config.epochs is None
+    assert config.axes is None and config.patch_size == 128
+    assert {None, (0,), (1,), (2,), (0, 2)} <= set(w.axes.choices)
+    w.axes.value = (0,)
+    assert w.config().axes == (0,)
+
+
+def test_train_watch_stop_save_and_load(sample_viewer, qtbot, tmp_path):
+    w = TrainWidget(sample_viewer)
+    _tiny(w, epochs=10_000, steps=2)
+    worker = w.train()
+    assert worker is not None and w.status.state == "running"
+    assert "painted sections" in w.info.value
+    qtbot.waitUntil(lambda: len(w.history["epoch"]) >= 3 and w.n_draws >= 1, timeout=20_000)
+    assert w._last_step.progress > 0 and len(w.history["loss"]) >= 6
+    assert "CPU" in w.device_label.value and "fp32" in w.device_label.value
+    assert w.stop_button.enabled and not w.train_button.enabled
+    rows = w.table_rows()
+    assert [r[0] for r in rows] == ["sediment", "salt", "fault"]
+    assert all(0.0 <= float(r[1]) <= 1.0 for r in rows if r[1] != "–")
+    w.stop()
+    qtbot.waitUntil(lambda: w.worker is None, timeout=20_000)
+    assert w.status.state == "done", w.status.value
+    assert w.result.stop_reason == "stopped"
+    assert len(w._loss_line.get_xdata()) == len(w.history["step"])
+    assert w.n_draws >= 2
+    (name,) = MODEL_STORE.names()
+    entry = MODEL_STORE.get(name)
+    assert entry is w.current and "unet2d" in name and w.save_button.enabled
+    assert [c["name"] for c in entry.card["classes"]] == ["sediment", "salt", "fault"]
+    assert entry.card["classes"][1]["color"] == pytest.approx(synthetic.CLASS_COLORS[2])
+
+    path = tmp_path / "my model.bin"  # written at exactly the chosen path, any extension
+    assert w.save_model(path) == path and path.exists() and entry.path == path
+    assert read_card(path)["model"]["name"] == "unet2d"
+    loaded = w.load_model(path)
+    assert loaded is not None and loaded.name == "my model" and w.current is loaded
+    assert MODEL_STORE.names() == [name, "my model"]
+    x = torch.randn(1, 1, 32, 40)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded.model(x), entry.model(x))
+    assert "my model" in w.init_from.choices  # can be fine-tuned
+
+
+def test_full_run_to_the_epoch_budget_and_fine_tune(sample_viewer, qtbot):
+    w = TrainWidget(sample_viewer)
+    _tiny(w, epochs=2, steps=2)
+    w.train()
+    qtbot.waitUntil(lambda: w.worker is None, timeout=20_000)
+    assert w.status.state == "done" and w.result.stop_reason == "epochs"
+    assert w.progress.value == 1000 and w.history["epoch"] == [1, 2]
+    first = w.current.name
+    w.init_from.reset_choices()
+    w.init_from.value = first
+    w.train()
+    qtbot.waitUntil(lambda: w.worker is None, timeout=20_000)
+    assert w.status.state == "done", w.status.value
+    assert len(MODEL_STORE.names()) == 2 and w.current.name != first
+    assert w.current.card["fine_tuned_from"]["source"] == "a model in memory"
+
+
+@pytest.mark.parametrize("problem", ["other shape", "empty", "one class", "nan"])
+def test_bad_input_gives_a_notification_and_no_worker(sample_viewer, notifications, problem):
+    viewer = sample_viewer
+    seismic = viewer.layers["synthetic seismic"]
+    labels = viewer.layers["synthetic labels"].data
+    if problem == "other shape":
+        viewer.add_labels(np.ones((4, 5, 6), np.uint8), name="bad")
+    elif problem == "empty":
+        viewer.add_labels(np.zeros_like(labels), name="bad")
+    elif problem == "one class":
+        viewer.add_labels((labels > 0).astype(np.uint8), name="bad")
+    else:
+        image = np.array(seismic.data, dtype=np.float32)
+        image[1, 2, 3] = np.nan
+        viewer.add_image(image, name="nan image")
+    w = TrainWidget(viewer)
+    if problem == "nan":
+        w.image.value = viewer.layers["nan image"]
+    else:
+        w.labels_layer.value = viewer.layers["bad"]
+    _tiny(w)
+    assert w.train() is None and w.worker is None
+    assert w.status.state == "failed"
+    expected = {"other shape": "shape", "empty": "No labels", "one class": "one class",
+                "nan": "NaN"}[problem]
+    errors = _errors(notifications)
+    assert errors and expected.lower() in errors[-1].lower(), errors
+    assert MODEL_STORE.names() == []
+
+
+def test_worker_errors_become_notifications(sample_viewer, notifications, qtbot):
+    w = TrainWidget(sample_viewer)
+    _tiny(w)
+    w.loss.value = "bce_dice"  # two-class loss on three classes: refused when the run is set up
+    w.train()
+    qtbot.waitUntil(lambda: w.worker is None, timeout=20_000)
+    assert w.status.state == "failed" and "two classes" in w.status.value
+    assert any("two classes" in e for e in _errors(notifications))
+    assert w.save_model() is None  # no model yet: refused with a notification, no dialog
+
+
+def test_load_refuses_a_pickle(sample_viewer, notifications, tmp_path):
+    import pickle
+
+    bad = tmp_path / "evil.pt"
+    bad.write_bytes(pickle.dumps({"a": 1}))
+    w = TrainWidget(sample_viewer)
+    assert w.load_model(bad) is None and w.status.state == "failed"
+    assert "pickle" in _errors(notifications)[-1]
+
+
+def test_a_preprocessed_layer_records_its_pipeline_without_applying_it_twice(sample_viewer, qtbot):
+    from napari_seisseg.preprocess import Pipeline, steps_from_specs
+    from napari_seisseg.training import Normalizer
+
+    viewer = sample_viewer
+    raw = viewer.layers["synthetic seismic"]
+    data = np.asarray(raw.data, dtype=np.float32) * 1000.0 + 5.0
+    pipe = Pipeline(steps_from_specs([("standardize", {})])).fit(data, axis=1)
+    meta = {**raw.metadata, "seisseg_preprocess": pipe.to_dict()}
+    layer = viewer.add_image(pipe.apply(data, axis=1), name="pre", metadata=meta)
+    w = TrainWidget(viewer)
+    w.image.value = layer
+    _tiny(w, epochs=1, steps=1)
+    w.train()
+    qtbot.waitUntil(lambda: w.worker is None, timeout=20_000)
+    card = w.current.card
+    assert card["preprocessing"]["pipeline"] == pipe.to_dict()
+    # the card maps raw amplitudes to what the model saw: the layer, standardised once
+    norm = Normalizer.from_dict(card["preprocessing"])
+    seen = (np.asarray(layer.data[3]) - card["preprocessing"]["standardize"]["center"]) / \
+        card["preprocessing"]["standardize"]["scale"]
+    np.testing.assert_allclose(norm(data[3], axis=0), seen, rtol=1e-4, atol=1e-4)
