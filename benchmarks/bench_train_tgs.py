@@ -220,6 +220,7 @@ def run_tgs(args: argparse.Namespace) -> dict[str, Any]:
         minutes=args.minutes if args.minutes is not None else 10.0,
         steps_per_epoch=args.steps_per_epoch,
         lr=args.lr,
+        lr_schedule=args.lr_schedule,
         early_stopping=None,
         seed=args.seed,
         device=args.device,
@@ -277,6 +278,7 @@ def run_synthetic(args: argparse.Namespace) -> dict[str, Any]:
         minutes=args.minutes if args.minutes is not None else 3.0,
         steps_per_epoch=args.steps_per_epoch,
         lr=args.lr,
+        lr_schedule=args.lr_schedule,
         early_stopping=None,
         seed=args.seed,
         device=args.device,
@@ -360,6 +362,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--patch", type=int, help="patch edge (default: the model's; capped at the data)")
     p.add_argument("--batch", type=int, help="batch size (default 16 for TGS, automatic otherwise)")
     p.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 1e-3)")
+    p.add_argument("--lr-schedule", choices=("plateau", "cosine"), default="plateau",
+                   help="learning-rate schedule (default plateau)")
     p.add_argument("--steps-per-epoch", type=int, default=100, help="steps between validations")
     p.add_argument("--val", choices=("split", "fold3", "none"), default="split",
                    help="TGS validation: hold out part of folds 0-2 (default), fold 3 itself "

@@ -29,6 +29,55 @@ def settle(viewer: napari.Viewer) -> None:
         QApplication.processEvents()
 
 
+def wait(worker_owner, timeout: float = 600.0) -> None:
+    """Process Qt events until the widget's background worker has finished."""
+    import time
+
+    t0 = time.perf_counter()
+    while worker_owner.worker is not None and time.perf_counter() - t0 < timeout:
+        QApplication.processEvents()
+        time.sleep(0.05)
+    for _ in range(20):
+        QApplication.processEvents()
+
+
+def workflow(viewer: napari.Viewer) -> None:
+    """Train on the synthetic sample's painted sections, predict it, and start a correction."""
+    viewer.layers.clear()
+    viewer.open_sample("napari-seisseg", "synthetic")
+    seismic = viewer.layers["synthetic seismic"]
+    train_dock, train = viewer.window.add_plugin_dock_widget("napari-seisseg", "Train")
+    train.image.value = seismic
+    train.labels_layer.value = viewer.layers["synthetic labels"]
+    train.set_budget(6, "epochs")
+    train.steps_per_epoch.value = 15
+    train.train()
+    wait(train)
+    viewer.dims.set_point(0, 32)
+    viewer.reset_view()
+    settle(viewer)
+    viewer.screenshot(str(OUT / "train_widget.png"), canvas_only=False)
+
+    _dock, predict = viewer.window.add_plugin_dock_widget("napari-seisseg", "Predict")
+    predict.layer.value = seismic
+    predict.predict()
+    wait(predict)
+    viewer.layers["synthetic labels"].visible = False
+    viewer.window.remove_dock_widget(train_dock)  # room for the Predict widget
+    viewer.dims.set_point(0, 40)  # an inline that was never painted (16, 32, 48 were)
+    settle(viewer)
+    viewer.screenshot(str(OUT / "predict_widget.png"), canvas_only=False)
+
+    mask = next(layer for layer in viewer.layers if layer.name.endswith("mask"))
+    viewer.layers.selection.active = mask
+    mask.mode = "paint"
+    mask.selected_label = 2
+    mask.brush_size = 6
+    settle(viewer)
+    viewer.screenshot(str(OUT / "correct_mask.png"), canvas_only=False)
+    viewer.window.remove_dock_widget("all")
+
+
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     viewer = napari.Viewer(show=True)
@@ -80,6 +129,7 @@ def main() -> int:
     viewer.reset_view()
     settle(viewer)
     viewer.screenshot(str(OUT / "preprocess_widget.png"), canvas_only=False)
+    pre.preview.value = False  # the widget object outlives its dock: stop its previews
     viewer.window.remove_dock_widget("all")
 
     # 5. the Export widget
@@ -98,6 +148,10 @@ def main() -> int:
     viewer.reset_view()
     settle(viewer)
     viewer.screenshot(str(OUT / "export_widget.png"), canvas_only=False)
+    viewer.window.remove_dock_widget("all")
+
+    # 6-8. the loop on the synthetic sample: train, predict, correct
+    workflow(viewer)
     viewer.close()
     print(f"screenshots in {OUT}")
     return 0

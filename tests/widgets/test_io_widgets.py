@@ -92,3 +92,19 @@ def test_open_in_sample_coordinates_keeps_geometry_for_export(make_napari_viewer
     viewer.layers.save(str(tmp_path / "back.sgy"), selected=True, plugin="napari-seisseg")
     np.testing.assert_array_equal(np.asarray(read_segy(tmp_path / "back.sgy").data),
                                   np.asarray(read_segy(segy_dir / "f3.sgy").data))
+
+
+def test_export_widget_follows_the_layer_list_without_errors(make_napari_viewer):
+    """Layers replaced under an open Export widget: choices follow, no callback error."""
+    from napari_seisseg._widgets.export import ExportWidget
+
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-seisseg", "f3")
+    w = ExportWidget(viewer)
+    viewer.layers.clear()
+    viewer.open_sample("napari-seisseg", "synthetic")  # raised from a callback before the fix
+    assert [name for name, _ in w._layer_choices()] == [
+        "synthetic seismic", "synthetic labels", "synthetic truth"]
+    w.layer.value = viewer.layers["synthetic labels"]
+    assert w.geometry_from.value is not None
+    assert w.geometry_from.value.data.shape == viewer.layers["synthetic labels"].data.shape

@@ -69,11 +69,12 @@ class ExportWidget(Container):
         layer = self.layer.value
         if layer is None:
             return
-        for _name, candidate in self._geometry_choices():
-            if candidate is None:
-                continue
+        # the layer list may have changed before this widget's choices were refreshed
+        self.geometry_from.reset_choices()
+        offered = [c for c in self.geometry_from.choices if c is not None]
+        for candidate in offered:
             g = SurveyGeometry.from_metadata(candidate.metadata)
-            if g.shape == tuple(layer.data.shape):
+            if g is not None and g.shape == tuple(layer.data.shape):
                 self.geometry_from.value = candidate
                 return
 

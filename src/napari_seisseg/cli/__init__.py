@@ -3,13 +3,15 @@
 Each sub-command lives in its own module exposing ``add_parser(subparsers)``, which
 registers the sub-command and sets ``func`` to a ``run(args) -> int`` function.  Errors a
 user can cause (:class:`~napari_seisseg.errors.SeisSegError`) are printed as one line on
-stderr with a non-zero exit status; nothing else is caught, so real bugs keep their traceback.
+stderr with a non-zero exit status, and so are argument errors.  Anything else is a bug: it
+is reported as one line too (exit status 1), with the traceback when ``SEISSEG_DEBUG`` is set.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -20,9 +22,16 @@ from ..errors import SeisSegError
 COMMANDS = ("info", "convert", "preprocess", "train", "predict", "demo")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr (exit status 2)."""
+
+    def error(self, message: str):  # noqa: D102 - argparse API
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser (also used to generate the CLI reference)."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="seisseg",
         description="Segment seismic volumes with deep learning: inspect, convert, "
         "condition, train and predict from the command line.",
@@ -55,6 +64,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except OSError as exc:
         print(f"seisseg {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug: still one line, the traceback on request
+        if os.environ.get("SEISSEG_DEBUG"):
+            raise
+        print(f"seisseg {args.command}: internal error: {type(exc).__name__}: {exc} (please "
+              "report it; set SEISSEG_DEBUG=1 to see the traceback)", file=sys.stderr)
         return 1
 
 

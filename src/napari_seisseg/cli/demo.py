@@ -1,8 +1,18 @@
-"""``seisseg demo``: the main job, headless, on the sample data.
+"""``seisseg demo``: the whole loop, headless, on the sample data.
 
-Today it opens the real F3 sample (SEG-Y) and the synthetic labeled cube, prints their
-geometry, round-trips F3 through SEG-Y export, and writes pictures of an inline of each.
-Training and prediction join the demo when they exist.
+1. Open the real F3 sample (SEG-Y), print its geometry, export it to SEG-Y and re-open it.
+2. Make the synthetic labeled cube, write its amplitudes as SEG-Y and open that file the way a
+   user opens a survey.
+3. Keep the truth on a few sections only (3 inlines and 2 crosslines by default), as an
+   interpreter would paint them, and train a 2D U-Net on them for ``--minutes``.
+4. Predict the whole cube (inline and crossline sections, averaged) with the saved bundle.
+5. Export the mask as SEG-Y (the synthetic SEG-Y as template) and .npy, plus the
+   probabilities and the uncertainty as .npy; re-open the exported mask from both files.
+6. Print per-class IoU of the re-opened mask against the full synthetic truth (every voxel,
+   and the voxels that were never labeled) and write a PNG figure of one unlabeled inline:
+   seismic, labels used, truth, probabilities, mask and uncertainty.
+
+Everything goes into ``--out``; the command prints where.
 """
 
 from __future__ import annotations
@@ -10,34 +20,137 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+from ..errors import SeisSegError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "demo",
-        help="run the main job headless on the sample data and write figures",
-        description="Open the sample cubes, print their geometry, export and re-open SEG-Y, and "
-        "write PNG figures of an inline into an output folder.",
+        help="run the whole loop headless on the sample data (train, predict, export, score)",
+        description="Open the F3 sample and the synthetic labeled cube, train a U-Net on a few "
+        "labeled sections of the synthetic cube, predict the whole cube, export the mask to "
+        "SEG-Y and .npy, re-open it, print per-class IoU against the full truth and write a "
+        "PNG figure. Takes about --minutes plus half a minute on a CPU.",
+        epilog="example: seisseg demo --out demo_output --minutes 2",
     )
     p.add_argument("--out", default="demo_output", help="output folder (default: demo_output)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the synthetic cube")
+    p.add_argument("--minutes", type=_positive_float, default=2.0,
+                   help="training budget in minutes, wall clock (default 2)")
+    p.add_argument("--model", default="unet2d", choices=("unet2d", "resunet", "hybrid", "unet3d"),
+                   help="architecture to train (default unet2d)")
+    p.add_argument("--inlines", type=int, default=3, help="labeled inlines kept (default 3)")
+    p.add_argument("--crosslines", type=int, default=2, help="labeled crosslines kept (default 2)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the synthetic cube and training")
+    p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of minutes, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"the budget must be more than 0 minutes, got {text}")
+    return value
+
+
+def _section(title: str) -> None:
+    print(f"\n== {title}", flush=True)
 
 
 def run(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from .._sample_data import F3_SAMPLE
-    from ..io import read_segy, write_segy
-
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise SeisSegError(f"--out {out} is a file; give a folder for the demo's outputs.")
+    if args.inlines < 0 or args.crosslines < 0 or args.inlines + args.crosslines == 0:
+        raise SeisSegError("Keep at least one labeled inline or crossline (--inlines/--crosslines).")
     out.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
 
-    print(f"== F3 sample: {F3_SAMPLE}")
+    _f3_round_trip(out)
+
+    from ..io import read_segy, read_volume, write_segy, write_volume
+    from ..synthetic import make_synthetic_cube
+
+    _section(f"synthetic labeled cube (seed {args.seed})")
+    cube = make_synthetic_cube(seed=args.seed)
+    seismic_path = out / "synthetic.sgy"
+    write_segy(seismic_path, cube.seismic, cube.geometry, overwrite=True)
+    survey = read_segy(seismic_path)
+    print(f"wrote and re-opened {seismic_path}")
+    print(survey.geometry.describe())
+    image = np.asarray(survey.data)
+    if not np.array_equal(image, cube.seismic):
+        raise SeisSegError(f"{seismic_path} did not read back as written.")
+    truth = cube.labels
+    slices = cube.labeled_slices(args.inlines, args.crosslines)
+    sparse = cube.sparse_labels(args.inlines, args.crosslines)
+    labels_path = out / "labels_used.npy"
+    write_volume(labels_path, sparse, survey.geometry, overwrite=True)
+    share = 100 * np.mean(sparse > 0)
+    print(f"labels kept on inlines {_lines(survey.geometry.ilines, slices['inline'])} and "
+          f"crosslines {_lines(survey.geometry.xlines, slices['crossline'])}: {share:.1f}% of the "
+          f"voxels ({labels_path})")
+
+    _section(f"training {args.model} for {args.minutes:g} min on the labeled sections")
+    result = _train(image, sparse, survey.geometry, cube, args)
+    bundle = out / "model.safetensors"
+    result.save(bundle)
+    print(f"model saved to {bundle}")
+
+    _section("predicting the whole cube (inline and crossline sections, averaged)")
+    pred = _predict(bundle, survey, args)
+
+    _section("exporting and re-opening the mask")
+    mask, unc = pred.mask(), pred.uncertainty()
+    mask_segy, mask_npy = out / "mask.sgy", out / "mask.npy"
+    write_segy(mask_segy, mask.astype(np.float32), survey.geometry, template=seismic_path,
+               overwrite=True)
+    write_volume(mask_npy, mask, survey.geometry, overwrite=True)
+    probs_npy, unc_npy = out / "probabilities.npy", out / "uncertainty.npy"
+    np.save(probs_npy, np.asarray(pred.probabilities, dtype=np.float16))
+    write_volume(unc_npy, unc, survey.geometry, overwrite=True)
+    from_segy = np.asarray(read_segy(mask_segy).data)
+    from_npy = read_volume(mask_npy)
+    same_segy = np.array_equal(from_segy, mask)
+    same_npy = np.array_equal(np.asarray(from_npy.data), mask)
+    g = from_npy.geometry
+    same_geometry = (g is not None and np.array_equal(g.ilines, survey.geometry.ilines)
+                     and np.array_equal(g.xlines, survey.geometry.xlines)
+                     and np.allclose(g.samples, survey.geometry.samples))
+    print(f"{mask_segy}: re-opened, identical to the prediction = {same_segy}")
+    print(f"{mask_npy}: re-opened, identical = {same_npy}, geometry kept = {same_geometry}")
+    if not (same_segy and same_npy):
+        raise SeisSegError("An exported mask did not read back as written.")
+
+    _section("per-class IoU of the re-opened mask against the full synthetic truth")
+    names = {c["value"]: c["name"] for c in pred.bundle.classes}
+    scores = score(from_segy.astype(np.int64), truth, sparse == 0, names)
+    print(scores["table"])
+
+    figure = out / "demo_inline.png"
+    inline = pick_inline(truth, slices["inline"])
+    draw_figure(figure, survey.geometry, image, sparse, truth, pred, mask, unc, inline, names)
+    print(f"\nfigure: {figure} (inline {survey.geometry.ilines[inline]}, never labeled)")
+    print(f"outputs in {out.resolve()} ({time.perf_counter() - t_start:.0f} s in all)")
+    return 0
+
+
+# ---------------------------------------------------------------------- steps
+def _f3_round_trip(out: Path) -> None:
+    from .._sample_data import F3_SAMPLE
+    from ..io import read_segy, write_segy
+
+    _section(f"F3 sample: {F3_SAMPLE}")
     f3 = read_segy(F3_SAMPLE)
     print(f3.geometry.describe())
     data = np.asarray(f3.data)
@@ -47,52 +160,171 @@ def run(args: argparse.Namespace) -> int:
     back = read_segy(exported)
     same = np.array_equal(np.asarray(back.data), data.astype(np.float32))
     print(f"exported {exported} (IEEE float) and re-opened it: values identical = {same}")
-    figures = [_inline_figure(data, f3.geometry, None, out / "f3_inline.png", "F3 crop")]
-
-    from ..synthetic import make_synthetic_cube
-
-    print(f"\n== synthetic labeled cube (seed {args.seed})")
-    cube = make_synthetic_cube(seed=args.seed)
-    print(cube.geometry.describe())
-    names = ", ".join(f"{i + 1} {n}" for i, n in enumerate(cube.class_names))
-    fractions = ", ".join(
-        f"{n} {100 * np.mean(cube.labels == i + 1):.1f}%" for i, n in enumerate(cube.class_names)
-    )
-    print(f"classes:     {names}; truth: {fractions}")
-    figures.append(_inline_figure(cube.seismic, cube.geometry, cube.labels,
-                                  out / "synthetic_inline.png", "synthetic cube"))
-
-    print(f"\nfigures: {', '.join(str(f) for f in figures)}")
-    print(f"outputs in {out.resolve()} ({time.perf_counter() - t_start:.1f} s)")
-    return 0
+    if not same:
+        raise SeisSegError(f"{exported} did not read back as written.")
 
 
-def _inline_figure(cube, geometry, labels, path: Path, title: str) -> Path:
-    """Save the middle inline (time downwards, real coordinates) as a PNG."""
+def _lines(numbers: np.ndarray, idx: np.ndarray) -> str:
+    return ", ".join(str(int(numbers[i])) for i in idx) or "none"
+
+
+def _train(image: np.ndarray, sparse: np.ndarray, geometry: Any, cube: Any, args: argparse.Namespace):
+    from ..training import EpochEnd, Finished, Note, Started, Step, TrainConfig, train
+    from .train import _Bar, epoch_line
+
+    config = TrainConfig(model=args.model, minutes=args.minutes, epochs=None, early_stopping=None,
+                         seed=args.seed, device=args.device)
+    gen = train(image, sparse, config, geometry=geometry, class_names=list(cube.class_names),
+                class_colors=cube.class_colors)
+    bar = _Bar(enabled=not args.quiet)
+    try:
+        while True:
+            try:
+                event = next(gen)
+            except StopIteration as done:
+                return done.value
+            if isinstance(event, Step):
+                bar.step(event)
+            elif isinstance(event, Started):
+                bar.write(f"device: {event.device_description}, {event.precision}")
+                bar.write(event.message())
+                bar.write(f"validation: {event.validation}")
+            elif isinstance(event, EpochEnd):
+                bar.write(epoch_line(event))
+            elif isinstance(event, Note):
+                bar.write(f"note: {event.text}")
+            elif isinstance(event, Finished):
+                bar.close()
+                bar.write(event.message())
+    finally:
+        bar.close()
+
+
+def _predict(bundle: Path, survey: Any, args: argparse.Namespace):
+    from ..inference import PredictionFinished, PredictionProgress
+    from ..inference.bundle_predict import BundleModel, predict_bundle
+
+    bm = BundleModel.load(bundle)
+    orient = ("inline", "crossline") if bm.is_section_model else None
+    gen = predict_bundle(bm, survey.data, geometry=survey.geometry, orientations=orient,
+                         device=args.device)
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, disable=args.quiet, leave=False, unit="window")
+    try:
+        while True:
+            try:
+                event = next(gen)
+            except StopIteration as done:
+                result = done.value
+                break
+            if isinstance(event, PredictionProgress):
+                bar.total = event.total
+                bar.n = event.done
+                bar.refresh()
+            elif isinstance(event, PredictionFinished):
+                bar.close()
+                print(f"predicted {event.total} windows in {event.seconds:.1f} s "
+                      f"({event.voxels_per_second / 1e6:.2f} M voxels/s)")
+    finally:
+        bar.close()
+    return result
+
+
+# ---------------------------------------------------------------------- scores and figure
+def score(pred: np.ndarray, truth: np.ndarray, unlabeled: np.ndarray,
+          names: dict[int, str]) -> dict[str, Any]:
+    """Per-class IoU of ``pred`` against ``truth``, on every voxel and on ``unlabeled`` ones.
+
+    Returns
+    -------
+    dict
+        ``{"all": {name: iou}, "unlabeled": {name: iou}, "mean_all", "mean_unlabeled",
+        "table": printable text}``.
+    """
+    def ious(p: np.ndarray, t: np.ndarray) -> dict[str, float]:
+        out = {}
+        for v, n in names.items():
+            union = np.count_nonzero((p == v) | (t == v))
+            out[n] = float(np.count_nonzero((p == v) & (t == v)) / union) if union else float("nan")
+        return out
+
+    every = ious(pred, truth)
+    never = ious(pred[unlabeled], truth[unlabeled])
+    mean_all = float(np.nanmean(list(every.values())))
+    mean_unl = float(np.nanmean(list(never.values())))
+    width = max(len(n) for n in [*names.values(), "mean"])
+    rows = [f"{'class':<{width}}  {'all voxels':>10}  {'never labeled':>13}"]
+    for n in names.values():
+        rows.append(f"{n:<{width}}  {every[n]:>10.3f}  {never[n]:>13.3f}")
+    rows.append(f"{'mean':<{width}}  {mean_all:>10.3f}  {mean_unl:>13.3f}")
+    return {"all": every, "unlabeled": never, "mean_all": mean_all, "mean_unlabeled": mean_unl,
+            "table": "\n".join(rows)}
+
+
+def pick_inline(truth: np.ndarray, labeled: np.ndarray) -> int:
+    """The never-labeled inline showing the most salt and fault (the most telling one)."""
+    weight = np.zeros(truth.shape[0])
+    for i in range(truth.shape[0]):
+        weight[i] = np.count_nonzero(truth[i] == 2) + 3 * np.count_nonzero(truth[i] == 3)
+    weight[np.asarray(labeled, dtype=int)] = -1
+    return int(np.argmax(weight))
+
+
+def draw_figure(path: Path, geometry: Any, image: np.ndarray, sparse: np.ndarray,
+                truth: np.ndarray, pred: Any, mask: np.ndarray, unc: np.ndarray, inline: int,
+                names: dict[int, str]) -> Path:
+    """Six panels of one inline (time down, real coordinates) saved as a PNG."""
     import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
 
-    i = cube.shape[0] // 2
-    section = np.asarray(cube[i], dtype=np.float32).T  # (sample, crossline)
-    clip = float(np.percentile(np.abs(section), 99)) or 1.0
-    x0, x1 = geometry.xlines[0], geometry.xlines[-1]
-    t = geometry.samples
-    extent = (x0 - 0.5, x1 + 0.5, t[-1] + geometry.dt / 2, t[0] - geometry.dt / 2)
-    ncols = 2 if labels is not None else 1
-    fig, axes = plt.subplots(1, ncols, figsize=(5 * ncols, 5), squeeze=False)
-    ax = axes[0, 0]
-    ax.imshow(section, cmap="gray", vmin=-clip, vmax=clip, aspect="auto", extent=extent,
-              interpolation="nearest")
-    ax.set(title=f"{title}: inline {geometry.ilines[i]}", xlabel="crossline",
-           ylabel=geometry.sample_label)
-    if labels is not None:
-        ax = axes[0, 1]
-        ax.imshow(section, cmap="gray", vmin=-clip, vmax=clip, aspect="auto", extent=extent,
-                  interpolation="nearest")
-        lab = np.ma.masked_equal(np.asarray(labels[i]).T, 0)
-        ax.imshow(lab, cmap="tab10", vmin=0, vmax=9, alpha=0.45, aspect="auto", extent=extent,
-                  interpolation="nearest")
-        ax.set(title="labels (truth)", xlabel="crossline")
+    from ..synthetic import CLASS_COLORS
+
+    colors = [(0, 0, 0, 0)] + [CLASS_COLORS.get(v, (1, 0, 1, 1)) for v in range(1, 10)]
+    lab_cmap = ListedColormap(colors)
+    seis = image[inline].T
+    clip = float(np.percentile(np.abs(seis), 99)) or 1.0
+    x, t = geometry.xlines, geometry.samples
+    extent = (x[0] - 0.5, x[-1] + 0.5, t[-1] + geometry.dt / 2, t[0] - geometry.dt / 2)
+    kw = dict(aspect="auto", extent=extent, interpolation="nearest")
+    fig, axes = plt.subplots(2, 3, figsize=(14, 8.5), sharex=True, sharey=True)
+
+    def base(ax, title):
+        ax.imshow(seis, cmap="gray", vmin=-clip, vmax=clip, **kw)
+        ax.set_title(title)
+
+    def labels(ax, lab, title):
+        base(ax, title)
+        ax.imshow(np.ma.masked_equal(lab[inline].T, 0), cmap=lab_cmap, vmin=0, vmax=9,
+                  alpha=0.6, **kw)
+
+    base(axes[0, 0], f"seismic, inline {geometry.ilines[inline]}")
+    labels(axes[0, 1], sparse, "labels used (crosslines painted)")
+    labels(axes[0, 2], truth, "truth (never shown to the model)")
+    probs = np.asarray(pred.probabilities)
+    channel = {c["value"]: k for k, c in enumerate(pred.bundle.channel_classes)}
+    rgb = np.zeros((*seis.shape, 3), np.float32)
+    legend = []
+    for v, color in ((2, 0), (3, 1)):  # salt red, fault green
+        if v in channel:
+            rgb[..., color] = probs[channel[v], inline].T
+            legend.append(Patch(color=("red", "green")[color], label=f"P({names.get(v, v)})"))
+    axes[1, 0].imshow(rgb, **kw)
+    axes[1, 0].set_title("probabilities")
+    if legend:
+        axes[1, 0].legend(handles=legend, loc="lower left", fontsize=8)
+    labels(axes[1, 1], mask, "predicted mask")
+    im = axes[1, 2].imshow(unc[inline].T, cmap="magma", vmin=0, vmax=1, **kw)
+    axes[1, 2].set_title("uncertainty (normalised entropy)")
+    fig.colorbar(im, ax=axes[1, 2], fraction=0.046)
+    handles = [Patch(color=CLASS_COLORS[v], label=n) for v, n in names.items() if v in CLASS_COLORS]
+    axes[0, 2].legend(handles=handles, loc="lower left", fontsize=8)
+    for ax in axes[1]:
+        ax.set_xlabel("crossline")
+    for ax in axes[:, 0]:
+        ax.set_ylabel(geometry.sample_label)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=90)
     plt.close(fig)
     return path

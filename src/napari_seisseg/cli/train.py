@@ -127,6 +127,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="patches per step (default 8 for section models, 2 for unet3d on the "
                         "CPU; fitted to memory on CUDA)")
     o.add_argument("--lr", type=_positive(float), default=1e-3, help="learning rate (default 1e-3)")
+    o.add_argument("--lr-schedule", choices=("plateau", "cosine"), default="plateau",
+                   help="plateau (default): halve the rate when validation stops improving; "
+                        "cosine: warm up, then decay to lr/100 over the budget")
     o.add_argument("--loss", choices=LOSS_CHOICES, default="auto",
                    help="auto: BCE + Dice for two classes, CE + Dice for more")
     o.add_argument("--class-weights", choices=("none", "auto"), default="none",
@@ -223,6 +226,7 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         minutes=minutes,
         steps_per_epoch=args.steps_per_epoch,
         lr=args.lr,
+        lr_schedule=args.lr_schedule,
         early_stopping=args.early_stopping or None,
         seed=args.seed,
         device=args.device,

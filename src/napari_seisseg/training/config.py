@@ -108,6 +108,11 @@ class TrainConfig:
         Optimisation steps between two validations.
     lr, weight_decay : float
         AdamW learning rate and weight decay.
+    lr_schedule : {"plateau", "cosine"}
+        ``"plateau"``: the rate is multiplied by ``lr_factor`` after ``lr_patience`` epochs
+        without improvement.  ``"cosine"``: a short linear warm-up (the first 3% of the
+        budget), then cosine decay from ``lr`` to ``lr / 100`` over the whole budget
+        (``minutes`` or ``epochs``, whichever ends first): the usual choice for a fixed budget.
     lr_patience, lr_factor : int, float
         ReduceLROnPlateau: epochs without improvement before the rate is multiplied by
         ``lr_factor``.
@@ -163,6 +168,7 @@ class TrainConfig:
     steps_per_epoch: int = 100
     lr: float = 1e-3
     weight_decay: float = 1e-4
+    lr_schedule: str = "plateau"
     lr_patience: int = 3
     lr_factor: float = 0.5
     early_stopping: int | None = 10
@@ -223,6 +229,10 @@ class TrainConfig:
         for name in ("weight_decay", "dice_weight", "aux_weight"):
             if not float(getattr(self, name)) >= 0:
                 raise SeisSegError(f"{name} must be 0 or more, got {getattr(self, name)}.")
+        if self.lr_schedule not in ("plateau", "cosine"):
+            raise SeisSegError(
+                f"lr_schedule must be 'plateau' or 'cosine', got {self.lr_schedule!r}."
+            )
         if int(self.dice_ramp_epochs) < 0 or int(self.lr_patience) < 0:
             raise SeisSegError("dice_ramp_epochs and lr_patience must be 0 or more.")
         if self.early_stopping is not None and int(self.early_stopping) < 0:

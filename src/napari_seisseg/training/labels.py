@@ -384,14 +384,14 @@ def check_label_content(
     if summary.n_labeled == 0:
         raise SeisSegError(
             "No labels are painted (every voxel is 0, which means 'not labeled'). Paint at least "
-            "two classes (values 1, 2, ...) on a few sections, or tick 'zero is background' if "
-            "the labels are a dense mask in which 0 is a class."
+            "two classes (values 1, 2, ...) on a few sections, or use 'zero is background' "
+            "(--zero-is-background) if the labels are a dense mask in which 0 is a class."
         )
     present = [c for c, n in zip(summary.classes, summary.class_counts, strict=True) if n > 0]
     if len(present) < 2:
         only = present[0]
         hint = (
-            " If 0 in this mask means a class (e.g. background), tick 'zero is background'."
+            " If 0 in this mask means a class (e.g. background), use 'zero is background' (--zero-is-background)."
             if not zero_is_background
             else ""
         )

@@ -16,6 +16,7 @@ seed gives the same losses.
 from __future__ import annotations
 
 import copy
+import math
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import Any
@@ -103,6 +104,32 @@ def _started(s: Session, total_steps: int | None) -> Started:
         summary=s.data.summary,
         notes=list(s.notes),
     )
+
+
+def cosine_lr(lr: float, done: float, warmup: float = 0.03, floor: float = 0.01) -> float:
+    """Learning rate at fraction ``done`` of the budget: linear warm-up, then cosine decay.
+
+    Parameters
+    ----------
+    lr : float
+        Peak rate (reached at the end of the warm-up).
+    done : float
+        Share of the budget spent, 0..1.
+    warmup : float
+        Share of the budget spent warming up from ``lr * floor``.
+    floor : float
+        Final rate as a share of ``lr``.
+
+    Returns
+    -------
+    float
+    """
+    done = min(max(float(done), 0.0), 1.0)
+    low = lr * floor
+    if done < warmup:
+        return low + (lr - low) * done / warmup
+    t = (done - warmup) / (1.0 - warmup)
+    return low + 0.5 * (lr - low) * (1.0 + math.cos(math.pi * t))
 
 
 def train(
@@ -220,6 +247,13 @@ def train(
             if budget_s is not None and time.perf_counter() - t0 >= budget_s:
                 reason = "time"
                 break
+            if config.lr_schedule == "cosine":
+                done = max(
+                    step_count / total_steps if total_steps else 0.0,
+                    (time.perf_counter() - t0) / budget_s if budget_s else 0.0,
+                )
+                for group in opt.param_groups:
+                    group["lr"] = cosine_lr(config.lr, done)
             x_np, y_np = s.sampler.batch(s.batch_size)
             x, y = torch.from_numpy(x_np).to(device), torch.from_numpy(y_np).to(device)
             try:
@@ -278,7 +312,8 @@ def train(
             score = -np.inf if score is None or np.isnan(score) else score
         else:
             score = -train_loss if np.isfinite(train_loss) else -np.inf
-        sched.step(score)
+        if config.lr_schedule == "plateau":
+            sched.step(score)
         is_best = val is None or best_state is None or score > best_score
         if is_best:
             best_score, best_epoch, best_metrics = score, epoch, metrics

@@ -1,0 +1,145 @@
+"""The whole loop in a real napari viewer (Xvfb), through the plugin's own contributions.
+
+sample data -> paint two sections -> Train widget -> Predict widget -> edit the mask ->
+fine-tune from it -> export the mask through the SEG-Y writer -> re-open and compare.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+import torch
+
+from napari_seisseg import synthetic
+from napari_seisseg._widgets._model_store import MODEL_STORE
+from napari_seisseg.io import read_segy
+from napari_seisseg.io.geometry import SurveyGeometry
+
+pytestmark = pytest.mark.gui
+
+SMALL = (20, 24, 40)  # inline, crossline, sample
+
+
+@pytest.fixture(autouse=True)
+def _one_thread_and_empty_store():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    MODEL_STORE.clear()
+    yield
+    MODEL_STORE.clear()
+    torch.set_num_threads(threads)
+
+
+def _dock(viewer, name: str):
+    """Open a plugin widget the way the Plugins menu does (through the npe2 manifest)."""
+    dock, widget = viewer.window.add_plugin_dock_widget("napari-seisseg", name)
+    return widget
+
+
+def _errors(notifications) -> list[str]:
+    return [str(n.message) for n in notifications if "error" in str(n.severity).lower()]
+
+
+def _tiny(train, epochs: int) -> None:
+    train.show_advanced.value = True
+    train.model_width.value = 4
+    train.patch.value = 32
+    train.batch.value = 2
+    train.steps_per_epoch.value = 3
+    train.val_fraction.value = 0.0
+    train.set_budget(epochs, "epochs")
+
+
+def test_sample_paint_train_predict_edit_finetune_export_reopen(
+    make_napari_viewer, qtbot, tmp_path, monkeypatch, notifications
+):
+    monkeypatch.setattr(synthetic, "make_synthetic_cube",
+                        functools.partial(synthetic.make_synthetic_cube, shape=SMALL))
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-seisseg", "synthetic")
+    seismic = viewer.layers["synthetic seismic"]
+    truth = viewer.layers["synthetic truth"].data
+    assert seismic.data.shape == (20, 40, 24)  # napari shows (inline, time, crossline)
+
+    # paint: a Labels layer of the seismic's shape and place, two sections painted
+    painted = viewer.add_labels(np.zeros(seismic.data.shape, np.uint8), name="my labels",
+                                scale=seismic.scale, translate=seismic.translate,
+                                metadata=dict(seismic.metadata))
+    # class names as an interpreter sets them: the layer's features table
+    painted.features = {"index": [0, 1, 2, 3], "class": ["unlabeled", "sediment", "salt", "fault"]}
+    painted.data[6] = truth[6]            # one inline
+    painted.data[:, :, 15] = truth[:, :, 15]  # one crossline
+    painted.refresh()
+    assert set(np.unique(painted.data)) == {0, 1, 2, 3}
+
+    # train
+    train = _dock(viewer, "Train")
+    train.image.value = seismic
+    train.labels_layer.value = painted
+    _tiny(train, epochs=2)
+    assert train.train() is not None, train.status.value
+    qtbot.waitUntil(lambda: train.worker is None, timeout=60_000)
+    assert train.status.state == "done", train.status.value
+    assert train.history["epoch"] == [1, 2] and len(train.history["loss"]) >= 2
+    first = train.current
+    assert first is not None and MODEL_STORE.names() == [first.name]
+    assert [c["name"] for c in first.card["classes"]] == ["sediment", "salt", "fault"]
+
+    # predict
+    predict = _dock(viewer, "Predict")
+    predict.model.reset_choices()
+    predict.model.value = first.name
+    predict.layer.value = seismic
+    before = len(viewer.layers)
+    assert predict.predict() is not None, predict.status.value
+    qtbot.waitUntil(lambda: predict.worker is None, timeout=60_000)
+    assert predict.status.state == "done", predict.status.value
+    new = list(viewer.layers)[before:]
+    kinds = [type(layer).__name__ for layer in new]
+    assert kinds == ["Image"] * 3 + ["Labels", "Image"]
+    for layer in new:
+        assert layer.data.shape == seismic.data.shape
+        np.testing.assert_array_equal(layer.scale, seismic.scale)
+        np.testing.assert_array_equal(layer.translate, seismic.translate)
+    mask = new[3]
+    assert set(np.unique(mask.data)) <= {1, 2, 3}
+    assert list(mask.features["class"]) == ["unlabeled", "sediment", "salt", "fault"]
+    probs = np.stack([np.asarray(layer.data) for layer in new[:3]])
+    np.testing.assert_allclose(probs.sum(0), 1.0, atol=1e-3)
+
+    # edit the mask (an interpreter's correction), then fine-tune from it
+    corrected = np.array(mask.data)
+    corrected[10, 25:, :] = 2  # salt at the bottom of inline 10
+    mask.data = corrected
+    train.labels_layer.reset_choices()
+    train.labels_layer.value = mask
+    train.init_from.reset_choices()
+    train.init_from.value = first.name
+    _tiny(train, epochs=1)
+    assert train.train() is not None, train.status.value
+    qtbot.waitUntil(lambda: train.worker is None, timeout=60_000)
+    assert train.status.state == "done", train.status.value
+    tuned = train.current
+    assert tuned is not first and len(MODEL_STORE.names()) == 2
+    assert tuned.card["fine_tuned_from"]
+    assert [c["value"] for c in tuned.card["classes"]] == [1, 2, 3]
+
+    # export the corrected mask through the plugin's SEG-Y writer and re-open it
+    out = tmp_path / "mask.sgy"
+    viewer.layers.selection.active = mask  # selects the mask only
+    assert viewer.layers.save(str(out), selected=True, plugin="napari-seisseg")
+    back = read_segy(out)
+    g_src = SurveyGeometry.from_metadata(seismic.metadata)
+    np.testing.assert_array_equal(back.geometry.ilines, g_src.ilines)
+    np.testing.assert_array_equal(back.geometry.xlines, g_src.xlines)
+    (again,) = viewer.open(out, plugin="napari-seisseg")
+    np.testing.assert_array_equal(np.asarray(again.data), corrected.astype(np.float32))
+    # re-opened as a survey: real line numbers and milliseconds (the sample shows indices)
+    display = g_src.transpose_to(np.zeros(g_src.shape, np.uint8), g_src.display_axes)[1]
+    expect = display.napari_kwargs("survey")
+    np.testing.assert_allclose(again.scale, expect["scale"])
+    np.testing.assert_allclose(again.translate, expect["translate"])
+    assert SurveyGeometry.from_metadata(again.metadata).n_samples == g_src.n_samples
+    assert not _errors(notifications)
