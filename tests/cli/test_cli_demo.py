@@ -64,4 +64,4 @@ def test_demo_bad_output_folder_is_one_line_and_non_zero(tmp_path):
     assert run.stderr.count("\n") == 1 and "is a file" in run.stderr
     assert target.read_text() == "keep me"
     run = _seisseg("demo", "--minutes", "0", cwd=tmp_path)
-    assert run.returncode == 2 and "more than 0 minutes" in run.stderr
+    assert run.returncode == 2 and "must be positive" in run.stderr

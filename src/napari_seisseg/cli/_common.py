@@ -8,6 +8,21 @@ from contextlib import contextmanager
 from typing import Any
 
 
+def positive(kind: type) -> Callable[[str], Any]:
+    """An argparse ``type`` accepting numbers of ``kind`` above 0."""
+
+    def parse(text: str) -> Any:
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
+        if not v > 0:
+            raise argparse.ArgumentTypeError(f"must be positive, not {text}")
+        return v
+
+    return parse
+
+
 def add_segy_options(parser: argparse.ArgumentParser) -> None:
     """Options that control how SEG-Y input is read."""
     g = parser.add_argument_group("SEG-Y input")

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import SeisSegError
+from ._common import positive
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -38,7 +39,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         epilog="example: seisseg demo --out demo_output --minutes 2",
     )
     p.add_argument("--out", default="demo_output", help="output folder (default: demo_output)")
-    p.add_argument("--minutes", type=_positive_float, default=2.0,
+    p.add_argument("--minutes", type=positive(float), default=2.0,
                    help="training budget in minutes, wall clock (default 2)")
     p.add_argument("--model", default="unet2d", choices=("unet2d", "resunet", "hybrid", "unet3d"),
                    help="architecture to train (default unet2d)")
@@ -48,16 +49,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of minutes, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"the budget must be more than 0 minutes, got {text}")
-    return value
 
 
 def _section(title: str) -> None:

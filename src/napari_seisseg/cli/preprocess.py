@@ -7,10 +7,9 @@ fitted on a random sample of traces; the output is computed and written block by
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from ..errors import SeisSegError
-from ._common import add_segy_options, progress_bar, segy_options
+from ._common import add_segy_options, positive, progress_bar, segy_options
 
 
 def _pair(text: str) -> dict[str, float]:
@@ -23,17 +22,6 @@ def _pair(text: str) -> dict[str, float]:
     return {"lower": lo, "upper": hi}
 
 
-def _positive(kind: type) -> Any:
-    def parse(text: str) -> Any:
-        try:
-            v = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
-        if not v > 0:
-            raise argparse.ArgumentTypeError(f"must be positive, not {text}")
-        return v
-
-    return parse
 
 
 class _StepAction(argparse.Action):
@@ -67,7 +55,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--clip", metavar="LO,HI", type=_pair, action=_StepAction, dest="steps",
                    kind="clip_percentile", build=lambda v: v,
                    help="clip to the LO and HI percentiles, e.g. 0.5,99.5")
-    g.add_argument("--clip-std", metavar="K", type=_positive(float), action=_StepAction,
+    g.add_argument("--clip-std", metavar="K", type=positive(float), action=_StepAction,
                    dest="steps", kind="clip_std", build=lambda v: {"k": v},
                    help="clip to mean ± K standard deviations")
     g.add_argument("--standardize", "--standardise", nargs=0, action=_StepAction, dest="steps",
@@ -75,10 +63,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="subtract the mean, divide by the standard deviation")
     g.add_argument("--robust", nargs=0, action=_StepAction, dest="steps", kind="robust_scale",
                    build=lambda v: {}, help="subtract the median, divide by the interquartile range")
-    g.add_argument("--agc", metavar="MS", type=_positive(float), action=_StepAction, dest="steps",
+    g.add_argument("--agc", metavar="MS", type=positive(float), action=_StepAction, dest="steps",
                    kind="agc", build=lambda v: {"window": v, "unit": "ms"},
                    help="automatic gain control with a window of MS milliseconds (time data)")
-    g.add_argument("--agc-samples", metavar="N", type=_positive(int), action=_StepAction,
+    g.add_argument("--agc-samples", metavar="N", type=positive(int), action=_StepAction,
                    dest="steps", kind="agc", build=lambda v: {"window": v, "unit": "samples"},
                    help="automatic gain control with a window of N samples")
     g.add_argument("--log-uint8", metavar="LO,HI", nargs="?", type=_pair, const=None,
@@ -93,7 +81,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="with --pipeline: refit the statistics on IN instead of using the stored ones")
     f.add_argument("--save-pipeline", metavar="JSON",
                    help="write the fitted pipeline (steps and statistics) to JSON")
-    f.add_argument("--sample-traces", type=_positive(int), default=2000, metavar="N",
+    f.add_argument("--sample-traces", type=positive(int), default=2000, metavar="N",
                    help="live traces sampled at random for the statistics (default 2000)")
     f.add_argument("--seed", type=int, default=0, help="seed of the trace sample (default 0)")
     o = p.add_argument_group("output")

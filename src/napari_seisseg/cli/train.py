@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import SeisSegError
-from ._common import add_segy_options, segy_options
+from ._common import add_segy_options, positive, segy_options
 
 if TYPE_CHECKING:
     from ..io.volume import Volume
@@ -49,17 +49,6 @@ def _int_list(text: str) -> tuple[int, ...]:
     return values
 
 
-def _positive(kind: type) -> Callable[[str], Any]:
-    def parse(text: str) -> Any:
-        try:
-            v = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
-        if not v > 0:
-            raise argparse.ArgumentTypeError(f"must be positive, not {text}")
-        return v
-
-    return parse
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -104,29 +93,29 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     m = p.add_argument_group("model and budget")
     m.add_argument("--model", choices=MODEL_CHOICES,
                    help="architecture (default unet2d, or that of --init)")
-    m.add_argument("--width", type=_positive(int), metavar="W",
+    m.add_argument("--width", type=positive(int), metavar="W",
                    help="channels of the first stage (model default when omitted)")
-    m.add_argument("--model-depth", type=_positive(int), metavar="D",
+    m.add_argument("--model-depth", type=positive(int), metavar="D",
                    help="number of down-sampling stages (model default when omitted)")
     m.add_argument("--context", type=int, metavar="C",
                    help="unet2d/resunet/hybrid: neighbouring slices on each side given as input")
     m.add_argument("--init", metavar="MODEL",
                    help="fine-tune: start from this bundle (its architecture and classes are kept)")
     budget = m.add_mutually_exclusive_group()
-    budget.add_argument("--minutes", type=_positive(float), metavar="M",
+    budget.add_argument("--minutes", type=positive(float), metavar="M",
                         help="wall-clock budget in minutes (the best model is kept)")
-    budget.add_argument("--epochs", type=_positive(int), metavar="N",
+    budget.add_argument("--epochs", type=positive(int), metavar="N",
                         help="number of epochs (default 30, with early stopping)")
-    m.add_argument("--steps-per-epoch", type=_positive(int), default=100, metavar="S",
+    m.add_argument("--steps-per-epoch", type=positive(int), default=100, metavar="S",
                    help="optimisation steps between two validations (default 100)")
     o = p.add_argument_group("optimisation")
     o.add_argument("--patch", type=_int_list, metavar="P",
                    help="patch edge or sizes, e.g. 128 or 64,128 (default 128 for section "
                         "models, 64 for unet3d; capped at the data's size)")
-    o.add_argument("--batch", type=_positive(int), metavar="B",
+    o.add_argument("--batch", type=positive(int), metavar="B",
                    help="patches per step (default 8 for section models, 2 for unet3d on the "
                         "CPU; fitted to memory on CUDA)")
-    o.add_argument("--lr", type=_positive(float), default=1e-3, help="learning rate (default 1e-3)")
+    o.add_argument("--lr", type=positive(float), default=1e-3, help="learning rate (default 1e-3)")
     o.add_argument("--lr-schedule", choices=("plateau", "cosine"), default="plateau",
                    help="plateau (default): halve the rate when validation stops improving; "
                         "cosine: warm up, then decay to lr/100 over the budget")
