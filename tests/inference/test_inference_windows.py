@@ -54,3 +54,36 @@ def test_gaussian_sigma_is_an_eighth_of_the_window():
     x = np.arange(65) - 32
     np.testing.assert_allclose(w, np.exp(-0.5 * (x / sigma) ** 2), rtol=1e-5)
     assert blend_weights((65,), "gaussian").min() == pytest.approx(1e-3)
+
+
+@pytest.mark.parametrize("name, shape", [("unet2d", (2, 1, 20, 28)), ("unet3d", (2, 1, 12, 16, 20)),
+                                         ("resunet", (2, 1, 20, 28)), ("hybrid", (2, 1, 5, 20, 28))])
+def test_cpu_inference_copy_gives_the_same_output_and_leaves_the_model_alone(name, shape):
+    import torch
+
+    from napari_seisseg.inference.predictor import cpu_inference_copy
+    from napari_seisseg.models import create_model
+
+    torch.manual_seed(0)
+    model = create_model(name, n_classes=3, width=4)
+    model.train()
+    with torch.no_grad():  # non-trivial BatchNorm statistics to fold
+        for m in model.modules():
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 2.0)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    fast = cpu_inference_copy(model)
+    assert fast is not None and fast is not model and not fast.training
+    assert model.training  # the caller's model is untouched
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, before[k])
+    n_bn = sum(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in fast.modules())
+    assert n_bn < sum(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in model.modules())
+    x = torch.randn(*shape)
+    model.eval()
+    with torch.inference_mode():
+        ref = model(x)
+        fmt = torch.channels_last if x.ndim == 4 else torch.channels_last_3d
+        got = fast(x.contiguous(memory_format=fmt))
+    torch.testing.assert_close(got, ref, atol=1e-5, rtol=1e-4)
