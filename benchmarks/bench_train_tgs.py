@@ -174,7 +174,7 @@ def predict_tiles(model: Any, card: dict[str, Any], images: np.ndarray, *, salt_
             x = torch.from_numpy(norm(images[i:i + batch].astype(np.float32))[:, None])
             p = prob(x)
             if hflip:
-                p = 0.5 * (p + prob(torch.flip(x, (-1,))).flip(-1))
+                p = 0.5 * (p + prob(torch.flip(x, (-2,))).flip(-2))  # left-right: across traces
             out[i:i + batch] = p.numpy()
     return out
 
@@ -193,6 +193,9 @@ def run_tgs(args: argparse.Namespace) -> dict[str, Any]:
         raise SystemExit(f"TGS data not found at {path}; give its path with --data.")
     with np.load(path) as d:
         images, masks, fold = d["images"], d["masks"], d["fold"]
+    # tiles are (row = depth, column = x); store them as seismic sections, (trace, sample), so
+    # that the sample (time/depth) axis is the last one, as for every cube in the package
+    images, masks = images.transpose(0, 2, 1), masks.transpose(0, 2, 1)
     if args.max_tiles and args.max_tiles < len(images):
         keep = np.sort(np.random.default_rng(args.seed).choice(len(images), args.max_tiles,
                                                                replace=False))
@@ -227,7 +230,8 @@ def run_tgs(args: argparse.Namespace) -> dict[str, Any]:
         axes=(0,),
         val_fraction=val_fraction,
         max_val_windows=args.max_val_windows,
-        augment=AugmentConfig(flip=not args.no_flip, gain=0.1, noise=0.02),
+        augment=AugmentConfig(flip=not args.no_flip, flip_time=not args.no_time_flip, gain=0.1,
+                              noise=0.02),
     )
     result, wall, cpu = _train(image, labels, config, args.quiet, val_labels=val_labels,
                                class_names={1: "sediment", 2: "salt"})
@@ -373,6 +377,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-val-windows", type=int, default=160,
                    help="validation tiles/windows scored per epoch (default 160)")
     p.add_argument("--no-flip", action="store_true", help="no flip augmentation")
+    p.add_argument("--no-time-flip", action="store_true",
+                   help="flips only across (TGS tiles: left-right), never along depth")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu", help="cpu (default), auto, cuda or mps")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")

@@ -78,3 +78,36 @@ def test_same_seed_same_augmentation():
     cfg = AugmentConfig(rotate90=True, elastic=2.0, elastic_p=0.5, polarity=0.5)
     a = [Augmenter(cfg, np.random.default_rng(7), 0)(image, target) for _ in range(2)]
     assert np.array_equal(a[0][0], a[1][0]) and np.array_equal(a[0][1], a[1][1])
+
+
+def test_flip_time_false_never_turns_sections_upside_down():
+    """With flip_time=False only the trace axis is mirrored; time keeps its direction."""
+    spatial = (12, 20)  # (trace, sample) of a section
+    target = np.broadcast_to(np.arange(20)[None, :], spatial).astype(np.int64)  # grows with time
+    image = target[None].astype(np.float32)
+    cfg = AugmentConfig(flip=True, flip_time=False, gain=0.0, noise=0.0)
+    aug = Augmenter(cfg, np.random.default_rng(0))
+    for _ in range(30):
+        _, tgt = aug(image, target, time_dim=1)
+        assert (np.diff(tgt, axis=1) > 0).all()
+    both = Augmenter(AugmentConfig(flip=True, gain=0.0, noise=0.0), np.random.default_rng(0))
+    flipped = [bool((np.diff(both(image, target, time_dim=1)[1], axis=1) < 0).all()) for _ in range(30)]
+    assert any(flipped)  # the default still flips time
+
+
+def test_the_sampler_tells_the_augmenter_which_patch_axis_is_time():
+    from napari_seisseg.training.patches import make_layout
+    from napari_seisseg.training.sampling import PatchSampler
+
+    shape = (6, 7, 16)  # inline, crossline, sample
+    image = np.broadcast_to(np.arange(16, dtype=np.float32), shape).copy()
+    target = np.zeros(shape, np.int64) - 1
+    target[2] = 1
+    target[:, 3] = 2
+    layout = make_layout("2d", shape, 8, axes=(0, 1))
+    cfg = AugmentConfig(flip=True, flip_time=False, gain=0.0, noise=0.0)
+    sampler = PatchSampler(image, target, layout, lambda b, axis=-1: np.asarray(b, np.float32),
+                           np.random.default_rng(0), augment=Augmenter(cfg, np.random.default_rng(1)))
+    for _ in range(20):
+        img, _ = sampler.sample()
+        assert (np.diff(img[0], axis=-1) >= 0).all()  # time still increases along the last axis

@@ -194,6 +194,10 @@ class TrainWidget(Container):
                                                  "validation when no validation layer is given.")
         self.aug_flip = CheckBox(text="flips", value=True,
                                  tooltip="Mirror patches along their axes.")
+        self.aug_flip_time = CheckBox(text="flips along time (upside down)", value=True,
+                                      tooltip="Include the time/depth axis in the flips. Untick "
+                                              "when up and down matter (salt under sediment, "
+                                              "faults dipping one way).")
         self.aug_rotate = CheckBox(text="rotations / transposes", value=False,
                                    tooltip="Rotate by 90° and swap in-plane axes (for images "
                                            "without a preferred vertical direction).")
@@ -204,7 +208,7 @@ class TrainWidget(Container):
         self.aug_elastic = CheckBox(text="elastic distortion", value=False,
                                     tooltip="Mild smooth random deformation (slower).")
         aug_box = Container(layout="vertical", labels=False, label="augmentation",
-                            widgets=[self.aug_flip, self.aug_rotate, self.aug_gain,
+                            widgets=[self.aug_flip, self.aug_flip_time, self.aug_rotate, self.aug_gain,
                                      self.aug_polarity, self.aug_elastic],
                             tooltip="Random changes applied to training patches only.")
         aug_box.margins = (0, 0, 0, 0)
@@ -343,6 +347,7 @@ class TrainWidget(Container):
         rotate = bool(self.aug_rotate.value)
         augment = AugmentConfig(
             flip=bool(self.aug_flip.value),
+            flip_time=bool(self.aug_flip_time.value),
             rotate90=rotate,
             transpose=rotate,
             gain=0.2 if self.aug_gain.value else 0.0,

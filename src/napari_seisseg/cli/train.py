@@ -129,6 +129,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     o.add_argument("--early-stopping", type=int, default=10, metavar="N",
                    help="stop after N epochs without a better validation score (0: never)")
     o.add_argument("--no-augment", action="store_true", help="no data augmentation")
+    o.add_argument("--no-time-flip", action="store_true",
+                   help="flip patches across traces only, never upside down along time/depth")
     o.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
     o.add_argument("--device", choices=DEVICE_CHOICES, default="auto",
                    help="auto: CUDA, then Apple MPS, then the CPU")
@@ -224,7 +226,7 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         zero_is_background=args.zero_is_background,
         axes=args.axes,
         val_fraction=args.val_fraction,
-        augment=AugmentConfig.none() if args.no_augment else AugmentConfig(),
+        augment=AugmentConfig.none() if args.no_augment else AugmentConfig(flip_time=not args.no_time_flip),
         run_dir=args.run_dir,
     )
     config.validate()

@@ -97,7 +97,9 @@ class Augmenter:
         self.rng = rng
         self.context_axis = context_axis
 
-    def __call__(self, image: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(
+        self, image: np.ndarray, target: np.ndarray, time_dim: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Augment one patch.
 
         Parameters
@@ -106,6 +108,9 @@ class Augmenter:
             ``(*lead, *spatial)`` float32.
         target : numpy.ndarray
             ``spatial`` int64 (``-1`` = not labeled).
+        time_dim : int, optional
+            Spatial axis of the patch that runs along time (or depth); it is not flipped
+            when ``config.flip_time`` is False.
 
         Returns
         -------
@@ -118,7 +123,7 @@ class Augmenter:
         lead = image.ndim - nt
         if cfg.flip:
             for d in range(nt):
-                if rng.random() < 0.5:
+                if rng.random() < 0.5 and (cfg.flip_time or d != time_dim):
                     image = np.flip(image, lead + d)
                     target = np.flip(target, d)
             if (

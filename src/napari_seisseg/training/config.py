@@ -33,6 +33,10 @@ class AugmentConfig:
     flip : bool
         Mirror along every patch axis (and the slice order of a 2.5D / slab context), each
         with probability 1/2.
+    flip_time : bool
+        Whether flips include the time (depth) axis.  Geology is not symmetric in time
+        (salt lies under sediment, faults dip one way with depth); False keeps flips
+        horizontal.
     rotate90 : bool
         Rotate by a random multiple of 90 degrees in the patch plane (2D) or in the plane of
         the first two axes (3D: inline x crossline, the sample axis being last); only where
@@ -56,6 +60,7 @@ class AugmentConfig:
     """
 
     flip: bool = True
+    flip_time: bool = True
     rotate90: bool = False
     transpose: bool = False
     roll_axis: int | None = None

@@ -143,7 +143,13 @@ class PatchSampler:
             self.image, self.target, self.layout, self.normalize, start, axis=axis, index=index
         )
         if self.augment is not None:
-            img, tgt = self.augment(img, tgt)
+            time_axis = self.layout.sample_axis
+            if axis is None:  # a 3D box: patch axes are the array's axes
+                time_dim = time_axis
+            else:
+                plane = inplane_axes(axis, self.target.ndim)
+                time_dim = plane.index(time_axis) if time_axis in plane else None
+            img, tgt = self.augment(img, tgt, time_dim=time_dim)
         return img, tgt
 
     def batch(self, n: int) -> tuple[np.ndarray, np.ndarray]:
