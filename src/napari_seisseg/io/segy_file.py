@@ -50,6 +50,16 @@ _TWO_BYTE_FIELDS = frozenset(
 )
 
 
+#: Traces spread evenly through a file that opening reads (header checks, value checks):
+#: the same traces for both, so a cold open touches each of their disk pages once.
+SAMPLE_TRACES = 32
+
+
+def spread_traces(n: int, k: int = SAMPLE_TRACES) -> np.ndarray:
+    """Indices of ``k`` traces spread evenly over ``n`` (the first and last included)."""
+    return np.unique(np.linspace(0, n - 1, min(n, k)).astype(np.int64))
+
+
 def field_width(byte: int) -> int:
     """Width in bytes (2 or 4) of the standard trace-header word starting at ``byte``."""
     return 2 if byte in _TWO_BYTE_FIELDS else 4

@@ -12,14 +12,13 @@ import numpy as np
 from ..errors import SegyError
 from .geometry import SurveyGeometry
 from .lazy import LazyTraceArray
-from .segy_file import SegyFile
+from .segy_file import SegyFile, spread_traces
 from .segy_layout import detect_layout
 from .volume import Volume
 
 SEGY_SUFFIXES = (".sgy", ".segy")
 #: Files up to this size (decoded) are read into memory by default; larger ones stay lazy.
 EAGER_LIMIT_BYTES = 256 << 20
-_SAMPLE_TRACES = 64
 
 
 def is_segy_path(path: str | os.PathLike) -> bool:
@@ -161,7 +160,7 @@ def _check_samples(files: Sequence[SegyFile]) -> list[str]:
     for f in files:
         if f.fmt.code not in (1, 5, 6):
             continue
-        idx = np.unique(np.linspace(0, f.n_traces - 1, min(f.n_traces, _SAMPLE_TRACES)).astype(int))
+        idx = spread_traces(f.n_traces)
         raw = np.asarray(f.memmap["data"][idx])
         values = f.read_traces(idx).astype(np.float64)
         n = values.size
