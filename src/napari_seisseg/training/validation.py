@@ -2,7 +2,7 @@
 
 The held-out voxels are covered by windows of the training patch size laid on a grid
 (the last window of an axis shifted back inside the array).  Each voxel is scored once:
-where two windows overlap, the later one leaves the overlap out.  Section models are
+where two windows overlap, each scores the half of the overlap nearer its centre.  Section models are
 scored on sections along the held-out axis (or, for an explicit validation layer, along
 the allowed axis on which its voxels lie in the fewest slices).  When there are more
 windows than ``max_windows``, a seeded random subset is kept.  The windows' images are
@@ -31,15 +31,14 @@ def tile_starts(n: int, size: int) -> list[tuple[int, int, int]]:
     """Windows of ``size`` covering ``[0, n)``: ``(start, own_lo, own_hi)`` in array coordinates.
 
     ``[own_lo, own_hi)`` is the part each window scores, so every index is scored once.
+    Where two windows overlap, each owns the half of the overlap nearer its own centre, so
+    no window is left with a sliver (and every scored voxel has context on both sides).
     """
     if size >= n:
         return [(-((size - n) // 2), 0, n)]
     starts = list(range(0, n - size, size)) + [n - size]
-    out, prev_end = [], 0
-    for s in starts:
-        out.append((s, max(s, prev_end), s + size))
-        prev_end = s + size
-    return out
+    bounds = [0] + [(b + a + size) // 2 for a, b in zip(starts[:-1], starts[1:], strict=True)] + [n]
+    return [(s, bounds[i], bounds[i + 1]) for i, s in enumerate(starts)]
 
 
 @dataclass
