@@ -22,6 +22,7 @@ CASES = [
     ("hybrid", {"context": 4, "depth": 1, "norm": "group"}, (9, 15, 11)),
     ("resunet", {}, (37, 53)),
     ("resunet", {"encoder": "resnet34", "depth": 3, "norm": "group", "context": 1}, (45, 31)),
+    ("resunet", {"global_context": True, "circular_axis": 0}, (37, 53)),
 ]
 
 
@@ -145,3 +146,20 @@ def test_eval_mode_is_deterministic(name):
     m2 = create_model(name, width=4, depth=2).eval()
     with torch.no_grad():
         assert torch.equal(m1(x), m2(x))
+
+
+def test_global_context_lets_every_pixel_see_the_whole_patch():
+    """With global_context a change in one corner moves the logits in the far corner."""
+    torch.manual_seed(0)
+    kw = dict(in_channels=1, n_classes=1, width=4, depth=1)  # receptive field ~70 < 96
+    x = torch.randn(1, 1, 96, 96)
+    x2 = x.clone()
+    x2[..., :8, :8] += 5.0
+    for gc, moved in ((False, False), (True, True)):
+        model = create_model("resunet", global_context=gc, **kw).eval()
+        with torch.no_grad():
+            a, b = model(x)[..., -8:, -8:], model(x2)[..., -8:, -8:]
+        assert (not torch.allclose(a, b)) == moved
+        spec = model.spec()
+        assert spec.get("global_context", False) == gc
+        assert create_model(**spec).state_dict().keys() == model.state_dict().keys()

@@ -175,6 +175,11 @@ class ResUNet(SegmentationModel):
         the model takes ``in_channels * (2 * context + 1)`` channels.
     circular_axis : {None, 0, 1}
         Section axis (0 = H, 1 = W) that wraps around.
+    global_context : bool
+        Add the average of the deepest features over the whole input (through a 1x1
+        convolution) back to every position of the bottleneck, so that each pixel's decision
+        sees the whole patch: a patch lying entirely inside a textureless salt body has
+        little local evidence.  Default False.
     pretrained_path : str or os.PathLike, optional
         Local file with encoder weights: a state dict (``.pt``/``.pth``, read with
         ``torch.load(..., weights_only=True)``) or ``.safetensors`` (if the
@@ -205,6 +210,7 @@ class ResUNet(SegmentationModel):
         dropout: float = 0.0,
         context: int = 0,
         circular_axis: int | None = None,
+        global_context: bool = False,
         pretrained_path: str | os.PathLike | None = None,
     ) -> None:
         name = self.model_name
@@ -234,6 +240,10 @@ class ResUNet(SegmentationModel):
         full = max(width // 4, 2)
         self.full_res = ConvBlock(2, self.input_channels, full, norm, 0.0, circular_axis)
         self.drop = make_dropout(dropout, 2)
+        deep = self.encoder.channels[-1]
+        self.context_fc: nn.Module | None = None
+        if global_context:
+            self.context_fc = nn.Conv2d(deep, deep, 1)
         skips = [full, *self.encoder.channels[:-1]]  # every level above the deepest
         prev = self.encoder.channels[-1]
         self.ups = nn.ModuleList()
@@ -254,6 +264,8 @@ class ResUNet(SegmentationModel):
             "context": context,
             "circular_axis": circular_axis,
         }
+        if global_context:  # only when on: specs of earlier bundles stay as they were
+            self._spec["global_context"] = True
         self.pretrained_from: str | None = None
         if pretrained_path is not None:
             from .pretrained import load_encoder_weights
@@ -270,7 +282,10 @@ class ResUNet(SegmentationModel):
         self, x: torch.Tensor, want_aux: bool
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         skips = [self.full_res(x), *self.encoder(x)]
-        y = self.drop(skips.pop())
+        y = skips.pop()
+        if self.context_fc is not None:
+            y = y + self.context_fc(y.mean(dim=(2, 3), keepdim=True))
+        y = self.drop(y)
         for up, dec in zip(self.ups, self.decoders, strict=True):
             y = dec(torch.cat([up(y), skips.pop()], dim=1))
         return self.head(y), []
