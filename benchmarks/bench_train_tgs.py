@@ -225,6 +225,8 @@ def run_tgs(args: argparse.Namespace) -> dict[str, Any]:
         lr=args.lr,
         lr_schedule=args.lr_schedule,
         early_stopping=None,
+        ema=args.ema,
+        amp=False if args.fp32 else None,
         seed=args.seed,
         device=args.device,
         axes=(0,),
@@ -284,11 +286,13 @@ def run_synthetic(args: argparse.Namespace) -> dict[str, Any]:
         lr=args.lr,
         lr_schedule=args.lr_schedule,
         early_stopping=None,
+        ema=args.ema,
+        amp=False if args.fp32 else None,
         seed=args.seed,
         device=args.device,
         val_fraction=args.val_fraction,
         max_val_windows=args.max_val_windows,
-        augment=AugmentConfig(flip=not args.no_flip),
+        augment=AugmentConfig(flip=not args.no_flip, flip_time=not args.no_time_flip),
     )
     result, wall, cpu = _train(cube.seismic, sparse, config, args.quiet, geometry=cube.geometry,
                                class_names=list(CLASS_NAMES), class_colors=cube.class_colors)
@@ -333,6 +337,8 @@ def _model_kwargs(model: str, args: argparse.Namespace, defaults: dict) -> dict[
         kw["depth"] = args.depth
     if args.encoder and model == "resunet":
         kw["encoder"] = args.encoder
+    if args.global_context and model == "resunet":
+        kw["global_context"] = True
     return kw
 
 
@@ -363,11 +369,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--depth", type=int, help="model depth (model default)")
     p.add_argument("--encoder", choices=("resnet18", "resnet34"),
                    help="resunet encoder (default resnet34 for TGS)")
+    p.add_argument("--global-context", action="store_true",
+                   help="resunet: add the patch-wide average of the deepest features back to "
+                        "every position")
     p.add_argument("--patch", type=int, help="patch edge (default: the model's; capped at the data)")
     p.add_argument("--batch", type=int, help="batch size (default 16 for TGS, automatic otherwise)")
     p.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 1e-3)")
     p.add_argument("--lr-schedule", choices=("plateau", "cosine"), default="plateau",
                    help="learning-rate schedule (default plateau)")
+    p.add_argument("--ema", type=float, default=0.0,
+                   help="decay of the weight average that is validated and kept (0: off)")
+    p.add_argument("--fp32", action="store_true",
+                   help="train in float32 (default: bf16 mixed precision where the CPU or GPU "
+                        "has it)")
     p.add_argument("--steps-per-epoch", type=int, default=100, help="steps between validations")
     p.add_argument("--val", choices=("split", "fold3", "none"), default="split",
                    help="TGS validation: hold out part of folds 0-2 (default), fold 3 itself "

@@ -127,7 +127,13 @@ def test_device_choice_and_precision():
     assert resolve_device("cpu").type == "cpu" and describe_device(torch.device("cpu")).startswith(
         "CPU"
     )
-    assert not amp_settings(torch.device("cpu"), True).enabled  # mixed precision is for CUDA only
+    from napari_seisseg.training.device import cpu_has_native_bf16
+
+    cpu = torch.device("cpu")
+    assert amp_settings(cpu, True).describe() == "bf16"  # asked for: bf16 autocast on the CPU
+    assert not amp_settings(cpu, False).enabled
+    assert amp_settings(cpu, None).enabled == cpu_has_native_bf16()  # automatic: native bf16
+    assert not amp_settings(torch.device("mps"), True).enabled
     if not torch.cuda.is_available():
         with pytest.raises(SeisSegError, match="no CUDA GPU"):
             resolve_device("cuda")

@@ -192,6 +192,11 @@ class TrainWidget(Container):
                                          step=0.05,
                                          tooltip="Share of the painted sections held out for "
                                                  "validation when no validation layer is given.")
+        self.average = CheckBox(text="moving average of the weights (EMA)", value=True,
+                                tooltip="Validate and keep a moving average of the weights over "
+                                        "about the last 100 steps: smoother curves and a better "
+                                        "model for the same budget. Untick to keep the weights "
+                                        "of the last step.")
         self.aug_flip = CheckBox(text="flips", value=True,
                                  tooltip="Mirror patches along their axes.")
         self.aug_flip_time = CheckBox(text="flips along time (upside down)", value=True,
@@ -207,6 +212,9 @@ class TrainWidget(Container):
                                      tooltip="Flip the sign of the amplitudes half of the time.")
         self.aug_elastic = CheckBox(text="elastic distortion", value=False,
                                     tooltip="Mild smooth random deformation (slower).")
+        average_box = Container(layout="vertical", labels=False, label="weights",
+                                widgets=[self.average], tooltip=self.average.tooltip)
+        average_box.margins = (0, 0, 0, 0)
         aug_box = Container(layout="vertical", labels=False, label="augmentation",
                             widgets=[self.aug_flip, self.aug_flip_time, self.aug_rotate, self.aug_gain,
                                      self.aug_polarity, self.aug_elastic],
@@ -218,7 +226,7 @@ class TrainWidget(Container):
                                           "classes are kept).")
         self.advanced = Container(labels=True, widgets=[
             self.model_width, self.patch, self.batch, self.steps_per_epoch, self.lr, self.context,
-            self.axes, self.seed, self.device, self.loss, self.val_fraction, aug_box,
+            self.axes, self.seed, self.device, self.loss, self.val_fraction, average_box, aug_box,
             self.init_from,
         ], tooltip="Advanced training settings.")
         self.advanced.visible = False
@@ -364,6 +372,7 @@ class TrainWidget(Container):
             minutes=minutes,
             steps_per_epoch=int(self.steps_per_epoch.value),
             lr=float(self.lr.value),
+            ema=0.99 if self.average.value else 0.0,
             seed=int(self.seed.value),
             device=self.device.value,
             loss=self.loss.value,

@@ -119,6 +119,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     o.add_argument("--lr-schedule", choices=("plateau", "cosine"), default="plateau",
                    help="plateau (default): halve the rate when validation stops improving; "
                         "cosine: warm up, then decay to lr/100 over the budget")
+    o.add_argument("--ema", type=float, metavar="DECAY",
+                   help="keep an exponential moving average of the weights with this decay, and "
+                        "validate and keep the average (default 0.99: about the last 100 steps; "
+                        "0: the weights of the last step)")
     o.add_argument("--loss", choices=LOSS_CHOICES, default="auto",
                    help="auto: BCE + Dice for two classes, CE + Dice for more")
     o.add_argument("--class-weights", choices=("none", "auto"), default="none",
@@ -134,6 +138,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     o.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
     o.add_argument("--device", choices=DEVICE_CHOICES, default="auto",
                    help="auto: CUDA, then Apple MPS, then the CPU")
+    o.add_argument("--precision", choices=("auto", "fp32", "mixed"), default="auto",
+                   help="auto: mixed precision on CUDA and on CPUs with native bf16 (about twice "
+                        "as fast), float32 elsewhere; fp32: always float32; mixed: bf16/fp16 "
+                        "autocast where the device has it")
     o.add_argument("--run-dir", metavar="DIR",
                    help="folder for config.json, metrics.csv (one row per epoch) and a copy of "
                         "the bundle")
@@ -218,15 +226,18 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         steps_per_epoch=args.steps_per_epoch,
         lr=args.lr,
         lr_schedule=args.lr_schedule,
+        ema=TrainConfig.ema if args.ema is None else args.ema,
         early_stopping=args.early_stopping or None,
         seed=args.seed,
         device=args.device,
+        amp={"auto": None, "fp32": False, "mixed": True}[args.precision],
         loss=args.loss,
         class_weights=None if args.class_weights == "none" else args.class_weights,
         zero_is_background=args.zero_is_background,
         axes=args.axes,
         val_fraction=args.val_fraction,
-        augment=AugmentConfig.none() if args.no_augment else AugmentConfig(flip_time=not args.no_time_flip),
+        augment=(AugmentConfig.none() if args.no_augment
+                 else AugmentConfig(flip_time=not args.no_time_flip)),
         run_dir=args.run_dir,
     )
     config.validate()

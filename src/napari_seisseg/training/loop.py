@@ -31,6 +31,7 @@ from .card import build_card
 from .config import TrainConfig
 from .data import prepare_data
 from .device import autocast, describe_device, is_oom
+from .ema import WeightAverage
 from .events import BestUpdated, EpochEnd, Finished, Note, Started, Step, TrainEvent, TrainResult
 from .labels import LabelSummary
 from .runlog import RunLog
@@ -213,6 +214,8 @@ def train(
     )
     scaler = torch.amp.GradScaler("cuda") if s.amp.scaler else None
     use_aux = config.aux_weight > 0 and hasattr(model, "forward_with_aux")
+    average = WeightAverage(model, config.ema) if config.ema else None
+    scored = average.module if average is not None else model  # validated and kept
     runlog = RunLog(config.run_dir, names) if config.run_dir else None
     total_steps = config.epochs * config.steps_per_epoch if config.epochs else None
     budget_s = config.minutes * 60.0 if config.minutes else None
@@ -282,6 +285,8 @@ def train(
                     )
                 continue
             skipped = 0
+            if average is not None:
+                average.update(model)
             losses.append(loss)
             step_count += 1
             elapsed = time.perf_counter() - t0
@@ -305,7 +310,7 @@ def train(
         metrics = None
         if val is not None:
             metrics = val.evaluate(
-                model, device, n_classes=k, binary=s.binary, batch_size=s.batch_size,
+                scored, device, n_classes=k, binary=s.binary, batch_size=s.batch_size,
                 amp=s.amp, names=names, values=values,
             )  # fmt: skip
             score = metrics["mean_iou"]
@@ -317,7 +322,7 @@ def train(
         is_best = val is None or best_state is None or score > best_score
         if is_best:
             best_score, best_epoch, best_metrics = score, epoch, metrics
-            best_state = {n: t.detach().to("cpu").clone() for n, t in model.state_dict().items()}
+            best_state = {n: t.detach().to("cpu").clone() for n, t in scored.state_dict().items()}
             if metrics and s.binary:
                 best_threshold = float(metrics["threshold"])
             stale = 0
@@ -341,7 +346,8 @@ def train(
                 reason = "early_stopping"
 
     model.load_state_dict(best_state)
-    model.to("cpu").eval()
+    # the kept model is plain (contiguous, on the CPU): what a loaded bundle gives, bit for bit
+    model.to("cpu", memory_format=torch.contiguous_format).eval()
     elapsed = time.perf_counter() - t0
     run = {
         "epochs": epoch,
