@@ -15,7 +15,11 @@ sections along that axis only (``axes=(0,)``).  Labels are ``mask + 1`` (1 sedim
 tiles of folds 0-2 and 0 (not labeled) on fold 3.  By default a share of the fold 0-2
 tiles is held out for validation (checkpoint choice and threshold), so fold 3 is never
 seen before it is scored (``--val fold3`` uses fold 3 for validation instead, which leaks
-the checkpoint choice and threshold into the score; it is flagged in the output).  After
+the checkpoint choice and threshold into the score; it is flagged in the output).  By
+default the model is ``resunet`` with a ResNet-18 encoder, width 32, trained on random
+96 x 96 crops of the tiles (a multiple of the network's stride 32, so nothing is padded
+inside it: 1.4x faster per step than whole tiles padded to 128), flips left-right only
+(tiles have a top and a bottom), the package's weight averaging and mixed precision.  After
 ``--minutes`` of training (wall clock, the best checkpoint kept), every fold-3 tile is
 predicted whole (the model pads 101 to its size multiple) and scored:
 
@@ -213,11 +217,11 @@ def run_tgs(args: argparse.Namespace) -> dict[str, Any]:
     elif args.val == "none":
         val_fraction = 0.0
     model = args.model or "resunet"
-    kwargs = _model_kwargs(model, args, {"resunet": {"encoder": "resnet34", "width": 32}})
+    kwargs = _model_kwargs(model, args, {"resunet": {"encoder": "resnet18", "width": 32}})
     config = TrainConfig(
         model=model,
         model_kwargs=kwargs,
-        patch_size=args.patch,
+        patch_size=args.patch or 96,
         batch_size=args.batch or 16,
         epochs=args.epochs,
         minutes=args.minutes if args.minutes is not None else 10.0,
@@ -232,7 +236,7 @@ def run_tgs(args: argparse.Namespace) -> dict[str, Any]:
         axes=(0,),
         val_fraction=val_fraction,
         max_val_windows=args.max_val_windows,
-        augment=AugmentConfig(flip=not args.no_flip, flip_time=not args.no_time_flip, gain=0.1,
+        augment=AugmentConfig(flip=not args.no_flip, flip_time=bool(args.time_flip), gain=0.1,
                               noise=0.02),
     )
     result, wall, cpu = _train(image, labels, config, args.quiet, val_labels=val_labels,
@@ -292,7 +296,7 @@ def run_synthetic(args: argparse.Namespace) -> dict[str, Any]:
         device=args.device,
         val_fraction=args.val_fraction,
         max_val_windows=args.max_val_windows,
-        augment=AugmentConfig(flip=not args.no_flip, flip_time=not args.no_time_flip),
+        augment=AugmentConfig(flip=not args.no_flip, flip_time=args.time_flip is not False),
     )
     result, wall, cpu = _train(cube.seismic, sparse, config, args.quiet, geometry=cube.geometry,
                                class_names=list(CLASS_NAMES), class_colors=cube.class_colors)
@@ -368,17 +372,20 @@ def build_parser() -> argparse.ArgumentParser:
                                              "the model's default otherwise)")
     p.add_argument("--depth", type=int, help="model depth (model default)")
     p.add_argument("--encoder", choices=("resnet18", "resnet34"),
-                   help="resunet encoder (default resnet34 for TGS)")
+                   help="resunet encoder (default resnet18 for TGS)")
     p.add_argument("--global-context", action="store_true",
                    help="resunet: add the patch-wide average of the deepest features back to "
                         "every position")
-    p.add_argument("--patch", type=int, help="patch edge (default: the model's; capped at the data)")
+    p.add_argument("--patch", type=int,
+                   help="patch edge (default 96 for TGS: random crops of the 101-pixel tiles, "
+                        "which the network takes without padding; the model's for --synthetic)")
     p.add_argument("--batch", type=int, help="batch size (default 16 for TGS, automatic otherwise)")
     p.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 1e-3)")
     p.add_argument("--lr-schedule", choices=("plateau", "cosine"), default="plateau",
                    help="learning-rate schedule (default plateau)")
-    p.add_argument("--ema", type=float, default=0.0,
-                   help="decay of the weight average that is validated and kept (0: off)")
+    p.add_argument("--ema", type=float, default=0.99,
+                   help="decay of the weight average that is validated and kept (default 0.99, "
+                        "the package's; 0: off)")
     p.add_argument("--fp32", action="store_true",
                    help="train in float32 (default: bf16 mixed precision where the CPU or GPU "
                         "has it)")
@@ -391,8 +398,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-val-windows", type=int, default=160,
                    help="validation tiles/windows scored per epoch (default 160)")
     p.add_argument("--no-flip", action="store_true", help="no flip augmentation")
-    p.add_argument("--no-time-flip", action="store_true",
-                   help="flips only across (TGS tiles: left-right), never along depth")
+    p.add_argument("--time-flip", action=argparse.BooleanOptionalAction, default=None,
+                   help="flips along depth/time too (default: off for TGS, whose tiles have a "
+                        "top and a bottom; on for --synthetic, as in the package)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu", help="cpu (default), auto, cuda or mps")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
