@@ -324,10 +324,11 @@ class TrainWidget(Container):
 
     def _show_device(self, *_args) -> None:
         from ..errors import SeisSegError
-        from ..training.device import describe_device, resolve_device
+        from ..training.device import amp_settings, describe_device, resolve_device
 
         try:
-            text = describe_device(resolve_device(self.device.value))
+            device = resolve_device(self.device.value)
+            text = f"{describe_device(device)}, {amp_settings(device, None).describe()}"
         except SeisSegError as exc:
             text = f"{self.device.value}: not available ({exc})"
         self.device_label.value = text
