@@ -216,8 +216,8 @@ class TrainWidget(Container):
                                 widgets=[self.average], tooltip=self.average.tooltip)
         average_box.margins = (0, 0, 0, 0)
         aug_box = Container(layout="vertical", labels=False, label="augmentation",
-                            widgets=[self.aug_flip, self.aug_flip_time, self.aug_rotate, self.aug_gain,
-                                     self.aug_polarity, self.aug_elastic],
+                            widgets=[self.aug_flip, self.aug_flip_time, self.aug_rotate,
+                                     self.aug_gain, self.aug_polarity, self.aug_elastic],
                             tooltip="Random changes applied to training patches only.")
         aug_box.margins = (0, 0, 0, 0)
         self.init_from = ComboBox(label="start from", choices=self._init_choices,
@@ -373,7 +373,7 @@ class TrainWidget(Container):
             minutes=minutes,
             steps_per_epoch=int(self.steps_per_epoch.value),
             lr=float(self.lr.value),
-            ema=0.99 if self.average.value else 0.0,
+            ema=TrainConfig.ema if self.average.value else 0.0,
             seed=int(self.seed.value),
             device=self.device.value,
             loss=self.loss.value,
