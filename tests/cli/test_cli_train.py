@@ -144,3 +144,27 @@ def test_bad_input_exits_2_with_one_line(cube_files, tmp_path, capsys, case, mes
         assert out.read_bytes() == b"keep me"
     else:
         assert not out.exists()
+
+
+def test_resunet_options_reach_the_model(cube_files, tmp_path, capsys):
+    out = tmp_path / "res.safetensors"
+    argv = ["train", "--image", str(cube_files["image"]), "--labels", str(cube_files["labels"]),
+            "--out", str(out), "--model", "resunet", "--width", "4", "--model-depth", "2",
+            "--encoder", "resnet34", "--output-stride", "4", "--loss",
+            "ce_lovasz", "--patch", "32", "--batch", "2", "--steps-per-epoch", "2",
+            "--epochs", "1", "--quiet"]
+    assert main(argv) == 0
+    card = read_card(out)
+    assert card["model"]["encoder"] == "resnet34"
+    assert card["model"]["output_stride"] == 4
+    assert card["training"]["config"]["loss"] == "ce_lovasz"
+    model, _ = load_bundle(out)
+    assert model.output_stride == 4 and model.full_res is None
+
+
+def test_resunet_options_refused_for_other_models(cube_files, tmp_path, capsys):
+    argv = ["train", "--image", str(cube_files["image"]), "--labels", str(cube_files["labels"]),
+            "--out", str(tmp_path / "x.safetensors"), *TINY, "--output-stride", "2"]
+    assert main(argv) == 2
+    assert "--output-stride applies to --model resunet" in capsys.readouterr().err
+    assert not (tmp_path / "x.safetensors").exists()

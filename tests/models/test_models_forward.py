@@ -23,6 +23,8 @@ CASES = [
     ("resunet", {}, (37, 53)),
     ("resunet", {"encoder": "resnet34", "depth": 3, "norm": "group", "context": 1}, (45, 31)),
     ("resunet", {"global_context": True, "circular_axis": 0}, (37, 53)),
+    ("resunet", {"output_stride": 2}, (37, 53)),
+    ("resunet", {"output_stride": 4, "circular_axis": 1, "depth": 3}, (45, 31)),
 ]
 
 
@@ -163,3 +165,30 @@ def test_global_context_lets_every_pixel_see_the_whole_patch():
         spec = model.spec()
         assert spec.get("global_context", False) == gc
         assert create_model(**spec).state_dict().keys() == model.state_dict().keys()
+
+
+@pytest.mark.parametrize("stride", [2, 4])
+def test_output_stride_decodes_to_a_coarser_grid_and_upsamples(stride):
+    """The head sees a 1/stride grid; the logits are its bilinear upsampling."""
+    torch.manual_seed(0)
+    model = create_model("resunet", n_classes=2, width=4, depth=2, output_stride=stride).eval()
+    seen = []
+    model.head.register_forward_hook(lambda mod, inp, out: seen.append(out))
+    x = torch.randn(1, 1, 64, 64)
+    with torch.no_grad():
+        logits = model(x)
+    assert logits.shape == (1, 2, 64, 64)
+    assert seen[0].shape == (1, 2, 64 // stride, 64 // stride)
+    expected = torch.nn.functional.interpolate(seen[0], size=(64, 64), mode="bilinear")
+    torch.testing.assert_close(logits, expected)
+    assert model.full_res is None
+    spec = model.spec()
+    assert spec["output_stride"] == stride
+    assert create_model(**spec).state_dict().keys() == model.state_dict().keys()
+    assert "output_stride" not in create_model("resunet", width=4).spec()
+
+
+def test_output_stride_rejects_other_values():
+    with pytest.raises(SeisSegError, match="output_stride"):
+        create_model("resunet", width=4, output_stride=3)
+

@@ -97,6 +97,18 @@ def test_same_seed_same_losses():
     assert [e.loss for e in events if isinstance(e, Step)] != runs[0]
 
 
+def test_plateau_decay_stops_at_a_hundredth_of_the_rate():
+    """Without validation the noisy training loss drives the plateau; the rate has a floor."""
+    image, truth = toy_cube(seed=2)
+    labels = sections_only(truth, 1, [3, 12, 20])
+    cfg = _config(epochs=12, steps_per_epoch=2, val_fraction=0.0, lr=1e-3, lr_patience=0,
+                  lr_factor=0.1, early_stopping=None)
+    events, _ = _collect(train(image, labels, cfg))
+    rates = [e.lr for e in events if isinstance(e, EpochEnd)]
+    assert len(rates) == 12 and min(rates) == pytest.approx(1e-5)
+    assert rates[0] == pytest.approx(1e-3) or rates[0] == pytest.approx(1e-4)
+
+
 def test_stop_keeps_a_loadable_bundle_and_run_folder(tmp_path):
     image, truth = toy_cube()
     labels = sections_only(truth, 0, [2, 6, 9])

@@ -9,8 +9,11 @@ import torch.nn.functional as F
 from napari_seisseg.training.losses import (
     SegmentationLoss,
     dice_schedule,
+    lovasz_hinge,
+    lovasz_softmax,
     masked_bce_dice,
     masked_ce_dice,
+    region_term,
 )
 
 
@@ -136,3 +139,69 @@ def test_dice_schedule_and_deep_supervision():
     assert torch.allclose(
         ramp(logits, target, epoch=0), masked_ce_dice(logits, target, dice_weight=0.0)
     )
+
+
+@pytest.mark.parametrize("fn", [lovasz_hinge, lovasz_softmax])
+def test_lovasz_ignores_unlabeled_voxels(fn):
+    g = torch.Generator().manual_seed(5)
+    k = 1 if fn is lovasz_hinge else 3
+    logits = torch.randn(2, k, 7, 9, generator=g)
+    target = torch.randint(0, max(k, 2), (2, 7, 9), generator=g)
+    labeled = torch.rand(2, 7, 9, generator=g) < 0.5
+    t = torch.where(labeled, target, torch.full_like(target, -1))
+    loss0, grad0 = _loss_and_grad(fn, logits, t)
+    other = torch.where(labeled.unsqueeze(1), logits, 30 * torch.randn(logits.shape, generator=g))
+    loss1, grad1 = _loss_and_grad(fn, other, t)
+    assert torch.allclose(loss0, loss1)
+    m = labeled.unsqueeze(1).expand_as(grad0)
+    assert torch.allclose(grad0[m], grad1[m])
+    assert torch.all(grad1[~m] == 0)
+    assert loss0 > 0
+
+
+def test_lovasz_softmax_of_hard_predictions_is_one_minus_iou():
+    """At one-hot probabilities the Lovasz extension equals the Jaccard loss itself."""
+    g = torch.Generator().manual_seed(6)
+    pred = torch.randint(0, 3, (2, 10, 10), generator=g)
+    target = torch.randint(0, 3, (2, 10, 10), generator=g)
+    logits = 100.0 * F.one_hot(pred, 3).movedim(-1, 1).float()
+    ious = [((pred == c) & (target == c)).sum() / ((pred == c) | (target == c)).sum()
+            for c in range(3)]
+    expected = 1.0 - torch.stack(ious).float().mean()
+    assert torch.allclose(lovasz_softmax(logits, target), expected, atol=1e-5)
+
+
+def test_lovasz_hinge_is_zero_for_confident_right_answers_and_grows_with_errors():
+    target = torch.zeros(1, 8, 8, dtype=torch.long)
+    target[:, :, :4] = 1
+    right = torch.where(target.bool(), 3.0, -3.0).unsqueeze(1)
+    assert lovasz_hinge(right, target).item() == 0.0
+    wrong_once = right.clone()
+    wrong_once[0, 0, 0, 0] = -3.0
+    wrong_more = wrong_once.clone()
+    wrong_more[0, 0, 1:4, 0] = -3.0
+    assert 0 < lovasz_hinge(wrong_once, target) < lovasz_hinge(wrong_more, target)
+
+
+def test_region_terms_of_the_loss_names():
+    assert [region_term(n) for n in ("auto", "ce_dice", "bce_dice", "ce_lovasz", "bce_lovasz",
+                                     "ce", "bce")] == ["dice"] * 3 + ["lovasz"] * 2 + ["none"] * 2
+    g = torch.Generator().manual_seed(7)
+    logits = torch.randn(2, 3, 6, 6, generator=g)
+    target = torch.randint(-1, 3, (2, 6, 6), generator=g)
+    plain = SegmentationLoss(False, region="none")
+    assert torch.allclose(plain.single(logits, target),
+                          masked_ce_dice(logits, target, dice_weight=0.0))
+    lov = SegmentationLoss(False, region="lovasz", dice_weight=0.5)
+    assert torch.allclose(lov.single(logits, target),
+                          masked_ce_dice(logits, target, dice_weight=0.0)
+                          + 0.5 * lovasz_softmax(logits, target))
+    with pytest.raises(ValueError, match="region"):
+        SegmentationLoss(True, region="focal")
+
+
+def test_cli_loss_choices_are_the_config_losses():
+    from napari_seisseg.cli.train import LOSS_CHOICES
+    from napari_seisseg.training.config import LOSSES
+
+    assert LOSS_CHOICES == LOSSES

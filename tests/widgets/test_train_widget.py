@@ -72,6 +72,15 @@ def test_defaults_and_tooltips(sample_viewer):
     assert {None, (0,), (1,), (2,), (0, 2)} <= set(w.axes.choices)
     w.axes.value = (0,)
     assert w.config().axes == (0,)
+    # resunet-only controls: greyed out for other models, passed on for resunet
+    assert not w.encoder.enabled and not w.output_stride.enabled
+    assert "encoder" not in w.config().model_kwargs
+    w.model.value = "resunet"
+    assert w.encoder.enabled and w.output_stride.enabled
+    w.encoder.value, w.output_stride.value, w.loss.value = "resnet34", 4, "bce_lovasz"
+    config = w.config()
+    assert config.model_kwargs == {"encoder": "resnet34", "output_stride": 4}
+    assert config.loss == "bce_lovasz"
 
 
 def test_train_watch_stop_save_and_load(sample_viewer, qtbot, tmp_path):
@@ -94,7 +103,7 @@ def test_train_watch_stop_save_and_load(sample_viewer, qtbot, tmp_path):
     qtbot.waitUntil(lambda: w.worker is None, timeout=20_000)
     assert w.status.state == "done", w.status.value
     assert w.result.stop_reason == "stopped"
-    assert len(w._loss_line.get_xdata()) == len(w.history["step"])
+    assert len(w.curves.loss_line.get_xdata()) == len(w.history["step"])
     assert w.n_draws >= 2
     (name,) = MODEL_STORE.names()
     entry = MODEL_STORE.get(name)

@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import copy
 import logging
-import math
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +41,7 @@ from magicgui.widgets import (
 
 from ._model_store import MODEL_STORE, ModelEntry
 from ._status import StatusLabel
+from .train_curves import TrainingCurves, fmt_score
 
 if TYPE_CHECKING:
     import napari
@@ -55,13 +54,7 @@ logger = logging.getLogger(__name__)
 
 #: Metadata key of the preprocessing pipeline of a layer made by the Preprocess widget.
 PREPROCESS_KEY = "seisseg_preprocess"
-#: Fastest redraw of the curves (seconds between two draws).
-REDRAW_INTERVAL_MS = 300
-#: Step losses drawn at most (older points are thinned).
-MAX_CURVE_POINTS = 2000
-LOSSES = ["auto", "ce_dice", "bce_dice", "ce", "bce"]
 DEVICES = ["auto", "cpu", "cuda", "mps"]
-TABLE_COLUMNS = ["class", "IoU", "Dice", "precision", "recall"]
 
 
 @dataclass
@@ -94,12 +87,6 @@ def label_colors(layer: Any, values: list[int]) -> dict[int, tuple[float, ...]]:
     return out
 
 
-def _fmt(v: Any) -> str:
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return "–"
-    return f"{float(v):.3f}"
-
-
 class TrainWidget(Container):
     """Train a U-Net-family model on a painted Labels layer (see the module docstring).
 
@@ -112,6 +99,7 @@ class TrainWidget(Container):
     def __init__(self, napari_viewer: napari.viewer.Viewer):
         super().__init__(labels=True)
         from ..models import list_models
+        from ..training.config import LOSSES
 
         self.viewer = napari_viewer
         self.worker = None
@@ -120,7 +108,7 @@ class TrainWidget(Container):
         self.summary = None
         self._stop_event: threading.Event | None = None
         self._closing = threading.Event()
-        self._reset_history()
+        self._reset_run_state()
 
         # ------------------------------------------------------------ main controls
         self.image = ComboBox(label="image", choices=self._image_choices,
@@ -161,6 +149,15 @@ class TrainWidget(Container):
                              tooltip="Channels of the first stage; 0 = the model's default "
                                      "(16 for unet2d/unet3d/hybrid, 64 for resunet; 16-32 suit "
                                      "a CPU).")
+        self.encoder = ComboBox(label="encoder", choices=["resnet18", "resnet34"],
+                                value="resnet18",
+                                tooltip="resunet: residual blocks of the encoder (resnet34 is "
+                                        "deeper and about 1.6x slower).")
+        self.output_stride = ComboBox(
+            label="decoder output", value=1,
+            choices=[("full resolution", 1), ("1/2, upsampled", 2), ("1/4, upsampled", 4)],
+            tooltip="resunet: resolution the decoder stops at. 1/4 trains about 2x faster and "
+                    "suits smooth bodies (salt); keep full resolution for thin classes (faults).")
         self.patch = SpinBox(label="patch size", value=128, min=8, max=2048, step=8,
                              tooltip="Edge of the training patches (capped at the data's size; "
                                      "128 for section models, 64 is typical for unet3d).")
@@ -185,9 +182,11 @@ class TrainWidget(Container):
                                     "split (same seed, same run on a CPU).")
         self.device = ComboBox(label="device", choices=DEVICES, value="auto",
                                tooltip="auto: CUDA GPU, then Apple MPS, then the CPU.")
-        self.loss = ComboBox(label="loss", choices=LOSSES, value="auto",
+        self.loss = ComboBox(label="loss", choices=list(LOSSES), value="auto",
                              tooltip="auto: BCE + Dice (one logit, tuned threshold) for two "
-                                     "classes, cross-entropy + Dice for more.")
+                                     "classes, cross-entropy + Dice for more. *_lovasz: the "
+                                     "Lovasz extension of IoU instead of Dice; ce, bce: "
+                                     "no region term.")
         self.val_fraction = FloatSpinBox(label="held out", value=0.2, min=0.0, max=0.9,
                                          step=0.05,
                                          tooltip="Share of the painted sections held out for "
@@ -225,8 +224,8 @@ class TrainWidget(Container):
                                           "on new or corrected labels (its architecture and "
                                           "classes are kept).")
         self.advanced = Container(labels=True, widgets=[
-            self.model_width, self.patch, self.batch, self.steps_per_epoch, self.lr, self.context,
-            self.axes, self.seed, self.device, self.loss, self.val_fraction, average_box, aug_box,
+            self.model_width, self.encoder, self.output_stride, self.patch, self.batch,
+            self.steps_per_epoch, self.lr, self.context, self.axes, self.seed, self.device, self.loss, self.val_fraction, average_box, aug_box,
             self.init_from,
         ], tooltip="Advanced training settings.")
         self.advanced.visible = False
@@ -262,7 +261,8 @@ class TrainWidget(Container):
                      self.zero_is_background, self.show_advanced, self.advanced, run_row,
                      file_row, self.progress, self.device_label, self.model_label,
                      self.status, self.info])
-        self._build_plots()
+        dark = getattr(self.viewer, "theme", "dark") != "light"
+        self.curves = TrainingCurves(self.native, dark)
 
         self.train_button.changed.connect(self.train)
         self.stop_button.changed.connect(self.stop)
@@ -271,12 +271,14 @@ class TrainWidget(Container):
         self.show_advanced.changed.connect(self._on_show_advanced)
         self.image.changed.connect(lambda *_: self.axes.reset_choices())
         self.device.changed.connect(self._show_device)
+        self.model.changed.connect(self._on_model_changed)
         self.viewer.layers.events.inserted.connect(self._on_layers_changed)
         self.viewer.layers.events.removed.connect(self._on_layers_changed)
         MODEL_STORE.changed.connect(self._on_store_changed)
         closing = self._closing
         self.native.destroyed.connect(lambda *_: closing.set())
         self._show_device()
+        self._on_model_changed()
 
     # ------------------------------------------------------------------ choices
     def _image_choices(self, _widget=None) -> list:
@@ -319,6 +321,11 @@ class TrainWidget(Container):
         except RuntimeError:  # the widget was deleted
             pass
 
+    def _on_model_changed(self, *_args) -> None:
+        resunet = self.model.value == "resunet"
+        for w in (self.encoder, self.output_stride):
+            w.enabled = resunet
+
     def _on_show_advanced(self, *_args) -> None:
         self.advanced.visible = bool(self.show_advanced.value)
 
@@ -349,6 +356,10 @@ class TrainWidget(Container):
             kwargs["width"] = int(self.model_width.value)
         if self.context.value and model != "unet3d":
             kwargs["context"] = int(self.context.value)
+        if model == "resunet":
+            kwargs["encoder"] = self.encoder.value
+            if self.output_stride.value != 1:
+                kwargs["output_stride"] = int(self.output_stride.value)
         if self.budget_unit.value == "epochs":
             epochs, minutes = max(1, int(round(self.budget.value))), None
         else:
@@ -478,9 +489,8 @@ class TrainWidget(Container):
         stop = threading.Event()
         closing = self._closing
         self._stop_event = stop
-        self._reset_history()
-        self._clear_plots()
-        self.table.setRowCount(0)
+        self._reset_run_state()
+        self.curves.reset()
         self.progress.value = 0
         pipe = inputs.pop("pipeline_dict")
         names = inputs.pop("layer_names")
@@ -498,7 +508,7 @@ class TrainWidget(Container):
         self.worker = worker
         self.train_button.enabled, self.stop_button.enabled = False, True
         self.status.set("running", f"preparing {inputs['config'].model} on '{names[1]}'")
-        self._timer.start()
+        self.curves.start()
         worker.start()
         return worker
 
@@ -512,17 +522,15 @@ class TrainWidget(Container):
         from ..training import EpochEnd, Finished, Note, Started, Step
 
         if isinstance(event, Step):
-            self.history["step"].append(event.global_step)
-            self.history["loss"].append(event.loss)
+            self.curves.add_step(event.global_step, event.loss)
             self.progress.value = int(round(1000 * min(1.0, max(0.0, event.progress))))
-            self._dirty = True
             self._last_step = event
         elif isinstance(event, EpochEnd):
             self._on_epoch(event)
         elif isinstance(event, Started):
             self._started = event
             self.device_label.value = f"{event.device_description}, {event.precision}"
-            self._class_colors = [c.color for c in event.classes]
+            self.curves.set_class_colors([c.color for c in event.classes])
             self._class_names = [c.name for c in event.classes]
             self.status.set("running", event.message())
         elif isinstance(event, Note):
@@ -534,19 +542,11 @@ class TrainWidget(Container):
         self.n_events += 1
 
     def _on_epoch(self, event: Any) -> None:
-        h = self.history
-        h["epoch"].append(event.epoch)
-        h["epoch_step"].append(event.global_step)
-        h["epoch_loss"].append(event.train_loss)
         m = event.metrics or {}
-        h["val_iou"].append(m.get("mean_iou", math.nan) if m else math.nan)
-        h["class_iou"].append([c.get("iou") for c in m.get("classes", [])])
-        if m:
-            self._fill_table(m)
+        self.curves.add_epoch(event.epoch, event.global_step, event.train_loss, m)
         best = " (best)" if event.is_best and m else ""
-        val = f", validation mean IoU {_fmt(m.get('mean_iou'))}{best}" if m else ""
+        val = f", validation mean IoU {fmt_score(m.get('mean_iou'))}{best}" if m else ""
         self.status.set("running", f"epoch {event.epoch}: loss {event.train_loss:.4f}{val}")
-        self._dirty = True
 
     def _on_returned(self, result: Any, pipe: dict | None, names: tuple[str, str]) -> None:
         if isinstance(result, _Failure):
@@ -565,7 +565,7 @@ class TrainWidget(Container):
                "early_stopping": "no more improvement", "stopped": "stopped"}
         score = ""
         if result.best_metrics:
-            score = (f", validation mean IoU {_fmt(result.best_metrics.get('mean_iou'))} "
+            score = (f", validation mean IoU {fmt_score(result.best_metrics.get('mean_iou'))} "
                      f"(epoch {result.best_epoch})")
         message = f"model '{entry.name}' ready{score}; {why.get(result.stop_reason, '')}"
         self.status.set("done", message)
@@ -574,8 +574,7 @@ class TrainWidget(Container):
     def _on_finished(self) -> None:
         self.worker = None
         self._stop_event = None
-        self._timer.stop()
-        self._redraw(force=True)
+        self.curves.stop()
         self.train_button.enabled, self.stop_button.enabled = True, False
 
     def _fail(self, message: str) -> None:
@@ -647,133 +646,26 @@ class TrainWidget(Container):
                                 "choose it in 'start from' to fine-tune")
         return entry
 
-    # ------------------------------------------------------------------ plots and table
-    def _reset_history(self) -> None:
-        self.history: dict[str, list] = {k: [] for k in (
-            "step", "loss", "epoch", "epoch_step", "epoch_loss", "val_iou", "class_iou")}
-        self._dirty = False
-        self._started = None
-        self._last_step = None
-        self._class_colors: list = []
-        self._class_names: list = []
-        self.n_events = 0
+    # ------------------------------------------------------------------ curves and table
+    @property
+    def history(self) -> dict[str, list]:
+        """What the curves show (see :class:`~._widgets.train_curves.TrainingCurves`)."""
+        return self.curves.history
 
-    def _build_plots(self) -> None:
-        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
-        from matplotlib.figure import Figure
-        from matplotlib.ticker import MaxNLocator
-        from qtpy.QtCore import QTimer
-        from qtpy.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget
-
-        dark = getattr(self.viewer, "theme", "dark") != "light"
-        fg, bg = ("#d0d0d0", "#262930") if dark else ("#202020", "#ffffff")
-        self._fg = fg
-        fig = Figure(figsize=(4.0, 3.6), facecolor=bg, layout="constrained")
-        self.ax_loss = fig.add_subplot(2, 1, 1)
-        self.ax_iou = fig.add_subplot(2, 1, 2)
-        for ax, title in ((self.ax_loss, "training loss"), (self.ax_iou, "validation IoU")):
-            ax.set_facecolor(bg)
-            ax.set_title(title, color=fg, fontsize=9)
-            ax.tick_params(colors=fg, labelsize=7)
-            for spine in ax.spines.values():
-                spine.set_color(fg)
-        self.ax_loss.set_xlabel("step", color=fg, fontsize=7)
-        self.ax_iou.set_xlabel("epoch", color=fg, fontsize=7)
-        self.ax_iou.set_ylim(0, 1)
-        self.ax_iou.xaxis.set_major_locator(MaxNLocator(integer=True))
-        self.figure = fig
-        self.canvas = FigureCanvasQTAgg(fig)
-        self.canvas.setMinimumHeight(260)
-        self.canvas.setToolTip("Live curves: loss of every step (thin) and per epoch (dots); "
-                               "validation mean IoU (thick) and per class (thin, class colours).")
-        self._clear_plots()
-        self.n_draws = 0
-        table = QTableWidget(0, len(TABLE_COLUMNS))
-        table.setHorizontalHeaderLabels(TABLE_COLUMNS)
-        table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        table.verticalHeader().setVisible(False)
-        table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
-        table.setMinimumHeight(150)
-        table.setToolTip("Validation scores per class after the last epoch (IoU, Dice, "
-                         "precision, recall).")
-        self.table = table
-        layout = self.native.layout()
-        layout.addWidget(self.canvas)
-        layout.addWidget(table)
-        self._timer = QTimer(self.native)
-        self._timer.setInterval(REDRAW_INTERVAL_MS)
-        self._timer.timeout.connect(self._redraw)
-
-    def _clear_plots(self) -> None:
-        for ax in (self.ax_loss, self.ax_iou):
-            for line in list(ax.lines):
-                line.remove()
-        (self._loss_line,) = self.ax_loss.plot([], [], lw=0.8, alpha=0.6, color="#4fa3ff")
-        (self._epoch_line,) = self.ax_loss.plot([], [], "o-", ms=3, lw=1.0, color="#ffb74d")
-        (self._iou_line,) = self.ax_iou.plot([], [], "o-", ms=3, lw=2.0, color=self._fg)
-        self._class_lines: list = []
-        self.ax_loss.set_xlim(0, 10, auto=True)
-        self.ax_loss.set_ylim(0, 1, auto=True)
-        self.ax_iou.set_xlim(0.5, 5.5)
-        self._dirty = True
-
-    def _redraw(self, force: bool = False) -> None:
-        """Update the curves (called by a timer, a few times per second at most)."""
-        if not (self._dirty or force):
-            return
-        h = self.history
-        steps, loss = h["step"], h["loss"]
-        if len(steps) > MAX_CURVE_POINTS:
-            k = int(math.ceil(len(steps) / MAX_CURVE_POINTS))
-            steps, loss = steps[::k], loss[::k]
-        self._loss_line.set_data(steps, loss)
-        self._epoch_line.set_data(h["epoch_step"], h["epoch_loss"])
-        self._iou_line.set_data(h["epoch"], h["val_iou"])
-        n_cls = max((len(c) for c in h["class_iou"]), default=0)
-        while len(self._class_lines) < n_cls:
-            i = len(self._class_lines)
-            color = self._class_colors[i] if i < len(self._class_colors) else None
-            (line,) = self.ax_iou.plot([], [], lw=0.8, color=color)
-            self._class_lines.append(line)
-        for i, line in enumerate(self._class_lines):
-            ys = [c[i] if i < len(c) and c[i] is not None else math.nan for c in h["class_iou"]]
-            line.set_data(h["epoch"], ys)
-        if steps:
-            self.ax_loss.relim()
-            self.ax_loss.autoscale_view()
-        if h["epoch"]:
-            self.ax_iou.set_xlim(0.5, max(h["epoch"]) + 0.5)
-        self.canvas.draw_idle()
-        self.n_draws += 1
-        self._dirty = False
-        self._last_draw = time.perf_counter()
-
-    def _fill_table(self, metrics: dict[str, Any]) -> None:
-        from qtpy.QtCore import Qt
-        from qtpy.QtGui import QColor
-        from qtpy.QtWidgets import QTableWidgetItem
-
-        rows = metrics.get("classes", [])
-        self.table.setRowCount(len(rows))
-        for r, c in enumerate(rows):
-            name = QTableWidgetItem(str(c.get("name") or c.get("value")))
-            i = int(c.get("index", r))
-            if i < len(self._class_colors):
-                rgba = [int(round(255 * x)) for x in self._class_colors[i]]
-                name.setData(Qt.DecorationRole, QColor(*rgba))
-            self.table.setItem(r, 0, name)
-            for col, key in enumerate(("iou", "dice", "precision", "recall"), start=1):
-                item = QTableWidgetItem(_fmt(c.get(key)))
-                item.setTextAlignment(int(Qt.AlignRight | Qt.AlignVCenter))
-                self.table.setItem(r, col, item)
+    @property
+    def n_draws(self) -> int:
+        """Number of redraws of the curves so far."""
+        return self.curves.n_draws
 
     def table_rows(self) -> list[list[str]]:
-        """The scores table as text (for tests and logs)."""
-        out = []
-        for r in range(self.table.rowCount()):
-            out.append([self.table.item(r, c).text() if self.table.item(r, c) else ""
-                        for c in range(self.table.columnCount())])
-        return out
+        """The per-class scores table as text (for tests and logs)."""
+        return self.curves.table_rows()
+
+    def _reset_run_state(self) -> None:
+        self._started = None
+        self._last_step = None
+        self._class_names: list = []
+        self.n_events = 0
 
 
 def _run_training(inputs: dict[str, Any], stop: Any):

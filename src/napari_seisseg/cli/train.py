@@ -32,7 +32,7 @@ __all__ = ["add_parser", "build_config", "epoch_line", "run"]
 
 MODEL_CHOICES = ("unet2d", "unet3d", "hybrid", "resunet")
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
-LOSS_CHOICES = ("auto", "ce_dice", "bce_dice", "ce", "bce")
+LOSS_CHOICES = ("auto", "ce_dice", "bce_dice", "ce_lovasz", "bce_lovasz", "ce", "bce")
 
 
 def _int_list(text: str) -> tuple[int, ...]:
@@ -99,6 +99,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="number of down-sampling stages (model default when omitted)")
     m.add_argument("--context", type=int, metavar="C",
                    help="unet2d/resunet/hybrid: neighbouring slices on each side given as input")
+    m.add_argument("--encoder", choices=("resnet18", "resnet34"),
+                   help="resunet: residual blocks of the encoder (default resnet18)")
+    m.add_argument("--output-stride", type=int, choices=(1, 2, 4), metavar="{1,2,4}",
+                   help="resunet: resolution the decoder stops at; 2 or 4 upsample the logits "
+                        "from 1/2 or 1/4 (about 2x faster steps at 4; for smooth bodies such as "
+                        "salt, keep 1 for faults); default 1")
     m.add_argument("--init", metavar="MODEL",
                    help="fine-tune: start from this bundle (its architecture and classes are kept)")
     budget = m.add_mutually_exclusive_group()
@@ -124,7 +130,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "validate and keep the average (default 0.99: about the last 100 steps; "
                         "0: the weights of the last step)")
     o.add_argument("--loss", choices=LOSS_CHOICES, default="auto",
-                   help="auto: BCE + Dice for two classes, CE + Dice for more")
+                   help="auto: BCE + Dice for two classes, CE + Dice for more; *_lovasz: the "
+                        "Lovasz extension of IoU instead of Dice; ce, bce: no region term")
     o.add_argument("--class-weights", choices=("none", "auto"), default="none",
                    help="auto: weight classes by 1/sqrt(frequency) (thin classes such as faults)")
     o.add_argument("--val-fraction", type=float, default=0.2, metavar="F",
@@ -209,6 +216,14 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         if model == "unet3d":
             raise SeisSegError("--context applies to section models (unet2d, resunet, hybrid).")
         kwargs["context"] = args.context
+    resunet_only = {"encoder": args.encoder, "output_stride": args.output_stride}
+    for key, value in resunet_only.items():
+        if value is None:
+            continue
+        if model != "resunet":
+            flag = "--" + key.replace("_", "-")
+            raise SeisSegError(f"{flag} applies to --model resunet, not {model}.")
+        kwargs[key] = value
     if args.minutes is not None:
         epochs, minutes = None, args.minutes
     else:

@@ -43,18 +43,25 @@ import functools
 import math
 import os
 import time
-from collections.abc import Callable, Generator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from ..errors import SeisSegError
 from ..io.geometry import CUBE_AXES, SECTION_AXES, SurveyGeometry
 from ._checks import check_dead_mask, mask_slices
+from .bundle_model import BundleModel
 from .events import PredictionEvent
+from .lazy_arrays import (
+    ChannelView,
+    DerivedArray,
+    HaloNormalized,
+    Slab,
+    transpose_view,
+)
 from .outputs import from_stored, open_output
 from .postprocess import probabilities_to_mask, rank_slices, uncertainty
 from .predict import predict_volume
@@ -84,366 +91,8 @@ AXIS_ALIASES = {
 MAX_WHOLE_SECTION = 1 << 20
 #: Tile edge used for sections larger than :data:`MAX_WHOLE_SECTION`.
 SECTION_TILE = 512
-#: Bytes of probabilities read at once when deriving masks lazily.
-_DERIVE_BYTES = 32 << 20
 
 PredictionGenerator = Generator[PredictionEvent, None, "BundlePrediction | None"]
-
-
-# ---------------------------------------------------------------------------------- the model
-@dataclass
-class BundleModel:
-    """A trained model, its model card, and the settings prediction takes from the card.
-
-    Make one with :meth:`load` (a bundle file), :meth:`from_model` (a model and its card,
-    e.g. just trained) or :meth:`coerce` (any of these, or an object with ``model`` and
-    ``card`` attributes such as a session store entry or a ``TrainResult``).
-
-    Attributes
-    ----------
-    model : torch.nn.Module
-        The network.
-    card : dict
-        Its model card (see :mod:`napari_seisseg.training.bundle`).
-    name : str
-        Short name (the bundle's file stem, or the card's architecture).
-    path : pathlib.Path or None
-        The bundle file, when it came from one.
-    """
-
-    model: torch.nn.Module
-    card: dict[str, Any]
-    name: str = "model"
-    path: Path | None = None
-    _normalizer: Any = field(default=None, init=False, repr=False)
-
-    # ------------------------------------------------------------------ construction
-    @classmethod
-    def load(cls, path: str | os.PathLike, name: str | None = None) -> BundleModel:
-        """Load a bundle file (on the CPU) and check that its card fits its network.
-
-        Raises
-        ------
-        SeisSegError
-            The file is missing, not a bundle (a pickle, another checkpoint), damaged, or
-            its card does not describe its network.
-        """
-        from ..training.bundle import load_bundle
-
-        path = Path(path)
-        try:
-            model, card = load_bundle(path)
-        except SeisSegError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - a damaged file fails in many ways
-            raise SeisSegError(
-                f"Cannot load the model bundle {path}: it looks damaged "
-                f"({type(exc).__name__}: {exc}). Save the model again from the Train widget or "
-                "'seisseg train'."
-            ) from exc
-        return cls.from_model(model, card, name=name or path.stem, path=path)
-
-    @classmethod
-    def from_model(
-        cls,
-        model: torch.nn.Module,
-        card: Mapping[str, Any],
-        name: str | None = None,
-        path: str | os.PathLike | None = None,
-    ) -> BundleModel:
-        """Wrap a model and its card, checking that they fit together."""
-        if not isinstance(model, torch.nn.Module):
-            raise SeisSegError(
-                f"Expected a torch model with its card, got {type(model).__name__}."
-            )
-        if not isinstance(card, Mapping):
-            raise SeisSegError(f"The model card must be a dict, got {type(card).__name__}.")
-        spec = card.get("model") or {}
-        name = name or str(spec.get("name") or type(model).__name__)
-        out = cls(model, dict(card), name, Path(path) if path is not None else None)
-        out.check()
-        return out
-
-    @classmethod
-    def coerce(cls, obj: Any, name: str | None = None) -> BundleModel:
-        """A :class:`BundleModel` from a path, ``(model, card)``, or an object with ``model`` and ``card``."""
-        if isinstance(obj, BundleModel):
-            return obj
-        if isinstance(obj, str | os.PathLike):
-            return cls.load(obj, name=name)
-        if isinstance(obj, tuple) and len(obj) == 2:
-            return cls.from_model(obj[0], obj[1], name=name)
-        if hasattr(obj, "model") and hasattr(obj, "card"):
-            return cls.from_model(
-                obj.model, obj.card, name=name or getattr(obj, "name", None),
-                path=getattr(obj, "path", None) or getattr(obj, "bundle_path", None),
-            )
-        raise SeisSegError(
-            "Give a model bundle path, a (model, card) pair, or a trained model entry; got "
-            f"{type(obj).__name__}."
-        )
-
-    # ------------------------------------------------------------------ card fields
-    @property
-    def input(self) -> dict[str, Any]:
-        """The card's ``input`` section (empty when missing)."""
-        return dict(self.card.get("input") or {})
-
-    @property
-    def kind(self) -> str:
-        """``"2d"``, ``"slab"`` or ``"3d"`` (from the card, else from the network)."""
-        from ..training.card import model_kind
-
-        return str(self.input.get("kind") or model_kind(self.model))
-
-    @property
-    def is_section_model(self) -> bool:
-        """True for models that predict one section at a time (2D and slab models)."""
-        return self.kind in ("2d", "slab")
-
-    @property
-    def context(self) -> int:
-        """Neighbouring slices a section model reads on each side."""
-        value = self.input.get("context", getattr(self.model, "context", 0))
-        return int(value or 0)
-
-    @property
-    def n_outputs(self) -> int:
-        """Output channels of the network (1 for a single-logit binary model)."""
-        return int(getattr(self.model, "n_classes", self.card.get("n_outputs", 1)))
-
-    @property
-    def binary(self) -> bool:
-        """Single-logit two-class model (probability of the second class, thresholded)."""
-        return bool(self.card.get("binary", self.n_outputs == 1))
-
-    @property
-    def threshold(self) -> float:
-        """Probability threshold of a binary model (tuned in training; 0.5 by default)."""
-        value = self.card.get("threshold")
-        return 0.5 if value is None else float(value)
-
-    @property
-    def classes(self) -> list[dict[str, Any]]:
-        """``[{value, name, color}]`` in class-index order (defaults when the card has none)."""
-        from ..training.classes import PALETTE
-
-        raw = self.card.get("classes")
-        if raw:
-            return [
-                {"value": int(c["value"]), "name": str(c.get("name") or f"class {c['value']}"),
-                 "color": tuple(float(v) for v in (c.get("color") or PALETTE[i % len(PALETTE)]))}
-                for i, c in enumerate(raw)
-            ]
-        n = 2 if self.binary else self.n_outputs
-        return [
-            {"value": k + 1, "name": f"class {k + 1}", "color": PALETTE[k % len(PALETTE)]}
-            for k in range(n)
-        ]
-
-    @property
-    def class_values(self) -> list[int]:
-        """Label value of every class (the mask holds these)."""
-        return [c["value"] for c in self.classes]
-
-    @property
-    def class_names(self) -> list[str]:
-        """Name of every class."""
-        return [c["name"] for c in self.classes]
-
-    @property
-    def channel_classes(self) -> list[dict[str, Any]]:
-        """The class each probability channel belongs to (a binary model: the second class)."""
-        return self.classes[1:2] if self.binary else self.classes
-
-    @property
-    def patch_size(self) -> tuple[int, ...] | None:
-        """Training patch: ``(h, w)`` for section models, ``(d, h, w)`` for 3D models."""
-        size = self.input.get("patch_size")
-        return tuple(int(s) for s in size) if size else None
-
-    @property
-    def pad_mode(self) -> str:
-        """How training padded patches larger than the data (``"reflect"`` or ``"zeros"``)."""
-        return "zeros" if self.input.get("pad_mode") == "zeros" else "reflect"
-
-    @property
-    def section_axes(self) -> tuple[int, ...]:
-        """Section axes (training order) the model was trained on (all three when unknown)."""
-        axes = self.input.get("axes")
-        return tuple(int(a) for a in axes) if axes else (0, 1, 2)
-
-    @property
-    def sample_axis(self) -> int:
-        """Sample (trace) axis of the training order, where the preprocessing works."""
-        axis = self.input.get("sample_axis", 2)
-        axis = 2 if axis is None else int(axis)
-        return axis % 3
-
-    @property
-    def normalizer(self) -> Any:
-        """The card's input normalisation (None when the card has none)."""
-        prep = self.card.get("preprocessing")
-        if not prep:
-            return None
-        if self._normalizer is None:
-            from ..training.normalize import Normalizer
-
-            self._normalizer = Normalizer.from_dict(prep)
-        return self._normalizer
-
-    def describe(self) -> str:
-        """One line: architecture, kind, classes."""
-        arch = (self.card.get("model") or {}).get("name", type(self.model).__name__)
-        names = ", ".join(self.class_names)
-        task = "binary" if self.binary else f"{len(self.classes)} classes"
-        ctx = f", context {self.context}" if self.is_section_model and self.context else ""
-        return f"{arch} ({self.kind}{ctx}), {task}: {names}"
-
-    # ------------------------------------------------------------------ checks
-    def check(self) -> None:
-        """Raise :class:`SeisSegError` when the card does not fit the network."""
-        from ..training.card import model_kind
-
-        kind = self.input.get("kind")
-        actual = model_kind(self.model)
-        if kind is not None and kind not in ("2d", "slab", "3d"):
-            raise SeisSegError(f"The model card names an unknown input kind {kind!r}.")
-        if kind is not None and kind != actual:
-            raise SeisSegError(
-                f"The model card says the network takes {kind} input but the network is {actual}. "
-                "The bundle is inconsistent; save the model again."
-            )
-        in_ch = int(getattr(self.model, "in_channels", 1))
-        if in_ch != 1:
-            raise SeisSegError(
-                f"The model takes {in_ch} input channels per slice, but a seismic cube has one "
-                "(its amplitudes). Use a model trained on amplitude volumes."
-            )
-        n_out = self.n_outputs
-        card_out = self.card.get("n_outputs")
-        if card_out is not None and int(card_out) != n_out:
-            raise SeisSegError(
-                f"The model card promises {card_out} output channels but the network has {n_out}. "
-                "The bundle is inconsistent; save the model again."
-            )
-        n_classes = len(self.classes)
-        if self.binary and (n_out != 1 or n_classes != 2):
-            raise SeisSegError(
-                f"A binary model has one output for two classes, but this one has {n_out} "
-                f"output(s) for {n_classes} classes."
-            )
-        if not self.binary and n_out != n_classes:
-            raise SeisSegError(
-                f"The model predicts {n_out} classes but its card lists {n_classes} "
-                f"({', '.join(self.class_names)}). The bundle is inconsistent; save it again."
-            )
-        if len(set(self.class_values)) != n_classes:
-            raise SeisSegError(f"The model card repeats a class value: {self.class_values}.")
-        if self.is_section_model:
-            want = 2 * self.context + 1 if self.kind == "2d" else 1
-            got = int(getattr(self.model, "input_channels", want))
-            if got != want:
-                raise SeisSegError(
-                    f"The model takes {got} input channels but context {self.context} gives "
-                    f"{want} slices. The bundle is inconsistent; save it again."
-                )
-
-
-# ---------------------------------------------------------------------------------- helpers
-class _Transposed:
-    """A lazy transposed view of an array that has no ``transpose`` (e.g. a zarr array)."""
-
-    def __init__(self, data: Any, perm: Sequence[int]):
-        self.data, self.perm = data, tuple(perm)
-        self.shape = tuple(int(data.shape[p]) for p in self.perm)
-        self.dtype = data.dtype
-        self.ndim = len(self.shape)
-
-    def __getitem__(self, key: Any) -> np.ndarray:
-        key = _full_key(key, self.ndim)
-        inner = [slice(None)] * self.ndim
-        for k, p in enumerate(self.perm):
-            inner[p] = key[k]
-        block = np.asarray(self.data[tuple(inner)])
-        kept = [p for p, k in zip(self.perm, key, strict=True) if not isinstance(k, int | np.integer)]
-        order = sorted(kept)
-        return block.transpose([order.index(p) for p in kept]) if kept else block
-
-
-def _full_key(key: Any, ndim: int) -> tuple[Any, ...]:
-    key = key if isinstance(key, tuple) else (key,)
-    if any(k is Ellipsis for k in key):
-        i = next(i for i, k in enumerate(key) if k is Ellipsis)
-        key = key[:i] + (slice(None),) * (ndim - len(key) + 1) + key[i + 1 :]
-    return tuple(key) + (slice(None),) * (ndim - len(key))
-
-
-def _transpose(data: Any, perm: tuple[int, ...]) -> Any:
-    if perm == tuple(range(len(perm))):
-        return data
-    if isinstance(data, np.ndarray):
-        return np.transpose(data, perm)
-    if hasattr(data, "transpose"):
-        try:
-            return data.transpose(perm)
-        except TypeError:
-            pass
-    return _Transposed(data, perm)
-
-
-class _HaloNormalized:
-    """The volume seen through a normaliser whose pipeline looks at neighbouring samples.
-
-    Every read takes the pipeline's halo of extra samples along ``axis`` (clamped at the
-    trace ends), normalises, and crops them off: what training's patch reader does.
-    """
-
-    def __init__(self, data: Any, normalizer: Any, axis: int):
-        self.data, self.normalizer, self.axis = data, normalizer, axis
-        self.shape = tuple(int(n) for n in data.shape)
-        self.ndim = len(self.shape)
-        self.dtype = np.dtype(np.float32)
-
-    def __getitem__(self, key: Any) -> np.ndarray:
-        key = _full_key(key, self.ndim)
-        slices = [
-            slice(int(k), int(k) + 1) if isinstance(k, int | np.integer) else slice(*k.indices(n)[:2])
-            for k, n in zip(key, self.shape, strict=True)
-        ]
-        before, after = self.normalizer.halo
-        s, n = slices[self.axis], self.shape[self.axis]
-        lo, hi = max(0, s.start - before), min(n, s.stop + after)
-        read = list(slices)
-        read[self.axis] = slice(lo, hi)
-        block = self.normalizer(np.asarray(self.data[tuple(read)]), axis=self.axis)
-        crop: list[Any] = [slice(None)] * self.ndim
-        crop[self.axis] = slice(s.start - lo, s.stop - lo)
-        block = block[tuple(crop)]
-        squeeze = tuple(i for i, k in enumerate(key) if isinstance(k, int | np.integer))
-        return block.squeeze(squeeze) if squeeze else block
-
-
-class _Slab:
-    """Rows ``lo:hi`` along ``axis`` of a (possibly lazy) array, read when indexed."""
-
-    def __init__(self, data: Any, axis: int, lo: int, hi: int):
-        self.data, self.axis, self.lo = data, axis, lo
-        shape = [int(n) for n in data.shape]
-        shape[axis] = hi - lo
-        self.shape = tuple(shape)
-        self.ndim = len(shape)
-        self.dtype = data.dtype
-
-    def __getitem__(self, key: Any) -> np.ndarray:
-        key = list(_full_key(key, self.ndim))
-        k = key[self.axis]
-        if isinstance(k, int | np.integer):
-            key[self.axis] = self.lo + int(k) % self.shape[self.axis]
-        else:
-            start, stop, step = k.indices(self.shape[self.axis])
-            key[self.axis] = slice(self.lo + start, self.lo + stop, step)
-        return np.asarray(self.data[tuple(key)])
 
 
 def _canonical_order(geometry: SurveyGeometry) -> tuple[str, ...]:
@@ -638,108 +287,6 @@ class BundlePrediction:
         return rank_slices(unc, axis, n, dead_mask=self.dead_mask, min_gap=min_gap)
 
 
-class DerivedArray:
-    """A lazy spatial array computed from probabilities ``(C, *shape)`` when indexed.
-
-    Reads at most about 32 MB of probabilities at a time, so a mask or an uncertainty of a
-    disk-backed prediction can be written by the block-wise writers of
-    :mod:`napari_seisseg.io` within bounded memory.
-
-    Parameters
-    ----------
-    probs : array-like
-        ``(C, *shape)`` probabilities (stored form).
-    fn : callable
-        ``fn(block, dead)`` with ``block`` a numpy ``(C, *sizes)`` and ``dead`` the matching
-        part of the dead mask (or None), returning ``sizes``.
-    dtype : dtype
-        Result dtype.
-    dead_mask : numpy.ndarray, optional
-        Dead voxels, broadcastable to ``shape``.
-    """
-
-    def __init__(self, probs: Any, fn: Callable[[np.ndarray, Any], np.ndarray], dtype: Any,
-                 dead_mask: np.ndarray | None = None):
-        self.probs, self.fn = probs, fn
-        self.shape = tuple(int(n) for n in probs.shape[1:])
-        self.ndim = len(self.shape)
-        self.dtype = np.dtype(dtype)
-        self.dead = None if dead_mask is None else check_dead_mask(dead_mask, self.shape)
-
-    @property
-    def size(self) -> int:
-        return math.prod(self.shape)
-
-    def __len__(self) -> int:
-        return self.shape[0]
-
-    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        out = self[(slice(None),) * self.ndim]
-        return out if dtype is None else out.astype(dtype, copy=False)
-
-    def transpose(self, *perm: Any) -> Any:
-        """A lazy transposed view."""
-        perm = tuple(perm[0]) if len(perm) == 1 and not isinstance(perm[0], int) else tuple(perm)
-        return _Transposed(self, perm or tuple(reversed(range(self.ndim))))
-
-    def __getitem__(self, key: Any) -> np.ndarray:
-        key = _full_key(key, self.ndim)
-        ints = tuple(i for i, k in enumerate(key) if isinstance(k, int | np.integer))
-        slices = []
-        for k, n in zip(key, self.shape, strict=True):
-            if isinstance(k, int | np.integer):
-                k = int(k) % n
-                slices.append(slice(k, k + 1))
-            elif isinstance(k, slice):
-                slices.append(k)
-            else:
-                raise SeisSegError("Derived arrays take integers and slices only.")
-        ranges = [s.indices(n) for s, n in zip(slices, self.shape, strict=True)]
-        sizes = [len(range(*r)) for r in ranges]
-        out = np.zeros(sizes, dtype=self.dtype)
-        if 0 in sizes:
-            return out.squeeze(ints) if ints else out
-        itemsize = np.dtype(getattr(self.probs, "dtype", np.float32)).itemsize
-        per_row = max(1, self.probs.shape[0] * math.prod(sizes[1:]) * max(itemsize, 4))
-        rows = max(1, _DERIVE_BYTES // per_row)
-        r0 = range(*ranges[0])
-        rest = tuple(slice(*r) for r in ranges[1:])
-        for b in range(0, len(r0), rows):
-            sub = r0[b : b + rows]
-            first = slice(sub.start, sub.stop if sub.stop >= 0 else None, sub.step)
-            block = np.asarray(self.probs[(slice(None), first, *rest)])
-            dead = None
-            if self.dead is not None:
-                dead = np.broadcast_to(
-                    mask_slices(self.dead, (first, *rest)), block.shape[1:]
-                )
-            out[b : b + len(sub)] = self.fn(block, dead)
-        return out.squeeze(ints) if ints else out
-
-
-class ChannelView:
-    """One channel of stored probabilities, lazily, as float32 (or raw stored values)."""
-
-    def __init__(self, probs: Any, k: int, raw: bool = False):
-        self.probs, self.k, self.raw = probs, int(k), raw
-        self.shape = tuple(int(n) for n in probs.shape[1:])
-        self.ndim = len(self.shape)
-        self.dtype = np.dtype(probs.dtype) if raw else np.dtype(np.float32)
-
-    def __len__(self) -> int:
-        return self.shape[0]
-
-    def transpose(self, *perm: Any) -> Any:
-        """A lazy transposed view."""
-        perm = tuple(perm[0]) if len(perm) == 1 and not isinstance(perm[0], int) else tuple(perm)
-        return _Transposed(self, perm or tuple(reversed(range(self.ndim))))
-
-    def __getitem__(self, key: Any) -> np.ndarray:
-        key = _full_key(key, self.ndim)
-        block = self.probs[(self.k, *key)]
-        return np.asarray(block) if self.raw else from_stored(block)
-
-
 # ---------------------------------------------------------------------------------- prediction
 @dataclass
 class _Plan:
@@ -775,7 +322,7 @@ def _plan(bm: BundleModel, volume: Any, geometry: SurveyGeometry | None, dead_ma
     perm = tuple(range(ndim))
     if geometry is not None:
         perm = geometry.permutation_to(_canonical_order(geometry))
-    view = _transpose(volume, perm)
+    view = transpose_view(volume, perm)
     if isinstance(dead_mask, str) and dead_mask == "auto":
         dead_input = dead_mask_from_geometry(geometry, shape)
     elif dead_mask is None:
@@ -895,7 +442,7 @@ def _preprocess(bm: BundleModel, view: Any, norm: Any = "card") -> tuple[Any, Ca
     if norm is None:
         return view, None
     if norm.halo != (0, 0):
-        return _HaloNormalized(view, norm, bm.sample_axis), None
+        return HaloNormalized(view, norm, bm.sample_axis), None
     return view, functools.partial(norm, axis=bm.sample_axis)
 
 
@@ -1057,7 +604,7 @@ def predict_bundle(
             w = min(_window3d(bm, window, tuple(view.shape))[va], n)
             lo = int(np.clip(slice_index - w // 2, 0, n - w))
             hi = lo + w
-        view = view[_axis_key(va, lo, hi, 3)] if isinstance(view, np.ndarray) else _Slab(view, va, lo, hi)
+        view = view[_axis_key(va, lo, hi, 3)] if isinstance(view, np.ndarray) else Slab(view, va, lo, hi)
         if dead_view is not None:
             dead_view = mask_slices(check_dead_mask(dead_view, tuple(plan.view.shape)), _axis_key(va, lo, hi, 3))
         sub_axis = (va, slice_index - lo)
@@ -1137,7 +684,7 @@ def _finish(
         probs = probs[:, 0]
     inv = tuple(int(a) for a in np.argsort(plan.perm))
     if inv != tuple(range(len(inv))):
-        probs = _transpose(probs, (0, *(1 + a for a in inv)))
+        probs = transpose_view(probs, (0, *(1 + a for a in inv)))
     if write_to is not None:
         sink = open_output(write_to, probs.shape, out_dtype, chunks=chunks, overwrite=overwrite)
         try:

@@ -20,7 +20,7 @@ __all__ = ["AugmentConfig", "TrainConfig", "DEFAULT_PATCH"]
 #: Default patch edge by model input dimensionality.
 DEFAULT_PATCH = {2: 128, 3: 64}
 
-LOSSES = ("auto", "ce_dice", "bce_dice", "ce", "bce")
+LOSSES = ("auto", "ce_dice", "bce_dice", "ce_lovasz", "bce_lovasz", "ce", "bce")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
@@ -136,11 +136,12 @@ class TrainConfig:
         Mixed precision (bf16 where supported, else fp16 with gradient scaling on CUDA).
         None: on for CUDA and for CPUs with native bf16 (about twice as fast there), off
         elsewhere; False: float32 everywhere.
-    loss : {"auto", "ce_dice", "bce_dice", "ce", "bce"}
+    loss : {"auto", "ce_dice", "bce_dice", "ce_lovasz", "bce_lovasz", "ce", "bce"}
         ``auto``: ``bce_dice`` (one logit, tuned threshold) for two classes, ``ce_dice``
-        otherwise.
+        otherwise.  ``*_lovasz`` replace the Dice term by the Lovasz extension of IoU;
+        ``ce`` and ``bce`` have no region term.
     dice_weight : float
-        Weight of the Dice term.
+        Weight of the region term (Dice or Lovasz).
     dice_ramp_epochs : int
         BCE-then-Dice schedule: the Dice weight grows linearly from 0 to ``dice_weight`` over
         this many epochs (0: constant).

@@ -6,8 +6,11 @@ Everything is computed in float32, whatever the autocast dtype of the logits.
 * :func:`masked_ce_dice`: multi-class cross-entropy (optional class weights) + soft Dice.
 * :func:`masked_bce_dice`: binary tasks with a single logit: BCE (optional positive-class
   weight or class weights) + soft Dice of the positive class.
-* :class:`SegmentationLoss`: one of those, a BCE-then-Dice schedule (Dice weight ramping
-  from 0 over the first epochs) and deep supervision (weighted sum over auxiliary outputs).
+* :func:`lovasz_hinge` / :func:`lovasz_softmax`: the Lovasz extension of the Jaccard loss
+  (Berman et al., CVPR 2018), a convex surrogate of 1 - IoU, for one logit or for classes.
+* :class:`SegmentationLoss`: one of those, the region term (Dice or Lovasz) with a
+  BCE-then-Dice schedule (its weight ramping from 0 over the first epochs) and deep
+  supervision (weighted sum over auxiliary outputs).
 
 The Dice terms are batch Dice over labeled voxels, averaged over the classes present in
 the batch's labels (an absent class is left to the cross-entropy term, as in
@@ -21,7 +24,19 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-__all__ = ["SegmentationLoss", "dice_schedule", "masked_bce_dice", "masked_ce_dice"]
+__all__ = [
+    "REGION_TERMS",
+    "SegmentationLoss",
+    "dice_schedule",
+    "lovasz_hinge",
+    "lovasz_softmax",
+    "masked_bce_dice",
+    "masked_ce_dice",
+    "region_term",
+]
+
+#: Region terms added to the cross-entropy: soft Dice, the Lovasz extension of IoU, none.
+REGION_TERMS = ("dice", "lovasz", "none")
 
 
 def _mask_and_target(
@@ -160,6 +175,92 @@ def masked_bce_dice(
     return loss
 
 
+def _lovasz_grad(gt_sorted: torch.Tensor) -> torch.Tensor:
+    """Gradient of the Lovasz extension of the Jaccard loss for errors sorted descending."""
+    gts = gt_sorted.sum()
+    intersection = gts - gt_sorted.cumsum(0)
+    union = gts + (1.0 - gt_sorted).cumsum(0)
+    jaccard = 1.0 - intersection / union
+    return torch.cat([jaccard[:1], jaccard[1:] - jaccard[:-1]])
+
+
+def lovasz_hinge(
+    logits: torch.Tensor, target: torch.Tensor, *, mask: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Lovasz hinge loss of a single-logit binary output over labeled voxels.
+
+    A convex surrogate of ``1 - IoU`` of the positive class, computed over all labeled
+    voxels of the batch together (the pooled IoU that the validation scores).
+
+    Parameters
+    ----------
+    logits : torch.Tensor
+        ``(N, 1, *spatial)`` (or ``(N, *spatial)``).
+    target : torch.Tensor
+        ``(N, *spatial)``: 1 positive, 0 negative, ``-1`` not labeled.
+    mask : torch.Tensor, optional
+        True where labeled (combined with ``target >= 0``).
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar loss (0 with a zero gradient when nothing is labeled).
+    """
+    logits = logits.float()
+    if logits.ndim == target.ndim + 1:
+        logits = logits[:, 0]
+    m, t = _mask_and_target(target, mask)
+    if not bool(m.any()):
+        return logits.sum() * 0.0
+    x, y = logits[m], t[m].float()
+    errors = 1.0 - x * (2.0 * y - 1.0)
+    errors_sorted, perm = torch.sort(errors, descending=True)
+    return torch.dot(F.relu(errors_sorted), _lovasz_grad(y[perm]))
+
+
+def lovasz_softmax(
+    logits: torch.Tensor, target: torch.Tensor, *, mask: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Lovasz-softmax loss over labeled voxels, averaged over the classes present.
+
+    Parameters
+    ----------
+    logits : torch.Tensor
+        ``(N, K, *spatial)``.
+    target : torch.Tensor
+        ``(N, *spatial)`` class indices; ``-1`` (or ``mask`` False) = not labeled.
+    mask : torch.Tensor, optional
+        True where labeled (combined with ``target >= 0``).
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar loss (0 with a zero gradient when nothing is labeled).
+    """
+    logits = logits.float()
+    m, t = _mask_and_target(target, mask)
+    if not bool(m.any()):
+        return logits.sum() * 0.0
+    probs = torch.softmax(logits, dim=1).movedim(1, -1)[m]  # (labeled voxels, K)
+    t = t[m]
+    losses = []
+    for c in torch.unique(t).tolist():
+        fg = (t == c).float()
+        errors_sorted, perm = torch.sort((fg - probs[:, c]).abs(), descending=True)
+        losses.append(torch.dot(errors_sorted, _lovasz_grad(fg[perm])))
+    return torch.stack(losses).mean()
+
+
+def region_term(loss: str) -> str:
+    """Region term of a loss name of :class:`~napari_seisseg.training.TrainConfig`.
+
+    ``"*_lovasz"`` -> ``"lovasz"``, ``"ce"`` / ``"bce"`` -> ``"none"``, else ``"dice"``.
+    """
+    if loss.endswith("_lovasz"):
+        return "lovasz"
+    return "none" if loss in ("ce", "bce") else "dice"
+
+
 def dice_schedule(epoch: int, ramp_epochs: int, weight: float = 1.0) -> float:
     """Dice weight at ``epoch`` (0-based): ``weight`` at once, or a ramp over ``ramp_epochs``."""
     if ramp_epochs <= 0:
@@ -179,9 +280,12 @@ class SegmentationLoss:
     pos_weight : float, optional
         Binary: weight of the positive BCE term.
     dice_weight : float
-        Weight of the Dice term once ramped up (0: no Dice).
+        Weight of the region term once ramped up (0: none).
     dice_ramp_epochs : int
-        Epochs over which the Dice weight grows from 0 (0: constant).
+        Epochs over which the region term's weight grows from 0 (0: constant).
+    region : {"dice", "lovasz", "none"}
+        Region term added to the (B)CE: soft Dice, the Lovasz extension of IoU
+        (:func:`lovasz_hinge` / :func:`lovasz_softmax`) or nothing.
     aux_weight : float
         Total weight of the auxiliary outputs (shared equally).
     """
@@ -195,8 +299,12 @@ class SegmentationLoss:
         dice_weight: float = 1.0,
         dice_ramp_epochs: int = 0,
         aux_weight: float = 0.4,
+        region: str = "dice",
     ):
+        if region not in REGION_TERMS:
+            raise ValueError(f"region must be one of {REGION_TERMS}, got {region!r}")
         self.binary = binary
+        self.region = region
         self.class_weights = None if class_weights is None else [float(w) for w in class_weights]
         self.pos_weight = pos_weight
         self.dice_weight = float(dice_weight)
@@ -205,16 +313,26 @@ class SegmentationLoss:
 
     def single(self, logits: torch.Tensor, target: torch.Tensor, epoch: int = 0) -> torch.Tensor:
         """Loss of one output."""
-        dw = dice_schedule(epoch, self.dice_ramp_epochs, self.dice_weight)
+        dw = 0.0 if self.region == "none" else dice_schedule(
+            epoch, self.dice_ramp_epochs, self.dice_weight
+        )
+        dice_w = dw if self.region == "dice" else 0.0
         if self.binary:
-            return masked_bce_dice(
+            loss = masked_bce_dice(
                 logits,
                 target,
                 pos_weight=self.pos_weight,
                 class_weights=self.class_weights,
-                dice_weight=dw,
+                dice_weight=dice_w,
             )
-        return masked_ce_dice(logits, target, class_weights=self.class_weights, dice_weight=dw)
+        else:
+            loss = masked_ce_dice(
+                logits, target, class_weights=self.class_weights, dice_weight=dice_w
+            )
+        if self.region == "lovasz" and dw:
+            lovasz = lovasz_hinge if self.binary else lovasz_softmax
+            loss = loss + dw * lovasz(logits, target)
+        return loss
 
     def __call__(
         self,

@@ -26,7 +26,7 @@ from .classes import ClassInfo
 from .config import TrainConfig
 from .data import TrainingData, prepare_data, split_data
 from .device import AmpSettings, amp_settings, autocast, is_oom, resolve_device
-from .losses import SegmentationLoss
+from .losses import SegmentationLoss, region_term
 from .normalize import Normalizer, fit_normalizer
 from .patches import PatchLayout, make_layout
 from .sampling import PatchSampler
@@ -192,7 +192,7 @@ def build_session(
         if config.model.lower() != str(init_card["model"]["name"]):
             notes.append(f"Fine-tuning keeps the bundle's model ({init_card['model']['name']}).")
     else:
-        binary = config.loss in ("bce_dice", "bce") or (config.loss == "auto" and k == 2)
+        binary = config.loss.startswith("bce") or (config.loss == "auto" and k == 2)
         if binary and k != 2:
             raise SeisSegError(
                 f"loss {config.loss!r} is for two classes, but the labels hold {k}. Use "
@@ -253,6 +253,7 @@ def build_session(
         dice_weight=config.dice_weight,
         dice_ramp_epochs=config.dice_ramp_epochs,
         aux_weight=config.aux_weight,
+        region=region_term(config.loss),
     )
     base = 2 if kind == "3d" else 8
     bs = config.batch_size or base

@@ -1,0 +1,282 @@
+"""A trained model bundle and the prediction settings its model card holds.
+
+:class:`BundleModel` is what :func:`~napari_seisseg.inference.bundle_predict.predict_bundle`
+takes: the network, its card, and properties that read the card (kind, context, classes,
+threshold, patch size, section axes, normalisation), plus :meth:`BundleModel.check`, which
+refuses a card that does not fit its network.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..errors import SeisSegError
+
+__all__ = ["BundleModel"]
+
+
+@dataclass
+class BundleModel:
+    """A trained model, its model card, and the settings prediction takes from the card.
+
+    Make one with :meth:`load` (a bundle file), :meth:`from_model` (a model and its card,
+    e.g. just trained) or :meth:`coerce` (any of these, or an object with ``model`` and
+    ``card`` attributes such as a session store entry or a ``TrainResult``).
+
+    Attributes
+    ----------
+    model : torch.nn.Module
+        The network.
+    card : dict
+        Its model card (see :mod:`napari_seisseg.training.bundle`).
+    name : str
+        Short name (the bundle's file stem, or the card's architecture).
+    path : pathlib.Path or None
+        The bundle file, when it came from one.
+    """
+
+    model: torch.nn.Module
+    card: dict[str, Any]
+    name: str = "model"
+    path: Path | None = None
+    _normalizer: Any = field(default=None, init=False, repr=False)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def load(cls, path: str | os.PathLike, name: str | None = None) -> BundleModel:
+        """Load a bundle file (on the CPU) and check that its card fits its network.
+
+        Raises
+        ------
+        SeisSegError
+            The file is missing, not a bundle (a pickle, another checkpoint), damaged, or
+            its card does not describe its network.
+        """
+        from ..training.bundle import load_bundle
+
+        path = Path(path)
+        try:
+            model, card = load_bundle(path)
+        except SeisSegError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a damaged file fails in many ways
+            raise SeisSegError(
+                f"Cannot load the model bundle {path}: it looks damaged "
+                f"({type(exc).__name__}: {exc}). Save the model again from the Train widget or "
+                "'seisseg train'."
+            ) from exc
+        return cls.from_model(model, card, name=name or path.stem, path=path)
+
+    @classmethod
+    def from_model(
+        cls,
+        model: torch.nn.Module,
+        card: Mapping[str, Any],
+        name: str | None = None,
+        path: str | os.PathLike | None = None,
+    ) -> BundleModel:
+        """Wrap a model and its card, checking that they fit together."""
+        if not isinstance(model, torch.nn.Module):
+            raise SeisSegError(
+                f"Expected a torch model with its card, got {type(model).__name__}."
+            )
+        if not isinstance(card, Mapping):
+            raise SeisSegError(f"The model card must be a dict, got {type(card).__name__}.")
+        spec = card.get("model") or {}
+        name = name or str(spec.get("name") or type(model).__name__)
+        out = cls(model, dict(card), name, Path(path) if path is not None else None)
+        out.check()
+        return out
+
+    @classmethod
+    def coerce(cls, obj: Any, name: str | None = None) -> BundleModel:
+        """A :class:`BundleModel` from a path, ``(model, card)``, or an object with ``model`` and ``card``."""
+        if isinstance(obj, BundleModel):
+            return obj
+        if isinstance(obj, str | os.PathLike):
+            return cls.load(obj, name=name)
+        if isinstance(obj, tuple) and len(obj) == 2:
+            return cls.from_model(obj[0], obj[1], name=name)
+        if hasattr(obj, "model") and hasattr(obj, "card"):
+            return cls.from_model(
+                obj.model, obj.card, name=name or getattr(obj, "name", None),
+                path=getattr(obj, "path", None) or getattr(obj, "bundle_path", None),
+            )
+        raise SeisSegError(
+            "Give a model bundle path, a (model, card) pair, or a trained model entry; got "
+            f"{type(obj).__name__}."
+        )
+
+    # ------------------------------------------------------------------ card fields
+    @property
+    def input(self) -> dict[str, Any]:
+        """The card's ``input`` section (empty when missing)."""
+        return dict(self.card.get("input") or {})
+
+    @property
+    def kind(self) -> str:
+        """``"2d"``, ``"slab"`` or ``"3d"`` (from the card, else from the network)."""
+        from ..training.card import model_kind
+
+        return str(self.input.get("kind") or model_kind(self.model))
+
+    @property
+    def is_section_model(self) -> bool:
+        """True for models that predict one section at a time (2D and slab models)."""
+        return self.kind in ("2d", "slab")
+
+    @property
+    def context(self) -> int:
+        """Neighbouring slices a section model reads on each side."""
+        value = self.input.get("context", getattr(self.model, "context", 0))
+        return int(value or 0)
+
+    @property
+    def n_outputs(self) -> int:
+        """Output channels of the network (1 for a single-logit binary model)."""
+        return int(getattr(self.model, "n_classes", self.card.get("n_outputs", 1)))
+
+    @property
+    def binary(self) -> bool:
+        """Single-logit two-class model (probability of the second class, thresholded)."""
+        return bool(self.card.get("binary", self.n_outputs == 1))
+
+    @property
+    def threshold(self) -> float:
+        """Probability threshold of a binary model (tuned in training; 0.5 by default)."""
+        value = self.card.get("threshold")
+        return 0.5 if value is None else float(value)
+
+    @property
+    def classes(self) -> list[dict[str, Any]]:
+        """``[{value, name, color}]`` in class-index order (defaults when the card has none)."""
+        from ..training.classes import PALETTE
+
+        raw = self.card.get("classes")
+        if raw:
+            return [
+                {"value": int(c["value"]), "name": str(c.get("name") or f"class {c['value']}"),
+                 "color": tuple(float(v) for v in (c.get("color") or PALETTE[i % len(PALETTE)]))}
+                for i, c in enumerate(raw)
+            ]
+        n = 2 if self.binary else self.n_outputs
+        return [
+            {"value": k + 1, "name": f"class {k + 1}", "color": PALETTE[k % len(PALETTE)]}
+            for k in range(n)
+        ]
+
+    @property
+    def class_values(self) -> list[int]:
+        """Label value of every class (the mask holds these)."""
+        return [c["value"] for c in self.classes]
+
+    @property
+    def class_names(self) -> list[str]:
+        """Name of every class."""
+        return [c["name"] for c in self.classes]
+
+    @property
+    def channel_classes(self) -> list[dict[str, Any]]:
+        """The class each probability channel belongs to (a binary model: the second class)."""
+        return self.classes[1:2] if self.binary else self.classes
+
+    @property
+    def patch_size(self) -> tuple[int, ...] | None:
+        """Training patch: ``(h, w)`` for section models, ``(d, h, w)`` for 3D models."""
+        size = self.input.get("patch_size")
+        return tuple(int(s) for s in size) if size else None
+
+    @property
+    def pad_mode(self) -> str:
+        """How training padded patches larger than the data (``"reflect"`` or ``"zeros"``)."""
+        return "zeros" if self.input.get("pad_mode") == "zeros" else "reflect"
+
+    @property
+    def section_axes(self) -> tuple[int, ...]:
+        """Section axes (training order) the model was trained on (all three when unknown)."""
+        axes = self.input.get("axes")
+        return tuple(int(a) for a in axes) if axes else (0, 1, 2)
+
+    @property
+    def sample_axis(self) -> int:
+        """Sample (trace) axis of the training order, where the preprocessing works."""
+        axis = self.input.get("sample_axis", 2)
+        axis = 2 if axis is None else int(axis)
+        return axis % 3
+
+    @property
+    def normalizer(self) -> Any:
+        """The card's input normalisation (None when the card has none)."""
+        prep = self.card.get("preprocessing")
+        if not prep:
+            return None
+        if self._normalizer is None:
+            from ..training.normalize import Normalizer
+
+            self._normalizer = Normalizer.from_dict(prep)
+        return self._normalizer
+
+    def describe(self) -> str:
+        """One line: architecture, kind, classes."""
+        arch = (self.card.get("model") or {}).get("name", type(self.model).__name__)
+        names = ", ".join(self.class_names)
+        task = "binary" if self.binary else f"{len(self.classes)} classes"
+        ctx = f", context {self.context}" if self.is_section_model and self.context else ""
+        return f"{arch} ({self.kind}{ctx}), {task}: {names}"
+
+    # ------------------------------------------------------------------ checks
+    def check(self) -> None:
+        """Raise :class:`SeisSegError` when the card does not fit the network."""
+        from ..training.card import model_kind
+
+        kind = self.input.get("kind")
+        actual = model_kind(self.model)
+        if kind is not None and kind not in ("2d", "slab", "3d"):
+            raise SeisSegError(f"The model card names an unknown input kind {kind!r}.")
+        if kind is not None and kind != actual:
+            raise SeisSegError(
+                f"The model card says the network takes {kind} input but the network is {actual}. "
+                "The bundle is inconsistent; save the model again."
+            )
+        in_ch = int(getattr(self.model, "in_channels", 1))
+        if in_ch != 1:
+            raise SeisSegError(
+                f"The model takes {in_ch} input channels per slice, but a seismic cube has one "
+                "(its amplitudes). Use a model trained on amplitude volumes."
+            )
+        n_out = self.n_outputs
+        card_out = self.card.get("n_outputs")
+        if card_out is not None and int(card_out) != n_out:
+            raise SeisSegError(
+                f"The model card promises {card_out} output channels but the network has {n_out}. "
+                "The bundle is inconsistent; save the model again."
+            )
+        n_classes = len(self.classes)
+        if self.binary and (n_out != 1 or n_classes != 2):
+            raise SeisSegError(
+                f"A binary model has one output for two classes, but this one has {n_out} "
+                f"output(s) for {n_classes} classes."
+            )
+        if not self.binary and n_out != n_classes:
+            raise SeisSegError(
+                f"The model predicts {n_out} classes but its card lists {n_classes} "
+                f"({', '.join(self.class_names)}). The bundle is inconsistent; save it again."
+            )
+        if len(set(self.class_values)) != n_classes:
+            raise SeisSegError(f"The model card repeats a class value: {self.class_values}.")
+        if self.is_section_model:
+            want = 2 * self.context + 1 if self.kind == "2d" else 1
+            got = int(getattr(self.model, "input_channels", want))
+            if got != want:
+                raise SeisSegError(
+                    f"The model takes {got} input channels but context {self.context} gives "
+                    f"{want} slices. The bundle is inconsistent; save it again."
+                )
+
+
