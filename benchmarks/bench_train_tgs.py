@@ -16,10 +16,14 @@ tiles of folds 0-2 and 0 (not labeled) on fold 3.  By default a share of the fol
 tiles is held out for validation (checkpoint choice and threshold), so fold 3 is never
 seen before it is scored (``--val fold3`` uses fold 3 for validation instead, which leaks
 the checkpoint choice and threshold into the score; it is flagged in the output).  By
-default the model is ``resunet`` with a ResNet-18 encoder, width 32, trained on random
-96 x 96 crops of the tiles (a multiple of the network's stride 32, so nothing is padded
-inside it: 1.4x faster per step than whole tiles padded to 128), flips left-right only
-(tiles have a top and a bottom), the package's weight averaging and mixed precision.  After
+default the model is ``resunet`` with a ResNet-18 encoder, width 32, its decoder stopping
+at 1/4 resolution (``output_stride=4``: logits upsampled bilinearly, 2.1x faster steps;
+the salt masks of fold 3 pooled to 1/4 and upsampled back keep a pixel IoU of 0.995),
+trained on random 96 x 96 crops of the tiles (a multiple of the network's stride 32, so
+nothing is padded inside it: 1.4x faster per step than whole tiles padded to 128) in
+batches of 32 (per image 23% faster than 16 at this stride) with learning rate 1.5e-3,
+validated every 150 steps, flips left-right only (tiles have a top and a bottom), the
+package's weight averaging and mixed precision.  After
 ``--minutes`` of training (wall clock, the best checkpoint kept), every fold-3 tile is
 predicted whole (the model pads 101 to its size multiple) and scored:
 
@@ -92,6 +96,25 @@ def competition_metric(pred: np.ndarray, truth: np.ndarray) -> float:
     empty = ~truth.any(1)
     scores = np.where(empty, (~pred.any(1)).astype(float), scores)
     return float(scores.mean())
+
+
+def resolution_ceiling(truth: np.ndarray, stride: int) -> float:
+    """Pixel IoU of masks pooled to ``1/stride`` and upsampled back bilinearly.
+
+    The best a model whose decoder stops at ``1/stride`` resolution can score (the masks are
+    padded at the edges to a multiple of ``stride`` as the model pads its input).
+    """
+    import torch
+    import torch.nn.functional as F
+
+    if stride == 1:
+        return 1.0
+    m = torch.from_numpy(np.asarray(truth, np.float32))[:, None]
+    h, w = m.shape[-2:]
+    m = F.pad(m, (0, -w % stride, 0, -h % stride), mode="replicate")
+    up = F.interpolate(F.avg_pool2d(m, stride), scale_factor=stride, mode="bilinear",
+                       align_corners=False)[..., :h, :w]
+    return pixel_iou(up.numpy()[:, 0] >= 0.5, truth)
 
 
 def class_ious(pred: np.ndarray, truth: np.ndarray, values: list[int]) -> dict[int, float]:
@@ -217,20 +240,22 @@ def run_tgs(args: argparse.Namespace) -> dict[str, Any]:
     elif args.val == "none":
         val_fraction = 0.0
     model = args.model or "resunet"
-    kwargs = _model_kwargs(model, args, {"resunet": {"encoder": "resnet18", "width": 32}})
+    kwargs = _model_kwargs(model, args, {"resunet": {"encoder": "resnet18", "width": 32,
+                                                     "output_stride": 4}})
     config = TrainConfig(
         model=model,
         model_kwargs=kwargs,
         patch_size=args.patch or 96,
-        batch_size=args.batch or 16,
+        batch_size=args.batch or 32,
         epochs=args.epochs,
         minutes=args.minutes if args.minutes is not None else 10.0,
-        steps_per_epoch=args.steps_per_epoch,
-        lr=args.lr,
+        steps_per_epoch=args.steps_per_epoch or 150,
+        lr=args.lr or 1.5e-3,
         lr_schedule=args.lr_schedule,
         early_stopping=None,
         ema=args.ema,
         amp=False if args.fp32 else None,
+        loss=args.loss,
         seed=args.seed,
         device=args.device,
         axes=(0,),
@@ -264,6 +289,8 @@ def run_tgs(args: argparse.Namespace) -> dict[str, Any]:
             "pixel_iou_tta": pixel_iou(pred_tta, truth),
             "competition_metric_tta": competition_metric(pred_tta, truth),
             "predict_s": round(time.perf_counter() - t0, 1),
+            "output_stride_ceiling": resolution_ceiling(
+                truth, int(result.card["model"].get("output_stride", 1))),
         },
     }
 
@@ -286,8 +313,8 @@ def run_synthetic(args: argparse.Namespace) -> dict[str, Any]:
         batch_size=args.batch,
         epochs=args.epochs,
         minutes=args.minutes if args.minutes is not None else 3.0,
-        steps_per_epoch=args.steps_per_epoch,
-        lr=args.lr,
+        steps_per_epoch=args.steps_per_epoch or 100,
+        lr=args.lr or 1e-3,
         lr_schedule=args.lr_schedule,
         early_stopping=None,
         ema=args.ema,
@@ -343,6 +370,8 @@ def _model_kwargs(model: str, args: argparse.Namespace, defaults: dict) -> dict[
         kw["encoder"] = args.encoder
     if args.global_context and model == "resunet":
         kw["global_context"] = True
+    if args.output_stride and model == "resunet":
+        kw["output_stride"] = args.output_stride
     return kw
 
 
@@ -376,20 +405,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--global-context", action="store_true",
                    help="resunet: add the patch-wide average of the deepest features back to "
                         "every position")
+    p.add_argument("--output-stride", type=int, choices=(1, 2, 4),
+                   help="resunet: resolution the decoder stops at (1 full, 2 or 4: logits "
+                        "upsampled from 1/2 or 1/4; default 4 for TGS, whose salt masks pooled "
+                        "to 1/4 and upsampled keep a pixel IoU of 0.995; 1 for --synthetic)")
     p.add_argument("--patch", type=int,
                    help="patch edge (default 96 for TGS: random crops of the 101-pixel tiles, "
                         "which the network takes without padding; the model's for --synthetic)")
-    p.add_argument("--batch", type=int, help="batch size (default 16 for TGS, automatic otherwise)")
-    p.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 1e-3)")
+    p.add_argument("--batch", type=int, help="batch size (default 32 for TGS: per image 23%% "
+                                             "faster than 16 at output stride 4; automatic "
+                                             "otherwise)")
+    p.add_argument("--lr", type=float, help="learning rate (default 1.5e-3 for TGS, 1e-3 "
+                                            "for --synthetic)")
     p.add_argument("--lr-schedule", choices=("plateau", "cosine"), default="plateau",
                    help="learning-rate schedule (default plateau)")
+    p.add_argument("--loss", default="auto",
+                   help="TGS: loss name of TrainConfig (auto = BCE + Dice; bce_lovasz ...)")
     p.add_argument("--ema", type=float, default=0.99,
                    help="decay of the weight average that is validated and kept (default 0.99, "
                         "the package's; 0: off)")
     p.add_argument("--fp32", action="store_true",
                    help="train in float32 (default: bf16 mixed precision where the CPU or GPU "
                         "has it)")
-    p.add_argument("--steps-per-epoch", type=int, default=100, help="steps between validations")
+    p.add_argument("--steps-per-epoch", type=int,
+                   help="steps between validations (default 150 for TGS, 100 for --synthetic)")
     p.add_argument("--val", choices=("split", "fold3", "none"), default="split",
                    help="TGS validation: hold out part of folds 0-2 (default), fold 3 itself "
                         "(leaky), or none")
