@@ -206,7 +206,8 @@ def predict_tiles(model: Any, card: dict[str, Any], images: np.ndarray, *, salt_
     return out
 
 
-def _salt_mask(prob: np.ndarray, card: dict[str, Any]) -> np.ndarray:
+def salt_mask(prob: np.ndarray, card: dict[str, Any]) -> np.ndarray:
+    """Salt where the probability reaches the card's threshold (0.5 for multi-class models)."""
     thr = float(card.get("threshold", 0.5)) if card["binary"] else 0.5
     return prob >= thr
 
@@ -270,7 +271,7 @@ def run_tgs(args: argparse.Namespace) -> dict[str, Any]:
     test_images, truth = images[test_rows], masks[test_rows].astype(bool)
     prob = predict_tiles(result.model, result.card, test_images)
     prob_tta = predict_tiles(result.model, result.card, test_images, hflip=True)
-    pred, pred_tta = _salt_mask(prob, result.card), _salt_mask(prob_tta, result.card)
+    pred, pred_tta = salt_mask(prob, result.card), salt_mask(prob_tta, result.card)
     if args.save_model:
         result.save(args.save_model)
     return {

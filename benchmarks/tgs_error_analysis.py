@@ -26,7 +26,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_train_tgs import DEFAULT_DATA, pixel_iou, predict_tiles  # noqa: E402
+from bench_train_tgs import DEFAULT_DATA, pixel_iou, predict_tiles, salt_mask  # noqa: E402
 
 #: Coverage above which a tile counts as all salt (and below 1 - this, predicted as none).
 FULL = 0.9
@@ -41,7 +41,7 @@ def analyse(bundle: str, data: Path) -> tuple[dict, dict]:
         images, masks, fold = d["images"], d["masks"], d["fold"]
     # as the benchmark: sections (trace, sample), the sample axis last
     prob = predict_tiles(model, card, images.transpose(0, 2, 1).astype(np.float32))
-    pred = (prob >= float(card.get("threshold", 0.5))).transpose(0, 2, 1)
+    pred = salt_mask(prob, card).transpose(0, 2, 1)
     truth = masks.astype(bool)
     cov, pcov = truth.mean((1, 2)), pred.mean((1, 2))
     out: dict = {"bundle": bundle, "folds": {}}

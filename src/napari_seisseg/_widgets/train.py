@@ -225,7 +225,8 @@ class TrainWidget(Container):
                                           "classes are kept).")
         self.advanced = Container(labels=True, widgets=[
             self.model_width, self.encoder, self.output_stride, self.patch, self.batch,
-            self.steps_per_epoch, self.lr, self.context, self.axes, self.seed, self.device, self.loss, self.val_fraction, average_box, aug_box,
+            self.steps_per_epoch, self.lr, self.context, self.axes, self.seed, self.device,
+            self.loss, self.val_fraction, average_box, aug_box,
             self.init_from,
         ], tooltip="Advanced training settings.")
         self.advanced.visible = False
@@ -528,10 +529,8 @@ class TrainWidget(Container):
         elif isinstance(event, EpochEnd):
             self._on_epoch(event)
         elif isinstance(event, Started):
-            self._started = event
             self.device_label.value = f"{event.device_description}, {event.precision}"
             self.curves.set_class_colors([c.color for c in event.classes])
-            self._class_names = [c.name for c in event.classes]
             self.status.set("running", event.message())
         elif isinstance(event, Note):
             from napari.utils.notifications import show_info, show_warning
@@ -662,9 +661,7 @@ class TrainWidget(Container):
         return self.curves.table_rows()
 
     def _reset_run_state(self) -> None:
-        self._started = None
         self._last_step = None
-        self._class_names: list = []
         self.n_events = 0
 
 

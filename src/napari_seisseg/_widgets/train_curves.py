@@ -9,7 +9,6 @@ floods the GUI thread) and a table of the last validation's per-class scores.
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 __all__ = ["TrainingCurves", "fmt_score", "MAX_CURVE_POINTS", "REDRAW_INTERVAL_MS"]
@@ -175,7 +174,6 @@ class TrainingCurves:
         self.canvas.draw_idle()
         self.n_draws += 1
         self._dirty = False
-        self._last_draw = time.perf_counter()
 
     def fill_table(self, metrics: dict[str, Any]) -> None:
         """Show one validation's per-class scores."""

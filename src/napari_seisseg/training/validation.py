@@ -2,9 +2,9 @@
 
 The held-out voxels are covered by windows of the training patch size laid on a grid
 (the last window of an axis shifted back inside the array).  Each voxel is scored once:
-where two windows overlap, each scores the half of the overlap nearer its centre.  Section models are
-scored on sections along the held-out axis (or, for an explicit validation layer, along
-the allowed axis on which its voxels lie in the fewest slices).  When there are more
+where two windows overlap, each scores the half of the overlap nearer its centre.  Section
+models are scored on sections along the held-out axis (or, for an explicit validation
+layer, along the allowed axis on which its voxels lie in the fewest slices).  When there are more
 windows than ``max_windows``, a seeded random subset is kept.  The windows' images are
 read and normalised once and cached.
 """
