@@ -253,6 +253,7 @@ def run_tgs(args: argparse.Namespace) -> dict[str, Any]:
         steps_per_epoch=args.steps_per_epoch or 150,
         lr=args.lr or 1.5e-3,
         lr_schedule=args.lr_schedule,
+        weight_decay=args.weight_decay,
         early_stopping=None,
         ema=args.ema,
         amp=False if args.fp32 else None,
@@ -263,7 +264,8 @@ def run_tgs(args: argparse.Namespace) -> dict[str, Any]:
         val_fraction=val_fraction,
         max_val_windows=args.max_val_windows,
         augment=AugmentConfig(flip=not args.no_flip, flip_time=bool(args.time_flip), gain=0.1,
-                              noise=0.02),
+                              noise=0.02, elastic=args.elastic, elastic_p=args.elastic_p,
+                              scale=args.scale, rotate=args.rotate, affine_p=args.affine_p),
     )
     result, wall, cpu = _train(image, labels, config, args.quiet, val_labels=val_labels,
                                class_names={1: "sediment", 2: "salt"})
@@ -371,6 +373,8 @@ def _model_kwargs(model: str, args: argparse.Namespace, defaults: dict) -> dict[
         kw["encoder"] = args.encoder
     if args.global_context and model == "resunet":
         kw["global_context"] = True
+    if args.dropout:
+        kw["dropout"] = args.dropout
     if args.output_stride and model == "resunet":
         kw["output_stride"] = args.output_stride
     return kw
@@ -420,6 +424,19 @@ def build_parser() -> argparse.ArgumentParser:
                                             "for --synthetic)")
     p.add_argument("--lr-schedule", choices=("plateau", "cosine"), default="plateau",
                    help="learning-rate schedule (default plateau)")
+    p.add_argument("--weight-decay", type=float, default=1e-4,
+                   help="AdamW weight decay (default 1e-4, the package's)")
+    p.add_argument("--dropout", type=float, help="model dropout (model default)")
+    p.add_argument("--elastic", type=float, default=0.0,
+                   help="TGS: largest elastic displacement, pixels (default 0: none)")
+    p.add_argument("--elastic-p", type=float, default=0.3,
+                   help="TGS: share of patches distorted (default 0.3)")
+    p.add_argument("--scale", type=float, default=0.0,
+                   help="TGS: random zoom by a factor in [1 - s, 1 + s] (default 0: none)")
+    p.add_argument("--rotate", type=float, default=0.0,
+                   help="TGS: largest random rotation, degrees (default 0: none)")
+    p.add_argument("--affine-p", type=float, default=0.5,
+                   help="TGS: share of patches zoomed / rotated (default 0.5)")
     p.add_argument("--loss", default="auto",
                    help="TGS: loss name of TrainConfig (auto = BCE + Dice; bce_lovasz ...)")
     p.add_argument("--ema", type=float, default=0.99,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from napari_seisseg.training.augment import Augmenter, elastic_field, warp
+from napari_seisseg.errors import SeisSegError
+from napari_seisseg.training.augment import Augmenter, affine_field, elastic_field, warp
 from napari_seisseg.training.config import AugmentConfig
 
 GEOMETRIC = AugmentConfig(
@@ -111,3 +112,41 @@ def test_the_sampler_tells_the_augmenter_which_patch_axis_is_time():
     for _ in range(20):
         img, _ = sampler.sample()
         assert (np.diff(img[0], axis=-1) >= 0).all()  # time still increases along the last axis
+
+
+def test_affine_field_is_identity_without_zoom_or_angle():
+    for d in affine_field((17, 12), 1.0, 0.0):
+        np.testing.assert_allclose(d, 0.0, atol=1e-5)
+
+
+def test_zoom_enlarges_a_centred_body_and_keeps_labels_on_it():
+    yy, xx = np.mgrid[:41, :41]
+    disc = ((yy - 20) ** 2 + (xx - 20) ** 2 <= 8**2).astype(np.int64)
+    image = disc[None].astype(np.float32)
+    img, tgt = warp(image, disc, affine_field(disc.shape, 1.5, 0.0))
+    assert 1.8 < (tgt == 1).sum() / (disc == 1).sum() < 2.7  # area grows by about 1.5**2
+    assert set(np.unique(tgt)) <= {0, 1}  # zooming in pulls nothing from outside
+    assert ((img[0] > 0.5) == (tgt == 1)).mean() > 0.98  # image and labels moved together
+
+
+def test_rotation_turns_a_bar_and_marks_pulled_in_corners_unlabeled():
+    target = np.zeros((33, 33), np.int64)
+    target[16, :] = 1  # a horizontal bar along axis 1
+    img, tgt = warp(target[None].astype(np.float32), target, affine_field(target.shape, 1.0, 90))
+    assert (tgt[:, 16] == 1).sum() >= 30 and (tgt[16, :] == 1).sum() <= 3
+    _, tgt = warp(target[None].astype(np.float32), target, affine_field(target.shape, 0.7, 0.0))
+    assert (tgt == -1).any() and (tgt[16, 16] == 1)  # shrinking pulls in the outside: unlabeled
+
+
+def test_zoom_and_rotation_options_are_checked_and_seeded():
+    with pytest.raises(SeisSegError, match="scale"):
+        AugmentConfig(scale=1.5).validate()
+    with pytest.raises(SeisSegError, match="rotate"):
+        AugmentConfig(rotate=-3).validate()
+    cfg = AugmentConfig(scale=0.2, rotate=10, affine_p=1.0, gain=0.0, noise=0.0, flip=False)
+    image = np.random.default_rng(0).normal(size=(1, 24, 24)).astype(np.float32)
+    target = (image[0] > 0).astype(np.int64)
+    a = Augmenter(cfg, np.random.default_rng(3))(image, target)
+    b = Augmenter(cfg, np.random.default_rng(3))(image, target)
+    np.testing.assert_array_equal(a[0], b[0])
+    assert not np.allclose(a[0], image)

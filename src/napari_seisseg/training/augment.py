@@ -2,8 +2,8 @@
 
 A patch is an image ``(*lead, *spatial)`` and a target ``spatial`` whose axes are the
 image's trailing axes (``lead`` is the channel axis, plus the slab axis of a hybrid
-patch).  Geometric changes (flips, 90-degree rotations, transposes, rolls, elastic
-distortion) move image and target together; the target is resampled with nearest
+patch).  Geometric changes (flips, 90-degree rotations, transposes, rolls, zooms and small
+rotations, elastic distortion) move image and target together; the target is resampled with nearest
 neighbours and anything pulled in from outside the patch is marked not labeled (``-1``).
 Amplitude changes (gain, polarity, noise) touch the image only.
 """
@@ -14,7 +14,7 @@ import numpy as np
 
 from .config import AugmentConfig
 
-__all__ = ["Augmenter", "elastic_field", "warp"]
+__all__ = ["Augmenter", "affine_field", "elastic_field", "warp"]
 
 #: Spacing (voxels) of the control points of the elastic distortion.
 _ELASTIC_SPACING = 32
@@ -57,6 +57,37 @@ def elastic_field(
         coarse = rng.uniform(-alpha, alpha, size=coarse_shape).astype(np.float32)
         fields.append(_interp_linear(coarse, coarse_coords))
     return fields
+
+
+def affine_field(
+    shape: tuple[int, ...], zoom: float = 1.0, angle: float = 0.0
+) -> list[np.ndarray]:
+    """Displacement (one array per axis, voxels) of a zoom and rotation about the centre.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Spatial shape of the patch (2 or 3 axes).
+    zoom : float
+        Magnification: 1.2 shows the middle of the patch 1.2 times larger (its edges come
+        from outside the patch), 0.8 shrinks it (the rim is pulled in from outside).
+    angle : float
+        Rotation in degrees in the plane of the first two axes (a section's plane; for a 3D
+        patch the inline x crossline plane, the sample axis being last).
+
+    Returns
+    -------
+    list of numpy.ndarray
+        ``coords - grid`` for :func:`warp`.
+    """
+    mesh = np.meshgrid(*[np.arange(n, dtype=np.float32) for n in shape], indexing="ij")
+    centre = [(n - 1) / 2.0 for n in shape]
+    rel = [(m - c) / np.float32(zoom) for m, c in zip(mesh, centre, strict=True)]
+    if angle and len(shape) >= 2:
+        t = np.deg2rad(angle)
+        cos, sin = np.float32(np.cos(t)), np.float32(np.sin(t))
+        rel[0], rel[1] = cos * rel[0] - sin * rel[1], sin * rel[0] + cos * rel[1]
+    return [r + c - m for r, c, m in zip(rel, centre, mesh, strict=True)]
 
 
 def warp(
@@ -145,8 +176,15 @@ class Augmenter:
             shift = int(rng.integers(target.shape[d]))
             image = np.roll(image, shift, axis=lead + d)
             target = np.roll(target, shift, axis=d)
+        field = None
+        if (cfg.scale > 0 or cfg.rotate > 0) and rng.random() < cfg.affine_p:
+            zoom = float(np.exp(rng.uniform(np.log1p(-cfg.scale), np.log1p(cfg.scale))))
+            angle = float(rng.uniform(-cfg.rotate, cfg.rotate)) if nt >= 2 else 0.0
+            field = affine_field(target.shape, zoom, angle)
         if cfg.elastic > 0 and rng.random() < cfg.elastic_p:
-            field = elastic_field(target.shape, cfg.elastic, rng)
+            bend = elastic_field(target.shape, cfg.elastic, rng)
+            field = bend if field is None else [a + b for a, b in zip(field, bend, strict=True)]
+        if field is not None:
             image, target = warp(np.ascontiguousarray(image), np.ascontiguousarray(target), field)
         image = np.array(image, dtype=np.float32)
         if cfg.gain > 0:

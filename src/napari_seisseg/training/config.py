@@ -53,6 +53,16 @@ class AugmentConfig:
     noise : float
         Standard deviation of added Gaussian noise (the input is standardised, so 0.05 is 5%
         of its typical amplitude); 0 for none.
+    scale : float
+        Random zoom about the patch centre by a factor between ``1 - scale`` and
+        ``1 + scale`` (log-uniform); 0 for none.  Bodies and reflectors come in many sizes;
+        0.15 is a mild change.
+    rotate : float
+        Largest random in-plane rotation, in degrees (plane of the first two patch axes, as
+        for ``rotate90``); 0 for none.  A few degrees vary dips without turning the image
+        over.
+    affine_p : float
+        Probability of applying the zoom and rotation to a patch.
     elastic : float
         Largest displacement, in voxels, of a smooth random distortion; 0 for none.
     elastic_p : float
@@ -67,15 +77,21 @@ class AugmentConfig:
     gain: float = 0.2
     polarity: float = 0.0
     noise: float = 0.03
+    scale: float = 0.0
+    rotate: float = 0.0
+    affine_p: float = 0.5
     elastic: float = 0.0
     elastic_p: float = 0.3
 
     def validate(self) -> None:
         """Raise :class:`SeisSegError` for a value outside its range."""
-        for name in ("gain", "noise", "elastic"):
+        for name in ("gain", "noise", "elastic", "rotate"):
             if not float(getattr(self, name)) >= 0:
                 raise SeisSegError(f"augment.{name} must be 0 or more, got {getattr(self, name)}.")
-        for name in ("polarity", "elastic_p"):
+        if not 0.0 <= float(self.scale) < 1.0:
+            raise SeisSegError(f"augment.scale is a share of the size (0 to below 1), got "
+                               f"{self.scale}; 0.15 is a mild zoom.")
+        for name in ("polarity", "elastic_p", "affine_p"):
             v = float(getattr(self, name))
             if not 0.0 <= v <= 1.0:
                 raise SeisSegError(f"augment.{name} is a probability (0 to 1), got {v}.")
