@@ -3,8 +3,8 @@
 A patch is an image ``(*lead, *spatial)`` and a target ``spatial`` whose axes are the
 image's trailing axes (``lead`` is the channel axis, plus the slab axis of a hybrid
 patch).  Geometric changes (flips, 90-degree rotations, transposes, rolls, zooms and small
-rotations, elastic distortion) move image and target together; the target is resampled with nearest
-neighbours and anything pulled in from outside the patch is marked not labeled (``-1``).
+rotations, elastic distortion) move image and target together; the target is resampled with
+nearest neighbours and anything pulled in from outside the patch is marked not labeled (``-1``).
 Amplitude changes (gain, polarity, noise) touch the image only.
 """
 
@@ -179,7 +179,7 @@ class Augmenter:
         field = None
         if (cfg.scale > 0 or cfg.rotate > 0) and rng.random() < cfg.affine_p:
             zoom = float(np.exp(rng.uniform(np.log1p(-cfg.scale), np.log1p(cfg.scale))))
-            angle = float(rng.uniform(-cfg.rotate, cfg.rotate)) if nt >= 2 else 0.0
+            angle = float(rng.uniform(-cfg.rotate, cfg.rotate))  # ignored below 2 axes
             field = affine_field(target.shape, zoom, angle)
         if cfg.elastic > 0 and rng.random() < cfg.elastic_p:
             bend = elastic_field(target.shape, cfg.elastic, rng)
