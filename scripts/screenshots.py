@@ -50,7 +50,7 @@ def workflow(viewer: napari.Viewer) -> None:
     train.image.value = seismic
     train.labels_layer.value = viewer.layers["synthetic labels"]
     train.set_budget(6, "epochs")
-    train.steps_per_epoch.value = 15
+    train.advanced.steps_per_epoch.value = 15
     train.train()
     wait(train)
     viewer.dims.set_point(0, 32)

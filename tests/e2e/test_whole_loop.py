@@ -44,11 +44,11 @@ def _errors(notifications) -> list[str]:
 
 def _tiny(train, epochs: int) -> None:
     train.show_advanced.value = True
-    train.model_width.value = 4
-    train.patch.value = 32
-    train.batch.value = 2
-    train.steps_per_epoch.value = 3
-    train.val_fraction.value = 0.0
+    train.advanced.model_width.value = 4
+    train.advanced.patch.value = 32
+    train.advanced.batch.value = 2
+    train.advanced.steps_per_epoch.value = 3
+    train.advanced.val_fraction.value = 0.0
     train.set_budget(epochs, "epochs")
 
 
@@ -115,8 +115,8 @@ def test_sample_paint_train_predict_edit_finetune_export_reopen(
     mask.data = corrected
     train.labels_layer.reset_choices()
     train.labels_layer.value = mask
-    train.init_from.reset_choices()
-    train.init_from.value = first.name
+    train.advanced.init_from.reset_choices()
+    train.advanced.init_from.value = first.name
     _tiny(train, epochs=1)
     assert train.train() is not None, train.status.value
     qtbot.waitUntil(lambda: train.worker is None, timeout=60_000)

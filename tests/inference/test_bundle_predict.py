@@ -11,14 +11,9 @@ from torch import nn
 
 from napari_seisseg.errors import SeisSegError
 from napari_seisseg.inference import predict_sections, predict_volume, run_to_completion
-from napari_seisseg.inference.bundle_predict import (
-    BundleModel,
-    DerivedArray,
-    dead_mask_from_geometry,
-    predict_bundle,
-    predict_bundle_dask,
-    resolve_orientations,
-)
+from napari_seisseg.inference.bundle_dask import predict_bundle_dask
+from napari_seisseg.inference.bundle_inputs import pipeline_already_applied
+from napari_seisseg.inference.bundle_predict import BundleModel, DerivedArray, predict_bundle
 from napari_seisseg.io.geometry import SurveyGeometry
 from napari_seisseg.models import create_model, model_spec
 from napari_seisseg.training.bundle import save_bundle
@@ -124,11 +119,6 @@ def test_orientations_are_averaged_and_named(unet2d):
     core = run_to_completion(predict_sections(unet2d.model, CUBE, axes=(0, 1), preprocess=norm,
                                               min_tile=(16, 16)))
     np.testing.assert_allclose(both.probabilities, core, atol=1e-6)
-    assert resolve_orientations(["time", 0], g, 3) == (2, 0)
-    with pytest.raises(SeisSegError, match="no survey geometry"):
-        resolve_orientations("inline", None, 3)
-    with pytest.raises(SeisSegError, match="Unknown orientation"):
-        resolve_orientations("diagonal", g, 3)
 
 
 def test_slice_only_equals_that_slice_of_the_whole_cube(unet2d):
@@ -234,16 +224,6 @@ def test_bundles_that_do_not_fit_are_refused(tmp_path, unet2d):
             BundleModel.load(tmp_path / name)
 
 
-def test_dead_mask_from_geometry_in_any_order():
-    g = geometry(dead=((1, 2), (4, 0)))
-    assert dead_mask_from_geometry(geometry(dead=()), SHAPE) is None
-    canon = dead_mask_from_geometry(g, SHAPE)
-    assert canon.shape == (6, 8, 1) and canon[1, 2, 0] and canon[4, 0, 0] and canon.sum() == 2
-    gd = g.transpose_to(CUBE, g.display_axes)[1]
-    disp = dead_mask_from_geometry(gd, gd.shape)
-    np.testing.assert_array_equal(disp, canon.transpose(0, 2, 1))
-
-
 def test_dask_path_equals_the_in_process_path(tmp_path):
     pytest.importorskip("zarr")
     from napari_seisseg.io import write_volume
@@ -319,7 +299,6 @@ def test_refit_statistics_make_another_survey_look_like_the_training_one(unet2d)
 
 
 def test_a_preprocessed_image_is_not_preprocessed_twice():
-    from napari_seisseg.inference.bundle_predict import pipeline_already_applied
     from napari_seisseg.preprocess import PercentileClip, Pipeline, StdClip
 
     pipe = Pipeline([PercentileClip(5.0, 95.0)]).fit(CUBE, axis=2)

@@ -39,10 +39,10 @@ def sample_viewer(make_napari_viewer, monkeypatch):
 
 
 def _tiny(w: TrainWidget, epochs: int = 2, steps: int = 3) -> None:
-    w.model_width.value = 4
-    w.patch.value = 32
-    w.batch.value = 2
-    w.steps_per_epoch.value = steps
+    w.advanced.model_width.value = 4
+    w.advanced.patch.value = 32
+    w.advanced.batch.value = 2
+    w.advanced.steps_per_epoch.value = steps
     w.set_budget(epochs, "epochs")
 
 
@@ -69,15 +69,15 @@ def test_defaults_and_tooltips(sample_viewer):
     config = w.config()
     assert config.minutes == w.budget.value and config.epochs is None
     assert config.axes is None and config.patch_size == 128
-    assert {None, (0,), (1,), (2,), (0, 2)} <= set(w.axes.choices)
-    w.axes.value = (0,)
+    assert {None, (0,), (1,), (2,), (0, 2)} <= set(w.advanced.axes.choices)
+    w.advanced.axes.value = (0,)
     assert w.config().axes == (0,)
     # resunet-only controls: greyed out for other models, passed on for resunet
-    assert not w.encoder.enabled and not w.output_stride.enabled
+    assert not w.advanced.encoder.enabled and not w.advanced.output_stride.enabled
     assert "encoder" not in w.config().model_kwargs
     w.model.value = "resunet"
-    assert w.encoder.enabled and w.output_stride.enabled
-    w.encoder.value, w.output_stride.value, w.loss.value = "resnet34", 4, "bce_lovasz"
+    assert w.advanced.encoder.enabled and w.advanced.output_stride.enabled
+    w.advanced.encoder.value, w.advanced.output_stride.value, w.advanced.loss.value = "resnet34", 4, "bce_lovasz"
     config = w.config()
     assert config.model_kwargs == {"encoder": "resnet34", "output_stride": 4}
     assert config.loss == "bce_lovasz"
@@ -120,7 +120,7 @@ def test_train_watch_stop_save_and_load(sample_viewer, qtbot, tmp_path):
     x = torch.randn(1, 1, 32, 40)
     with torch.no_grad():
         torch.testing.assert_close(loaded.model(x), entry.model(x))
-    assert "my model" in w.init_from.choices  # can be fine-tuned
+    assert "my model" in w.advanced.init_from.choices  # can be fine-tuned
 
 
 def test_full_run_to_the_epoch_budget_and_fine_tune(sample_viewer, qtbot):
@@ -131,8 +131,8 @@ def test_full_run_to_the_epoch_budget_and_fine_tune(sample_viewer, qtbot):
     assert w.status.state == "done" and w.result.stop_reason == "epochs"
     assert w.progress.value == 1000 and w.history["epoch"] == [1, 2]
     first = w.current.name
-    w.init_from.reset_choices()
-    w.init_from.value = first
+    w.advanced.init_from.reset_choices()
+    w.advanced.init_from.value = first
     w.train()
     qtbot.waitUntil(lambda: w.worker is None, timeout=20_000)
     assert w.status.state == "done", w.status.value
@@ -173,7 +173,7 @@ def test_bad_input_gives_a_notification_and_no_worker(sample_viewer, notificatio
 def test_worker_errors_become_notifications(sample_viewer, notifications, qtbot):
     w = TrainWidget(sample_viewer)
     _tiny(w)
-    w.loss.value = "bce_dice"  # two-class loss on three classes: refused when the run is set up
+    w.advanced.loss.value = "bce_dice"  # two-class loss on three classes: refused when the run is set up
     w.train()
     qtbot.waitUntil(lambda: w.worker is None, timeout=20_000)
     assert w.status.state == "failed" and "two classes" in w.status.value

@@ -325,7 +325,8 @@ class PredictWidget(Container):
         from napari.qt.threading import create_worker
 
         from ..errors import SeisSegError
-        from ..inference.bundle_predict import pipeline_already_applied, predict_bundle
+        from ..inference.bundle_inputs import pipeline_already_applied
+        from ..inference.bundle_predict import predict_bundle
         from .train import layer_pipeline
 
         if self.worker is not None:

@@ -2,7 +2,7 @@
 
 The command runs the generator the Predict widget runs
 (:func:`napari_seisseg.inference.bundle_predict.predict_bundle`, or
-:func:`~napari_seisseg.inference.bundle_predict.predict_bundle_dask` with
+:func:`~napari_seisseg.inference.bundle_dask.predict_bundle_dask` with
 ``--dask-scheduler``) with a tqdm progress bar, then writes the outputs block by block.
 
 Outputs (each optional, at least one):
@@ -269,7 +269,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _predict(args: argparse.Namespace, bm: Any, kinds: dict, scratch: Path, dask_mode: bool):
     from ..inference import PredictionFinished, PredictionProgress, PredictionStarted
-    from ..inference.bundle_predict import predict_bundle, predict_bundle_dask
+    from ..inference.bundle_dask import predict_bundle_dask
+    from ..inference.bundle_predict import predict_bundle
 
     direct = kinds["probs"] in ("npy", "zarr")
     if dask_mode:

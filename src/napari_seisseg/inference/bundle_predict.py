@@ -45,14 +45,14 @@ import os
 import time
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import SeisSegError
-from ..io.geometry import CUBE_AXES, SECTION_AXES, SurveyGeometry
+from ..io.geometry import SurveyGeometry
 from ._checks import check_dead_mask, mask_slices
+from .bundle_inputs import input_normalizer
 from .bundle_model import BundleModel
 from .events import PredictionEvent
 from .lazy_arrays import (
@@ -66,26 +66,15 @@ from .outputs import from_stored, open_output
 from .postprocess import probabilities_to_mask, rank_slices, uncertainty
 from .predict import predict_volume
 from .sections import predict_sections
+from .survey_axes import (
+    canonical_order,
+    dead_mask_from_geometry,
+    fitting_geometry,
+    resolve_orientations,
+    subset_geometry,
+)
 
-__all__ = [
-    "AXIS_ALIASES",
-    "BundleModel",
-    "BundlePrediction",
-    "ChannelView",
-    "DerivedArray",
-    "dead_mask_from_geometry",
-    "predict_bundle",
-    "predict_bundle_dask",
-    "resolve_orientations",
-]
-
-#: Names accepted for orientations, mapped to geometry axis names.
-AXIS_ALIASES = {
-    "inline": "inline", "il": "inline", "iline": "inline",
-    "crossline": "crossline", "xl": "crossline", "xline": "crossline",
-    "time": "sample", "depth": "sample", "sample": "sample", "samples": "sample",
-    "timeslice": "sample", "trace": "trace",
-}
+__all__ = ["BundleModel", "BundlePrediction", "ChannelView", "DerivedArray", "predict_bundle"]
 
 #: Largest section (voxels) predicted whole by a section model; larger ones are tiled.
 MAX_WHOLE_SECTION = 1 << 20
@@ -93,96 +82,6 @@ MAX_WHOLE_SECTION = 1 << 20
 SECTION_TILE = 512
 
 PredictionGenerator = Generator[PredictionEvent, None, "BundlePrediction | None"]
-
-
-def _canonical_order(geometry: SurveyGeometry) -> tuple[str, ...]:
-    return CUBE_AXES if geometry.kind == "cube" else SECTION_AXES
-
-
-def _fitting_geometry(geometry: SurveyGeometry | None, shape: tuple[int, ...]) -> SurveyGeometry | None:
-    if geometry is None:
-        return None
-    if not isinstance(geometry, SurveyGeometry):
-        raise SeisSegError(f"geometry must be a SurveyGeometry, got {type(geometry).__name__}.")
-    if len(geometry.axes) != len(shape) or geometry.shape != tuple(shape):
-        raise SeisSegError(
-            f"The image has shape {tuple(shape)} but its survey geometry describes "
-            f"{geometry.shape} ({', '.join(geometry.axes)}). Predict the image the geometry "
-            "belongs to, or drop the geometry."
-        )
-    return geometry
-
-
-def dead_mask_from_geometry(geometry: SurveyGeometry | None, shape: Sequence[int]) -> np.ndarray | None:
-    """Dead traces of a geometry as a mask broadcastable to ``shape`` (the geometry's order).
-
-    Parameters
-    ----------
-    geometry : SurveyGeometry or None
-        Its ``live`` mask marks traces present in the file; ``axes`` names the data's order.
-    shape : sequence of int
-        Shape of the data the geometry describes.
-
-    Returns
-    -------
-    numpy.ndarray or None
-        Boolean, True at dead traces, with length 1 along the sample axis; None when every
-        trace is live (or there is no geometry).
-    """
-    if geometry is None or geometry.live is None or bool(np.all(geometry.live)):
-        return None
-    canonical = _canonical_order(geometry)
-    grid_axes = [a for a in canonical if a != "sample"]
-    dead = ~np.asarray(geometry.live, dtype=bool)  # grid in canonical order
-    order = [a for a in geometry.axes if a != "sample"]
-    dead = dead.transpose([grid_axes.index(a) for a in order])
-    return np.expand_dims(dead, geometry.axes.index("sample")).reshape(
-        tuple(1 if a == "sample" else int(n) for a, n in zip(geometry.axes, shape, strict=True))
-    )
-
-
-def resolve_orientations(
-    orientations: Any, geometry: SurveyGeometry | None, ndim: int
-) -> tuple[int, ...] | None:
-    """Section orientations as axes of the input (names need a geometry), or None for the default.
-
-    Accepts ints (axes of the input array), names (``inline``, ``crossline``, ``time`` /
-    ``depth`` / ``sample``, ``trace``) or a comma-separated string of either.
-    """
-    if orientations is None:
-        return None
-    if isinstance(orientations, str):
-        orientations = [o.strip() for o in orientations.split(",") if o.strip()]
-    elif isinstance(orientations, int | np.integer):
-        orientations = [orientations]
-    out: list[int] = []
-    for o in orientations:
-        if isinstance(o, str) and o.lstrip("-").isdigit():
-            o = int(o)
-        if isinstance(o, int | np.integer) and not isinstance(o, bool):
-            if not -ndim <= int(o) < ndim:
-                raise SeisSegError(f"Orientation axis {o} is not an axis of the {ndim}D image.")
-            out.append(int(o) % ndim)
-            continue
-        name = AXIS_ALIASES.get(str(o).lower())
-        if name is None:
-            raise SeisSegError(
-                f"Unknown orientation {o!r}: use inline, crossline, time (or depth), or axis "
-                "numbers 0, 1, 2."
-            )
-        if geometry is None:
-            raise SeisSegError(
-                f"The image has no survey geometry, so {o!r} names no axis; give axis numbers "
-                "(0, 1, 2) instead."
-            )
-        if name not in geometry.axes:
-            raise SeisSegError(f"This {geometry.kind} has no {o} axis (axes: {', '.join(geometry.axes)}).")
-        out.append(geometry.axes.index(name))
-    if not out:
-        raise SeisSegError("Give at least one orientation (e.g. inline).")
-    if len(set(out)) != len(out):
-        raise SeisSegError(f"Orientations repeat an axis: {orientations!r}.")
-    return tuple(out)
 
 
 def _section_tile(view_shape: tuple[int, ...], axes: Sequence[int]) -> tuple[int, int] | None:
@@ -289,7 +188,7 @@ class BundlePrediction:
 
 # ---------------------------------------------------------------------------------- prediction
 @dataclass
-class _Plan:
+class PredictionPlan:
     """The image seen in training order, and how to come back."""
 
     view: Any                 # 3D, training order (2D images get a leading axis)
@@ -300,7 +199,7 @@ class _Plan:
     dead_input: np.ndarray | None
 
 
-def _plan(bm: BundleModel, volume: Any, geometry: SurveyGeometry | None, dead_mask: Any) -> _Plan:
+def _plan(bm: BundleModel, volume: Any, geometry: SurveyGeometry | None, dead_mask: Any) -> PredictionPlan:
     shape = getattr(volume, "shape", None)
     if shape is None or not hasattr(volume, "__getitem__"):
         raise SeisSegError(
@@ -318,10 +217,10 @@ def _plan(bm: BundleModel, volume: Any, geometry: SurveyGeometry | None, dead_ma
             f"'{bm.name}' is a 3D model and needs a cube, but the image is a 2D section of shape "
             f"{shape}. Use a section model (unet2d, resunet, hybrid) for single sections."
         )
-    geometry = _fitting_geometry(geometry, shape)
+    geometry = fitting_geometry(geometry, shape)
     perm = tuple(range(ndim))
     if geometry is not None:
-        perm = geometry.permutation_to(_canonical_order(geometry))
+        perm = geometry.permutation_to(canonical_order(geometry))
     view = transpose_view(volume, perm)
     if isinstance(dead_mask, str) and dead_mask == "auto":
         dead_input = dead_mask_from_geometry(geometry, shape)
@@ -335,105 +234,7 @@ def _plan(bm: BundleModel, volume: Any, geometry: SurveyGeometry | None, dead_ma
 
         view = view[None] if isinstance(view, np.ndarray) else _WithLeadingAxis(view)
         dead_view = None if dead_view is None else dead_view[None]
-    return _Plan(view, perm, ndim == 2, geometry, dead_view, dead_input)
-
-
-STATISTICS = ("stored", "refit")
-
-
-def input_normalizer(
-    bm: BundleModel,
-    view: Any,
-    *,
-    statistics: str = "stored",
-    pipeline_applied: bool = False,
-    dt: float | None = None,
-    live: np.ndarray | None = None,
-) -> Any:
-    """The normaliser to apply to ``view`` (training order) before the model.
-
-    Parameters
-    ----------
-    bm : BundleModel
-        The model and its card.
-    view : array-like
-        The image in training order.
-    statistics : {"stored", "refit"}
-        ``"stored"``: the card's statistics (those of the training survey).  ``"refit"``:
-        the card's pipeline steps and standardisation refitted on ``view`` (another survey
-        whose amplitudes differ); the fit reads a sample of traces, not the whole cube.
-    pipeline_applied : bool
-        ``view`` already holds the output of the card's preprocessing pipeline (a layer
-        made by the Preprocess widget): only the standardisation is applied.
-    dt : float, optional
-        Sample interval (ms) for AGC windows in ms when refitting.
-    live : numpy.ndarray, optional
-        Live-trace mask of ``view`` (its first two axes) for refitting.
-
-    Returns
-    -------
-    Normalizer or None
-    """
-    if statistics not in STATISTICS:
-        raise SeisSegError(f"statistics must be one of {', '.join(STATISTICS)}, got {statistics!r}.")
-    norm = bm.normalizer
-    if norm is None:
-        return None
-    from ..training.normalize import Normalizer, fit_normalizer
-
-    pipeline = None if pipeline_applied else norm.pipeline
-    if statistics == "stored":
-        return norm if pipeline is norm.pipeline else Normalizer(norm.center, norm.scale, norm.clip, None)
-    if pipeline is not None:
-        pipeline = pipeline.reset()
-        axis = bm.sample_axis
-        live_ok = live if (live is not None and axis == 2 and live.shape == tuple(view.shape[:2])) else None
-        pipeline.fit(view, axis, dt=dt, live=live_ok)
-    refit = fit_normalizer(view, pipeline=pipeline, sample_axis=bm.sample_axis)
-    refit.clip = norm.clip
-    return refit
-
-
-def pipeline_already_applied(bm: BundleModel, image_pipeline: dict | None, name: str = "The image") -> bool:
-    """Whether an image already holds the output of the card's preprocessing pipeline.
-
-    Parameters
-    ----------
-    bm : BundleModel
-        The model.
-    image_pipeline : dict or None
-        The pipeline the image was made with (a Preprocess-widget layer carries it in
-        ``layer.metadata["seisseg_preprocess"]``); None for raw amplitudes.
-    name : str
-        How to call the image in messages.
-
-    Returns
-    -------
-    bool
-        True when the image was made with the card's pipeline steps (statistics may differ:
-        refitted on this cube), so prediction must not apply them again.
-
-    Raises
-    ------
-    SeisSegError
-        If the image was made with a different pipeline than the model's.
-    """
-    card_pipe = (bm.card.get("preprocessing") or {}).get("pipeline")
-    if not image_pipeline or not card_pipe:
-        return False
-    from ..preprocess import Pipeline
-
-    try:
-        ours, theirs = Pipeline.from_dict(card_pipe), Pipeline.from_dict(image_pipeline)
-    except SeisSegError:
-        return False
-    if ours.same_parameters(theirs):
-        return True
-    raise SeisSegError(
-        f"{name} was preprocessed with [{theirs.describe()}] but the model applies "
-        f"[{ours.describe()}] to raw amplitudes. Predict the raw image (the model preprocesses "
-        "it itself), or an image made with the model's pipeline."
-    )
+    return PredictionPlan(view, perm, ndim == 2, geometry, dead_view, dead_input)
 
 
 def _preprocess(bm: BundleModel, view: Any, norm: Any = "card") -> tuple[Any, Callable[[np.ndarray], np.ndarray] | None]:
@@ -446,7 +247,7 @@ def _preprocess(bm: BundleModel, view: Any, norm: Any = "card") -> tuple[Any, Ca
     return view, functools.partial(norm, axis=bm.sample_axis)
 
 
-def _view_axes(orientations: tuple[int, ...] | None, plan: _Plan, bm: BundleModel) -> tuple[int, ...]:
+def _view_axes(orientations: tuple[int, ...] | None, plan: PredictionPlan, bm: BundleModel) -> tuple[int, ...]:
     if plan.squeeze:
         return (0,)
     if orientations is None:
@@ -454,7 +255,8 @@ def _view_axes(orientations: tuple[int, ...] | None, plan: _Plan, bm: BundleMode
     return tuple(plan.perm.index(a) for a in orientations)
 
 
-def _window3d(bm: BundleModel, window: Any, shape: tuple[int, ...]) -> tuple[int, ...]:
+def window_3d(bm: BundleModel, window: Any, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The sliding window of a 3D model: ``window``, else the training patch, capped at ``shape``."""
     if window is None:
         window = bm.patch_size or (64, 64, 64)
     if isinstance(window, int | np.integer):
@@ -601,7 +403,7 @@ def predict_bundle(
             lo, hi = max(0, slice_index - bm.context), min(n, slice_index + bm.context + 1)
         else:
             axes_view = ()
-            w = min(_window3d(bm, window, tuple(view.shape))[va], n)
+            w = min(window_3d(bm, window, tuple(view.shape))[va], n)
             lo = int(np.clip(slice_index - w // 2, 0, n - w))
             hi = lo + w
         view = view[_axis_key(va, lo, hi, 3)] if isinstance(view, np.ndarray) else Slab(view, va, lo, hi)
@@ -640,10 +442,10 @@ def predict_bundle(
         )
     else:
         gen = predict_volume(
-            bm.model, view, window=_window3d(bm, window, view_shape), batch_size=batch_size or 2,
+            bm.model, view, window=window_3d(bm, window, view_shape), batch_size=batch_size or 2,
             **common,
         )
-    return _finish(gen, bm, plan, tuple(region), sub_axis, path_out if write_later else None,
+    return finish_prediction(gen, bm, plan, tuple(region), sub_axis, path_out if write_later else None,
                    out_dtype, chunks, overwrite)
 
 
@@ -661,10 +463,10 @@ def _slice_axis(axis: Any, geometry: SurveyGeometry | None, ndim: int) -> int:
     return resolve_orientations([axis], geometry, ndim)[0]
 
 
-def _finish(
+def finish_prediction(
     gen: Generator[PredictionEvent, None, Any],
     bm: BundleModel,
-    plan: _Plan,
+    plan: PredictionPlan,
     region: tuple[slice, ...],
     sub_axis: tuple[int, int] | None,
     write_to: Any,
@@ -695,119 +497,7 @@ def _finish(
     geometry = plan.geometry
     dead = plan.dead_input
     if any(s != slice(None) for s in region):
-        geometry = _subset_geometry(geometry, region) if geometry is not None else None
+        geometry = subset_geometry(geometry, region) if geometry is not None else None
         if dead is not None:
             dead = mask_slices(dead, region)
     return BundlePrediction(probs, bm, geometry, dead, region, time.perf_counter() - t0)
-
-
-def _subset_geometry(geometry: SurveyGeometry, region: tuple[slice, ...]) -> SurveyGeometry:
-    """The geometry of ``data[region]`` (one slice along one axis)."""
-    from dataclasses import replace
-
-    kw: dict[str, Any] = {}
-    live = geometry.live
-    canonical = _canonical_order(geometry)
-    grid_axes = [a for a in canonical if a != "sample"]
-    for name, s in zip(geometry.axes, region, strict=True):
-        if s == slice(None):
-            continue
-        if name == "sample":
-            kw["t0"] = float(geometry.samples[s][0])
-            kw["n_samples"] = len(geometry.samples[s])
-            continue
-        key: list[Any] = [slice(None)] * live.ndim
-        key[grid_axes.index(name)] = s
-        live = live[tuple(key)]
-        attr = {"inline": "ilines", "crossline": "xlines", "trace": "traces"}[name]
-        kw[attr] = getattr(geometry, attr)[s]
-    return replace(geometry, live=live, **kw)
-
-
-# ---------------------------------------------------------------------------------- dask
-def predict_bundle_dask(
-    bundle: Any,
-    zarr_in: str | os.PathLike,
-    zarr_out: str | os.PathLike,
-    *,
-    client: Any = None,
-    scheduler: str = "threads",
-    overlap: float = 0.5,
-    tta: bool = False,
-    device: Any = "auto",
-    amp: bool | None = None,
-    blend: str = "gaussian",
-    batch_size: int | None = None,
-    window: int | Sequence[int] | None = None,
-    out_dtype: str = "float32",
-    block: int | Sequence[int] | None = None,
-    overwrite: bool = True,
-    stop: Any = None,
-) -> PredictionGenerator:
-    """Predict a Zarr cube into a Zarr store on a Dask cluster with a 3D bundle.
-
-    The input must be stored in training order (the canonical ``(inline, crossline,
-    sample)`` order that ``seisseg convert`` writes) on storage every worker reads; workers
-    load the bundle file themselves.  Dead traces come from the geometry in the store's
-    attributes.  The card's preprocessing is applied window by window (a pipeline with AGC
-    sees only the window's samples there; the in-process path reads the AGC margin).
-
-    Parameters
-    ----------
-    bundle : path, BundleModel, (model, card) or model entry
-        A 3D model; a bundle file is loaded on each worker, anything else is shipped.
-    zarr_in, zarr_out : path
-        Input cube and output store ``(C, *shape)``.
-    client : distributed.Client or str, optional
-        A cluster client or a scheduler address (``tcp://host:8786``); None runs locally.
-    scheduler : str
-        Local Dask scheduler without a client.
-    overlap, tta, device, amp, blend, batch_size, window, out_dtype, overwrite, stop
-        As for :func:`predict_bundle`.
-    block : int or sequence of int, optional
-        Spatial size of one task (default: four windows per axis).
-
-    Returns
-    -------
-    generator
-        Progress events; returns a :class:`BundlePrediction` (the output opened read-only)
-        or None when cancelled.
-    """
-    from ..io.zarr_io import read_zarr
-    from .dask_predict import predict_volume_dask
-
-    bm = BundleModel.coerce(bundle)
-    if bm.is_section_model:
-        raise SeisSegError(
-            f"The Dask path runs 3D models; '{bm.name}' is a section ({bm.kind}) model. Predict it "
-            "in one process (without --dask-scheduler): sections stream through bounded memory."
-        )
-    if Path(zarr_in).suffix.lower() != ".zarr":
-        raise SeisSegError(
-            f"The Dask path reads a Zarr store every worker can open, not {zarr_in}. Convert it "
-            f"first: seisseg convert {zarr_in} {Path(zarr_in).with_suffix('.zarr')}"
-        )
-    vol = read_zarr(zarr_in)
-    shape = tuple(int(n) for n in vol.data.shape)
-    if len(shape) != 3:
-        raise SeisSegError(f"{zarr_in} is {len(shape)}D (shape {shape}); the Dask path predicts 3D cubes.")
-    geometry = vol.geometry
-    if geometry is not None and tuple(geometry.axes) != _canonical_order(geometry):
-        raise SeisSegError(
-            f"{zarr_in} is stored in {', '.join(geometry.axes)} order; the Dask path needs the "
-            f"canonical order. Rewrite it: seisseg convert {zarr_in} canonical.zarr"
-        )
-    norm = bm.normalizer
-    preprocess = None if norm is None else functools.partial(norm, axis=bm.sample_axis)
-    predictor: Any = str(Path(bm.path).resolve()) if bm.path is not None else bm.model
-    dead = dead_mask_from_geometry(geometry, shape)
-    gen = predict_volume_dask(
-        predictor, str(Path(zarr_in).resolve()), Path(zarr_out).resolve(),
-        window=_window3d(bm, window, shape), overlap=overlap,
-        blend=blend, batch_size=batch_size or 2, device=device, amp=True if amp is None else amp,
-        out_dtype=out_dtype, n_channels=bm.n_outputs, preprocess=preprocess, tta=bool(tta),
-        dead_mask=dead, block=block, client=client, scheduler=scheduler, stop=stop,
-        overwrite=overwrite,
-    )
-    plan = _Plan(None, (0, 1, 2), False, geometry, dead, dead)
-    return _finish(gen, bm, plan, (slice(None),) * 3, None, None, out_dtype, None, overwrite)

@@ -1,0 +1,197 @@
+"""The Train widget's advanced options, folded away under "advanced options".
+
+:class:`TrainOptions` holds every setting beyond image, labels, model and budget (model
+width and encoder, patch and batch size, learning rate, 2.5D context, section axes, seed,
+device, loss, validation share, weight averaging, augmentation and the model to fine-tune)
+and turns them into :class:`~napari_seisseg.training.TrainConfig` arguments with
+:meth:`TrainOptions.config_kwargs`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox, SpinBox
+
+from ._model_store import MODEL_STORE
+
+__all__ = ["TrainOptions"]
+
+
+class TrainOptions(Container):
+    """Advanced training settings (hidden until "advanced options" is ticked).
+
+    Parameters
+    ----------
+    image_layer : callable
+        Returns the Image layer chosen in the Train widget (or None); the section-axes
+        choices are named after its axes.
+    """
+
+    def __init__(self, image_layer: Callable[[], Any]):
+        from ..training.config import DEVICES, LOSSES
+
+        self._image_layer = image_layer
+        self.model_width = SpinBox(label="width", value=0, min=0, max=512,
+                                   tooltip="Channels of the first stage; 0 = the model's "
+                                           "default (16 for unet2d/unet3d/hybrid, 64 for "
+                                           "resunet; 16-32 suit a CPU).")
+        self.encoder = ComboBox(label="encoder", choices=["resnet18", "resnet34"],
+                                value="resnet18",
+                                tooltip="resunet: residual blocks of the encoder (resnet34 is "
+                                        "deeper and about 1.6x slower).")
+        self.output_stride = ComboBox(
+            label="decoder output", value=1,
+            choices=[("full resolution", 1), ("1/2, upsampled", 2), ("1/4, upsampled", 4)],
+            tooltip="resunet: resolution the decoder stops at. 1/4 trains about 2x faster and "
+                    "suits smooth bodies (salt); keep full resolution for thin classes (faults).")
+        self.patch = SpinBox(label="patch size", value=128, min=8, max=2048, step=8,
+                             tooltip="Edge of the training patches (capped at the data's size; "
+                                     "128 for section models, 64 is typical for unet3d).")
+        self.batch = SpinBox(label="batch size", value=0, min=0, max=1024,
+                             tooltip="Patches per step; 0 = automatic (8 sections or 2 boxes on "
+                                     "a CPU, fitted to memory on a GPU).")
+        self.steps_per_epoch = SpinBox(label="steps per epoch", value=25, min=1, max=100_000,
+                                       tooltip="Optimisation steps between two validations "
+                                               "(each validation updates the curves and table).")
+        self.lr = FloatSpinBox(label="learning rate", value=1e-3, min=1e-5, max=1.0, step=1e-5,
+                               tooltip="AdamW learning rate; lowered automatically on plateaus.")
+        self.context = SpinBox(label="context", value=0, min=0, max=16,
+                               tooltip="Section models: neighbouring slices on each side given "
+                                       "as extra input (2.5D). 0 = single sections. unet3d "
+                                       "ignores it; hybrid uses 2 when 0.")
+        self.axes = ComboBox(label="section axes", choices=self._axes_choices,
+                             tooltip="Section models: take sections only along these axes "
+                                     "(e.g. axis 0 alone for a stack of unrelated 2D images). "
+                                     "All: every orientation that is painted.")
+        self.seed = SpinBox(label="seed", value=0, min=0, max=2**31 - 1,
+                            tooltip="Seed of weights, patches, augmentation and the validation "
+                                    "split (same seed, same run on a CPU).")
+        self.device = ComboBox(label="device", choices=list(DEVICES), value="auto",
+                               tooltip="auto: CUDA GPU, then Apple MPS, then the CPU.")
+        self.loss = ComboBox(label="loss", choices=list(LOSSES), value="auto",
+                             tooltip="auto: BCE + Dice (one logit, tuned threshold) for two "
+                                     "classes, cross-entropy + Dice for more. *_lovasz: the "
+                                     "Lovasz extension of IoU instead of Dice; ce, bce: "
+                                     "no region term.")
+        self.val_fraction = FloatSpinBox(label="held out", value=0.2, min=0.0, max=0.9,
+                                         step=0.05,
+                                         tooltip="Share of the painted sections held out for "
+                                                 "validation when no validation layer is given.")
+        self.average = CheckBox(text="moving average of the weights (EMA)", value=True,
+                                tooltip="Validate and keep a moving average of the weights over "
+                                        "about the last 100 steps: smoother curves and a better "
+                                        "model for the same budget. Untick to keep the weights "
+                                        "of the last step.")
+        self.aug_flip = CheckBox(text="flips", value=True,
+                                 tooltip="Mirror patches along their axes.")
+        self.aug_flip_time = CheckBox(text="flips along time (upside down)", value=True,
+                                      tooltip="Include the time/depth axis in the flips. Untick "
+                                              "when up and down matter (salt under sediment, "
+                                              "faults dipping one way).")
+        self.aug_rotate = CheckBox(text="rotations / transposes", value=False,
+                                   tooltip="Rotate by 90° and swap in-plane axes (for images "
+                                           "without a preferred vertical direction).")
+        self.aug_gain = CheckBox(text="gain and noise", value=True,
+                                 tooltip="Random amplitude gain (±20%) and 3% Gaussian noise.")
+        self.aug_polarity = CheckBox(text="polarity flips", value=False,
+                                     tooltip="Flip the sign of the amplitudes half of the time.")
+        self.aug_elastic = CheckBox(text="elastic distortion", value=False,
+                                    tooltip="Mild smooth random deformation (slower).")
+        average_box = Container(layout="vertical", labels=False, label="weights",
+                                widgets=[self.average], tooltip=self.average.tooltip)
+        average_box.margins = (0, 0, 0, 0)
+        aug_box = Container(layout="vertical", labels=False, label="augmentation",
+                            widgets=[self.aug_flip, self.aug_flip_time, self.aug_rotate,
+                                     self.aug_gain, self.aug_polarity, self.aug_elastic],
+                            tooltip="Random changes applied to training patches only.")
+        aug_box.margins = (0, 0, 0, 0)
+        self.init_from = ComboBox(label="start from", choices=self._init_choices,
+                                  tooltip="A new model, or fine-tune a trained / loaded model "
+                                          "on new or corrected labels (its architecture and "
+                                          "classes are kept).")
+        super().__init__(labels=True, widgets=[
+            self.model_width, self.encoder, self.output_stride, self.patch, self.batch,
+            self.steps_per_epoch, self.lr, self.context, self.axes, self.seed, self.device,
+            self.loss, self.val_fraction, average_box, aug_box, self.init_from,
+        ], tooltip="Advanced training settings.")
+        self.visible = False
+
+    # ------------------------------------------------------------------ choices
+    def _axes_choices(self, _widget=None) -> list:
+        layer = self._image_layer()
+        ndim = layer.ndim if layer is not None else 3
+        names = list(layer.axis_labels) if layer is not None else [f"axis {i}" for i in range(3)]
+        choices: list = [("all painted orientations", None)]
+        for i in range(ndim):
+            choices.append((f"{names[i]} (axis {i})", (i,)))
+        if ndim == 3:
+            for a, b in ((0, 1), (0, 2), (1, 2)):
+                choices.append((f"{names[a]} + {names[b]}", (a, b)))
+        return choices
+
+    def _init_choices(self, _widget=None) -> list:
+        return [("new model", None)] + [(name, name) for name in MODEL_STORE.names()]
+
+    def refresh_init_choices(self) -> None:
+        """Offer the models now in the session's store for fine-tuning."""
+        try:
+            self.init_from.reset_choices()
+        except RuntimeError:  # the widget was deleted
+            pass
+
+    def set_model(self, model: str) -> None:
+        """Enable the options that apply to ``model`` (encoder, decoder output: resunet)."""
+        resunet = model == "resunet"
+        for w in (self.encoder, self.output_stride):
+            w.enabled = resunet
+
+    # ------------------------------------------------------------------ settings
+    def model_kwargs(self, model: str) -> dict[str, Any]:
+        """Architecture options of ``model`` the controls set (defaults left out)."""
+        kwargs: dict[str, Any] = {}
+        if self.model_width.value:
+            kwargs["width"] = int(self.model_width.value)
+        if self.context.value and model != "unet3d":
+            kwargs["context"] = int(self.context.value)
+        if model == "resunet":
+            kwargs["encoder"] = self.encoder.value
+            if self.output_stride.value != 1:
+                kwargs["output_stride"] = int(self.output_stride.value)
+        return kwargs
+
+    def augment(self):
+        """The :class:`~napari_seisseg.training.AugmentConfig` the augmentation boxes describe."""
+        from ..training import AugmentConfig
+
+        rotate = bool(self.aug_rotate.value)
+        return AugmentConfig(
+            flip=bool(self.aug_flip.value),
+            flip_time=bool(self.aug_flip_time.value),
+            rotate90=rotate,
+            transpose=rotate,
+            gain=0.2 if self.aug_gain.value else 0.0,
+            noise=0.03 if self.aug_gain.value else 0.0,
+            polarity=0.5 if self.aug_polarity.value else 0.0,
+            elastic=2.0 if self.aug_elastic.value else 0.0,
+        )
+
+    def config_kwargs(self, model: str) -> dict[str, Any]:
+        """:class:`~napari_seisseg.training.TrainConfig` arguments of these options."""
+        from ..training import TrainConfig
+
+        return {
+            "model_kwargs": self.model_kwargs(model),
+            "patch_size": int(self.patch.value),
+            "batch_size": int(self.batch.value) or None,
+            "steps_per_epoch": int(self.steps_per_epoch.value),
+            "lr": float(self.lr.value),
+            "ema": TrainConfig.ema if self.average.value else 0.0,
+            "seed": int(self.seed.value),
+            "device": self.device.value,
+            "loss": self.loss.value,
+            "axes": self.axes.value,
+            "val_fraction": float(self.val_fraction.value),
+            "augment": self.augment(),
+        }
