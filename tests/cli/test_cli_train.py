@@ -168,3 +168,32 @@ def test_resunet_options_refused_for_other_models(cube_files, tmp_path, capsys):
     assert main(argv) == 2
     assert "--output-stride applies to --model resunet" in capsys.readouterr().err
     assert not (tmp_path / "x.safetensors").exists()
+
+
+def test_augmentation_and_circular_options_reach_the_run(cube_files, tmp_path, capsys):
+    out = tmp_path / "aug.safetensors"
+    assert _train(cube_files, out, "--epochs", "1", "--augment", "zoom, rotate90,polarity",
+                  "--circular-axis", "1") == 0
+    card = read_card(out)
+    aug = card["training"]["config"]["augment"]
+    assert aug["scale"] == 0.15 and aug["rotate"] == 5.0 and aug["rotate90"] and aug["transpose"]
+    assert aug["polarity"] == 0.5 and aug["roll_axis"] == 1 and aug["elastic"] == 0.0
+    assert card["model"]["circular_axis"] == 1
+    model, _ = load_bundle(out)
+    assert model.circular_axis == 1
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--augment", "zoom,sharpen"], "Unknown augmentation 'sharpen'; choose from rotate90"),
+        (["--augment", "zoom", "--no-augment"], "--no-augment turns every augmentation off"),
+        (["--circular-axis", "2"], "circular_axis"),
+    ],
+)
+def test_bad_augmentation_options_exit_2(cube_files, tmp_path, capsys, extra, message):
+    out = tmp_path / "x.safetensors"
+    assert _train(cube_files, out, "--epochs", "1", *extra) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("seisseg train: error:") and message in err
+    assert not out.exists()

@@ -150,3 +150,20 @@ def test_zoom_and_rotation_options_are_checked_and_seeded():
     b = Augmenter(cfg, np.random.default_rng(3))(image, target)
     np.testing.assert_array_equal(a[0], b[0])
     assert not np.allclose(a[0], image)
+
+
+def test_named_extras_turn_on_their_fields_only():
+    from napari_seisseg.training.config import AUGMENT_EXTRAS
+
+    base = AugmentConfig(flip_time=False, gain=0.0)
+    assert base.with_extras([]) == base
+    zoom = base.with_extras(["Zoom", "elastic"])
+    assert (zoom.scale, zoom.rotate, zoom.elastic) == (0.15, 5.0, 2.0)
+    assert zoom.flip_time is False and zoom.gain == 0.0 and not zoom.rotate90
+    assert set(AUGMENT_EXTRAS) == {"rotate90", "polarity", "elastic", "zoom"}
+    for name, fields in AUGMENT_EXTRAS.items():
+        one = base.with_extras([name])
+        one.validate()
+        assert all(getattr(one, k) == v for k, v in fields.items())
+    with pytest.raises(SeisSegError, match="Unknown augmentation 'blur'"):
+        base.with_extras(["blur"])

@@ -81,6 +81,15 @@ def test_defaults_and_tooltips(sample_viewer):
     config = w.config()
     assert config.model_kwargs == {"encoder": "resnet34", "output_stride": 4}
     assert config.loss == "bce_lovasz"
+    # augmentation boxes: the defaults, then the named extras
+    aug = config.augment
+    assert aug.flip and aug.flip_time and aug.gain == 0.2 and aug.noise == 0.03
+    assert aug.scale == 0 and aug.elastic == 0 and not aug.rotate90 and aug.polarity == 0
+    w.advanced.aug_zoom.value = w.advanced.aug_rotate.value = True
+    w.advanced.aug_gain.value = False
+    aug = w.config().augment
+    assert (aug.scale, aug.rotate, aug.rotate90, aug.transpose) == (0.15, 5.0, True, True)
+    assert aug.gain == 0 and aug.noise == 0 and aug.elastic == 0
 
 
 def test_train_watch_stop_save_and_load(sample_viewer, qtbot, tmp_path):

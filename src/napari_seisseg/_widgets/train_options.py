@@ -98,13 +98,18 @@ class TrainOptions(Container):
         self.aug_polarity = CheckBox(text="polarity flips", value=False,
                                      tooltip="Flip the sign of the amplitudes half of the time.")
         self.aug_elastic = CheckBox(text="elastic distortion", value=False,
-                                    tooltip="Mild smooth random deformation (slower).")
+                                    tooltip="Mild smooth random deformation (up to 2 voxels, "
+                                            "30% of the patches; slower).")
+        self.aug_zoom = CheckBox(text="zoom and small rotations", value=False,
+                                 tooltip="Zoom by up to ±15% and rotate by up to ±5° half of "
+                                         "the patches (bodies and dips of many sizes; slower).")
         average_box = Container(layout="vertical", labels=False, label="weights",
                                 widgets=[self.average], tooltip=self.average.tooltip)
         average_box.margins = (0, 0, 0, 0)
         aug_box = Container(layout="vertical", labels=False, label="augmentation",
                             widgets=[self.aug_flip, self.aug_flip_time, self.aug_rotate,
-                                     self.aug_gain, self.aug_polarity, self.aug_elastic],
+                                     self.aug_gain, self.aug_polarity, self.aug_elastic,
+                                     self.aug_zoom],
                             tooltip="Random changes applied to training patches only.")
         aug_box.margins = (0, 0, 0, 0)
         self.init_from = ComboBox(label="start from", choices=self._init_choices,
@@ -165,17 +170,15 @@ class TrainOptions(Container):
         """The :class:`~napari_seisseg.training.AugmentConfig` the augmentation boxes describe."""
         from ..training import AugmentConfig
 
-        rotate = bool(self.aug_rotate.value)
-        return AugmentConfig(
-            flip=bool(self.aug_flip.value),
-            flip_time=bool(self.aug_flip_time.value),
-            rotate90=rotate,
-            transpose=rotate,
-            gain=0.2 if self.aug_gain.value else 0.0,
-            noise=0.03 if self.aug_gain.value else 0.0,
-            polarity=0.5 if self.aug_polarity.value else 0.0,
-            elastic=2.0 if self.aug_elastic.value else 0.0,
-        )
+        extras = [name for name, box in (("rotate90", self.aug_rotate),
+                                         ("polarity", self.aug_polarity),
+                                         ("elastic", self.aug_elastic),
+                                         ("zoom", self.aug_zoom)) if box.value]
+        base = AugmentConfig(flip=bool(self.aug_flip.value),
+                             flip_time=bool(self.aug_flip_time.value))
+        if not self.aug_gain.value:
+            base.gain = base.noise = 0.0
+        return base.with_extras(extras)
 
     def config_kwargs(self, model: str) -> dict[str, Any]:
         """:class:`~napari_seisseg.training.TrainConfig` arguments of these options."""

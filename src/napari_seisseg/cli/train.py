@@ -35,6 +35,10 @@ DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 LOSS_CHOICES = ("auto", "ce_dice", "bce_dice", "ce_lovasz", "bce_lovasz", "ce", "bce")
 
 
+def _name_list(text: str) -> tuple[str, ...]:
+    return tuple(t.strip() for t in text.split(",") if t.strip())
+
+
 def _int_list(text: str) -> tuple[int, ...]:
     """Parse ``"0"`` or ``"0,1"`` (or ``"64,128"``) into a tuple of ints."""
     parts = [p for p in text.replace(" ", "").split(",") if p]
@@ -105,6 +109,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="resunet: resolution the decoder stops at; 2 or 4 upsample the logits "
                         "from 1/2 or 1/4 (about 2x faster steps at 4; for smooth bodies such as "
                         "salt, keep 1 for faults); default 1")
+    m.add_argument("--circular-axis", type=int, metavar="A",
+                   help="axis of the model's sections (0 or 1; 0-2 for unet3d patches) along which "
+                        "the images wrap around, e.g. the azimuth of borehole images: the model "
+                        "pads circularly along it and training rolls patches along it")
     m.add_argument("--init", metavar="MODEL",
                    help="fine-tune: start from this bundle (its architecture and classes are kept)")
     budget = m.add_mutually_exclusive_group()
@@ -140,6 +148,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     o.add_argument("--early-stopping", type=int, default=10, metavar="N",
                    help="stop after N epochs without a better validation score (0: never)")
     o.add_argument("--no-augment", action="store_true", help="no data augmentation")
+    o.add_argument("--augment", type=_name_list, default=(), metavar="NAMES",
+                   help="extra augmentation, comma-separated, beyond the default flips, gain and "
+                        "noise: rotate90 (90° rotations and transposes, for images without a "
+                        "preferred vertical), polarity (sign flips half of the time), elastic "
+                        "(smooth distortion up to 2 voxels), zoom (±15%% zoom and ±5° rotation "
+                        "on half of the patches)")
     o.add_argument("--no-time-flip", action="store_true",
                    help="flip patches across traces only, never upside down along time/depth")
     o.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
@@ -224,6 +238,15 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
             flag = "--" + key.replace("_", "-")
             raise SeisSegError(f"{flag} applies to --model resunet, not {model}.")
         kwargs[key] = value
+    if args.circular_axis is not None:
+        kwargs["circular_axis"] = args.circular_axis
+    if args.no_augment and args.augment:
+        raise SeisSegError("--no-augment turns every augmentation off; drop it to use --augment.")
+    if args.no_augment:
+        augment = AugmentConfig.none()
+    else:
+        augment = AugmentConfig(flip_time=not args.no_time_flip,
+                                roll_axis=args.circular_axis).with_extras(args.augment)
     if args.minutes is not None:
         epochs, minutes = None, args.minutes
     else:
@@ -251,8 +274,7 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         zero_is_background=args.zero_is_background,
         axes=args.axes,
         val_fraction=args.val_fraction,
-        augment=(AugmentConfig.none() if args.no_augment
-                 else AugmentConfig(flip_time=not args.no_time_flip)),
+        augment=augment,
         run_dir=args.run_dir,
     )
     config.validate()

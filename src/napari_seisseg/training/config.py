@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from ..errors import SeisSegError
@@ -22,6 +22,15 @@ DEFAULT_PATCH = {2: 128, 3: 64}
 
 LOSSES = ("auto", "ce_dice", "bce_dice", "ce_lovasz", "bce_lovasz", "ce", "bce")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+#: Augmentations beyond the default flips, gain and noise, by the name the CLI's
+#: ``--augment`` and the Train widget's boxes use, with the :class:`AugmentConfig` fields
+#: each one sets.
+AUGMENT_EXTRAS: dict[str, dict[str, Any]] = {
+    "rotate90": {"rotate90": True, "transpose": True},
+    "polarity": {"polarity": 0.5},
+    "elastic": {"elastic": 2.0},
+    "zoom": {"scale": 0.15, "rotate": 5.0},
+}
 
 
 @dataclass
@@ -102,6 +111,31 @@ class AugmentConfig:
     def none(cls) -> AugmentConfig:
         """Settings that change nothing (for tests and for checking a pipeline)."""
         return cls(flip=False, gain=0.0, polarity=0.0, noise=0.0, elastic=0.0)
+
+    def with_extras(self, names: Sequence[str]) -> AugmentConfig:
+        """A copy with the named extra augmentations (:data:`AUGMENT_EXTRAS`) turned on.
+
+        Parameters
+        ----------
+        names : sequence of str
+            Any of ``rotate90`` (90° rotations and transposes, for images without a
+            preferred vertical direction), ``polarity`` (sign flips half of the time),
+            ``elastic`` (smooth distortion of up to 2 voxels on 30% of the patches) and
+            ``zoom`` (zoom by up to ±15% and rotation by up to ±5° on half of them).
+
+        Raises
+        ------
+        SeisSegError
+            For a name that is not one of them.
+        """
+        changes: dict[str, Any] = {}
+        for name in names:
+            key = str(name).strip().lower()
+            if key not in AUGMENT_EXTRAS:
+                raise SeisSegError(f"Unknown augmentation {name!r}; choose from "
+                                   f"{', '.join(AUGMENT_EXTRAS)}.")
+            changes.update(AUGMENT_EXTRAS[key])
+        return replace(self, **changes)
 
 
 @dataclass
