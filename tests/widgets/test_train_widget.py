@@ -89,7 +89,11 @@ def test_defaults_and_tooltips(sample_viewer):
     w.advanced.aug_gain.value = False
     aug = w.config().augment
     assert (aug.scale, aug.rotate, aug.rotate90, aug.transpose) == (0.15, 5.0, True, True)
-    assert aug.gain == 0 and aug.noise == 0 and aug.elastic == 0
+    assert aug.gain == 0 and aug.noise == 0 and aug.elastic == 0 and aug.roll_axis is None
+    # images that wrap around: circular padding in the model, rolling in training
+    w.advanced.circular_axis.value = 1
+    config = w.config()
+    assert config.model_kwargs["circular_axis"] == 1 and config.augment.roll_axis == 1
 
 
 def test_train_watch_stop_save_and_load(sample_viewer, qtbot, tmp_path):
@@ -188,6 +192,17 @@ def test_worker_errors_become_notifications(sample_viewer, notifications, qtbot)
     assert w.status.state == "failed" and "two classes" in w.status.value
     assert any("two classes" in e for e in _errors(notifications))
     assert w.save_model() is None  # no model yet: refused with a notification, no dialog
+
+
+def test_a_wrap_axis_the_model_lacks_is_a_notification(sample_viewer, notifications, qtbot):
+    w = TrainWidget(sample_viewer)
+    _tiny(w)
+    w.advanced.circular_axis.value = 2  # unet2d sections have axes 0 and 1 only
+    w.train()
+    qtbot.waitUntil(lambda: w.worker is None, timeout=20_000)
+    assert w.status.state == "failed" and "circular_axis" in w.status.value
+    assert any("circular_axis" in e for e in _errors(notifications))
+    assert MODEL_STORE.names() == []
 
 
 def test_load_refuses_a_pickle(sample_viewer, notifications, tmp_path):

@@ -65,6 +65,14 @@ class TrainOptions(Container):
                              tooltip="Section models: take sections only along these axes "
                                      "(e.g. axis 0 alone for a stack of unrelated 2D images). "
                                      "All: every orientation that is painted.")
+        self.circular_axis = ComboBox(
+            label="wraps around", value=None,
+            choices=[("nothing", None), ("section axis 0", 0), ("section axis 1", 1),
+                     ("patch axis 2 (unet3d)", 2)],
+            tooltip="Axis of the model's sections along which the images wrap around (the "
+                    "azimuth of borehole images): the model pads circularly along it and "
+                    "training rolls patches along it. Sections along axis 0 of a stack have the "
+                    "stack's axes 1 and 2 as their axes 0 and 1.")
         self.seed = SpinBox(label="seed", value=0, min=0, max=2**31 - 1,
                             tooltip="Seed of weights, patches, augmentation and the validation "
                                     "split (same seed, same run on a CPU).")
@@ -118,7 +126,8 @@ class TrainOptions(Container):
                                           "classes are kept).")
         super().__init__(labels=True, widgets=[
             self.model_width, self.encoder, self.output_stride, self.patch, self.batch,
-            self.steps_per_epoch, self.lr, self.context, self.axes, self.seed, self.device,
+            self.steps_per_epoch, self.lr, self.context, self.axes, self.circular_axis,
+            self.seed, self.device,
             self.loss, self.val_fraction, average_box, aug_box, self.init_from,
         ], tooltip="Advanced training settings.")
         self.visible = False
@@ -160,6 +169,8 @@ class TrainOptions(Container):
             kwargs["width"] = int(self.model_width.value)
         if self.context.value and model != "unet3d":
             kwargs["context"] = int(self.context.value)
+        if self.circular_axis.value is not None:
+            kwargs["circular_axis"] = int(self.circular_axis.value)
         if model == "resunet":
             kwargs["encoder"] = self.encoder.value
             if self.output_stride.value != 1:
@@ -175,7 +186,8 @@ class TrainOptions(Container):
                                          ("elastic", self.aug_elastic),
                                          ("zoom", self.aug_zoom)) if box.value]
         base = AugmentConfig(flip=bool(self.aug_flip.value),
-                             flip_time=bool(self.aug_flip_time.value))
+                             flip_time=bool(self.aug_flip_time.value),
+                             roll_axis=self.circular_axis.value)
         if not self.aug_gain.value:
             base.gain = base.noise = 0.0
         return base.with_extras(extras)

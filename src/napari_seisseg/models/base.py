@@ -63,7 +63,14 @@ def check_circular_axis(model: str, value: Any, n_axes: int) -> int | None:
     """Return the circular axis (None or 0..n_axes-1), or raise :class:`SeisSegError`."""
     if value is None:
         return None
-    return check_int(model, "circular_axis", value, 0, n_axes - 1)
+    try:
+        return check_int(model, "circular_axis", value, 0, n_axes - 1)
+    except SeisSegError as exc:
+        kind = "patches" if n_axes == 3 else "sections"
+        raise SeisSegError(
+            f"{exc} The wrap-around axis is an axis of the model's {kind} (0 to {n_axes - 1}); "
+            f"choose one of them, or none."
+        ) from None
 
 
 class SegmentationModel(nn.Module):
