@@ -143,7 +143,7 @@ class TrainWidget(Container):
                                               "axes, device, loss, augmentation, fine-tuning.")
 
         # ------------------------------------------------------------ advanced
-        self.advanced = TrainOptions(lambda: getattr(getattr(self, "image", None), "value", None))
+        self.advanced = TrainOptions(lambda: self.image.value)
 
         # ------------------------------------------------------------ actions and output
         self.train_button = PushButton(text="Train", tooltip="Check the inputs and start training "
@@ -293,10 +293,11 @@ class TrainWidget(Container):
             geometry = None
         init = None
         pipe = layer_pipeline(image)
-        if self.advanced.init_from.value is not None:
-            entry = MODEL_STORE.get(self.advanced.init_from.value)
+        start_from = self.advanced.init_from.value
+        if start_from is not None:
+            entry = MODEL_STORE.get(start_from)
             if entry is None:
-                raise SeisSegError(f"The model '{self.advanced.init_from.value}' is no longer available; "
+                raise SeisSegError(f"The model '{start_from}' is no longer available; "
                                    "choose another in 'start from'.")
             card = copy.deepcopy(entry.card)
             if pipe is not None and (card.get("preprocessing") or {}).get("pipeline"):
