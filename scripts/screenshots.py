@@ -132,17 +132,20 @@ def main() -> int:
     pre.preview.value = False  # the widget object outlives its dock: stop its previews
     viewer.window.remove_dock_widget("all")
 
-    # 5. the Export widget
+    # 5. painting on a real survey: Train's "New labels layer" with class names, then Export
     viewer.layers.clear()
     viewer.open(DATA / "f3-withdead.sgy", plugin="napari-seisseg")
-    import numpy as np
-
-    seismic = viewer.layers[0]
-    labels = viewer.add_labels(np.zeros(seismic.data.shape, dtype=np.uint8), name="painted",
-                               scale=seismic.scale, translate=seismic.translate)
-    labels.data[11, 30:60, :] = 1
+    _dock, train = viewer.window.add_plugin_dock_widget("napari-seisseg", "Train")
+    train.class_names.value = "sediment, salt"
+    labels = train.new_labels()
+    labels.data[11, :30, :] = 1  # inline 122 (axes: inline, time, crossline)
+    labels.data[11, 30:60, :] = 2
     labels.refresh()
     viewer.dims.set_point(0, 122)
+    viewer.reset_view()
+    settle(viewer)
+    viewer.screenshot(str(OUT / "new_labels.png"), canvas_only=False)
+    viewer.window.remove_dock_widget("all")
     _dock, export = viewer.window.add_plugin_dock_widget("napari-seisseg", "Export (SEG-Y / .npy / Zarr)")
     export.layer.value = labels
     viewer.reset_view()

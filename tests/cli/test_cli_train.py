@@ -108,6 +108,7 @@ def test_ctrl_c_stops_and_saves_the_best_model(cube_files, tmp_path, capsys, mon
         ("exists", "already exists"),
         ("missing image", "does not exist"),
         ("budget", "must be positive"),
+        ("class names", "given twice"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(cube_files, tmp_path, capsys, case, message):
@@ -130,6 +131,8 @@ def test_bad_input_exits_2_with_one_line(cube_files, tmp_path, capsys, case, mes
         out.write_bytes(b"keep me")
     if case == "missing image":
         argv[2] = str(tmp_path / "nope.npy")
+    if case == "class names":
+        argv += ["--class-names", "salt, sediment, Salt"]
     if case == "budget":
         argv[-1] = "0"
         with pytest.raises(SystemExit) as exc:  # argparse: exit 2 with usage

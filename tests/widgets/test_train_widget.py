@@ -62,7 +62,7 @@ def test_defaults_and_tooltips(sample_viewer):
     assert not w.advanced.native.isHidden()
     assert "CPU" in w.device_label.value
     assert w.status.state == "idle"
-    widgets = [w.image, w.labels_layer, w.val_labels, w.model, w.budget, w.budget_unit,
+    widgets = [w.image, w.labels_layer, w.class_names, w.new_labels_button, w.val_labels, w.model, w.budget, w.budget_unit,
                w.zero_is_background, w.show_advanced, *w.advanced, w.train_button,
                w.stop_button, w.save_button, w.load_button, w.progress]
     assert all(x.tooltip for x in widgets)
@@ -237,3 +237,71 @@ def test_a_preprocessed_layer_records_its_pipeline_without_applying_it_twice(sam
     seen = (np.asarray(layer.data[3]) - card["preprocessing"]["standardize"]["center"]) / \
         card["preprocessing"]["standardize"]["scale"]
     np.testing.assert_allclose(norm(data[3], axis=0), seen, rtol=1e-4, atol=1e-4)
+
+
+def test_new_labels_layer_over_a_segy_paints_trains_and_exports(make_napari_viewer, segy_dir,
+                                                               qtbot, tmp_path):
+    from napari_seisseg._widgets.export import ExportWidget
+    from napari_seisseg.io import read_segy
+    from napari_seisseg.io.geometry import SurveyGeometry
+    from napari_seisseg.training.classes import PALETTE
+
+    viewer = make_napari_viewer()
+    (seismic,) = viewer.open(segy_dir / "f3-withdead.sgy", plugin="napari-seisseg")
+    w = TrainWidget(viewer)
+    assert w.labels_layer.value is None and w.new_labels_button.tooltip
+    w.class_names.value = "sediment, salt"
+    layer = w.new_labels()
+    assert layer is not None and w.labels_layer.value is layer and w.status.state == "idle"
+    assert "1 sediment, 2 salt" in w.status.value
+    assert layer.name == f"{seismic.name} labels" and layer.data.shape == seismic.data.shape
+    assert layer.data.dtype == np.uint8 and not layer.data.any()
+    for attr in ("scale", "translate"):
+        np.testing.assert_array_equal(getattr(layer, attr), getattr(seismic, attr))
+    assert tuple(layer.axis_labels) == tuple(seismic.axis_labels)
+    assert tuple(layer.units) == tuple(seismic.units)
+    geometry = SurveyGeometry.from_metadata(layer.metadata)
+    assert geometry.to_json_dict() == SurveyGeometry.from_metadata(seismic.metadata).to_json_dict()
+    assert list(layer.features["class"]) == ["unlabeled", "sediment", "salt"]
+    np.testing.assert_allclose(layer.colormap.map(np.array([2]))[0], PALETTE[1], atol=1e-6)
+    assert layer.colormap.map(np.array([0]))[0][3] == 0  # not labeled: transparent
+    assert viewer.layers.selection.active is layer and layer.mode == "paint"
+    assert layer.selected_label == 1
+
+    # paint two inlines (axis 0) above and below a horizon along the time axis, and train
+    t_axis = next(k for k, a in enumerate(seismic.axis_labels) if str(a).startswith("time"))
+    for il in (3, 15):
+        section = np.ones(np.delete(seismic.data.shape, 0), np.uint8)
+        section[(slice(None),) * (t_axis - 1) + (slice(40, None),)] = 2
+        layer.data[il] = section
+    _tiny(w, epochs=1, steps=2)
+    assert w.train() is not None
+    qtbot.waitUntil(lambda: w.worker is None, timeout=30_000)
+    assert w.status.state == "done", w.status.value
+    card = w.current.card
+    assert [(c["value"], c["name"]) for c in card["classes"]] == [(1, "sediment"), (2, "salt")]
+    assert card["classes"][0]["color"] == pytest.approx(PALETTE[0])
+
+    # the layer carries the geometry: exported as SEG-Y with the input's traces
+    e = ExportWidget(viewer)
+    e.layer.value = layer
+    e.path.value = str(tmp_path / "painted.sgy")
+    assert e.export() is not None and e.status.state == "done", e.status.value
+    back = read_segy(tmp_path / "painted.sgy")
+    assert back.geometry.n_live == geometry.n_live
+
+
+def test_new_labels_refuses_bad_names_and_a_missing_image(make_napari_viewer, notifications):
+    viewer = make_napari_viewer()
+    w = TrainWidget(viewer)
+    assert w.new_labels() is None and "No image layer" in w.status.value
+    viewer.add_image(np.zeros((4, 5, 6), np.float32), name="cube")
+    w.image.reset_choices()
+    w.class_names.value = "salt,, fault"
+    assert w.new_labels() is None and w.status.state == "failed"
+    assert "empty class name" in w.status.value
+    assert [layer.name for layer in viewer.layers] == ["cube"]  # nothing added
+    assert any("empty class name" in m for m in _errors(notifications))
+    w.class_names.value = ""
+    layer = w.new_labels()  # unnamed classes: a plain layer over the image
+    assert layer is not None and layer.data.shape == (4, 5, 6) and "class" not in layer.features

@@ -34,6 +34,7 @@ from magicgui.widgets import (
     Container,
     FloatSpinBox,
     Label,
+    LineEdit,
     ProgressBar,
     PushButton,
 )
@@ -116,6 +117,18 @@ class TrainWidget(Container):
                                      tooltip="Labels layer of the image's shape: 0 = not labeled "
                                              "(ignored), 1..K = classes. Paint a few inlines, "
                                              "crosslines, time slices or scribbles.")
+        self.class_names = LineEdit(value="", tooltip="Names of the classes a new labels layer "
+                                    "paints, as values 1, 2, ... (comma-separated, e.g. "
+                                    "'sediment, salt, fault'); blank: unnamed classes.")
+        self.class_names.native.setPlaceholderText("classes, e.g. sediment, salt")
+        self.new_labels_button = PushButton(
+            text="New labels layer",
+            tooltip="Add an empty Labels layer exactly over the image (same grid, survey "
+                    "coordinates and geometry) with these class names, ready to paint class 1.")
+        new_row = Container(layout="horizontal", labels=False, label="new labels",
+                            widgets=[self.class_names, self.new_labels_button],
+                            tooltip="Start painting: a Labels layer over the image.")
+        new_row.margins = (0, 0, 0, 0)
         self.val_labels = ComboBox(label="validation", choices=self._val_choices,
                                    tooltip="Optional second Labels layer scored after every "
                                            "epoch. None: a share of the painted sections is held "
@@ -172,13 +185,14 @@ class TrainWidget(Container):
         self.status = StatusLabel()
         self.info = Label(value="", tooltip="What is painted, and what the last run did.")
         self.info.native.setWordWrap(True)
-        self.extend([self.image, self.labels_layer, self.val_labels, self.model, budget_row,
+        self.extend([self.image, self.labels_layer, new_row, self.val_labels, self.model, budget_row,
                      self.zero_is_background, self.show_advanced, self.advanced, run_row,
                      file_row, self.progress, self.device_label, self.model_label,
                      self.status, self.info])
         dark = getattr(self.viewer, "theme", "dark") != "light"
         self.curves = TrainingCurves(self.native, dark)
 
+        self.new_labels_button.changed.connect(self.new_labels)
         self.train_button.changed.connect(self.train)
         self.stop_button.changed.connect(self.stop)
         self.save_button.changed.connect(lambda: self.save_model())
@@ -279,8 +293,8 @@ class TrainWidget(Container):
             raise SeisSegError("No Image layer to train on. Open a cube (File > Open, or the "
                                "synthetic sample) and choose it as 'image'.")
         if labels is None:
-            raise SeisSegError("No Labels layer. Add one over the image (layer list: 'New "
-                               "labels layer'), paint a few sections with 1, 2, ... and choose it.")
+            raise SeisSegError("No Labels layer. Click 'New labels layer' (name the classes "
+                               "beside it), paint a few sections with 1, 2, ... and train.")
         for layer in (image, labels, val):
             if layer is not None and getattr(layer, "multiscale", False):
                 raise SeisSegError(f"'{layer.name}' is multiscale; train on a single-scale layer.")
@@ -321,6 +335,36 @@ class TrainWidget(Container):
         return {"image": image.data, "labels": labels.data, "config": config,
                 "init_bundle": init, "pipeline_dict": pipe, "layer_names": (image.name, labels.name),
                 **kwargs}
+
+    # ------------------------------------------------------------------ painting
+    def new_labels(self, *_args):
+        """Add an empty Labels layer over the chosen image, with the typed class names.
+
+        Returns
+        -------
+        napari.layers.Labels or None
+            The new layer (also chosen as 'labels'), or None when refused (the reason is
+            shown as a notification and in the status line).
+        """
+        from ..errors import SeisSegError
+        from ..training.classes import parse_class_names
+        from .new_labels import add_labels_layer
+
+        image = self.image.value
+        try:
+            if image is None:
+                raise SeisSegError("No image layer to paint over. Open a SEG-Y or .npy volume "
+                                   "(or the synthetic sample) and choose it as 'image'.")
+            names = parse_class_names(self.class_names.value)
+            layer = add_labels_layer(self.viewer, image, names)
+        except SeisSegError as exc:
+            return self._fail(str(exc))
+        self.labels_layer.reset_choices()
+        self.labels_layer.value = layer
+        classes = ", ".join(f"{v} {n}" for v, n in enumerate(names, start=1))
+        what = f"classes {classes}" if names else "paint classes as 1, 2, ..."
+        self.status.set("idle", f"added '{layer.name}' ({what}); 0 means not labeled")
+        return layer
 
     # ------------------------------------------------------------------ training
     def train(self, *_args):

@@ -378,8 +378,11 @@ class _Bar:
 # ---------------------------------------------------------------------- run
 def run(args: argparse.Namespace) -> int:
     """Train and write the bundle; returns the exit status."""
+    from ..training.classes import parse_class_names
+
     out = _check_out(args)
     config = build_config(args)
+    class_names = parse_class_names(args.class_names) or None
     image = _read(args.image, "image", args)
     labels = _read(args.labels, "labels", args)
     _check_labels(labels, args.labels, image.shape, args.image)
@@ -388,9 +391,6 @@ def run(args: argparse.Namespace) -> int:
         val = _read(args.val_labels, "validation labels", args)
         _check_labels(val, args.val_labels, image.shape, args.image)
     pipeline = _pipeline(args.pipeline, image) if args.pipeline else None
-    class_names = None
-    if args.class_names:
-        class_names = [n.strip() for n in args.class_names.split(",")]
 
     from ..training import BestUpdated, EpochEnd, Finished, Note, Started, Step, train
 

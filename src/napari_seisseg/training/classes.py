@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import SeisSegError
 
-__all__ = ["PALETTE", "ClassInfo", "build_classes", "class_names_from_features"]
+__all__ = ["PALETTE", "ClassInfo", "build_classes", "class_names_from_features", "parse_class_names"]
 
 #: Colours for classes without one (RGBA, 0..1), cycled.
 PALETTE: tuple[tuple[float, float, float, float], ...] = (
@@ -50,6 +50,45 @@ class ClassInfo:
     def from_dict(cls, d: Mapping[str, Any]) -> ClassInfo:
         """Inverse of :meth:`to_dict`."""
         return cls(int(d["value"]), str(d["name"]), tuple(float(c) for c in d["color"]))
+
+
+def parse_class_names(text: str | None) -> list[str]:
+    """Class names from a comma-separated list, e.g. ``"sediment, salt, fault"``.
+
+    Parameters
+    ----------
+    text : str or None
+        Names separated by commas; spaces around a name are dropped.
+
+    Returns
+    -------
+    list of str
+        The names in order (empty for an empty or blank ``text``).
+
+    Raises
+    ------
+    SeisSegError
+        If a name is empty (two commas in a row, a trailing comma), a name is repeated, or
+        there are more than 255 names (label values are 8-bit).
+    """
+    if text is None or not str(text).strip():
+        return []
+    names = [n.strip() for n in str(text).split(",")]
+    if any(not n for n in names):
+        raise SeisSegError(
+            f"An empty class name in '{text}'. Write the names separated by single commas, "
+            "e.g. 'sediment, salt, fault'."
+        )
+    seen: set[str] = set()
+    repeated = [n for n in names if n.casefold() in seen or seen.add(n.casefold())]
+    if repeated:
+        raise SeisSegError(
+            f"The class name '{repeated[0]}' is given twice in '{text}'; every class needs its "
+            "own name."
+        )
+    if len(names) > 255:
+        raise SeisSegError(f"{len(names)} class names given; at most 255 classes fit in labels.")
+    return names
 
 
 def class_names_from_features(features: Any) -> dict[int, str]:

@@ -1,0 +1,101 @@
+"""A new Labels layer to paint on, laid exactly over a seismic Image layer, with named classes.
+
+napari's own "New labels layer" button makes an empty layer the size of the scene, but it
+knows nothing of classes and leaves the axis names and units out (napari then stops showing
+units).  The Train widget's "New labels layer" button makes one that:
+
+- has the image's shape, scale, translate, axis labels and units, so it sits on the image
+  voxel for voxel, in survey coordinates;
+- carries the image's survey geometry (if it has one) in its metadata, so the Export widget
+  writes the painted labels as SEG-Y with the input's geometry and headers;
+- names its classes in its ``features`` table (value 0 is "unlabeled") and colours them
+  with the package palette (value 0 transparent), which is where training reads class names
+  and colours from.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import SeisSegError
+from ..io.geometry import SurveyGeometry
+from ..training.classes import PALETTE
+
+__all__ = ["labels_layer_spec", "add_labels_layer"]
+
+
+def labels_layer_spec(image: Any, names: list[str]) -> tuple[tuple[int, ...], dict[str, Any]]:
+    """Shape and ``add_labels`` keyword arguments of a Labels layer over ``image``.
+
+    Parameters
+    ----------
+    image : napari.layers.Image
+        The seismic layer to paint over (any object with napari's layer attributes).
+    names : list of str
+        Class names of label values 1, 2, ...; empty for unnamed classes.
+
+    Returns
+    -------
+    shape : tuple of int
+        The image's shape.
+    kwargs : dict
+        ``name``, ``scale``, ``translate``, ``axis_labels``, ``units``, ``metadata``,
+        ``opacity`` and, with names, ``features`` and ``colormap``.
+
+    Raises
+    ------
+    SeisSegError
+        If ``image`` is RGB or multiscale (no single voxel grid to paint on).
+    """
+    if getattr(image, "rgb", False):
+        raise SeisSegError(f"'{image.name}' is an RGB image; choose a seismic (grey) layer.")
+    if getattr(image, "multiscale", False):
+        raise SeisSegError(f"'{image.name}' is multiscale; choose a single-scale layer.")
+    shape = tuple(int(n) for n in image.data.shape)
+    metadata: dict[str, Any] = {}
+    geometry = SurveyGeometry.from_metadata(getattr(image, "metadata", None))
+    if geometry is not None and len(geometry.axes) == len(shape):
+        metadata.update(geometry.to_metadata())
+    kwargs: dict[str, Any] = {
+        "name": f"{image.name} labels",
+        "scale": tuple(np.asarray(image.scale, dtype=float)),
+        "translate": tuple(np.asarray(image.translate, dtype=float)),
+        "axis_labels": tuple(image.axis_labels),
+        "units": tuple(image.units),
+        "metadata": metadata,
+        "opacity": 0.6,
+    }
+    if names:
+        values = list(range(len(names) + 1))
+        kwargs["features"] = {"index": values, "class": ["unlabeled", *names]}
+        colors: dict[Any, Any] = {None: (0.0, 0.0, 0.0, 0.0), 0: (0.0, 0.0, 0.0, 0.0)}
+        colors.update({v: PALETTE[(v - 1) % len(PALETTE)] for v in values[1:]})
+        kwargs["colormap"] = colors
+    return shape, kwargs
+
+
+def add_labels_layer(viewer: Any, image: Any, names: list[str]) -> Any:
+    """Add an empty Labels layer over ``image`` and make it ready to paint class 1.
+
+    Parameters
+    ----------
+    viewer : napari.viewer.Viewer
+        The viewer.
+    image : napari.layers.Image
+        The seismic layer to paint over.
+    names : list of str
+        Class names of label values 1, 2, ... (may be empty).
+
+    Returns
+    -------
+    napari.layers.Labels
+        The new layer: selected, in paint mode, with label 1 chosen.
+    """
+    shape, kwargs = labels_layer_spec(image, names)
+    layer = viewer.add_labels(np.zeros(shape, dtype=np.uint8), **kwargs)
+    layer.selected_label = 1
+    viewer.layers.selection.active = layer
+    layer.mode = "paint"
+    return layer
