@@ -75,6 +75,19 @@ def workflow(viewer: napari.Viewer) -> None:
     mask.brush_size = 6
     settle(viewer)
     viewer.screenshot(str(OUT / "correct_mask.png"), canvas_only=False)
+
+    # a correction painted on the mask, then taken into the painted labels as a reviewed section
+    for t in range(20, 60, 2):
+        mask.paint((40, t, 30), 2)
+    viewer.window.remove_dock_widget("all")
+    _dock, train = viewer.window.add_plugin_dock_widget("napari-seisseg", "Train")
+    train.labels_layer.value = viewer.layers["synthetic labels"]
+    train.corrections.add_section()
+    viewer.layers["synthetic labels"].visible = True
+    mask.visible = False
+    viewer.layers.selection.active = viewer.layers["synthetic labels"]
+    settle(viewer)
+    viewer.screenshot(str(OUT / "corrections.png"), canvas_only=False)
     viewer.window.remove_dock_widget("all")
 
 

@@ -17,16 +17,6 @@ from napari_seisseg.io.geometry import SurveyGeometry
 pytestmark = pytest.mark.gui
 
 
-@pytest.fixture(autouse=True)
-def _one_thread_and_empty_store():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    MODEL_STORE.clear()
-    yield
-    MODEL_STORE.clear()
-    torch.set_num_threads(before)
-
-
 def _train(labels, cube, **kw):
     from napari_seisseg.training import AugmentConfig, TrainConfig, run_training, train
 
@@ -224,3 +214,26 @@ def test_load_bundle_and_errors(viewer_with_sample, trained, tmp_path, notificat
     for box in w.orientation_boxes:
         box.value = False
     assert w.predict() is None and "orientation" in w.status.value
+
+
+def test_rethresholding_keeps_the_voxels_the_user_painted(viewer_with_sample, trained, qtbot):
+    viewer, _src = viewer_with_sample
+    _, _, binary = trained
+    MODEL_STORE.add(ModelEntry("salt", binary.model, binary.card))
+    w = PredictWidget(viewer)
+    _wait(qtbot, w, w.predict())
+    mask = w.layers["mask"]
+    w.threshold.value = 0.95
+    # the user paints salt (2) with the brush at one place and sediment (1) at another
+    mask.brush_size = 5
+    mask.selected_label = 2
+    mask.paint((10, 20, 30), 2)
+    mask.selected_label = 1
+    mask.paint((40, 40, 100), 1)
+    painted = mask.data.copy()
+    edited = painted != w.result.mask(0.95)
+    assert edited.sum() > 10
+    w.threshold.value = 0.05
+    assert f"{int(edited.sum()):,} voxels you edited kept" in w.status.value
+    np.testing.assert_array_equal(mask.data[edited], painted[edited])
+    np.testing.assert_array_equal(mask.data[~edited], w.result.mask(0.05)[~edited])

@@ -18,16 +18,6 @@ pytestmark = pytest.mark.gui
 SMALL = (24, 32, 40)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread_and_empty_store():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    MODEL_STORE.clear()
-    yield
-    MODEL_STORE.clear()
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture
 def sample_viewer(make_napari_viewer, monkeypatch):
     """A viewer with the plugin's synthetic sample, made smaller for speed."""

@@ -14,12 +14,14 @@ metadata, so they export to SEG-Y like the source):
   dominant class covers the seismic), to be switched on one or two at a time;
 - a Labels layer holding the mask in the training convention (the model card's label
   values, class names in its ``features`` and class colours in its colormap), ready to be
-  corrected with the brush and fed back to the Train widget;
+  corrected with the brush; the mask as written is remembered (:mod:`.mask_edits`), so the
+  Train widget can take the corrections into the painted labels;
 - an uncertainty (normalised entropy) Image layer, hidden at first.
 
 Layer names carry the model's name, so several models applied to one cube sit side by side.
-A binary model gets a threshold slider that rewrites its mask in place; "Where to label
-next" ranks slices by mean uncertainty and jumps the viewer to the one picked.
+A binary model gets a threshold slider that rewrites its mask in place, except the voxels
+the user has edited; "Where to label next" ranks slices by mean uncertainty and jumps the
+viewer to the one picked.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from magicgui.widgets import (
 
 from ._model_store import MODEL_STORE, ModelEntry
 from ._status import StatusLabel
+from .mask_edits import remember_written, rewrite_unedited
 
 if TYPE_CHECKING:
     import napari
@@ -493,6 +496,7 @@ class PredictWidget(Container):
                                                                   for c in bm.classes],
                                  threshold=bm.threshold if bm.binary else None),
         )
+        remember_written(layers["mask"], layers["mask"].data)  # corrections = changes to it
         layers["uncertainty"] = self.viewer.add_image(
             unc, name=f"{tag} uncertainty", colormap="inferno", contrast_limits=(0.0, 1.0),
             visible=False, **self._layer_kwargs(source, result, "uncertainty"),
@@ -511,10 +515,10 @@ class PredictWidget(Container):
         bm = self.result.bundle
         if not (bm.binary or len(bm.classes) == 2):
             return
-        layer.data[...] = self.result.mask(float(threshold))
+        kept = rewrite_unedited(layer, self.result.mask(float(threshold)))
         layer.metadata[PREDICTION_KEY]["threshold"] = float(threshold)
-        layer.refresh()
-        self.status.set("done", f"mask at threshold {float(threshold):.2f}")
+        note = f"; {kept:,} voxels you edited kept" if kept else ""
+        self.status.set("done", f"mask at threshold {float(threshold):.2f}{note}")
 
     # ------------------------------------------------------------------ where to label next
     def rank_slices(self, *_args) -> list[int]:

@@ -10,6 +10,12 @@ or loaded model goes into the session's
 :data:`~napari_seisseg._widgets._model_store.MODEL_STORE`, where the Predict widget finds
 it; "Save model…" writes its bundle at exactly the chosen path.
 
+Painting starts with "New labels layer" (:mod:`.new_labels`: an empty Labels layer over the
+image, with the typed class names). After Predict, the "corrections" controls
+(:mod:`.corrections`) copy what the user corrected in a predicted mask, or a whole reviewed
+section of it, into the painted labels, and point "start from" at the model that predicted
+the mask, so the next run fine-tunes it on painted labels plus corrections.
+
 Preprocessed layers: an Image layer made by the Preprocess widget already holds the output
 of its pipeline (``layer.metadata["seisseg_preprocess"]``).  The model is trained on the
 layer as shown, and the pipeline is recorded in the model card, so the card always means
@@ -41,6 +47,7 @@ from magicgui.widgets import (
 
 from ._model_store import MODEL_STORE, ModelEntry
 from ._status import StatusLabel
+from .corrections import Corrections
 from .train_curves import TrainingCurves, fmt_score
 from .train_options import TrainOptions
 
@@ -129,6 +136,8 @@ class TrainWidget(Container):
                             widgets=[self.class_names, self.new_labels_button],
                             tooltip="Start painting: a Labels layer over the image.")
         new_row.margins = (0, 0, 0, 0)
+        self.corrections = Corrections(self.viewer, lambda: self.labels_layer.value, self._fail,
+                                       self._on_corrections)
         self.val_labels = ComboBox(label="validation", choices=self._val_choices,
                                    tooltip="Optional second Labels layer scored after every "
                                            "epoch. None: a share of the painted sections is held "
@@ -185,7 +194,8 @@ class TrainWidget(Container):
         self.status = StatusLabel()
         self.info = Label(value="", tooltip="What is painted, and what the last run did.")
         self.info.native.setWordWrap(True)
-        self.extend([self.image, self.labels_layer, new_row, self.val_labels, self.model, budget_row,
+        self.extend([self.image, self.labels_layer, new_row, *self.corrections.widgets,
+                     self.val_labels, self.model, budget_row,
                      self.zero_is_background, self.show_advanced, self.advanced, run_row,
                      file_row, self.progress, self.device_label, self.model_label,
                      self.status, self.info])
@@ -225,7 +235,8 @@ class TrainWidget(Container):
         return [("none (hold out painted sections)", None), *self._labels_choices()]
 
     def _on_layers_changed(self, event=None) -> None:
-        for w in (self.image, self.labels_layer, self.val_labels, self.advanced.axes):
+        for w in (self.image, self.labels_layer, self.val_labels, self.advanced.axes,
+                  self.corrections.mask):
             w.reset_choices()
 
     def _on_store_changed(self) -> None:
@@ -365,6 +376,19 @@ class TrainWidget(Container):
         what = f"classes {classes}" if names else "paint classes as 1, 2, ..."
         self.status.set("idle", f"added '{layer.name}' ({what}); 0 means not labeled")
         return layer
+
+    def _on_corrections(self, message: str, model: str | None) -> None:
+        """After corrections were added: fine-tune the model that predicted the mask."""
+        from napari.utils.notifications import show_info
+
+        if model is not None and model in MODEL_STORE.names():
+            self.advanced.refresh_init_choices()
+            if self.advanced.init_from.value is None:
+                self.advanced.init_from.value = model
+            if self.advanced.init_from.value == model:
+                message += f"; Train fine-tunes '{model}' (advanced options: start from)"
+        self.status.set("done", message)
+        show_info(f"Train: {message}")
 
     # ------------------------------------------------------------------ training
     def train(self, *_args):

@@ -1,0 +1,138 @@
+"""What the user changed in a predicted mask, and taking it into the painted labels.
+
+The Predict widget remembers, for every mask layer it writes, the mask as it wrote it. The
+difference between that and the layer now is what the user painted over the prediction:
+their corrections. Two things follow:
+
+- re-thresholding a two-class mask rewrites only the voxels the user has not edited, so
+  moving the threshold never undoes a correction;
+- the Train widget copies the corrections (or a whole reviewed section) into the painted
+  Labels layer, and the next run learns from painted labels plus corrections. On the
+  synthetic cube this beats training on the whole corrected mask, in which the corrections
+  are a fraction of a percent of voxels and the rest is the model's own prediction (mean IoU
+  on never-labeled voxels 0.92 against 0.86; docs/training.md, "Fine-tuning").
+
+The remembered masks are held in a weak dictionary keyed by layer: deleting the layer frees
+its copy.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "changed_voxels",
+    "copy_into_labels",
+    "edited_voxels",
+    "is_tracked",
+    "remember_written",
+    "rewrite_unedited",
+    "written_mask",
+]
+
+_WRITTEN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def remember_written(layer: Any, data: Any) -> None:
+    """Remember ``data`` as what the plugin wrote into ``layer`` (a copy is kept)."""
+    _WRITTEN[layer] = np.array(data, copy=True)
+
+
+def written_mask(layer: Any) -> np.ndarray | None:
+    """The mask as last written into ``layer`` by the plugin, or None for other layers."""
+    try:
+        return _WRITTEN.get(layer)
+    except TypeError:  # not weak-referenceable: never tracked
+        return None
+
+
+def is_tracked(layer: Any) -> bool:
+    """Whether ``layer`` is a mask whose written state is remembered (and of its shape)."""
+    w = written_mask(layer)
+    return w is not None and tuple(w.shape) == tuple(np.shape(layer.data))
+
+
+def changed_voxels(current: Any, written: np.ndarray) -> np.ndarray:
+    """Boolean array: where ``current`` differs from ``written`` (same shape)."""
+    current = np.asarray(current)
+    if current.shape != written.shape:
+        raise ValueError(f"shapes differ: {current.shape} and {written.shape}")
+    return current != written
+
+
+def edited_voxels(layer: Any) -> np.ndarray | None:
+    """Where the user changed ``layer`` since the plugin wrote it (None when not tracked)."""
+    if not is_tracked(layer):
+        return None
+    return changed_voxels(layer.data, written_mask(layer))
+
+
+def rewrite_unedited(layer: Any, new: np.ndarray) -> int:
+    """Write ``new`` into ``layer`` except where the user edited it; remember ``new``.
+
+    Returns
+    -------
+    int
+        Number of edited voxels kept as the user left them.
+    """
+    edited = edited_voxels(layer)
+    if edited is None or not edited.any():
+        layer.data[...] = new
+        kept = 0
+    else:
+        keep = np.asarray(layer.data)[edited]
+        layer.data[...] = new
+        layer.data[edited] = keep
+        kept = int(edited.sum())
+    remember_written(layer, new)
+    layer.refresh()
+    return kept
+
+
+def copy_into_labels(labels: Any, source: Any, where: np.ndarray, *, region: Any = None) -> int:
+    """Copy ``source`` voxels selected by ``where`` into the Labels layer ``labels``.
+
+    Only voxels whose source value is a class (non-zero) and differs from the labels are
+    written, through :meth:`napari.layers.Labels.data_setitem`, so one Ctrl+Z on the labels
+    layer takes the whole copy back. A hidden labels layer is shown first.
+
+    Parameters
+    ----------
+    labels : napari.layers.Labels
+        The painted labels (written in place).
+    source : array-like
+        Values to copy (a mask of the labels' shape), or the part of it at ``region``.
+    where : numpy.ndarray of bool
+        Which voxels to copy, of ``source``'s shape.
+    region : tuple of slice, optional
+        Where ``source`` and ``where`` sit in the labels (default: the whole array).
+
+    Returns
+    -------
+    int
+        Number of voxels changed in ``labels``.
+    """
+    source = np.asarray(source)
+    region = tuple(region) if region is not None else (slice(None),) * source.ndim
+    current = np.asarray(labels.data[region])
+    pick = np.asarray(where, bool) & (source != 0) & (source != current)
+    local = np.nonzero(pick)
+    if local[0].size == 0:
+        return 0
+    starts = [s.start or 0 if isinstance(s, slice) else int(s) for s in region]
+    full: list[np.ndarray] = []
+    k = 0
+    for axis, s in enumerate(region):
+        if isinstance(s, slice):
+            full.append(local[k] + starts[axis])
+            k += 1
+        else:  # an integer index: a section
+            full.append(np.full(local[0].size, int(s), dtype=np.intp))
+    if not getattr(labels, "visible", True):
+        # show what was added (napari's data_setitem also fails on a hidden layer's empty view)
+        labels.visible = True
+    labels.data_setitem(tuple(full), source[local].astype(labels.data.dtype, copy=False))
+    return int(local[0].size)
