@@ -114,6 +114,21 @@ def test_corrections_need_a_mask_and_other_labels(make_napari_viewer, notificati
     assert any("No predicted mask" in str(m.message) for m in notifications)
 
 
+def test_corrections_refuse_the_mask_itself_and_a_quick_look(predicted, qtbot):
+    viewer, t, mask = predicted
+    t.labels_layer.value = mask
+    assert t.corrections.add_section() is None and "the mask" in t.status.value
+    t.labels_layer.value = viewer.layers["synthetic labels"]
+    p = PredictWidget(viewer)
+    p.current_slice.value = True  # a quick look: a mask of one inline only
+    assert p.predict() is not None
+    qtbot.waitUntil(lambda: p.worker is None, timeout=30_000)
+    assert t.corrections.mask.value is p.layers["mask"]  # the newest is offered
+    before = viewer.layers["synthetic labels"].data.copy()
+    assert t.corrections.add_section() is None and "quick look" in t.status.value
+    np.testing.assert_array_equal(viewer.layers["synthetic labels"].data, before)
+
+
 def test_copy_into_labels_writes_a_section_region():
     class FakeLabels:
         def __init__(self, data):

@@ -17,6 +17,7 @@ from painted labels plus corrections.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -100,6 +101,7 @@ class Corrections:
         buttons.margins = (0, 0, 0, 0)
         #: The controls, in form order.
         self.widgets = [self.mask, buttons]
+        self._known = weakref.WeakSet(layer for _name, layer in self._mask_choices())
         self.add_edits_button.changed.connect(lambda *_: self.add_edits())
         self.add_section_button.changed.connect(lambda *_: self.add_section())
 
@@ -110,9 +112,18 @@ class Corrections:
                  if isinstance(layer, Labels) and is_tracked(layer)]
         return masks[::-1]  # the newest prediction first
 
+    def refresh(self) -> None:
+        """Offer the masks now in the viewer; a mask new since the last call is chosen."""
+        self.mask.reset_choices()
+        choices = [layer for _name, layer in self._mask_choices()]
+        new = [layer for layer in choices if layer not in self._known]
+        if new:
+            self.mask.value = new[0]  # the newest
+        self._known = weakref.WeakSet(choices)
+
     def _inputs(self) -> tuple[Any, Any]:
         if self.mask.value is None:
-            self.mask.reset_choices()  # a mask added since the last change of the layer list
+            self.refresh()  # a mask added since the last change of the layer list
         mask, labels = self.mask.value, self._labels_of()
         if mask is None:
             raise SeisSegError("No predicted mask to take corrections from. Predict with the "
@@ -125,8 +136,10 @@ class Corrections:
                                "labels layer to add the corrections to.")
         if tuple(labels.data.shape) != tuple(mask.data.shape):
             raise SeisSegError(f"'{mask.name}' has shape {tuple(mask.data.shape)} but "
-                               f"'{labels.name}' {tuple(labels.data.shape)}; choose the labels "
-                               "painted on the image that was predicted.")
+                               f"'{labels.name}' {tuple(labels.data.shape)}. Corrections are "
+                               "copied voxel for voxel: choose the labels painted on the image "
+                               "that was predicted, and a mask of the whole image (not a quick "
+                               "look of one slice).")
         return mask, labels
 
     def _model_of(self, mask: Any) -> str | None:

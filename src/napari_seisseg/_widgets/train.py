@@ -235,9 +235,9 @@ class TrainWidget(Container):
         return [("none (hold out painted sections)", None), *self._labels_choices()]
 
     def _on_layers_changed(self, event=None) -> None:
-        for w in (self.image, self.labels_layer, self.val_labels, self.advanced.axes,
-                  self.corrections.mask):
+        for w in (self.image, self.labels_layer, self.val_labels, self.advanced.axes):
             w.reset_choices()
+        self.corrections.refresh()
 
     def _on_store_changed(self) -> None:
         self.advanced.refresh_init_choices()
