@@ -200,3 +200,50 @@ def test_bad_augmentation_options_exit_2(cube_files, tmp_path, capsys, extra, me
     err = capsys.readouterr().err
     assert err.startswith("seisseg train: error:") and message in err
     assert not out.exists()
+
+
+def test_retrain_from_corrections_of_a_predicted_mask(cube_files, tmp_path, capsys):
+    """train -> predict -> correct the mask -> train --corrections --predicted --init."""
+    first = tmp_path / "first.safetensors"
+    assert _train(cube_files, first, "--epochs", "1") == 0
+    mask_path = tmp_path / "mask.npy"
+    assert main(["predict", "--model", str(first), "--image", str(cube_files["image"]),
+                 "--out-mask", str(mask_path), "--quiet", "--device", "cpu"]) == 0
+    predicted = np.load(mask_path)
+    truth = np.load(cube_files["truth"])
+    corrected = predicted.copy()
+    corrected[10] = truth[10]  # inline 10 reviewed and corrected
+    corrected[11, :4, :4] = 0  # and a little erased
+    np.save(tmp_path / "corrected.npy", corrected)
+    changed = int(((corrected != predicted) & (corrected != 0)).sum())
+    assert changed > 0
+    capsys.readouterr()
+    out = tmp_path / "second.safetensors"
+    code = _train(cube_files, out, "--epochs", "1", "--init", str(first),
+                  "--corrections", str(tmp_path / "corrected.npy"), "--predicted", str(mask_path))
+    text = capsys.readouterr().out
+    assert code == 0
+    assert f"labels: {changed:,} corrected voxels of" in text and "erased voxels left out" in text
+    card = read_card(out)
+    painted = np.load(cube_files["labels"])
+    take = (corrected != predicted) & (corrected != 0)
+    assert card["labels"]["n_labeled"] == int(((painted != 0) | take).sum())  # painted + changed
+    assert card["fine_tuned_from"]["source"] == str(first)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--corrections", "{truth}"], "go together"),
+        (["--corrections", "{truth}", "--predicted", "{truth}"], "nothing was corrected"),
+        (["--corrections", "{truth}", "--predicted", "{bad}"], "have shape (24, 32, 41)"),
+    ],
+)
+def test_bad_corrections_exit_2(cube_files, tmp_path, capsys, extra, message):
+    bad = tmp_path / "bad.npy"
+    np.save(bad, np.ones((24, 32, 41), np.uint8))
+    out = tmp_path / "out.safetensors"
+    extra = [e.format(truth=cube_files["truth"], bad=bad) for e in extra]
+    assert _train(cube_files, out, "--epochs", "1", *extra) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and not out.exists()

@@ -74,6 +74,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                     help="amplitudes: SEG-Y file or folder, .npy or .zarr")
     io.add_argument("--labels", required=True, metavar="LAB",
                     help="integer labels of IMG's shape (0 = not labeled, 1..K = classes)")
+    io.add_argument("--corrections", metavar="CORR",
+                    help="a predicted mask after your corrections (with --predicted): the "
+                         "voxels you changed are added to LAB, overriding what was painted "
+                         "there; the rest of the mask is not used")
+    io.add_argument("--predicted", metavar="PRED",
+                    help="the mask as 'seisseg predict' wrote it, before the corrections")
     io.add_argument("--val-labels", metavar="VAL",
                     help="validation labels of IMG's shape (default: hold out a share of the "
                          "labeled sections of LAB)")
@@ -375,6 +381,24 @@ class _Bar:
             self.bar = None
 
 
+def _with_corrections(args: argparse.Namespace, labels: Volume, image: Volume) -> np.ndarray:
+    """The painted labels plus the voxels changed between --predicted and --corrections."""
+    from ..training.corrections import merge_corrections
+
+    if not (args.corrections and args.predicted):
+        raise SeisSegError("--corrections and --predicted go together: give the corrected "
+                           "mask and the mask as seisseg predict wrote it.")
+    corrected = _read(args.corrections, "corrected mask", args)
+    _check_labels(corrected, args.corrections, image.shape, args.image)
+    predicted = _read(args.predicted, "predicted mask", args)
+    _check_labels(predicted, args.predicted, image.shape, args.image)
+    merged, added, erased = merge_corrections(labels.data, corrected.data, predicted.data)
+    note = f" ({erased:,} erased voxels left out)" if erased else ""
+    print(f"labels: {added:,} corrected voxels of {args.corrections} added to {args.labels}{note}",
+          flush=True)
+    return merged
+
+
 # ---------------------------------------------------------------------- run
 def run(args: argparse.Namespace) -> int:
     """Train and write the bundle; returns the exit status."""
@@ -386,6 +410,9 @@ def run(args: argparse.Namespace) -> int:
     image = _read(args.image, "image", args)
     labels = _read(args.labels, "labels", args)
     _check_labels(labels, args.labels, image.shape, args.image)
+    label_data = labels.data
+    if args.corrections or args.predicted:
+        label_data = _with_corrections(args, labels, image)
     val = None
     if args.val_labels:
         val = _read(args.val_labels, "validation labels", args)
@@ -397,7 +424,7 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     gen = train(
         image.data,
-        labels.data,
+        label_data,
         config,
         geometry=image.geometry,
         val_labels=None if val is None else val.data,
