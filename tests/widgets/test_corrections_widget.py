@@ -127,6 +127,9 @@ def test_corrections_refuse_the_mask_itself_and_a_quick_look(predicted, qtbot):
     before = viewer.layers["synthetic labels"].data.copy()
     assert t.corrections.add_section() is None and "quick look" in t.status.value
     np.testing.assert_array_equal(viewer.layers["synthetic labels"].data, before)
+    t.corrections.mask.value = mask
+    mask.data = np.zeros((4, 5, 6), np.uint8)  # replaced wholesale: no longer comparable
+    assert t.corrections.add_edits() is None and "predict again" in t.status.value
 
 
 def test_copy_into_labels_writes_a_section_region():

@@ -131,6 +131,9 @@ class Corrections:
         if labels is None:
             raise SeisSegError("No Labels layer to add to: choose the painted labels as "
                                "'labels' (or make one with 'New labels layer').")
+        if not is_tracked(mask):
+            raise SeisSegError(f"The data of '{mask.name}' was replaced since Predict wrote it, "
+                               "so its corrections cannot be told apart; predict again.")
         if labels is mask:
             raise SeisSegError(f"'labels' is the mask '{mask.name}' itself; choose the painted "
                                "labels layer to add the corrections to.")
