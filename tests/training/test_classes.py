@@ -21,6 +21,7 @@ def test_names_are_split_on_commas_and_trimmed():
         ("salt,,fault", "An empty class name"),
         ("salt, fault,", "An empty class name"),
         ("salt, Salt", "given twice"),
+        ("Unlabeled, salt", "what value 0 means"),
         (",".join(f"c{i}" for i in range(256)), "at most 255"),
     ],
 )

@@ -70,9 +70,11 @@ def test_add_my_edits_copies_only_the_corrections_in_one_undo_step(predicted, no
     np.testing.assert_array_equal(mask.data, written)  # the mask is left as it was
     assert t.advanced.init_from.value == "facies"  # the next run fine-tunes the predictor
     assert "fine-tunes 'facies'" in t.status.value
+    assert t.corrections.add_edits() is None and "Nothing new to add" in t.status.value
     labels.undo()
     np.testing.assert_array_equal(labels.data, before)  # one undo step takes it all back
-    assert not [m for m in notifications if "error" in str(m.severity).lower()][1:]
+    errors = [str(m.message) for m in notifications if "error" in str(m.severity).lower()]
+    assert len(errors) == 2 and "Nothing in" in errors[0] and "Nothing new" in errors[1]
 
 
 def test_add_shown_section_fills_unpainted_voxels_and_refuses_the_3d_view(predicted):
@@ -119,11 +121,21 @@ def test_corrections_refuse_the_mask_itself_and_a_quick_look(predicted, qtbot):
     t.labels_layer.value = mask
     assert t.corrections.add_section() is None and "the mask" in t.status.value
     t.labels_layer.value = viewer.layers["synthetic labels"]
+    read_only = viewer.add_labels(np.zeros(mask.data.shape, np.uint8), name="from file")
+    read_only.data.flags.writeable = False  # as a memory-mapped file opened as it is stored
+    t.labels_layer.value = read_only
+    mask.paint((30, 30, 30), 3)
+    assert t.corrections.add_edits() is None and "read-only" in t.status.value
+    t.labels_layer.value = viewer.layers["synthetic labels"]
     p = PredictWidget(viewer)
     p.current_slice.value = True  # a quick look: a mask of one inline only
     assert p.predict() is not None
     qtbot.waitUntil(lambda: p.worker is None, timeout=30_000)
     assert t.corrections.mask.value is p.layers["mask"]  # the newest is offered
+    t.corrections.mask.value = p.layers["mask"]
+    t.labels_layer.value = mask  # another predicted mask as the target
+    assert t.corrections.add_edits() is None and "another predicted mask" in t.status.value
+    t.labels_layer.value = viewer.layers["synthetic labels"]
     before = viewer.layers["synthetic labels"].data.copy()
     assert t.corrections.add_section() is None and "quick look" in t.status.value
     np.testing.assert_array_equal(viewer.layers["synthetic labels"].data, before)

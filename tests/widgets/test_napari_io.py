@@ -116,6 +116,11 @@ def test_npy_named_like_labels_opens_as_labels_with_geometry(make_napari_viewer,
     (labels,) = viewer.open(tmp_path / "salt_labels.npy", plugin="napari-seisseg")
     assert isinstance(labels, Labels) and labels.data.shape == (23, 75, 18)
     np.testing.assert_array_equal(labels.translate, [111, 4, 875])
+    # opened labels can be painted on (a read-only memory map could not); the file is kept
+    labels.selected_label = 2
+    labels.paint((3, 10, 5), 2)  # data coordinates
+    assert labels.data[3, 10, 5] == 2
+    np.testing.assert_array_equal(np.load(tmp_path / "salt_labels.npy"), mask)
     (plain,) = viewer.open(tmp_path / "plain.npy", plugin="napari-seisseg")
     assert isinstance(plain, Image) and plain.data.shape == (3, 4, 5)
     assert isinstance(plain.data, np.memmap)

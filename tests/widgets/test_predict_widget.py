@@ -237,3 +237,9 @@ def test_rethresholding_keeps_the_voxels_the_user_painted(viewer_with_sample, tr
     assert f"{int(edited.sum()):,} voxels you edited kept" in w.status.value
     np.testing.assert_array_equal(mask.data[edited], painted[edited])
     np.testing.assert_array_equal(mask.data[~edited], w.result.mask(0.05)[~edited])
+    # undo after a re-threshold must not bring back the old prediction as fake 'edits'
+    mask.undo()
+    np.testing.assert_array_equal(mask.data[~edited], w.result.mask(0.05)[~edited])
+    w.threshold.value = 0.5  # edits stay edits, even where they matched the 0.05 mask
+    assert f"{int(edited.sum()):,} voxels you edited kept" in w.status.value
+    np.testing.assert_array_equal(mask.data[edited], painted[edited])

@@ -25,7 +25,7 @@ import numpy as np
 from magicgui.widgets import ComboBox, Container, PushButton
 
 from ..errors import SeisSegError
-from .mask_edits import changed_voxels, copy_into_labels, is_tracked, written_mask
+from .mask_edits import copy_into_labels, edited_voxels, is_tracked
 from .predict import PREDICTION_KEY
 
 __all__ = ["Corrections", "shown_section"]
@@ -137,6 +137,9 @@ class Corrections:
         if labels is mask:
             raise SeisSegError(f"'labels' is the mask '{mask.name}' itself; choose the painted "
                                "labels layer to add the corrections to.")
+        if is_tracked(labels) or (labels.metadata.get(PREDICTION_KEY) or {}).get("role") == "mask":
+            raise SeisSegError(f"'labels' is '{labels.name}', another predicted mask; choose the "
+                               "painted labels layer to add the corrections to.")
         if tuple(labels.data.shape) != tuple(mask.data.shape):
             raise SeisSegError(f"'{mask.name}' has shape {tuple(mask.data.shape)} but "
                                f"'{labels.name}' {tuple(labels.data.shape)}. Corrections are "
@@ -152,13 +155,17 @@ class Corrections:
         """Copy the edited voxels of the mask into the labels; the number copied, or None."""
         try:
             mask, labels = self._inputs()
-            edited = changed_voxels(mask.data, written_mask(mask))
+            edited = edited_voxels(mask)
             erased = int(np.count_nonzero(edited & (np.asarray(mask.data) == 0)))
             if not edited.any():
                 raise SeisSegError(f"Nothing in '{mask.name}' was edited. Paint the right class "
                                    "over what is wrong, then add; or add a whole reviewed "
                                    "section with 'Add shown section'.")
             n = copy_into_labels(labels, mask.data, edited)
+            if n == 0:
+                raise SeisSegError(f"Nothing new to add: the {int(edited.sum()):,} voxels edited in "
+                                   f"'{mask.name}' are already in '{labels.name}', or were "
+                                   "erased (erased voxels are not labels).")
         except SeisSegError as exc:
             return self._fail(str(exc))
         note = f" ({erased:,} erased voxels are not labels and were left out)" if erased else ""
@@ -172,7 +179,7 @@ class Corrections:
             mask, labels = self._inputs()
             key, name = shown_section(self.viewer, mask)
             values = np.asarray(mask.data[key])
-            edited = changed_voxels(values, written_mask(mask)[key])
+            edited = edited_voxels(mask, key)
             where = edited | (np.asarray(labels.data[key]) == 0)
             n = copy_into_labels(labels, values, where, region=key)
         except SeisSegError as exc:

@@ -12,8 +12,9 @@ their corrections. Two things follow:
   are a fraction of a percent of voxels and the rest is the model's own prediction (mean IoU
   on never-labeled voxels 0.92 against 0.86; docs/training.md, "Fine-tuning").
 
-The remembered masks are held in a weak dictionary keyed by layer: deleting the layer frees
-its copy.
+The remembered masks are held in a weak dictionary keyed by layer: once nothing else holds
+the layer (the Predict widget keeps its last result until the next prediction), its copy is
+freed.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import weakref
 from typing import Any
 
 import numpy as np
+
+from ..errors import SeisSegError
 
 __all__ = [
     "changed_voxels",
@@ -34,11 +37,14 @@ __all__ = [
 ]
 
 _WRITTEN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+#: Voxels edited before the last rewrite (their value may equal the rewritten prediction).
+_KEPT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def remember_written(layer: Any, data: Any) -> None:
-    """Remember ``data`` as what the plugin wrote into ``layer`` (a copy is kept)."""
+    """Remember ``data`` (a copy) as what the plugin wrote into ``layer``; no edits yet."""
     _WRITTEN[layer] = np.array(data, copy=True)
+    _KEPT.pop(layer, None)
 
 
 def written_mask(layer: Any) -> np.ndarray | None:
@@ -63,31 +69,48 @@ def changed_voxels(current: Any, written: np.ndarray) -> np.ndarray:
     return current != written
 
 
-def edited_voxels(layer: Any) -> np.ndarray | None:
-    """Where the user changed ``layer`` since the plugin wrote it (None when not tracked)."""
+def edited_voxels(layer: Any, key: Any = None) -> np.ndarray | None:
+    """Where the user changed ``layer`` since the plugin wrote it (None when not tracked).
+
+    ``key`` (an index tuple, e.g. one section) restricts the answer to that part.
+    """
     if not is_tracked(layer):
         return None
-    return changed_voxels(layer.data, written_mask(layer))
+    key = (slice(None),) * layer.ndim if key is None else tuple(key)
+    edited = changed_voxels(layer.data[key], written_mask(layer)[key])
+    kept = _KEPT.get(layer)
+    return edited if kept is None else edited | kept[key]
 
 
 def rewrite_unedited(layer: Any, new: np.ndarray) -> int:
     """Write ``new`` into ``layer`` except where the user edited it; remember ``new``.
+
+    The layer's undo history is cleared: its entries hold values from before the rewrite,
+    and undoing one would bring back the old prediction, which would then count as an edit.
 
     Returns
     -------
     int
         Number of edited voxels kept as the user left them.
     """
+    if tuple(np.shape(layer.data)) != tuple(np.shape(new)):
+        raise ValueError(f"the layer holds shape {np.shape(layer.data)}, not {np.shape(new)}")
     edited = edited_voxels(layer)
-    if edited is None or not edited.any():
+    where = np.nonzero(edited) if edited is not None else None
+    if where is None or where[0].size == 0:
         layer.data[...] = new
         kept = 0
     else:
-        keep = np.asarray(layer.data)[edited]
+        keep = np.asarray(layer.data)[where]
         layer.data[...] = new
-        layer.data[edited] = keep
-        kept = int(edited.sum())
+        layer.data[where] = keep
+        kept = int(where[0].size)
     remember_written(layer, new)
+    if kept:
+        _KEPT[layer] = edited  # edits stay edits even where they equal the new prediction
+    reset = getattr(layer, "_reset_history", None)  # napari's own, private: no public API
+    if callable(reset):
+        reset()
     layer.refresh()
     return kept
 
@@ -117,6 +140,11 @@ def copy_into_labels(labels: Any, source: Any, where: np.ndarray, *, region: Any
     """
     source = np.asarray(source)
     region = tuple(region) if region is not None else (slice(None),) * source.ndim
+    data = labels.data
+    if not isinstance(data, np.ndarray) or not data.flags.writeable:
+        raise SeisSegError(f"'{labels.name}' is read-only (opened from a file as it is stored); "
+                           "make a 'New labels layer', or open the labels with the SeisSeg "
+                           "reader, which loads them for painting.")
     current = np.asarray(labels.data[region])
     pick = np.asarray(where, bool) & (source != 0) & (source != current)
     local = np.nonzero(pick)
@@ -134,5 +162,10 @@ def copy_into_labels(labels: Any, source: Any, where: np.ndarray, *, region: Any
     if not getattr(labels, "visible", True):
         # show what was added (napari's data_setitem also fails on a hidden layer's empty view)
         labels.visible = True
-    labels.data_setitem(tuple(full), source[local].astype(labels.data.dtype, copy=False))
+    values = source[local]
+    dtype = np.dtype(labels.data.dtype)
+    if np.issubdtype(dtype, np.integer) and int(values.max()) > np.iinfo(dtype).max:
+        raise SeisSegError(f"The mask holds class {int(values.max())}, which '{labels.name}' "
+                           f"({dtype}) cannot hold; use labels of a wider integer type.")
+    labels.data_setitem(tuple(full), values.astype(dtype, copy=False))
     return int(local[0].size)

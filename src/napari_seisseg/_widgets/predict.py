@@ -515,7 +515,12 @@ class PredictWidget(Container):
         bm = self.result.bundle
         if not (bm.binary or len(bm.classes) == 2):
             return
-        kept = rewrite_unedited(layer, self.result.mask(float(threshold)))
+        try:
+            kept = rewrite_unedited(layer, self.result.mask(float(threshold)))
+        except ValueError:  # the layer's data was replaced by another array
+            self._fail(f"The data of '{layer.name}' was replaced since it was predicted; "
+                       "predict again to use the threshold.")
+            return
         layer.metadata[PREDICTION_KEY]["threshold"] = float(threshold)
         note = f"; {kept:,} voxels you edited kept" if kept else ""
         self.status.set("done", f"mask at threshold {float(threshold):.2f}{note}")

@@ -49,12 +49,16 @@ def volume_layer_data(
     ``data`` is in ``geometry.axes`` order; it is transposed (as a view) so the vertical
     axis is shown downwards, and the layer gets scale, translate, axis labels, units and
     the geometry in its metadata (``coordinates`` as in
-    :meth:`~napari_seisseg.io.geometry.SurveyGeometry.napari_kwargs`).
+    :meth:`~napari_seisseg.io.geometry.SurveyGeometry.napari_kwargs`).  Labels are read
+    into memory as a writable copy, so they can be painted on (a read-only memory map or
+    Zarr array cannot be); the file itself is not changed until it is saved.
     """
     kw: dict[str, Any] = {"name": name}
     if geometry is not None:
         data, display_geometry = geometry.transpose_to(data, geometry.display_axes)
         kw.update(display_geometry.napari_kwargs(coordinates))
+    if layer_type == "labels":
+        data = np.array(data)  # writable, in memory
     if layer_type == "image":
         kw["contrast_limits"] = list(robust_contrast(data))
         kw["colormap"] = "gray"

@@ -68,8 +68,8 @@ def parse_class_names(text: str | None) -> list[str]:
     Raises
     ------
     SeisSegError
-        If a name is empty (two commas in a row, a trailing comma), a name is repeated, or
-        there are more than 255 names (label values are 8-bit).
+        If a name is empty (two commas in a row, a trailing comma), a name is repeated or is
+        "unlabeled" (what 0 means), or there are more than 255 names.
     """
     if text is None or not str(text).strip():
         return []
@@ -79,6 +79,11 @@ def parse_class_names(text: str | None) -> list[str]:
             f"An empty class name in '{text}'. Write the names separated by single commas, "
             "e.g. 'sediment, salt, fault'."
         )
+    if any(n.casefold() in ("unlabeled", "not labeled") for n in names):
+        raise SeisSegError(
+            "'unlabeled' is what value 0 means (not labeled); name only the classes, "
+            "e.g. 'sediment, salt'."
+        )
     seen: set[str] = set()
     repeated = [n for n in names if n.casefold() in seen or seen.add(n.casefold())]
     if repeated:
@@ -87,7 +92,7 @@ def parse_class_names(text: str | None) -> list[str]:
             "own name."
         )
     if len(names) > 255:
-        raise SeisSegError(f"{len(names)} class names given; at most 255 classes fit in labels.")
+        raise SeisSegError(f"{len(names)} class names given; at most 255 classes are supported.")
     return names
 
 
