@@ -1,7 +1,9 @@
 """The whole loop in a real napari viewer (Xvfb), through the plugin's own contributions.
 
-sample data -> paint two sections -> Train widget -> Predict widget -> edit the mask ->
-fine-tune from it -> export the mask through the SEG-Y writer -> re-open and compare.
+sample data -> New labels layer with class names -> paint two sections -> Train widget ->
+Predict widget -> correct the mask with the brush -> Add shown section into the painted
+labels -> fine-tune the predicting model -> export the mask through the SEG-Y writer ->
+re-open and compare.
 """
 
 from __future__ import annotations
@@ -63,21 +65,21 @@ def test_sample_paint_train_predict_edit_finetune_export_reopen(
     truth = viewer.layers["synthetic truth"].data
     assert seismic.data.shape == (20, 40, 24)  # napari shows (inline, time, crossline)
 
-    # paint: a Labels layer of the seismic's shape and place, two sections painted
-    painted = viewer.add_labels(np.zeros(seismic.data.shape, np.uint8), name="my labels",
-                                scale=seismic.scale, translate=seismic.translate,
-                                metadata=dict(seismic.metadata))
-    # class names as an interpreter sets them: the layer's features table
-    painted.features = {"index": [0, 1, 2, 3], "class": ["unlabeled", "sediment", "salt", "fault"]}
+    # paint: Train's New labels layer over the seismic, with class names; two sections painted
+    train = _dock(viewer, "Train")
+    train.image.value = seismic
+    train.class_names.value = "sediment, salt, fault"
+    painted = train.new_labels()
+    assert painted is not None, train.status.value
+    painted = viewer.layers[painted.name]  # the layer itself (the dock hands out proxies)
+    assert train.labels_layer.value.name == painted.name
+    np.testing.assert_array_equal(painted.scale, seismic.scale)
     painted.data[6] = truth[6]            # one inline
     painted.data[:, :, 15] = truth[:, :, 15]  # one crossline
     painted.refresh()
     assert set(np.unique(painted.data)) == {0, 1, 2, 3}
 
     # train
-    train = _dock(viewer, "Train")
-    train.image.value = seismic
-    train.labels_layer.value = painted
     _tiny(train, epochs=2)
     assert train.train() is not None, train.status.value
     qtbot.waitUntil(lambda: train.worker is None, timeout=60_000)
@@ -109,14 +111,20 @@ def test_sample_paint_train_predict_edit_finetune_export_reopen(
     probs = np.stack([np.asarray(layer.data) for layer in new[:3]])
     np.testing.assert_allclose(probs.sum(0), 1.0, atol=1e-3)
 
-    # edit the mask (an interpreter's correction), then fine-tune from it
+    # correct the mask on inline 10 (salt at its bottom, as a brush would paint it), take the
+    # reviewed inline into the painted labels, and fine-tune the model that predicted it
+    bottom = np.zeros(mask.data.shape, bool)
+    bottom[10, 25:, :] = True
+    mask.data_setitem(np.nonzero(bottom), 2)
     corrected = np.array(mask.data)
-    corrected[10, 25:, :] = 2  # salt at the bottom of inline 10
-    mask.data = corrected
-    train.labels_layer.reset_choices()
-    train.labels_layer.value = mask
-    train.advanced.init_from.reset_choices()
-    train.advanced.init_from.value = first.name
+    assert train.corrections.mask.value.name == mask.name
+    viewer.dims.set_point(0, seismic.translate[0] + 10 * seismic.scale[0])
+    unpainted = painted.data[10] == 0
+    assert train.corrections.add_section() > 0, train.status.value
+    np.testing.assert_array_equal(painted.data[10][unpainted], corrected[10][unpainted])
+    assert (painted.data[10, 25:, :] == 2).all()  # the correction, over the painted crossline too
+    assert train.labels_layer.value.name == painted.name
+    assert train.advanced.init_from.value == first.name
     _tiny(train, epochs=1)
     assert train.train() is not None, train.status.value
     qtbot.waitUntil(lambda: train.worker is None, timeout=60_000)
