@@ -166,3 +166,13 @@ def test_copy_into_labels_writes_a_section_region():
     assert len(lab.calls) == 1  # one undo step
     assert copy_into_labels(lab, src, where, region=(slice(None), 2, slice(None))) == 0
     assert len(lab.calls) == 1  # nothing to change: no empty undo step
+
+
+def test_a_mask_is_offered_as_soon_as_it_is_tracked(predicted):
+    from napari_seisseg._widgets.mask_edits import remember_written
+
+    viewer, t, mask = predicted
+    other = viewer.add_labels(np.ones(mask.data.shape, np.uint8), name="another mask")
+    assert t.corrections.mask.value is mask  # inserted, but not a prediction (yet)
+    remember_written(other, other.data)  # what the Predict widget does after adding it
+    assert t.corrections.mask.value is other

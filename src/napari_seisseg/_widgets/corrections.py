@@ -25,7 +25,7 @@ import numpy as np
 from magicgui.widgets import ComboBox, Container, PushButton
 
 from ..errors import SeisSegError
-from .mask_edits import copy_into_labels, edited_voxels, is_tracked
+from .mask_edits import EVENTS, copy_into_labels, edited_voxels, is_tracked
 from .predict import PREDICTION_KEY
 
 __all__ = ["Corrections", "shown_section"]
@@ -102,6 +102,7 @@ class Corrections:
         #: The controls, in form order.
         self.widgets = [self.mask, buttons]
         self._known = weakref.WeakSet(layer for _name, layer in self._mask_choices())
+        EVENTS.tracked.connect(self._on_tracked)  # a new prediction's mask: offer and choose it
         self.add_edits_button.changed.connect(lambda *_: self.add_edits())
         self.add_section_button.changed.connect(lambda *_: self.add_section())
 
@@ -111,6 +112,12 @@ class Corrections:
         masks = [(layer.name, layer) for layer in self.viewer.layers
                  if isinstance(layer, Labels) and is_tracked(layer)]
         return masks[::-1]  # the newest prediction first
+
+    def _on_tracked(self, _layer: Any) -> None:
+        try:
+            self.refresh()
+        except RuntimeError:  # the widget was deleted
+            EVENTS.tracked.disconnect(self._on_tracked)
 
     def refresh(self) -> None:
         """Offer the masks now in the viewer; a mask new since the last call is chosen."""
@@ -123,7 +130,7 @@ class Corrections:
 
     def _inputs(self) -> tuple[Any, Any]:
         if self.mask.value is None:
-            self.refresh()  # a mask added since the last change of the layer list
+            self.refresh()  # in case a mask was added unnoticed
         mask, labels = self.mask.value, self._labels_of()
         if mask is None:
             raise SeisSegError("No predicted mask to take corrections from. Predict with the "

@@ -23,10 +23,12 @@ import weakref
 from typing import Any
 
 import numpy as np
+from psygnal import Signal
 
 from ..errors import SeisSegError
 
 __all__ = [
+    "EVENTS",
     "changed_voxels",
     "copy_into_labels",
     "edited_voxels",
@@ -37,14 +39,25 @@ __all__ = [
 ]
 
 _WRITTEN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+class _Events:
+    #: Emitted with the layer when a mask starts being tracked (the Train widget offers it).
+    tracked = Signal(object)
+
+
+EVENTS = _Events()
 #: Voxels edited before the last rewrite (their value may equal the rewritten prediction).
 _KEPT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def remember_written(layer: Any, data: Any) -> None:
     """Remember ``data`` (a copy) as what the plugin wrote into ``layer``; no edits yet."""
+    new = layer not in _WRITTEN
     _WRITTEN[layer] = np.array(data, copy=True)
     _KEPT.pop(layer, None)
+    if new:
+        EVENTS.tracked.emit(layer)
 
 
 def written_mask(layer: Any) -> np.ndarray | None:
