@@ -149,8 +149,8 @@ def main() -> int:
     viewer.layers.clear()
     viewer.open(DATA / "f3-withdead.sgy", plugin="napari-seisseg")
     _dock, train = viewer.window.add_plugin_dock_widget("napari-seisseg", "Train")
-    train.class_names.value = "sediment, salt"
-    labels = train.new_labels()
+    train.painting.class_names.value = "sediment, salt"
+    labels = train.painting.add()
     labels.data[11, :30, :] = 1  # inline 122 (axes: inline, time, crossline)
     labels.data[11, 30:60, :] = 2
     labels.refresh()

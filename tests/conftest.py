@@ -1,4 +1,4 @@
-"""Shared fixtures: real SEG-Y files (tests/data/segy, see its README for attribution)."""
+"""Shared fixtures: real SEG-Y files (tests/data/segy, see its README for attribution), one-thread set-up."""
 
 from __future__ import annotations
 
@@ -45,3 +45,18 @@ def notifications():
     notification_manager.notification_ready.connect(record)
     yield seen
     notification_manager.notification_ready.disconnect(record)
+
+
+@pytest.fixture
+def one_thread_and_empty_store():
+    """One torch thread (tiny models train fastest so) and an empty session model store."""
+    import torch
+
+    from napari_seisseg._widgets._model_store import MODEL_STORE
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    MODEL_STORE.clear()
+    yield
+    MODEL_STORE.clear()
+    torch.set_num_threads(before)

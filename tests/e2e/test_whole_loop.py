@@ -12,26 +12,15 @@ import functools
 
 import numpy as np
 import pytest
-import torch
 
 from napari_seisseg import synthetic
 from napari_seisseg._widgets._model_store import MODEL_STORE
 from napari_seisseg.io import read_segy
 from napari_seisseg.io.geometry import SurveyGeometry
 
-pytestmark = pytest.mark.gui
+pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("one_thread_and_empty_store")]
 
 SMALL = (20, 24, 40)  # inline, crossline, sample
-
-
-@pytest.fixture(autouse=True)
-def _one_thread_and_empty_store():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    MODEL_STORE.clear()
-    yield
-    MODEL_STORE.clear()
-    torch.set_num_threads(threads)
 
 
 def _dock(viewer, name: str):
@@ -68,8 +57,8 @@ def test_sample_paint_train_predict_edit_finetune_export_reopen(
     # paint: Train's New labels layer over the seismic, with class names; two sections painted
     train = _dock(viewer, "Train")
     train.image.value = seismic
-    train.class_names.value = "sediment, salt, fault"
-    painted = train.new_labels()
+    train.painting.class_names.value = "sediment, salt, fault"
+    painted = train.painting.add()
     assert painted is not None, train.status.value
     painted = viewer.layers[painted.name]  # the layer itself (the dock hands out proxies)
     assert train.labels_layer.value.name == painted.name

@@ -148,6 +148,7 @@ def test_copy_into_labels_writes_a_section_region():
     class FakeLabels:
         def __init__(self, data):
             self.data = data
+            self.name = "painted"
             self.calls = []
 
         def data_setitem(self, indices, value):

@@ -136,12 +136,19 @@ def test_current_slice_rank_and_jump(viewer_with_sample, trained, qtbot):
     assert round(src.world_to_data(viewer.dims.point)[0]) == ranked[2]
 
 
-def test_binary_threshold_rewrites_the_mask_in_place(viewer_with_sample, trained, qtbot):
-    viewer, src = viewer_with_sample
+@pytest.fixture
+def salt_predicted(viewer_with_sample, trained, qtbot):
+    """The sample predicted with the binary (salt) model: viewer, widget and model."""
+    viewer, _src = viewer_with_sample
     _, _, binary = trained
     MODEL_STORE.add(ModelEntry("salt", binary.model, binary.card))
     w = PredictWidget(viewer)
     _wait(qtbot, w, w.predict())
+    return viewer, w, binary
+
+
+def test_binary_threshold_rewrites_the_mask_in_place(salt_predicted):
+    viewer, w, binary = salt_predicted
     names = [layer.name for layer in viewer.layers]
     assert "synthetic seismic [salt] P(salt)" in names and "synthetic seismic [salt] P(sediment)" not in names
     mask = w.layers["mask"]
@@ -216,12 +223,8 @@ def test_load_bundle_and_errors(viewer_with_sample, trained, tmp_path, notificat
     assert w.predict() is None and "orientation" in w.status.value
 
 
-def test_rethresholding_keeps_the_voxels_the_user_painted(viewer_with_sample, trained, qtbot):
-    viewer, _src = viewer_with_sample
-    _, _, binary = trained
-    MODEL_STORE.add(ModelEntry("salt", binary.model, binary.card))
-    w = PredictWidget(viewer)
-    _wait(qtbot, w, w.predict())
+def test_rethresholding_keeps_the_voxels_the_user_painted(salt_predicted):
+    _viewer, w, _binary = salt_predicted
     mask = w.layers["mask"]
     w.threshold.value = 0.95
     # the user paints salt (2) with the brush at one place and sediment (1) at another

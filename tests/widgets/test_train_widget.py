@@ -52,7 +52,7 @@ def test_defaults_and_tooltips(sample_viewer):
     assert not w.advanced.native.isHidden()
     assert "CPU" in w.device_label.value
     assert w.status.state == "idle"
-    widgets = [w.image, w.labels_layer, w.class_names, w.new_labels_button, w.val_labels, w.model, w.budget, w.budget_unit,
+    widgets = [w.image, w.labels_layer, w.painting.class_names, w.painting.button, w.val_labels, w.model, w.budget, w.budget_unit,
                w.zero_is_background, w.show_advanced, *w.advanced, w.train_button,
                w.stop_button, w.save_button, w.load_button, w.progress]
     assert all(x.tooltip for x in widgets)
@@ -239,9 +239,9 @@ def test_new_labels_layer_over_a_segy_paints_trains_and_exports(make_napari_view
     viewer = make_napari_viewer()
     (seismic,) = viewer.open(segy_dir / "f3-withdead.sgy", plugin="napari-seisseg")
     w = TrainWidget(viewer)
-    assert w.labels_layer.value is None and w.new_labels_button.tooltip
-    w.class_names.value = "sediment, salt"
-    layer = w.new_labels()
+    assert w.labels_layer.value is None and w.painting.button.tooltip
+    w.painting.class_names.value = "sediment, salt"
+    layer = w.painting.add()
     assert layer is not None and w.labels_layer.value is layer and w.status.state == "idle"
     assert "1 sediment, 2 salt" in w.status.value
     assert layer.name == f"{seismic.name} labels" and layer.data.shape == seismic.data.shape
@@ -284,14 +284,14 @@ def test_new_labels_layer_over_a_segy_paints_trains_and_exports(make_napari_view
 def test_new_labels_refuses_bad_names_and_a_missing_image(make_napari_viewer, notifications):
     viewer = make_napari_viewer()
     w = TrainWidget(viewer)
-    assert w.new_labels() is None and "No image layer" in w.status.value
+    assert w.painting.add() is None and "No image layer" in w.status.value
     viewer.add_image(np.zeros((4, 5, 6), np.float32), name="cube")
     w.image.reset_choices()
-    w.class_names.value = "salt,, fault"
-    assert w.new_labels() is None and w.status.state == "failed"
+    w.painting.class_names.value = "salt,, fault"
+    assert w.painting.add() is None and w.status.state == "failed"
     assert "empty class name" in w.status.value
     assert [layer.name for layer in viewer.layers] == ["cube"]  # nothing added
     assert any("empty class name" in m for m in _errors(notifications))
-    w.class_names.value = ""
-    layer = w.new_labels()  # unnamed classes: a plain layer over the image
+    w.painting.class_names.value = ""
+    layer = w.painting.add()  # unnamed classes: a plain layer over the image
     assert layer is not None and layer.data.shape == (4, 5, 6) and "class" not in layer.features

@@ -26,6 +26,7 @@ import numpy as np
 from psygnal import Signal
 
 from ..errors import SeisSegError
+from ..training.corrections import check_fits
 
 __all__ = [
     "EVENTS",
@@ -176,9 +177,6 @@ def copy_into_labels(labels: Any, source: Any, where: np.ndarray, *, region: Any
         # show what was added (napari's data_setitem also fails on a hidden layer's empty view)
         labels.visible = True
     values = source[local]
-    dtype = np.dtype(labels.data.dtype)
-    if np.issubdtype(dtype, np.integer) and int(values.max()) > np.iinfo(dtype).max:
-        raise SeisSegError(f"The mask holds class {int(values.max())}, which '{labels.name}' "
-                           f"({dtype}) cannot hold; use labels of a wider integer type.")
-    labels.data_setitem(tuple(full), values.astype(dtype, copy=False))
+    check_fits(int(values.max()), labels.data.dtype, f"'{labels.name}'")
+    labels.data_setitem(tuple(full), values.astype(labels.data.dtype, copy=False))
     return int(local[0].size)

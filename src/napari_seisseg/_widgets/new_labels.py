@@ -15,15 +15,17 @@ units).  The Train widget's "New labels layer" button makes one that:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from magicgui.widgets import Container, LineEdit, PushButton
 
 from ..errors import SeisSegError
 from ..io.geometry import SurveyGeometry
-from ..training.classes import PALETTE
+from ..training.classes import PALETTE, parse_class_names
 
-__all__ = ["labels_layer_spec", "add_labels_layer"]
+__all__ = ["NewLabels", "labels_layer_spec", "add_labels_layer"]
 
 
 def labels_layer_spec(image: Any, names: list[str]) -> tuple[tuple[int, ...], dict[str, Any]]:
@@ -99,3 +101,60 @@ def add_labels_layer(viewer: Any, image: Any, names: list[str]) -> Any:
     viewer.layers.selection.active = layer
     layer.mode = "paint"
     return layer
+
+
+class NewLabels:
+    """The Train widget's "new labels" row: class names and a "New labels layer" button.
+
+    Parameters
+    ----------
+    viewer : napari.viewer.Viewer
+        The viewer.
+    image_of : callable
+        Returns the Image layer to paint over (the Train widget's *image*).
+    fail : callable
+        Shows a failure (message) as a notification and in the status line.
+    added : callable
+        ``added(layer, message)`` after a layer was added.
+    """
+
+    def __init__(self, viewer: Any, image_of: Callable[[], Any], fail: Callable[[str], Any],
+                 added: Callable[[Any, str], Any]) -> None:
+        self.viewer = viewer
+        self._image_of, self._fail, self._added = image_of, fail, added
+        self.class_names = LineEdit(value="", tooltip="Names of the classes a new labels layer "
+                                    "paints, as values 1, 2, ... (comma-separated, e.g. "
+                                    "'sediment, salt, fault'); blank: unnamed classes.")
+        self.class_names.native.setPlaceholderText("classes, e.g. sediment, salt")
+        self.button = PushButton(
+            text="New labels layer",
+            tooltip="Add an empty Labels layer exactly over the image (same grid, survey "
+                    "coordinates and geometry) with these class names, ready to paint class 1.")
+        #: The row to put in the form.
+        self.row = Container(layout="horizontal", labels=False, label="new labels",
+                             widgets=[self.class_names, self.button],
+                             tooltip="Start painting: a Labels layer over the image.")
+        self.row.margins = (0, 0, 0, 0)
+        self.button.changed.connect(lambda *_: self.add())
+
+    def add(self) -> Any:
+        """Add an empty Labels layer over the image, with the typed class names.
+
+        Returns
+        -------
+        napari.layers.Labels or None
+            The new layer, or None when refused (the reason goes to ``fail``).
+        """
+        image = self._image_of()
+        try:
+            if image is None:
+                raise SeisSegError("No image layer to paint over. Open a SEG-Y or .npy volume "
+                                   "(or the synthetic sample) and choose it as 'image'.")
+            names = parse_class_names(self.class_names.value)
+            layer = add_labels_layer(self.viewer, image, names)
+        except SeisSegError as exc:
+            return self._fail(str(exc))
+        classes = ", ".join(f"{v} {n}" for v, n in enumerate(names, start=1))
+        what = f"classes {classes}" if names else "paint classes as 1, 2, ..."
+        self._added(layer, f"added '{layer.name}' ({what}); 0 means not labeled")
+        return layer

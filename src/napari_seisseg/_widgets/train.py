@@ -40,7 +40,6 @@ from magicgui.widgets import (
     Container,
     FloatSpinBox,
     Label,
-    LineEdit,
     ProgressBar,
     PushButton,
 )
@@ -48,6 +47,7 @@ from magicgui.widgets import (
 from ._model_store import MODEL_STORE, ModelEntry
 from ._status import StatusLabel
 from .corrections import Corrections
+from .new_labels import NewLabels
 from .train_curves import TrainingCurves, fmt_score
 from .train_options import TrainOptions
 
@@ -124,18 +124,8 @@ class TrainWidget(Container):
                                      tooltip="Labels layer of the image's shape: 0 = not labeled "
                                              "(ignored), 1..K = classes. Paint a few inlines, "
                                              "crosslines, time slices or scribbles.")
-        self.class_names = LineEdit(value="", tooltip="Names of the classes a new labels layer "
-                                    "paints, as values 1, 2, ... (comma-separated, e.g. "
-                                    "'sediment, salt, fault'); blank: unnamed classes.")
-        self.class_names.native.setPlaceholderText("classes, e.g. sediment, salt")
-        self.new_labels_button = PushButton(
-            text="New labels layer",
-            tooltip="Add an empty Labels layer exactly over the image (same grid, survey "
-                    "coordinates and geometry) with these class names, ready to paint class 1.")
-        new_row = Container(layout="horizontal", labels=False, label="new labels",
-                            widgets=[self.class_names, self.new_labels_button],
-                            tooltip="Start painting: a Labels layer over the image.")
-        new_row.margins = (0, 0, 0, 0)
+        self.painting = NewLabels(self.viewer, lambda: self.image.value, self._fail,
+                                  self._on_new_labels)
         self.corrections = Corrections(self.viewer, lambda: self.labels_layer.value, self._fail,
                                        self._on_corrections)
         self.val_labels = ComboBox(label="validation", choices=self._val_choices,
@@ -194,7 +184,7 @@ class TrainWidget(Container):
         self.status = StatusLabel()
         self.info = Label(value="", tooltip="What is painted, and what the last run did.")
         self.info.native.setWordWrap(True)
-        self.extend([self.image, self.labels_layer, new_row, *self.corrections.widgets,
+        self.extend([self.image, self.labels_layer, self.painting.row, *self.corrections.widgets,
                      self.val_labels, self.model, budget_row,
                      self.zero_is_background, self.show_advanced, self.advanced, run_row,
                      file_row, self.progress, self.device_label, self.model_label,
@@ -202,7 +192,6 @@ class TrainWidget(Container):
         dark = getattr(self.viewer, "theme", "dark") != "light"
         self.curves = TrainingCurves(self.native, dark)
 
-        self.new_labels_button.changed.connect(self.new_labels)
         self.train_button.changed.connect(self.train)
         self.stop_button.changed.connect(self.stop)
         self.save_button.changed.connect(lambda: self.save_model())
@@ -348,34 +337,11 @@ class TrainWidget(Container):
                 **kwargs}
 
     # ------------------------------------------------------------------ painting
-    def new_labels(self, *_args):
-        """Add an empty Labels layer over the chosen image, with the typed class names.
-
-        Returns
-        -------
-        napari.layers.Labels or None
-            The new layer (also chosen as 'labels'), or None when refused (the reason is
-            shown as a notification and in the status line).
-        """
-        from ..errors import SeisSegError
-        from ..training.classes import parse_class_names
-        from .new_labels import add_labels_layer
-
-        image = self.image.value
-        try:
-            if image is None:
-                raise SeisSegError("No image layer to paint over. Open a SEG-Y or .npy volume "
-                                   "(or the synthetic sample) and choose it as 'image'.")
-            names = parse_class_names(self.class_names.value)
-            layer = add_labels_layer(self.viewer, image, names)
-        except SeisSegError as exc:
-            return self._fail(str(exc))
+    def _on_new_labels(self, layer: Any, message: str) -> None:
+        """A labels layer was added over the image: choose it as 'labels'."""
         self.labels_layer.reset_choices()
         self.labels_layer.value = layer
-        classes = ", ".join(f"{v} {n}" for v, n in enumerate(names, start=1))
-        what = f"classes {classes}" if names else "paint classes as 1, 2, ..."
-        self.status.set("idle", f"added '{layer.name}' ({what}); 0 means not labeled")
-        return layer
+        self.status.set("idle", message)
 
     def _on_corrections(self, message: str, model: str | None) -> None:
         """After corrections were added: fine-tune the model that predicted the mask."""

@@ -16,7 +16,23 @@ import numpy as np
 
 from ..errors import SeisSegError
 
-__all__ = ["merge_corrections"]
+__all__ = ["check_fits", "merge_corrections"]
+
+
+def check_fits(top: int, dtype: Any, target: str) -> None:
+    """Refuse class value ``top`` when integer ``dtype`` (of ``target``) cannot hold it.
+
+    Raises
+    ------
+    SeisSegError
+        Saying which class does not fit and what to use instead.
+    """
+    dtype = np.dtype(dtype)
+    if np.issubdtype(dtype, np.integer) and top > np.iinfo(dtype).max:
+        raise SeisSegError(
+            f"The corrected mask holds class {top}, which {target} ({dtype}) cannot hold; use "
+            "labels of a wider integer type."
+        )
 
 
 def merge_corrections(
@@ -63,12 +79,7 @@ def merge_corrections(
             "nothing was corrected. Give the mask after your edits and the one seisseg "
             "predict wrote."
         )
-    top = int(corrected[take].max())
-    if np.issubdtype(labels.dtype, np.integer) and top > np.iinfo(labels.dtype).max:
-        raise SeisSegError(
-            f"The corrected mask holds class {top}, which labels of dtype {labels.dtype} cannot "
-            "hold; save the labels with a wider integer type."
-        )
+    check_fits(int(corrected[take].max()), labels.dtype, "the labels")
     merged = labels.copy()
     merged[take] = corrected[take]
     return merged, int(np.count_nonzero(take)), erased
