@@ -131,3 +131,21 @@ def test_refuses_to_overwrite_without_flag_and_runs_as_a_command(cube_npy, tmp_p
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert np.load(out).shape == (16, 12, 90)
+
+
+def test_save_pipeline_never_replaces_the_input_or_an_existing_file(cube_npy, tmp_path, capsys):
+    # --save-pipeline onto the input used to replace the cube with 500 bytes of JSON, exit 0
+    src, cube = cube_npy
+    out = tmp_path / "out.npy"
+    base = ["preprocess", str(src), str(out), "--standardize", "--quiet"]
+    assert main([*base, "--save-pipeline", str(src)]) == 2
+    assert "source file" in capsys.readouterr().err
+    np.testing.assert_array_equal(np.load(src), cube)
+    assert not out.exists()  # refused before any work
+    keep = tmp_path / "keep.json"
+    keep.write_text("{}")
+    assert main([*base, "--save-pipeline", str(keep)]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert keep.read_text() == "{}" and not out.exists()
+    assert main([*base, "--save-pipeline", str(keep), "--overwrite"]) == 0
+    assert Pipeline.load(keep).steps[0].kind == "standardize"

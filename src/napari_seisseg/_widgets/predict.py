@@ -138,7 +138,8 @@ class PredictWidget(Container):
                                      enabled=False, visible=False, tracking=False,
                                      tooltip="Binary models: probability above which the second "
                                              "class is chosen. Moving it rewrites the last mask "
-                                             "layer in place (corrections made to it are lost).")
+                                             "layer in place; voxels you edited keep your edit, "
+                                             "and the mask's undo history is cleared.")
         self.rank_axis = ComboBox(label="rank along", choices=self._axis_choices,
                                   tooltip="Slices along this axis are ranked by the mean "
                                           "uncertainty of the last prediction.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any
@@ -48,17 +49,36 @@ def segy_options(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+#: Seconds between progress-bar redraws when stderr is not a terminal (a log file, CI):
+#: a redraw on every step wrote megabytes of carriage-return lines into logs.
+LOG_REDRAW_S = 30.0
+
+
+def new_bar(total: int, enabled: bool = True, **kwargs: Any) -> Any:
+    """A tqdm bar on stderr, redrawn at most every :data:`LOG_REDRAW_S` into a log file.
+
+    Move it with :func:`move_bar` (which honours the redraw interval), not ``refresh()``.
+    """
+    from tqdm import tqdm
+
+    interactive = bool(getattr(sys.stderr, "isatty", lambda: False)())
+    return tqdm(total=total, disable=not enabled, leave=False, file=sys.stderr,
+                mininterval=0.1 if interactive else LOG_REDRAW_S, miniters=1, **kwargs)
+
+
+def move_bar(bar: Any, n: int) -> None:
+    """Set ``bar`` to ``n`` of its total, drawing only when its interval has passed."""
+    bar.update(n - bar.n)
+
+
 @contextmanager
 def progress_bar(desc: str, enabled: bool = True) -> Callable[[float], None]:
     """A tqdm bar driven by fractions (0..1); yields the update function."""
-    from tqdm import tqdm
-
-    bar = tqdm(total=100, desc=desc, unit="%", disable=not enabled, leave=False,
-               bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
+    bar = new_bar(100, enabled, desc=desc, unit="%",
+                  bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
 
     def update(fraction: float) -> None:
-        bar.n = round(100 * min(1.0, max(0.0, fraction)))
-        bar.refresh()
+        move_bar(bar, round(100 * min(1.0, max(0.0, fraction))))
 
     try:
         yield update

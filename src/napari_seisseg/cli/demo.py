@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import SeisSegError
-from ._common import positive
+from ._common import move_bar, new_bar, positive
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -199,9 +199,7 @@ def _predict(bundle: Path, survey: Any, args: argparse.Namespace):
     orient = ("inline", "crossline") if bm.is_section_model else None
     gen = predict_bundle(bm, survey.data, geometry=survey.geometry, orientations=orient,
                          device=args.device)
-    from tqdm import tqdm
-
-    bar = tqdm(total=0, disable=args.quiet, leave=False, unit="window")
+    bar = new_bar(0, not args.quiet, unit="window")
     try:
         while True:
             try:
@@ -211,8 +209,7 @@ def _predict(bundle: Path, survey: Any, args: argparse.Namespace):
                 break
             if isinstance(event, PredictionProgress):
                 bar.total = event.total
-                bar.n = event.done
-                bar.refresh()
+                move_bar(bar, event.done)
             elif isinstance(event, PredictionFinished):
                 bar.close()
                 print(f"predicted {event.total} windows in {event.seconds:.1f} s "

@@ -126,6 +126,9 @@ def run(args: argparse.Namespace) -> int:
 
     pipeline = build_pipeline(args)
     check_target(args.output, overwrite=args.overwrite, protect=[args.input])
+    if args.save_pipeline:  # checked before any work: never replace the input or the output
+        check_target(args.save_pipeline, overwrite=args.overwrite,
+                     protect=[args.input, args.output])
     volume = read_volume(args.input, lazy=True, **segy_options(args))
     g = volume.geometry
     data = volume.data

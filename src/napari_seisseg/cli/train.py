@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import SeisSegError
-from ._common import add_segy_options, positive, segy_options
+from ._common import add_segy_options, move_bar, new_bar, positive, segy_options
 
 if TYPE_CHECKING:
     from ..io.volume import Volume
@@ -357,17 +357,14 @@ class _Bar:
 
     def start(self) -> None:
         """Show the bar (after the set-up messages)."""
-        from tqdm import tqdm
-
-        self.bar = tqdm(total=1000, disable=not self.enabled, leave=False, file=sys.stderr,
-                        bar_format="{desc} {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
+        self.bar = new_bar(1000, self.enabled,
+                           bar_format="{desc} {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
 
     def step(self, event: Any) -> None:
         if self.bar is None:
             self.start()
-        self.bar.n = int(round(1000 * min(1.0, max(0.0, event.progress))))
         self.bar.set_description_str(f"epoch {event.epoch} loss {event.loss:.4f}", refresh=False)
-        self.bar.refresh()
+        move_bar(self.bar, int(round(1000 * min(1.0, max(0.0, event.progress)))))
 
     def write(self, text: str) -> None:
         if self.bar is None or self.bar.disable:
