@@ -35,7 +35,7 @@ def test_demo_trains_predicts_exports_reopens_and_scores(tmp_path):
     run = _seisseg("demo", "--out", str(out), "--minutes", "0.25", "--quiet", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     text = run.stdout
-    for name in ("f3_export.sgy", "synthetic.sgy", "labels_used.npy", "model.safetensors",
+    for name in (".seisseg-demo", "f3_export.sgy", "synthetic.sgy", "labels_used.npy", "model.safetensors",
                  "mask.sgy", "mask.npy", "probabilities.npy", "uncertainty.npy", "demo_inline.png"):
         assert (out / name).is_file(), name
     assert f"outputs in {out.resolve()}" in text
@@ -65,3 +65,24 @@ def test_demo_bad_output_folder_is_one_line_and_non_zero(tmp_path):
     assert target.read_text() == "keep me"
     run = _seisseg("demo", "--minutes", "0", cwd=tmp_path)
     assert run.returncode == 2 and "must be positive" in run.stderr
+
+
+def test_demo_refuses_a_folder_it_did_not_make(tmp_path):
+    from napari_seisseg.cli.demo import MARKER, check_out
+    from napari_seisseg.errors import SeisSegError
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "model.safetensors").write_text("my model")
+    run = _seisseg("demo", "--out", str(mine), "--minutes", "0.01", cwd=tmp_path)
+    assert run.returncode == 2 and "did not make" in run.stderr and "--overwrite" in run.stderr
+    assert (mine / "model.safetensors").read_text() == "my model"
+    check_out(mine, overwrite=True)  # allowed when asked
+    check_out(tmp_path / "new", overwrite=False)  # a new folder
+    (tmp_path / "empty").mkdir()
+    check_out(tmp_path / "empty", overwrite=False)
+    (mine / MARKER).write_text("")  # an earlier demo's folder is refreshed
+    check_out(mine, overwrite=False)
+    (mine / MARKER).unlink()
+    with pytest.raises(SeisSegError, match="did not make"):
+        check_out(mine, overwrite=False)

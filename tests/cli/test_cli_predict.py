@@ -145,17 +145,20 @@ def test_dask_cluster_with_a_3d_bundle(files, tmp_path):
         (["--out-probs", "{tmp}/p.npy", "--dask-scheduler", "tcp://127.0.0.1:1"], "Zarr"),
         (["--out-mask", "{tmp}/m.npy", "--dask-scheduler", "tcp://127.0.0.1:1"], "Convert it first"),
         (["--out-mask", "{tmp}/exists.npy"], "already exists"),
+        (["--out-probs", "{tmp}/exists_p.npy"], "exists_p.prediction.json already exists"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(files, tmp_path, capsys, extra, message):
     paths, _, _ = files
     (tmp_path / "exists.npy").write_bytes(b"")
+    (tmp_path / "exists_p.prediction.json").write_text("mine")  # a description from before
     argv = ["--model", paths["model"], "--image", paths["npy"],
             *(a.replace("{tmp}", str(tmp_path)) for a in extra)]
     assert run_cli(*argv) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and err.count("\n") == 0 and err.startswith("seisseg predict: error:")
-    assert not (tmp_path / "m.npy").exists()
+    assert not (tmp_path / "m.npy").exists() and not (tmp_path / "exists_p.npy").exists()
+    assert (tmp_path / "exists_p.prediction.json").read_text() == "mine"
 
 
 def test_bad_files_exit_2(files, tmp_path, capsys):

@@ -64,6 +64,26 @@ def test_bundle_written_at_exactly_out_and_loadable(cube_files, tmp_path, capsys
     assert (tmp_path / "run" / "metrics.csv").exists()
 
 
+def test_run_dir_of_an_earlier_run_is_kept_without_overwrite(cube_files, tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "metrics.csv").write_text("earlier run")
+    out = tmp_path / "m.safetensors"
+    assert _train(cube_files, out, "--epochs", "1", "--run-dir", str(run_dir)) == 2
+    err = capsys.readouterr().err
+    assert "already holds metrics.csv" in err and "--overwrite" in err
+    assert (run_dir / "metrics.csv").read_text() == "earlier run" and not out.exists()
+    assert _train(cube_files, out, "--epochs", "1", "--run-dir", str(out)) == 2
+    assert "the same path" in capsys.readouterr().err and not out.exists()
+    assert _train(cube_files, out, "--epochs", "1", "--run-dir", str(run_dir), "--overwrite") == 0
+    assert (run_dir / "metrics.csv").read_text().startswith("epoch,steps")
+    as_file = tmp_path / "notes.txt"
+    as_file.write_text("mine")
+    assert _train(cube_files, tmp_path / "n.safetensors", "--epochs", "1",
+                  "--run-dir", str(as_file)) == 2
+    assert "is a file" in capsys.readouterr().err and as_file.read_text() == "mine"
+
+
 def test_fine_tune_and_overwrite(cube_files, tmp_path, capsys):
     first = tmp_path / "m.safetensors"
     assert _train(cube_files, first, "--epochs", "1") == 0
@@ -89,7 +109,8 @@ def test_ctrl_c_stops_and_saves_the_best_model(cube_files, tmp_path, capsys, mon
     monkeypatch.setattr(cli_train, "epoch_line", press_ctrl_c)
     out = tmp_path / "stopped.safetensors"
     before = signal.getsignal(signal.SIGINT)  # SIG_IGN when the suite runs in the background
-    assert _train(cube_files, out, "--epochs", "500", "--early-stopping", "0") == 0
+    # saved, but the exit status says the run was interrupted (as shells expect of Ctrl-C)
+    assert _train(cube_files, out, "--epochs", "500", "--early-stopping", "0") == 130
     text = capsys.readouterr().out
     assert "Ctrl-C: stopping after this step" in text
     assert "Stopped by Ctrl-C: saved the best model so far" in text

@@ -132,6 +132,45 @@ def test_lazy_result_and_saved_pipeline_round_trip(cube_viewer, qtbot, tmp_path)
     np.testing.assert_array_equal(np.asarray(out.data[5]), saved.apply(cube[5], axis=1).T)
 
 
+def test_preprocessing_a_preprocessed_layer_records_both_pipelines(cube_viewer, qtbot, seen,
+                                                                  tmp_path):
+    viewer, src, cube = cube_viewer
+    w = PreprocessWidget(viewer)
+    w.add_step("clip_percentile", lower=1.0, upper=99.0)
+    _wait_for(w, qtbot, w.apply())
+    first = viewer.layers[-1]
+    w.clear_steps()
+    w.layer.value = first
+    w.add_step("agc", window=40.0, unit="ms")
+    w.add_step("standardize")
+    _wait_for(w, qtbot, w.apply())
+    second = viewer.layers[-1]
+    assert second.name == "seismic [preprocessed] [preprocessed]"
+    # the record turns the raw amplitudes into the layer: what training and prediction use
+    stored = Pipeline.from_dict(second.metadata[PREPROCESS_KEY])
+    assert [s.kind for s in stored.steps] == ["clip_percentile", "agc", "standardize"]
+    assert stored.fit_info["after"]["n_samples"] == NS  # the first fit is kept too
+    # (the NaN sample differs: the chain keeps it at zero, the second pass saw a zero there)
+    finite = np.isfinite(cube).transpose(0, 2, 1)
+    np.testing.assert_allclose(np.asarray(second.data)[finite],
+                               stored.apply(cube).transpose(0, 2, 1)[finite], atol=1e-5)
+    saved = Pipeline.load(w.save_pipeline(tmp_path / "both.json"))  # for seisseg preprocess
+    assert [s.kind for s in saved.steps] == ["clip_percentile", "agc", "standardize"]
+    assert "earlier steps come first" in w.status.value
+    # uint8 codes cannot be preprocessed further: refused, nothing added
+    w.clear_steps()
+    w.layer.value = src
+    w.add_step("log_uint8")
+    _wait_for(w, qtbot, w.apply())
+    w.clear_steps()
+    w.layer.value = viewer.layers[-1]
+    w.add_step("standardize")
+    n = len(viewer.layers)
+    assert w.apply() is None and len(viewer.layers) == n
+    errors = [m for m in seen if "error" in str(m.severity).lower()]
+    assert "Preprocess the original amplitudes" in str(errors[-1].message)
+
+
 @pytest.mark.parametrize(
     ("steps", "message"),
     [

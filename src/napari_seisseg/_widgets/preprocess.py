@@ -336,6 +336,15 @@ class PreprocessWidget(Container):
             self._sample_cache = (key, sample)
         return pipe.fit_sample(self._sample_cache[1], dt=dt)
 
+    def recorded_pipeline(self, layer=None) -> Pipeline:
+        """What the result of Apply on ``layer`` will have gone through, from the raw amplitudes.
+
+        On a layer this widget made (it carries a pipeline) that is the layer's pipeline followed
+        by the fitted one, so that training and prediction apply both to raw data.
+        """
+        layer = self.layer.value if layer is None else layer
+        return chained(layer, self.fitted_pipeline(layer))
+
     # ------------------------------------------------------------------ preview
     def update_preview(self, *_args) -> None:
         """Refit on the cached sample and show the result on the slice in view."""
@@ -350,6 +359,7 @@ class PreprocessWidget(Container):
             return
         try:
             pipe = self.fitted_pipeline(layer)
+            recorded = chained(layer, pipe)
         except SeisSegError as exc:
             self._drop_preview()
             self.status.set("failed", str(exc))
@@ -358,7 +368,7 @@ class PreprocessWidget(Container):
         lazy = PreprocessedArray(layer.data, pipe, axis)
         limits = _contrast(pipe)
         if self._preview is None or self._preview not in self.viewer.layers:
-            kw = _layer_kwargs(layer, f"{layer.name} [preview]", pipe)
+            kw = _layer_kwargs(layer, f"{layer.name} [preview]", recorded)
             kw["metadata"][PREVIEW_KEY] = True
             self._preview = self.viewer.add_image(lazy, **kw)
         else:
@@ -391,6 +401,7 @@ class PreprocessWidget(Container):
         layer = self.layer.value
         try:
             pipe = self.fitted_pipeline(layer)
+            recorded = chained(layer, pipe)
         except SeisSegError as exc:
             return self._fail(str(exc))
         _, axis, _ = self._source_info(layer)
@@ -416,7 +427,7 @@ class PreprocessWidget(Container):
 
         worker = create_worker(work, _start_thread=False)
         worker.yielded.connect(lambda f: setattr(self.progress, "value", int(round(100 * f))))
-        worker.returned.connect(lambda res: self._done(layer, pipe, mode, *res))
+        worker.returned.connect(lambda res: self._done(layer, recorded, mode, *res))
         worker.errored.connect(lambda exc: self._fail(f"{type(exc).__name__}: {exc}"))
         worker.aborted.connect(lambda: self.status.set("idle", "stopped; no layer added"))
         worker.finished.connect(self._finished)
@@ -470,12 +481,17 @@ class PreprocessWidget(Container):
             path = _file_dialog(self, save=True)
             if not path:
                 return None
+        layer = self.layer.value
         try:
-            pipe = self.fitted_pipeline() if self.layer.value is not None else self.pipeline()
+            pipe = self.recorded_pipeline(layer) if layer is not None else self.pipeline()
             out = pipe.save(path)
         except (SeisSegError, OSError) as exc:
             return self._fail(str(exc))
-        self.status.set("done", f"saved the pipeline to {out}")
+        note = ""
+        if layer is not None and len(pipe.steps) > len(self.rows):
+            note = (f" ('{layer.name}' was preprocessed before: its {len(pipe.steps) - len(self.rows)}"
+                    " earlier steps come first, so the file applies to the original amplitudes)")
+        self.status.set("done", f"saved the pipeline to {out}{note}")
         return out
 
     def load_pipeline(self, path: str | Path | None = None) -> Pipeline | None:
@@ -519,6 +535,20 @@ def _contrast(pipe: Pipeline) -> tuple[float, float]:
     if not hi > lo:
         hi = lo + 1.0
     return float(lo), float(hi)
+
+
+def chained(source, pipe: Pipeline) -> Pipeline:
+    """``pipe`` preceded by the pipeline ``source`` already went through, if it carries one."""
+    from ..errors import SeisSegError
+    from ..preprocess import Pipeline
+
+    before = (getattr(source, "metadata", None) or {}).get(PREPROCESS_KEY)
+    if not isinstance(before, dict):
+        return pipe
+    try:
+        return Pipeline.from_dict(before).then(pipe)
+    except SeisSegError as exc:
+        raise SeisSegError(f"'{source.name}': {exc}") from None
 
 
 def _layer_kwargs(source, name: str, pipe: Pipeline) -> dict[str, Any]:

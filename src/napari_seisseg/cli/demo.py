@@ -12,7 +12,9 @@
    and the voxels that were never labeled) and write a PNG figure of one unlabeled inline:
    seismic, labels used, truth, probabilities, mask and uncertainty.
 
-Everything goes into ``--out``; the command prints where.
+Everything goes into ``--out``; the command prints where. A folder the demo made before (it
+holds the marker file ``.seisseg-demo``) is refreshed; any other folder with files in it is
+refused unless ``--overwrite`` is given, so nothing a user made is replaced by accident.
 """
 
 from __future__ import annotations
@@ -48,7 +50,27 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the synthetic cube and training")
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--overwrite", action="store_true",
+                   help="write into --out even if it holds files the demo did not make")
     p.set_defaults(func=run)
+
+
+#: Marker file that says a folder holds the demo's own outputs (safe to refresh).
+MARKER = ".seisseg-demo"
+
+
+def check_out(out: Path, overwrite: bool) -> None:
+    """Refuse an ``--out`` that is a file, or a non-empty folder the demo did not make."""
+    if out.exists() and not out.is_dir():
+        raise SeisSegError(f"--out {out} is a file; give a folder for the demo's outputs.")
+    if overwrite or not out.is_dir() or (out / MARKER).is_file():
+        return
+    if any(out.iterdir()):
+        raise SeisSegError(
+            f"--out {out} already holds files the demo did not make, and the demo writes "
+            "model.safetensors, mask.sgy and more there. Give an empty or new folder, or pass "
+            "--overwrite to write into it anyway."
+        )
 
 
 def _section(title: str) -> None:
@@ -60,11 +82,11 @@ def run(args: argparse.Namespace) -> int:
 
     matplotlib.use("Agg")
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise SeisSegError(f"--out {out} is a file; give a folder for the demo's outputs.")
+    check_out(out, getattr(args, "overwrite", False))
     if args.inlines < 0 or args.crosslines < 0 or args.inlines + args.crosslines == 0:
         raise SeisSegError("Keep at least one labeled inline or crossline (--inlines/--crosslines).")
     out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text("Outputs of `seisseg demo`; the next run may replace them.\n")
     t_start = time.perf_counter()
 
     _f3_round_trip(out)

@@ -172,6 +172,12 @@ def probability_paths(path: str | Path, names: list[str]) -> list[Path]:
     return [path.with_name(f"{path.stem}_{_safe(n)}{path.suffix}") for n in names]
 
 
+def description_path(path: str | Path) -> Path:
+    """The JSON description written beside a probability .npy: ``P.npy`` -> ``P.prediction.json``."""
+    p = Path(path)
+    return p.with_name(p.stem + ".prediction.json")
+
+
 def _kind(path: str | None, what: str) -> str | None:
     from ..io.volume import file_kind
 
@@ -240,6 +246,8 @@ def run(args: argparse.Namespace) -> int:
     targets = [Path(v) for k, v in outputs.items() if v and not (k == "probs" and kinds[k] == "segy")]
     if kinds["probs"] == "segy":
         targets += probability_paths(args.out_probs, names)
+    elif kinds["probs"] == "npy":
+        targets.append(description_path(args.out_probs))
     for t in targets:
         check_target(t, protect=[args.image, args.model], overwrite=args.overwrite)
     if len({str(t.resolve()) for t in targets}) != len(targets):
@@ -349,8 +357,7 @@ def _write_outputs(args: argparse.Namespace, bm: Any, result: Any, kinds: dict, 
         else:
             desc = _description(bm, result, args.probs_dtype)
             if kinds["probs"] == "npy":
-                p = Path(args.out_probs)
-                atomic_write_text(p.with_name(p.stem + ".prediction.json"), json.dumps(desc, indent=1))
+                atomic_write_text(description_path(args.out_probs), json.dumps(desc, indent=1))
             else:
                 import zarr
 

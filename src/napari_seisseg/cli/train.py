@@ -299,7 +299,31 @@ def _check_out(args: argparse.Namespace) -> Path:
     # --init may be replaced (with --overwrite): it is read before anything is written
     protect = [p for p in (args.image, args.labels, args.val_labels, args.pipeline) if p]
     check_target(out, overwrite=args.overwrite, protect=protect)
+    if args.run_dir:
+        if Path(args.run_dir).resolve() == out.resolve():
+            raise SeisSegError(
+                "--run-dir and --out are the same path; the run folder is a folder beside the "
+                "model file, e.g. --run-dir runs/salt."
+            )
+        check_run_dir(Path(args.run_dir), overwrite=args.overwrite, protect=protect)
     return out
+
+
+def check_run_dir(folder: Path, *, overwrite: bool, protect: list[str]) -> None:
+    """Refuse a ``--run-dir`` that is a file, or that holds an earlier run's files."""
+    from ..io.atomic import check_target
+    from ..training.runlog import RUN_FILES
+
+    if folder.exists() and not folder.is_dir():
+        raise SeisSegError(f"--run-dir {folder} is a file; give a folder for the run's files.")
+    for name in RUN_FILES:
+        target = folder / name
+        check_target(target, protect=protect, overwrite=True)
+        if not overwrite and target.exists():
+            raise SeisSegError(
+                f"--run-dir {folder} already holds {name} from an earlier run. Give a new folder, "
+                "or pass --overwrite to replace that run's files."
+            )
 
 
 # ---------------------------------------------------------------------- reporting
@@ -471,4 +495,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"model saved to {path}{best}")
     if result.bundle_path is not None:
         print(f"run folder: {Path(config.run_dir)} (config.json, metrics.csv)")
-    return 0
+    # interrupted by the user: the model is saved, but scripts must see the run did not finish
+    return 130 if result.stop_reason == "stopped" else 0

@@ -302,6 +302,30 @@ class Pipeline:
             raise SeisSegError(f"The pipeline file {p} does not exist. Check the path.")
         return cls.from_json(p.read_text())
 
+    def then(self, other: Pipeline) -> Pipeline:
+        """One pipeline doing ``self`` and then ``other`` (each keeping its statistics).
+
+        This is what a cube preprocessed twice went through, as one record that can be applied
+        to the original amplitudes (by prediction, or ``seisseg preprocess``). ``other`` was
+        fitted on the output of ``self``; its fit information is kept, with this one's under
+        ``"after"``.
+
+        Raises
+        ------
+        SeisSegError
+            When ``self`` ends with uint8 codes (:class:`LogUint8`), which no step may follow.
+        """
+        if self.steps and self.steps[-1].output_dtype is not None:
+            raise SeisSegError(
+                f"This data was already preprocessed ending with {self.steps[-1].title}, which "
+                "stores uint8 codes no further step can follow. Preprocess the original "
+                "amplitudes instead, with all the steps in one pipeline."
+            )
+        fit_info = None
+        if other.fit_info is not None:
+            fit_info = {**other.fit_info, "after": self.fit_info}
+        return Pipeline([*self.steps, *other.steps], fit_info=fit_info)
+
     def describe(self) -> str:
         """Numbered steps with their parameters and statistics, one per line."""
         if not self.steps:

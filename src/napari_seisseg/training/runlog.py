@@ -19,10 +19,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..errors import SeisSegError
 from ..io.atomic import atomic_write_text
 from .bundle import json_safe
 
-__all__ = ["RunLog"]
+__all__ = ["RUN_FILES", "RunLog"]
+
+#: The files a run writes into its folder.
+RUN_FILES = ("config.json", "metrics.csv", "model.safetensors")
 
 _SCORES = ("iou", "dice", "precision", "recall")
 
@@ -40,6 +44,8 @@ class RunLog:
 
     def __init__(self, folder: str | os.PathLike, class_names: Sequence[str]):
         self.folder = Path(folder)
+        if self.folder.exists() and not self.folder.is_dir():
+            raise SeisSegError(f"The run folder {self.folder} is a file; give a folder.")
         self.folder.mkdir(parents=True, exist_ok=True)
         self.class_names = [str(n) for n in class_names]
         self.columns = [
