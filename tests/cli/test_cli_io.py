@@ -63,3 +63,17 @@ def test_convert_refuses_existing_output(tmp_path, segy_dir, capsys):
     assert main(["convert", str(segy_dir / "f3.sgy"), str(out), "--quiet"]) == 2
     assert "already exists" in capsys.readouterr().err
     assert out.read_bytes() == b"mine"
+
+
+def test_convert_output_without_a_format_suffix_is_refused(tmp_path, segy_dir, capsys, monkeypatch):
+    import napari_seisseg.io as io
+
+    def no_reading(*_a, **_k):
+        raise AssertionError("the input was read before the output name was checked")
+
+    monkeypatch.setattr(io, "read_volume", no_reading)
+    for name in ("out", "out.tif"):
+        assert main(["convert", str(segy_dir / "f3.sgy"), str(tmp_path / name), "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert "Cannot tell the format of the output" in err and ".npy or .zarr" in err
+    assert list(tmp_path.iterdir()) == []

@@ -119,6 +119,13 @@ def test_user_errors_are_one_line_with_exit_status_2(cube_npy, tmp_path, capsys,
     assert not out.exists()
 
 
+def test_output_without_a_format_suffix_is_refused_before_reading(cube_npy, tmp_path, capsys):
+    src, _ = cube_npy
+    assert main(["preprocess", str(src), str(tmp_path / "out"), "--standardize", "--quiet"]) == 2
+    assert "end it in .sgy or .segy (SEG-Y), .npy or .zarr" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 def test_refuses_to_overwrite_without_flag_and_runs_as_a_command(cube_npy, tmp_path):
     src, _ = cube_npy
     out = tmp_path / "out.npy"

@@ -268,3 +268,20 @@ def test_bad_corrections_exit_2(cube_files, tmp_path, capsys, extra, message):
     assert _train(cube_files, out, "--epochs", "1", *extra) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_segy_options_describe_the_image_not_the_labels(segy_dir, tmp_path, capsys):
+    from napari_seisseg.io import read_segy, write_segy
+
+    image = segy_dir / "f3-lsb.sgy"  # little-endian: --endian little is for it only
+    survey = read_segy(image, endian="little")
+    data = np.asarray(survey.data)
+    labels = np.zeros(data.shape, np.float32)
+    labels[[3, 15]] = np.where(data[[3, 15]] > 0, 1, 2)  # two painted inlines
+    mask = tmp_path / "labels.sgy"
+    write_segy(mask, labels, survey.geometry, sample_format=5)  # big-endian float
+    out = tmp_path / "m.safetensors"
+    code = main(["train", "--image", str(image), "--labels", str(mask), "--out", str(out),
+                 "--endian", "little", "--format", "3", *TINY, "--epochs", "1"])
+    assert code == 0, capsys.readouterr().err
+    assert read_card(out)["classes"][0]["value"] == 1

@@ -31,7 +31,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..io import read_volume, write_volume
     from ..io.atomic import check_target
+    from ..io.volume import output_kind
 
+    output_kind(args.output)  # a name without a known suffix: refused before any reading
     check_target(args.output, overwrite=args.overwrite, protect=args.inputs)
     volume = read_volume(args.inputs, lazy=True, **segy_options(args))
     with progress_bar(f"writing {args.output}", enabled=not args.quiet) as update:

@@ -179,17 +179,9 @@ def description_path(path: str | Path) -> Path:
 
 
 def _kind(path: str | None, what: str) -> str | None:
-    from ..io.volume import file_kind
+    from ..io.volume import output_kind
 
-    if path is None:
-        return None
-    suffix = Path(path).suffix.lower()
-    if suffix not in (".npy", ".zarr", ".sgy", ".segy"):
-        raise SeisSegError(
-            f"Cannot tell the format of the {what} output {path}: use a path ending in .npy, "
-            ".zarr, .sgy or .segy."
-        )
-    return file_kind(path)
+    return None if path is None else output_kind(path, what)
 
 
 def _mask_format(values: list[int]) -> int:

@@ -123,8 +123,10 @@ def run(args: argparse.Namespace) -> int:
 
     from ..io import read_volume, write_volume
     from ..io.atomic import check_target
+    from ..io.volume import output_kind
 
     pipeline = build_pipeline(args)
+    output_kind(args.output)  # a name without a known suffix: refused before any reading
     check_target(args.output, overwrite=args.overwrite, protect=[args.input])
     if args.save_pipeline:  # checked before any work: never replace the input or the output
         check_target(args.save_pipeline, overwrite=args.overwrite,

@@ -179,12 +179,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 # ---------------------------------------------------------------------- inputs
 def _read(path: str, what: str, args: argparse.Namespace) -> Volume:
+    """Read one input; the SEG-Y options describe the image.
+
+    Masks exported by seisseg copy the image's trace headers, so ``--iline-byte`` and
+    ``--xline-byte`` hold for label files too; their sample format, byte order and domain are
+    their own (read from the file), so ``--format``, ``--endian`` and ``--domain`` are not
+    applied to them.
+    """
     from ..io import read_volume
 
     if not Path(path).exists():
         raise SeisSegError(f"{what} {path} does not exist.")
+    options = segy_options(args)
+    if what != "image":
+        options = {k: options[k] for k in ("iline_byte", "xline_byte")}
     try:
-        return read_volume(path, **segy_options(args))
+        return read_volume(path, **options)
     except SeisSegError as exc:
         raise SeisSegError(f"cannot read {what} {path}: {exc}") from None
 

@@ -59,6 +59,32 @@ def file_kind(path: str | os.PathLike) -> str:
     )
 
 
+def output_kind(path: str | os.PathLike, what: str = "") -> str:
+    """``"segy"``, ``"npy"`` or ``"zarr"`` of an output path, which must say it by its suffix.
+
+    Parameters
+    ----------
+    path : path
+        Where something will be written.
+    what : str, optional
+        What is written (``"mask"``), to name it in the message.
+
+    Raises
+    ------
+    SeisSegError
+        When the suffix is not .sgy, .segy, .npy or .zarr (a file named without a suffix
+        could not be opened again).
+    """
+    p = Path(path)
+    if p.suffix.lower() not in (".sgy", ".segy", ".npy", ".zarr"):
+        label = f"the {what} output" if what else "the output"
+        raise SeisSegError(
+            f"Cannot tell the format of {label} {p} from its name: end it in .sgy or .segy "
+            "(SEG-Y), .npy or .zarr."
+        )
+    return file_kind(p)
+
+
 def read_volume(path: Any, **options: Any) -> Volume:
     """Read SEG-Y (file, files or folder), .npy (+ geometry sidecar) or Zarr.
 
@@ -135,7 +161,7 @@ def write_volume(
     pathlib.Path
         The path written.
     """
-    kind = file_kind(path) if Path(path).suffix else "npy"
+    kind = output_kind(path)
     if kind == "segy":
         from .segy_writer import write_segy
 
