@@ -27,11 +27,54 @@ def get_reader(path: str | list[str]) -> Callable[[Any], list[LayerData]] | None
     suffix = _suffix(path)
     if suffix in (".sgy", ".segy"):
         return _guarded(_read_segy_files)
+    if suffix in (".npy", ".zarr") and _is_probabilities(path):
+        return _guarded(probability_layer_data)
     if suffix == ".npy":
         return _guarded(_read_npy)
     if suffix == ".zarr" and Path(path).is_dir():
         return _guarded(_read_zarr)
     return None
+
+
+def _is_probabilities(path: Any) -> bool:
+    from .io.probabilities import read_description
+
+    try:
+        return read_description(path) is not None
+    except Exception:  # noqa: BLE001 - a damaged description: the reader says so
+        return True
+
+
+def probability_layer_data(path: Any) -> list[LayerData]:
+    """One Image layer per class of probabilities written by ``seisseg predict``.
+
+    Each layer is named ``P(class)``, coloured with the class colour (black to colour,
+    additive blending, so classes mix as in the Predict widget) and placed in survey
+    coordinates; only the first class of a two-class prediction is shown at first.
+    """
+    from napari.utils import Colormap
+
+    from .io.layers import volume_layer_data
+    from .io.probabilities import PREDICTION_KEY, read_probabilities
+
+    probs = read_probabilities(path)
+    stem = Path(os.fspath(path)).stem
+    layers = []
+    binary = bool(probs.description.get("binary"))
+    for k, cls in enumerate(probs.channels):
+        r, g, b = (float(c) for c in (list(cls.get("color") or [1, 1, 1])[:3]))
+        name = str(cls.get("name", k))
+        cmap = Colormap([[0.0, 0.0, 0.0, 1.0], [r, g, b, 1.0]],
+                        name=f"seisseg {name} {r:.3f},{g:.3f},{b:.3f}")
+        meta = {PREDICTION_KEY: {"role": "probability", "class": name, "value": cls.get("value"),
+                                 "model": probs.description.get("model"), "source": str(path)}}
+        data, kw, kind = volume_layer_data(probs.channel(k), probs.geometry,
+                                           f"{stem} P({name})", layer_type="image")
+        kw.update(colormap=cmap, blending="additive", contrast_limits=[0.0, probs.scale],
+                  opacity=0.8, visible=(k == 0) if binary else True)
+        kw.setdefault("metadata", {}).update(meta)
+        layers.append((data, kw, kind))
+    return layers
 
 
 def segy_layer_data(
@@ -42,14 +85,16 @@ def segy_layer_data(
     ``coordinates`` is ``"survey"`` (line numbers, ms or m) or ``"samples"`` (square pixels);
     ``options`` go to :func:`~napari_seisseg.io.segy_reader.read_segy`.
     """
-    from .io.layers import volume_layer_data
+    from .io.layers import looks_like_labels, volume_layer_data
     from .io.segy_reader import read_segy
 
     volume = read_segy(path, **options)
     if name is None:
         first = path[0] if isinstance(path, list | tuple) else path
         name = Path(first).stem if not Path(first).is_dir() else Path(first).name
-    return [volume_layer_data(volume.data, volume.geometry, name, coordinates=coordinates)]
+    kind = "labels" if looks_like_labels(volume.data, name) else "image"
+    return [volume_layer_data(volume.data, volume.geometry, name, layer_type=kind,
+                              coordinates=coordinates)]
 
 
 def _suffix(path: Any) -> str:
@@ -61,22 +106,22 @@ def _read_segy_files(path: Any) -> list[LayerData]:
 
 
 def _read_npy(path: Any) -> list[LayerData]:
-    from .io.layers import is_labels_like, volume_layer_data
+    from .io.layers import looks_like_labels, volume_layer_data
     from .io.npy_io import read_npy
 
     volume = read_npy(path)
     name = Path(path).stem
-    kind = "labels" if is_labels_like(name, volume.data.dtype) else "image"
+    kind = "labels" if looks_like_labels(volume.data, name) else "image"
     return [volume_layer_data(volume.data, volume.geometry, name, layer_type=kind)]
 
 
 def _read_zarr(path: Any) -> list[LayerData]:
-    from .io.layers import is_labels_like, volume_layer_data
+    from .io.layers import looks_like_labels, volume_layer_data
     from .io.zarr_io import read_zarr
 
     volume = read_zarr(path)
     name = Path(path).stem
-    kind = "labels" if is_labels_like(name, volume.data.dtype) else "image"
+    kind = "labels" if looks_like_labels(volume.data, name) else "image"
     return [volume_layer_data(volume.data, volume.geometry, name, layer_type=kind)]
 
 

@@ -74,6 +74,20 @@ def test_npy_outputs_are_disk_backed_and_described(files, tmp_path, capsys):
     unc = np.load(out["unc"])
     assert unc.dtype == np.float32 and 0 <= unc.min() and unc.max() <= 1
     assert not list(tmp_path.glob(".seisseg-predict-*"))  # scratch removed
+    # read back: the classes, geometry and values; a volume reader says what the file is
+    from napari_seisseg.errors import SeisSegError
+    from napari_seisseg.io.probabilities import read_probabilities
+
+    back = read_probabilities(out["probs"])
+    assert [c["name"] for c in back.channels] == ["sediment", "salt", "fault"]
+    assert back.geometry is not None and back.geometry.shape == (24, 32, 40) and back.scale == 1
+    np.testing.assert_array_equal(back.channel(1), probs[1])
+    with pytest.raises(SeisSegError, match="holds class probabilities written by seisseg predict"):
+        read_volume(out["probs"])
+    assert main(["info", str(out["probs"])]) == 0
+    text = capsys.readouterr().out
+    assert "class probabilities of 3 classes (1=sediment, 2=salt, 3=fault)" in text
+    assert "24 x 32 x 40" in text
 
 
 def test_segy_in_and_out_with_the_input_as_template(files, tmp_path):
@@ -105,6 +119,11 @@ def test_zarr_uint8_orientations_and_tta(files, tmp_path):
     assert arr.attrs["seisseg_prediction"]["uint8_scale"] == 255
     sums = np.asarray(arr[:, 5]).astype(int).sum(axis=0)
     assert np.abs(sums - 255).max() <= 2  # probabilities sum to one
+    from napari_seisseg.io.probabilities import read_probabilities
+
+    back = read_probabilities(tmp_path / "p.zarr")
+    assert back.scale == 255 and back.geometry is not None and len(back.channels) == 3
+    np.testing.assert_array_equal(np.asarray(back.channel(2)[5]), np.asarray(arr[2, 5]))
 
 
 def test_dask_cluster_with_a_3d_bundle(files, tmp_path):

@@ -66,6 +66,13 @@ def test_export_painted_labels_with_seismic_geometry(make_napari_viewer, segy_di
     expected[5, :, :40] = 2
     expected[~live] = 0
     np.testing.assert_array_equal(data, expected)
+    # opened again with Open SEG-Y: a Labels layer to correct, not an image
+    from napari.layers import Labels
+
+    opener = OpenSegyWidget(viewer)
+    opener.path.value = [str(tmp_path / "mask.sgy")]
+    (again,) = opener.open()
+    assert isinstance(again, Labels) and again.data[5, 10, 3] == 2
 
 
 def test_export_refuses_the_source_file(make_napari_viewer, tmp_f3, notifications):

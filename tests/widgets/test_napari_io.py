@@ -127,3 +127,66 @@ def test_npy_named_like_labels_opens_as_labels_with_geometry(make_napari_viewer,
     (store,) = viewer.open(write_volume(tmp_path / "cube.zarr", vol.data, vol.geometry),
                            plugin="napari-seisseg")
     assert store.data.shape == (23, 75, 18)
+
+
+def test_mask_exported_as_segy_opens_as_paintable_labels(make_napari_viewer, segy_dir, tmp_path):
+    from napari.layers import Image, Labels
+
+    from napari_seisseg.io import write_segy
+
+    vol = read_segy(segy_dir / "f3.sgy")
+    mask = np.where(np.asarray(vol.data) > 0, 2, 1).astype(np.float32)
+    out = write_segy(tmp_path / "f3 result.sgy", mask, vol.geometry)  # IEEE float, any name
+    viewer = make_napari_viewer()
+    (layer,) = viewer.open(out, plugin="napari-seisseg")
+    assert isinstance(layer, Labels) and layer.data.dtype == np.uint8
+    np.testing.assert_array_equal(layer.translate, [111, 4, 875])
+    layer.paint((3, 10, 5), 3)  # corrections can be painted straight away
+    assert layer.data[3, 10, 5] == 3
+    (seismic,) = viewer.open(segy_dir / "f3.sgy", plugin="napari-seisseg")
+    assert isinstance(seismic, Image)
+
+
+def test_probabilities_from_seisseg_predict_open_one_layer_per_class(make_napari_viewer, tmp_path):
+    import torch
+    from napari.layers import Image
+
+    from napari_seisseg._reader import get_reader
+    from napari_seisseg.cli import main
+    from napari_seisseg.io import write_volume
+    from napari_seisseg.synthetic import make_synthetic_cube
+    from napari_seisseg.training import AugmentConfig, TrainConfig, run_training, train
+
+    cube = make_synthetic_cube(shape=(16, 16, 32), seed=1)
+    config = TrainConfig(model="unet2d", model_kwargs={"width": 4, "depth": 2}, epochs=1,
+                         steps_per_epoch=2, patch_size=16, batch_size=2, val_fraction=0.0,
+                         augment=AugmentConfig.none(), device="cpu")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        result = run_training(train(cube.seismic, cube.sparse_labels(), config,
+                                    geometry=cube.geometry, class_names=list(cube.class_names),
+                                    class_colors=cube.class_colors))
+        model = result.save(tmp_path / "m.safetensors")
+        image = write_volume(tmp_path / "cube.npy", cube.seismic, cube.geometry)
+        for probs in ("p.npy", "q.zarr"):
+            assert main(["predict", "--model", str(model), "--image", str(image), "--out-probs",
+                         str(tmp_path / probs), "--quiet", "--device", "cpu"]) == 0
+    finally:
+        torch.set_num_threads(threads)
+    viewer = make_napari_viewer()
+    for probs in ("p.npy", "q.zarr"):
+        assert get_reader(str(tmp_path / probs)) is not None
+        layers = viewer.open(tmp_path / probs, plugin="napari-seisseg")
+        stem = probs[0]
+        assert [la.name for la in layers] == [f"{stem} P(sediment)", f"{stem} P(salt)",
+                                              f"{stem} P(fault)"]
+        for la in layers:
+            assert isinstance(la, Image) and la.data.shape == (16, 32, 16)  # time shown down
+            assert la.blending == "additive" and tuple(la.contrast_limits) == (0.0, 1.0)
+            np.testing.assert_array_equal(la.translate, layers[0].translate)
+        salt = np.asarray(layers[1].colormap.colors[-1])
+        np.testing.assert_allclose(salt[:3], cube.class_colors[2][:3], atol=1e-6)
+        assert layers[1].metadata["seisseg_prediction"]["role"] == "probability"
+        np.testing.assert_allclose(sum(np.asarray(la.data, np.float32) for la in layers), 1.0,
+                                   atol=5e-3)

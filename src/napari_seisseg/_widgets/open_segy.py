@@ -108,9 +108,14 @@ class OpenSegyWidget(Container):
             show_error(f"Open SEG-Y: {exc}")
             return []
         added = []
-        for data, kwargs, _kind in layers:
-            kwargs["colormap"] = self.colormap.value
-            added.append(self.viewer.add_image(data, **kwargs))
+        for data, kwargs, kind in layers:
+            if kind == "labels":  # a mask exported as SEG-Y: paintable, as a correction
+                added.append(self.viewer.add_labels(data, **kwargs))
+                show_info(f"Open SEG-Y: {kwargs['name']} holds class labels; opened as a "
+                          "Labels layer.")
+            else:
+                kwargs["colormap"] = self.colormap.value
+                added.append(self.viewer.add_image(data, **kwargs))
             for note in kwargs["metadata"].get("notes", []):
                 show_info(f"{kwargs['name']}: {note}")
             shape = " x ".join(map(str, data.shape))

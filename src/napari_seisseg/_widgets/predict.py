@@ -44,6 +44,7 @@ from magicgui.widgets import (
     SpinBox,
 )
 
+from ..io.probabilities import PREDICTION_KEY  # metadata key of the layers this widget adds
 from ._model_store import MODEL_STORE, ModelEntry
 from ._status import StatusLabel
 from .mask_edits import remember_written, rewrite_unedited
@@ -51,8 +52,6 @@ from .mask_edits import remember_written, rewrite_unedited
 if TYPE_CHECKING:
     import napari
 
-#: Key of the prediction facts in the metadata of the layers this widget adds.
-PREDICTION_KEY = "seisseg_prediction"
 
 
 def _devices() -> list[str]:

@@ -27,7 +27,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..io import read_volume
+    from ..io.probabilities import read_description
 
+    if len(args.paths) == 1 and read_description(args.paths[0]) is not None:
+        return _probabilities(args)
     volume = read_volume(args.paths, lazy=True, **segy_options(args))
     g = volume.geometry
     stats = None
@@ -65,4 +68,19 @@ def run(args: argparse.Namespace) -> int:
         print(g.describe())
     if stats:
         print("values:      min {min:g}, max {max:g}, mean {mean:.4g}, std {std:.4g}".format(**stats))
+    return 0
+
+
+def _probabilities(args: argparse.Namespace) -> int:
+    """``seisseg info P.npy`` of probabilities written by ``seisseg predict``."""
+    from ..io.probabilities import read_probabilities
+
+    probs = read_probabilities(args.paths[0])
+    if args.json:
+        out = {"shape": list(probs.data.shape), "dtype": str(np.dtype(probs.data.dtype)),
+               "probabilities": probs.description}
+        print(json.dumps(out, indent=1))
+        return 0
+    print(args.paths[0])
+    print(probs.describe())
     return 0

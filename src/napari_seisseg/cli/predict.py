@@ -36,13 +36,13 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SeisSegError
+from ..io.probabilities import PREDICTION_KEY, description_path
 from ._common import add_segy_options, progress_bar, segy_options
 
 __all__ = ["add_parser", "probability_paths", "run"]
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 PROB_DTYPES = ("float16", "uint8", "float32")
-PREDICTION_KEY = "seisseg_prediction"
 
 
 def _fraction(text: str) -> float:
@@ -170,12 +170,6 @@ def probability_paths(path: str | Path, names: list[str]) -> list[Path]:
     if len(names) == 1:
         return [path]
     return [path.with_name(f"{path.stem}_{_safe(n)}{path.suffix}") for n in names]
-
-
-def description_path(path: str | Path) -> Path:
-    """The JSON description written beside a probability .npy: ``P.npy`` -> ``P.prediction.json``."""
-    p = Path(path)
-    return p.with_name(p.stem + ".prediction.json")
 
 
 def _kind(path: str | None, what: str) -> str | None:

@@ -58,7 +58,7 @@ def volume_layer_data(
         data, display_geometry = geometry.transpose_to(data, geometry.display_axes)
         kw.update(display_geometry.napari_kwargs(coordinates))
     if layer_type == "labels":
-        data = np.array(data)  # writable, in memory
+        data = as_label_array(data)  # writable, in memory, integers
     if layer_type == "image":
         kw["contrast_limits"] = list(robust_contrast(data))
         kw["colormap"] = "gray"
@@ -66,8 +66,61 @@ def volume_layer_data(
     return (data, kw, layer_type)
 
 
+#: Traces sampled to tell class labels from amplitudes.
+_LABEL_SAMPLE_TRACES = 48
+#: At most this many distinct values, all whole numbers 0..:data:`_LABEL_MAX_VALUE`, make labels.
+_LABEL_MAX_CLASSES = 32
+_LABEL_MAX_VALUE = 255
+
+
 def is_labels_like(name: str, dtype: Any) -> bool:
     """True for integer arrays whose name says they hold labels or masks."""
     lowered = name.lower()
     words = ("label", "mask", "seg", "class", "annot", "truth")
     return np.dtype(dtype).kind in "iub" and any(w in lowered for w in words)
+
+
+def looks_like_labels(data: Any, name: str = "") -> bool:
+    """True when ``data`` holds class labels (a mask) rather than amplitudes.
+
+    Integer arrays named like labels (:func:`is_labels_like`) are labels. Otherwise a few
+    traces spread over the volume are read (never the whole cube): labels hold only whole
+    numbers from 0 to 255, at most 32 different ones, and not only zeros. This is how a mask
+    exported as SEG-Y (float or integer samples) or a label file with any name opens as a
+    paintable Labels layer.
+    """
+    dtype = np.dtype(data.dtype)
+    if is_labels_like(name, dtype):
+        return True
+    if dtype.kind not in "iubf" or len(data.shape) < 2:
+        return False
+    values = _sample_traces(data)
+    if values.size == 0 or not np.isfinite(values).all():
+        return False
+    if values.min() < 0 or values.max() > _LABEL_MAX_VALUE or not values.any():
+        return False
+    if dtype.kind == "f" and not np.array_equal(values, np.round(values)):
+        return False
+    return np.unique(values).size <= _LABEL_MAX_CLASSES
+
+
+def _sample_traces(data: Any) -> np.ndarray:
+    """Up to :data:`_LABEL_SAMPLE_TRACES` whole traces (last axis) spread over ``data``."""
+    grid = tuple(int(n) for n in data.shape[:-1])
+    total = int(np.prod(grid))
+    if total == 0:
+        return np.zeros(0)
+    flat = np.unique(np.linspace(0, total - 1, min(total, _LABEL_SAMPLE_TRACES)).astype(np.int64))
+    traces = [np.asarray(data[tuple(int(i) for i in np.unravel_index(f, grid))], dtype=np.float64)
+              for f in flat]
+    return np.concatenate([t.ravel() for t in traces])
+
+
+def as_label_array(data: Any) -> np.ndarray:
+    """A writable integer copy of labels (uint8 when they fit, NaN read as 0)."""
+    arr = np.array(data)
+    if arr.dtype.kind == "f":
+        arr = np.rint(np.nan_to_num(arr, nan=0.0, posinf=0.0, neginf=0.0))
+        top = float(arr.max()) if arr.size else 0.0
+        arr = arr.astype(np.uint8 if 0 <= arr.min() and top < 256 else np.int32)
+    return arr

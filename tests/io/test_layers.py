@@ -1,0 +1,58 @@
+"""Telling class labels from amplitudes when a file is opened (io.layers)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_seisseg.io import read_segy, write_segy
+from napari_seisseg.io.layers import as_label_array, looks_like_labels, volume_layer_data
+
+
+def test_real_amplitudes_are_not_labels(segy_dir):
+    for name in ("f3.sgy", "Format5lsb.sgy", "volve10-migvel-depth-sub3d.sgy"):
+        data = read_segy(segy_dir / name).data  # lazy: only a few traces are read
+        assert not looks_like_labels(data, name), name
+
+
+def test_an_exported_mask_is_labels_whatever_its_name_and_sample_format(segy_dir, tmp_path):
+    survey = read_segy(segy_dir / "f3.sgy")
+    mask = np.where(np.asarray(survey.data) > 500, 2, 1).astype(np.float32)
+    mask[:, :, :10] = 3
+    for code in (5, 1, 3, 8):  # IEEE and IBM float, int16, int8
+        path = write_segy(tmp_path / f"export_{code}.sgy", mask, survey.geometry, sample_format=code)
+        data = read_segy(path).data
+        assert looks_like_labels(data, "export"), code
+        layer_data, _kw, kind = volume_layer_data(data, survey.geometry, "export",
+                                                  layer_type="labels")
+        assert layer_data.dtype.kind in "iu" and layer_data.flags.writeable
+        assert set(np.unique(layer_data)) == {1, 2, 3}
+
+
+@pytest.mark.parametrize(
+    ("array", "expected"),
+    [
+        (np.zeros((4, 5, 6), np.uint8), False),  # nothing but zeros: cannot tell
+        (np.full((4, 5, 6), 0.5, np.float32), False),  # probabilities
+        (np.arange(4 * 5 * 6).reshape(4, 5, 6) % 40, False),  # too many classes
+        (np.arange(4 * 5 * 6).reshape(4, 5, 6) % 3 - 1, False),  # negative values
+        (np.arange(4 * 5 * 6, dtype=np.float32).reshape(4, 5, 6) % 4, True),
+        (np.ones((4, 5, 6), np.int16), True),
+        (np.array([[0, 1.0], [np.nan, 1.0]]), False),
+    ],
+)
+def test_label_rules(array, expected):
+    assert looks_like_labels(array) is expected
+
+
+def test_a_name_says_labels_for_integers_only():
+    sparse = np.zeros((4, 5, 6), np.uint8)
+    assert looks_like_labels(sparse, "salt_labels") and not looks_like_labels(sparse, "salt")
+    assert not looks_like_labels(np.full((4, 5, 6), 0.3), "mask probabilities")
+
+
+def test_as_label_array_rounds_floats_and_keeps_integers():
+    out = as_label_array(np.array([[0.0, 2.0], [np.nan, 300.0]], np.float32))
+    assert out.dtype == np.int32 and out.tolist() == [[0, 2], [0, 300]]
+    kept = np.array([[1, 2]], np.int16)
+    assert as_label_array(kept).dtype == np.int16
