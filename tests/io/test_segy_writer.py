@@ -66,6 +66,38 @@ def test_user_picked_formats_round_trip(tmp_f3, tmp_path, code):
     np.testing.assert_array_equal(np.asarray(back.data), data.astype(back.data.dtype))
 
 
+def test_rev2_formats_say_rev2_and_rev1_formats_keep_rev1(tmp_f3, tmp_path, segy_dir):
+    vol = read_segy(tmp_f3)
+    mask = (np.asarray(vol.data) > 0).astype(np.uint8) * 200
+    synth = read_segy(segy_dir / "f3-withdead.sgy")
+    synth.geometry.sources = []  # headers made from the geometry
+    cases = [
+        (vol.geometry, 16, (2, 0)), (vol.geometry, 5, None),  # from the template (rev 1)
+        (synth.geometry, 16, (2, 0)), (synth.geometry, 11, (2, 0)), (synth.geometry, 8, (1, 0)),
+    ]
+    for i, (geometry, code, rev) in enumerate(cases):
+        data = mask if geometry is vol.geometry else np.asarray(synth.data) > 0
+        out = write_segy(tmp_path / f"out{i}.sgy", data.astype(np.float32), geometry,
+                         sample_format=code)
+        head = out.read_bytes()[3500:3502]
+        if rev is None:  # a rev-1 format keeps the template's revision
+            assert head == tmp_f3.read_bytes()[3500:3502]
+        else:
+            assert tuple(head) == rev, (code, tuple(head))
+        assert read_segy(out).geometry.sample_format == code
+
+
+def test_fractional_values_are_not_rounded_into_integer_formats(tmp_f3, tmp_path):
+    vol = read_segy(tmp_f3)
+    scaled = np.asarray(vol.data, np.float32) / 3000.0  # standardised amplitudes, say
+    out = tmp_path / "int16.sgy"
+    with pytest.raises(SegyError, match=r"not whole numbers .*\(format 3\) would round"):
+        write_segy(out, scaled, vol.geometry, sample_format=3)
+    assert not out.exists()
+    write_segy(out, np.round(scaled * 100), vol.geometry, sample_format=3)  # rounded: fine
+    assert read_segy(out).geometry.sample_format == 3
+
+
 def test_headers_made_from_geometry_when_source_is_gone(tmp_path, segy_dir):
     vol = read_segy(segy_dir / "f3-withdead.sgy")
     vol.geometry.sources = [str(tmp_path / "moved-away.sgy")]

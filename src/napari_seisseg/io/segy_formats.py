@@ -199,5 +199,13 @@ def encode(values: np.ndarray, code: int, endian: str) -> np.ndarray:
                 f"{info.min}..{info.max}); write IEEE float (format 5) or rescale first."
             )
         if values.dtype.kind == "f":
-            values = np.rint(values)
+            rounded = np.rint(values)
+            if not np.array_equal(rounded, values):
+                k = int(np.flatnonzero((rounded != values).ravel())[0])
+                raise SegyError(
+                    f"Sample values are not whole numbers (e.g. {values.ravel()[k]:.6g}), and "
+                    f"{f.name} (format {code}) would round them. Write IEEE float (format 5), "
+                    "or scale and round the data first."
+                )
+            values = rounded
     return values.astype(dt)

@@ -167,12 +167,19 @@ def _gather(data: Any, geometry: SurveyGeometry, flat_pos: np.ndarray) -> np.nda
     return block[ii - i0, jj - j0]
 
 
+#: Sample formats SEG-Y rev 1 defines; the others came with rev 2.0.
+REV1_FORMATS = frozenset({1, 2, 3, 4, 5, 8})
+
+
 def _write_from_template(fh, data, geometry, templates, code, progress) -> None:
     first = templates[0][0]
     with open(first.path, "rb") as src:
         head = bytearray(src.read(first.data_offset))
     order = ">" if first.endian == "big" else "<"
     head[BIN_FORMAT - 1 : BIN_FORMAT + 1] = struct.pack(order + "h", code)
+    if code not in REV1_FORMATS:  # a rev-2 sample format: say rev 2 if the template says less
+        if head[BIN_REVISION - 1] < 2:
+            head[BIN_REVISION - 1 : BIN_REVISION + 1] = bytes((2, 0))
     fh.write(bytes(head))
     rec = _record_dtype(code, first.endian, geometry.n_samples)
     total = sum(f.n_traces for f, _ in templates)
@@ -243,7 +250,8 @@ def _write_synthesized(fh, data, geometry: SurveyGeometry, code: int, progress) 
     put_bin(BIN_FORMAT, "h", code)
     put_bin(3229, "h", 4)  # trace sorting: horizontally stacked
     put_bin(BIN_MEASUREMENT, "h", 2 if geometry.unit == "ft" else 1)
-    put_bin(BIN_REVISION, "H", 0x0100)
+    # rev 1.0, or rev 2.0 for the sample formats rev 1 does not have (uint8, uint16, ...)
+    put_bin(BIN_REVISION, "H", 0x0100 if code in REV1_FORMATS else 0x0200)
     put_bin(3503, "h", 1)  # fixed trace length
     fh.write(_text_header(geometry, il_b, xl_b, code) + bytes(binary))
 
