@@ -60,3 +60,11 @@ def one_thread_and_empty_store():
     yield
     MODEL_STORE.clear()
     torch.set_num_threads(before)
+
+
+@pytest.fixture(autouse=True)
+def _autosave_in_tmp(tmp_path_factory, monkeypatch):
+    """Models the Train widget saves automatically go to a temporary folder, never home."""
+    from napari_seisseg._widgets._model_store import AUTOSAVE_ENV
+
+    monkeypatch.setenv(AUTOSAVE_ENV, str(tmp_path_factory.mktemp("autosaved-models")))

@@ -77,3 +77,22 @@ def test_convert_output_without_a_format_suffix_is_refused(tmp_path, segy_dir, c
         err = capsys.readouterr().err
         assert "Cannot tell the format of the output" in err and ".npy or .zarr" in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_info_stats_leave_out_dead_traces_and_nan(segy_dir, tmp_path, capsys):
+    from napari_seisseg.io import read_segy, write_volume
+
+    vol = read_segy(segy_dir / "f3-withdead.sgy")
+    data = np.asarray(vol.data, np.float64)
+    live = data[vol.geometry.live]
+    assert main(["info", str(segy_dir / "f3-withdead.sgy"), "--stats", "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)["stats"]
+    assert stats["n"] == live.size and stats["n_dead_traces"] == 175
+    np.testing.assert_allclose([stats["mean"], stats["std"]], [live.mean(), live.std()], rtol=1e-9)
+    with_nan = data.astype(np.float32)
+    with_nan[2, 3, 5] = np.nan
+    path = write_volume(tmp_path / "nan.npy", with_nan, vol.geometry)
+    assert main(["info", str(path), "--stats"]) == 0
+    text = capsys.readouterr().out
+    assert "nan" not in text.split("values:")[1].split("\n")[0].lower()
+    assert "1 NaN/inf samples left out" in text and f"over {live.size - 1:,} samples" in text

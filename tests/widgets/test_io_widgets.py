@@ -47,7 +47,8 @@ def test_open_wrong_bytes_fails_with_notification(make_napari_viewer, segy_dir, 
     assert any("do not form an inline/crossline grid" in str(n.message) for n in notifications)
 
 
-def test_export_painted_labels_with_seismic_geometry(make_napari_viewer, segy_dir, tmp_path):
+def test_export_painted_labels_with_seismic_geometry(make_napari_viewer, segy_dir, tmp_path,
+                                                    qtbot):
     viewer = make_napari_viewer()
     (seismic,) = viewer.open(segy_dir / "f3-withdead.sgy", plugin="napari-seisseg")
     labels = viewer.add_labels(np.zeros(seismic.data.shape, dtype=np.uint8), name="painted")
@@ -57,7 +58,11 @@ def test_export_painted_labels_with_seismic_geometry(make_napari_viewer, segy_di
     assert w.geometry_from.value is seismic  # picked automatically by shape
     w.path.value = str(tmp_path / "mask.sgy")
     w.sample_format.value = 8
-    assert w.export() is not None and w.status.state == "done"
+    worker = w.export()
+    assert worker is not None and w.status.state == "running"
+    labels.data[0, 0, 0] = 1  # painting goes on: the export holds a snapshot
+    qtbot.waitUntil(lambda: w.worker is None, timeout=20_000)
+    assert w.status.state == "done" and w.last_written == tmp_path / "mask.sgy"
     back = read_segy(tmp_path / "mask.sgy")
     assert back.geometry.n_live == 239
     data = np.asarray(back.data)
@@ -115,3 +120,21 @@ def test_export_widget_follows_the_layer_list_without_errors(make_napari_viewer)
     w.layer.value = viewer.layers["synthetic labels"]
     assert w.geometry_from.value is not None
     assert w.geometry_from.value.data.shape == viewer.layers["synthetic labels"].data.shape
+
+
+def test_export_error_while_writing_is_a_notification_and_leaves_nothing(
+        make_napari_viewer, segy_dir, tmp_path, qtbot, notifications):
+    viewer = make_napari_viewer()
+    (seismic,) = viewer.open(segy_dir / "f3.sgy", plugin="napari-seisseg")
+    scaled = viewer.add_image(np.asarray(seismic.data, np.float32) / 3000.0, name="scaled",
+                              scale=seismic.scale, translate=seismic.translate)
+    w = ExportWidget(viewer)
+    w.layer.value = scaled
+    w.geometry_from.value = seismic
+    w.path.value = str(tmp_path / "scaled.sgy")
+    w.sample_format.value = 3  # int16 would round the scaled amplitudes: refused
+    assert w.export() is not None
+    qtbot.waitUntil(lambda: w.worker is None, timeout=20_000)
+    assert w.status.state == "failed" and "not whole numbers" in w.status.value
+    assert any("not whole numbers" in str(n.message) for n in notifications)
+    assert not (tmp_path / "scaled.sgy").exists() and w.export_button.enabled

@@ -210,3 +210,21 @@ def test_every_control_has_a_tooltip(cube_viewer):
 
     missing = [repr(c) for c in walk(w) if c is not w.status and not c.tooltip]
     assert not missing
+
+
+def test_an_error_in_the_worker_is_one_notification(cube_viewer, qtbot, seen, monkeypatch):
+    import napari_seisseg.preprocess as preprocess
+
+    def broken(*_args, **_kwargs):
+        raise OSError("the disk went away")
+        yield  # a generator, like apply_blocks
+
+    monkeypatch.setattr(preprocess, "apply_blocks", broken)
+    viewer, _, _ = cube_viewer
+    w = PreprocessWidget(viewer)
+    w.add_step("standardize")
+    _wait_for(w, qtbot, w.apply())  # pytest-qt fails the test on an exception in the Qt loop
+    assert w.status.state == "failed" and "the disk went away" in w.status.value
+    assert [layer.name for layer in viewer.layers] == ["seismic", "seismic [preview]"]
+    errors = [n for n in seen if "error" in str(n.severity).lower()]
+    assert len(errors) == 1 and w.apply_button.enabled

@@ -113,6 +113,14 @@ def test_train_watch_stop_save_and_load(sample_viewer, qtbot, tmp_path):
     assert entry is w.current and "unet2d" in name and w.save_button.enabled
     assert [c["name"] for c in entry.card["classes"]] == ["sediment", "salt", "fault"]
     assert entry.card["classes"][1]["color"] == pytest.approx(synthetic.CLASS_COLORS[2])
+    # the model outlives the session: saved automatically, named by time and model
+    from napari_seisseg._widgets._model_store import autosave_dir
+
+    auto = entry.path
+    assert auto is not None and auto.parent == autosave_dir() and auto.name.endswith(
+        "unet2d_synthetic_labels.safetensors")
+    assert f"saved automatically to {auto}" in w.status.value
+    assert read_card(auto)["training"]["stop_reason"] == "stopped"
 
     path = tmp_path / "my model.bin"  # written at exactly the chosen path, any extension
     assert w.save_model(path) == path and path.exists() and entry.path == path
@@ -222,6 +230,7 @@ def test_a_preprocessed_layer_records_its_pipeline_without_applying_it_twice(sam
     qtbot.waitUntil(lambda: w.worker is None, timeout=20_000)
     card = w.current.card
     assert card["preprocessing"]["pipeline"] == pipe.to_dict()
+    assert read_card(w.current.path)["preprocessing"]["pipeline"] == pipe.to_dict()  # autosaved
     # the card maps raw amplitudes to what the model saw: the layer, standardised once
     norm = Normalizer.from_dict(card["preprocessing"])
     seen = (np.asarray(layer.data[3]) - card["preprocessing"]["standardize"]["center"]) / \
@@ -276,7 +285,9 @@ def test_new_labels_layer_over_a_segy_paints_trains_and_exports(make_napari_view
     e = ExportWidget(viewer)
     e.layer.value = layer
     e.path.value = str(tmp_path / "painted.sgy")
-    assert e.export() is not None and e.status.state == "done", e.status.value
+    assert e.export() is not None
+    qtbot.waitUntil(lambda: e.worker is None, timeout=20_000)
+    assert e.status.state == "done", e.status.value
     back = read_segy(tmp_path / "painted.sgy")
     assert back.geometry.n_live == geometry.n_live
 
@@ -295,3 +306,23 @@ def test_new_labels_refuses_bad_names_and_a_missing_image(make_napari_viewer, no
     w.painting.class_names.value = ""
     layer = w.painting.add()  # unnamed classes: a plain layer over the image
     assert layer is not None and layer.data.shape == (4, 5, 6) and "class" not in layer.features
+
+
+def test_autosaves_are_unique_and_only_the_newest_are_kept(tmp_path):
+    import os
+
+    from napari_seisseg._widgets._model_store import autosave_path, prune_autosaves
+
+    first = autosave_path("unet2d · salt/labels", tmp_path)
+    assert first.parent == tmp_path and first.name.endswith("-unet2d_salt_labels.safetensors")
+    first.write_bytes(b"x")
+    second = autosave_path("unet2d · salt/labels", tmp_path)
+    assert second != first  # same second, same name: still a new file
+    (tmp_path / "notes.txt").write_text("mine")
+    for i in range(5):
+        f = tmp_path / f"m{i}.safetensors"
+        f.write_bytes(b"x")
+        os.utime(f, (1000 + i, 1000 + i))
+    removed = prune_autosaves(tmp_path, keep=3)
+    assert sorted(p.name for p in removed) == ["m0.safetensors", "m1.safetensors", "m2.safetensors"]
+    assert (tmp_path / "notes.txt").exists() and first.exists()

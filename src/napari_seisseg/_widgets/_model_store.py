@@ -7,6 +7,9 @@ exists. Entries are ``name -> ModelEntry``; ``changed`` fires whenever the set c
 
 from __future__ import annotations
 
+import os
+import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,3 +69,46 @@ class ModelStore:
 
 #: The session's store, shared by the Train and Predict widgets.
 MODEL_STORE = ModelStore()
+
+#: Environment variable naming the folder for automatically saved models.
+AUTOSAVE_ENV = "SEISSEG_MODEL_DIR"
+#: Automatically saved models kept; older ones in the folder are removed.
+AUTOSAVE_KEEP = 20
+
+
+def autosave_dir() -> Path:
+    """Where the Train widget saves every model it trains (``$SEISSEG_MODEL_DIR``, else the
+    user data folder, e.g. ``~/.local/share/napari-seisseg/models`` on Linux)."""
+    env = os.environ.get(AUTOSAVE_ENV)
+    if env:
+        return Path(env).expanduser()
+    try:
+        from platformdirs import user_data_dir  # a napari dependency
+
+        return Path(user_data_dir("napari-seisseg", appauthor=False)) / "models"
+    except ImportError:  # pragma: no cover - napari always brings it
+        return Path.home() / ".local" / "share" / "napari-seisseg" / "models"
+
+
+def autosave_path(name: str, folder: Path | None = None) -> Path:
+    """A new file in :func:`autosave_dir` for a model named ``name`` (time-stamped, unique)."""
+    folder = autosave_dir() if folder is None else folder
+    keep = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_.") or "model"
+    stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{keep[:80]}"
+    path, i = folder / f"{stem}.safetensors", 2
+    while path.exists():
+        path, i = folder / f"{stem}-{i}.safetensors", i + 1
+    return path
+
+
+def prune_autosaves(folder: Path, keep: int = AUTOSAVE_KEEP) -> list[Path]:
+    """Remove all but the ``keep`` newest bundles of the autosave ``folder``; return those removed."""
+    bundles = sorted(folder.glob("*.safetensors"), key=lambda p: p.stat().st_mtime, reverse=True)
+    removed = []
+    for old in bundles[keep:]:
+        try:
+            old.unlink()
+            removed.append(old)
+        except OSError:
+            pass
+    return removed

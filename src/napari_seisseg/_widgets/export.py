@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from magicgui.widgets import CheckBox, ComboBox, Container, FileEdit, PushButton
+import numpy as np
+from magicgui.widgets import CheckBox, ComboBox, Container, FileEdit, ProgressBar, PushButton
 
 from ._status import StatusLabel
 
@@ -39,12 +42,17 @@ class ExportWidget(Container):
                                               "int8/uint8 keep masks small).")
         self.overwrite = CheckBox(text="replace an existing file", value=False,
                                   tooltip="Never replaces the source SEG-Y, whatever this says.")
-        self.export_button = PushButton(text="Export", tooltip="Write the file (atomically).")
+        self.export_button = PushButton(text="Export", tooltip="Write the file (atomically, in "
+                                                               "the background).")
+        self.progress = ProgressBar(value=0, min=0, max=100, visible=False,
+                                    tooltip="Share of the file written.")
         self.status = StatusLabel()
+        self.worker = None
+        self.last_written: Path | None = None
         self.export_button.changed.connect(self.export)
         self.layer.changed.connect(self._default_geometry)
         self.extend([self.layer, self.geometry_from, self.path, self.sample_format, self.overwrite,
-                     self.export_button, self.status])
+                     self.export_button, self.progress, self.status])
         self.viewer.layers.events.inserted.connect(self.reset_choices)
         self.viewer.layers.events.removed.connect(self.reset_choices)
         self._default_geometry()
@@ -78,14 +86,24 @@ class ExportWidget(Container):
                 self.geometry_from.value = candidate
                 return
 
-    def export(self) -> Path | None:
-        """Write the chosen layer; problems become a notification and the status line."""
-        from napari.utils.notifications import show_error, show_info
+    def export(self):
+        """Check the choices, then write the chosen layer in a worker thread.
+
+        Returns the started worker, or None when the export is refused (the reason is a
+        notification and the status line). The viewer stays responsive while a large cube is
+        written; a Labels layer is copied first, so painting can go on. When the worker is
+        done, :attr:`last_written` is the path written.
+        """
+        from napari.qt.threading import create_worker
+        from napari.utils.notifications import show_error
 
         from ..errors import SeisSegError
-        from ..io import write_volume
+        from ..io.atomic import check_target
         from ..io.geometry import SurveyGeometry
+        from ..io.volume import output_kind
 
+        if self.worker is not None:
+            return self._fail("an export is already being written; wait for it", show_error)
         layer = self.layer.value
         path = Path(str(self.path.value))
         if layer is None:
@@ -98,18 +116,80 @@ class ExportWidget(Container):
             return self._fail(
                 f"'{layer.name}' has shape {tuple(layer.data.shape)} but '{source.name}' describes "
                 f"{geometry.shape}; pick the layer it was painted on or predicted from", show_error)
-        data = layer.data[0] if getattr(layer, "multiscale", False) else layer.data
-        self.status.set("running", f"writing {path.name}")
-        try:
-            out = write_volume(path, data, geometry, overwrite=self.overwrite.value,
-                               sample_format=self.sample_format.value)
-        except (SeisSegError, OSError) as exc:
+        try:  # refused at once, before any work: a wrong name, an existing file, the source
+            output_kind(path)
+            check_target(path, protect=geometry.sources if geometry is not None else [],
+                         overwrite=self.overwrite.value)
+        except SeisSegError as exc:
             return self._fail(str(exc), show_error)
+        data = layer.data[0] if getattr(layer, "multiscale", False) else layer.data
+        if isinstance(data, np.ndarray) and not isinstance(data, np.memmap):
+            data = data.copy()  # a snapshot: the layer may be painted on while it is written
+        options = {"overwrite": self.overwrite.value, "sample_format": self.sample_format.value}
+        worker = create_worker(_write_in_thread, path, data, geometry, options,
+                               _start_thread=False, _ignore_errors=True)
+        worker.yielded.connect(lambda f: setattr(self.progress, "value", int(round(100 * f))))
+        worker.returned.connect(lambda out: self._done(layer, out))
+        worker.errored.connect(self._errored)
+        worker.finished.connect(self._finished)
+        self.worker = worker
+        self.last_written = None
+        self.export_button.enabled = False
+        self.progress.value = 0
+        self.progress.visible = True
+        self.status.set("running", f"writing {path.name}")
+        worker.start()
+        return worker
+
+    def _done(self, layer, out: Path) -> None:
+        from napari.utils.notifications import show_info
+
+        self.last_written = out
+        self.progress.value = 100
         self.status.set("done", f"wrote {out}")
         show_info(f"Exported '{layer.name}' to {out}")
-        return out
+
+    def _errored(self, exc: BaseException) -> None:
+        from napari.utils.notifications import show_error
+
+        from ..errors import SeisSegError
+
+        text = str(exc) if isinstance(exc, SeisSegError | OSError) else f"{type(exc).__name__}: {exc}"
+        self._fail(text, show_error)
+
+    def _finished(self) -> None:
+        self.worker = None
+        self.export_button.enabled = True
+        self.progress.visible = False
 
     def _fail(self, message: str, show_error) -> None:
         self.status.set("failed", message)
         show_error(f"Export: {message}")
         return None
+
+
+def _write_in_thread(path: Path, data, geometry, options: dict) -> Iterator[float]:
+    """Write with :func:`~napari_seisseg.io.write_volume`, yielding the fraction done.
+
+    The writer reports progress through a callback; it runs in a helper thread so that this
+    generator (the napari worker) can pass the fraction to the GUI thread as it goes.
+    """
+    from ..io import write_volume
+
+    state: dict = {"fraction": 0.0}
+
+    def run() -> None:
+        try:
+            state["out"] = write_volume(path, data, geometry,
+                                        progress=lambda f: state.update(fraction=f), **options)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the worker below
+            state["error"] = exc
+
+    thread = threading.Thread(target=run, name="seisseg-export", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.1)
+        yield float(state["fraction"])
+    if "error" in state:
+        raise state["error"]
+    return state["out"]

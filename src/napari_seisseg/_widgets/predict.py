@@ -373,7 +373,8 @@ class PredictWidget(Container):
                 return None
             return result, np.asarray(result.probabilities), mask, unc
 
-        worker = create_worker(work, _start_thread=False)
+        # errors are handled below (errored): not re-raised in the Qt event loop as well
+        worker = create_worker(work, _start_thread=False, _ignore_errors=True)
         worker.yielded.connect(self._on_event)
         worker.returned.connect(lambda payload: self._done(layer, payload))
         worker.errored.connect(self._on_error)

@@ -425,7 +425,8 @@ class PreprocessWidget(Container):
                     result = stop.value
             return result
 
-        worker = create_worker(work, _start_thread=False)
+        # errors are handled below (errored): not re-raised in the Qt event loop as well
+        worker = create_worker(work, _start_thread=False, _ignore_errors=True)
         worker.yielded.connect(lambda f: setattr(self.progress, "value", int(round(100 * f))))
         worker.returned.connect(lambda res: self._done(layer, recorded, mode, *res))
         worker.errored.connect(lambda exc: self._fail(f"{type(exc).__name__}: {exc}"))

@@ -44,7 +44,7 @@ from magicgui.widgets import (
     PushButton,
 )
 
-from ._model_store import MODEL_STORE, ModelEntry
+from ._model_store import MODEL_STORE, ModelEntry, autosave_dir, autosave_path, prune_autosaves
 from ._status import StatusLabel
 from .corrections import Corrections
 from .new_labels import NewLabels
@@ -392,8 +392,9 @@ class TrainWidget(Container):
         def should_stop() -> bool:
             return stop.is_set() or closing.is_set()
 
+        base = f"{inputs['config'].model} · {names[1]}"
         worker = thread_worker(_run_training, start_thread=False, ignore_errors=True)(
-            inputs, should_stop
+            inputs, should_stop, pipe, autosave_path(base)
         )
         worker.yielded.connect(self._on_event)
         worker.returned.connect(lambda res: self._on_returned(res, pipe, names))
@@ -440,17 +441,16 @@ class TrainWidget(Container):
         val = f", validation mean IoU {fmt_score(m.get('mean_iou'))}{best}" if m else ""
         self.status.set("running", f"epoch {event.epoch}: loss {event.train_loss:.4f}{val}")
 
-    def _on_returned(self, result: Any, pipe: dict | None, names: tuple[str, str]) -> None:
-        if isinstance(result, _Failure):
-            self._fail(result.message)
+    def _on_returned(self, returned: Any, pipe: dict | None, names: tuple[str, str]) -> None:
+        if isinstance(returned, _Failure):
+            self._fail(returned.message)
             return
-        from napari.utils.notifications import show_info
+        from napari.utils.notifications import show_info, show_warning
 
-        if pipe is not None:  # the card's pipeline applies to raw amplitudes (module docstring)
-            result.card.setdefault("preprocessing", {})["pipeline"] = pipe
+        result, saved, save_error = returned
         self.result = result
         base = f"{result.card['model']['name']} · {names[1]}"
-        entry = ModelEntry(MODEL_STORE.unique_name(base), result.model, result.card, None)
+        entry = ModelEntry(MODEL_STORE.unique_name(base), result.model, result.card, saved)
         self._set_current(entry)
         MODEL_STORE.add(entry)
         why = {"epochs": "all epochs done", "time": "time budget spent",
@@ -460,8 +460,14 @@ class TrainWidget(Container):
             score = (f", validation mean IoU {fmt_score(result.best_metrics.get('mean_iou'))} "
                      f"(epoch {result.best_epoch})")
         message = f"model '{entry.name}' ready{score}; {why.get(result.stop_reason, '')}"
+        if saved is not None:
+            message += f"; saved automatically to {saved}"
         self.status.set("done", message)
-        show_info(f"Train: {message}. It is listed in the Predict widget; Save model… writes it.")
+        show_info(f"Train: {message}. It is listed in the Predict widget; Save model… writes a "
+                  "copy where you choose.")
+        if save_error:
+            show_warning(f"Train: the model could not be saved automatically ({save_error}); "
+                         "it is only in memory until you use Save model….")
 
     def _on_finished(self) -> None:
         self.worker = None
@@ -558,11 +564,17 @@ class TrainWidget(Container):
         self.n_events = 0
 
 
-def _run_training(inputs: dict[str, Any], stop: Any):
+def _run_training(inputs: dict[str, Any], stop: Any, pipe: dict | None = None,
+                  autosave: Path | None = None):
     """The worker: run :func:`~napari_seisseg.training.train`, yielding its events.
 
-    Returns the :class:`~napari_seisseg.training.TrainResult`, or a :class:`_Failure` with a
-    message (errors never leave the thread as exceptions, so no traceback dialog appears).
+    The card gets the image layer's preprocessing pipeline ``pipe`` (it applies to raw
+    amplitudes, see the module docstring), and the bundle is saved to ``autosave`` so that a
+    trained model outlives the session (a failed save is reported, not fatal).
+
+    Returns ``(TrainResult, saved path or None, save error or None)``, or a :class:`_Failure`
+    with a message (errors never leave the thread as exceptions, so no traceback dialog
+    appears).
     """
     from ..errors import SeisSegError
     from ..training import train
@@ -575,7 +587,17 @@ def _run_training(inputs: dict[str, Any], stop: Any):
     except Exception as exc:  # noqa: BLE001 - reported to the user; traceback to the log
         logger.exception("training failed")
         return _Failure(f"{type(exc).__name__}: {exc}")
-    return result
+    if pipe is not None:
+        result.card.setdefault("preprocessing", {})["pipeline"] = pipe
+    saved, error = None, None
+    if autosave is not None:
+        try:
+            autosave.parent.mkdir(parents=True, exist_ok=True)
+            saved = Path(result.save(autosave))
+            prune_autosaves(autosave.parent)
+        except (SeisSegError, OSError) as exc:
+            error = str(exc)
+    return result, saved, error
 
 
 def _safe_name(name: str) -> str:
@@ -590,5 +612,7 @@ def _file_dialog(widget: Container, save: bool, suggested: str = "model.safetens
     if save:
         path, _ = QFileDialog.getSaveFileName(widget.native, "Save model", suggested, filt)
     else:
-        path, _ = QFileDialog.getOpenFileName(widget.native, "Load model", "", filt)
+        start = autosave_dir()  # where every trained model is saved automatically
+        path, _ = QFileDialog.getOpenFileName(widget.native, "Load model",
+                                              str(start) if start.is_dir() else "", filt)
     return path or None

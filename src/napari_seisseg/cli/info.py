@@ -20,7 +20,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="SEG-Y file(s) or folder (assembled as one survey), .npy or .zarr")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument("--stats", action="store_true",
-                   help="also read the data and print min, max, mean and std (reads the whole file)")
+                   help="also read the data and print min, max, mean and std of the live traces, "
+                        "NaN/inf left out (reads the whole file)")
     add_segy_options(p)
     p.set_defaults(func=run)
 
@@ -33,23 +34,7 @@ def run(args: argparse.Namespace) -> int:
         return _probabilities(args)
     volume = read_volume(args.paths, lazy=True, **segy_options(args))
     g = volume.geometry
-    stats = None
-    if args.stats:
-        from ..io.blocks import iter_blocks
-
-        n = 0
-        total = 0.0
-        total2 = 0.0
-        lo, hi = np.inf, -np.inf
-        for _s, block in iter_blocks(volume.data):
-            b = block.astype(np.float64)
-            n += b.size
-            total += b.sum()
-            total2 += (b * b).sum()
-            lo, hi = min(lo, b.min()), max(hi, b.max())
-        mean = total / n
-        stats = {"min": float(lo), "max": float(hi), "mean": float(mean),
-                 "std": float(np.sqrt(max(0.0, total2 / n - mean * mean)))}
+    stats = _stats(volume) if args.stats else None
     if args.json:
         out = {"shape": list(volume.shape), "dtype": str(np.dtype(volume.data.dtype))}
         if g is not None:
@@ -67,7 +52,13 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(g.describe())
     if stats:
-        print("values:      min {min:g}, max {max:g}, mean {mean:.4g}, std {std:.4g}".format(**stats))
+        if stats["n"] == 0:
+            print("values:      none (every trace is dead or every sample NaN/inf)")
+        else:
+            print("values:      min {min:g}, max {max:g}, mean {mean:.4g}, std {std:.4g}"
+                  .format(**stats) + f" over {stats['n']:,} samples of live traces")
+        if stats["n_nonfinite"]:
+            print(f"             {stats['n_nonfinite']:,} NaN/inf samples left out")
     return 0
 
 
@@ -84,3 +75,39 @@ def _probabilities(args: argparse.Namespace) -> int:
     print(args.paths[0])
     print(probs.describe())
     return 0
+
+
+def _stats(volume) -> dict:
+    """Min, max, mean and std of the live traces' finite samples, and what was left out.
+
+    Dead traces (missing from an irregular survey, stored as zeros) would pull the mean and std
+    towards zero, and one NaN would make every figure NaN; both are left out and counted.
+    """
+    from ..io.blocks import iter_blocks
+
+    vol = volume.canonical()
+    g = vol.geometry
+    live = g.live if g is not None and g.live.shape == tuple(vol.shape[:-1]) else None
+    n = n_bad = 0
+    total = total2 = 0.0
+    lo, hi = np.inf, -np.inf
+    for s, block in iter_blocks(vol.data):
+        b = block.astype(np.float64)
+        if live is not None:
+            b = b[live[s]]
+        finite = np.isfinite(b)
+        n_bad += int(b.size - np.count_nonzero(finite))
+        b = b[finite]
+        if not b.size:
+            continue
+        n += b.size
+        total += b.sum()
+        total2 += (b * b).sum()
+        lo, hi = min(lo, b.min()), max(hi, b.max())
+    out = {"n": n, "n_nonfinite": n_bad,
+           "n_dead_traces": 0 if live is None else int(live.size - np.count_nonzero(live))}
+    if n:
+        mean = total / n
+        out.update(min=float(lo), max=float(hi), mean=float(mean),
+                   std=float(np.sqrt(max(0.0, total2 / n - mean * mean))))
+    return out

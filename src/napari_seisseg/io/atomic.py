@@ -111,7 +111,8 @@ def check_target(
             )
     if not overwrite and target.exists():
         raise SeisSegError(
-            f"{target} already exists. Choose another output path, or pass --overwrite to replace it."
+            f"{target} already exists. Choose another output path, or allow replacing it "
+            "(--overwrite on the command line; 'replace an existing file' in the Export widget)."
         )
 
 

@@ -87,7 +87,8 @@ def write_segy(
             raise GeometryError(
                 "Writing SEG-Y needs the survey geometry of the data, and this array has none. "
                 "Open the data from SEG-Y (or a .npy/.zarr written with its geometry), or give a "
-                "template SEG-Y of the same survey (--template / 'template' in the Export widget)."
+                "template SEG-Y of the same survey (--template on the command line; in the Export "
+                "widget, choose the seismic layer under 'geometry from')."
             )
         geometry = read_segy(templates, lazy=True).geometry
         geometry.axes = geometry.canonical_axes
