@@ -19,7 +19,10 @@ def main() -> int:
         "# `seisseg` command-line reference",
         "",
         "Generated from the argument parser by `python scripts/gen_cli_docs.py`; do not edit by hand.",
-        "Every error prints one line on stderr and exits with a non-zero status.",
+        "Every error prints one line on stderr. Exit status: 0 done, 2 a problem with the "
+        "input or options (the message says what to change), 1 a system failure (disk, "
+        "permissions) or an internal error, 130 interrupted by Ctrl-C (seisseg train saves the "
+        "best model first).",
         "",
         "```text",
         parser.format_help().rstrip(),

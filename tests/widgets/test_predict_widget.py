@@ -246,3 +246,19 @@ def test_rethresholding_keeps_the_voxels_the_user_painted(salt_predicted):
     w.threshold.value = 0.5  # edits stay edits, even where they matched the 0.05 mask
     assert f"{int(edited.sum()):,} voxels you edited kept" in w.status.value
     np.testing.assert_array_equal(mask.data[edited], painted[edited])
+
+
+def test_current_slice_outside_the_image_is_refused(viewer_with_sample, trained, notifications):
+    viewer, src = viewer_with_sample
+    _, facies, _ = trained
+    MODEL_STORE.add(ModelEntry("facies", facies.model, facies.card))
+    w = PredictWidget(viewer)
+    w.source = src
+    far = viewer.add_image(np.zeros((4, 8, 8), np.float32), name="elsewhere",
+                           translate=(src.translate[0] + 1000 * src.scale[0], 0, 0),
+                           scale=src.scale)
+    viewer.dims.set_point(0, far.translate[0])  # the slider now shows the other layer only
+    w.current_slice.value = True
+    before = len(viewer.layers)
+    assert w.predict() is None and len(viewer.layers) == before
+    assert w.status.state == "failed" and "lies outside 'synthetic seismic'" in w.status.value

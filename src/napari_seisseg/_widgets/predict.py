@@ -321,7 +321,13 @@ class PredictWidget(Container):
     def _current_index(self, layer, axis: int) -> int:
         point = np.asarray(self.viewer.dims.point, dtype=float)[-layer.ndim:]
         data = np.asarray(layer.world_to_data(point), dtype=float)
-        return int(np.clip(round(float(data[axis])), 0, layer.data.shape[axis] - 1))
+        index = int(round(float(data[axis])))
+        if not 0 <= index < layer.data.shape[axis]:  # another layer's range: not this image
+            from ..errors import SeisSegError
+
+            raise SeisSegError(f"The slice shown lies outside '{layer.name}'; move the slider "
+                               "onto the image, or untick 'current slice only'.")
+        return index
 
     def predict(self):
         """Check the inputs, then predict in a worker thread; return the worker (None if refused)."""
