@@ -43,3 +43,22 @@ def test_every_control_has_a_tooltip_and_the_state_shows(make_napari_viewer, nam
     status = widget.status
     assert isinstance(status, StatusLabel) and status.state == "idle"
     assert status.value.startswith("idle")
+
+
+@pytest.mark.parametrize("name", ["Train"])  # its Corrections row included
+def test_layer_choices_follow_a_rename(make_napari_viewer, name):
+    """napari resets a docked widget's choices on rename (qt_main_window); nothing is stale."""
+    from magicgui.widgets import ComboBox
+
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-seisseg", "synthetic")
+    _, widget = viewer.window.add_plugin_dock_widget("napari-seisseg", name)
+    layer = viewer.layers["synthetic seismic"]
+
+    def offered():  # the text shown for this layer in every layer combo box
+        return {text for c in _controls(widget) if isinstance(c, ComboBox)
+                for text, value in c._widget._mgui_get_choices() if value is layer}
+
+    assert "synthetic seismic" in offered()
+    layer.name = "my survey"  # renamed in the layer list
+    assert offered() == {"my survey"}
