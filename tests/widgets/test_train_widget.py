@@ -326,3 +326,17 @@ def test_autosaves_are_unique_and_only_the_newest_are_kept(tmp_path):
     removed = prune_autosaves(tmp_path, keep=3)
     assert sorted(p.name for p in removed) == ["m0.safetensors", "m1.safetensors", "m2.safetensors"]
     assert (tmp_path / "notes.txt").exists() and first.exists()
+
+
+def test_new_labels_sit_exactly_on_a_rotated_sheared_image(make_napari_viewer):
+    from napari_seisseg._widgets.new_labels import add_labels_layer
+
+    viewer = make_napari_viewer()
+    affine = np.eye(4)
+    affine[:3, 3] = (5.0, -2.0, 7.0)
+    image = viewer.add_image(np.zeros((6, 8, 10), np.float32), scale=(1, 4, 1),
+                             translate=(100, 0, 300), rotate=(0, 0, 30), shear=(0.1, 0, 0),
+                             affine=affine, name="survey at an angle")
+    labels = add_labels_layer(viewer, image, ["salt", "sediment"])
+    for point in ((0, 0, 0), (5, 7, 9), (2, 3, 4)):
+        np.testing.assert_allclose(labels.data_to_world(point), image.data_to_world(point))

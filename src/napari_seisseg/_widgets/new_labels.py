@@ -64,6 +64,10 @@ def labels_layer_spec(image: Any, names: list[str]) -> tuple[tuple[int, ...], di
         "name": f"{image.name} labels",
         "scale": tuple(np.asarray(image.scale, dtype=float)),
         "translate": tuple(np.asarray(image.translate, dtype=float)),
+        # an image placed with rotate/shear/affine (a survey grid at an angle) keeps them too
+        "rotate": np.asarray(image.rotate, dtype=float),
+        "shear": np.asarray(image.shear, dtype=float),
+        "affine": np.asarray(image.affine.affine_matrix, dtype=float),
         "axis_labels": tuple(image.axis_labels),
         "units": tuple(image.units),
         "metadata": metadata,

@@ -599,6 +599,10 @@ class PredictWidget(Container):
 def _open_dialog(widget: Container) -> str | None:
     from qtpy.QtWidgets import QFileDialog
 
-    path, _ = QFileDialog.getOpenFileName(widget.native, "Load model bundle", "",
+    from ._model_store import autosave_dir
+
+    start = autosave_dir()  # where the Train widget saves every model it trains
+    path, _ = QFileDialog.getOpenFileName(widget.native, "Load model bundle",
+                                          str(start) if start.is_dir() else "",
                                           "Model bundles (*.safetensors *.seisseg);;All files (*)")
     return path or None
