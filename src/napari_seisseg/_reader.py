@@ -37,12 +37,9 @@ def get_reader(path: str | list[str]) -> Callable[[Any], list[LayerData]] | None
 
 
 def _is_probabilities(path: Any) -> bool:
-    from .io.probabilities import read_description
+    from .io.probabilities import is_probabilities
 
-    try:
-        return read_description(path) is not None
-    except Exception:  # noqa: BLE001 - a damaged description: the reader says so
-        return True
+    return is_probabilities(path)
 
 
 def probability_layer_data(path: Any) -> list[LayerData]:

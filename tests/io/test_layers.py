@@ -45,10 +45,27 @@ def test_label_rules(array, expected):
     assert looks_like_labels(array) is expected
 
 
-def test_a_name_says_labels_for_integers_only():
+def test_a_name_says_labels_only_for_whole_non_negative_values():
     sparse = np.zeros((4, 5, 6), np.uint8)
     assert looks_like_labels(sparse, "salt_labels") and not looks_like_labels(sparse, "salt")
     assert not looks_like_labels(np.full((4, 5, 6), 0.3), "mask probabilities")
+    many = (np.arange(4 * 5 * 6).reshape(4, 5, 6) % 300).astype(np.int16)
+    assert looks_like_labels(many, "facies_labels")  # many classes, but the name says so
+    assert looks_like_labels(sparse.astype(np.float32), "training mask")  # float mask, named
+
+
+def test_segy_names_and_integer_amplitudes_are_not_labels(segy_dir):
+    data = read_segy(segy_dir / "f3.sgy").data  # int16 amplitudes
+    for name in ("F3_SEGY", "Kerry3D_segy", "survey_segment", "f3"):
+        assert not looks_like_labels(data, name), name
+
+
+def test_a_sparse_mask_with_a_few_painted_sections_is_found():
+    mask = np.zeros((200, 300, 100), np.float32)  # as Export writes it by default (float)
+    mask[[37, 151]] = 2.0  # two painted inlines: the 48 evenly spread traces miss them
+    mask[37, :, :40] = 1.0
+    assert looks_like_labels(mask, "export")
+    assert not looks_like_labels(np.zeros_like(mask), "export")  # nothing at all: amplitudes
 
 
 def test_as_label_array_rounds_floats_and_keeps_integers():

@@ -319,13 +319,17 @@ def test_autosaves_are_unique_and_only_the_newest_are_kept(tmp_path):
     second = autosave_path("unet2d · salt/labels", tmp_path)
     assert second != first  # same second, same name: still a new file
     (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "my salt model.safetensors").write_bytes(b"x")  # saved here by the user
+    os.utime(tmp_path / "my salt model.safetensors", (1, 1))  # the oldest of all
     for i in range(5):
-        f = tmp_path / f"m{i}.safetensors"
+        f = tmp_path / f"20260101-00000{i}-m{i}.safetensors"
         f.write_bytes(b"x")
         os.utime(f, (1000 + i, 1000 + i))
     removed = prune_autosaves(tmp_path, keep=3)
-    assert sorted(p.name for p in removed) == ["m0.safetensors", "m1.safetensors", "m2.safetensors"]
+    assert sorted(p.name[16:] for p in removed) == ["m0.safetensors", "m1.safetensors",
+                                                    "m2.safetensors"]
     assert (tmp_path / "notes.txt").exists() and first.exists()
+    assert (tmp_path / "my salt model.safetensors").exists()  # never pruned
 
 
 def test_new_labels_sit_exactly_on_a_rotated_sheared_image(make_napari_viewer):
@@ -340,3 +344,21 @@ def test_new_labels_sit_exactly_on_a_rotated_sheared_image(make_napari_viewer):
     labels = add_labels_layer(viewer, image, ["salt", "sediment"])
     for point in ((0, 0, 0), (5, 7, 9), (2, 3, 4)):
         np.testing.assert_allclose(labels.data_to_world(point), image.data_to_world(point))
+
+
+def test_a_failed_automatic_save_keeps_the_model(sample_viewer, qtbot, notifications,
+                                                  monkeypatch):
+    from napari_seisseg.training.events import TrainResult
+
+    def broken(self, path):
+        raise TypeError("Object of type set is not JSON serializable")
+
+    monkeypatch.setattr(TrainResult, "save", broken)
+    w = TrainWidget(sample_viewer)
+    _tiny(w, epochs=1, steps=1)
+    w.train()
+    qtbot.waitUntil(lambda: w.worker is None, timeout=20_000)
+    assert w.status.state == "done" and w.current is not None and w.current.path is None
+    warnings = [str(n.message) for n in notifications if "warning" in str(n.severity).lower()]
+    assert any("could not be saved automatically" in m and "not JSON serializable" in m
+               for m in warnings)

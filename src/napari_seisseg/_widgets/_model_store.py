@@ -101,11 +101,26 @@ def autosave_path(name: str, folder: Path | None = None) -> Path:
     return path
 
 
+#: Names :func:`autosave_path` gives; only such files are ever pruned.
+_AUTOSAVE_NAME = re.compile(r"^\d{8}-\d{6}-.+\.safetensors$")
+
+
 def prune_autosaves(folder: Path, keep: int = AUTOSAVE_KEEP) -> list[Path]:
-    """Remove all but the ``keep`` newest bundles of the autosave ``folder``; return those removed."""
-    bundles = sorted(folder.glob("*.safetensors"), key=lambda p: p.stat().st_mtime, reverse=True)
+    """Remove all but the ``keep`` newest automatic saves in ``folder``; return those removed.
+
+    Only files named as :func:`autosave_path` names them are considered, so bundles a user
+    saved into the same folder under their own names are never touched. Never raises.
+    """
+    dated = []
+    for path in folder.glob("*.safetensors"):
+        if _AUTOSAVE_NAME.match(path.name):
+            try:
+                dated.append((path.stat().st_mtime, path))
+            except OSError:  # removed meanwhile (another napari session)
+                continue
+    dated.sort(reverse=True)
     removed = []
-    for old in bundles[keep:]:
+    for _mtime, old in dated[keep:]:
         try:
             old.unlink()
             removed.append(old)

@@ -91,7 +91,8 @@ class ExportWidget(Container):
 
         Returns the started worker, or None when the export is refused (the reason is a
         notification and the status line). The viewer stays responsive while a large cube is
-        written; a Labels layer is copied first, so painting can go on. When the worker is
+        written; a Labels layer is copied first, so painting can go on (images are not
+        edited in place, and are written from the layer's own array). When the worker is
         done, :attr:`last_written` is the path written.
         """
         from napari.qt.threading import create_worker
@@ -123,7 +124,9 @@ class ExportWidget(Container):
         except SeisSegError as exc:
             return self._fail(str(exc), show_error)
         data = layer.data[0] if getattr(layer, "multiscale", False) else layer.data
-        if isinstance(data, np.ndarray) and not isinstance(data, np.memmap):
+        from napari.layers import Labels
+
+        if isinstance(layer, Labels) and isinstance(data, np.ndarray):
             data = data.copy()  # a snapshot: the layer may be painted on while it is written
         options = {"overwrite": self.overwrite.value, "sample_format": self.sample_format.value}
         worker = create_worker(_write_in_thread, path, data, geometry, options,

@@ -594,9 +594,12 @@ def _run_training(inputs: dict[str, Any], stop: Any, pipe: dict | None = None,
         try:
             autosave.parent.mkdir(parents=True, exist_ok=True)
             saved = Path(result.save(autosave))
+        except Exception as exc:  # noqa: BLE001 - the trained model must still reach the user
+            logger.exception("saving the model automatically failed")
+            error = str(exc) if isinstance(exc, SeisSegError | OSError) else \
+                f"{type(exc).__name__}: {exc}"
+        else:
             prune_autosaves(autosave.parent)
-        except (SeisSegError, OSError) as exc:
-            error = str(exc)
     return result, saved, error
 
 

@@ -28,9 +28,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..io import read_volume
-    from ..io.probabilities import read_description
+    from ..io.probabilities import is_probabilities
 
-    if len(args.paths) == 1 and read_description(args.paths[0]) is not None:
+    if len(args.paths) == 1 and is_probabilities(args.paths[0]):
         return _probabilities(args)
     volume = read_volume(args.paths, lazy=True, **segy_options(args))
     g = volume.geometry

@@ -66,51 +66,58 @@ def volume_layer_data(
     return (data, kw, layer_type)
 
 
-#: Traces sampled to tell class labels from amplitudes.
+#: Traces sampled to tell class labels from amplitudes, and more when those are all zero.
 _LABEL_SAMPLE_TRACES = 48
+_LABEL_MORE_TRACES = 1024
 #: At most this many distinct values, all whole numbers 0..:data:`_LABEL_MAX_VALUE`, make labels.
 _LABEL_MAX_CLASSES = 32
 _LABEL_MAX_VALUE = 255
+_LABEL_WORDS = ("label", "mask", "segmentation", "class", "annot", "truth")
 
 
-def is_labels_like(name: str, dtype: Any) -> bool:
-    """True for integer arrays whose name says they hold labels or masks."""
+def _named_like_labels(name: str) -> bool:
     lowered = name.lower()
-    words = ("label", "mask", "seg", "class", "annot", "truth")
-    return np.dtype(dtype).kind in "iub" and any(w in lowered for w in words)
+    return any(w in lowered for w in _LABEL_WORDS)
 
 
 def looks_like_labels(data: Any, name: str = "") -> bool:
     """True when ``data`` holds class labels (a mask) rather than amplitudes.
 
-    Integer arrays named like labels (:func:`is_labels_like`) are labels. Otherwise a few
-    traces spread over the volume are read (never the whole cube): labels hold only whole
-    numbers from 0 to 255, at most 32 different ones, and not only zeros. This is how a mask
-    exported as SEG-Y (float or integer samples) or a label file with any name opens as a
-    paintable Labels layer.
+    A few traces spread over the volume are read (never the whole cube). Labels hold only
+    whole, non-negative numbers. Without a name that says labels (``label``, ``mask``,
+    ``segmentation``, ``class``, ``annot``, ``truth``) they must also be at most 255, at most
+    32 different values, and not all zero; when the first traces are all zero, up to 1024
+    more are read, so that a few painted sections are found. This is how a mask exported as
+    SEG-Y (float or integer samples, any name) opens as a paintable Labels layer, while
+    amplitudes (which have negative values, fractions or many values) stay images.
     """
     dtype = np.dtype(data.dtype)
-    if is_labels_like(name, dtype):
-        return True
     if dtype.kind not in "iubf" or len(data.shape) < 2:
         return False
-    values = _sample_traces(data)
-    if values.size == 0 or not np.isfinite(values).all():
-        return False
-    if values.min() < 0 or values.max() > _LABEL_MAX_VALUE or not values.any():
+    named = _named_like_labels(name)
+    values = _sample_traces(data, _LABEL_SAMPLE_TRACES)
+    if values.size and not values.any() and not named:
+        values = _sample_traces(data, _LABEL_MORE_TRACES, spread=False)
+    if values.size == 0 or not np.isfinite(values).all() or values.min() < 0:
         return False
     if dtype.kind == "f" and not np.array_equal(values, np.round(values)):
         return False
-    return np.unique(values).size <= _LABEL_MAX_CLASSES
+    if named:
+        return True
+    return bool(values.any()) and values.max() <= _LABEL_MAX_VALUE and \
+        np.unique(values).size <= _LABEL_MAX_CLASSES
 
 
-def _sample_traces(data: Any) -> np.ndarray:
-    """Up to :data:`_LABEL_SAMPLE_TRACES` whole traces (last axis) spread over ``data``."""
-    grid = tuple(int(n) for n in data.shape[:-1])
+def _sample_traces(data: Any, n: int, spread: bool = True) -> np.ndarray:
+    """Up to ``n`` whole traces (last axis) of ``data``: evenly spread, or at random (seeded)."""
+    grid = tuple(int(k) for k in data.shape[:-1])
     total = int(np.prod(grid))
     if total == 0:
         return np.zeros(0)
-    flat = np.unique(np.linspace(0, total - 1, min(total, _LABEL_SAMPLE_TRACES)).astype(np.int64))
+    if spread or total <= n:
+        flat = np.unique(np.linspace(0, total - 1, min(total, n)).astype(np.int64))
+    else:
+        flat = np.sort(np.random.default_rng(0).choice(total, size=n, replace=False))
     traces = [np.asarray(data[tuple(int(i) for i in np.unravel_index(f, grid))], dtype=np.float64)
               for f in flat]
     return np.concatenate([t.ravel() for t in traces])
@@ -118,9 +125,10 @@ def _sample_traces(data: Any) -> np.ndarray:
 
 def as_label_array(data: Any) -> np.ndarray:
     """A writable integer copy of labels (uint8 when they fit, NaN read as 0)."""
-    arr = np.array(data)
+    arr = np.array(data)  # the one copy; floats are converted in place, then cast once
     if arr.dtype.kind == "f":
-        arr = np.rint(np.nan_to_num(arr, nan=0.0, posinf=0.0, neginf=0.0))
+        np.nan_to_num(arr, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+        np.rint(arr, out=arr)
         top = float(arr.max()) if arr.size else 0.0
         arr = arr.astype(np.uint8 if 0 <= arr.min() and top < 256 else np.int32)
     return arr

@@ -18,8 +18,8 @@ import numpy as np
 from ..errors import SeisSegError
 from .geometry import SurveyGeometry
 
-__all__ = ["PREDICTION_KEY", "Probabilities", "description_path", "read_description",
-           "read_probabilities"]
+__all__ = ["PREDICTION_KEY", "Probabilities", "description_path", "is_probabilities",
+           "read_description", "read_probabilities"]
 
 #: Zarr attribute (and napari layer metadata key) holding the description of a prediction.
 PREDICTION_KEY = "seisseg_prediction"
@@ -95,6 +95,26 @@ def read_description(path: str | os.PathLike) -> dict[str, Any] | None:
             return None
         return desc if isinstance(desc, dict) else None
     return None
+
+
+def is_probabilities(path: str | os.PathLike) -> bool:
+    """True for a 4-D .npy or Zarr array with a prediction description (only the header is read).
+
+    A stale ``P.prediction.json`` beside a 3-D ``P.npy`` (written over later) does not count.
+    """
+    p = Path(path)
+    try:
+        if read_description(p) is None:
+            return False
+        if p.suffix.lower() == ".npy":
+            return np.load(p, mmap_mode="r", allow_pickle=False).ndim == 4
+        import zarr
+
+        return len(zarr.open_array(store=str(p), mode="r").shape) == 4
+    except SeisSegError:
+        return True  # a damaged description: read_probabilities says so
+    except Exception:  # noqa: BLE001 - not readable as an array: the volume readers say why
+        return False
 
 
 def read_probabilities(path: str | os.PathLike) -> Probabilities:
