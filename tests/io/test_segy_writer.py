@@ -85,6 +85,19 @@ def test_rev2_formats_say_rev2_and_rev1_formats_keep_rev1(tmp_f3, tmp_path, segy
         else:
             assert tuple(head) == rev, (code, tuple(head))
         assert read_segy(out).geometry.sample_format == code
+        if rev == (2, 0):  # the rev-2 byte-order constant, in the file's (big-endian) order
+            assert out.read_bytes()[3296:3300] == bytes((1, 2, 3, 4))
+
+
+def test_a_little_endian_template_upgraded_to_rev2_says_its_byte_order(segy_dir, tmp_path):
+    vol = read_segy(segy_dir / "f3-lsb.sgy", endian="little")
+    out = write_segy(tmp_path / "mask.sgy", (np.asarray(vol.data) > 0).astype(np.float32),
+                     vol.geometry, sample_format=16)
+    head = out.read_bytes()[:3600]
+    assert tuple(head[3500:3502]) == (2, 0) and head[3296:3300] == bytes((4, 3, 2, 1))
+    back = read_segy(out)
+    assert back.geometry.sample_format == 16
+    np.testing.assert_array_equal(np.asarray(back.data), np.asarray(vol.data) > 0)
 
 
 def test_fractional_values_are_not_rounded_into_integer_formats(tmp_f3, tmp_path):

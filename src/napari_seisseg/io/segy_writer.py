@@ -172,15 +172,28 @@ def _gather(data: Any, geometry: SurveyGeometry, flat_pos: np.ndarray) -> np.nda
 REV1_FORMATS = frozenset({1, 2, 3, 4, 5, 8})
 
 
+def _upgrade_to_rev2(head: bytearray, order: str) -> None:
+    """Make a rev-0/1 binary header a rev-2.0 one (for a sample format rev 1 lacks).
+
+    Bytes rev 1 left unassigned have a meaning in rev 2, so they are cleared (3261-3296
+    extended counts, 3507-3512 extra trace headers and time basis), and the byte-order
+    constant 16909060 is written in the file's order: a rev-2 reader takes a zero there for
+    big-endian, which would misread a little-endian file.
+    """
+    head[3260:3296] = bytes(36)
+    head[3296:3300] = struct.pack(order + "I", 0x01020304)
+    head[3506:3512] = bytes(6)
+    head[BIN_REVISION - 1 : BIN_REVISION + 1] = bytes((2, 0))
+
+
 def _write_from_template(fh, data, geometry, templates, code, progress) -> None:
     first = templates[0][0]
     with open(first.path, "rb") as src:
         head = bytearray(src.read(first.data_offset))
     order = ">" if first.endian == "big" else "<"
     head[BIN_FORMAT - 1 : BIN_FORMAT + 1] = struct.pack(order + "h", code)
-    if code not in REV1_FORMATS:  # a rev-2 sample format: say rev 2 if the template says less
-        if head[BIN_REVISION - 1] < 2:
-            head[BIN_REVISION - 1 : BIN_REVISION + 1] = bytes((2, 0))
+    if code not in REV1_FORMATS and head[BIN_REVISION - 1] < 2:
+        _upgrade_to_rev2(head, order)
     fh.write(bytes(head))
     rec = _record_dtype(code, first.endian, geometry.n_samples)
     total = sum(f.n_traces for f, _ in templates)
@@ -253,6 +266,8 @@ def _write_synthesized(fh, data, geometry: SurveyGeometry, code: int, progress) 
     put_bin(BIN_MEASUREMENT, "h", 2 if geometry.unit == "ft" else 1)
     # rev 1.0, or rev 2.0 for the sample formats rev 1 does not have (uint8, uint16, ...)
     put_bin(BIN_REVISION, "H", 0x0100 if code in REV1_FORMATS else 0x0200)
+    if code not in REV1_FORMATS:
+        put_bin(3297, "I", 0x01020304)  # rev 2 byte-order constant (big-endian here)
     put_bin(3503, "h", 1)  # fixed trace length
     fh.write(_text_header(geometry, il_b, xl_b, code) + bytes(binary))
 
