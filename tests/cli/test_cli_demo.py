@@ -51,6 +51,11 @@ def test_demo_trains_predicts_exports_reopens_and_scores(tmp_path):
     assert set(np.unique(np.asarray(mask_npy.data))) <= {1, 2, 3}
     probs = np.load(out / "probabilities.npy")
     assert probs.shape == (3, *mask_npy.data.shape)
+    from napari_seisseg.io.probabilities import read_probabilities
+
+    described = read_probabilities(out / "probabilities.npy")  # opens in napari by class
+    assert [c["name"] for c in described.channels] == ["sediment", "salt", "fault"]
+    assert described.geometry is not None
     np.testing.assert_allclose(probs.astype(np.float32).sum(0), 1.0, atol=5e-3)
     png = (out / "demo_inline.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 50_000

@@ -20,6 +20,7 @@ refused unless ``--overwrite`` is given, so nothing a user made is replaced by a
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -92,7 +93,10 @@ def run(args: argparse.Namespace) -> int:
     _f3_round_trip(out)
 
     from ..io import read_segy, read_volume, write_segy, write_volume
+    from ..io.atomic import atomic_write_text
+    from ..io.probabilities import description_path
     from ..synthetic import make_synthetic_cube
+    from .predict import describe_prediction
 
     _section(f"synthetic labeled cube (seed {args.seed})")
     cube = make_synthetic_cube(seed=args.seed)
@@ -131,6 +135,9 @@ def run(args: argparse.Namespace) -> int:
     write_volume(mask_npy, mask, survey.geometry, overwrite=True)
     probs_npy, unc_npy = out / "probabilities.npy", out / "uncertainty.npy"
     np.save(probs_npy, np.asarray(pred.probabilities, dtype=np.float16))
+    # described as seisseg predict describes it, so napari opens one layer per class
+    atomic_write_text(description_path(probs_npy),
+                      json.dumps(describe_prediction(pred.bundle, pred, "float16"), indent=1))
     write_volume(unc_npy, unc, survey.geometry, overwrite=True)
     from_segy = np.asarray(read_segy(mask_segy).data)
     from_npy = read_volume(mask_npy)

@@ -306,7 +306,8 @@ def _predict(args: argparse.Namespace, bm: Any, kinds: dict, scratch: Path, dask
                 finished = event
 
 
-def _description(bm: Any, result: Any, dtype: str) -> dict[str, Any]:
+def describe_prediction(bm: Any, result: Any, dtype: str) -> dict[str, Any]:
+    """The JSON description written beside probabilities (see :mod:`..io.probabilities`)."""
     g = result.geometry
     return {
         "model": bm.name,
@@ -341,7 +342,7 @@ def _write_outputs(args: argparse.Namespace, bm: Any, result: Any, kinds: dict, 
             for k, path in enumerate(probability_paths(args.out_probs, result.channel_names)):
                 write(path, result.channel(k, raw=raw), 16 if raw else 5)
         else:
-            desc = _description(bm, result, args.probs_dtype)
+            desc = describe_prediction(bm, result, args.probs_dtype)
             if kinds["probs"] == "npy":
                 atomic_write_text(description_path(args.out_probs), json.dumps(desc, indent=1))
             else:
