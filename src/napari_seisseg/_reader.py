@@ -27,8 +27,11 @@ def get_reader(path: str | list[str]) -> Callable[[Any], list[LayerData]] | None
     suffix = _suffix(path)
     if suffix in (".sgy", ".segy"):
         return _guarded(_read_segy_files)
-    if suffix in (".npy", ".zarr") and _is_probabilities(path):
-        return _guarded(probability_layer_data)
+    if suffix in (".npy", ".zarr"):
+        from .io.probabilities import is_probabilities
+
+        if is_probabilities(path):
+            return _guarded(probability_layer_data)
     if suffix == ".npy":
         return _guarded(_read_npy)
     if suffix == ".zarr" and Path(path).is_dir():
@@ -36,10 +39,13 @@ def get_reader(path: str | list[str]) -> Callable[[Any], list[LayerData]] | None
     return None
 
 
-def _is_probabilities(path: Any) -> bool:
-    from .io.probabilities import is_probabilities
+def probability_colormap(name: str, color: Any) -> Any:
+    """Black to the class ``color``: the colormap of a class's probability layer."""
+    from napari.utils import Colormap
 
-    return is_probabilities(path)
+    r, g, b = (float(c) for c in list(color)[:3])
+    return Colormap([[0.0, 0.0, 0.0, 1.0], [r, g, b, 1.0]],
+                    name=f"seisseg {name} {r:.3f},{g:.3f},{b:.3f}")
 
 
 def probability_layer_data(path: Any) -> list[LayerData]:
@@ -49,8 +55,6 @@ def probability_layer_data(path: Any) -> list[LayerData]:
     additive blending, so classes mix as in the Predict widget) and placed in survey
     coordinates; only the first class of a two-class prediction is shown at first.
     """
-    from napari.utils import Colormap
-
     from .io.layers import volume_layer_data
     from .io.probabilities import PREDICTION_KEY, read_probabilities
 
@@ -59,10 +63,8 @@ def probability_layer_data(path: Any) -> list[LayerData]:
     layers = []
     binary = bool(probs.description.get("binary"))
     for k, cls in enumerate(probs.channels):
-        r, g, b = (float(c) for c in (list(cls.get("color") or [1, 1, 1])[:3]))
         name = str(cls.get("name", k))
-        cmap = Colormap([[0.0, 0.0, 0.0, 1.0], [r, g, b, 1.0]],
-                        name=f"seisseg {name} {r:.3f},{g:.3f},{b:.3f}")
+        cmap = probability_colormap(name, cls.get("color") or (1.0, 1.0, 1.0))
         meta = {PREDICTION_KEY: {"role": "probability", "class": name, "value": cls.get("value"),
                                  "model": probs.description.get("model"), "source": str(path)}}
         data, kw, kind = volume_layer_data(probs.channel(k), probs.geometry,

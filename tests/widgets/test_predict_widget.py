@@ -53,6 +53,17 @@ def viewer_with_sample(make_napari_viewer):
     return viewer, viewer.layers["synthetic seismic"]
 
 
+@pytest.fixture
+def facies_widget(viewer_with_sample, trained):
+    """The viewer, its seismic layer, and a Predict widget on it with the facies model."""
+    viewer, src = viewer_with_sample
+    facies = trained[1]
+    MODEL_STORE.add(ModelEntry("facies", facies.model, facies.card))
+    w = PredictWidget(viewer)
+    w.source = src
+    return viewer, src, w
+
+
 def _wait(qtbot, w, worker, timeout=30_000):
     assert worker is not None, w.status.value
     qtbot.waitUntil(lambda: w.worker is None, timeout=timeout)
@@ -103,12 +114,9 @@ def test_predict_adds_probability_mask_and_uncertainty_layers(viewer_with_sample
     assert w._layer_choices() == [("synthetic seismic", src)]  # results are not offered as input
 
 
-def test_current_slice_rank_and_jump(viewer_with_sample, trained, qtbot):
-    viewer, src = viewer_with_sample
-    _, facies, _ = trained
-    MODEL_STORE.add(ModelEntry("facies", facies.model, facies.card))
-    w = PredictWidget(viewer)
-    w.source = src
+def test_current_slice_rank_and_jump(facies_widget, trained, qtbot):
+    viewer, src, w = facies_widget
+    facies = trained[1]
     w.jump_to(17, axis=0)  # show inline index 17
     assert round(src.world_to_data(viewer.dims.point)[0]) == 17
     w.current_slice.value = True
@@ -248,12 +256,8 @@ def test_rethresholding_keeps_the_voxels_the_user_painted(salt_predicted):
     np.testing.assert_array_equal(mask.data[edited], painted[edited])
 
 
-def test_current_slice_outside_the_image_is_refused(viewer_with_sample, trained, notifications):
-    viewer, src = viewer_with_sample
-    _, facies, _ = trained
-    MODEL_STORE.add(ModelEntry("facies", facies.model, facies.card))
-    w = PredictWidget(viewer)
-    w.source = src
+def test_current_slice_outside_the_image_is_refused(facies_widget):
+    viewer, src, w = facies_widget
     far = viewer.add_image(np.zeros((4, 8, 8), np.float32), name="elsewhere",
                            translate=(src.translate[0] + 1000 * src.scale[0], 0, 0),
                            scale=src.scale)

@@ -95,6 +95,7 @@ class ExportWidget(Container):
         edited in place, and are written from the layer's own array). When the worker is
         done, :attr:`last_written` is the path written.
         """
+        from napari.layers import Labels
         from napari.qt.threading import create_worker
         from napari.utils.notifications import show_error
 
@@ -124,8 +125,6 @@ class ExportWidget(Container):
         except SeisSegError as exc:
             return self._fail(str(exc), show_error)
         data = layer.data[0] if getattr(layer, "multiscale", False) else layer.data
-        from napari.layers import Labels
-
         if isinstance(layer, Labels) and isinstance(data, np.ndarray):
             data = data.copy()  # a snapshot: the layer may be painted on while it is written
         options = {"overwrite": self.overwrite.value, "sample_format": self.sample_format.value}

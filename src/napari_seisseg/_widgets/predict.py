@@ -471,7 +471,7 @@ class PredictWidget(Container):
         }
 
     def _add_layers(self, source, result, probs, mask, unc) -> dict[str, Any]:
-        from napari.utils import Colormap
+        from .._reader import probability_colormap
 
         bm = result.bundle
         tag = f"{source.name} [{bm.name}]"
@@ -482,9 +482,7 @@ class PredictWidget(Container):
                 tag += f" {self._axis_label(source, k)} {value:g}"
         layers: dict[str, Any] = {}
         for k, cls in enumerate(bm.channel_classes):
-            r, g, b = (float(c) for c in cls["color"][:3])
-            cmap = Colormap([[0.0, 0.0, 0.0, 1.0], [r, g, b, 1.0]],
-                            name=f"seisseg {cls['name']} {r:.3f},{g:.3f},{b:.3f}")
+            cmap = probability_colormap(cls["name"], cls["color"])
             top = 255.0 if probs.dtype == np.uint8 else 1.0
             layers[f"probability {cls['name']}"] = self.viewer.add_image(
                 probs[k], name=f"{tag} P({cls['name']})", colormap=cmap, blending="additive",

@@ -43,6 +43,7 @@ _TITLES = dict((k, t) for t, k in STEP_MENU)
 RESULT_MODES = ["auto", "in memory", "lazy"]
 #: Largest output computed into memory by the "auto" result mode for a lazy source.
 AUTO_MEMORY_BYTES = 2 << 30
+#: Metadata key of the preprocessing pipeline of a layer made by this widget.
 PREPROCESS_KEY = "seisseg_preprocess"
 
 

@@ -48,6 +48,7 @@ from ._model_store import MODEL_STORE, ModelEntry, autosave_dir, autosave_path, 
 from ._status import StatusLabel
 from .corrections import Corrections
 from .new_labels import NewLabels
+from .preprocess import PREPROCESS_KEY  # the pipeline a Preprocess-widget layer carries
 from .train_curves import TrainingCurves, fmt_score
 from .train_options import TrainOptions
 
@@ -60,8 +61,6 @@ __all__ = ["TrainWidget", "PREPROCESS_KEY"]
 
 logger = logging.getLogger(__name__)
 
-#: Metadata key of the preprocessing pipeline of a layer made by the Preprocess widget.
-PREPROCESS_KEY = "seisseg_preprocess"
 
 
 @dataclass

@@ -20,7 +20,6 @@ refused unless ``--overwrite`` is given, so nothing a user made is replaced by a
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -93,8 +92,7 @@ def run(args: argparse.Namespace) -> int:
     _f3_round_trip(out)
 
     from ..io import read_segy, read_volume, write_segy, write_volume
-    from ..io.atomic import atomic_write_text
-    from ..io.probabilities import description_path
+    from ..io.probabilities import write_description
     from ..synthetic import make_synthetic_cube
     from .predict import describe_prediction
 
@@ -136,8 +134,7 @@ def run(args: argparse.Namespace) -> int:
     probs_npy, unc_npy = out / "probabilities.npy", out / "uncertainty.npy"
     np.save(probs_npy, np.asarray(pred.probabilities, dtype=np.float16))
     # described as seisseg predict describes it, so napari opens one layer per class
-    atomic_write_text(description_path(probs_npy),
-                      json.dumps(describe_prediction(pred.bundle, pred, "float16"), indent=1))
+    write_description(probs_npy, describe_prediction(pred.bundle, pred, "float16"))
     write_volume(unc_npy, unc, survey.geometry, overwrite=True)
     from_segy = np.asarray(read_segy(mask_segy).data)
     from_npy = read_volume(mask_npy)

@@ -27,7 +27,6 @@ Outputs (each optional, at least one):
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import shutil
 import tempfile
@@ -36,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SeisSegError
-from ..io.probabilities import PREDICTION_KEY, description_path
+from ..io.probabilities import PREDICTION_KEY, description_path, write_description
 from ._common import add_segy_options, progress_bar, segy_options
 
 __all__ = ["add_parser", "probability_paths", "run"]
@@ -324,7 +323,6 @@ def describe_prediction(bm: Any, result: Any, dtype: str) -> dict[str, Any]:
 
 def _write_outputs(args: argparse.Namespace, bm: Any, result: Any, kinds: dict, image_kind: str) -> list[str]:
     from ..io import write_volume
-    from ..io.atomic import atomic_write_text
 
     g = result.geometry
     template = args.image if image_kind == "segy" else None
@@ -344,7 +342,7 @@ def _write_outputs(args: argparse.Namespace, bm: Any, result: Any, kinds: dict, 
         else:
             desc = describe_prediction(bm, result, args.probs_dtype)
             if kinds["probs"] == "npy":
-                atomic_write_text(description_path(args.out_probs), json.dumps(desc, indent=1))
+                write_description(args.out_probs, desc)
             else:
                 import zarr
 

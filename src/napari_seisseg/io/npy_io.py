@@ -34,14 +34,10 @@ def read_npy(path: str | os.PathLike, mmap: bool = True) -> Volume:
     except OSError as exc:
         raise SeisSegError(f"{p} cannot be read as .npy: {exc}. Is it a NumPy .npy file?") from exc
     if data.ndim == 4:
-        from .probabilities import description_path
+        from .probabilities import description_path, not_a_volume
 
         if description_path(p).is_file():
-            raise SeisSegError(
-                f"{p} holds class probabilities written by seisseg predict (class, inline, "
-                "crossline, sample), not a volume: open it in napari (one layer per class), or "
-                "read it with napari_seisseg.io.probabilities.read_probabilities."
-            )
+            raise not_a_volume(p)
     if data.ndim not in (2, 3):
         raise SeisSegError(
             f"{p} holds a {data.ndim}-D array of shape {data.shape}; a seismic volume is 3-D "

@@ -19,7 +19,7 @@ from ..errors import SeisSegError
 from .geometry import SurveyGeometry
 
 __all__ = ["PREDICTION_KEY", "Probabilities", "description_path", "is_probabilities",
-           "read_description", "read_probabilities"]
+           "not_a_volume", "read_description", "read_probabilities", "write_description"]
 
 #: Zarr attribute (and napari layer metadata key) holding the description of a prediction.
 PREDICTION_KEY = "seisseg_prediction"
@@ -29,6 +29,24 @@ def description_path(path: str | os.PathLike) -> Path:
     """The JSON description beside a probability .npy: ``P.npy`` -> ``P.prediction.json``."""
     p = Path(path)
     return p.with_name(p.stem + ".prediction.json")
+
+
+def write_description(path: str | os.PathLike, description: dict[str, Any]) -> Path:
+    """Write ``description`` as ``P.prediction.json`` beside the probability .npy ``path``."""
+    from .atomic import atomic_write_text
+
+    side = description_path(path)
+    atomic_write_text(side, json.dumps(description, indent=1))
+    return side
+
+
+def not_a_volume(path: str | os.PathLike) -> SeisSegError:
+    """The error of a volume reader given probabilities (what they are, and how to open them)."""
+    return SeisSegError(
+        f"{path} holds class probabilities written by seisseg predict (class, inline, "
+        "crossline, sample), not a volume: open it in napari (one layer per class), or read it "
+        "with napari_seisseg.io.probabilities.read_probabilities."
+    )
 
 
 @dataclass

@@ -31,14 +31,10 @@ def read_zarr(path: str | os.PathLike) -> Volume:
             f"{p} is not a Zarr array ({type(exc).__name__}: {exc}). Give the path of an array, "
             "not of a group."
         ) from exc
-    from .probabilities import PREDICTION_KEY
+    from .probabilities import PREDICTION_KEY, not_a_volume
 
     if arr.ndim == 4 and PREDICTION_KEY in arr.attrs:
-        raise SeisSegError(
-            f"{p} holds class probabilities written by seisseg predict (class, inline, "
-            "crossline, sample), not a volume: open it in napari (one layer per class), or "
-            "read it with napari_seisseg.io.probabilities.read_probabilities."
-        )
+        raise not_a_volume(p)
     geometry = None
     raw = arr.attrs.get(METADATA_KEY)
     if raw:
