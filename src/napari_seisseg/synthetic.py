@@ -19,6 +19,12 @@
     shifted down by a throw of several samples that varies gently along strike.  The label marks voxels within about one voxel (measured
     perpendicular to the fault surface) of the surface.
 
+``4`` channel (only with ``n_channels > 0``)
+    Sinuous, sand-filled channels cut into the layer cake at a few stratigraphic levels:
+    a meandering centre line across the survey, a U-shaped base a few samples deep and a
+    flat top, low impedance inside.  They follow the folding and faulting of their layers,
+    and are best seen on time slices (thin, rare, winding bodies).
+
 Order of events, youngest first: salt emplacement (with its drag), then faulting, then the
 folded layer cake.  Faults are therefore older than the salt: they are cut by the diapir,
 bent by its drag, and **salt wins where the two labels overlap** (no fault label inside salt).
@@ -71,7 +77,10 @@ CLASS_COLORS: dict[int, tuple[float, float, float, float]] = {
     3: (1.0, 0.1, 0.1, 1.0),
 }
 
-SEDIMENT, SALT, FAULT = 1, 2, 3
+SEDIMENT, SALT, FAULT, CHANNEL = 1, 2, 3, 4
+#: Name and colour of the channel class (label 4), present in cubes made with channels.
+CHANNEL_NAME = "channel"
+CHANNEL_COLOR = (0.2, 0.85, 0.95, 1.0)
 
 #: Vertical oversampling of the impedance model before convolution.
 _OVERSAMPLE = 4
@@ -277,6 +286,7 @@ def make_synthetic_cube(
     peak_frequency: float | None = None,
     snr: float = 7.0,
     dt: float = 4.0,
+    n_channels: int = 0,
 ) -> SyntheticCube:
     """Make a synthetic labeled seismic cube.
 
@@ -299,6 +309,9 @@ def make_synthetic_cube(
         noise; ``numpy.inf`` for none.
     dt : float
         Sample interval in ms.
+    n_channels : int
+        Number of sinuous channels (label 4, ``"channel"``); 0 (the default) leaves the cube
+        as it always was, bit for bit.
 
     Returns
     -------
@@ -403,7 +416,14 @@ def make_synthetic_cube(
     tops, logz = _layer_model(rng_layers, -1.5 * nt - margin, 2.5 * nt + margin)
     idx = np.searchsorted(tops, tau, side="right") - 1
     z = logz[np.clip(idx, 0, len(logz) - 1)].astype(np.float32)
-    del idx, tau
+    del idx
+    channel = None
+    if n_channels > 0:
+        rng_channels = np.random.default_rng(seq.spawn(7)[6])
+        channel, z_sand = _draw_channels(rng_channels, int(n_channels), ii, jj, tau, nt, logz)
+        info["channels"] = int(n_channels)
+        z = np.where(channel, z_sand, z).astype(np.float32)
+    del tau
 
     if inside is not None:
         z_salt = float(np.quantile(logz, 0.9)) + rng_salt.uniform(0.12, 0.2)
@@ -411,10 +431,14 @@ def make_synthetic_cube(
         z = np.where(inside, np.float32(z_salt) + chaos, z)
         del chaos
         labels[fault_zone] = FAULT
+        if channel is not None:
+            labels[channel & ~inside] = CHANNEL
         labels[inside] = SALT  # salt wins over fault
     else:
         labels[fault_zone] = FAULT
-    del fault_zone, inside, T
+        if channel is not None:
+            labels[channel] = CHANNEL
+    del fault_zone, inside, T, channel
 
     # -------------------------------------------------------------- convolution
     refl = np.zeros_like(z)
@@ -458,16 +482,55 @@ def make_synthetic_cube(
             f"synthetic cube (seed={seed}): {n_faults} normal fault(s), "
             f"{'one salt diapir' if salt else 'no salt'}, Ricker {peak_frequency:.1f} Hz, "
             f"SNR {snr:g}",
-            "labels: 1 sediment, 2 salt, 3 fault (salt wins where salt and fault overlap)",
+            "labels: 1 sediment, 2 salt, 3 fault (salt wins where salt and fault overlap)"
+            + (", 4 channel (faults win over channels)" if n_channels > 0 else ""),
         ],
     )
+    extra: dict[str, Any] = {}
+    if n_channels > 0:
+        extra = {"class_names": (*CLASS_NAMES, CHANNEL_NAME),
+                 "class_colors": {**CLASS_COLORS, CHANNEL: CHANNEL_COLOR}}
     return SyntheticCube(
         seismic=np.ascontiguousarray(seismic),
         labels=np.ascontiguousarray(labels),
         geometry=geometry,
         seed=seed,
         info=info,
+        **extra,
     )
+
+
+def _draw_channels(
+    rng: np.random.Generator,
+    n: int,
+    ii: np.ndarray,
+    jj: np.ndarray,
+    tau: np.ndarray,
+    nt: int,
+    logz: np.ndarray,
+) -> tuple[np.ndarray, np.float32]:
+    """Sinuous channel bodies in stratigraphic time ``tau``: a mask and the sand impedance."""
+    ni, nx = ii.shape[0], jj.shape[1]
+    size = float(min(ni, nx))
+    mask = np.zeros(tau.shape, dtype=bool)
+    levels = np.linspace(0.2 * nt, 0.8 * nt, n) + rng.uniform(-0.04, 0.04, n) * nt
+    for level in levels:
+        azimuth = rng.uniform(0, np.pi)
+        u = (ii - ni / 2) * np.cos(azimuth) + (jj - nx / 2) * np.sin(azimuth)
+        v = -(ii - ni / 2) * np.sin(azimuth) + (jj - nx / 2) * np.cos(azimuth)
+        wl1, wl2 = rng.uniform(0.45, 0.8) * size, rng.uniform(0.2, 0.35) * size
+        a1, a2 = rng.uniform(0.08, 0.14) * size, rng.uniform(0.02, 0.05) * size
+        centre = (rng.uniform(-0.2, 0.2) * size
+                  + a1 * np.sin(2 * np.pi * u / wl1 + rng.uniform(0, 2 * np.pi))
+                  + a2 * np.sin(2 * np.pi * u / wl2 + rng.uniform(0, 2 * np.pi)))
+        half = rng.uniform(3.0, 5.0)  # half-width in traces
+        depth = rng.uniform(5.0, 9.0)  # samples at the axis
+        d = np.abs(v - centre) / half  # 0 on the axis, 1 at the banks
+        base = np.where(d < 1.0, depth * (1.0 - d**2), -1.0)  # U-shaped base
+        below_top = level - tau  # the top is flat at the level, the base below it
+        mask |= (below_top <= 0) & (-below_top < base[:, :, None])
+    z_sand = np.float32(np.quantile(logz, 0.1) - 0.08)
+    return mask, z_sand
 
 
 def _draw_salt(rng: np.random.Generator, ni: int, nx: int, nt: int) -> dict[str, Any]:

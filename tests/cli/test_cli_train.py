@@ -60,7 +60,8 @@ def test_bundle_written_at_exactly_out_and_loadable(cube_files, tmp_path, capsys
     assert card["training"]["stop_reason"] == "epochs"
     model, _ = load_bundle(out)
     with torch.no_grad():
-        assert model(torch.zeros(1, 1, 24, 40)).shape == (1, 3, 24, 40)
+        channels = card["input"]["input_channels"]  # amplitude, and position along time
+        assert model(torch.zeros(1, channels, 24, 40)).shape == (1, 3, 24, 40)
     assert (tmp_path / "run" / "metrics.csv").exists()
 
 

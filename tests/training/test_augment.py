@@ -102,7 +102,7 @@ def test_the_sampler_tells_the_augmenter_which_patch_axis_is_time():
 
     shape = (6, 7, 16)  # inline, crossline, sample
     image = np.broadcast_to(np.arange(16, dtype=np.float32), shape).copy()
-    target = np.zeros(shape, np.int64) - 1
+    target = np.zeros(shape, np.uint8)
     target[2] = 1
     target[:, 3] = 2
     layout = make_layout("2d", shape, 8, axes=(0, 1))

@@ -63,7 +63,8 @@ def test_short_run_beats_chance_on_held_out_voxels():
     events, result = _collect(train(image, labels, _config(epochs=4, steps_per_epoch=10)))
     assert isinstance(events[0], Started) and isinstance(events[-1], Finished)
     assert events[0].device == "cpu" and "CPU" in events[0].device_description
-    assert events[0].binary and events[0].n_val_voxels == 24 * 24
+    # a band of each of the 4 painted inlines (20 % of its 24 crosslines) is held out
+    assert events[0].binary and events[0].n_val_voxels == 4 * 5 * 24
     steps = [e for e in events if isinstance(e, Step)]
     assert [s.global_step for s in steps] == list(range(1, 41))
     assert steps[-1].progress == 1.0
@@ -242,7 +243,7 @@ def test_out_of_memory_halves_the_batch(monkeypatch):
     events, result = _collect(
         train(image, labels, _config(batch_size=8, epochs=1, steps_per_epoch=3))
     )
-    notes = [e.text for e in events if e.kind == "note"]
+    notes = [e.text for e in events if e.kind == "note" and "validation" not in e.text]
     assert notes == [
         "Out of memory: batch size lowered to 4.",
         "Out of memory: batch size lowered to 2.",
@@ -253,3 +254,67 @@ def test_out_of_memory_halves_the_batch(monkeypatch):
     )
     with pytest.raises(SeisSegError, match="even with one patch"):
         run_training(train(image, labels, _config(batch_size=1)))
+
+
+def _constant_metrics(n_predicted, score=0.45):
+    classes = [
+        {"index": i, "name": n, "value": i + 1, "iou": iou, "recall": rec, "support": 100,
+         "predicted": 100 if i < n_predicted else 0}
+        for i, (n, iou, rec) in enumerate([("a", 0.9, 0.95), ("b", 0.0, 0.0)])
+    ]
+    return {"mean_iou": score, "painted_mean_iou": score, "n_predicted": n_predicted,
+            "accuracy": 0.5, "voxels": 200, "classes": classes, "threshold": 0.5}
+
+
+@pytest.mark.parametrize("n_predicted", [1, 2])
+def test_ties_keep_the_later_model_and_a_constant_model_never_stops_early(monkeypatch, n_predicted):
+    from napari_seisseg.training.validation import ValidationSet
+
+    calls = []
+
+    def falling(self, *a, **k):  # every epoch scores worse than the first
+        calls.append(1)
+        return _constant_metrics(n_predicted, 0.5 - 0.01 * len(calls))
+
+    image, truth = toy_cube()
+    labels = sections_only(truth, 0, [1, 4, 7, 10])
+    monkeypatch.setattr(ValidationSet, "evaluate", falling)
+    _, result = _collect(train(image, labels, _config(epochs=5, early_stopping=2)))
+    if n_predicted == 1:  # one class predicted everywhere: budget remains, so go on
+        assert result.stop_reason == "epochs" and result.best_epoch == 1
+    else:
+        assert result.stop_reason == "early_stopping" and len(calls) == 3
+    # equal scores: the later model is kept (an early perfect score must not freeze it)
+    monkeypatch.setattr(ValidationSet, "evaluate",
+                        lambda self, *a, **k: _constant_metrics(n_predicted))
+    events, result = _collect(train(image, labels, _config(epochs=5, early_stopping=2)))
+    assert result.best_epoch == 5
+    notes = [e.text for e in events if type(e).__name__ == "Note"]
+    # what was learned, per class: b is never found
+    assert any(n.startswith("a: validation IoU 0.90, found 95%") for n in notes)
+    assert any(n.startswith("b: 0 of 100 validation voxels found") for n in notes)
+
+
+def test_time_budget_patience_is_a_share_of_the_budget():
+    from napari_seisseg.training.loop import PATIENCE_SHARE, _stop_early
+
+    cfg = TrainConfig(minutes=10, early_stopping=10)
+    good = _constant_metrics(2)
+    budget = 600.0
+    assert not _stop_early(cfg, 50, PATIENCE_SHARE * budget - 1, budget, good)
+    assert _stop_early(cfg, 2, PATIENCE_SHARE * budget, budget, good)
+    assert not _stop_early(cfg, 50, budget, budget, _constant_metrics(1))  # degenerate
+    cfg.early_stopping = None
+    assert not _stop_early(cfg, 50, budget, budget, good)
+    epochs = TrainConfig(epochs=30, early_stopping=3)
+    assert _stop_early(epochs, 3, 1.0, None, good) and not _stop_early(epochs, 2, 1e9, None, good)
+
+
+def test_a_class_painted_on_few_voxels_is_named_with_its_count():
+    image, truth = toy_cube()
+    labels = sections_only(truth, 0, [1, 4, 7, 10])
+    labels[2, 3, 3:8] = 3  # 5 voxels of a third class
+    events, _ = _collect(train(image, labels, _config(epochs=1, steps_per_epoch=1)))
+    notes = [e.text for e in events if type(e).__name__ == "Note"]
+    assert any("class 3 is painted on only 5 voxels" in n or "3 is painted on only 5 voxels" in n
+               for n in notes), notes

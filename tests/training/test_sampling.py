@@ -7,7 +7,7 @@ import pytest
 from training_helpers import LazyArray
 
 from napari_seisseg.training.patches import make_layout, read_window
-from napari_seisseg.training.sampling import PatchSampler
+from napari_seisseg.training.sampling import PatchSampler, class_rates
 
 
 def _identity(block, axis=-1):
@@ -39,13 +39,30 @@ def test_axes_restriction_and_labeled_sections_only():
     assert axes == {0, 1, 2}
 
 
-def test_sections_drawn_in_proportion_to_labeled_voxels():
-    target = np.zeros((4, 10, 10), np.uint8)
-    target[1, :, :] = 1  # 100 voxels
-    target[3, :2, :5] = 2  # 10 voxels
-    s = _sampler(np.zeros(target.shape, np.float32), target, axes=(0,), size=10)
-    idx = np.array([s.draw_window()[2] for _ in range(2000)])
-    assert abs((idx == 1).mean() - 100 / 110) < 0.03
+def test_every_class_is_drawn_at_its_rate_rare_ones_lifted():
+    target = np.zeros((4, 40, 40), np.uint8)
+    target[1] = 1  # 1600 voxels of background
+    target[1, :2, :8] = 2  # 16 voxels: 1 % of the painted ones
+    target[3, :10, :10] = 3  # 100 voxels
+    s = _sampler(np.zeros(target.shape, np.float32), target, axes=(0,), size=8)
+    counts = np.array([np.count_nonzero(target == v) for v in (1, 2, 3)])
+    want = class_rates(counts)
+    assert np.isclose(want.sum(), 1.0) and np.allclose(s.rates, want)
+    assert want[1] > 0.15  # the 1 % class is the centre of about a sixth of the patches
+    n = 3000
+    classes = [s.draw_center()[0] for _ in range(n)]
+    got = np.bincount(classes, minlength=3) / n
+    np.testing.assert_allclose(got, want, atol=0.03)
+    assert np.array_equal(s.drawn, np.bincount(classes, minlength=3))
+    # the centre voxel really is of the drawn class
+    for _ in range(200):
+        k, (i, j, m) = s.draw_center()
+        assert target[i, j, m] == k + 1
+
+
+def test_class_rates_ignore_unpainted_classes():
+    rates = class_rates(np.array([900, 0, 100]))
+    assert rates[1] == 0 and np.isclose(rates.sum(), 1.0) and rates[2] > 0.1 * 0.5
 
 
 def test_context_channels_are_clamped_at_the_borders():

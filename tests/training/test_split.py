@@ -15,33 +15,67 @@ def _image():
     return np.random.default_rng(0).standard_normal(SHAPE).astype(np.float32)
 
 
-def _check_partition(labels, data):
-    """Training and validation voxels are disjoint and together are every labeled voxel."""
+def _check_partition(labels, data, gap=False):
+    """Training and validation voxels are disjoint and together are every labeled voxel
+    (``gap``: all but the gaps beside held-out bands, which neither set uses)."""
     held = data.held
-    val = held.read((slice(0, SHAPE[0]), slice(0, SHAPE[1]), slice(0, SHAPE[2])))
+    shape = labels.shape
+    val = held.read(tuple(slice(0, n) for n in shape))
     train = data.target
     assert not np.any((train > 0) & (val > 0))
-    assert np.array_equal((train > 0) | (val > 0), labels > 0)
+    union = (train > 0) | (val > 0)
+    if gap:
+        assert not np.any(union & (labels == 0))
+    else:
+        assert np.array_equal(union, labels > 0)
     # classes are kept (target = class index + 1)
     both = np.where(train > 0, train, val)
-    assert np.array_equal(both > 0, labels > 0)
+    assert np.array_equal(both[union], labels[union])
     return train, val
 
 
-def test_inline_and_crossline_split_has_no_leak():
+def test_many_sections_hold_out_whole_sections_without_leak():
     rng = np.random.default_rng(1)
     labels = np.zeros(SHAPE, np.uint8)
-    for i in (1, 3, 5, 7, 8):
+    for i in range(SHAPE[0]):
         labels[i] = rng.integers(1, 3, size=SHAPE[1:])
     labels[:, 6, :] = rng.integers(1, 3, size=(SHAPE[0], SHAPE[2]))
     data = prepare_data(_image(), labels)
     held = split_data(data, kind="2d", fraction=0.2, seed=0)
-    assert held.axis == 0 and len(held.indices) == 1 and held.indices[0] in (1, 3, 5, 7, 8)
+    assert held.axis == 0 and len(held.indices) == 2
     train, val = _check_partition(labels, data)
-    # the held-out inline is gone from the crossline too (no leak through the crossing)
+    # a held-out inline is gone from the crossline too (no leak through the crossing)
     assert not train[held.indices[0]].any()
-    assert val[held.indices[0]].sum() > 0 and "held out 1 of 5" in held.description
-    assert held.counts_along(1)[6] == SHAPE[2]
+    assert val[held.indices[0]].sum() > 0 and "held out 2 of 10" in held.description
+    assert held.counts_along(1)[6] == 2 * SHAPE[2]
+
+
+def test_few_sections_keep_most_labels_and_hold_out_separate_bands_across_traces():
+    shape = (8, 60, 50)  # inline, crossline, sample
+    rng = np.random.default_rng(5)
+    labels = np.zeros(shape, np.uint8)
+    layers = np.repeat(np.arange(1, 6), 10)  # five layers down the trace
+    for i in (2, 5):
+        labels[i] = layers[None, :]
+        labels[i, rng.integers(0, 60, 5)] = 6  # a rare class on a few traces
+    image = rng.standard_normal(shape).astype(np.float32)
+    data = prepare_data(image, labels)
+    held = split_data(data, kind="2d", fraction=0.2, seed=0)
+    assert held.axis == 0 and held.indices == [2, 5]
+    train, val = _check_partition(labels, data, gap=True)
+    painted = np.count_nonzero(labels)
+    assert np.count_nonzero(train) >= 0.7 * painted  # most painted voxels are trained on
+    assert 0.15 * painted <= np.count_nonzero(val) <= 0.25 * painted
+    for i in held.indices:
+        cols = np.flatnonzero(val[i].any(axis=1))  # held-out crosslines
+        # a band across the traces: whole traces, every layer (depth) of them
+        assert np.array_equal(np.flatnonzero(val[i].any(axis=0)), np.arange(50))
+        assert np.array_equal(cols, np.arange(cols[0], cols[-1] + 1))
+        trained = np.flatnonzero(train[i].any(axis=1))
+        assert np.abs(trained[:, None] - cols[None, :]).min() >= 2  # a gap on each side
+        for layer in range(1, 6):  # every layer stays in training
+            assert (train[i] == layer).any()
+    assert "band of crossline" in held.description or "band of axis 1" in held.description
 
 
 @pytest.mark.parametrize("kind", ["2d", "3d"])
@@ -52,7 +86,7 @@ def test_single_section_holds_out_a_band(kind):
     data = prepare_data(_image(), labels)
     held = split_data(data, kind=kind, fraction=0.25, seed=3)
     assert held.indices == [4]
-    train, val = _check_partition(labels, data)
+    train, val = _check_partition(labels, data, gap=True)
     share = (val > 0).sum() / (labels > 0).sum()
     assert 0.15 < share < 0.35
     assert train.any()

@@ -53,9 +53,13 @@ def test_add_my_edits_copies_only_the_corrections_in_one_undo_step(predicted, no
     labels.visible = False  # hidden while correcting the mask: shown when corrections arrive
     before = labels.data.copy()
     assert t.corrections.add_edits() is None and "Nothing in" in t.status.value  # no edit yet
+    # a class the model did not predict there (nor painted), on an unpainted inline and on
+    # a painted one, where the correction overrides the paint
+    v = next(v for v in (3, 2, 1) if v not in (mask.data[40, 30, 60], mask.data[16, 30, 60],
+                                               before[16, 30, 60]))
     mask.brush_size = 7
-    mask.paint((40, 30, 60), 3)  # a fault where the model saw none, on an unpainted inline
-    mask.paint((16, 30, 60), 3)  # and on a painted inline: the correction overrides the paint
+    mask.paint((40, 30, 60), v)
+    mask.paint((16, 30, 60), v)
     mask.paint((40, 10, 10), 0)  # erased: not a label
     written = mask.data.copy()
     viewer.dims.set_point(0, 40)  # the section with an edit on screen
@@ -63,8 +67,8 @@ def test_add_my_edits_copies_only_the_corrections_in_one_undo_step(predicted, no
     assert n is not None and n > 0 and t.status.state == "done", t.status.value
     changed = labels.data != before
     assert int(changed.sum()) == n and labels.visible
-    assert (labels.data[changed] == 3).all() and (written[changed] == 3).all()
-    assert labels.data[40, 30, 60] == 3 and labels.data[16, 30, 60] == 3
+    assert (labels.data[changed] == v).all() and (written[changed] == v).all()
+    assert labels.data[40, 30, 60] == v and labels.data[16, 30, 60] == v
     assert labels.data[40, 10, 10] == before[40, 10, 10]  # the erased voxel is left out
     assert "erased voxels are not labels" in t.status.value
     np.testing.assert_array_equal(mask.data, written)  # the mask is left as it was
@@ -124,7 +128,7 @@ def test_corrections_refuse_the_mask_itself_and_a_quick_look(predicted, qtbot):
     read_only = viewer.add_labels(np.zeros(mask.data.shape, np.uint8), name="from file")
     read_only.data.flags.writeable = False  # as a memory-mapped file opened as it is stored
     t.labels_layer.value = read_only
-    mask.paint((30, 30, 30), 3)
+    mask.paint((30, 30, 30), next(v for v in (3, 2, 1) if v != mask.data[30, 30, 30]))
     assert t.corrections.add_edits() is None and "read-only" in t.status.value
     t.labels_layer.value = viewer.layers["synthetic labels"]
     p = PredictWidget(viewer)

@@ -7,7 +7,6 @@ exists. Entries are ``name -> ModelEntry``; ``changed`` fires whenever the set c
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from dataclasses import dataclass
@@ -15,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from psygnal import Signal
+
+from ..store import MODEL_DIR_ENV, model_dir
 
 
 @dataclass
@@ -71,7 +72,7 @@ class ModelStore:
 MODEL_STORE = ModelStore()
 
 #: Environment variable naming the folder for automatically saved models.
-AUTOSAVE_ENV = "SEISSEG_MODEL_DIR"
+AUTOSAVE_ENV = MODEL_DIR_ENV
 #: Automatically saved models kept; older ones in the folder are removed.
 AUTOSAVE_KEEP = 20
 
@@ -79,15 +80,7 @@ AUTOSAVE_KEEP = 20
 def autosave_dir() -> Path:
     """Where the Train widget saves every model it trains (``$SEISSEG_MODEL_DIR``, else the
     user data folder, e.g. ``~/.local/share/napari-seisseg/models`` on Linux)."""
-    env = os.environ.get(AUTOSAVE_ENV)
-    if env:
-        return Path(env).expanduser()
-    try:
-        from platformdirs import user_data_dir  # a napari dependency
-
-        return Path(user_data_dir("napari-seisseg", appauthor=False)) / "models"
-    except ImportError:  # pragma: no cover - napari always brings it
-        return Path.home() / ".local" / "share" / "napari-seisseg" / "models"
+    return model_dir()
 
 
 def autosave_path(name: str, folder: Path | None = None) -> Path:

@@ -446,6 +446,8 @@ class TrainWidget(Container):
             return
         from napari.utils.notifications import show_info, show_warning
 
+        from ..training.report import class_report
+
         result, saved, save_error = returned
         self.result = result
         base = f"{result.card['model']['name']} · {names[1]}"
@@ -459,6 +461,9 @@ class TrainWidget(Container):
             score = (f", validation mean IoU {fmt_score(result.best_metrics.get('mean_iou'))} "
                      f"(epoch {result.best_epoch})")
         message = f"model '{entry.name}' ready{score}; {why.get(result.stop_reason, '')}"
+        learned = [text for _, text in class_report(result.best_metrics)]
+        if learned:
+            message += "\n" + "\n".join(learned)
         if saved is not None:
             message += f"; saved automatically to {saved}"
         self.status.set("done", message)

@@ -83,10 +83,18 @@ class TrainOptions(Container):
                                      "classes, cross-entropy + Dice for more. *_lovasz: the "
                                      "Lovasz extension of IoU instead of Dice; ce, bce: "
                                      "no region term.")
+        self.position = ComboBox(
+            label="position along time", choices=["auto", "on", "off"], value="auto",
+            tooltip="Section models: give the network each pixel's position along time "
+                    "(depth) as a second input channel, so layers that look alike at "
+                    "different depths are told apart. auto: on when the traces are at least "
+                    "twice as long as the patch.")
         self.val_fraction = FloatSpinBox(label="held out", value=0.2, min=0.0, max=0.9,
                                          step=0.05,
-                                         tooltip="Share of the painted sections held out for "
-                                                 "validation when no validation layer is given.")
+                                         tooltip="Share held out for validation when no "
+                                                 "validation layer is given: a band of every "
+                                                 "painted section (fewer than 10 sections), "
+                                                 "else whole sections.")
         self.average = CheckBox(text="moving average of the weights (EMA)", value=True,
                                 tooltip="Validate and keep a moving average of the weights over "
                                         "about the last 100 steps: smoother curves and a better "
@@ -128,7 +136,7 @@ class TrainOptions(Container):
             self.model_width, self.encoder, self.output_stride, self.patch, self.batch,
             self.steps_per_epoch, self.lr, self.context, self.axes, self.circular_axis,
             self.seed, self.device,
-            self.loss, self.val_fraction, average_box, aug_box, self.init_from,
+            self.loss, self.position, self.val_fraction, average_box, aug_box, self.init_from,
         ], tooltip="Advanced training settings.")
         self.visible = False
 
@@ -208,5 +216,6 @@ class TrainOptions(Container):
             "loss": self.loss.value,
             "axes": self.axes.value,
             "val_fraction": float(self.val_fraction.value),
+            "position": {"auto": None, "on": True, "off": False}[self.position.value],
             "augment": self.augment(),
         }

@@ -19,7 +19,7 @@ from .. import __version__
 from ..errors import SeisSegError
 
 #: Sub-command modules, in the order they appear in ``seisseg --help``.
-COMMANDS = ("info", "convert", "preprocess", "train", "predict", "demo")
+COMMANDS = ("info", "convert", "preprocess", "pretrain", "train", "predict", "demo")
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -119,6 +119,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="axis of the model's sections (0 or 1; 0-2 for unet3d patches) along which "
                         "the images wrap around, e.g. the azimuth of borehole images: the model "
                         "pads circularly along it and training rolls patches along it")
+    m.add_argument("--pretrained", default="auto", metavar="{auto,none,FILE}",
+                   help="start from a self-supervised pretraining ('seisseg pretrain'): auto "
+                        "(default) uses this survey's cached one for the same model settings "
+                        "when it exists; none never; or a file written by 'seisseg pretrain "
+                        "--out'")
     m.add_argument("--init", metavar="MODEL",
                    help="fine-tune: start from this bundle (its architecture and classes are kept)")
     budget = m.add_mutually_exclusive_group()
@@ -146,13 +151,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     o.add_argument("--loss", choices=LOSS_CHOICES, default="auto",
                    help="auto: BCE + Dice for two classes, CE + Dice for more; *_lovasz: the "
                         "Lovasz extension of IoU instead of Dice; ce, bce: no region term")
-    o.add_argument("--class-weights", choices=("none", "auto"), default="none",
-                   help="auto: weight classes by 1/sqrt(frequency) (thin classes such as faults)")
+    o.add_argument("--class-weights", choices=("none", "auto"), default="auto",
+                   help="auto (default): weight classes by 1/sqrt(frequency), so rare classes "
+                        "such as faults are not drowned by the background; none: equal weights")
+    o.add_argument("--position", choices=("auto", "on", "off"), default="auto",
+                   help="section models: give the network each pixel's position along "
+                        "time/depth as a second channel, so look-alike layers at different "
+                        "depths are told apart (auto: on when traces are at least twice the "
+                        "patch; off for stacks of unrelated tiles)")
     o.add_argument("--val-fraction", type=float, default=0.2, metavar="F",
                    help="share of labeled sections held out for validation without --val-labels "
                         "(default 0.2; 0 for none)")
     o.add_argument("--early-stopping", type=int, default=10, metavar="N",
-                   help="stop after N epochs without a better validation score (0: never)")
+                   help="stop after N epochs without a better validation score (with --minutes: "
+                        "after a quarter of the budget without one; never while the model "
+                        "predicts a single class; 0: never)")
     o.add_argument("--no-augment", action="store_true", help="no data augmentation")
     o.add_argument("--augment", type=_name_list, default=(), metavar="NAMES",
                    help="extra augmentation, comma-separated, beyond the default flips, gain and "
@@ -237,6 +250,11 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
 
         model = str(read_card(args.init)["model"]["name"])
     model = model or "unet2d"
+    if args.pretrained not in ("auto", "none") and not Path(args.pretrained).is_file():
+        raise SeisSegError(
+            f"--pretrained {args.pretrained} is not a file; give a file written by 'seisseg "
+            "pretrain --out', or auto, or none."
+        )
     kwargs: dict[str, Any] = {}
     if args.width is not None:
         kwargs["width"] = args.width
@@ -287,6 +305,8 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         amp={"auto": None, "fp32": False, "mixed": True}[args.precision],
         loss=args.loss,
         class_weights=None if args.class_weights == "none" else args.class_weights,
+        position={"auto": None, "on": True, "off": False}[args.position],
+        pretrained=None if args.pretrained == "none" else args.pretrained,
         zero_is_background=args.zero_is_background,
         axes=args.axes,
         val_fraction=args.val_fraction,

@@ -204,6 +204,13 @@ class BundleModel:
         return tuple(int(a) for a in axes) if axes else (0, 1, 2)
 
     @property
+    def position(self) -> Any:
+        """The position-channel spec (:class:`~napari_seisseg.training.position.PositionSpec`) or None."""
+        from ..training.position import PositionSpec
+
+        return PositionSpec.from_card(self.input.get("position"))
+
+    @property
     def sample_axis(self) -> int:
         """Sample (trace) axis of the training order, where the preprocessing works."""
         axis = self.input.get("sample_axis", 2)
@@ -245,10 +252,12 @@ class BundleModel:
                 "The bundle is inconsistent; save the model again."
             )
         in_ch = int(getattr(self.model, "in_channels", 1))
-        if in_ch != 1:
+        per_slice = 2 if self.position is not None else 1
+        if in_ch != per_slice:
             raise SeisSegError(
-                f"The model takes {in_ch} input channels per slice, but a seismic cube has one "
-                "(its amplitudes). Use a model trained on amplitude volumes."
+                f"The model takes {in_ch} input channels per slice, but a seismic cube gives "
+                f"{per_slice} (its amplitudes{', and the position along time' if per_slice == 2 else ''}). "
+                "Use a model trained on amplitude volumes."
             )
         n_out = self.n_outputs
         card_out = self.card.get("n_outputs")
@@ -271,7 +280,7 @@ class BundleModel:
         if len(set(self.class_values)) != n_classes:
             raise SeisSegError(f"The model card repeats a class value: {self.class_values}.")
         if self.is_section_model:
-            want = 2 * self.context + 1 if self.kind == "2d" else 1
+            want = (2 * self.context + 1) * per_slice if self.kind == "2d" else 1
             got = int(getattr(self.model, "input_channels", want))
             if got != want:
                 raise SeisSegError(

@@ -390,6 +390,7 @@ def predict_bundle(
     view, preprocess = _preprocess(bm, plan.view, norm)
     dead_view = plan.dead_view
     sub_axis = None
+    sample_offset = 0
     if slice_index is not None:
         in_axis = _slice_axis(slice_axis, plan.geometry, ndim)
         n = in_shape[in_axis]
@@ -406,6 +407,8 @@ def predict_bundle(
             w = min(window_3d(bm, window, tuple(view.shape))[va], n)
             lo = int(np.clip(slice_index - w // 2, 0, n - w))
             hi = lo + w
+        if va == bm.sample_axis:
+            sample_offset = lo
         view = view[_axis_key(va, lo, hi, 3)] if isinstance(view, np.ndarray) else Slab(view, va, lo, hi)
         if dead_view is not None:
             dead_view = mask_slices(check_dead_mask(dead_view, tuple(plan.view.shape)), _axis_key(va, lo, hi, 3))
@@ -438,7 +441,9 @@ def predict_bundle(
         gen = predict_sections(
             bm.model, view, axes=axes_view, context=bm.context, tile=tile,
             batch_size=batch_size or 4, layout="slab" if bm.kind == "slab" else "channels",
-            min_tile=bm.patch_size, pad=bm.pad_mode, **common,
+            min_tile=bm.patch_size, pad=bm.pad_mode,
+            position=None if bm.position is None else (bm.position, bm.sample_axis, sample_offset),
+            **common,
         )
     else:
         gen = predict_volume(

@@ -53,6 +53,11 @@ class WindowReader:
     pad : {"reflect", "zeros"}
         How a window reaching beyond the volume is filled (see
         :func:`~napari_seisseg.inference.windows.pad_mode`).
+    position : (PositionSpec, int, int), optional
+        Section windows only (plan axis 0 = the slices): ``(spec, plan axis of the samples,
+        absolute sample index of the volume's first sample)``; the position channel is then
+        interleaved after every slice, as training patches have it
+        (:mod:`napari_seisseg.training.position`).
     """
 
     def __init__(
@@ -63,10 +68,12 @@ class WindowReader:
         region: Region,
         preprocess: Callable[[np.ndarray], np.ndarray] | None = None,
         pad: str = "reflect",
+        position: tuple[Any, int, int] | None = None,
     ) -> None:
         if pad not in ("reflect", "zeros"):
             raise SeisSegError(f"pad must be 'reflect' or 'zeros', got {pad!r}.")
         self.pad = pad
+        self.position = position
         self.volume = volume
         self.perm = tuple(perm)
         self.plan = plan
@@ -131,7 +138,21 @@ class WindowReader:
                 width[k] = (before, after)
                 mode = pad_mode(x.shape[k], before, after, self.plan.halo[k], self.pad)
                 x = np.pad(x, width, mode=mode)
+        if self.position is not None:
+            x = self._with_position(x, start)
         return x
+
+    def _with_position(self, x: np.ndarray, start: Sequence[int]) -> np.ndarray:
+        from ..training.position import interleave_position
+
+        spec, axis, offset = self.position
+        plan = self.plan
+        if axis == 0:  # time slices: one value per slice (clamped as training clamps)
+            h = plan.halo[0]
+            idx = np.clip(np.arange(start[0] - h, start[0] + h + 1), 0, plan.shape[0] - 1)
+            return interleave_position(x, spec, None, idx + offset)
+        first = int(start[axis]) - plan.halo[axis] + offset
+        return interleave_position(x, spec, axis - 1, first)
 
 
 class Stitcher:

@@ -47,7 +47,9 @@ def _axes(axes: int | Sequence[int]) -> tuple[int, ...]:
     return out
 
 
-def _context_and_layout(model: Any, context: int | None, layout: str) -> tuple[int, str]:
+def _context_and_layout(
+    model: Any, context: int | None, layout: str, position: bool = False
+) -> tuple[int, str]:
     sd = model_attr(model, "spatial_dims")
     if isinstance(sd, int) and sd != 2:
         raise SeisSegError(
@@ -67,10 +69,12 @@ def _context_and_layout(model: Any, context: int | None, layout: str) -> tuple[i
     if layout == "auto":
         layout = "slab" if model_attr(model, "input_dims") == 3 else "channels"
     in_ch = model_attr(model, "input_channels")
-    if layout == "channels" and isinstance(in_ch, int) and in_ch != 2 * context + 1:
+    per_slice = 2 if position else 1
+    if layout == "channels" and isinstance(in_ch, int) and in_ch != (2 * context + 1) * per_slice:
+        given = "with their position channel" if position else "of a one-channel cube"
         raise SeisSegError(
             f"The model takes {in_ch} input channels but {2 * context + 1} slices "
-            f"(context={context}) of a one-channel cube were given."
+            f"(context={context}) {given} were given."
         )
     return int(context), layout
 
@@ -100,6 +104,7 @@ def predict_sections(
     layout: str = "auto",
     min_tile: int | Sequence[int] | None = None,
     pad: str = "reflect",
+    position: tuple[Any, int, int] | None = None,
 ) -> PredictionGenerator:
     """Predict every section of a 3D cube with a 2D model, along one or several axes.
 
@@ -126,6 +131,11 @@ def predict_sections(
         a model trained on padded small sections predicts them best padded the same way.
     pad : {"reflect", "zeros"}
         How that padding is filled (the card's ``input.pad_mode``).
+    position : (PositionSpec, int, int), optional
+        For models that take the position along the samples (the card's
+        ``input.position``): ``(spec, sample axis of the volume, absolute sample index of
+        its first sample)``.  Every slice then gets its position channel, and test-time
+        flips leave the sample axis alone.
     layout : {"auto", "channels", "slab"}
         How context reaches the model; ``"auto"`` uses ``"slab"`` for models whose
         ``input_dims`` is 3 (the hybrid model), else ``"channels"``.
@@ -150,7 +160,7 @@ def predict_sections(
     """
     shape = check_shape(volume, ndims=(3,))
     axes = _axes(axes)
-    context, layout = _context_and_layout(model2d, context, layout)
+    context, layout = _context_and_layout(model2d, context, layout, position is not None)
     overlaps = check_overlap(overlap, 1) * 2
     dtype, protect, n_channels = check_common(
         out, out_dtype, overwrite, volume, blend, batch_size, n_channels, model2d
@@ -158,6 +168,8 @@ def predict_sections(
     dead = check_dead_mask(dead_mask, shape)
     stop = check_stop(stop)
     flips_all = tta_axes(tta, 3)
+    if position is not None:  # the position channel is not symmetric in time
+        flips_all = tuple(f for f in flips_all if f != position[1])
     floor = (1, 1) if min_tile is None else check_window(min_tile, 2, "min_tile")
     passes: list[Pass] = []
     report_window: tuple[int, ...] = ()
@@ -177,7 +189,12 @@ def predict_sections(
             expected=f"(N, C, {tile2[0]}, {tile2[1]})",
         )
         stitcher = Stitcher(
-            bp, WindowReader(volume, perm, plan, plan.full_region(), preprocess, pad), plan,
+            bp,
+            WindowReader(
+                volume, perm, plan, plan.full_region(), preprocess, pad,
+                None if position is None else (position[0], perm.index(position[1]), position[2]),
+            ),
+            plan,
             blend, dead=None if dead is None else dead.transpose(perm),
             batch_size=batch_size, n_channels=n_channels,
         )

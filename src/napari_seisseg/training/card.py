@@ -93,6 +93,7 @@ def build_card(
             "section_axis_names": [data.axis_names[a] for a in section_axes],
             "sample_axis": data.sample_axis,
             "pad_mode": layout.pad_mode,
+            "position": None if layout.position is None else layout.position.to_dict(),
         },
         "n_classes": len(data.classes),
         "n_outputs": 1 if binary else len(data.classes),

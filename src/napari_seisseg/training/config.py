@@ -177,7 +177,9 @@ class TrainConfig:
         curve and gives a better kept model for the same budget.  0: off, the weights of
         the last step are used.
     early_stopping : int or None
-        Stop after this many epochs without a better validation mean IoU (None or 0: never).
+        Stop after this many epochs without a better validation score (None or 0: never).
+        With a time budget (``minutes``), patience is a quarter of the budget instead; a
+        model that predicts a single class never ends a run early.
     seed : int
         Seed of every random choice (weights, patches, augmentation, validation split).
     device : {"auto", "cpu", "cuda", "mps"}
@@ -197,8 +199,9 @@ class TrainConfig:
         this many epochs (0: constant).
     class_weights : None, "auto", list of float or dict
         Per-class weights of the cross-entropy term: one per class in label-value order, a
-        ``{label value: weight}`` dict, or ``"auto"`` (inverse square root of the labeled
-        frequency).
+        ``{label value: weight}`` dict, or ``"auto"`` (the default: inverse square root of
+        the labeled frequency, so a class painted on 1 % of the voxels weighs about 10 times
+        a class on 100 %; all ones when the classes are balanced).
     pos_weight : float, "auto" or None
         Binary tasks: weight of the positive-class term of the BCE (``"auto"``:
         square root of negatives / positives).
@@ -217,6 +220,18 @@ class TrainConfig:
         Augmentation settings.
     pad_mode : {"reflect", "zeros"}
         How sections smaller than the patch are padded (padding is never labeled).
+    position : bool or None
+        Section models (``unet2d``, ``resunet``): give the network the position of every
+        pixel along time/depth as a second input channel (:mod:`.position`), so layers that
+        look alike at different depths are told apart.  None (auto): on when the traces are
+        at least twice as long as the patch (a patch cannot see where it sits) and the
+        augmentation keeps time vertical (no ``rotate90``/``transpose``); off for stacks of
+        unrelated tiles (``axes`` = (0,) with traces shorter than that).
+    pretrained : str or None
+        Section models: start from a self-supervised pretraining of the same network
+        (:mod:`.pretrain`).  ``"auto"`` (default): this survey's cached pretraining for this
+        architecture when one exists (none: a fresh start, said in a note); a path: that
+        file (refused when it was made for another architecture); None: never.
     run_dir : str or None
         Folder for ``config.json``, ``metrics.csv`` and the final bundle of this run.
     """
@@ -241,7 +256,7 @@ class TrainConfig:
     loss: str = "auto"
     dice_weight: float = 1.0
     dice_ramp_epochs: int = 0
-    class_weights: Any = None
+    class_weights: Any = "auto"
     pos_weight: float | str | None = None
     aux_weight: float = 0.4
     zero_is_background: bool = False
@@ -250,6 +265,8 @@ class TrainConfig:
     max_val_windows: int = 48
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     pad_mode: str = "reflect"
+    position: bool | None = None
+    pretrained: str | None = "auto"
     run_dir: str | None = None
 
     def __post_init__(self) -> None:
@@ -311,6 +328,10 @@ class TrainConfig:
         if not 0.0 <= float(self.val_fraction) < 1.0:
             raise SeisSegError(
                 f"val_fraction must be at least 0 and below 1 (e.g. 0.2), got {self.val_fraction}."
+            )
+        if self.position is not None and not isinstance(self.position, bool):
+            raise SeisSegError(
+                f"position must be True, False or None (auto), got {self.position!r}."
             )
         if self.pad_mode not in ("reflect", "zeros"):
             raise SeisSegError(f"pad_mode must be 'reflect' or 'zeros', got {self.pad_mode!r}.")

@@ -111,6 +111,34 @@ def _transpose(data: Any, perm: tuple[int, ...]) -> Any:
     return data.transpose(perm)
 
 
+def orient(
+    shape: Sequence[int], geometry: SurveyGeometry | None
+) -> tuple[tuple[int, ...], list[str], dict[int, np.ndarray], list[str]]:
+    """Training order of an array: ``(perm, axis names, coordinates, notes)``.
+
+    With a geometry that fits, the axes are put in canonical order (inline, crossline,
+    sample; or trace, sample) and named; otherwise they keep their order, named ``axis i``
+    (the last one taken as the sample axis).
+    """
+    ndim = len(shape)
+    notes: list[str] = []
+    names = [f"axis {i}" for i in range(ndim)]
+    perm = tuple(range(ndim))
+    coords: dict[int, np.ndarray] = {}
+    if geometry is not None:
+        canonical = CUBE_AXES if geometry.kind == "cube" else SECTION_AXES
+        if len(canonical) == ndim:
+            geometry.check_shape(tuple(shape), "image")
+            perm = geometry.permutation_to(canonical)
+            names = list(canonical)
+            coords = {i: geometry.axis_values(n) for i, n in enumerate(names)}
+        else:
+            notes.append(
+                f"The geometry describes a {geometry.kind}, not this {ndim}-D array; ignored."
+            )
+    return perm, names, coords, notes
+
+
 def prepare_data(
     image: Any,
     labels: Any,
@@ -152,22 +180,8 @@ def prepare_data(
     if val_labels is not None:
         check_shapes(image.shape, val_labels.shape, "validation labels")
     check_finite(image)
-    notes: list[str] = []
     ndim = len(image.shape)
-    names = [f"axis {i}" for i in range(ndim)]
-    perm = tuple(range(ndim))
-    coords: dict[int, np.ndarray] = {}
-    if geometry is not None:
-        canonical = CUBE_AXES if geometry.kind == "cube" else SECTION_AXES
-        if len(canonical) == ndim:
-            geometry.check_shape(image.shape, "image")
-            perm = geometry.permutation_to(canonical)
-            names = list(canonical)
-            coords = {i: geometry.axis_values(n) for i, n in enumerate(names)}
-        else:
-            notes.append(
-                f"The geometry describes a {geometry.kind}, not this {ndim}-D array; ignored."
-            )
+    perm, names, coords, notes = orient(image.shape, geometry)
     user_axes = None if axes is None else tuple(perm.index(int(a)) for a in axes if int(a) < ndim)
     sample_axis = names.index("sample") if "sample" in names else ndim - 1
     fixed = None if classes is None else [c.value for c in classes]
@@ -232,7 +246,8 @@ def split_data(data: TrainingData, *, kind: str, fraction: float, seed: int) -> 
         return data.held
     allowed = (0, 1, 2) if kind == "3d" or data.axes is None else data.axes
     data.held = split_validation(
-        data.target, data.summary, fraction=fraction, axes=allowed, seed=seed
+        data.target, data.summary, fraction=fraction, axes=allowed, seed=seed,
+        sample_axis=data.sample_axis,
     )
     if data.held is None and fraction > 0:
         data.notes.append(

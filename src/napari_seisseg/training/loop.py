@@ -5,11 +5,14 @@
 >>> result.save("salt.safetensors")                                      # doctest: +SKIP
 
 Each epoch runs ``steps_per_epoch`` AdamW steps on sampled, augmented patches, then scores
-the validation windows; the model with the best validation mean IoU is kept (without
-validation data: the last one).  The learning rate drops on plateaus; the run ends after
-``epochs``, when ``minutes`` are spent, after ``early_stopping`` epochs without
-improvement, or when ``stop()`` returns True (the model is then scored once more, and the
-best so far kept).  Everything random derives from ``config.seed``: on the CPU the same
+the validation windows; the model with the best validation mean IoU over the painted
+classes is kept (a tie goes to the later model; without validation data: the last one).
+The learning rate drops on plateaus; the run ends after ``epochs``, when ``minutes`` are
+spent, when ``stop()`` returns True (the model is then scored once more, and the best so
+far kept), or early: after ``early_stopping`` epochs without improvement, or, with a time
+budget, after :data:`PATIENCE_SHARE` of the budget without improvement.  A run never
+stops early while its best model predicts a single class on validation data that holds
+several.  Everything random derives from ``config.seed``: on the CPU the same
 seed gives the same losses.
 """
 
@@ -34,6 +37,7 @@ from .device import autocast, describe_device, is_oom
 from .ema import WeightAverage
 from .events import BestUpdated, EpochEnd, Finished, Note, Started, Step, TrainEvent, TrainResult
 from .labels import LabelSummary
+from .report import class_report
 from .runlog import RunLog
 from .session import Session, build_session
 
@@ -44,6 +48,9 @@ StopFlag = Callable[[], bool] | Any
 #: floor, plateau decay driven by a noisy training loss (no validation) halved the rate 11
 #: times in 10 minutes on the TGS benchmark, to 5e-7: the rest of the budget learnt nothing.
 MIN_LR_FACTOR = 0.01
+#: With a time budget, early stopping waits this share of the budget without improvement
+#: (epochs of a few seconds made a 10-epoch patience end a 10-minute run after 4 minutes).
+PATIENCE_SHARE = 0.25
 
 
 def _stop_requested(stop: StopFlag) -> bool:
@@ -52,6 +59,21 @@ def _stop_requested(stop: StopFlag) -> bool:
     if hasattr(stop, "is_set"):
         return bool(stop.is_set())
     return bool(stop())
+
+
+def _stop_early(
+    config: TrainConfig,
+    stale: int,
+    stale_s: float,
+    budget_s: float | None,
+    best_metrics: Mapping[str, Any] | None,
+) -> bool:
+    """Early stopping: patience in epochs, or in time with a time budget; never on a constant model."""
+    if not config.early_stopping or stale < 1 or is_degenerate(best_metrics):
+        return False
+    if budget_s is not None:
+        return stale_s >= PATIENCE_SHARE * budget_s
+    return stale >= config.early_stopping
 
 
 def check_inputs(
@@ -109,6 +131,22 @@ def _started(s: Session, total_steps: int | None) -> Started:
         summary=s.data.summary,
         notes=list(s.notes),
     )
+
+
+def is_degenerate(metrics: Mapping[str, Any] | None) -> bool:
+    """Whether validation ``metrics`` come from a model predicting one class where several are."""
+    if not metrics:
+        return False
+    painted = sum(1 for c in metrics.get("classes", []) if c.get("support", 0) > 0)
+    return painted >= 2 and int(metrics.get("n_predicted", painted)) <= 1
+
+
+def selection_score(metrics: Mapping[str, Any] | None) -> float:
+    """The validation score that picks the kept model: mean IoU over the painted classes."""
+    if not metrics:
+        return -np.inf
+    score = metrics.get("painted_mean_iou", metrics.get("mean_iou"))
+    return -np.inf if score is None or np.isnan(score) else float(score)
 
 
 def cosine_lr(
@@ -243,6 +281,7 @@ def train(
 
     history: list[dict[str, Any]] = []
     best_state, best_epoch, best_metrics, best_score = None, None, None, -np.inf
+    best_time = 0.0
     best_threshold = float(s.init_card.get("threshold", 0.5)) if s.init_card else 0.5
     step_count, epoch, stale, skipped = 0, 0, 0, 0
     reason = None
@@ -320,15 +359,16 @@ def train(
                 scored, device, n_classes=k, binary=s.binary, batch_size=s.batch_size,
                 amp=s.amp, names=names, values=values,
             )  # fmt: skip
-            score = metrics["mean_iou"]
-            score = -np.inf if score is None or np.isnan(score) else score
+            score = selection_score(metrics)
         else:
             score = -train_loss if np.isfinite(train_loss) else -np.inf
         if config.lr_schedule == "plateau":
             sched.step(score)
-        is_best = val is None or best_state is None or score > best_score
+        # ties go to the later model: an early perfect score must not freeze the kept model
+        is_best = val is None or best_state is None or score >= best_score
         if is_best:
             best_score, best_epoch, best_metrics = score, epoch, metrics
+            best_time = time.perf_counter() - t0
             best_state = {n: t.detach().to("cpu").clone() for n, t in scored.state_dict().items()}
             if metrics and s.binary:
                 best_threshold = float(metrics["threshold"])
@@ -349,7 +389,8 @@ def train(
                 reason = "epochs"
             elif budget_s is not None and time.perf_counter() - t0 >= budget_s:
                 reason = "time"
-            elif config.early_stopping and stale >= config.early_stopping:
+            elif _stop_early(config, stale, time.perf_counter() - t0 - best_time, budget_s,
+                             best_metrics):
                 reason = "early_stopping"
 
     model.load_state_dict(best_state)
@@ -390,5 +431,7 @@ def train(
     if runlog:
         result.bundle_path = save_bundle(runlog.bundle_path, model, card)
         runlog.write_config({"config": config.to_dict(), "card": card})
+    for level, text in class_report(best_metrics):
+        yield Note(text, level)
     yield Finished(reason, epoch, step_count, elapsed, best_epoch, best_metrics, result)
     return result

@@ -7,7 +7,11 @@ on labeled voxels only:
   precision ``TP / (TP + FP)``, recall ``TP / (TP + FN)`` per class (NaN when undefined);
 * accuracy: share of labeled voxels predicted right;
 * mean IoU: mean over the classes whose IoU is defined (present in the labels or
-  predicted).
+  predicted);
+* painted mean IoU: mean over the classes present in the labels (the score that picks the
+  kept model: a class predicted where none is labeled is not a class to find);
+* predicted classes: how many classes the model predicts on the labeled voxels (1 for a
+  model that paints everything one class).
 
 Binary (single-logit) tasks accumulate histograms of the positive-class probability of
 positive and negative voxels; :func:`tune_threshold` picks the threshold on a 0.01 grid
@@ -57,8 +61,9 @@ def scores_from_confusion(
     Returns
     -------
     dict
-        ``{"mean_iou", "accuracy", "voxels", "classes": [{"index", "value", "name", "iou",
-        "dice", "precision", "recall", "support"}, ...]}``.
+        ``{"mean_iou", "painted_mean_iou", "n_predicted", "accuracy", "voxels", "classes":
+        [{"index", "value", "name", "iou", "dice", "precision", "recall", "support",
+        "predicted"}, ...]}``.
     """
     cm = np.asarray(cm, dtype=np.int64)
     k = cm.shape[0]
@@ -77,12 +82,16 @@ def scores_from_confusion(
                 "precision": _ratio(tp[i], tp[i] + fp[i]),
                 "recall": _ratio(tp[i], tp[i] + fn[i]),
                 "support": int(tp[i] + fn[i]),
+                "predicted": int(tp[i] + fp[i]),
             }
         )
     ious = [c["iou"] for c in classes if not math.isnan(c["iou"])]
+    painted = [c["iou"] for c in classes if c["support"] > 0]
     total = int(cm.sum())
     return {
         "mean_iou": float(np.mean(ious)) if ious else math.nan,
+        "painted_mean_iou": float(np.mean(painted)) if painted else math.nan,
+        "n_predicted": int(np.count_nonzero(cm.sum(0))),
         "accuracy": _ratio(tp.sum(), total),
         "voxels": total,
         "classes": classes,

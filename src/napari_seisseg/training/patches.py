@@ -28,6 +28,7 @@ import numpy as np
 
 from ..errors import SeisSegError
 from .config import DEFAULT_PATCH
+from .position import PositionSpec, interleave_position
 
 __all__ = ["PatchLayout", "make_layout", "read_window", "inplane_axes"]
 
@@ -57,6 +58,9 @@ class PatchLayout:
         Image padding beyond the array.
     sample_axis : int
         Sample (trace) axis of the array, for the preprocessing pipeline.
+    position : PositionSpec or None
+        ``"2d"`` only: every slice also gets a channel holding its pixels' position along
+        the samples (:mod:`.position`).
     """
 
     kind: str
@@ -65,11 +69,17 @@ class PatchLayout:
     axes: tuple[int, ...] = (0, 1, 2)
     pad_mode: str = "reflect"
     sample_axis: int = 2
+    position: PositionSpec | None = None
+
+    @property
+    def slice_channels(self) -> int:
+        """Channels of one slice: the amplitude, and the position when it is used."""
+        return 2 if self.position is not None else 1
 
     @property
     def channels(self) -> int:
         """Channels of the model input."""
-        return 2 * self.context + 1 if self.kind == "2d" else 1
+        return (2 * self.context + 1) * self.slice_channels if self.kind == "2d" else 1
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -80,6 +90,7 @@ class PatchLayout:
             "axes": list(self.axes),
             "pad_mode": self.pad_mode,
             "sample_axis": self.sample_axis,
+            **({"position": self.position.to_dict()} if self.position is not None else {}),
         }
 
 
@@ -92,6 +103,7 @@ def make_layout(
     axes: Sequence[int] | None = None,
     pad_mode: str = "reflect",
     sample_axis: int = 2,
+    position: bool = False,
 ) -> PatchLayout:
     """Choose the patch size for a model and an array.
 
@@ -116,6 +128,9 @@ def make_layout(
         Image padding.
     sample_axis : int
         Sample axis of the array.
+    position : bool
+        Add the position-along-samples channel (``"2d"`` only; its scale is the array's
+        length along ``sample_axis``).
 
     Returns
     -------
@@ -123,6 +138,10 @@ def make_layout(
     """
     if kind not in KINDS:
         raise SeisSegError(f"Unknown patch layout {kind!r}; expected one of {KINDS}.")
+    if position and kind != "2d":
+        raise SeisSegError(
+            f"The position channel is for section models (unet2d, resunet), not {kind!r} models."
+        )
     shape = tuple(int(s) for s in shape)
     nd = 2 if kind in ("2d", "slab") else 3
     if patch_size is None:
@@ -149,7 +168,8 @@ def make_layout(
     axes = tuple(range(3)) if axes is None else tuple(int(a) for a in axes)
     extent = max(max(shape[a] for a in inplane_axes(ax)) for ax in axes)
     size = tuple(min(p, extent) for p in req)
-    return PatchLayout(kind, size, int(context), axes, pad_mode, sample_axis)
+    spec = PositionSpec(shape[sample_axis]) if position else None
+    return PatchLayout(kind, size, int(context), axes, pad_mode, sample_axis, spec)
 
 
 def window_start(center: int, n: int, size: int, jitter: int = 0) -> int:
@@ -217,6 +237,7 @@ def read_window(
     *,
     axis: int | None = None,
     index: int | None = None,
+    with_position: bool = True,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Read one patch.
 
@@ -235,6 +256,9 @@ def read_window(
         be negative or reach beyond the array (padded).
     axis, index : int
         Section axis and index (sections only).
+    with_position : bool
+        Add the position channel when the layout has one (False: amplitudes only, for
+        augmenting before :func:`add_position`).
 
     Returns
     -------
@@ -267,8 +291,36 @@ def read_window(
         if layout.kind == "slab":
             img = img[None]
         img = np.ascontiguousarray(img, dtype=np.float32)
+        if with_position:
+            img = add_position(layout, img, start, axis=axis, index=index, n=n)
     tgt = None
     if target is not None:
         ranges[axis] = (index, index + 1)
         tgt = np.moveaxis(_read_target(target, ranges), axis, 0)[0]
     return img, tgt
+
+
+def add_position(
+    layout: PatchLayout,
+    img: np.ndarray,
+    start: Sequence[int],
+    *,
+    axis: int,
+    index: int,
+    n: int,
+) -> np.ndarray:
+    """Interleave the position channel into a section patch ``(2c + 1, h, w)``.
+
+    ``start`` is the in-plane window start, ``axis``/``index`` the section, ``n`` the length
+    of the array along ``axis``.  Patches of a layout without position come back unchanged.
+    """
+    if layout.position is None:
+        return img
+    plane = inplane_axes(axis)
+    sa = layout.sample_axis
+    if sa == axis:  # time slices: one value per slice of the context
+        c = layout.context
+        first: Any = np.clip(np.arange(index - c, index + c + 1), 0, n - 1)
+        return interleave_position(img, layout.position, None, first)
+    dim = plane.index(sa)
+    return interleave_position(img, layout.position, dim, int(start[dim]))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -29,6 +29,7 @@ from .device import AmpSettings, amp_settings, autocast, is_oom, resolve_device
 from .losses import SegmentationLoss, region_term
 from .normalize import Normalizer, fit_normalizer
 from .patches import PatchLayout, make_layout
+from .report import few_voxel_warnings
 from .sampling import PatchSampler
 from .validation import ValidationSet
 
@@ -148,6 +149,44 @@ def fit_batch_size(
     return best
 
 
+def _use_position(config: TrainConfig, kind: str, n_samples: int) -> bool:
+    """Whether a run gives the network the position channel (see ``TrainConfig.position``)."""
+    if kind != "2d":
+        if config.position:
+            raise SeisSegError(
+                f"position=True is for section models (unet2d, resunet); {config.model} "
+                "takes slabs or boxes. Leave position on auto for this model."
+            )
+        return False
+    if config.position is not None:
+        return bool(config.position)
+    if config.augment.rotate90 or config.augment.transpose:
+        return False
+    patch = config.patch_size
+    edge = max(patch) if isinstance(patch, tuple) else (patch or 128)
+    return int(n_samples) >= 2 * int(edge)
+
+
+def _start_from_pretraining(model: torch.nn.Module, choice: str, image: Any) -> list[str]:
+    """Load the pretraining ``choice`` names ("auto": this cube's cached one) into ``model``."""
+    from ..models import model_spec
+    from .pretrain import apply_pretrained, find_pretrained, load_pretrained
+
+    if choice == "auto":
+        path, note = find_pretrained(image, model_spec(model))
+        if path is None:
+            return [note] if note else []
+    else:
+        path = choice
+    state, card = load_pretrained(path)
+    n = apply_pretrained(model, state, card)
+    return [
+        f"Started from the pretraining of this survey ({card.get('minutes', '?')} min of "
+        f"{card.get('task', 'pretraining')}, made {card.get('created', '?')}; {n} weight "
+        f"tensors): {path}"
+    ]
+
+
 def build_session(
     image: Any,
     labels: Any,
@@ -184,6 +223,7 @@ def build_session(
     )
     notes = list(data.notes)
     k = len(data.classes)
+    notes += few_voxel_warnings(data.summary.class_counts, [c.name for c in data.classes])
     torch.manual_seed(config.seed)
     from ..models import create_model, model_spec
 
@@ -200,8 +240,18 @@ def build_session(
             )
         n_out = 1 if binary else k
         model = create_model(config.model, in_channels=1, n_classes=n_out, **config.model_kwargs)
-    spec = model_spec(model)
     kind = model_kind(model)
+    if init_card is not None:
+        position = bool((init_card.get("input") or {}).get("position"))
+    else:
+        position = _use_position(config, kind, data.target.shape[data.sample_axis])
+    if position and init_model is None:
+        # amplitude and position per slice
+        torch.manual_seed(config.seed)
+        model = create_model(config.model, in_channels=2, n_classes=n_out, **config.model_kwargs)
+    if init_model is None and config.pretrained:
+        notes += _start_from_pretraining(model, config.pretrained, image)
+    spec = model_spec(model)
     layout = make_layout(
         kind,
         data.target.shape,
@@ -210,7 +260,21 @@ def build_session(
         axes=data.axes,
         pad_mode=config.pad_mode,
         sample_axis=data.sample_axis,
+        position=position,
     )
+    if init_card and position:  # fine-tuning keeps the bundle's scale
+        from .position import PositionSpec
+
+        spec_pos = PositionSpec.from_card(init_card["input"].get("position"))
+        layout = replace(layout, position=spec_pos)
+    if position:
+        notes.append(
+            "The network sees each pixel's position along "
+            f"{data.summary.axes[data.sample_axis].name} as a second input channel "
+            "(position=False to turn it off)."
+        )
+        if config.augment.flip_time:
+            config.augment = replace(config.augment, flip_time=False)
     held = split_data(data, kind=kind, fraction=config.val_fraction, seed=config.seed)
     notes += [n for n in data.notes if n not in notes]
     if init_card and pipeline is None and init_card.get("preprocessing"):
@@ -229,7 +293,8 @@ def build_session(
     context_axis = None if kind == "3d" else (0 if kind == "2d" else 1)
     augmenter = Augmenter(config.augment, np.random.default_rng(augment_seed), context_axis)
     sampler = PatchSampler(
-        data.image, data.target, layout, normalizer, np.random.default_rng(sample_seed), augmenter
+        data.image, data.target, layout, normalizer, np.random.default_rng(sample_seed),
+        augmenter, n_classes=k,
     )
     val = None
     if held is not None:

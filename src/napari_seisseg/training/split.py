@@ -1,13 +1,21 @@
 """Validation split: hold out part of the labels, with no voxel in both sets.
 
 Automatic split
-    Along the axis with the most painted sections (among the axes the model trains on), a
-    share of those sections (default 20%, at least one when there are two or more) is held
-    out whole: *every* labeled voxel of a held-out slice, whatever orientation it was
-    painted in, leaves the training labels.  With a single painted section, a band across
-    it (the same share of its labeled extent, along its longer labeled in-plane axis) is
-    held out instead.  Among a few seeded draws, the one that keeps every class in the
-    training set (and most classes in validation) is taken.
+    Along the axis with the most painted sections (among the axes the model trains on):
+
+    * with :data:`MIN_WHOLE_SECTIONS` painted sections or more, a share of those sections
+      (default 20%) is held out whole: *every* labeled voxel of a held-out slice, whatever
+      orientation it was painted in, leaves the training labels;
+    * with fewer (the usual case: a few painted inlines), holding out whole sections would
+      take a large part of what there is to learn from, so a *band* of every painted
+      section is held out instead: the same share of its labeled extent, across the traces
+      (a block of crosslines on an inline, of inlines on a crossline; on a time slice,
+      along its longer labeled axis), so every depth and every layer stays in training.
+      A gap of :data:`GAP_SHARE` of the extent on each side of the band is used by neither
+      set, so validation windows are spatially separate from the training voxels.
+
+    Among a few seeded draws, the one that keeps every class in the training set (and most
+    classes in validation) is taken.
 
 Explicit split
     A second labels array (another Labels layer) is the validation set; its voxels are
@@ -29,6 +37,10 @@ from .labels import LabelSummary
 __all__ = ["HeldOut", "held_out_from_target", "split_validation"]
 
 _DRAWS = 20
+#: Painted sections needed before whole sections are held out (fewer: bands of each).
+MIN_WHOLE_SECTIONS = 10
+#: Gap on each side of a held-out band, as a share of the section's labeled extent.
+GAP_SHARE = 0.03
 
 
 def _take(a: np.ndarray, axis: int, index: int | slice) -> Any:
@@ -130,21 +142,24 @@ def split_validation(
     fraction: float,
     axes: Sequence[int],
     seed: int,
+    sample_axis: int | None = None,
 ) -> HeldOut | None:
     """Hold out validation labels, removing them from ``target`` (modified in place).
 
     Parameters
     ----------
     target : numpy.ndarray
-        Target array (0 = ignored); held-out voxels are set to 0.
+        Target array (0 = ignored); held-out voxels (and the gaps beside bands) are set to 0.
     summary : LabelSummary
         :func:`~napari_seisseg.training.labels.summarize_labels` of ``target``.
     fraction : float
-        Share of the sections to hold out (0: no validation).
+        Share of the sections (or of every section's extent) to hold out (0: no validation).
     axes : sequence of int
         Axes the model takes sections along (every axis for 3D models).
     seed : int
         Seed of the choice.
+    sample_axis : int, optional
+        Sample (time/depth) axis of ``target``: bands run across traces, never across time.
 
     Returns
     -------
@@ -153,8 +168,6 @@ def split_validation(
     """
     if fraction <= 0:
         return None
-    n_classes = len(summary.classes)
-    total = summary.class_counts
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 7919]))
 
     # painted sections when the allowed axes have any; else any slice holding labels
@@ -166,70 +179,122 @@ def split_validation(
 
     axis = max(axes, key=lambda ax: (len(candidates(ax)), summary.axes[ax].section_voxels, -ax))
     cand = candidates(axis)
-    names = summary.axes[axis].name
-    if len(cand) >= 2:
-        k = int(min(max(1, round(fraction * len(cand))), len(cand) - 1))
-        per_slice = {
-            int(i): np.bincount(
-                target[_take(target, axis, int(i))].ravel(), minlength=n_classes + 1
-            )[1:]
-            for i in cand
-        }
-        best, best_score = None, None
-        for _ in range(_DRAWS):
-            pick = np.sort(rng.choice(cand, size=k, replace=False))
-            val = sum((per_slice[int(i)] for i in pick), np.zeros(n_classes, np.int64))
-            score = (_present(total - val), _present(val))
-            if best_score is None or score > best_score:
-                best, best_score = pick, score
-            if score == (_present(total), _present(total)):
-                break
-        held = HeldOut(tuple(target.shape), axis)
-        for i in best:
-            key = _take(target, axis, int(i))
-            held.indices.append(int(i))
-            held.sections.append(np.array(target[key], dtype=np.uint8))
-            target[key] = 0
-        shown = ", ".join(str(int(i)) for i in best[:10])
-        held.description = f"held out {k} of {len(cand)} labeled {names} slices ({shown}): {held.n_voxels:,} voxels"
-        return held
+    if len(cand) >= MIN_WHOLE_SECTIONS:
+        return _whole_sections(target, summary, axis, cand, fraction, rng)
     if len(cand) == 0:
         return None
-    # a single section: hold out a band across it
-    index = int(cand[0])
-    key = _take(target, axis, index)
-    sec = np.asarray(target[key])
-    others = [a for a in range(target.ndim) if a != axis]
-    extents = []
-    for p in range(sec.ndim):
-        hit = np.flatnonzero(np.any(sec != 0, axis=1 - p))
-        extents.append(
-            (int(hit[-1] - hit[0] + 1), int(hit[0]), int(hit[-1])) if hit.size else (0, 0, 0)
-        )
-    p = int(np.argmax([e[0] for e in extents]))
-    extent, lo, hi = extents[p]
-    if extent < 2:
-        return None
-    width = int(min(max(1, round(fraction * extent)), extent - 1))
-    coords = np.arange(sec.shape[p])
+    return _bands(target, summary, axis, cand, fraction, rng, sample_axis)
+
+
+def _whole_sections(
+    target: np.ndarray,
+    summary: LabelSummary,
+    axis: int,
+    cand: np.ndarray,
+    fraction: float,
+    rng: np.random.Generator,
+) -> HeldOut:
+    n_classes = len(summary.classes)
+    total = summary.class_counts
+    k = int(min(max(1, round(fraction * len(cand))), len(cand) - 1))
+    per_slice = {
+        int(i): np.bincount(target[_take(target, axis, int(i))].ravel(), minlength=n_classes + 1)[1:]
+        for i in cand
+    }
     best, best_score = None, None
     for _ in range(_DRAWS):
-        start = int(rng.integers(lo, hi - width + 2))
-        band = (coords >= start) & (coords < start + width)
-        band = band[:, None] if p == 0 else band[None, :]
-        val = np.bincount(np.where(band, sec, 0).ravel(), minlength=n_classes + 1)[1:]
+        pick = np.sort(rng.choice(cand, size=k, replace=False))
+        val = sum((per_slice[int(i)] for i in pick), np.zeros(n_classes, np.int64))
         score = (_present(total - val), _present(val))
         if best_score is None or score > best_score:
-            best, best_score = (start, band), score
+            best, best_score = pick, score
         if score == (_present(total), _present(total)):
             break
-    start, band = best
-    val_sec = np.where(band, sec, 0).astype(np.uint8)
-    target[key] = np.where(band, 0, sec).astype(target.dtype)
-    held = HeldOut(tuple(target.shape), axis, [index], [val_sec])
-    band_axis = summary.axes[others[p]].name
+    held = HeldOut(tuple(target.shape), axis)
+    for i in best:
+        key = _take(target, axis, int(i))
+        held.indices.append(int(i))
+        held.sections.append(np.array(target[key], dtype=np.uint8))
+        target[key] = 0
+    shown = ", ".join(str(int(i)) for i in best[:10])
+    names = summary.axes[axis].name
     held.description = (
-        f"held out {band_axis} {start}..{start + width - 1} of the only labeled {names} slice "
-        f"({index}): {held.n_voxels:,} voxels"
+        f"held out {k} of {len(cand)} labeled {names} slices ({shown}): {held.n_voxels:,} voxels"
     )
     return held
+
+
+def _band_axis(sec: np.ndarray, others: Sequence[int], sample_axis: int | None) -> int:
+    """In-plane dimension a band is cut along: across traces, else the longer labeled extent."""
+    if sample_axis is not None and sample_axis in others:
+        return 1 - list(others).index(sample_axis)
+    spans = []
+    for p in range(2):
+        hit = np.flatnonzero(np.any(sec != 0, axis=1 - p))
+        spans.append(int(hit[-1] - hit[0] + 1) if hit.size else 0)
+    return int(np.argmax(spans))
+
+
+def _bands(
+    target: np.ndarray,
+    summary: LabelSummary,
+    axis: int,
+    cand: np.ndarray,
+    fraction: float,
+    rng: np.random.Generator,
+    sample_axis: int | None,
+) -> HeldOut | None:
+    n_classes = len(summary.classes)
+    others = [a for a in range(target.ndim) if a != axis]
+    held = HeldOut(tuple(target.shape), axis)
+    parts: list[str] = []
+    band_names: set[str] = set()
+    removed = 0
+    for index in (int(i) for i in cand):
+        key = _take(target, axis, index)
+        sec = np.asarray(target[key])
+        p = _band_axis(sec, others, sample_axis)
+        hit = np.flatnonzero(np.any(sec != 0, axis=1 - p))
+        if hit.size < 2:
+            continue
+        lo, hi = int(hit[0]), int(hit[-1])
+        extent = hi - lo + 1
+        width = int(min(max(1, round(fraction * extent)), extent - 1))
+        gap = int(round(GAP_SHARE * extent))
+        total = np.bincount(sec.ravel(), minlength=n_classes + 1)[1:]
+        coords = np.arange(sec.shape[p])
+        best, best_score = None, None
+        for _ in range(_DRAWS):
+            start = int(rng.integers(lo, hi - width + 2))
+            band = (coords >= start) & (coords < start + width)
+            val = np.bincount(np.where(_along(band, p), sec, 0).ravel(), minlength=n_classes + 1)[1:]
+            score = (_present(total - val), _present(val), -abs(start + width / 2 - (lo + hi) / 2))
+            if best_score is None or score > best_score:
+                best, best_score = start, score
+        start = best
+        band = _along((coords >= start) & (coords < start + width), p)
+        margin = _along((coords >= start - gap) & (coords < start + width + gap), p)
+        val_sec = np.where(band, sec, 0).astype(np.uint8)
+        if not val_sec.any():
+            continue
+        removed += int(np.count_nonzero(np.where(margin & ~band, sec, 0)))
+        target[key] = np.where(margin, 0, sec).astype(target.dtype)
+        held.indices.append(index)
+        held.sections.append(val_sec)
+        band_names.add(summary.axes[others[p]].name)
+        parts.append(f"{index}: {start}..{start + width - 1}")
+    if not held.indices:
+        return None
+    names = summary.axes[axis].name
+    across = " / ".join(sorted(band_names))
+    shown = "; ".join(parts[:6]) + ("; ..." if len(parts) > 6 else "")
+    held.description = (
+        f"held out a band of {across} ({round(100 * fraction)}% of the labeled extent) in each of "
+        f"{len(held.indices)} labeled {names} slice(s) ({shown}): {held.n_voxels:,} voxels; "
+        f"{removed:,} voxels beside the bands are used by neither set"
+    )
+    return held
+
+
+def _along(mask: np.ndarray, p: int) -> np.ndarray:
+    return mask[:, None] if p == 0 else mask[None, :]

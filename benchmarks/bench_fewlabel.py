@@ -1,0 +1,283 @@
+"""Few labels, rare classes, real data: what the defaults find on slices nobody painted.
+
+Runs ``seisseg train`` with the defaults (only ``--minutes``) and ``seisseg predict`` as a
+user would, then scores per-class IoU on the voxels whose labels were not kept, beside two
+trivial baselines that need no network:
+
+* *time-sample majority*: at every time sample, the class most often painted at that
+  sample (on the kept labels);
+* *nearest painted section*: every inline copies the nearest painted inline (scenario b:
+  every trace copies the nearest painted trace of the nearest painted inline, i.e. the
+  last painted column is extended).
+
+Scenarios on the real Penobscot stack (``../shared/data/penobscot_36il_facies.npz``, CC BY
+4.0, Baroni et al. 2019; 36 inlines, 8 facies):
+
+* ``a``: keep the labels of inlines 1080 and 1105; score the 34 other inlines;
+* ``b``: keep crosslines 0-255 of those two inlines; score crosslines 256-511 of all 36;
+* ``c``: scribbles: strokes over about 5 % of three inlines (1077, 1092, 1107); score the
+  33 other inlines.
+
+And a synthetic cube with thin, rare classes (``synthetic``): 96 x 96 x 128 with a salt
+diapir, one fault (2 % of the voxels) and ten sinuous channels (2.5 %, best seen on time
+slices); labels on 8 time slices only, scored on the 120 others.
+
+Usage::
+
+    python benchmarks/bench_fewlabel.py penobscot --scenario a --minutes 10 --seed 0
+    python benchmarks/bench_fewlabel.py penobscot --scenario a --baselines-only
+
+Results are appended to ``benchmarks/results_fewlabel.json`` (one entry per run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+SHARED = Path(os.environ.get("SEISSEG_SHARED", HERE.parent.parent / "shared"))
+RESULTS = HERE / "results_fewlabel.json"
+KEEP_INLINES = (1080, 1105)
+SCRIBBLE_INLINES = (1077, 1092, 1107)
+
+
+def load_penobscot() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cube ``(inline, crossline, sample)`` uint8, labels 0..7 of the same shape, inline numbers."""
+    path = SHARED / "data" / "penobscot_36il_facies.npz"
+    if not path.exists():
+        raise SystemExit(f"{path} not found: set SEISSEG_SHARED to the folder holding data/.")
+    z = np.load(path)
+    return (np.ascontiguousarray(z["seismic"].transpose(0, 2, 1)),
+            np.ascontiguousarray(z["labels"].transpose(0, 2, 1)), z["inlines"])
+
+
+def scribbles(truth: np.ndarray, share: float, rng: np.random.Generator) -> np.ndarray:
+    """Strokes on one section ``(crossline, sample)``: short horizontal and vertical runs.
+
+    Strokes are drawn until ``share`` of the section is covered; each stroke keeps the true
+    class of the voxels it covers (a careful interpreter's scribble), 3 voxels thick.  Every
+    class of the section gets strokes, rare ones as many as common ones.
+    """
+    out = np.zeros(truth.shape, np.uint8)
+    target = share * truth.size
+    classes = np.unique(truth)
+    while np.count_nonzero(out) < target:
+        for c in classes:
+            ys, xs = np.nonzero(truth == c)
+            i = rng.integers(ys.size)
+            y, x = int(ys[i]), int(xs[i])
+            if rng.random() < 0.5:  # along the crosslines (a stroke along a layer)
+                a, b = max(0, y - 40), min(truth.shape[0], y + 40)
+                sl = (slice(a, b), slice(max(0, x - 1), x + 2))
+            else:  # down a trace
+                a, b = max(0, x - 30), min(truth.shape[1], x + 30)
+                sl = (slice(max(0, y - 1), y + 2), slice(a, b))
+            block = truth[sl]
+            keep = block == c
+            out[sl][keep] = c + 1
+    return out
+
+
+def scenario(name: str, labels: np.ndarray, inlines: np.ndarray, seed: int):
+    """Kept labels (0 = not labeled, 1..8), the mask of scored voxels, painted inline indices."""
+    kept = np.zeros(labels.shape, np.uint8)
+    scored = np.ones(labels.shape, bool)
+    idx = [int(np.flatnonzero(inlines == n)[0]) for n in
+           (SCRIBBLE_INLINES if name == "c" else KEEP_INLINES)]
+    if name == "a":
+        for i in idx:
+            kept[i] = labels[i] + 1
+            scored[i] = False
+    elif name == "b":
+        half = labels.shape[1] // 2
+        for i in idx:
+            kept[i, :half] = labels[i, :half] + 1
+        scored[:, :half] = False
+    elif name == "c":
+        rng = np.random.default_rng(seed)
+        for i in idx:
+            kept[i] = scribbles(labels[i], 0.05, rng)
+            scored[i] = False
+    else:
+        raise SystemExit(f"unknown scenario {name!r}")
+    return kept, scored, idx
+
+
+def class_ious(pred: np.ndarray, truth: np.ndarray, n: int) -> list[float]:
+    """IoU of classes 0..n-1."""
+    cm = np.bincount(truth.astype(np.int64) * n + pred.astype(np.int64), minlength=n * n)
+    cm = cm.reshape(n, n)
+    tp = np.diag(cm)
+    denom = cm.sum(0) + cm.sum(1) - tp
+    return [float(t / d) if d else float("nan") for t, d in zip(tp, denom, strict=True)]
+
+
+def baseline_majority(kept: np.ndarray, n: int) -> np.ndarray:
+    """Every voxel gets the class most painted at its time sample (0-based classes)."""
+    counts = np.zeros((kept.shape[2], n + 1), np.int64)
+    for i in range(kept.shape[0]):
+        for c in range(1, n + 1):
+            counts[:, c] += np.count_nonzero(kept[i] == c, axis=0)
+    best = counts[:, 1:].argmax(1)
+    return np.broadcast_to(best[None, None, :], kept.shape)
+
+
+def baseline_nearest(kept: np.ndarray, painted: list[int]) -> np.ndarray:
+    """Copy the nearest painted inline; within it, the nearest painted trace (0-based classes)."""
+    out = np.zeros(kept.shape, np.uint8)
+    painted = np.asarray(painted)
+    sections = {}
+    for i in painted:
+        sec = kept[i].astype(np.int16) - 1
+        live = np.flatnonzero((sec >= 0).any(axis=1))
+        near = live[np.abs(np.arange(sec.shape[0])[:, None] - live[None, :]).argmin(1)]
+        filled = sec[near]
+        # scribbles: fill each trace's unpainted samples from the nearest painted sample
+        for x in range(filled.shape[0]):
+            row = filled[x]
+            hit = np.flatnonzero(row >= 0)
+            if hit.size and hit.size < row.size:
+                row[:] = row[hit[np.abs(np.arange(row.size)[:, None] - hit[None, :]).argmin(1)]]
+        sections[int(i)] = np.clip(filled, 0, None).astype(np.uint8)
+    for j in range(kept.shape[0]):
+        out[j] = sections[int(painted[np.abs(painted - j).argmin()])]
+    return out
+
+
+def machine() -> dict[str, Any]:
+    """Where the figures come from."""
+    import torch
+
+    return {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+            "torch": torch.__version__, "threads": torch.get_num_threads(),
+            "python": platform.python_version()}
+
+
+def _seisseg() -> str:
+    exe = Path(sys.executable).with_name("seisseg")
+    return str(exe) if exe.exists() else "seisseg"
+
+
+def run_network(cube: np.ndarray, kept: np.ndarray, minutes: float, seed: int,
+                extra: list[str], work: Path) -> tuple[np.ndarray, dict[str, Any]]:
+    """``seisseg train`` (defaults + ``extra``) then ``seisseg predict``; mask and facts."""
+    np.save(work / "seis.npy", cube)
+    np.save(work / "labels.npy", kept)
+    train = [_seisseg(), "train", "--image", str(work / "seis.npy"), "--labels",
+             str(work / "labels.npy"), "--out", str(work / "model.safetensors"), "--minutes",
+             str(minutes), "--seed", str(seed), "--overwrite", *extra]
+    t0 = time.perf_counter()
+    done = subprocess.run(train, capture_output=True, text=True)
+    train_s = time.perf_counter() - t0
+    if done.returncode:
+        raise SystemExit(f"seisseg train failed:\n{done.stderr[-4000:]}")
+    log = done.stdout + done.stderr
+    t0 = time.perf_counter()
+    pred = [_seisseg(), "predict", "--model", str(work / "model.safetensors"), "--image",
+            str(work / "seis.npy"), "--out-mask", str(work / "mask.npy"), "--overwrite", "--quiet"]
+    done = subprocess.run(pred, capture_output=True, text=True)
+    predict_s = time.perf_counter() - t0
+    if done.returncode:
+        raise SystemExit(f"seisseg predict failed:\n{done.stderr[-4000:]}")
+    from napari_seisseg.training.bundle import load_bundle
+
+    _, card = load_bundle(work / "model.safetensors")
+    mask = np.load(work / "mask.npy").astype(np.int64) - 1  # label values 1..8 -> 0..7
+    val = card.get("validation") or {}
+    metrics = val.get("metrics") or {}
+    facts = {
+        "train_s": round(train_s, 1), "predict_s": round(predict_s, 1),
+        "stop_reason": card["training"].get("stop_reason"),
+        "epochs": card["training"].get("epochs"), "best_epoch": val.get("epoch"),
+        "validation_split": (val.get("split") or {}).get("description"),
+        "validation_painted_mean_iou": metrics.get("painted_mean_iou"),
+        "validation_class_iou": [c.get("iou") for c in metrics.get("classes", [])],
+        "position": card["input"].get("position"),
+        "model": card["model"].get("name"), "patch": card["input"].get("patch_size"),
+        "log_tail": log.strip().splitlines()[-14:],
+    }
+    return np.clip(mask, 0, None), facts
+
+
+def penobscot(args: argparse.Namespace) -> dict[str, Any]:
+    cube, labels, inlines = load_penobscot()
+    n = 8
+    kept, scored, painted = scenario(args.scenario, labels, inlines, args.seed)
+    truth = labels[scored]
+    out: dict[str, Any] = {
+        "task": f"penobscot_{args.scenario}", "seed": args.seed, "minutes": args.minutes,
+        "extra_args": args.extra, "painted_voxels": int(np.count_nonzero(kept)),
+        "painted_share": float(np.count_nonzero(kept) / kept.size),
+        "machine": machine(), "date": time.strftime("%Y-%m-%d"),
+    }
+    for name, pred in (("time_sample_majority", baseline_majority(kept, n)),
+                       ("nearest_painted", baseline_nearest(kept, painted))):
+        ious = class_ious(pred[scored], truth, n)
+        out[name] = {"mean_iou": float(np.nanmean(ious)), "class_iou": ious}
+    if not args.baselines_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            pred, facts = run_network(cube, kept, args.minutes, args.seed, args.extra, Path(tmp))
+        ious = class_ious(pred[scored], truth, n)
+        out["defaults"] = {"mean_iou": float(np.nanmean(ious)), "class_iou": ious, **facts}
+    return out
+
+
+def synthetic(args: argparse.Namespace) -> dict[str, Any]:
+    from napari_seisseg.synthetic import make_synthetic_cube
+
+    cube = make_synthetic_cube((96, 96, 128), seed=args.seed, n_faults=1, n_channels=10)
+    truth = cube.labels
+    n = int(truth.max())
+    times = np.linspace(8, 120, 8).round().astype(int)
+    kept = np.zeros(truth.shape, np.uint8)
+    kept[:, :, times] = truth[:, :, times]
+    scored = np.ones(truth.shape, bool)
+    scored[:, :, times] = False
+    shares = np.bincount(truth.ravel(), minlength=n + 1)[1:] / truth.size
+    out: dict[str, Any] = {
+        "task": "synthetic_time_slices", "seed": args.seed, "minutes": args.minutes,
+        "extra_args": args.extra, "classes": list(cube.class_names),
+        "class_share": [float(v) for v in shares], "painted_time_slices": times.tolist(),
+        "machine": machine(), "date": time.strftime("%Y-%m-%d"),
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        pred, facts = run_network(cube.seismic, kept, args.minutes, args.seed, args.extra,
+                                  Path(tmp))
+    ious = class_ious(pred[scored], truth[scored].astype(np.int64) - 1, n)
+    out["defaults"] = {"mean_iou": float(np.nanmean(ious)), "class_iou": ious, **facts}
+    return out
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("task", choices=("penobscot", "synthetic"))
+    p.add_argument("--scenario", choices=("a", "b", "c"), default="a")
+    p.add_argument("--minutes", type=float, default=10.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--baselines-only", action="store_true")
+    p.add_argument("--no-save", action="store_true", help="print only")
+    p.add_argument("extra", nargs="*", help="extra 'seisseg train' options after --")
+    args = p.parse_args(argv)
+    result = penobscot(args) if args.task == "penobscot" else synthetic(args)
+    show = {k: v for k, v in result.items() if k != "machine"}
+    print(json.dumps(show, indent=1, default=float))
+    if not args.no_save:
+        runs = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
+        runs.append(result)
+        RESULTS.write_text(json.dumps(runs, indent=1, default=float) + "\n")
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""``seisseg pretrain``: self-supervised pretraining on the unlabeled survey."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+from pathlib import Path
+
+from ..errors import SeisSegError
+from ._common import add_segy_options, positive
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``seisseg pretrain``."""
+    from .train import MODEL_CHOICES, _int_list
+
+    p = sub.add_parser(
+        "pretrain",
+        help="pretrain a network on the survey itself (no labels), for later trainings",
+        description="Teach the network training will use to reconstruct hidden traces and "
+        "blocks of the survey (no labels needed). The result is cached in the model store "
+        "($SEISSEG_MODEL_DIR, else the user data folder), keyed by the survey and the "
+        "architecture: every later 'seisseg train' (and the Train widget) on this survey with "
+        "the same model settings starts from it. --out also writes it to a file of your own.",
+        epilog="example: seisseg pretrain --image cube.sgy --minutes 5 && seisseg train "
+        "--image cube.sgy --labels painted.npy --out m.safetensors --minutes 10",
+    )
+    p.add_argument("--image", required=True, metavar="IMG",
+                   help="amplitudes: SEG-Y file or folder, .npy or .zarr")
+    p.add_argument("--out", metavar="ENCODER",
+                   help="also write the pretrained network here (.safetensors)")
+    p.add_argument("--overwrite", action="store_true", help="replace ENCODER if it exists")
+    p.add_argument("--minutes", type=positive(float), default=3.0, metavar="M",
+                   help="wall-clock budget in minutes (default 3)")
+    p.add_argument("--model", choices=[m for m in MODEL_CHOICES if m in ("unet2d", "resunet")],
+                   default="unet2d", help="section architecture to pretrain (default unet2d)")
+    p.add_argument("--width", type=positive(int), metavar="W",
+                   help="channels of the first stage (as you will train)")
+    p.add_argument("--model-depth", type=positive(int), metavar="D",
+                   help="number of down-sampling stages (as you will train)")
+    p.add_argument("--context", type=int, metavar="C",
+                   help="neighbouring slices on each side (as you will train)")
+    p.add_argument("--patch", type=positive(int), metavar="P", help="patch edge (default 128)")
+    p.add_argument("--batch", type=positive(int), metavar="B", help="patches per step (default 8)")
+    p.add_argument("--axes", type=_int_list, metavar="A[,B]",
+                   help="section axes (as you will train; default all)")
+    p.add_argument("--position", choices=("auto", "on", "off"), default="auto",
+                   help="position-along-time channel (as you will train; default auto)")
+    p.add_argument("--seed", type=int, default=0, help="seed of every random choice")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_segy_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Pretrain and report where the result is."""
+    from ..io.atomic import check_target
+    from ..training import TrainConfig
+    from ..training.events import Note, Step
+    from ..training.pretrain import pretrain
+    from .train import _Bar, _ctrl_c_stops, _read
+
+    if args.out:
+        out = Path(args.out)
+        if out.suffix.lower() != ".safetensors":
+            raise SeisSegError(f"--out {out}: name the file .safetensors, e.g. {out.stem}.safetensors.")
+        check_target(out, overwrite=args.overwrite, protect=[args.image])
+    kwargs = {k: v for k, v in (("width", args.width), ("depth", args.model_depth),
+                                ("context", args.context)) if v is not None}
+    config = TrainConfig(model=args.model, model_kwargs=kwargs, patch_size=args.patch,
+                         batch_size=args.batch, axes=args.axes, seed=args.seed,
+                         device=args.device,
+                         position={"auto": None, "on": True, "off": False}[args.position])
+    config.validate()
+    image = _read(args.image, "image", args)
+    stop = threading.Event()
+    bar = _Bar(enabled=not args.quiet)
+    gen = pretrain(image.data, config, minutes=args.minutes, geometry=image.geometry,
+                   out=args.out, stop=stop)
+    try:
+        with _ctrl_c_stops(stop, bar.write):
+            while True:
+                try:
+                    event = next(gen)
+                except StopIteration:
+                    break
+                if isinstance(event, Step):
+                    bar.step(event)
+                elif isinstance(event, Note):
+                    bar.close()
+                    bar.write(event.text)
+    finally:
+        bar.close()
+    return 0

@@ -1,0 +1,378 @@
+"""Self-supervised pretraining on the unlabeled survey, cached per survey and reused.
+
+The painted voxels are a tiny share of a cube; the rest is free data.  :func:`pretrain`
+teaches the very network that training will use (same architecture, width, context and
+position channel) to fill in what is hidden: every patch, drawn anywhere in the cube, has
+random groups of traces and random blocks blanked out and a little noise added, and the
+network reconstructs the original amplitudes (mean squared error, mostly on the hidden
+part).  To fill a gap the network must follow reflectors across it and know what each
+interval looks like: the features segmentation needs.
+
+The result is saved in the model store (``<store>/pretrained/``) under a key made of the
+cube's fingerprint (shape, type, and a hash of a few slices) and the architecture, and,
+when asked, to a file of the user's choice.  :func:`find_pretrained` finds it again for the
+same cube and architecture only; :func:`apply_pretrained` copies every weight whose name
+and shape match into a fresh model (the output layer, which differs, is left as is).
+:func:`~napari_seisseg.training.loop.train` does this by itself (``TrainConfig.pretrained``
+= ``"auto"``), so every training on a survey starts from its pretraining once one exists.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+import time
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..errors import SeisSegError
+from ..io.geometry import SurveyGeometry
+from ..store import pretrained_dir
+from .augment import Augmenter
+from .config import AugmentConfig, TrainConfig
+from .data import _transpose, _WithLeadingAxis, orient
+from .device import amp_settings, autocast, describe_device, resolve_device
+from .events import Note, Step
+from .normalize import fit_normalizer
+from .patches import PatchLayout, add_position, inplane_axes, make_layout, read_window, window_start
+
+__all__ = [
+    "PretrainResult",
+    "apply_pretrained",
+    "architecture_key",
+    "cube_fingerprint",
+    "find_pretrained",
+    "load_pretrained",
+    "pretrain",
+]
+
+FORMAT = "napari-seisseg pretrained"
+#: Share of a patch's traces hidden (in groups of 1-8 adjacent traces).
+TRACE_MASK = 0.3
+#: Blocks hidden per patch (each 1/16 to 1/6 of the patch on a side).
+BLOCKS = 3
+
+
+def cube_fingerprint(image: Any) -> str:
+    """A short key of a cube: its shape, type and a hash of a few of its slices.
+
+    Cheap on lazy cubes (reads 3 slices along the first axis and 3 along the last); two
+    different surveys, or the same survey cropped or resampled, get different keys.
+    """
+    shape = tuple(int(n) for n in image.shape)
+    h = hashlib.sha1(json.dumps({"shape": shape, "dtype": str(image.dtype)}).encode())
+    for axis in (0, len(shape) - 1):
+        for frac in (0.25, 0.5, 0.75):
+            key: list[Any] = [slice(None)] * len(shape)
+            key[axis] = min(shape[axis] - 1, int(frac * shape[axis]))
+            h.update(np.ascontiguousarray(np.asarray(image[tuple(key)])).tobytes())
+    return h.hexdigest()[:16]
+
+
+def architecture_key(spec: Mapping[str, Any]) -> str:
+    """The architecture of a model spec, without its number of outputs."""
+    arch = {k: v for k, v in spec.items() if k != "n_classes"}
+    return hashlib.sha1(json.dumps(arch, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _cache_path(fingerprint: str, arch: str) -> Path:
+    return pretrained_dir() / f"{fingerprint}-{arch}.safetensors"
+
+
+def save_pretrained(path: str | Path, model: torch.nn.Module, card: Mapping[str, Any]) -> Path:
+    """Write a pretrained network (weights + JSON card) atomically."""
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    tmp = path.with_name(f".{path.name}.tmp")
+    save_file(state, str(tmp), metadata={"seisseg_pretrained": json.dumps(card)})
+    tmp.replace(path)
+    return path
+
+
+def load_pretrained(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Weights and card of a pretrained network; :class:`SeisSegError` for anything else."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+            state = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 - safe_open API
+    except Exception as exc:  # noqa: BLE001 - any unreadable file gets one message
+        raise SeisSegError(f"{path} is not a readable pretrained network ({exc}).") from None
+    if "seisseg_pretrained" not in meta:
+        raise SeisSegError(
+            f"{path} is not a pretrained network from 'seisseg pretrain' (a trained model "
+            "bundle is used with --init instead)."
+        )
+    return state, json.loads(meta["seisseg_pretrained"])
+
+
+def find_pretrained(image: Any, spec: Mapping[str, Any]) -> tuple[Path | None, str | None]:
+    """The cached pretraining of this cube for this architecture, and a note.
+
+    Returns ``(path, None)`` when one fits, ``(None, note)`` when the cube has one for
+    another architecture only (the note says so: it is never used silently), and
+    ``(None, None)`` when the cube has none.
+    """
+    fp = cube_fingerprint(image)
+    path = _cache_path(fp, architecture_key(spec))
+    if path.exists():
+        return path, None
+    others = sorted(pretrained_dir().glob(f"{fp}-*.safetensors")) if pretrained_dir().exists() else []
+    if others:
+        return None, (
+            f"This survey has a pretraining for another architecture ({others[0].name}); it was "
+            "not used. Pretrain again with the same model settings to use one."
+        )
+    return None, None
+
+
+def apply_pretrained(
+    model: torch.nn.Module, state: Mapping[str, torch.Tensor], card: Mapping[str, Any]
+) -> int:
+    """Copy the weights whose name and shape match into ``model``; return how many.
+
+    Raises
+    ------
+    SeisSegError
+        When the pretraining was made for another architecture (nothing is copied).
+    """
+    from ..models import model_spec
+
+    want = architecture_key(model_spec(model))
+    if card.get("architecture") != want:
+        raise SeisSegError(
+            f"The pretrained network is a {card.get('model', {}).get('name', '?')} with other "
+            "settings than this model (width, depth, context or position channel); pretrain "
+            "again with the same settings, or train without it."
+        )
+    own = model.state_dict()
+    take = {k: v for k, v in state.items() if k in own and tuple(own[k].shape) == tuple(v.shape)}
+    own.update({k: v.to(own[k].dtype) for k, v in take.items()})
+    model.load_state_dict(own)
+    return sum(1 for k in take if not k.endswith("num_batches_tracked"))
+
+
+@dataclass
+class PretrainResult:
+    """What :func:`pretrain` made."""
+
+    model: torch.nn.Module
+    card: dict[str, Any]
+    cache_path: Path | None = None
+    out_path: Path | None = None
+    losses: list[float] = field(default_factory=list)
+
+
+class _AnywhereSampler:
+    """Patches drawn uniformly over the sections of the allowed axes (no labels needed)."""
+
+    def __init__(self, image: Any, layout: PatchLayout, normalize: Any, rng: np.random.Generator,
+                 augment: Augmenter) -> None:
+        self.image, self.layout, self.normalize, self.rng = image, layout, normalize, rng
+        self.augment = augment
+        self.shape = tuple(int(n) for n in image.shape)
+        sizes = [math.prod(self.shape[a] for a in inplane_axes(ax)) * self.shape[ax]
+                 for ax in layout.axes]
+        self.p = np.asarray(sizes, np.float64) / sum(sizes)
+
+    def sample(self) -> tuple[np.ndarray, int | None, tuple[tuple[int, ...], int, int]]:
+        """An augmented patch, the patch axis along time, and ``(start, axis, index)``."""
+        lay, rng, shape = self.layout, self.rng, self.shape
+        axis = int(lay.axes[int(rng.choice(len(lay.axes), p=self.p))])
+        index = int(rng.integers(shape[axis]))
+        plane = inplane_axes(axis)
+        start = tuple(window_start(int(rng.integers(shape[a])), shape[a], p)
+                      for a, p in zip(plane, lay.size, strict=True))
+        img, _ = read_window(self.image, None, lay, self.normalize, start, axis=axis,
+                             index=index, with_position=False)
+        time_dim = plane.index(lay.sample_axis) if lay.sample_axis in plane else None
+        img, _ = self.augment(img, np.zeros(img.shape[1:], np.int64), time_dim=time_dim)
+        return img, time_dim, (start, axis, index)
+
+
+def _hide(img: np.ndarray, time_dim: int | None, rng: np.random.Generator) -> np.ndarray:
+    """Mask (1 = hidden) of one section: groups of traces and a few blocks."""
+    h, w = img.shape[-2:]
+    mask = np.zeros((h, w), bool)
+    if time_dim is not None:  # traces run along time_dim: hide whole traces
+        across = 1 - time_dim
+        n = (h, w)[across]
+        hidden = np.zeros(n, bool)
+        while hidden.mean() < TRACE_MASK:
+            a = int(rng.integers(n))
+            hidden[a : a + int(rng.integers(1, 9))] = True
+        mask |= hidden[None, :] if across == 1 else hidden[:, None]
+    for _ in range(BLOCKS):
+        bh, bw = (int(rng.integers(max(1, s // 16), max(2, s // 6) + 1)) for s in (h, w))
+        y, x = int(rng.integers(h)), int(rng.integers(w))
+        mask[y : y + bh, x : x + bw] = True
+    return mask
+
+
+def pretrain(
+    image: Any,
+    config: TrainConfig | None = None,
+    *,
+    minutes: float = 3.0,
+    geometry: SurveyGeometry | None = None,
+    out: str | Path | None = None,
+    cache: bool = True,
+    stop: Any = None,
+) -> Generator[Step | Note, None, PretrainResult]:
+    """Pretrain the network ``config`` describes on ``image`` alone, yielding progress.
+
+    Parameters
+    ----------
+    image : array-like
+        The survey (2 or 3 axes; numpy or lazy).
+    config : TrainConfig, optional
+        The training settings the pretraining is for: model, ``model_kwargs``, patch size,
+        batch size, section axes, position channel, seed, device, learning rate.  The
+        network is built exactly as :func:`~napari_seisseg.training.loop.train` will build
+        it, so the weights fit.
+    minutes : float
+        Wall-clock budget.
+    geometry : SurveyGeometry, optional
+        Geometry of the input (its axis order).
+    out : path, optional
+        Also write the pretrained network here.
+    cache : bool
+        Save it in the model store's cache, where training finds it.
+    stop : callable or threading.Event, optional
+        Polled before every step; ends the run (what was learned is kept).
+
+    Yields
+    ------
+    Step, Note
+        One :class:`Step` per optimisation step (``loss`` is the reconstruction error).
+
+    Returns
+    -------
+    PretrainResult
+    """
+    from ..models import create_model, model_spec
+    from .card import model_kind
+    from .loop import _stop_requested
+    from .session import _use_position
+
+    t0 = time.perf_counter()
+    config = copy.deepcopy(config) if config is not None else TrainConfig()
+    config.validate()
+    if not float(minutes) > 0:
+        raise SeisSegError(f"minutes must be positive, got {minutes}.")
+    if not hasattr(image, "shape") or len(image.shape) not in (2, 3):
+        raise SeisSegError("Pretraining needs a 2D section or a 3D cube (an array).")
+    shape = tuple(int(n) for n in image.shape)
+    perm, names, _, _ = orient(shape, geometry)
+    img = _transpose(image, perm)
+    sample_axis = names.index("sample") if "sample" in names else len(shape) - 1
+    axes = None if config.axes is None else tuple(perm.index(int(a)) for a in config.axes)
+    if len(shape) == 2:
+        img, sample_axis, axes = _WithLeadingAxis(img), sample_axis + 1, (0,)
+    tshape = tuple(int(n) for n in img.shape)
+    torch.manual_seed(config.seed)
+    model = create_model(config.model, in_channels=1, n_classes=1, **config.model_kwargs)
+    kind = model_kind(model)
+    if kind != "2d":
+        raise SeisSegError(
+            f"Pretraining is for section models (unet2d, resunet); {config.model} is not one."
+        )
+    position = _use_position(config, kind, tshape[sample_axis])
+    if position:
+        torch.manual_seed(config.seed)
+        model = create_model(config.model, in_channels=2, n_classes=1, **config.model_kwargs)
+    layout = make_layout(kind, tshape, config.patch_size,
+                         context=int(getattr(model, "context", 0) or 0), axes=axes,
+                         pad_mode=config.pad_mode, sample_axis=sample_axis, position=position)
+    normalizer = fit_normalizer(img, sample_axis=sample_axis, seed=config.seed)
+    device = resolve_device(config.device)
+    amp = amp_settings(device, config.amp)
+    model.to(device)
+    sample_seed, augment_seed, mask_seed = np.random.SeedSequence(config.seed).spawn(3)
+    aug = AugmentConfig(flip=True, flip_time=not position, gain=0.0, noise=0.0)
+    sampler = _AnywhereSampler(img, layout, normalizer, np.random.default_rng(sample_seed),
+                               Augmenter(aug, np.random.default_rng(augment_seed), 0))
+    mask_rng = np.random.default_rng(mask_seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    batch = config.batch_size or 8
+    budget = float(minutes) * 60.0
+    c = layout.context
+    losses: list[float] = []
+    step = 0
+    model.train()
+    while time.perf_counter() - t0 < budget and not _stop_requested(stop):
+        xs, ts, ms = [], [], []
+        for _ in range(batch):
+            x, time_dim, (start, axis, index) = sampler.sample()
+            target = x[c].copy()
+            hidden = _hide(x, time_dim, mask_rng)
+            x = x + np.float32(0.1) * mask_rng.standard_normal(x.shape).astype(np.float32)
+            x[c][hidden] = 0.0
+            x = add_position(layout, np.ascontiguousarray(x), start, axis=axis, index=index,
+                             n=tshape[axis])
+            xs.append(x)
+            ts.append(target)
+            ms.append(hidden)
+        x = torch.from_numpy(np.stack(xs)).to(device)
+        y = torch.from_numpy(np.stack(ts)).to(device)
+        m = torch.from_numpy(np.stack(ms)).to(device).float()
+        opt.zero_grad(set_to_none=True)
+        with autocast(device, amp):
+            pred = model(x)[:, 0]
+        err = (pred.float() - y) ** 2
+        loss = (err * m).sum() / m.sum().clamp(min=1) + 0.1 * err.mean()
+        if not torch.isfinite(loss):
+            raise SeisSegError("Pretraining diverged (the loss is not finite); lower lr.")
+        loss.backward()
+        opt.step()
+        step += 1
+        losses.append(float(loss.detach()))
+        elapsed = time.perf_counter() - t0
+        yield Step(1, step, step, None, losses[-1], config.lr, elapsed, min(1.0, elapsed / budget))
+    if not losses:
+        raise SeisSegError("Pretraining was stopped before its first step; nothing to keep.")
+    model.to("cpu").eval()
+    spec = model_spec(model)
+    card = {
+        "format": FORMAT,
+        "model": spec,
+        "architecture": architecture_key(spec),
+        "survey": cube_fingerprint(image),
+        "shape": list(shape),
+        "position": None if layout.position is None else layout.position.to_dict(),
+        "patch_size": list(layout.size),
+        "axes": list(layout.axes),
+        "steps": step,
+        "minutes": round((time.perf_counter() - t0) / 60.0, 2),
+        "loss_first": losses[0],
+        "loss_last": float(np.mean(losses[-20:])),
+        "device": describe_device(device),
+        "created": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "task": "masked trace and block reconstruction",
+    }
+    result = PretrainResult(model, card, losses=losses)
+    if cache:
+        result.cache_path = save_pretrained(_cache_path(card["survey"], card["architecture"]),
+                                            model, card)
+    if out is not None:
+        result.out_path = save_pretrained(out, model, card)
+    where = result.out_path or result.cache_path
+    yield Note(
+        f"Pretrained {spec['name']} for {card['minutes']:.1f} min ({step} steps; reconstruction "
+        f"error {card['loss_first']:.3f} -> {card['loss_last']:.3f})"
+        + (f"; saved to {where}" if where else "")
+        + ". Training on this survey with the same model settings starts from it.",
+        "info",
+    )
+    return result
