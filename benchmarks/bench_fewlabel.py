@@ -20,7 +20,9 @@ Scenarios on the real Penobscot stack (``../shared/data/penobscot_36il_facies.np
 
 And a synthetic cube with thin, rare classes (``synthetic``): 96 x 96 x 128 with a salt
 diapir, one fault (2 % of the voxels) and ten sinuous channels (2.5 %, best seen on time
-slices); labels on 8 time slices only, scored on the 120 others.
+slices); labels on 8 time slices only, scored on the 120 others.  And the TGS salt tiles
+(``tgs``): folds 0-2 labeled, fold 3 scored (pixel IoU and the challenge metric), with
+``seisseg train --axes 0`` and nothing else.
 
 Usage::
 
@@ -44,6 +46,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("SEISSEG_SHARED", HERE.parent.parent / "shared"))
@@ -170,15 +174,35 @@ def _seisseg() -> str:
 
 
 def run_network(cube: np.ndarray, kept: np.ndarray, minutes: float, seed: int,
-                extra: list[str], work: Path) -> tuple[np.ndarray, dict[str, Any]]:
-    """``seisseg train`` (defaults + ``extra``) then ``seisseg predict``; mask and facts."""
+                extra: list[str], work: Path, pretrain: float = 0.0
+                ) -> tuple[np.ndarray, dict[str, Any]]:
+    """[``seisseg pretrain``,] ``seisseg train`` (defaults + ``extra``), ``seisseg predict``.
+
+    The model store is a folder of the run's own, so no pretraining cached by another run
+    (or by the user) is picked up.
+    """
     np.save(work / "seis.npy", cube)
     np.save(work / "labels.npy", kept)
+    env = {**os.environ, "SEISSEG_MODEL_DIR": str(work / "store")}
+    pretrain_s = None
+    if pretrain > 0:
+        shared = []  # the model options pretraining must share with training
+        for flag in ("--axes", "--model", "--width", "--model-depth", "--context", "--patch",
+                     "--position"):
+            if flag in extra:
+                shared += [flag, extra[extra.index(flag) + 1]]
+        cmd = [_seisseg(), "pretrain", "--image", str(work / "seis.npy"), "--minutes",
+               str(pretrain), "--seed", str(seed), "--quiet", *shared]
+        t0 = time.perf_counter()
+        done = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        pretrain_s = round(time.perf_counter() - t0, 1)
+        if done.returncode:
+            raise SystemExit(f"seisseg pretrain failed:\n{done.stderr[-4000:]}")
     train = [_seisseg(), "train", "--image", str(work / "seis.npy"), "--labels",
              str(work / "labels.npy"), "--out", str(work / "model.safetensors"), "--minutes",
              str(minutes), "--seed", str(seed), "--overwrite", *extra]
     t0 = time.perf_counter()
-    done = subprocess.run(train, capture_output=True, text=True)
+    done = subprocess.run(train, capture_output=True, text=True, env=env)
     train_s = time.perf_counter() - t0
     if done.returncode:
         raise SystemExit(f"seisseg train failed:\n{done.stderr[-4000:]}")
@@ -186,7 +210,7 @@ def run_network(cube: np.ndarray, kept: np.ndarray, minutes: float, seed: int,
     t0 = time.perf_counter()
     pred = [_seisseg(), "predict", "--model", str(work / "model.safetensors"), "--image",
             str(work / "seis.npy"), "--out-mask", str(work / "mask.npy"), "--overwrite", "--quiet"]
-    done = subprocess.run(pred, capture_output=True, text=True)
+    done = subprocess.run(pred, capture_output=True, text=True, env=env)
     predict_s = time.perf_counter() - t0
     if done.returncode:
         raise SystemExit(f"seisseg predict failed:\n{done.stderr[-4000:]}")
@@ -197,6 +221,8 @@ def run_network(cube: np.ndarray, kept: np.ndarray, minutes: float, seed: int,
     val = card.get("validation") or {}
     metrics = val.get("metrics") or {}
     facts = {
+        "pretrain_s": pretrain_s,
+        "started_from_pretraining": "Started from the pretraining" in log,
         "train_s": round(train_s, 1), "predict_s": round(predict_s, 1),
         "stop_reason": card["training"].get("stop_reason"),
         "epochs": card["training"].get("epochs"), "best_epoch": val.get("epoch"),
@@ -216,7 +242,7 @@ def penobscot(args: argparse.Namespace) -> dict[str, Any]:
     kept, scored, painted = scenario(args.scenario, labels, inlines, args.seed)
     truth = labels[scored]
     out: dict[str, Any] = {
-        "task": f"penobscot_{args.scenario}", "seed": args.seed, "minutes": args.minutes,
+        "task": f"penobscot_{args.scenario}", "seed": args.seed, "minutes": args.minutes, "pretrain_minutes": args.pretrain,
         "extra_args": args.extra, "painted_voxels": int(np.count_nonzero(kept)),
         "painted_share": float(np.count_nonzero(kept) / kept.size),
         "machine": machine(), "date": time.strftime("%Y-%m-%d"),
@@ -227,7 +253,10 @@ def penobscot(args: argparse.Namespace) -> dict[str, Any]:
         out[name] = {"mean_iou": float(np.nanmean(ious)), "class_iou": ious}
     if not args.baselines_only:
         with tempfile.TemporaryDirectory() as tmp:
-            pred, facts = run_network(cube, kept, args.minutes, args.seed, args.extra, Path(tmp))
+            work = Path(args.keep) if args.keep else Path(tmp)
+            work.mkdir(parents=True, exist_ok=True)
+            pred, facts = run_network(cube, kept, args.minutes, args.seed, args.extra, work,
+                                      args.pretrain)
         ious = class_ious(pred[scored], truth, n)
         out["defaults"] = {"mean_iou": float(np.nanmean(ious)), "class_iou": ious, **facts}
     return out
@@ -246,30 +275,65 @@ def synthetic(args: argparse.Namespace) -> dict[str, Any]:
     scored[:, :, times] = False
     shares = np.bincount(truth.ravel(), minlength=n + 1)[1:] / truth.size
     out: dict[str, Any] = {
-        "task": "synthetic_time_slices", "seed": args.seed, "minutes": args.minutes,
+        "task": "synthetic_time_slices", "seed": args.seed, "minutes": args.minutes, "pretrain_minutes": args.pretrain,
         "extra_args": args.extra, "classes": list(cube.class_names),
         "class_share": [float(v) for v in shares], "painted_time_slices": times.tolist(),
         "machine": machine(), "date": time.strftime("%Y-%m-%d"),
     }
     with tempfile.TemporaryDirectory() as tmp:
         pred, facts = run_network(cube.seismic, kept, args.minutes, args.seed, args.extra,
-                                  Path(tmp))
+                                  Path(tmp), args.pretrain)
     ious = class_ious(pred[scored], truth[scored].astype(np.int64) - 1, n)
     out["defaults"] = {"mean_iou": float(np.nanmean(ious)), "class_iou": ious, **facts}
     return out
 
 
+def tgs(args: argparse.Namespace) -> dict[str, Any]:
+    """TGS salt tiles: folds 0-2 labeled, fold 3 scored, ``seisseg train --axes 0`` only."""
+    from bench_train_tgs import competition_metric, pixel_iou
+
+    path = SHARED / "data" / "tgs_salt_dev.npz"
+    with np.load(path) as d:
+        images, masks, fold = d["images"], d["masks"], d["fold"]
+    # tiles as sections (trace, sample): the sample axis last, as for every cube
+    images, masks = images.transpose(0, 2, 1), masks.transpose(0, 2, 1)
+    train_rows, test_rows = fold < 3, fold == 3
+    image = images.astype(np.float32)
+    kept = np.where(train_rows[:, None, None], masks + 1, 0).astype(np.uint8)
+    out: dict[str, Any] = {
+        "task": "tgs_fold3", "seed": args.seed, "minutes": args.minutes, "pretrain_minutes": args.pretrain,
+        "extra_args": ["--axes", "0", *args.extra], "machine": machine(),
+        "date": time.strftime("%Y-%m-%d"),
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        pred, facts = run_network(image, kept, args.minutes, args.seed,
+                                  ["--axes", "0", *args.extra], Path(tmp), args.pretrain)
+    truth = masks[test_rows].astype(bool)
+    salt = pred[test_rows] == 1
+    out["defaults"] = {"pixel_iou": pixel_iou(salt, truth),
+                       "competition_metric": competition_metric(salt, truth), **facts}
+    return out
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("task", choices=("penobscot", "synthetic"))
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                epilog="options after -- go to 'seisseg train' as they are")
+    p.add_argument("task", choices=("penobscot", "synthetic", "tgs"))
     p.add_argument("--scenario", choices=("a", "b", "c"), default="a")
     p.add_argument("--minutes", type=float, default=10.0)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--baselines-only", action="store_true")
+    p.add_argument("--pretrain", type=float, default=0.0, metavar="M",
+                   help="run 'seisseg pretrain --minutes M' first (its own minutes, reported "
+                        "apart); training then starts from it")
     p.add_argument("--no-save", action="store_true", help="print only")
-    p.add_argument("extra", nargs="*", help="extra 'seisseg train' options after --")
+    p.add_argument("--keep", metavar="DIR", help="keep the cube, labels, model and mask here")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra = argv[argv.index("--") + 1:] if "--" in argv else []
+    argv = argv[: argv.index("--")] if "--" in argv else argv
     args = p.parse_args(argv)
-    result = penobscot(args) if args.task == "penobscot" else synthetic(args)
+    args.extra = extra  # 'seisseg train' options given after --
+    result = {"penobscot": penobscot, "synthetic": synthetic, "tgs": tgs}[args.task](args)
     show = {k: v for k, v in result.items() if k != "machine"}
     print(json.dumps(show, indent=1, default=float))
     if not args.no_save:

@@ -419,7 +419,7 @@ def make_synthetic_cube(
     del idx
     channel = None
     if n_channels > 0:
-        rng_channels = np.random.default_rng(seq.spawn(7)[6])
+        rng_channels = np.random.default_rng(seq.spawn(1)[0])
         channel, z_sand = _draw_channels(rng_channels, int(n_channels), ii, jj, tau, nt, logz)
         info["channels"] = int(n_channels)
         z = np.where(channel, z_sand, z).astype(np.float32)
@@ -430,14 +430,14 @@ def make_synthetic_cube(
         chaos = rng_salt.normal(0.0, 0.012, size=z.shape).astype(np.float32)
         z = np.where(inside, np.float32(z_salt) + chaos, z)
         del chaos
-        labels[fault_zone] = FAULT
-        if channel is not None:
-            labels[channel & ~inside] = CHANNEL
-        labels[inside] = SALT  # salt wins over fault
-    else:
-        labels[fault_zone] = FAULT
         if channel is not None:
             labels[channel] = CHANNEL
+        labels[fault_zone] = FAULT  # faults cut the channels
+        labels[inside] = SALT  # salt wins over fault
+    else:
+        if channel is not None:
+            labels[channel] = CHANNEL
+        labels[fault_zone] = FAULT
     del fault_zone, inside, T, channel
 
     # -------------------------------------------------------------- convolution

@@ -135,3 +135,55 @@ def test_auto_position_follows_the_trace_length():
     # fine-tuning keeps the bundle's choice and scale
     tuned = run_training(train(image, labels, short, init_bundle=on))
     assert tuned.card["input"]["position"] == on.card["input"]["position"]
+
+
+def test_context_and_position_predict_as_trained_by_hand():
+    image, truth = _layered(shape=(6, 24, 64))
+    labels = np.zeros_like(truth)
+    labels[[1, 4]] = truth[[1, 4]]
+    cfg = _cfg(True)
+    cfg.epochs, cfg.model_kwargs = 1, {**TINY, "context": 1}
+    result = run_training(train(image, labels, cfg))
+    assert result.card["input"]["input_channels"] == 6  # 3 slices x (amplitude, position)
+    pred = run_to_completion(predict_bundle(result, image, orientations=(0,)))
+    norm = Normalizer.from_dict(result.card["preprocessing"])
+    ramp = PositionSpec(64).value(np.arange(64))[None].repeat(24, 0)
+    i = 0  # the first inline: its context repeats it (clamped at the border)
+    slices = [norm(image[j]) for j in (0, 0, 1)]
+    x = np.stack([c for s in slices for c in (s, ramp)])
+    with torch.no_grad():
+        direct = torch.softmax(result.model(torch.from_numpy(x[None])), 1)[0].numpy()
+    np.testing.assert_allclose(np.asarray(pred.probabilities[:, i], np.float32), direct,
+                               atol=2e-3)
+
+
+def test_a_single_2d_section_trains_and_predicts_with_position():
+    image, truth = _layered(shape=(1, 40, 64))
+    image, truth = image[0], truth[0]
+    labels = np.zeros_like(truth)
+    labels[:12] = truth[:12]
+    result = run_training(train(image, labels, _cfg(True)))
+    assert result.card["input"]["position"]["n_samples"] == 64
+    pred = run_to_completion(predict_bundle(result, image))
+    assert pred.mask().shape == (40, 64)
+    # the stitched probabilities equal the model on the whole section with its ramp
+    norm = Normalizer.from_dict(result.card["preprocessing"])
+    x = np.stack([norm(image), PositionSpec(64).value(np.arange(64))[None].repeat(40, 0)])
+    with torch.no_grad():
+        direct = torch.softmax(result.model(torch.from_numpy(x[None])), 1)[0].numpy()
+    np.testing.assert_allclose(np.asarray(pred.probabilities, np.float32), direct, atol=2e-3)
+
+
+def test_position_turns_off_augmentation_that_would_move_time():
+    image, truth = _layered()
+    labels = np.zeros_like(truth)
+    labels[[1, 4]] = truth[[1, 4]]
+    cfg = _cfg(True)
+    cfg.epochs, cfg.steps_per_epoch = 1, 1
+    cfg.augment.rotate90 = cfg.augment.transpose = True
+    events = []
+    result = run_training(train(image, labels, cfg), events.append)
+    aug = result.card["training"]["config"]["augment"]
+    assert not aug["rotate90"] and not aug["transpose"] and not aug["flip_time"]
+    assert any("90-degree rotations, transposes are turned off" in getattr(e, "text", "")
+               for e in events)

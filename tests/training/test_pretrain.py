@@ -111,3 +111,32 @@ def test_pretraining_refuses_3d_models_and_a_trained_bundle_as_pretraining(tmp_p
     save_file({"w": torch.zeros(1)}, str(bundle), metadata={"seisseg": "{}"})
     with pytest.raises(SeisSegError, match="not a pretrained network"):
         load_pretrained(bundle)
+
+
+def test_a_binary_model_does_not_inherit_the_reconstruction_head(tmp_path):
+    image, _ = _layered()
+    stop_after = iter(range(2))
+    _, made = _run(pretrain(image, _cfg(), minutes=5, stop=lambda: next(stop_after, None) is None))
+    state, card = load_pretrained(made.cache_path)
+    from napari_seisseg.models import create_model
+    from napari_seisseg.training.pretrain import apply_pretrained
+
+    binary = create_model("unet2d", in_channels=2, n_classes=1, **TINY)  # same head shape
+    head = binary.state_dict()["head.weight"].clone()
+    apply_pretrained(binary, state, card)
+    import torch
+
+    assert torch.equal(binary.state_dict()["head.weight"], head)  # left fresh
+
+
+def test_no_cube_is_read_for_a_fingerprint_while_the_cache_is_empty(monkeypatch):
+    from napari_seisseg.training import pretrain as pretrain_module
+
+    def boom(image):
+        raise AssertionError("the cube was fingerprinted with an empty cache")
+
+    monkeypatch.setattr(pretrain_module, "cube_fingerprint", boom)
+    image, truth = _layered()
+    labels = np.zeros_like(truth)
+    labels[[1, 4]] = truth[[1, 4]]
+    run_training(train(image, labels, _cfg()))  # the autouse fixture gives an empty store

@@ -45,7 +45,7 @@ def test_defaults_and_tooltips(sample_viewer):
     sample_viewer.window.add_dock_widget(w, name="Train")
     assert w.image.value.name == "synthetic seismic"
     assert w.labels_layer.value.name == "synthetic labels"
-    assert w.val_labels.value is None and w.model.value == "unet2d"
+    assert w.val_labels.value is None and w.model.value == "auto"
     assert w.budget_unit.value == "minutes" and 1 <= w.budget.value <= 2
     assert w.advanced.native.isHidden()  # folded away
     w.show_advanced.value = True
@@ -362,3 +362,36 @@ def test_a_failed_automatic_save_keeps_the_model(sample_viewer, qtbot, notificat
     warnings = [str(n.message) for n in notifications if "warning" in str(n.severity).lower()]
     assert any("could not be saved automatically" in m and "not JSON serializable" in m
                for m in warnings)
+
+
+def test_pretrain_on_the_image_then_train_starts_from_it(sample_viewer, qtbot, notifications):
+    from napari_seisseg.store import pretrained_dir
+
+    w = TrainWidget(sample_viewer)
+    _tiny(w, epochs=1, steps=2)
+    w.pretraining.minutes.value = 0.1
+    assert w.pretraining.row.tooltip and w.pretraining.button.tooltip
+    worker = w.pretraining.start()
+    assert worker is not None and not w.train_button.enabled and w.stop_button.enabled
+    qtbot.waitUntil(lambda: w.progress.value > 0, timeout=20_000)
+    w.stop()  # Stop keeps what was learned
+    qtbot.waitUntil(lambda: w.worker is None, timeout=20_000)
+    assert w.status.state == "done" and "Pretrained unet2d" in w.status.value, w.status.value
+    assert len(list(pretrained_dir().glob("*.safetensors"))) == 1
+    assert w.train_button.enabled and w.pretraining.button.enabled
+    # the next training on this image with these settings starts from it
+    w.train()
+    qtbot.waitUntil(lambda: w.worker is None, timeout=20_000)
+    assert w.result is not None
+    infos = [str(n.message) for n in notifications]
+    assert any("Started from the pretraining of this survey" in m for m in infos), infos
+
+
+def test_pretraining_refuses_a_3d_model_with_a_notification(sample_viewer, qtbot, notifications):
+    w = TrainWidget(sample_viewer)
+    w.model.value = "unet3d"
+    w.pretraining.minutes.value = 0.1
+    w.pretraining.start()
+    qtbot.waitUntil(lambda: w.worker is None, timeout=20_000)
+    assert w.status.state == "failed" and "section models" in w.status.value
+    assert any("section models" in m for m in _errors(notifications))

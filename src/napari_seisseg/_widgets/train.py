@@ -49,6 +49,7 @@ from ._status import StatusLabel
 from .corrections import Corrections
 from .new_labels import NewLabels
 from .preprocess import PREPROCESS_KEY  # the pipeline a Preprocess-widget layer carries
+from .pretrain_row import PretrainRow
 from .train_curves import TrainingCurves, fmt_score
 from .train_options import TrainOptions
 
@@ -131,10 +132,13 @@ class TrainWidget(Container):
                                    tooltip="Optional second Labels layer scored after every "
                                            "epoch. None: a share of the painted sections is held "
                                            "out automatically.")
-        self.model = ComboBox(label="model", choices=list_models(), value="unet2d",
-                              tooltip="unet2d: fast 2D U-Net on sections (good default on a "
-                                      "CPU); resunet: residual encoder, stronger; hybrid: thin "
-                                      "3D slab in, section out; unet3d: 3D patches (slow on a CPU).")
+        self.model = ComboBox(label="model", choices=["auto", *list_models()], value="auto",
+                              tooltip="auto: unet2d on the sections of a survey; for a stack of "
+                                      "small unrelated tiles (section axes 0), resunet with the "
+                                      "recipe tuned on salt tiles (the choice is shown). unet2d: "
+                                      "fast 2D U-Net on sections; resunet: residual encoder, "
+                                      "stronger; hybrid: thin 3D slab in, section out; unet3d: "
+                                      "3D patches (slow on a CPU).")
         self.budget_unit = ComboBox(choices=["minutes", "epochs"], value="minutes",
                                     tooltip="Limit the run by wall-clock minutes or by epochs. "
                                             "The best model (validation mean IoU) is kept.")
@@ -171,6 +175,7 @@ class TrainWidget(Container):
         run_row = Container(layout="horizontal", labels=False,
                             widgets=[self.train_button, self.stop_button],
                             tooltip="Start or stop training.")
+        self.pretraining = PretrainRow(self)
         file_row = Container(layout="horizontal", labels=False,
                              widgets=[self.save_button, self.load_button],
                              tooltip="Model bundle files.")
@@ -185,8 +190,8 @@ class TrainWidget(Container):
         self.info.native.setWordWrap(True)
         self.extend([self.image, self.labels_layer, self.painting.row, *self.corrections.widgets,
                      self.val_labels, self.model, budget_row,
-                     self.zero_is_background, self.show_advanced, self.advanced, run_row,
-                     file_row, self.progress, self.device_label, self.model_label,
+                     self.zero_is_background, self.show_advanced, self.advanced,
+                     self.pretraining.row, run_row, file_row, self.progress, self.device_label, self.model_label,
                      self.status, self.info])
         dark = getattr(self.viewer, "theme", "dark") != "light"
         self.curves = TrainingCurves(self.native, dark)
@@ -401,6 +406,7 @@ class TrainWidget(Container):
         worker.finished.connect(self._on_finished)
         self.worker = worker
         self.train_button.enabled, self.stop_button.enabled = False, True
+        self.pretraining.button.enabled = False
         self.status.set("running", f"preparing {inputs['config'].model} on '{names[1]}'")
         self.curves.start()
         worker.start()
@@ -434,10 +440,12 @@ class TrainWidget(Container):
         self.n_events += 1
 
     def _on_epoch(self, event: Any) -> None:
+        from ..training.metrics import headline
+
         m = event.metrics or {}
         self.curves.add_epoch(event.epoch, event.global_step, event.train_loss, m)
         best = " (best)" if event.is_best and m else ""
-        val = f", validation mean IoU {fmt_score(m.get('mean_iou'))}{best}" if m else ""
+        val = f", validation mean IoU {fmt_score(headline(m))}{best}" if m else ""
         self.status.set("running", f"epoch {event.epoch}: loss {event.train_loss:.4f}{val}")
 
     def _on_returned(self, returned: Any, pipe: dict | None, names: tuple[str, str]) -> None:
@@ -446,6 +454,7 @@ class TrainWidget(Container):
             return
         from napari.utils.notifications import show_info, show_warning
 
+        from ..training.metrics import headline
         from ..training.report import class_report
 
         result, saved, save_error = returned
@@ -458,15 +467,14 @@ class TrainWidget(Container):
                "early_stopping": "no more improvement", "stopped": "stopped"}
         score = ""
         if result.best_metrics:
-            score = (f", validation mean IoU {fmt_score(result.best_metrics.get('mean_iou'))} "
+            score = (f", validation mean IoU {fmt_score(headline(result.best_metrics))} "
                      f"(epoch {result.best_epoch})")
         message = f"model '{entry.name}' ready{score}; {why.get(result.stop_reason, '')}"
-        learned = [text for _, text in class_report(result.best_metrics)]
-        if learned:
-            message += "\n" + "\n".join(learned)
         if saved is not None:
             message += f"; saved automatically to {saved}"
-        self.status.set("done", message)
+        learned = [text for _, text in class_report(result.best_metrics)]
+        # the per-class lines were notifications already (notes); the status keeps them too
+        self.status.set("done", "\n".join([message, *learned]))
         show_info(f"Train: {message}. It is listed in the Predict widget; Save model… writes a "
                   "copy where you choose.")
         if save_error:
@@ -478,6 +486,7 @@ class TrainWidget(Container):
         self._stop_event = None
         self.curves.stop()
         self.train_button.enabled, self.stop_button.enabled = True, False
+        self.pretraining.button.enabled = True
 
     def _fail(self, message: str) -> None:
         from napari.utils.notifications import show_error

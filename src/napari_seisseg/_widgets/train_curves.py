@@ -125,11 +125,14 @@ class TrainingCurves:
     def add_epoch(self, epoch: int, step: int, loss: float, metrics: dict | None) -> None:
         """Record an epoch's mean loss and validation metrics (fills the table)."""
         h = self.history
+        from ..training.metrics import headline
+
         m = metrics or {}
         h["epoch"].append(epoch)
         h["epoch_step"].append(step)
         h["epoch_loss"].append(loss)
-        h["val_iou"].append(m.get("mean_iou", math.nan) if m else math.nan)
+        score = headline(m) if m else None
+        h["val_iou"].append(math.nan if score is None else score)
         h["class_iou"].append([c.get("iou") for c in m.get("classes", [])])
         if m:
             self.fill_table(m)

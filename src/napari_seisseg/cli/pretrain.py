@@ -34,8 +34,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace ENCODER if it exists")
     p.add_argument("--minutes", type=positive(float), default=3.0, metavar="M",
                    help="wall-clock budget in minutes (default 3)")
-    p.add_argument("--model", choices=[m for m in MODEL_CHOICES if m in ("unet2d", "resunet")],
-                   default="unet2d", help="section architecture to pretrain (default unet2d)")
+    p.add_argument("--model", choices=[m for m in MODEL_CHOICES if m in ("auto", "unet2d", "resunet")],
+                   default="auto", help="section architecture to pretrain, as you will train "
+                                        "(default auto, as 'seisseg train' chooses)")
     p.add_argument("--width", type=positive(int), metavar="W",
                    help="channels of the first stage (as you will train)")
     p.add_argument("--model-depth", type=positive(int), metavar="D",

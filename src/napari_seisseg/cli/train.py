@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["add_parser", "build_config", "epoch_line", "run"]
 
-MODEL_CHOICES = ("unet2d", "unet3d", "hybrid", "resunet")
+MODEL_CHOICES = ("auto", "unet2d", "unet3d", "hybrid", "resunet")
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 LOSS_CHOICES = ("auto", "ce_dice", "bce_dice", "ce_lovasz", "bce_lovasz", "ce", "bce")
 
@@ -102,7 +102,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                          "statistics")
     m = p.add_argument_group("model and budget")
     m.add_argument("--model", choices=MODEL_CHOICES,
-                   help="architecture (default unet2d, or that of --init)")
+                   help="architecture (default auto: unet2d on the sections of a survey; for a "
+                        "stack of small unrelated tiles (--axes 0), resunet with the recipe tuned "
+                        "on TGS salt tiles; the choice is printed. With --init: its model)")
     m.add_argument("--width", type=positive(int), metavar="W",
                    help="channels of the first stage (model default when omitted)")
     m.add_argument("--model-depth", type=positive(int), metavar="D",
@@ -249,7 +251,7 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         from ..training import read_card
 
         model = str(read_card(args.init)["model"]["name"])
-    model = model or "unet2d"
+    model = model or "auto"
     if args.pretrained not in ("auto", "none") and not Path(args.pretrained).is_file():
         raise SeisSegError(
             f"--pretrained {args.pretrained} is not a file; give a file written by 'seisseg "
@@ -357,6 +359,12 @@ def check_run_dir(folder: Path, *, overwrite: bool, protect: list[str]) -> None:
 
 
 # ---------------------------------------------------------------------- reporting
+def _headline(metrics: Any) -> Any:
+    from ..training.metrics import headline
+
+    return headline(metrics)
+
+
 def _fmt(v: Any, digits: int = 3) -> str:
     if v is None or (isinstance(v, float) and not np.isfinite(v)):
         return "-"
@@ -368,7 +376,9 @@ def epoch_line(event: Any) -> str:
     parts = [f"epoch {event.epoch:3d}", f"loss {_fmt(event.train_loss, 4)}"]
     metrics = event.metrics
     if metrics:
-        parts.append(f"val mIoU {_fmt(metrics.get('mean_iou'))}")
+        from ..training.metrics import headline
+
+        parts.append(f"val mIoU {_fmt(headline(metrics))}")
         per_class = " ".join(
             f"{c.get('name') or c.get('value')} {_fmt(c.get('iou'))}"
             for c in metrics.get("classes", [])
@@ -518,7 +528,7 @@ def run(args: argparse.Namespace) -> int:
     best = ""
     if result.best_metrics:
         best = f" (epoch {result.best_epoch}, validation mean IoU " \
-               f"{_fmt(result.best_metrics.get('mean_iou'))})"
+               f"{_fmt(_headline(result.best_metrics))})"
     if result.stop_reason == "stopped":
         print(f"Stopped by Ctrl-C: saved the best model so far{best} to {path}")
     else:

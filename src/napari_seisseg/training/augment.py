@@ -129,7 +129,11 @@ class Augmenter:
         self.context_axis = context_axis
 
     def __call__(
-        self, image: np.ndarray, target: np.ndarray, time_dim: int | None = None
+        self,
+        image: np.ndarray,
+        target: np.ndarray,
+        time_dim: int | None = None,
+        context_is_time: bool = False,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Augment one patch.
 
@@ -142,6 +146,9 @@ class Augmenter:
         time_dim : int, optional
             Spatial axis of the patch that runs along time (or depth); it is not flipped
             when ``config.flip_time`` is False.
+        context_is_time : bool
+            The slices of the 2.5D context are neighbours along time (a time slice): their
+            order is not mirrored when ``config.flip_time`` is False either.
 
         Returns
         -------
@@ -160,6 +167,7 @@ class Augmenter:
             if (
                 self.context_axis is not None
                 and image.shape[self.context_axis] > 1
+                and (cfg.flip_time or not context_is_time)
                 and rng.random() < 0.5
             ):
                 image = np.flip(image, self.context_axis)

@@ -145,7 +145,8 @@ class TrainConfig:
     Parameters
     ----------
     model : str
-        Architecture: ``"unet2d"``, ``"unet3d"``, ``"hybrid"`` or ``"resunet"``.
+        Architecture: ``"auto"`` (default: chosen for the kind of task and said in a note,
+        see :mod:`.recipe`), ``"unet2d"``, ``"unet3d"``, ``"hybrid"`` or ``"resunet"``.
     model_kwargs : dict
         Architecture options passed to ``create_model`` (``width``, ``depth``, ``context``...).
     patch_size : int, tuple of int or None
@@ -236,7 +237,7 @@ class TrainConfig:
         Folder for ``config.json``, ``metrics.csv`` and the final bundle of this run.
     """
 
-    model: str = "unet2d"
+    model: str = "auto"
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     patch_size: int | tuple[int, ...] | None = None
     batch_size: int | None = None

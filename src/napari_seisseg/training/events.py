@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 import torch
 
 from .labels import ClassInfo, LabelSummary
+from .metrics import headline
 
 __all__ = [
     "BestUpdated",
@@ -113,7 +114,7 @@ class EpochEnd(TrainEvent):
     def message(self) -> str:
         val = ""
         if self.metrics:
-            val = f", validation mean IoU {self.metrics['mean_iou']:.3f}"
+            val = f", validation mean IoU {headline(self.metrics):.3f}"
         return f"epoch {self.epoch}: train loss {self.train_loss:.4f}{val}{' (best)' if self.is_best else ''}"
 
 
@@ -204,7 +205,7 @@ class Finished(TrainEvent):
         }.get(self.reason, self.reason)
         best = ""
         if self.best_metrics:
-            best = f"; kept epoch {self.best_epoch} (validation mean IoU {self.best_metrics['mean_iou']:.3f})"
+            best = f"; kept epoch {self.best_epoch} (validation mean IoU {headline(self.best_metrics):.3f})"
         return f"Finished after {self.steps} steps in {self.elapsed_s:.0f} s: {why}{best}."
 
 

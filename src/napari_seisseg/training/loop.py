@@ -276,6 +276,8 @@ def train(
             }
         )
     yield _started(s, total_steps)
+    for n in s.infos:
+        yield Note(n, "info")
     for n in s.notes:
         yield Note(n, "warning")
 
@@ -366,14 +368,16 @@ def train(
             sched.step(score)
         # ties go to the later model: an early perfect score must not freeze the kept model
         is_best = val is None or best_state is None or score >= best_score
+        improved = val is None or best_state is None or score > best_score
         if is_best:
             best_score, best_epoch, best_metrics = score, epoch, metrics
-            best_time = time.perf_counter() - t0
+            if improved:  # a tie keeps the later weights but does not reset the patience
+                best_time = time.perf_counter() - t0
             best_state = {n: t.detach().to("cpu").clone() for n, t in scored.state_dict().items()}
             if metrics and s.binary:
                 best_threshold = float(metrics["threshold"])
-            stale = 0
-            iou = None if metrics is None else metrics["mean_iou"]
+            stale = 0 if improved else stale + 1
+            iou = None if metrics is None else metrics.get("painted_mean_iou", metrics["mean_iou"])
             yield BestUpdated(epoch, iou, metrics, best_threshold if s.binary else None)
         else:
             stale += 1

@@ -27,7 +27,33 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["MetricAccumulator", "confusion_matrix", "scores_from_confusion", "tune_threshold"]
+__all__ = [
+    "MetricAccumulator",
+    "confusion_matrix",
+    "headline",
+    "scores_from_confusion",
+    "tune_threshold",
+]
+
+
+def headline(metrics: Any) -> float | None:
+    """The validation score shown to the user and used to keep a model.
+
+    Parameters
+    ----------
+    metrics : mapping or None
+        Scores as :func:`scores_from_confusion` gives them.
+
+    Returns
+    -------
+    float or None
+        The mean IoU over the painted classes (``painted_mean_iou``; ``mean_iou`` for
+        scores made before it existed), None without metrics.
+    """
+    if not metrics:
+        return None
+    value = metrics.get("painted_mean_iou", metrics.get("mean_iou"))
+    return None if value is None else float(value)
 
 #: Histogram bins of the binary probability (thresholds are tried on every bin edge).
 BINS = 100

@@ -42,6 +42,7 @@ from .device import amp_settings, autocast, describe_device, resolve_device
 from .events import Note, Step
 from .normalize import fit_normalizer
 from .patches import PatchLayout, add_position, inplane_axes, make_layout, read_window, window_start
+from .recipe import resolve_model
 
 __all__ = [
     "PretrainResult",
@@ -61,23 +62,41 @@ BLOCKS = 3
 
 
 def cube_fingerprint(image: Any) -> str:
-    """A short key of a cube: its shape, type and a hash of a few of its slices.
+    """A short key of a cube: its shape, type and a hash of five of its slices.
 
-    Cheap on lazy cubes (reads 3 slices along the first axis and 3 along the last); two
-    different surveys, or the same survey cropped or resampled, get different keys.
+    Parameters
+    ----------
+    image : array-like
+        The cube (or section), numpy or lazy.
+
+    Returns
+    -------
+    str
+        16 hexadecimal digits.  Reads five slices along the first axis (whole inlines of a
+        SEG-Y cube: a few traces' worth of the file each); two different surveys, or the
+        same survey cropped, resampled or transposed, get different keys.
     """
     shape = tuple(int(n) for n in image.shape)
     h = hashlib.sha1(json.dumps({"shape": shape, "dtype": str(image.dtype)}).encode())
-    for axis in (0, len(shape) - 1):
-        for frac in (0.25, 0.5, 0.75):
-            key: list[Any] = [slice(None)] * len(shape)
-            key[axis] = min(shape[axis] - 1, int(frac * shape[axis]))
-            h.update(np.ascontiguousarray(np.asarray(image[tuple(key)])).tobytes())
+    for frac in (0.1, 0.3, 0.5, 0.7, 0.9):
+        index = min(shape[0] - 1, int(frac * shape[0]))
+        h.update(np.ascontiguousarray(np.asarray(image[index])).tobytes())
     return h.hexdigest()[:16]
 
 
 def architecture_key(spec: Mapping[str, Any]) -> str:
-    """The architecture of a model spec, without its number of outputs."""
+    """A short key of a model spec's architecture (everything but its number of outputs).
+
+    Parameters
+    ----------
+    spec : mapping
+        :func:`~napari_seisseg.models.model_spec` of a model.
+
+    Returns
+    -------
+    str
+        12 hexadecimal digits.
+    """
     arch = {k: v for k, v in spec.items() if k != "n_classes"}
     return hashlib.sha1(json.dumps(arch, sort_keys=True).encode()).hexdigest()[:12]
 
@@ -87,7 +106,22 @@ def _cache_path(fingerprint: str, arch: str) -> Path:
 
 
 def save_pretrained(path: str | Path, model: torch.nn.Module, card: Mapping[str, Any]) -> Path:
-    """Write a pretrained network (weights + JSON card) atomically."""
+    """Write a pretrained network (weights + JSON card) atomically.
+
+    Parameters
+    ----------
+    path : path
+        Output ``.safetensors`` file (its folder is made).
+    model : torch.nn.Module
+        The pretrained network.
+    card : mapping
+        Its JSON-able description (``survey``, ``architecture``, ``model``...).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     from safetensors.torch import save_file
 
     path = Path(path)
@@ -100,7 +134,25 @@ def save_pretrained(path: str | Path, model: torch.nn.Module, card: Mapping[str,
 
 
 def load_pretrained(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """Weights and card of a pretrained network; :class:`SeisSegError` for anything else."""
+    """Read a file written by :func:`save_pretrained`.
+
+    Parameters
+    ----------
+    path : path
+        The file.
+
+    Returns
+    -------
+    state : dict
+        Weights by name.
+    card : dict
+        Its description.
+
+    Raises
+    ------
+    SeisSegError
+        For an unreadable file, or one that is not a pretrained network (a trained bundle).
+    """
     from safetensors import safe_open
 
     try:
@@ -120,15 +172,33 @@ def load_pretrained(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str
 def find_pretrained(image: Any, spec: Mapping[str, Any]) -> tuple[Path | None, str | None]:
     """The cached pretraining of this cube for this architecture, and a note.
 
-    Returns ``(path, None)`` when one fits, ``(None, note)`` when the cube has one for
-    another architecture only (the note says so: it is never used silently), and
-    ``(None, None)`` when the cube has none.
+    Parameters
+    ----------
+    image : array-like
+        The cube about to be trained on.
+    spec : mapping
+        :func:`~napari_seisseg.models.model_spec` of the model about to be trained.
+
+    Returns
+    -------
+    path : pathlib.Path or None
+        The cached file when one fits.
+    note : str or None
+        When the cube has a pretraining for another architecture only, a note saying it
+        was not used (it is never used silently); None otherwise.
+
+    Notes
+    -----
+    Nothing is read from the cube while the cache holds no pretraining at all.
     """
+    folder = pretrained_dir()
+    if not folder.is_dir() or not any(folder.glob("*.safetensors")):
+        return None, None
     fp = cube_fingerprint(image)
     path = _cache_path(fp, architecture_key(spec))
     if path.exists():
         return path, None
-    others = sorted(pretrained_dir().glob(f"{fp}-*.safetensors")) if pretrained_dir().exists() else []
+    others = sorted(folder.glob(f"{fp}-*.safetensors"))
     if others:
         return None, (
             f"This survey has a pretraining for another architecture ({others[0].name}); it was "
@@ -140,7 +210,19 @@ def find_pretrained(image: Any, spec: Mapping[str, Any]) -> tuple[Path | None, s
 def apply_pretrained(
     model: torch.nn.Module, state: Mapping[str, torch.Tensor], card: Mapping[str, Any]
 ) -> int:
-    """Copy the weights whose name and shape match into ``model``; return how many.
+    """Copy the weights whose name and shape match into ``model`` (never its output layer).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A fresh model of the pretrained architecture (any number of outputs).
+    state, card : mapping
+        What :func:`load_pretrained` returns.
+
+    Returns
+    -------
+    int
+        Number of weight tensors copied.
 
     Raises
     ------
@@ -157,10 +239,17 @@ def apply_pretrained(
             "again with the same settings, or train without it."
         )
     own = model.state_dict()
-    take = {k: v for k, v in state.items() if k in own and tuple(own[k].shape) == tuple(v.shape)}
+    take = {k: v for k, v in state.items()
+            if k in own and tuple(own[k].shape) == tuple(v.shape) and not _is_output(k)}
     own.update({k: v.to(own[k].dtype) for k, v in take.items()})
     model.load_state_dict(own)
     return sum(1 for k in take if not k.endswith("num_batches_tracked"))
+
+
+def _is_output(name: str) -> bool:
+    """Output layers (a reconstruction head, not a classifier: never copied)."""
+    first = name.split(".", 1)[0]
+    return first == "head" or "aux" in first
 
 
 @dataclass
@@ -197,7 +286,8 @@ class _AnywhereSampler:
         img, _ = read_window(self.image, None, lay, self.normalize, start, axis=axis,
                              index=index, with_position=False)
         time_dim = plane.index(lay.sample_axis) if lay.sample_axis in plane else None
-        img, _ = self.augment(img, np.zeros(img.shape[1:], np.int64), time_dim=time_dim)
+        img, _ = self.augment(img, np.zeros(img.shape[1:], np.int64), time_dim=time_dim,
+                              context_is_time=axis == lay.sample_axis)
         return img, time_dim, (start, axis, index)
 
 
@@ -281,6 +371,9 @@ def pretrain(
     if len(shape) == 2:
         img, sample_axis, axes = _WithLeadingAxis(img), sample_axis + 1, (0,)
     tshape = tuple(int(n) for n in img.shape)
+    config, auto_note = resolve_model(config, tshape, axes)
+    if auto_note:
+        yield Note(auto_note, "info")
     torch.manual_seed(config.seed)
     model = create_model(config.model, in_channels=1, n_classes=1, **config.model_kwargs)
     kind = model_kind(model)

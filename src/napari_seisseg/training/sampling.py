@@ -4,8 +4,8 @@ Every patch is centred (up to a jitter) on a labeled voxel chosen in two steps:
 
 1. a class, with probability ``rate[k]``: half in proportion to the square root of its
    labeled count, half the same for every class (:func:`class_rates`).  A class painted on
-   1 % of the labeled voxels among 90 % background is the centre of about 1/(2K) of the
-   patches instead of 1 %, so rare classes are seen in every batch;
+   1 % of the labeled voxels among 90 % background is the centre of at least 1/(2K) of the
+   patches instead of 1 % (about a sixth with four classes);
 2. a labeled voxel of that class, uniformly (classes with more than
    :data:`MAX_INDEXED` labeled voxels are represented by a seeded random subset of them).
 
@@ -197,7 +197,8 @@ class PatchSampler:
             else:
                 plane = inplane_axes(axis, self.target.ndim)
                 time_dim = plane.index(time_axis) if time_axis in plane else None
-            img, tgt = self.augment(img, tgt, time_dim=time_dim)
+            img, tgt = self.augment(img, tgt, time_dim=time_dim,
+                                    context_is_time=axis == time_axis)
         if axis is not None and self.layout.position is not None:
             img = add_position(
                 self.layout, img, start, axis=axis, index=index, n=self.target.shape[axis]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -29,6 +29,7 @@ from .device import AmpSettings, amp_settings, autocast, is_oom, resolve_device
 from .losses import SegmentationLoss, region_term
 from .normalize import Normalizer, fit_normalizer
 from .patches import PatchLayout, make_layout
+from .recipe import resolve_model
 from .report import few_voxel_warnings
 from .sampling import PatchSampler
 from .validation import ValidationSet
@@ -57,6 +58,7 @@ class Session:
     init_card: dict[str, Any] | None = None
     init_source: str | None = None
     notes: list[str] = field(default_factory=list)
+    infos: list[str] = field(default_factory=list)
 
     @property
     def class_names(self) -> list[str]:
@@ -167,24 +169,35 @@ def _use_position(config: TrainConfig, kind: str, n_samples: int) -> bool:
     return int(n_samples) >= 2 * int(edge)
 
 
-def _start_from_pretraining(model: torch.nn.Module, choice: str, image: Any) -> list[str]:
-    """Load the pretraining ``choice`` names ("auto": this cube's cached one) into ``model``."""
+def _start_from_pretraining(
+    model: torch.nn.Module, choice: str, image: Any
+) -> list[tuple[str, str]]:
+    """Load the pretraining ``choice`` names ("auto": this cube's cached one) into ``model``.
+
+    Returns the notes to show, as ``(level, text)``.
+    """
     from ..models import model_spec
-    from .pretrain import apply_pretrained, find_pretrained, load_pretrained
+    from .pretrain import apply_pretrained, cube_fingerprint, find_pretrained, load_pretrained
 
     if choice == "auto":
         path, note = find_pretrained(image, model_spec(model))
         if path is None:
-            return [note] if note else []
+            return [("warning", note)] if note else []
+        whose = "this survey"
     else:
         path = choice
+        whose = None
     state, card = load_pretrained(path)
     n = apply_pretrained(model, state, card)
-    return [
-        f"Started from the pretraining of this survey ({card.get('minutes', '?')} min of "
+    if whose is None:
+        same = card.get("survey") == cube_fingerprint(image)
+        whose = "this survey" if same else "another survey (given explicitly)"
+    return [(
+        "info",
+        f"Started from the pretraining of {whose} ({card.get('minutes', '?')} min of "
         f"{card.get('task', 'pretraining')}, made {card.get('created', '?')}; {n} weight "
-        f"tensors): {path}"
-    ]
+        f"tensors): {path}",
+    )]
 
 
 def build_session(
@@ -222,14 +235,21 @@ def build_session(
         classes=[ClassInfo.from_dict(c) for c in init_card["classes"]] if init_card else None,
     )
     notes = list(data.notes)
+    infos: list[str] = []  # said at the start, not warnings
     k = len(data.classes)
     notes += few_voxel_warnings(data.summary.class_counts, [c.name for c in data.classes])
     torch.manual_seed(config.seed)
     from ..models import create_model, model_spec
 
+    if init_model is None:
+        resolved, note = resolve_model(config, data.target.shape, data.axes)
+        for f in fields(config):  # in place: the caller's config says what was run
+            setattr(config, f.name, getattr(resolved, f.name))
+        if note:
+            infos.append(note)
     if init_model is not None:
         model, binary = init_model, bool(init_card.get("binary"))
-        if config.model.lower() != str(init_card["model"]["name"]):
+        if config.model.lower() not in ("auto", str(init_card["model"]["name"])):
             notes.append(f"Fine-tuning keeps the bundle's model ({init_card['model']['name']}).")
     else:
         binary = config.loss.startswith("bce") or (config.loss == "auto" and k == 2)
@@ -243,14 +263,20 @@ def build_session(
     kind = model_kind(model)
     if init_card is not None:
         position = bool((init_card.get("input") or {}).get("position"))
+        if config.position is not None and bool(config.position) != position:
+            notes.append(
+                f"Fine-tuning keeps the bundle's input: the position channel stays "
+                f"{'on' if position else 'off'} (position={config.position} is ignored)."
+            )
     else:
         position = _use_position(config, kind, data.target.shape[data.sample_axis])
     if position and init_model is None:
         # amplitude and position per slice
         torch.manual_seed(config.seed)
         model = create_model(config.model, in_channels=2, n_classes=n_out, **config.model_kwargs)
-    if init_model is None and config.pretrained:
-        notes += _start_from_pretraining(model, config.pretrained, image)
+    if init_model is None and config.pretrained and kind == "2d":
+        for level, text in _start_from_pretraining(model, config.pretrained, image):
+            (infos if level == "info" else notes).append(text)
     spec = model_spec(model)
     layout = make_layout(
         kind,
@@ -268,13 +294,22 @@ def build_session(
         spec_pos = PositionSpec.from_card(init_card["input"].get("position"))
         layout = replace(layout, position=spec_pos)
     if position:
-        notes.append(
+        infos.append(
             "The network sees each pixel's position along "
             f"{data.summary.axes[data.sample_axis].name} as a second input channel "
             "(position=False to turn it off)."
         )
-        if config.augment.flip_time:
-            config.augment = replace(config.augment, flip_time=False)
+        aug = config.augment
+        off = [n for n, on in (("upside-down flips", aug.flip_time),
+                               ("90-degree rotations", aug.rotate90),
+                               ("transposes", aug.transpose),
+                               ("rolling", aug.roll_axis is not None)) if on]
+        if off:
+            config.augment = replace(aug, flip_time=False, rotate90=False, transpose=False,
+                                     roll_axis=None)
+            if any(o != "upside-down flips" for o in off):
+                notes.append(f"With the position channel, {', '.join(off)} are turned off "
+                             "(they would move time against its position).")
     held = split_data(data, kind=kind, fraction=config.val_fraction, seed=config.seed)
     notes += [n for n in data.notes if n not in notes]
     if init_card and pipeline is None and init_card.get("preprocessing"):
@@ -326,5 +361,5 @@ def build_session(
         bs = fit_batch_size(model, loss_fn, layout, device, amp, 2 * base, 8 * base)
     return Session(
         config, data, model, spec, layout, binary, normalizer, sampler, val, loss_fn, device,
-        amp, bs, counts, init_card, init_source, notes,
+        amp, bs, counts, init_card, init_source, notes, infos,
     )  # fmt: skip

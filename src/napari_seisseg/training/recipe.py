@@ -1,0 +1,88 @@
+"""``model="auto"``: the architecture and recipe measured best for the kind of task.
+
+Two kinds of task, told apart by the data alone (no labels needed, so pretraining chooses
+the same way):
+
+*Sections of a survey* (the usual case: a cube, or a section, painted on a few slices)
+    ``unet2d`` (width 16, depth 4): on 2 CPU cores it takes the most steps per minute of
+    the section models, and with the position-along-time channel and class-balanced
+    sampling it scored 0.98 mean IoU on the 34 unpainted inlines of the Penobscot few-label
+    benchmark (docs/benchmarks.md).
+*A stack of unrelated small tiles* (``axes = (0,)``, tiles of at most
+    :data:`TILE_EDGE` pixels on a side, at least :data:`MIN_TILES` of them, as the TGS
+    salt tiles)
+    ``resunet`` with a ResNet-18 encoder, width 32, logits at 1/4 resolution, on 96-pixel
+    crops in batches of 32, flips across traces only (tiles have a top and a bottom): the
+    recipe tuned on the TGS tiles, with its learning rate 1.5e-3, 150 steps between
+    validations, a tenth of the tiles held out and milder gain/noise (pixel IoU 0.77 on
+    fold 3 in 10 CPU minutes with ``benchmarks/bench_train_tgs.py``, against 0.71 for
+    unet2d with the plain defaults).
+
+Only settings left at their defaults are filled in: a patch size, batch size or model
+option the user gave is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from .config import TrainConfig
+
+__all__ = ["AUTO", "TILE_EDGE", "MIN_TILES", "resolve_model"]
+
+AUTO = "auto"
+#: Largest tile edge (pixels) for the tile-stack recipe.
+TILE_EDGE = 256
+#: Fewest tiles for the tile-stack recipe.
+MIN_TILES = 50
+
+
+def is_tile_stack(shape: Sequence[int], axes: Sequence[int] | None) -> bool:
+    """Whether an array of ``shape`` (training order) with section ``axes`` is a tile stack."""
+    if axes is None or tuple(axes) != (0,) or len(shape) != 3:
+        return False
+    return int(shape[0]) >= MIN_TILES and max(int(shape[1]), int(shape[2])) <= TILE_EDGE
+
+
+def resolve_model(config: TrainConfig, shape: Sequence[int], axes: Sequence[int] | None
+                  ) -> tuple[TrainConfig, str | None]:
+    """The config with ``model="auto"`` replaced by a concrete recipe, and a note saying why.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        Settings; returned unchanged (and no note) unless ``config.model`` is ``"auto"``.
+    shape : sequence of int
+        Shape of the image in training order (3 axes).
+    axes : sequence of int or None
+        Section axes in training order (None: all).
+    """
+    if config.model != AUTO:
+        return config, None
+    if is_tile_stack(shape, axes):
+        kwargs = {"encoder": "resnet18", "width": 32, "output_stride": 4, **config.model_kwargs}
+        patch = config.patch_size or 96
+        batch = config.batch_size or 32
+        base = TrainConfig()
+        changes = {}
+        # the rest of the tuned recipe, where the setting is still at its default
+        for name, value in (("lr", 1.5e-3), ("steps_per_epoch", 150), ("val_fraction", 0.1),
+                            ("max_val_windows", 160)):
+            if getattr(config, name) == getattr(base, name):
+                changes[name] = value
+        augment = config.augment
+        if augment == base.augment:
+            augment = replace(augment, gain=0.1, noise=0.02)
+        augment = replace(augment, flip_time=False)
+        out = replace(config, model="resunet", model_kwargs=kwargs, patch_size=patch,
+                      batch_size=batch, augment=augment, **changes)
+        note = (
+            f"model auto: resunet (ResNet-18 encoder, width {kwargs['width']}, logits at 1/"
+            f"{kwargs['output_stride']}), {patch}-pixel crops in batches of {batch}, no "
+            f"upside-down flips: the image is a stack of {shape[0]:,} unrelated "
+            f"{shape[1]} x {shape[2]} tiles (the recipe tuned on the TGS salt tiles)."
+        )
+        return out, note
+    out = replace(config, model="unet2d")
+    return out, "model auto: unet2d (sections of a survey: the fastest good section model on a CPU)."
