@@ -236,6 +236,13 @@ def run_network(cube: np.ndarray, kept: np.ndarray, minutes: float, seed: int,
     return np.clip(mask, 0, None), facts
 
 
+def _work(args: argparse.Namespace, tmp: str) -> Path:
+    """The run's folder: ``--keep DIR`` (kept afterwards), else the temporary one."""
+    work = Path(args.keep) if args.keep else Path(tmp)
+    work.mkdir(parents=True, exist_ok=True)
+    return work
+
+
 def penobscot(args: argparse.Namespace) -> dict[str, Any]:
     cube, labels, inlines = load_penobscot()
     n = 8
@@ -253,10 +260,8 @@ def penobscot(args: argparse.Namespace) -> dict[str, Any]:
         out[name] = {"mean_iou": float(np.nanmean(ious)), "class_iou": ious}
     if not args.baselines_only:
         with tempfile.TemporaryDirectory() as tmp:
-            work = Path(args.keep) if args.keep else Path(tmp)
-            work.mkdir(parents=True, exist_ok=True)
-            pred, facts = run_network(cube, kept, args.minutes, args.seed, args.extra, work,
-                                      args.pretrain)
+            pred, facts = run_network(cube, kept, args.minutes, args.seed, args.extra,
+                                      _work(args, tmp), args.pretrain)
         ious = class_ious(pred[scored], truth, n)
         out["defaults"] = {"mean_iou": float(np.nanmean(ious)), "class_iou": ious, **facts}
     return out
@@ -282,7 +287,7 @@ def synthetic(args: argparse.Namespace) -> dict[str, Any]:
     }
     with tempfile.TemporaryDirectory() as tmp:
         pred, facts = run_network(cube.seismic, kept, args.minutes, args.seed, args.extra,
-                                  Path(tmp), args.pretrain)
+                                  _work(args, tmp), args.pretrain)
     ious = class_ious(pred[scored], truth[scored].astype(np.int64) - 1, n)
     out["defaults"] = {"mean_iou": float(np.nanmean(ious)), "class_iou": ious, **facts}
     return out
@@ -307,7 +312,7 @@ def tgs(args: argparse.Namespace) -> dict[str, Any]:
     }
     with tempfile.TemporaryDirectory() as tmp:
         pred, facts = run_network(image, kept, args.minutes, args.seed,
-                                  ["--axes", "0", *args.extra], Path(tmp), args.pretrain)
+                                  ["--axes", "0", *args.extra], _work(args, tmp), args.pretrain)
     truth = masks[test_rows].astype(bool)
     salt = pred[test_rows] == 1
     out["defaults"] = {"pixel_iou": pixel_iou(salt, truth),

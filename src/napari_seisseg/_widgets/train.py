@@ -29,6 +29,7 @@ from __future__ import annotations
 import copy
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -396,9 +397,8 @@ class TrainWidget(Container):
         def should_stop() -> bool:
             return stop.is_set() or closing.is_set()
 
-        base = f"{inputs['config'].model} · {names[1]}"
         worker = thread_worker(_run_training, start_thread=False, ignore_errors=True)(
-            inputs, should_stop, pipe, autosave_path(base)
+            inputs, should_stop, pipe, lambda model: autosave_path(f"{model} · {names[1]}")
         )
         worker.yielded.connect(self._on_event)
         worker.returned.connect(lambda res: self._on_returned(res, pipe, names))
@@ -578,7 +578,7 @@ class TrainWidget(Container):
 
 
 def _run_training(inputs: dict[str, Any], stop: Any, pipe: dict | None = None,
-                  autosave: Path | None = None):
+                  autosave: Path | Callable[[str], Path] | None = None):
     """The worker: run :func:`~napari_seisseg.training.train`, yielding its events.
 
     The card gets the image layer's preprocessing pipeline ``pipe`` (it applies to raw
@@ -603,6 +603,8 @@ def _run_training(inputs: dict[str, Any], stop: Any, pipe: dict | None = None,
     if pipe is not None:
         result.card.setdefault("preprocessing", {})["pipeline"] = pipe
     saved, error = None, None
+    if callable(autosave):  # named after the model the run chose (model "auto")
+        autosave = autosave(str(result.card["model"]["name"]))
     if autosave is not None:
         try:
             autosave.parent.mkdir(parents=True, exist_ok=True)
