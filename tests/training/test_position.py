@@ -187,3 +187,17 @@ def test_position_turns_off_augmentation_that_would_move_time():
     assert not aug["rotate90"] and not aug["transpose"] and not aug["flip_time"]
     assert any("90-degree rotations, transposes are turned off" in getattr(e, "text", "")
                for e in events)
+
+
+def test_labels_on_time_slices_leave_the_position_channel_off():
+    image, truth = _layered(shape=(8, 24, 64))
+    labels = np.zeros_like(truth)
+    labels[:, :, [10, 30, 50]] = truth[:, :, [10, 30, 50]]  # three painted time slices
+    cfg = _cfg(None)
+    cfg.epochs, cfg.steps_per_epoch = 1, 1
+    events = []
+    result = run_training(train(image, labels, cfg), events.append)
+    assert result.card["input"]["position"] is None
+    assert any("Most labels are on time slices" in getattr(e, "text", "") for e in events)
+    cfg.position = True  # asked for: kept
+    assert run_training(train(image, labels, cfg)).card["input"]["position"] is not None

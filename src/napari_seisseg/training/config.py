@@ -225,9 +225,11 @@ class TrainConfig:
         Section models (``unet2d``, ``resunet``): give the network the position of every
         pixel along time/depth as a second input channel (:mod:`.position`), so layers that
         look alike at different depths are told apart.  None (auto): on when the traces are
-        at least twice as long as the patch (a patch cannot see where it sits) and the
-        augmentation keeps time vertical (no ``rotate90``/``transpose``); off for stacks of
-        unrelated tiles (``axes`` = (0,) with traces shorter than that).
+        at least twice as long as the patch (a patch cannot see where it sits), the
+        augmentation keeps time vertical (no ``rotate90``/``transpose``) and most labels are
+        not on time slices (a time slice has one position: the channel would only teach
+        which class sits at the few painted times); off for stacks of unrelated tiles
+        (``axes`` = (0,) with traces shorter than that).
     pretrained : str or None
         Section models: start from a self-supervised pretraining of the same network
         (:mod:`.pretrain`).  ``"auto"`` (default): this survey's cached pretraining for this

@@ -270,6 +270,13 @@ def build_session(
             )
     else:
         position = _use_position(config, kind, data.target.shape[data.sample_axis])
+        on_time_slices = data.summary.axes[data.sample_axis].section_voxels
+        if position and config.position is None and on_time_slices > 0.5 * data.summary.n_labeled:
+            # painted on time slices: each patch would see one position value, and only the
+            # few painted ones; the channel would teach "this time, this class"
+            position = False
+            infos.append("Most labels are on time slices, so the position-along-time channel "
+                         "is off (position=True turns it on).")
     if position and init_model is None:
         # amplitude and position per slice
         torch.manual_seed(config.seed)
