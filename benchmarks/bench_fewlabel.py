@@ -28,6 +28,7 @@ Usage::
 
     python benchmarks/bench_fewlabel.py penobscot --scenario a --minutes 10 --seed 0
     python benchmarks/bench_fewlabel.py penobscot --scenario a --baselines-only
+    python benchmarks/bench_fewlabel.py table        # the saved runs, mean and spread
 
 Results are appended to ``benchmarks/results_fewlabel.json`` (one entry per run).
 """
@@ -320,6 +321,34 @@ def tgs(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def table(runs: list[dict[str, Any]]) -> str:
+    """Markdown table of the saved runs: mean and spread over seeds, per task and setting."""
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for r in runs:
+        if "contended" in r.get("note", ""):
+            continue
+        key = (r["task"], r["minutes"], r.get("pretrain_minutes", 0.0), " ".join(r["extra_args"]))
+        groups.setdefault(key, []).append(r)
+    lines = ["| task | train min | pretrain min | options | seeds | score (mean, min-max) | "
+             "per class (mean) | baselines: time-sample majority / nearest painted |",
+             "|---|---|---|---|---|---|---|---|"]
+    for (task, minutes, pre, extra), rs in sorted(groups.items()):
+        if task.startswith("tgs"):
+            vals = [r["defaults"]["pixel_iou"] for r in rs]
+            per = f"challenge metric {np.mean([r['defaults']['competition_metric'] for r in rs]):.3f}"
+        else:
+            vals = [r["defaults"]["mean_iou"] for r in rs]
+            per = " ".join(f"{v:.2f}" for v in np.mean([r["defaults"]["class_iou"] for r in rs], 0))
+        base = "-"
+        if "time_sample_majority" in rs[0]:
+            base = (f"{rs[0]['time_sample_majority']['mean_iou']:.3f} / "
+                    f"{rs[0]['nearest_painted']['mean_iou']:.3f}")
+        score = f"**{np.mean(vals):.3f}** ({min(vals):.3f}-{max(vals):.3f})"
+        lines.append(f"| {task} | {minutes:g} | {pre:g} | {extra or '-'} | "
+                     f"{', '.join(str(r['seed']) for r in rs)} | {score} | {per} | {base} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 epilog="options after -- go to 'seisseg train' as they are")
@@ -334,6 +363,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--no-save", action="store_true", help="print only")
     p.add_argument("--keep", metavar="DIR", help="keep the cube, labels, model and mask here")
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["table"]:  # print the saved runs as a Markdown table
+        print(table(json.loads(RESULTS.read_text())))
+        return {}
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
     argv = argv[: argv.index("--")] if "--" in argv else argv
     args = p.parse_args(argv)

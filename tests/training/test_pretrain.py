@@ -140,3 +140,17 @@ def test_no_cube_is_read_for_a_fingerprint_while_the_cache_is_empty(monkeypatch)
     labels = np.zeros_like(truth)
     labels[[1, 4]] = truth[[1, 4]]
     run_training(train(image, labels, _cfg()))  # the autouse fixture gives an empty store
+
+
+def test_pretraining_refuses_nan_and_leaves_dead_traces_out():
+    image, _ = _layered()
+    bad = image.copy()
+    bad[2, 3, 4] = np.nan
+    with pytest.raises(SeisSegError, match="NaN"):
+        _run(pretrain(bad, _cfg(), minutes=0.01))
+    dead = image.copy()
+    dead[:, :10] = 0.0  # half of every inline is dead traces
+    stop_after = iter(range(3))
+    events, made = _run(pretrain(dead, _cfg(), minutes=5, cache=False,
+                                 stop=lambda: next(stop_after, None) is None))
+    assert made.cache_path is None and all(np.isfinite(made.losses))

@@ -40,6 +40,7 @@ from .config import AugmentConfig, TrainConfig
 from .data import _transpose, _WithLeadingAxis, orient
 from .device import amp_settings, autocast, describe_device, resolve_device
 from .events import Note, Step
+from .labels import check_finite, nonfinite_message
 from .normalize import fit_normalizer
 from .patches import PatchLayout, add_position, inplane_axes, make_layout, read_window, window_start
 from .recipe import resolve_model
@@ -363,6 +364,7 @@ def pretrain(
         raise SeisSegError(f"minutes must be positive, got {minutes}.")
     if not hasattr(image, "shape") or len(image.shape) not in (2, 3):
         raise SeisSegError("Pretraining needs a 2D section or a 3D cube (an array).")
+    check_finite(image)
     shape = tuple(int(n) for n in image.shape)
     perm, names, _, _ = orient(shape, geometry)
     img = _transpose(image, perm)
@@ -409,7 +411,12 @@ def pretrain(
         for _ in range(batch):
             x, time_dim, (start, axis, index) = sampler.sample()
             target = x[c].copy()
+            if not np.isfinite(target).all():
+                raise SeisSegError(nonfinite_message())
             hidden = _hide(x, time_dim, mask_rng)
+            if time_dim is not None:  # dead (constant) traces teach nothing: not scored
+                live = target.std(axis=time_dim) > 1e-6
+                hidden &= np.expand_dims(live, time_dim)
             x = x + np.float32(0.1) * mask_rng.standard_normal(x.shape).astype(np.float32)
             x[c][hidden] = 0.0
             x = add_position(layout, np.ascontiguousarray(x), start, axis=axis, index=index,
