@@ -161,12 +161,17 @@ def baseline_nearest(kept: np.ndarray, painted: list[int]) -> np.ndarray:
 
 
 def machine() -> dict[str, Any]:
-    """Where the figures come from."""
+    """Where the figures come from (and the commit that made them)."""
     import torch
+
+    def git(*cmd: str) -> str:
+        done = subprocess.run(["git", *cmd], capture_output=True, text=True, cwd=HERE)
+        return done.stdout.strip()
 
     return {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
             "torch": torch.__version__, "threads": torch.get_num_threads(),
-            "python": platform.python_version()}
+            "python": platform.python_version(), "commit": git("rev-parse", "--short", "HEAD"),
+            "uncommitted_changes": bool(git("status", "--porcelain", "--", "../src"))}
 
 
 def _seisseg() -> str:

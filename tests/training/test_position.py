@@ -201,3 +201,17 @@ def test_labels_on_time_slices_leave_the_position_channel_off():
     assert any("Most labels are on time slices" in getattr(e, "text", "") for e in events)
     cfg.position = True  # asked for: kept
     assert run_training(train(image, labels, cfg)).card["input"]["position"] is not None
+
+
+def test_prediction_defaults_to_the_orientation_the_labels_were_painted_in():
+    image, truth = _layered(shape=(8, 24, 64))
+    labels = np.zeros_like(truth)
+    labels[:, :, [10, 30, 50]] = truth[:, :, [10, 30, 50]]  # painted time slices
+    cfg = _cfg(None)
+    cfg.epochs, cfg.steps_per_epoch = 1, 1
+    result = run_training(train(image, labels, cfg))
+    assert result.card["input"]["predict_axes"] == [2]
+    by_default = run_to_completion(predict_bundle(result, image))
+    along_time = run_to_completion(predict_bundle(result, image, orientations=(2,)))
+    np.testing.assert_array_equal(np.asarray(by_default.probabilities),
+                                  np.asarray(along_time.probabilities))

@@ -285,14 +285,14 @@ class PredictWidget(Container):
             box.enabled = on
 
     def _default_orientation(self, bm=None) -> None:
-        """Tick the inline axis (or the first axis the model was trained on)."""
+        """Tick the orientation the model's labels were painted in (else inline)."""
         layer = self.layer.value
         axis = self._inline_axis(layer) if layer is not None else 0
         g = self._geometry(layer)
         if bm is not None and g is not None and len(g.axes) == getattr(layer, "ndim", 0) == 3:
             from ..io.geometry import CUBE_AXES
 
-            first = CUBE_AXES[bm.section_axes[0]] if bm.section_axes else "inline"
+            first = CUBE_AXES[bm.predict_axes[0]] if bm.predict_axes else "inline"
             axis = g.axes.index(first) if first in g.axes else axis
         for i, box in enumerate(self.orientation_boxes):
             box.value = i == axis

@@ -166,7 +166,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "(default 0.2; 0 for none)")
     o.add_argument("--early-stopping", type=int, default=10, metavar="N",
                    help="stop after N epochs without a better validation score (with --minutes: "
-                        "after a quarter of the budget without one; never while the model "
+                        "after half of the budget without one; never while the model "
                         "predicts a single class; 0: never)")
     o.add_argument("--no-augment", action="store_true", help="no data augmentation")
     o.add_argument("--augment", type=_name_list, default=(), metavar="NAMES",

@@ -211,6 +211,15 @@ class BundleModel:
         return PositionSpec.from_card(self.input.get("position"))
 
     @property
+    def predict_axes(self) -> tuple[int, ...]:
+        """Default prediction orientation (training order): the one most labels were painted
+        in (``input.predict_axes``), else the first trained section axis."""
+        axes = self.input.get("predict_axes")
+        if axes:
+            return tuple(int(a) for a in axes)
+        return self.section_axes[:1]
+
+    @property
     def sample_axis(self) -> int:
         """Sample (trace) axis of the training order, where the preprocessing works."""
         axis = self.input.get("sample_axis", 2)

@@ -251,7 +251,7 @@ def _view_axes(orientations: tuple[int, ...] | None, plan: PredictionPlan, bm: B
     if plan.squeeze:
         return (0,)
     if orientations is None:
-        return (bm.section_axes[0],)
+        return bm.predict_axes[:1]
     return tuple(plan.perm.index(a) for a in orientations)
 
 

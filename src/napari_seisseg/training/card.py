@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 
 from .bundle import FORMAT, FORMAT_VERSION, json_safe, package_versions
@@ -28,6 +29,26 @@ def model_kind(model: torch.nn.Module) -> str:
     if spatial == 3:
         return "3d"
     return "slab" if inp == 3 else "2d"
+
+
+def painted_axis(data: TrainingData, section_axes: list[int]) -> int:
+    """The section axis most labels were painted in (the default prediction orientation).
+
+    Parameters
+    ----------
+    data : TrainingData
+        The run's data (its label summary).
+    section_axes : list of int
+        Axes the model was trained on.
+
+    Returns
+    -------
+    int
+        Among ``section_axes``, the one whose painted sections hold the most labels (the
+        first one when none was painted as sections, e.g. scribbles).
+    """
+    voxels = [data.summary.axes[a].section_voxels for a in section_axes]
+    return int(section_axes[int(np.argmax(voxels))]) if max(voxels, default=0) > 0 else int(section_axes[0])
 
 
 def build_card(
@@ -94,6 +115,7 @@ def build_card(
             "sample_axis": data.sample_axis,
             "pad_mode": layout.pad_mode,
             "position": None if layout.position is None else layout.position.to_dict(),
+            "predict_axes": [painted_axis(data, section_axes)],
         },
         "n_classes": len(data.classes),
         "n_outputs": 1 if binary else len(data.classes),

@@ -179,7 +179,7 @@ class TrainConfig:
         the last step are used.
     early_stopping : int or None
         Stop after this many epochs without a better validation score (None or 0: never).
-        With a time budget (``minutes``), patience is a quarter of the budget instead; a
+        With a time budget (``minutes``), patience is half of the budget instead; a
         model that predicts a single class never ends a run early.
     seed : int
         Seed of every random choice (weights, patches, augmentation, validation split).
