@@ -330,7 +330,7 @@ def table(runs: list[dict[str, Any]]) -> str:
     """Markdown table of the saved runs: mean and spread over seeds, per task and setting."""
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for r in runs:
-        if "contended" in r.get("note", ""):
+        if any(w in r.get("note", "") for w in ("contended", "superseded")):
             continue
         key = (r["task"], r["minutes"], r.get("pretrain_minutes", 0.0), " ".join(r["extra_args"]))
         groups.setdefault(key, []).append(r)

@@ -24,3 +24,25 @@ def test_an_overlap_is_split_at_its_middle_so_no_window_gets_a_sliver():
     assert tile_starts(101, 96) == [(0, 0, 50), (5, 50, 101)]
     assert tile_starts(300, 128) == [(0, 0, 128), (128, 128, 214), (172, 214, 300)]
     assert tile_starts(50, 64) == [(-7, 0, 50)]  # a window larger than the axis is centred
+
+
+def test_bootstrap_spread_is_zero_for_identical_windows_and_grows_with_disagreement():
+    import numpy as np
+    import torch
+
+    from napari_seisseg.training.metrics import MetricAccumulator
+    from napari_seisseg.training.validation import bootstrap_spread
+
+    def window(correct: bool):
+        acc = MetricAccumulator(2)
+        y = torch.tensor([[0, 0, 1, 1]])
+        logits = torch.zeros(1, 2, 4)
+        logits[0, 1] = torch.tensor([-1.0, -1.0, 1.0, 1.0]) * (1 if correct else -1)
+        acc.update(logits, y)
+        return acc
+
+    assert bootstrap_spread([window(True)] * 6, None) == 0.0
+    mixed = [window(True)] * 3 + [window(False)] * 3
+    assert bootstrap_spread(mixed, None) > 0.1
+    assert bootstrap_spread([window(True)], None) is None
+    assert np.isfinite(bootstrap_spread(mixed, None))

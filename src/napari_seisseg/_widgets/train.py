@@ -467,7 +467,9 @@ class TrainWidget(Container):
                "early_stopping": "no more improvement", "stopped": "stopped"}
         score = ""
         if result.best_metrics:
-            score = (f", validation mean IoU {fmt_score(headline(result.best_metrics))} "
+            spread = result.best_metrics.get("spread")
+            pm = "" if spread is None else f" ± {spread:.3f}"
+            score = (f", validation mean IoU {fmt_score(headline(result.best_metrics))}{pm} "
                      f"(epoch {result.best_epoch})")
         message = f"model '{entry.name}' ready{score}; {why.get(result.stop_reason, '')}"
         if saved is not None:

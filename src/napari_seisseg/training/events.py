@@ -205,7 +205,10 @@ class Finished(TrainEvent):
         }.get(self.reason, self.reason)
         best = ""
         if self.best_metrics:
-            best = f"; kept epoch {self.best_epoch} (validation mean IoU {headline(self.best_metrics):.3f})"
+            spread = self.best_metrics.get("spread")
+            pm = "" if spread is None else f" ± {spread:.3f}"
+            best = (f"; kept epoch {self.best_epoch} (validation mean IoU "
+                    f"{headline(self.best_metrics):.3f}{pm})")
         return f"Finished after {self.steps} steps in {self.elapsed_s:.0f} s: {why}{best}."
 
 

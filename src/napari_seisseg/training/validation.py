@@ -20,11 +20,11 @@ import numpy as np
 import torch
 
 from .device import AmpSettings, autocast
-from .metrics import MetricAccumulator
+from .metrics import MetricAccumulator, binary_confusion, scores_from_confusion
 from .patches import PatchLayout, inplane_axes, read_window
 from .split import HeldOut
 
-__all__ = ["ValidationSet", "tile_starts"]
+__all__ = ["ValidationSet", "bootstrap_spread", "tile_starts"]
 
 
 def tile_starts(n: int, size: int) -> list[tuple[int, int, int]]:
@@ -135,13 +135,62 @@ class ValidationSet:
         """Score ``model`` on every window (eval mode; the caller restores train mode)."""
         model.eval()
         acc = MetricAccumulator(n_classes, binary)
+        per_window = []  # each window's accumulator, for the spread
         for i in range(0, len(self.images), max(1, batch_size)):
             x = torch.from_numpy(np.stack(self.images[i : i + batch_size])).to(device)
             y = torch.from_numpy(np.stack(self.targets[i : i + batch_size])).to(device)
             with autocast(device, amp):
-                logits = model(x)
-            acc.update(logits.float(), y)
-        return acc.result(names, values)
+                logits = model(x).float()
+            acc.update(logits, y)
+            for j in range(logits.shape[0]):
+                one = MetricAccumulator(n_classes, binary)
+                one.update(logits[j : j + 1], y[j : j + 1])
+                per_window.append(one)
+        out = acc.result(names, values)
+        out["spread"] = bootstrap_spread(per_window, out.get("threshold"))
+        return out
+
+
+def bootstrap_spread(
+    windows: Sequence[MetricAccumulator], threshold: float | None, draws: int = 200, seed: int = 0
+) -> float | None:
+    """Standard deviation of the painted mean IoU over windows resampled with replacement.
+
+    Parameters
+    ----------
+    windows : sequence of MetricAccumulator
+        One accumulator per validation window.
+    threshold : float or None
+        Binary tasks: the threshold the scores use.
+    draws : int
+        Bootstrap resamples.
+    seed : int
+        Seed of the resampling.
+
+    Returns
+    -------
+    float or None
+        How much the validation score would move with other windows of the same kind: an
+        honest error bar for a few held-out bands (None with fewer than two windows).
+    """
+    if len(windows) < 2:
+        return None
+    cms = []
+    for w in windows:
+        if w.binary:
+            cms.append(binary_confusion(w.pos_hist, w.neg_hist, 0.5 if threshold is None
+                                        else float(threshold)))
+        else:
+            cms.append(w.cm)
+    cms = np.stack(cms).astype(np.int64)
+    rng = np.random.default_rng(seed)
+    scores = []
+    for _ in range(draws):
+        cm = cms[rng.integers(len(cms), size=len(cms))].sum(0)
+        painted = scores_from_confusion(cm).get("painted_mean_iou")
+        if painted is not None and np.isfinite(painted):
+            scores.append(painted)
+    return float(np.std(scores)) if len(scores) > 1 else None
 
 
 def _own(tgt: np.ndarray, tiles: Sequence[tuple[int, int, int]]) -> np.ndarray:
