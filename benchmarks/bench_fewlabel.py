@@ -196,7 +196,10 @@ def run_network(cube: np.ndarray, kept: np.ndarray, minutes: float, seed: int,
         for flag in ("--axes", "--model", "--width", "--model-depth", "--context", "--patch",
                      "--position"):
             if flag in extra:
-                shared += [flag, extra[extra.index(flag) + 1]]
+                value = extra[extra.index(flag) + 1]
+                if flag == "--model" and value not in ("auto", "unet2d", "resunet"):
+                    raise SystemExit(f"--pretrain is for section models, not {value}.")
+                shared += [flag, value]
         cmd = [_seisseg(), "pretrain", "--image", str(work / "seis.npy"), "--minutes",
                str(pretrain), "--seed", str(seed), "--quiet", *shared]
         t0 = time.perf_counter()

@@ -215,3 +215,12 @@ def test_prediction_defaults_to_the_orientation_the_labels_were_painted_in():
     along_time = run_to_completion(predict_bundle(result, image, orientations=(2,)))
     np.testing.assert_array_equal(np.asarray(by_default.probabilities),
                                   np.asarray(along_time.probabilities))
+
+
+def test_dense_labels_are_not_painted_time_slices():
+    image, truth = _layered(shape=(80, 12, 64))  # more inlines than samples
+    cfg = _cfg(None)
+    cfg.epochs, cfg.steps_per_epoch, cfg.axes = 1, 1, (0, 1)
+    result = run_training(train(image, truth, cfg))  # every voxel labeled
+    assert result.card["input"]["position"] is not None
+    assert result.card["input"]["predict_axes"] == [0]

@@ -154,3 +154,22 @@ def test_pretraining_refuses_nan_and_leaves_dead_traces_out():
     events, made = _run(pretrain(dead, _cfg(), minutes=5, cache=False,
                                  stop=lambda: next(stop_after, None) is None))
     assert made.cache_path is None and all(np.isfinite(made.losses))
+
+
+def test_one_pretraining_serves_a_model_with_or_without_the_position_channel():
+    image, _ = _layered()
+    stop_after = iter(range(2))
+    _, made = _run(pretrain(image, _cfg(), minutes=5, stop=lambda: next(stop_after, None) is None))
+    assert made.card["position"] is not None
+    state, card = load_pretrained(made.cache_path)
+    from napari_seisseg.models import create_model, model_spec
+    from napari_seisseg.training.pretrain import apply_pretrained
+
+    plain = create_model("unet2d", in_channels=1, n_classes=3, **TINY)
+    assert find_pretrained(image, model_spec(plain))[0] == made.cache_path
+    first = next(k for k in plain.state_dict() if k.endswith("weight"))
+    before = plain.state_dict()[first].clone()
+    assert apply_pretrained(plain, state, card) > 4
+    import torch
+
+    assert torch.equal(plain.state_dict()[first], before)  # 1 input channel: left fresh

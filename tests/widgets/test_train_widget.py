@@ -58,7 +58,7 @@ def test_defaults_and_tooltips(sample_viewer):
     assert all(x.tooltip for x in widgets)
     config = w.config()
     assert config.minutes == w.budget.value and config.epochs is None
-    assert config.axes is None and config.patch_size == 128
+    assert config.axes is None and config.patch_size is None  # 0: automatic
     assert {None, (0,), (1,), (2,), (0, 2)} <= set(w.advanced.axes.choices)
     w.advanced.axes.value = (0,)
     assert w.config().axes == (0,)

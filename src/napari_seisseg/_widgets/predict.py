@@ -238,7 +238,7 @@ class PredictWidget(Container):
         self.rank_axis.reset_choices()
         if layer is not None:
             self.rank_axis.value = self._inline_axis(layer)
-        self._default_orientation()
+        self._default_orientation(self._bundle_or_none())
 
     def _on_models_changed(self) -> None:
         names = MODEL_STORE.names()
@@ -262,6 +262,14 @@ class PredictWidget(Container):
         if entry is None:
             raise SeisSegError("No model chosen. Train one in the Train widget, or Load bundle….")
         return BundleModel.coerce(entry, name=entry.name)
+
+    def _bundle_or_none(self):
+        from ..errors import SeisSegError
+
+        try:
+            return self._bundle() if self.model.value else None
+        except SeisSegError:
+            return None
 
     def _on_model_changed(self, *_args) -> None:
         from ..errors import SeisSegError
@@ -294,6 +302,8 @@ class PredictWidget(Container):
 
             first = CUBE_AXES[bm.predict_axes[0]] if bm.predict_axes else "inline"
             axis = g.axes.index(first) if first in g.axes else axis
+        elif bm is not None and bm.predict_axes and getattr(layer, "ndim", 0) == 3:
+            axis = bm.predict_axes[0]  # no geometry: the array's own order is the training order
         for i, box in enumerate(self.orientation_boxes):
             box.value = i == axis
 

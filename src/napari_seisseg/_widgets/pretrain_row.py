@@ -43,7 +43,14 @@ class PretrainRow:
         self.button.changed.connect(lambda *_: self.start())
 
     def start(self):
-        """Start pretraining in a worker; returns it, or None when refused (status says why)."""
+        """Start pretraining in a worker.
+
+        Returns
+        -------
+        worker or None
+            The started ``GeneratorWorker``, or None when refused (the status line and a
+            notification say why).
+        """
         from napari.qt.threading import thread_worker
 
         from ..errors import SeisSegError
@@ -63,6 +70,9 @@ class PretrainRow:
             config.validate()
         except SeisSegError as exc:
             return owner._fail(str(exc))
+        except Exception as exc:  # noqa: BLE001 - never a traceback dialog
+            logger.exception("reading the training settings failed")
+            return owner._fail(f"{type(exc).__name__}: {exc}")
         geometry = SurveyGeometry.from_metadata(image.metadata)
         if geometry is not None and len(geometry.axes) != image.ndim:
             geometry = None

@@ -605,10 +605,10 @@ def _run_training(inputs: dict[str, Any], stop: Any, pipe: dict | None = None,
     if pipe is not None:
         result.card.setdefault("preprocessing", {})["pipeline"] = pipe
     saved, error = None, None
-    if callable(autosave):  # named after the model the run chose (model "auto")
-        autosave = autosave(str(result.card["model"]["name"]))
     if autosave is not None:
         try:
+            if callable(autosave):  # named after the model the run chose (model "auto")
+                autosave = autosave(str(result.card["model"]["name"]))
             autosave.parent.mkdir(parents=True, exist_ok=True)
             saved = Path(result.save(autosave))
         except Exception as exc:  # noqa: BLE001 - the trained model must still reach the user

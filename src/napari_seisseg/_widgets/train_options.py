@@ -46,9 +46,10 @@ class TrainOptions(Container):
             choices=[("full resolution", 1), ("1/2, upsampled", 2), ("1/4, upsampled", 4)],
             tooltip="resunet: resolution the decoder stops at. 1/4 trains about 2x faster and "
                     "suits smooth bodies (salt); keep full resolution for thin classes (faults).")
-        self.patch = SpinBox(label="patch size", value=128, min=8, max=2048, step=8,
-                             tooltip="Edge of the training patches (capped at the data's size; "
-                                     "128 for section models, 64 is typical for unet3d).")
+        self.patch = SpinBox(label="patch size", value=0, min=0, max=2048, step=8,
+                             tooltip="Edge of the training patches; 0 = automatic (128 for "
+                                     "section models, 96 for stacks of small tiles, 64 for "
+                                     "unet3d; capped at the data's size).")
         self.batch = SpinBox(label="batch size", value=0, min=0, max=1024,
                              tooltip="Patches per step; 0 = automatic (8 sections or 2 boxes on "
                                      "a CPU, fitted to memory on a GPU).")
@@ -206,7 +207,7 @@ class TrainOptions(Container):
 
         return {
             "model_kwargs": self.model_kwargs(model),
-            "patch_size": int(self.patch.value),
+            "patch_size": int(self.patch.value) or None,
             "batch_size": int(self.batch.value) or None,
             "steps_per_epoch": int(self.steps_per_epoch.value),
             "lr": float(self.lr.value),

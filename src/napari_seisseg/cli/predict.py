@@ -129,7 +129,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--axes", metavar="A[,B]",
                    help="section models: orientations predicted and averaged, by name (inline, "
                         "crossline, time) or axis number of IMG (canonical inline, crossline, "
-                        "sample order); default: the first axis the model was trained on")
+                        "sample order); default: the orientation the model's labels were painted "
+                        "in (else the first axis it was trained on)")
     s.add_argument("--window", type=_sizes, metavar="N[,N,N]",
                    help="3D models: window (default: the training patch); section models: tile "
                         "of a section (default: whole sections up to ~1M voxels)")

@@ -212,8 +212,11 @@ class BundleModel:
 
     @property
     def predict_axes(self) -> tuple[int, ...]:
-        """Default prediction orientation (training order): the one most labels were painted
-        in (``input.predict_axes``), else the first trained section axis."""
+        """Default prediction orientation, in training order.
+
+        The orientation most labels were painted in (``input.predict_axes``); the first
+        trained section axis for bundles made before it was recorded.
+        """
         axes = self.input.get("predict_axes")
         if axes:
             return tuple(int(a) for a in axes)

@@ -86,7 +86,10 @@ def cube_fingerprint(image: Any) -> str:
 
 
 def architecture_key(spec: Mapping[str, Any]) -> str:
-    """A short key of a model spec's architecture (everything but its number of outputs).
+    """A short key of a model spec's architecture (all but its input and output channels).
+
+    With or without the position channel the network is the same but for its first layer
+    (which :func:`apply_pretrained` then leaves fresh): one pretraining serves both.
 
     Parameters
     ----------
@@ -98,7 +101,7 @@ def architecture_key(spec: Mapping[str, Any]) -> str:
     str
         12 hexadecimal digits.
     """
-    arch = {k: v for k, v in spec.items() if k != "n_classes"}
+    arch = {k: v for k, v in spec.items() if k not in ("n_classes", "in_channels")}
     return hashlib.sha1(json.dumps(arch, sort_keys=True).encode()).hexdigest()[:12]
 
 

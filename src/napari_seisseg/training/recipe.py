@@ -18,8 +18,9 @@ the same way):
     fold 3 in 10 CPU minutes with ``benchmarks/bench_train_tgs.py``, against 0.71 for
     unet2d with the plain defaults).
 
-Only settings left at their defaults are filled in: a patch size, batch size or model
-option the user gave is kept.
+Only settings left at their defaults are filled in: a patch size, batch size, learning
+rate or model option the user gave is kept.  The tile recipe always turns upside-down flips
+off (the note says so): tiles have a top and a bottom.
 """
 
 from __future__ import annotations
@@ -39,7 +40,21 @@ MIN_TILES = 50
 
 
 def is_tile_stack(shape: Sequence[int], axes: Sequence[int] | None) -> bool:
-    """Whether an array of ``shape`` (training order) with section ``axes`` is a tile stack."""
+    """Whether an array is a stack of small unrelated tiles.
+
+    Parameters
+    ----------
+    shape : sequence of int
+        Shape in training order.
+    axes : sequence of int or None
+        Section axes in training order.
+
+    Returns
+    -------
+    bool
+        True for sections along axis 0 only, at least :data:`MIN_TILES` of them, each at
+        most :data:`TILE_EDGE` pixels on a side.
+    """
     if axes is None or tuple(axes) != (0,) or len(shape) != 3:
         return False
     return int(shape[0]) >= MIN_TILES and max(int(shape[1]), int(shape[2])) <= TILE_EDGE
@@ -57,6 +72,13 @@ def resolve_model(config: TrainConfig, shape: Sequence[int], axes: Sequence[int]
         Shape of the image in training order (3 axes).
     axes : sequence of int or None
         Section axes in training order (None: all).
+
+    Returns
+    -------
+    config : TrainConfig
+        A new config with a concrete model (``config`` itself when it had one).
+    note : str or None
+        What was chosen and why (None when nothing was).
     """
     if config.model != AUTO:
         return config, None

@@ -28,7 +28,7 @@ from .data import TrainingData, prepare_data, split_data
 from .device import AmpSettings, amp_settings, autocast, is_oom, resolve_device
 from .losses import SegmentationLoss, region_term
 from .normalize import Normalizer, fit_normalizer
-from .patches import PatchLayout, make_layout
+from .patches import PatchLayout, inplane_axes, make_layout
 from .recipe import resolve_model
 from .report import few_voxel_warnings
 from .sampling import PatchSampler
@@ -151,6 +151,26 @@ def fit_batch_size(
     return best
 
 
+def painted_on_time_slices(data: TrainingData) -> bool:
+    """Whether most labels lie on a few painted time slices (not dense labels).
+
+    Parameters
+    ----------
+    data : TrainingData
+        The run's data.
+
+    Returns
+    -------
+    bool
+        True when over half of the labeled voxels were painted as time slices and those
+        slices are fewer than half of the trace length (a fully labeled cube is not
+        "painted on time slices", whatever its shape).
+    """
+    t = data.summary.axes[data.sample_axis]
+    few = len(t.sections) < 0.5 * data.target.shape[data.sample_axis]
+    return few and t.section_voxels > 0.5 * data.summary.n_labeled
+
+
 def _use_position(config: TrainConfig, kind: str, n_samples: int) -> bool:
     """Whether a run gives the network the position channel (see ``TrainConfig.position``)."""
     if kind != "2d":
@@ -243,7 +263,7 @@ def build_session(
 
     if init_model is None:
         resolved, note = resolve_model(config, data.target.shape, data.axes)
-        for f in fields(config):  # in place: the caller's config says what was run
+        for f in fields(config):  # in place: the run's own copy records what was run
             setattr(config, f.name, getattr(resolved, f.name))
         if note:
             infos.append(note)
@@ -270,8 +290,7 @@ def build_session(
             )
     else:
         position = _use_position(config, kind, data.target.shape[data.sample_axis])
-        on_time_slices = data.summary.axes[data.sample_axis].section_voxels
-        if position and config.position is None and on_time_slices > 0.5 * data.summary.n_labeled:
+        if position and config.position is None and painted_on_time_slices(data):
             # painted on time slices: each patch would see one position value, and only the
             # few painted ones; the channel would teach "this time, this class"
             position = False
@@ -307,13 +326,16 @@ def build_session(
             "(position=False to turn it off)."
         )
         aug = config.augment
+        time_dims = {inplane_axes(a).index(data.sample_axis) for a in layout.axes
+                     if a != data.sample_axis}
+        rolls_time = aug.roll_axis is not None and aug.roll_axis in time_dims
         off = [n for n, on in (("upside-down flips", aug.flip_time),
                                ("90-degree rotations", aug.rotate90),
                                ("transposes", aug.transpose),
-                               ("rolling", aug.roll_axis is not None)) if on]
+                               ("rolling along time", rolls_time)) if on]
         if off:
             config.augment = replace(aug, flip_time=False, rotate90=False, transpose=False,
-                                     roll_axis=None)
+                                     roll_axis=None if rolls_time else aug.roll_axis)
             if any(o != "upside-down flips" for o in off):
                 notes.append(f"With the position channel, {', '.join(off)} are turned off "
                              "(they would move time against its position).")
