@@ -211,3 +211,25 @@ def test_garbage_for_the_declared_format_is_refused(tmp_path, segy_dir):
 def test_missing_path_is_refused(tmp_path):
     with pytest.raises(SegyError, match="does not exist"):
         read_segy(tmp_path / "nope.sgy")
+
+
+def test_a_damaged_line_number_allocates_no_grid_for_it(segy_dir, tmp_path):
+    """Two bytes of two trace headers of f3-lsb.sgy (issue 21): inline 1,375,731,823 in
+    trace 65's header made the reader build a 13 GB grid before refusing it."""
+    import tracemalloc
+
+    from napari_seisseg.io import read_volume
+
+    data = bytearray((segy_dir / "f3-lsb.sgy").read_bytes())
+    data[29141] = 82
+    data[138345] = 19
+    damaged = tmp_path / "damaged.sgy"
+    damaged.write_bytes(bytes(data))
+    tracemalloc.start()
+    try:
+        vol = read_volume(damaged)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 50e6, f"peak {peak / 1e6:.0f} MB"
+    assert vol.data.shape == (23, 18, 75)  # the survey, from its other header words

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import SegyError
-from .geometry import regular_axis
+from .geometry import axis_length, regular_axis
 from .segy_file import TR_OFFSET, SegyFile, field_width, spread_traces
 
 #: Inline/crossline byte pairs tried in order when none is given.
@@ -126,17 +126,17 @@ def detect_layout(
     if lines:
         return lines[0]
     cdp = words(CDP_BYTE)
-    if np.all(cdp > 0) and len(np.unique(cdp)) == n and n > 1:
+    # the grid is sized before it is built: a damaged CDP number must not allocate a huge one
+    if np.all(cdp > 0) and len(np.unique(cdp)) == n and n > 1 and n / axis_length(cdp) >= MIN_FILL:
         grid = regular_axis(cdp)
-        if n / len(grid) >= MIN_FILL:
-            tm = np.full(len(grid), -1, dtype=np.int64)
-            tm[(cdp - grid[0]) // (grid[1] - grid[0] if len(grid) > 1 else 1)] = np.arange(n)
-            return TraceLayout(
-                kind="section", trace_map=tm, traces=grid, trace_key="cdp",
-                iline_byte=None, xline_byte=CDP_BYTE,
-                notes=[f"no inline/crossline grid (tried bytes {', '.join(tried)}); a 2D line "
-                       f"of {n} traces numbered by CDP (byte {CDP_BYTE})"],
-            )
+        tm = np.full(len(grid), -1, dtype=np.int64)
+        tm[(cdp - grid[0]) // (grid[1] - grid[0] if len(grid) > 1 else 1)] = np.arange(n)
+        return TraceLayout(
+            kind="section", trace_map=tm, traces=grid, trace_key="cdp",
+            iline_byte=None, xline_byte=CDP_BYTE,
+            notes=[f"no inline/crossline grid (tried bytes {', '.join(tried)}); a 2D line "
+                   f"of {n} traces numbered by CDP (byte {CDP_BYTE})"],
+        )
     return _section_in_file_order(
         n,
         [f"no inline/crossline or CDP numbering in the trace headers (tried bytes "
@@ -167,6 +167,15 @@ def _evaluate_pair(words: _Words, il_b: int, xl_b: int) -> tuple[TraceLayout | N
         return None, (
             f"{n - n_unique} of {n} traces repeat an (inline, crossline) pair already taken "
             "(pre-stack gathers, or not line numbers)"
+        )
+    # the grid the numbers imply, sized before anything is allocated for it: one damaged
+    # header (a line number of 1,375,731,823) must not make a 13 GB grid
+    n_il, n_xl = axis_length(il), axis_length(xl)
+    if n_il * n_xl > n / MIN_FILL:
+        return None, (
+            f"the {n} traces would fill only {100 * n / (n_il * n_xl):.2g}% of a {n_il} x "
+            f"{n_xl} grid (line numbers {int(il.min())}..{int(il.max())} and "
+            f"{int(xl.min())}..{int(xl.max())}: a damaged header, or not line numbers)"
         )
     il_grid = regular_axis(il)
     xl_grid = regular_axis(xl)
