@@ -167,3 +167,23 @@ def test_named_extras_turn_on_their_fields_only():
         assert all(getattr(one, k) == v for k, v in fields.items())
     with pytest.raises(SeisSegError, match="Unknown augmentation 'blur'"):
         base.with_extras(["blur"])
+
+
+def test_time_slices_are_turned_as_maps_but_sections_holding_time_never_are():
+    from napari_seisseg.training.augment import Augmenter
+
+    image = np.arange(16, dtype=np.float32).reshape(1, 4, 4)
+    target = np.arange(16).reshape(4, 4)
+    cfg = AugmentConfig(flip=False, gain=0.0, noise=0.0)  # map_view on by default
+    aug = Augmenter(cfg, np.random.default_rng(0))
+    turned = set()
+    for _ in range(40):
+        img, tgt = aug(image, target, time_dim=None, context_is_time=True)
+        np.testing.assert_array_equal(img[0], tgt)  # labels move with the image
+        turned.add(tuple(tgt.ravel()))
+    assert len(turned) == 8  # the 8 turns and mirrors of a square map
+    for _ in range(20):  # an inline: time runs down it, it is never turned
+        img, tgt = aug(image, target, time_dim=1, context_is_time=False)
+        np.testing.assert_array_equal(tgt, target)
+    off = Augmenter(AugmentConfig.none(), np.random.default_rng(0))
+    assert np.array_equal(off(image, target, time_dim=None, context_is_time=True)[1], target)

@@ -171,12 +171,14 @@ class Augmenter:
                 and rng.random() < 0.5
             ):
                 image = np.flip(image, self.context_axis)
+        # a time slice is a map: it has no up, so it may be turned and mirrored freely
+        map_view = cfg.map_view and nt == 2 and time_dim is None and context_is_time
         if nt >= 2 and target.shape[0] == target.shape[1]:
-            if cfg.rotate90:
+            if cfg.rotate90 or map_view:
                 k = int(rng.integers(4))
                 image = np.rot90(image, k, axes=(lead, lead + 1))
                 target = np.rot90(target, k, axes=(0, 1))
-            if cfg.transpose and rng.random() < 0.5:
+            if (cfg.transpose or map_view) and rng.random() < 0.5:
                 image = np.swapaxes(image, lead, lead + 1)
                 target = np.swapaxes(target, 0, 1)
         if cfg.roll_axis is not None and cfg.roll_axis < nt:

@@ -55,6 +55,10 @@ class AugmentConfig:
     roll_axis : int or None
         Patch axis (0 = first spatial axis) to roll by a random shift, for images that wrap
         around (borehole images); None for no rolling.
+    map_view : bool
+        Time slices (section patches whose plane holds no time axis) are also turned by a
+        random multiple of 90 degrees and transposed half of the time: a map has no up.
+        Sections holding time are never turned by it.
     gain : float
         Amplitudes multiplied by ``exp(u)``, ``u`` uniform in ``[-gain, gain]``; 0 for none.
     polarity : float
@@ -83,6 +87,7 @@ class AugmentConfig:
     rotate90: bool = False
     transpose: bool = False
     roll_axis: int | None = None
+    map_view: bool = True
     gain: float = 0.2
     polarity: float = 0.0
     noise: float = 0.03
@@ -110,7 +115,7 @@ class AugmentConfig:
     @classmethod
     def none(cls) -> AugmentConfig:
         """Settings that change nothing (for tests and for checking a pipeline)."""
-        return cls(flip=False, gain=0.0, polarity=0.0, noise=0.0, elastic=0.0)
+        return cls(flip=False, gain=0.0, polarity=0.0, noise=0.0, elastic=0.0, map_view=False)
 
     def with_extras(self, names: Sequence[str]) -> AugmentConfig:
         """A copy with the named extra augmentations (:data:`AUGMENT_EXTRAS`) turned on.
