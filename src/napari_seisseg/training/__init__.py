@@ -1,7 +1,9 @@
 """Training from painted labels: the pure core behind the Train widget and ``seisseg train``.
 
 No napari or Qt here.  The entry point is :func:`train`, a generator of progress events
-that returns a :class:`TrainResult`; :func:`run_training` drives it to the end.  Trained
+that returns a :class:`TrainResult`; :func:`run_training` drives it to the end.
+:func:`pretrain` (self-supervised, no labels) is a generator too; training starts from its
+cached result for the same survey and architecture.  Trained
 models are saved as one safetensors bundle (weights + JSON model card) with
 :func:`save_bundle` / :meth:`TrainResult.save` and loaded with :func:`load_bundle`, which
 never unpickles anything.
@@ -27,6 +29,7 @@ from .events import (
 from .labels import ClassInfo, LabelSummary, class_names_from_features
 from .loop import check_inputs, train
 from .normalize import Normalizer
+from .pretrain import PretrainResult, pretrain
 
 __all__ = [
     "AugmentConfig",
@@ -37,6 +40,7 @@ __all__ = [
     "LabelSummary",
     "Normalizer",
     "Note",
+    "PretrainResult",
     "Started",
     "Step",
     "TrainConfig",
@@ -47,6 +51,7 @@ __all__ = [
     "load_bundle",
     "read_card",
     "run_training",
+    "pretrain",
     "save_bundle",
     "train",
 ]
