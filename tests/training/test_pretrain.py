@@ -130,7 +130,10 @@ def test_a_binary_model_does_not_inherit_the_reconstruction_head(tmp_path):
 
 
 def test_no_cube_is_read_for_a_fingerprint_while_the_cache_is_empty(monkeypatch):
-    from napari_seisseg.training import pretrain as pretrain_module
+    import importlib
+
+    # the module (the package exports the function under the same name)
+    pretrain_module = importlib.import_module("napari_seisseg.training.pretrain")
 
     def boom(image):
         raise AssertionError("the cube was fingerprinted with an empty cache")
