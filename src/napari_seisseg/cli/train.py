@@ -81,8 +81,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     io.add_argument("--predicted", metavar="PRED",
                     help="the mask as 'seisseg predict' wrote it, before the corrections")
     io.add_argument("--val-labels", metavar="VAL",
-                    help="validation labels of IMG's shape (default: hold out a share of the "
-                         "labeled sections of LAB)")
+                    help="validation labels of IMG's shape (default: hold out a band of each "
+                         "painted section of LAB, or a share of the sections when 10 or more "
+                         "are painted)")
     io.add_argument("--out", required=True, metavar="MODEL",
                     help="output model bundle, written at exactly this path "
                          "(e.g. model.safetensors)")
@@ -162,8 +163,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "depths are told apart (auto: on when traces are at least twice the "
                         "patch; off for stacks of unrelated tiles)")
     o.add_argument("--val-fraction", type=float, default=0.2, metavar="F",
-                   help="share of labeled sections held out for validation without --val-labels "
-                        "(default 0.2; 0 for none)")
+                   help="share held out for validation without --val-labels: of every painted "
+                        "section's extent (a band across its traces) when fewer than 10 are "
+                        "painted, else of the sections (default 0.2; 0 for none)")
     o.add_argument("--early-stopping", type=int, default=10, metavar="N",
                    help="stop after N epochs without a better validation score (with --minutes: "
                         "after half of the budget without one; never while the model "
