@@ -204,6 +204,7 @@ class TrainOptions(Container):
     def config_kwargs(self, model: str) -> dict[str, Any]:
         """:class:`~napari_seisseg.training.TrainConfig` arguments of these options."""
         from ..training import TrainConfig
+        from ..training.config import POSITION_CHOICES
 
         return {
             "model_kwargs": self.model_kwargs(model),
@@ -217,6 +218,6 @@ class TrainOptions(Container):
             "loss": self.loss.value,
             "axes": self.axes.value,
             "val_fraction": float(self.val_fraction.value),
-            "position": {"auto": None, "on": True, "off": False}[self.position.value],
+            "position": POSITION_CHOICES[self.position.value],
             "augment": self.augment(),
         }

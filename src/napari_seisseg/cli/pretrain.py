@@ -60,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
     """Pretrain and report where the result is."""
     from ..io.atomic import check_target
     from ..training import TrainConfig
+    from ..training.config import POSITION_CHOICES
     from ..training.events import Note, Step
     from ..training.pretrain import pretrain
     from .train import _Bar, _ctrl_c_stops, _read
@@ -74,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     config = TrainConfig(model=args.model, model_kwargs=kwargs, patch_size=args.patch,
                          batch_size=args.batch, axes=args.axes, seed=args.seed,
                          device=args.device,
-                         position={"auto": None, "on": True, "off": False}[args.position])
+                         position=POSITION_CHOICES[args.position])
     config.validate()
     image = _read(args.image, "image", args)
     stop = threading.Event()

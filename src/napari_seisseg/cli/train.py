@@ -247,6 +247,7 @@ def _pipeline(path: str, image: Volume) -> Pipeline:
 def build_config(args: argparse.Namespace) -> TrainConfig:
     """The :class:`~napari_seisseg.training.TrainConfig` the options ask for."""
     from ..training import AugmentConfig, TrainConfig
+    from ..training.config import POSITION_CHOICES
 
     model = args.model
     if model is None and args.init:
@@ -309,7 +310,7 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         amp={"auto": None, "fp32": False, "mixed": True}[args.precision],
         loss=args.loss,
         class_weights=None if args.class_weights == "none" else args.class_weights,
-        position={"auto": None, "on": True, "off": False}[args.position],
+        position=POSITION_CHOICES[args.position],
         pretrained=None if args.pretrained == "none" else args.pretrained,
         zero_is_background=args.zero_is_background,
         axes=args.axes,

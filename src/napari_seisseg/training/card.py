@@ -48,11 +48,7 @@ def painted_axis(data: TrainingData, section_axes: list[int]) -> int:
         only axes painted on fewer than half of their slices (the first one otherwise, e.g.
         scribbles or dense labels).
     """
-    shape = data.summary.shape
-    # a fully labeled cube is "painted" along every axis: only a few painted slices count
-    voxels = [data.summary.axes[a].section_voxels
-              if len(data.summary.axes[a].sections) < 0.5 * shape[a] else 0
-              for a in section_axes]
+    voxels = [data.summary.painted_voxels(a) for a in section_axes]
     return int(section_axes[int(np.argmax(voxels))]) if max(voxels, default=0) > 0 else int(section_axes[0])
 
 

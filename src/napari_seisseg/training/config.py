@@ -379,6 +379,10 @@ class TrainConfig:
         return cls(**d)
 
 
+#: The CLI's and the widget's words for :attr:`TrainConfig.position`.
+POSITION_CHOICES: dict[str, bool | None] = {"auto": None, "on": True, "off": False}
+
+
 def _positive_int(name: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise SeisSegError(f"{name} must be a whole number of at least 1, got {value!r}.")

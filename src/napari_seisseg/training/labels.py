@@ -237,6 +237,23 @@ class LabelSummary:
         """Number of labeled voxels."""
         return int(self.class_counts.sum())
 
+    def painted_voxels(self, axis: int) -> int:
+        """Labeled voxels painted as sections along ``axis``, when those are a few.
+
+        Parameters
+        ----------
+        axis : int
+            Axis of the array.
+
+        Returns
+        -------
+        int
+            ``section_voxels`` of the axis when its painted sections are fewer than half of
+            its slices, else 0: a fully labeled cube is not "painted" along any axis.
+        """
+        a = self.axes[axis]
+        return int(a.section_voxels) if len(a.sections) < 0.5 * self.shape[axis] else 0
+
     def describe(self) -> str:
         """One-paragraph description for the widget and the CLI."""
         per_class = ", ".join(

@@ -37,6 +37,7 @@ from .device import autocast, describe_device, is_oom
 from .ema import WeightAverage
 from .events import BestUpdated, EpochEnd, Finished, Note, Started, Step, TrainEvent, TrainResult
 from .labels import LabelSummary
+from .metrics import headline
 from .report import class_report
 from .runlog import RunLog
 from .session import Session, build_session
@@ -144,10 +145,8 @@ def is_degenerate(metrics: Mapping[str, Any] | None) -> bool:
 
 def selection_score(metrics: Mapping[str, Any] | None) -> float:
     """The validation score that picks the kept model: mean IoU over the painted classes."""
-    if not metrics:
-        return -np.inf
-    score = metrics.get("painted_mean_iou", metrics.get("mean_iou"))
-    return -np.inf if score is None or np.isnan(score) else float(score)
+    score = headline(metrics)
+    return -np.inf if score is None or np.isnan(score) else score
 
 
 def cosine_lr(
@@ -378,7 +377,7 @@ def train(
             if metrics and s.binary:
                 best_threshold = float(metrics["threshold"])
             stale = 0 if improved else stale + 1
-            iou = None if metrics is None else metrics.get("painted_mean_iou", metrics["mean_iou"])
+            iou = headline(metrics)
             yield BestUpdated(epoch, iou, metrics, best_threshold if s.binary else None)
         else:
             stale += 1

@@ -42,8 +42,9 @@ from .device import amp_settings, autocast, describe_device, resolve_device
 from .events import Note, Step
 from .labels import check_finite, nonfinite_message
 from .normalize import fit_normalizer
-from .patches import PatchLayout, add_position, inplane_axes, make_layout, read_window, window_start
+from .patches import PatchLayout, add_position, inplane_axes, make_layout, window_start
 from .recipe import resolve_model
+from .sampling import patch_time_dim, read_augmented
 
 __all__ = [
     "PretrainResult",
@@ -287,12 +288,9 @@ class _AnywhereSampler:
         plane = inplane_axes(axis)
         start = tuple(window_start(int(rng.integers(shape[a])), shape[a], p)
                       for a, p in zip(plane, lay.size, strict=True))
-        img, _ = read_window(self.image, None, lay, self.normalize, start, axis=axis,
-                             index=index, with_position=False)
-        time_dim = plane.index(lay.sample_axis) if lay.sample_axis in plane else None
-        img, _ = self.augment(img, np.zeros(img.shape[1:], np.int64), time_dim=time_dim,
-                              context_is_time=axis == lay.sample_axis)
-        return img, time_dim, (start, axis, index)
+        img, _ = read_augmented(self.image, None, lay, self.normalize, self.augment, start,
+                                axis, index)
+        return img, patch_time_dim(lay, axis), (start, axis, index)
 
 
 def _hide(img: np.ndarray, time_dim: int | None, rng: np.random.Generator) -> np.ndarray:

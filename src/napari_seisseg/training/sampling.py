@@ -33,7 +33,7 @@ from .augment import Augmenter
 from .labels import _blocks
 from .patches import PatchLayout, add_position, inplane_axes, read_window, window_start
 
-__all__ = ["PatchSampler", "axis_counts", "class_rates"]
+__all__ = ["PatchSampler", "axis_counts", "class_rates", "patch_time_dim", "read_augmented"]
 
 #: Labeled voxels kept per class for drawing patch centres (a seeded subset beyond it).
 MAX_INDEXED = 2_000_000
@@ -51,6 +51,60 @@ def axis_counts(target: np.ndarray, axes: tuple[int, ...]) -> dict[int, np.ndarr
             else:
                 out[a] += c
     return out
+
+
+def patch_time_dim(layout: PatchLayout, axis: int | None, ndim: int = 3) -> int | None:
+    """Patch axis that runs along time: of a section along ``axis``, or of a box (None).
+
+    Returns None for a time slice (its plane holds no time axis).
+    """
+    if axis is None:  # a 3D box: patch axes are the array's axes
+        return layout.sample_axis
+    plane = inplane_axes(axis, ndim)
+    return plane.index(layout.sample_axis) if layout.sample_axis in plane else None
+
+
+def read_augmented(
+    image: Any,
+    target: Any,
+    layout: PatchLayout,
+    normalize: Callable,
+    augment: Augmenter | None,
+    start: tuple[int, ...],
+    axis: int | None,
+    index: int | None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Read a window without its position channel and augment it (training and pretraining).
+
+    Parameters
+    ----------
+    image, target : array-like
+        As for :func:`~napari_seisseg.training.patches.read_window` (``target`` may be None).
+    layout : PatchLayout
+        Patch layout.
+    normalize : callable
+        Network-input normalisation.
+    augment : Augmenter or None
+        Applied with the patch's time axis, so time is flipped or turned only as allowed.
+    start, axis, index
+        The window (axis and index None for boxes).
+
+    Returns
+    -------
+    image, target : numpy.ndarray
+        The augmented patch (``target`` None when none was given); the position channel,
+        if the layout has one, is left to :func:`~napari_seisseg.training.patches.add_position`.
+    """
+    img, tgt = read_window(image, target, layout, normalize, start, axis=axis, index=index,
+                           with_position=False)
+    if augment is None:
+        return img, tgt
+    ndim = len(image.shape)
+    placeholder = tgt if tgt is not None else np.zeros(img.shape[-2:] if axis is not None
+                                                       else img.shape[1:], np.int64)
+    img, out = augment(img, placeholder, time_dim=patch_time_dim(layout, axis, ndim),
+                       context_is_time=axis is not None and axis == layout.sample_axis)
+    return img, (out if tgt is not None else None)
 
 
 def class_rates(counts: np.ndarray) -> np.ndarray:
@@ -186,19 +240,8 @@ class PatchSampler:
     def sample(self) -> tuple[np.ndarray, np.ndarray]:
         """One augmented patch: image float32 and target int64 (``-1`` = not labeled)."""
         start, axis, index = self.draw_window()
-        img, tgt = read_window(
-            self.image, self.target, self.layout, self.normalize, start, axis=axis,
-            index=index, with_position=False,
-        )  # fmt: skip
-        if self.augment is not None:
-            time_axis = self.layout.sample_axis
-            if axis is None:  # a 3D box: patch axes are the array's axes
-                time_dim = time_axis
-            else:
-                plane = inplane_axes(axis, self.target.ndim)
-                time_dim = plane.index(time_axis) if time_axis in plane else None
-            img, tgt = self.augment(img, tgt, time_dim=time_dim,
-                                    context_is_time=axis == time_axis)
+        img, tgt = read_augmented(self.image, self.target, self.layout, self.normalize,
+                                  self.augment, start, axis, index)
         if axis is not None and self.layout.position is not None:
             img = add_position(
                 self.layout, img, start, axis=axis, index=index, n=self.target.shape[axis]

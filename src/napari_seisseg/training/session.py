@@ -166,9 +166,7 @@ def painted_on_time_slices(data: TrainingData) -> bool:
         slices are fewer than half of the trace length (a fully labeled cube is not
         "painted on time slices", whatever its shape).
     """
-    t = data.summary.axes[data.sample_axis]
-    few = len(t.sections) < 0.5 * data.target.shape[data.sample_axis]
-    return few and t.section_voxels > 0.5 * data.summary.n_labeled
+    return data.summary.painted_voxels(data.sample_axis) > 0.5 * data.summary.n_labeled
 
 
 def _use_position(config: TrainConfig, kind: str, n_samples: int) -> bool:
