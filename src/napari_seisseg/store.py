@@ -2,7 +2,9 @@
 
 ``$SEISSEG_MODEL_DIR`` when set, else the user data folder (``~/.local/share/napari-seisseg/
 models`` on Linux).  The Train widget saves every model it trains there; pretrainings of
-each survey are cached in its ``pretrained`` subfolder (:mod:`napari_seisseg.training.pretrain`).
+each survey are cached in its ``pretrained`` subfolder (:mod:`napari_seisseg.training.pretrain`);
+running trainings keep their best model so far in ``checkpoints``
+(:mod:`napari_seisseg.training.checkpoint`).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["MODEL_DIR_ENV", "model_dir", "pretrained_dir"]
+__all__ = ["MODEL_DIR_ENV", "checkpoint_dir", "model_dir", "pretrained_dir"]
 
 #: Environment variable naming the model store folder.
 MODEL_DIR_ENV = "SEISSEG_MODEL_DIR"
@@ -32,3 +34,8 @@ def model_dir() -> Path:
 def pretrained_dir() -> Path:
     """The cache of pretrained networks, one file per survey and architecture."""
     return model_dir() / "pretrained"
+
+
+def checkpoint_dir() -> Path:
+    """Checkpoints of running (or killed) trainings: the best model so far of each run."""
+    return model_dir() / "checkpoints"

@@ -96,3 +96,21 @@ def test_info_stats_leave_out_dead_traces_and_nan(segy_dir, tmp_path, capsys):
     text = capsys.readouterr().out
     assert "nan" not in text.split("values:")[1].split("\n")[0].lower()
     assert "1 NaN/inf samples left out" in text and f"over {live.size - 1:,} samples" in text
+
+
+def test_convert_names_damaged_trace_headers_on_stderr(segy_dir, tmp_path, capsys):
+    """A SEG-Y with a damaged trace header opens as the survey; the CLI says which trace
+    was left out, as the viewer's notification does (issue 21)."""
+    import shutil
+
+    import segyio
+
+    damaged = tmp_path / "d.sgy"
+    shutil.copy(segy_dir / "f3.sgy", damaged)
+    with segyio.open(damaged, "r+", ignore_geometry=True) as f:
+        for byte in (189, 9, 5):
+            f.header[65][byte] = 1_375_731_823
+    assert main(["convert", str(damaged), str(tmp_path / "d.npy"), "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert "(23 x 18 x 75)" in captured.out
+    assert "note: 1 trace header(s) look damaged: trace 66 has inline 1,375,731,823" in captured.err

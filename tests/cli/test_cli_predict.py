@@ -73,7 +73,7 @@ def test_npy_outputs_are_disk_backed_and_described(files, tmp_path, capsys):
     assert agree > 0.999 and (np.asarray(mask.data)[3, 4] == 0).all()  # float16 ties aside
     unc = np.load(out["unc"])
     assert unc.dtype == np.float32 and 0 <= unc.min() and unc.max() <= 1
-    assert not list(tmp_path.glob(".seisseg-predict-*"))  # scratch removed
+    assert not list(tmp_path.glob(".seisseg-predict.*"))  # scratch removed
     # read back: the classes, geometry and values; a volume reader says what the file is
     from napari_seisseg.errors import SeisSegError
     from napari_seisseg.io.probabilities import read_probabilities
@@ -202,3 +202,29 @@ def test_bad_files_exit_2(files, tmp_path, capsys):
         assert err.count("\n") == 0 and err.startswith("seisseg predict: error:"), err
         assert re.search(message, err), err
     assert not list(tmp_path.glob("m.*")) and not list(tmp_path.glob("p*.sgy"))
+
+
+def test_a_killed_runs_scratch_is_removed_by_the_next_run(files, tmp_path):
+    """kill -9 leaves the scratch folder and temporary outputs; the next prediction into the
+    same folder removes them, and keeps another running process's (issue 21)."""
+    import os
+    import subprocess
+    import sys
+
+    from napari_seisseg.io.atomic import owned_prefix
+
+    paths, _, _ = files
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True).stdout)
+    host = owned_prefix("x").split("@")[1].rstrip("-")
+    scratch = tmp_path / f".seisseg-predict.p{dead}@{host}-abc"
+    (scratch / "probabilities.npy").mkdir(parents=True)
+    half = tmp_path / f".mask.sgy.p{dead}@{host}-def.tmp"
+    half.write_bytes(b"half a file")
+    running = tmp_path / f".seisseg-predict.p{os.getpid()}@{host}-ghi"
+    running.mkdir()
+    assert run_cli("--model", paths["model"], "--image", paths["sgy"],
+                   "--out-mask", tmp_path / "mask.sgy") == 0
+    assert not scratch.exists() and not half.exists() and running.exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == [
+        "mask.sgy"]

@@ -40,3 +40,72 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
     with pytest.raises(SeisSegError, match="already exists"), atomic_path(target, overwrite=False):
         pass
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    return int(proc.stdout)
+
+
+def test_a_killed_write_leaves_a_hidden_entry_the_next_write_removes(tmp_path):
+    """kill -9 inside the atomic block: the target is untouched, the temporary file stays;
+    the next write to the same target removes it (issue 21)."""
+    import subprocess
+    import sys
+
+    target = tmp_path / "mask.npy"
+    target.write_bytes(b"the user's file")
+    code = (
+        "import os, sys\n"
+        "from napari_seisseg.io.atomic import atomic_path\n"
+        "with atomic_path(sys.argv[1]) as tmp:\n"
+        "    tmp.write_bytes(b'half')\n"
+        "    os.kill(os.getpid(), 9)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, str(target)])
+    assert proc.returncode == -9
+    left = [p for p in tmp_path.iterdir() if p != target]
+    assert len(left) == 1 and left[0].name.startswith(".mask.npy.p") and left[0].suffix == ".tmp"
+    assert target.read_bytes() == b"the user's file"
+    write_volume(target, np.ones((2, 2, 2), np.float32), overwrite=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mask.npy"]
+
+
+def test_stale_entries_of_running_processes_and_other_names_are_kept(tmp_path):
+    from napari_seisseg.io.atomic import FOREIGN_STALE_S, owned_prefix, remove_stale
+
+    dead = _dead_pid()
+    mine = tmp_path / f"{owned_prefix('a.zarr')}x1.tmp"
+    mine.mkdir()
+    gone = tmp_path / f".a.zarr.p{dead}@{owned_prefix('a').split('@')[1]}x2.tmp"
+    gone.mkdir()
+    (gone / "chunk").write_bytes(b"0")
+    other_name = tmp_path / f".b.zarr.p{dead}@{owned_prefix('a').split('@')[1]}x3.tmp"
+    other_name.write_bytes(b"0")
+    foreign = tmp_path / f".a.zarr.p{dead}@elsewhere-x4.tmp"
+    foreign.write_bytes(b"0")
+    old_foreign = tmp_path / f".a.zarr.p{dead}@elsewhere-x5.tmp"
+    old_foreign.write_bytes(b"0")
+    long_ago = os.path.getmtime(old_foreign) - FOREIGN_STALE_S - 60
+    os.utime(old_foreign, (long_ago, long_ago))
+    users = tmp_path / ".a.zarr.p1-notours"  # no host: not an entry of ours
+    users.write_bytes(b"0")
+    removed = remove_stale(tmp_path, "a.zarr")
+    assert sorted(p.name for p in removed) == sorted([gone.name, old_foreign.name])
+    assert mine.exists() and other_name.exists() and foreign.exists() and users.exists()
+
+
+def test_a_folder_replacement_killed_between_its_renames_is_undone(tmp_path):
+    """A Zarr output being replaced: the old one is moved aside first; when the process dies
+    before the new one is moved in, the next write puts the user's folder back first."""
+    target = tmp_path / "p.zarr"
+    backup = tmp_path / ".p.zarr.old"
+    backup.mkdir()
+    (backup / "data").write_bytes(b"previous output")
+    with pytest.raises(SeisSegError, match="already exists"):
+        write_volume(target, np.zeros((2, 2, 2), np.float32), overwrite=False)
+    assert (target / "data").read_bytes() == b"previous output" and not backup.exists()

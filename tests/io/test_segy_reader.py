@@ -233,3 +233,72 @@ def test_a_damaged_line_number_allocates_no_grid_for_it(segy_dir, tmp_path):
         tracemalloc.stop()
     assert peak < 50e6, f"peak {peak / 1e6:.0f} MB"
     assert vol.data.shape == (23, 18, 75)  # the survey, from its other header words
+
+
+def _damage_headers(src, dst, changes):
+    """Copy ``src`` to ``dst`` and set trace-header words: ``{trace: {byte: value}}``."""
+    import shutil
+
+    import segyio
+
+    shutil.copy(src, dst)
+    with segyio.open(dst, "r+", ignore_geometry=True) as f:
+        for trace, words in changes.items():
+            h = f.header[trace]
+            for byte, value in words.items():
+                h[byte] = value
+    return dst
+
+
+def test_damaged_line_numbers_in_every_header_word_leave_those_traces_dead(segy_dir, tmp_path):
+    """A handful of damaged headers opens as the survey, not as a section (issue 21)."""
+    from napari_seisseg.io import read_volume
+
+    big = 1_375_731_823
+    damaged = _damage_headers(segy_dir / "f3.sgy", tmp_path / "d.sgy", {
+        65: {189: big, 9: big, 5: big},
+        200: {189: big, 9: big, 5: big},  # the same wrong number twice
+        300: {193: 99_999, 21: 99_999, 17: 99_999},
+        350: {193: -5, 21: -5, 17: -5},
+    })
+    reference = np.asarray(read_segy(segy_dir / "f3.sgy").data)
+    vol = read_volume(damaged)
+    g = vol.geometry
+    assert vol.data.shape == (23, 18, 75)
+    assert (g.iline_byte, g.xline_byte) == (189, 193)
+    data = np.asarray(vol.data)
+    dead = ~g.live
+    assert dead.sum() == 4
+    # trace k of the file is cell divmod(k, 18) of the sorted 23 x 18 grid
+    for k in (65, 200, 300, 350):
+        assert dead[divmod(k, 18)]
+        assert not data[divmod(k, 18)].any()
+    assert np.array_equal(data[~dead], reference[~dead])
+    note = " ".join(g.notes)
+    assert "4 trace header(s) look damaged" in note
+    assert "trace 66 has inline 1,375,731,823 (byte 189), far outside 111..133" in note
+    assert "trace 301 has crossline 99,999" in note and "--iline-byte" in note
+
+
+def test_a_trace_moved_onto_a_taken_cell_is_left_out(segy_dir, tmp_path):
+    """A damaged crossline number inside the grid repeats a position: the trace that breaks
+    the run of its neighbours is the damaged one."""
+    from napari_seisseg.io import read_volume
+
+    # trace 40 is inline 113, crossline 879; give it crossline 880 (trace 41's)
+    damaged = _damage_headers(segy_dir / "f3.sgy", tmp_path / "d.sgy",
+                              {40: {193: 880, 21: 880, 17: 880}})
+    vol = read_volume(damaged)
+    assert vol.data.shape == (23, 18, 75)
+    assert np.flatnonzero(~vol.geometry.live.ravel()).tolist() == [40]
+    assert "trace 41 has inline 113, crossline 880" in " ".join(vol.geometry.notes)
+
+
+def test_many_damaged_headers_are_not_guessed_away(segy_dir, tmp_path):
+    """More than a handful of damaged traces: no grid is forced (a section, with a note)."""
+    from napari_seisseg.io import read_volume
+
+    changes = {k: {189: 5000 + k, 9: 5000 + k, 5: 5000 + k} for k in range(0, 414, 20)}
+    vol = read_volume(_damage_headers(segy_dir / "f3.sgy", tmp_path / "d.sgy", changes))
+    assert vol.data.shape == (414, 75)
+    assert "opened as a section" in " ".join(vol.geometry.notes)

@@ -395,3 +395,41 @@ def test_pretraining_refuses_a_3d_model_with_a_notification(sample_viewer, qtbot
     qtbot.waitUntil(lambda: w.worker is None, timeout=20_000)
     assert w.status.state == "failed" and "section models" in w.status.value
     assert any("section models" in m for m in _errors(notifications))
+
+
+def test_a_killed_runs_checkpoint_is_offered_for_its_cube(sample_viewer, notifications, tmp_path):
+    """Issue 21: a run killed on this cube left a checkpoint; choosing the cube in the Train
+    widget loads its best model (for 'start from' and Predict) and says what it is."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from napari_seisseg.training import TrainConfig, run_training, train
+    from napari_seisseg.training.checkpoint import Checkpointer
+    from napari_seisseg.training.pretrain import cube_fingerprint
+
+    image = sample_viewer.layers["synthetic seismic"].data
+    labels = sample_viewer.layers["synthetic labels"].data
+    result = run_training(train(image, labels, TrainConfig(
+        model="unet2d", model_kwargs={"width": 4, "depth": 2}, patch_size=32, batch_size=2,
+        epochs=1, steps_per_epoch=2, checkpoint_minutes=None)))
+    saved = Checkpointer("unet2d", "synthetic seismic", cube_fingerprint(image), 0.0)
+    saved.save(result.model, result.card, 61.0, 1, 0.42)
+    meta = saved.path.with_suffix(".json")
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True).stdout)
+    meta.write_text(json.dumps({**json.loads(meta.read_text()), "pid": dead}))
+    assert str(saved.path).startswith(os.environ["SEISSEG_MODEL_DIR"])
+    MODEL_STORE.clear()
+    w = TrainWidget(sample_viewer)
+    sample_viewer.window.add_dock_widget(w, name="Train")
+    [entry] = MODEL_STORE.entries()
+    assert entry.path == saved.path and entry.name in w.advanced.init_from.choices
+    infos = [str(n.message) for n in notifications if "stopped at" in str(n.message)]
+    assert len(infos) == 1
+    assert "a run of unet2d on synthetic seismic stopped at" in infos[0]
+    assert "validation 0.42" in infos[0] and "'start from'" in infos[0]
+    TrainWidget(sample_viewer)  # offered once per session
+    assert len(MODEL_STORE.entries()) == 1
+    MODEL_STORE.clear()

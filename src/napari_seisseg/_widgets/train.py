@@ -203,6 +203,7 @@ class TrainWidget(Container):
         self.load_button.changed.connect(lambda: self.load_model())
         self.show_advanced.changed.connect(self._on_show_advanced)
         self.image.changed.connect(lambda *_: self.advanced.axes.reset_choices())
+        self.image.changed.connect(self.offer_checkpoint)
         self.advanced.device.changed.connect(self._show_device)
         self.model.changed.connect(self._on_model_changed)
         self.viewer.layers.events.inserted.connect(self._on_layers_changed)
@@ -212,6 +213,7 @@ class TrainWidget(Container):
         self.native.destroyed.connect(lambda *_: closing.set())
         self._show_device()
         self._on_model_changed()
+        self.offer_checkpoint()
 
     # ------------------------------------------------------------------ choices
     def _image_choices(self, _widget=None) -> list:
@@ -232,6 +234,12 @@ class TrainWidget(Container):
         for w in (self.image, self.labels_layer, self.val_labels, self.advanced.axes):
             w.reset_choices()
         self.corrections.refresh()
+
+    def offer_checkpoint(self, *_args) -> str | None:
+        """Load the checkpoint a killed run left on the chosen image's cube, and say so."""
+        from .train_checkpoints import offer_checkpoint
+
+        return offer_checkpoint(self.image.value, self.load_model)
 
     def _on_store_changed(self) -> None:
         self.advanced.refresh_init_choices()
@@ -393,6 +401,7 @@ class TrainWidget(Container):
         self.progress.value = 0
         pipe = inputs.pop("pipeline_dict")
         names = inputs.pop("layer_names")
+        inputs["image_name"] = names[0]
 
         def should_stop() -> bool:
             return stop.is_set() or closing.is_set()

@@ -49,6 +49,41 @@ def segy_options(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def read_input(paths: Any, args: argparse.Namespace | None = None, **kwargs: Any) -> Any:
+    """Read an input volume with the parsed SEG-Y options and say on stderr what was assumed.
+
+    The reader's notes (damaged trace headers left out, an irregular survey padded, header
+    bytes found elsewhere) are what the GUI shows as notifications; the CLI prints them.
+
+    Parameters
+    ----------
+    paths : path or sequence of paths
+        What :func:`napari_seisseg.io.read_volume` reads.
+    args : argparse.Namespace, optional
+        Parsed options holding the SEG-Y options (None: detect everything).
+    **kwargs
+        More keyword arguments for ``read_volume`` (``lazy=True``; they override ``args``).
+
+    Returns
+    -------
+    napari_seisseg.io.Volume
+    """
+    from ..io import read_volume
+    from ..io.volume import file_kind
+
+    options = {**(segy_options(args) if args is not None else {}), **kwargs}
+    volume = read_volume(paths, **options)
+    many = isinstance(paths, list | tuple)
+    first = paths[0] if many else paths
+    # SEG-Y notes say what reading assumed; an array's sidecar notes only describe it
+    segy = (many and len(paths) > 1) or file_kind(first) == "segy"
+    if volume.geometry is not None and segy:
+        name = f"{first} (+{len(paths) - 1} files)" if many and len(paths) > 1 else str(first)
+        for note in volume.geometry.notes:
+            print(f"{name}: note: {note}", file=sys.stderr)
+    return volume
+
+
 #: Seconds between progress-bar redraws when stderr is not a terminal (a log file, CI):
 #: a redraw on every step wrote megabytes of carriage-return lines into logs.
 LOG_REDRAW_S = 30.0

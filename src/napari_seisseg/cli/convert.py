@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_segy_options, progress_bar, segy_options
+from ._common import add_segy_options, progress_bar, read_input
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -29,13 +29,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..io import read_volume, write_volume
+    from ..io import write_volume
     from ..io.atomic import check_target
     from ..io.volume import output_kind
 
     output_kind(args.output)  # a name without a known suffix: refused before any reading
     check_target(args.output, overwrite=args.overwrite, protect=args.inputs)
-    volume = read_volume(args.inputs, lazy=True, **segy_options(args))
+    volume = read_input(args.inputs, args, lazy=True)
     with progress_bar(f"writing {args.output}", enabled=not args.quiet) as update:
         out = write_volume(
             args.output, volume.data, volume.geometry, overwrite=args.overwrite,

@@ -36,7 +36,7 @@ from typing import Any
 
 from ..errors import SeisSegError
 from ..io.probabilities import PREDICTION_KEY, description_path, write_description
-from ._common import add_segy_options, progress_bar, segy_options
+from ._common import add_segy_options, progress_bar, read_input
 
 __all__ = ["add_parser", "probability_paths", "run"]
 
@@ -183,10 +183,17 @@ def _mask_format(values: list[int]) -> int:
     return 8 if top <= 127 else 16 if top <= 255 else 11
 
 
+#: Name of the scratch folders of ``seisseg predict`` (``.seisseg-predict.p{pid}@{host}-...``).
+SCRATCH_NAME = "seisseg-predict"
+
+
 @contextmanager
 def _scratch(near: Path):
-    """A temporary folder beside ``near`` (removed afterwards)."""
-    folder = Path(tempfile.mkdtemp(prefix=".seisseg-predict-", dir=near.parent))
+    """A temporary folder beside ``near`` (removed afterwards, or by the next run if killed)."""
+    from ..io.atomic import owned_prefix, remove_stale
+
+    remove_stale(near.parent, SCRATCH_NAME)
+    folder = Path(tempfile.mkdtemp(prefix=owned_prefix(SCRATCH_NAME), dir=near.parent))
     try:
         yield folder
     finally:
@@ -275,9 +282,7 @@ def _predict(args: argparse.Namespace, bm: Any, kinds: dict, scratch: Path, dask
             out_dtype=args.probs_dtype, block=args.block, overwrite=args.overwrite,
         )
     else:
-        from ..io import read_volume
-
-        volume = read_volume(args.image, lazy=True, **segy_options(args))
+        volume = read_input(args.image, args, lazy=True)
         if volume.geometry is None and any(k == "segy" for k in kinds.values()):
             raise SeisSegError(
                 f"SEG-Y output needs the survey geometry of the input, and {args.image} has none "

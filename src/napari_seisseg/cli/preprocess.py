@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import SeisSegError
-from ._common import add_segy_options, positive, progress_bar, segy_options
+from ._common import add_segy_options, positive, progress_bar, read_input
 
 
 def _pair(text: str) -> dict[str, float]:
@@ -121,7 +121,7 @@ def build_pipeline(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from ..io import read_volume, write_volume
+    from ..io import write_volume
     from ..io.atomic import check_target
     from ..io.volume import output_kind
 
@@ -131,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
     if args.save_pipeline:  # checked before any work: never replace the input or the output
         check_target(args.save_pipeline, overwrite=args.overwrite,
                      protect=[args.input, args.output])
-    volume = read_volume(args.input, lazy=True, **segy_options(args))
+    volume = read_input(args.input, args, lazy=True)
     g = volume.geometry
     data = volume.data
     axis = g.axes.index("sample") if g is not None else len(data.shape) - 1

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import SeisSegError
-from ._common import add_segy_options, move_bar, new_bar, positive, segy_options
+from ._common import add_segy_options, move_bar, new_bar, positive, read_input, segy_options
 
 if TYPE_CHECKING:
     from ..io.volume import Volume
@@ -186,6 +186,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="auto: mixed precision on CUDA and on CPUs with native bf16 (about twice "
                         "as fast), float32 elsewhere; fp32: always float32; mixed: bf16/fp16 "
                         "autocast where the device has it")
+    o.add_argument("--checkpoint-minutes", type=float, default=5.0, metavar="M",
+                   help="every M minutes of training, write the best model so far to the model "
+                        "store's checkpoints folder; a killed run leaves it and the next "
+                        "training on the cube offers it (removed when the run ends; 0: never; "
+                        "default 5)")
     o.add_argument("--run-dir", metavar="DIR",
                    help="folder for config.json, metrics.csv (one row per epoch) and a copy of "
                         "the bundle")
@@ -203,15 +208,13 @@ def _read(path: str, what: str, args: argparse.Namespace) -> Volume:
     their own (read from the file), so ``--format``, ``--endian`` and ``--domain`` are not
     applied to them.
     """
-    from ..io import read_volume
-
     if not Path(path).exists():
         raise SeisSegError(f"{what} {path} does not exist.")
     options = segy_options(args)
     if what != "image":
         options = {k: options[k] for k in ("iline_byte", "xline_byte")}
     try:
-        return read_volume(path, **options)
+        return read_input(path, **options)
     except SeisSegError as exc:
         raise SeisSegError(f"cannot read {what} {path}: {exc}") from None
 
@@ -317,6 +320,7 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         val_fraction=args.val_fraction,
         augment=augment,
         run_dir=args.run_dir,
+        checkpoint_minutes=args.checkpoint_minutes or None,
     )
     config.validate()
     return config
@@ -463,6 +467,15 @@ def _with_corrections(args: argparse.Namespace, labels: Volume, image: Volume) -
     return merged
 
 
+def _offer_checkpoints(image: Any) -> None:
+    """Say which killed runs on this cube left a checkpoint, and how to continue from it."""
+    from ..training.checkpoint import find_checkpoints
+    from ..training.pretrain import cube_fingerprint
+
+    for info in find_checkpoints(cube_fingerprint(image))[:3]:
+        print(f"note: {info.describe()}; continue from it with --init {info.path}", flush=True)
+
+
 # ---------------------------------------------------------------------- run
 def run(args: argparse.Namespace) -> int:
     """Train and write the bundle; returns the exit status."""
@@ -485,6 +498,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..training import BestUpdated, EpochEnd, Finished, Note, Started, Step, train
 
+    _offer_checkpoints(image.data)
     stop = threading.Event()
     gen = train(
         image.data,
@@ -496,6 +510,7 @@ def run(args: argparse.Namespace) -> int:
         pipeline=pipeline,
         init_bundle=args.init,
         stop=stop,
+        image_name=str(args.image),
     )
     bar = _Bar(enabled=not args.quiet)
     result = None

@@ -181,7 +181,11 @@ class ScratchSum:
         if near is None:
             self.array = np.zeros(tuple(shape), dtype=np.float32)
         else:
-            fd, name = tempfile.mkstemp(prefix=f".{near.name}.", suffix=".sum.npy", dir=near.parent)
+            from ..io.atomic import owned_prefix, remove_stale
+
+            remove_stale(near.parent, f"{near.name}.sum")
+            fd, name = tempfile.mkstemp(prefix=owned_prefix(f"{near.name}.sum"), suffix=".npy",
+                                        dir=near.parent)
             os.close(fd)
             self.path = Path(name)
             self.array = np.lib.format.open_memmap(self.path, mode="w+", dtype=np.float32, shape=tuple(shape))

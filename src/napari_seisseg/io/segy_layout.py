@@ -102,27 +102,38 @@ def detect_layout(
         return layout
 
     offsets = words(TR_OFFSET)
-    n_offsets = len(np.unique(offsets))
-    if n_offsets > 1:
+    values, counts = np.unique(offsets, return_counts=True)
+    # a handful of traces with another offset than all the rest: damaged headers, not gathers
+    odd = offsets != values[np.argmax(counts)]
+    if len(values) > 1 and odd.sum() > max_damaged(n):
         return _section_in_file_order(
             n,
-            [f"pre-stack data ({n_offsets} distinct offsets at byte {TR_OFFSET}): opened as a "
-             f"section of all {n} traces in file order"],
+            [f"pre-stack data ({len(values)} distinct offsets at byte {TR_OFFSET}): opened as "
+             f"a section of all {n} traces in file order"],
         )
+    named = ", ".join(f"trace {k + 1}: {int(offsets[k]):,}" for k in np.flatnonzero(odd)[:5])
+    odd_note = [] if not odd.any() else [
+        f"{int(odd.sum())} trace(s) have an offset (byte {TR_OFFSET}) unlike the other "
+        f"{n - int(odd.sum())} ({named}): their headers look damaged, so they were left out "
+        "and their cells are marked dead"]
     lines: list[TraceLayout] = []
-    tried = []
-    for il_b, xl_b in CANDIDATE_BYTES:
-        layout, reason = _evaluate_pair(words, il_b, xl_b)
-        tried.append(f"{il_b}/{xl_b}")
-        if layout is None:
-            continue
-        if layout.kind == "cube":
-            if (il_b, xl_b) != CANDIDATE_BYTES[0]:
-                layout.notes.append(
-                    f"inline/crossline numbers found at bytes {il_b}/{xl_b} (189/193 hold none)"
-                )
-            return layout
-        lines.append(layout)
+    tried = [f"{il_b}/{xl_b}" for il_b, xl_b in CANDIDATE_BYTES]
+    # intact headers first; then the same pairs again, leaving out a few damaged traces
+    for tolerate in (False, True):
+        for il_b, xl_b in CANDIDATE_BYTES:
+            layout, reason = _evaluate_pair(words, il_b, xl_b, tolerate=tolerate,
+                                            odd=odd if odd.any() else None)
+            if layout is None:
+                continue
+            layout.notes[:0] = odd_note
+            if layout.kind == "cube":
+                if (il_b, xl_b) != CANDIDATE_BYTES[0]:
+                    layout.notes.append(
+                        f"inline/crossline numbers found at bytes {il_b}/{xl_b} "
+                        "(189/193 hold none)"
+                    )
+                return layout
+            lines.append(layout)
     if lines:
         return lines[0]
     cdp = words(CDP_BYTE)
@@ -151,13 +162,129 @@ def _section_in_file_order(n: int, notes: list[str]) -> TraceLayout:
     )
 
 
-def _evaluate_pair(words: _Words, il_b: int, xl_b: int) -> tuple[TraceLayout | None, str]:
-    """Layout from the pair of header words, or (None, why not)."""
+def _evaluate_pair(
+    words: _Words, il_b: int, xl_b: int, tolerate: bool = False,
+    odd: np.ndarray | None = None,
+) -> tuple[TraceLayout | None, str]:
+    """Layout from the pair of header words, or (None, why not).
+
+    A few traces whose numbers lie far outside the grid the others form (damaged headers)
+    are left out when that shrinks a plausible grid to half its cells or less.  With
+    ``tolerate``, a pair that forms no plausible grid at all is also accepted without them.
+    Traces left out are dead cells, and a note names them.  ``odd`` marks traces already
+    known to be damaged (an offset unlike all others).
+    """
     il = words(il_b)
     xl = words(xl_b)
-    n = len(il)
     if np.all(il == 0) and np.all(xl == 0):
         return None, "both words are zero in every trace"
+    odd = np.zeros(len(il), dtype=bool) if odd is None else odd
+    kept = np.flatnonzero(~odd)
+    layout, reason = _grid_layout(il[kept], xl[kept], il_b, xl_b, kept)
+    if layout is None and not tolerate:
+        return None, reason
+    bad = damaged_traces(il, xl) | odd
+    if bad.any() and bad.sum() <= max_damaged(len(il)):
+        kept = np.flatnonzero(~bad)
+        better, _ = _grid_layout(il[kept], xl[kept], il_b, xl_b, kept)
+        if better is not None and (layout is None or 2 * better.trace_map.size
+                                   <= layout.trace_map.size):
+            better.notes.insert(0, _damage_note(il, xl, np.flatnonzero(bad & ~odd), kept,
+                                                il_b, xl_b))
+            return better, ""
+    return layout, reason
+
+
+#: At most this share of the traces (and at least 3) may be left out as damaged.
+MAX_DAMAGED_SHARE = 0.01
+
+
+def max_damaged(n: int) -> int:
+    """How many traces of ``n`` may be left out as damaged for the rest to form a grid."""
+    return max(3, int(MAX_DAMAGED_SHARE * n))
+
+
+def damaged_traces(il: np.ndarray, xl: np.ndarray) -> np.ndarray:
+    """Traces whose inline or crossline number lies outside the grid the others form.
+
+    The survey's range of each number is where the traces lie once the few largest and
+    smallest (as many as :func:`max_damaged` allows) are set aside; its step is the common
+    step of the numbers in that range.  A trace whose number lies outside the range by
+    more than a tenth of it (and two steps), lies off the step, or is zero or below, is
+    damaged.  So is a trace that
+    repeats a position already taken while its neighbours in the file agree with each other
+    and not with it (on one line, or two steps apart along it, with the trace not between
+    them: a blip in a sorted file).
+
+    Parameters
+    ----------
+    il, xl : numpy.ndarray
+        Inline and crossline numbers of every trace.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        True for the damaged traces (all False when no grid can be told).
+    """
+    n = len(il)
+    bad = np.zeros(n, dtype=bool)
+    trim = max_damaged(n)
+    if n <= 2 * trim + 1:
+        return bad
+    steps, ranks = [], []
+    for v in (il, xl):
+        ordered = np.sort(v)
+        lo, hi = int(ordered[trim]), int(ordered[n - 1 - trim])  # damaged ones trimmed away
+        core = np.unique(v[(v >= lo) & (v <= hi)])
+        step = max(int(np.gcd.reduce(np.diff(core))) if len(core) > 1 else 1, 1)
+        margin = max(2 * step, (hi - lo) // 10)  # an irregular survey's short edge lines
+        bad |= (v <= 0) | (v < lo - margin) | (v > hi + margin) | ((v - lo) % step != 0)
+        steps.append(step)
+        ranks.append(np.unique(v, return_inverse=True)[1].ravel().astype(np.int64))
+    # a repeated position: the trace that breaks the run of its neighbours is the damaged one
+    key = ranks[0] * (int(ranks[1].max()) + 1) + ranks[1]
+    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    for k in np.flatnonzero((counts[inverse.ravel()] > 1) & ~bad):
+        if 0 < k < len(il) - 1:
+            for v, step in zip((il, xl), steps, strict=True):
+                before, after = int(v[k - 1]), int(v[k + 1])
+                # neighbours on one line (equal) or two steps apart along it
+                if abs(after - before) in (0, 2 * step) and 2 * int(v[k]) != before + after:
+                    bad[k] = True
+    return bad
+
+
+def _damage_note(
+    il: np.ndarray, xl: np.ndarray, bad: np.ndarray, kept: np.ndarray, il_b: int, xl_b: int
+) -> str:
+    """Which traces were left out as damaged, and what their headers say."""
+    if len(bad) == 0:
+        return ""
+    il_lo, il_hi = int(il[kept].min()), int(il[kept].max())
+    xl_lo, xl_hi = int(xl[kept].min()), int(xl[kept].max())
+    shown = []
+    for k in bad[:5]:
+        if not il_lo <= il[k] <= il_hi:
+            what = f"inline {int(il[k]):,} (byte {il_b}), far outside {il_lo}..{il_hi}"
+        elif not xl_lo <= xl[k] <= xl_hi:
+            what = f"crossline {int(xl[k]):,} (byte {xl_b}), far outside {xl_lo}..{xl_hi}"
+        else:
+            what = (f"inline {int(il[k])}, crossline {int(xl[k])}, off the grid or a position "
+                    "another trace holds")
+        shown.append(f"trace {k + 1} has {what}")
+    more = f"; and {len(bad) - 5} more" if len(bad) > 5 else ""
+    return (
+        f"{len(bad)} trace header(s) look damaged: {'; '.join(shown)}{more}. These traces were "
+        "left out and their cells are marked dead; if the numbers are right, give the bytes "
+        "that hold them (--iline-byte/--xline-byte, or the Open SEG-Y widget's bytes)."
+    )
+
+
+def _grid_layout(
+    il: np.ndarray, xl: np.ndarray, il_b: int, xl_b: int, index: np.ndarray
+) -> tuple[TraceLayout | None, str]:
+    """Layout of traces ``index`` (file order) whose numbers are ``il``, ``xl``."""
+    n = len(il)
     if il.min() <= 0 or xl.min() <= 0:
         bad = int(np.count_nonzero((il <= 0) | (xl <= 0)))
         return None, f"{bad} of {n} traces have a zero or negative line number"
@@ -193,7 +320,7 @@ def _evaluate_pair(words: _Words, il_b: int, xl_b: int) -> tuple[TraceLayout | N
     jj = (xl - xl_grid[0]) // xl_step
     if n_il > 1 and n_xl > 1:
         tm = np.full((n_il, n_xl), -1, dtype=np.int64)
-        tm[ii, jj] = np.arange(n)
+        tm[ii, jj] = index
         notes = []
         if n < n_il * n_xl:
             notes.append(
@@ -212,7 +339,7 @@ def _evaluate_pair(words: _Words, il_b: int, xl_b: int) -> tuple[TraceLayout | N
         key_name, grid, pos, line = "crossline", xl_grid, jj, int(il_grid[0])
         what = f"a single inline ({line}) of a 3D survey"
     tm = np.full(len(grid), -1, dtype=np.int64)
-    tm[pos] = np.arange(n)
+    tm[pos] = index
     return TraceLayout(
         kind="section", trace_map=tm, traces=grid, trace_key=key_name, line_number=line,
         iline_byte=il_b, xline_byte=xl_b,

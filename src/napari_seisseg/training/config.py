@@ -242,6 +242,10 @@ class TrainConfig:
         file (refused when it was made for another architecture); None: never.
     run_dir : str or None
         Folder for ``config.json``, ``metrics.csv`` and the final bundle of this run.
+    checkpoint_minutes : float or None
+        Write the kept model to the model store's ``checkpoints`` folder after this many
+        minutes of training when it changed (:mod:`.checkpoint`), so a killed run can be
+        resumed; the checkpoint is removed when the run ends.  None or 0: never.
     """
 
     model: str = "auto"
@@ -276,6 +280,7 @@ class TrainConfig:
     position: bool | None = None
     pretrained: str | None = "auto"
     run_dir: str | None = None
+    checkpoint_minutes: float | None = 5.0
 
     def __post_init__(self) -> None:
         if isinstance(self.augment, Mapping):
@@ -298,6 +303,10 @@ class TrainConfig:
             _positive_int("batch_size", self.batch_size)
         if self.epochs is not None:
             _positive_int("epochs", self.epochs)
+        if self.checkpoint_minutes is not None and not float(self.checkpoint_minutes) >= 0:
+            raise SeisSegError(
+                f"checkpoint_minutes must be 0 (never) or positive, got {self.checkpoint_minutes}."
+            )
         if self.minutes is not None and not float(self.minutes) > 0:
             raise SeisSegError(f"minutes must be positive, got {self.minutes}.")
         if self.epochs is None and self.minutes is None:

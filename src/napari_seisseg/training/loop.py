@@ -189,6 +189,7 @@ def train(
     pipeline: Any = None,
     init_bundle: Any = None,
     stop: StopFlag = None,
+    image_name: str | None = None,
 ) -> Generator[TrainEvent, None, TrainResult]:
     """Train a segmentation model on painted labels, yielding progress events.
 
@@ -216,6 +217,9 @@ def train(
     stop : callable or threading.Event, optional
         Polled before every step; when it returns True (is set) training ends, keeping
         the best model so far.
+    image_name : str, optional
+        What the image is called (a path, a layer name), for the checkpoint of a run
+        that is killed (``config.checkpoint_minutes``; see :mod:`.checkpoint`).
 
     Yields
     ------
@@ -275,11 +279,35 @@ def train(
                 "labels": s.data.summary.to_dict(s.data.coordinates),
             }
         )
+    checkpointer = None
+    if config.checkpoint_minutes:
+        from .checkpoint import Checkpointer
+        from .pretrain import cube_fingerprint
+
+        checkpointer = Checkpointer(s.spec["name"], image_name or "an unnamed image",
+                                    lambda: cube_fingerprint(image),
+                                    60.0 * config.checkpoint_minutes)
     yield _started(s, total_steps)
     for n in s.infos:
         yield Note(n, "info")
     for n in s.notes:
         yield Note(n, "warning")
+
+    fine = None
+    if s.init_card:
+        fine = {
+            "source": s.init_source,
+            "created": s.init_card.get("created"),
+            "validation": s.init_card.get("validation"),
+        }
+
+    def make_card(kept: torch.nn.Module, run: dict[str, Any]) -> dict[str, Any]:
+        """The card of ``kept`` (the best model so far) after ``run``."""
+        return build_card(
+            spec=s.spec, model=kept, layout=s.layout, data=s.data, normalizer=s.normalizer,
+            binary=s.binary, threshold=best_threshold, config=config, best_epoch=best_epoch,
+            best_metrics=best_metrics, run=run, fine_tuned_from=fine,
+        )
 
     history: list[dict[str, Any]] = []
     best_state, best_epoch, best_metrics, best_score = None, None, None, -np.inf
@@ -388,6 +416,20 @@ def train(
         if runlog:
             runlog.log_epoch(**row, train_loss=train_loss, metrics=metrics)
         yield EpochEnd(epoch, step_count, train_loss, metrics, lr, elapsed, is_best, best_epoch)
+        if checkpointer is not None and checkpointer.due(elapsed, best_epoch):
+            kept = copy.deepcopy(scored).to("cpu")
+            kept.load_state_dict(best_state)
+            card = make_card(kept, {"epochs": epoch, "steps": step_count,
+                                    "stop_reason": "checkpoint", "elapsed_s": round(elapsed, 2)})
+            try:
+                path = checkpointer.save(kept, card, elapsed, best_epoch, headline(best_metrics))
+            except OSError as exc:
+                yield Note(f"Could not write the checkpoint ({exc}); training goes on.",
+                           "warning")
+                checkpointer = None
+            else:
+                yield Note(f"Checkpoint: the best model so far (epoch {best_epoch}) is saved "
+                           f"at {path} until the run ends.", "info")
         if reason is None:
             if config.epochs and epoch >= config.epochs:
                 reason = "epochs"
@@ -410,27 +452,9 @@ def train(
         "precision": s.amp.describe(),
         "batch_size": s.batch_size,
     }
-    fine = None
-    if s.init_card:
-        fine = {
-            "source": s.init_source,
-            "created": s.init_card.get("created"),
-            "validation": s.init_card.get("validation"),
-        }
-    card = build_card(
-        spec=s.spec,
-        model=model,
-        layout=s.layout,
-        data=s.data,
-        normalizer=s.normalizer,
-        binary=s.binary,
-        threshold=best_threshold,
-        config=config,
-        best_epoch=best_epoch,
-        best_metrics=best_metrics,
-        run=run,
-        fine_tuned_from=fine,
-    )
+    card = make_card(model, run)
+    if checkpointer is not None:
+        checkpointer.discard()
     result = TrainResult(model, card, history, reason, best_epoch, best_metrics)
     if runlog:
         result.bundle_path = save_bundle(runlog.bundle_path, model, card)
