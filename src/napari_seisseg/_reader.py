@@ -144,6 +144,9 @@ def _guarded(read: Callable[[Any], list[LayerData]]) -> Callable[[Any], list[Lay
             notes = kwargs.get("metadata", {}).get("notes") or []
             for note in notes:
                 show_info(f"{kwargs.get('name')}: {note}")
+        from ._widgets.survey_status import watch_viewer
+
+        watch_viewer()  # the status bar reads inline 122, 1200 ms
         return layers
 
     return reader

@@ -17,23 +17,27 @@ def f3_sample() -> list[tuple]:
     sample_data/README.md).
     """
     from ._reader import segy_layer_data
+    from ._widgets.survey_status import watch_viewer
 
+    watch_viewer()
     return segy_layer_data(F3_SAMPLE, name="F3 crop")
 
 
 def synthetic_sample() -> list[tuple]:
     """A synthetic labeled cube: seismic, sparse training labels and the full truth (hidden).
 
-    Shown with square pixels (one world unit per trace and per sample): its sections are
-    64 traces by 128 samples, which in survey units (64 lines x 512 ms) would be a thin
-    strip. The survey geometry is in each layer's metadata, so exports carry it.
+    Shown in survey coordinates (line numbers; time stretched by the automatic vertical
+    exaggeration so a section fills the view), like any SEG-Y: an export re-opens exactly
+    over it.  The survey geometry is in each layer's metadata, so exports carry it.
     """
+    from ._widgets.survey_status import watch_viewer
     from .io.layers import volume_layer_data
     from .synthetic import make_synthetic_cube
 
+    watch_viewer()
     cube = make_synthetic_cube(seed=SYNTHETIC_SEED)
     sparse = cube.sparse_labels()
-    common = {"coordinates": "samples"}
+    common = {"coordinates": "survey"}
     seismic = volume_layer_data(cube.seismic, cube.geometry, name="synthetic seismic", **common)
     labels = volume_layer_data(
         sparse, cube.geometry, name="synthetic labels", layer_type="labels",

@@ -75,37 +75,49 @@ def test_a_killed_write_leaves_a_hidden_entry_the_next_write_removes(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mask.npy"]
 
 
-def test_stale_entries_of_running_processes_and_other_names_are_kept(tmp_path):
-    from napari_seisseg.io.atomic import FOREIGN_STALE_S, owned_prefix, remove_stale
+def test_stale_entries_of_running_processes_other_machines_and_names_are_kept(tmp_path):
+    from napari_seisseg.io.atomic import owned_prefix, remove_stale
 
     dead = _dead_pid()
+    host = owned_prefix("a").split("@")[1].rstrip("-")
     mine = tmp_path / f"{owned_prefix('a.zarr')}x1.tmp"
     mine.mkdir()
-    gone = tmp_path / f".a.zarr.p{dead}@{owned_prefix('a').split('@')[1]}x2.tmp"
+    gone = tmp_path / f".a.zarr.p{dead}@{host}-x2.tmp"
     gone.mkdir()
     (gone / "chunk").write_bytes(b"0")
-    other_name = tmp_path / f".b.zarr.p{dead}@{owned_prefix('a').split('@')[1]}x3.tmp"
+    other_name = tmp_path / f".b.zarr.p{dead}@{host}-x3.tmp"
     other_name.write_bytes(b"0")
-    foreign = tmp_path / f".a.zarr.p{dead}@elsewhere-x4.tmp"
+    foreign = tmp_path / f".a.zarr.p{dead}@0123456789-x4.tmp"  # another machine's
     foreign.write_bytes(b"0")
-    old_foreign = tmp_path / f".a.zarr.p{dead}@elsewhere-x5.tmp"
-    old_foreign.write_bytes(b"0")
-    long_ago = os.path.getmtime(old_foreign) - FOREIGN_STALE_S - 60
-    os.utime(old_foreign, (long_ago, long_ago))
+    long_ago = os.path.getmtime(foreign) - 30 * 24 * 3600
+    os.utime(foreign, (long_ago, long_ago))
     users = tmp_path / ".a.zarr.p1-notours"  # no host: not an entry of ours
     users.write_bytes(b"0")
     removed = remove_stale(tmp_path, "a.zarr")
-    assert sorted(p.name for p in removed) == sorted([gone.name, old_foreign.name])
+    assert [p.name for p in removed] == [gone.name]
     assert mine.exists() and other_name.exists() and foreign.exists() and users.exists()
 
 
 def test_a_folder_replacement_killed_between_its_renames_is_undone(tmp_path):
     """A Zarr output being replaced: the old one is moved aside first; when the process dies
     before the new one is moved in, the next write puts the user's folder back first."""
+    from napari_seisseg.io.atomic import owned_prefix
+
     target = tmp_path / "p.zarr"
-    backup = tmp_path / ".p.zarr.old"
+    host = owned_prefix("a").split("@")[1].rstrip("-")
+    backup = tmp_path / f".p.zarr.p{_dead_pid()}@{host}-old"
     backup.mkdir()
     (backup / "data").write_bytes(b"previous output")
     with pytest.raises(SeisSegError, match="already exists"):
         write_volume(target, np.zeros((2, 2, 2), np.float32), overwrite=False)
     assert (target / "data").read_bytes() == b"previous output" and not backup.exists()
+
+
+def test_a_users_folder_named_like_a_backup_is_never_touched(tmp_path):
+    target = tmp_path / "p.zarr"
+    mine = tmp_path / ".p.zarr.old"  # the user's, not ours
+    mine.mkdir()
+    write_volume(target, np.zeros((2, 2, 2), np.float32))
+    write_volume(target, np.ones((2, 2, 2), np.float32), overwrite=True)
+    assert mine.is_dir() and sorted(p.name for p in tmp_path.iterdir()) == [".p.zarr.old",
+                                                                           "p.zarr"]

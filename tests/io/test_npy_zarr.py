@@ -81,7 +81,13 @@ def test_geometry_json_round_trip_and_napari_kwargs(segy_dir):
     assert h.to_json_dict() == g.to_json_dict()
     _, disp = g.transpose_to(np.zeros(g.shape), g.display_axes)
     kw = disp.napari_kwargs()
-    assert kw["scale"] == [4.0, 20.0, 4.0]
+    e = disp.auto_exaggeration()  # 52 traces of 226 samples: 52 / (1.5 * 226) -> 0.15
+    assert e == 0.15
+    assert kw["scale"] == [4.0, e * 4.0, 4.0]  # lines across, depth stretched by e
     assert kw["translate"] == [10087.0, 0.0, 2148.0]
+    display = kw["metadata"]["seisseg_display"]
+    assert display["exaggeration"] == e
+    assert display["vertical_per_world"] * kw["scale"][1] == pytest.approx(20.0)  # m/sample
+    assert disp.napari_kwargs(exaggeration=1.0)["scale"] == [4.0, 4.0, 4.0]  # square pixels
     assert kw["axis_labels"] == ["inline", "depth (m)", "crossline"]
     assert SurveyGeometry.from_metadata(kw["metadata"]).axes == disp.axes

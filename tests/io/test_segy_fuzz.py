@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -32,6 +33,7 @@ def test_300_damaged_fixtures_open_or_are_refused_within_limits(tmp_path):
         [sys.executable, str(SCRIPT), "--cases", "300", "--seed", "0", "--per-worker", "150",
          "--as-gb", "4", "--json", str(out)],
         capture_output=True, text=True, timeout=600,
+        env={**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
     )
     assert out.exists(), proc.stderr[-2000:]
     summary = json.loads(out.read_text())[-1]

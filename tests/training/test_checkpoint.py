@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path as Path_
 
 import numpy as np
 from training_helpers import TINY, sections_only, toy_cube
@@ -53,7 +54,8 @@ def test_a_killed_run_leaves_its_best_model_and_the_next_run_offers_it(tmp_path,
     [info] = find_checkpoints(cube_fingerprint(image))
     assert info.model == "unet2d" and info.image == "toy.npy" and info.epoch >= 1
     assert 0.0 <= info.validation <= 1.0
-    assert f"a run of unet2d on toy.npy stopped at {time.strftime('%H')}" in info.describe()
+    assert "a run of unet2d on toy.npy did not finish; its best model (validation" in \
+        info.describe() and str(info.path) in info.describe()
     model, card = load_bundle(info.path)  # an ordinary bundle: predict or fine-tune from it
     assert card["validation"]["epoch"] == info.epoch and card["training"]["stop_reason"] == "checkpoint"
     # the CLI's next training on that cube says so, with the option to continue
@@ -67,13 +69,16 @@ def test_a_killed_run_leaves_its_best_model_and_the_next_run_offers_it(tmp_path,
                  "--epochs", "1", "--steps-per-epoch", "2", "--device", "cpu", "--quiet",
                  "--init", str(info.path)]) == 0
     out = capsys.readouterr().out
-    assert "a run of unet2d on toy.npy stopped at" in out and f"--init {info.path}" in out
+    assert "a run of unet2d on toy.npy did not finish" in out and f"--init {info.path}" in out
+    # the result was saved: the checkpoint it continued from is retired
+    assert not info.path.exists() and find_checkpoints() == []
 
 
-def test_a_run_that_ends_removes_its_checkpoint(tmp_path):
+def test_a_saved_result_removes_its_checkpoint(tmp_path, monkeypatch):
     image, truth = toy_cube()
     config = TrainConfig(model="unet2d", model_kwargs=dict(TINY), patch_size=24, batch_size=4,
                          epochs=3, steps_per_epoch=2, checkpoint_minutes=1e-6)
+    monkeypatch.setenv("SEISSEG_MODEL_DIR", str(tmp_path / "store"))
     folder = tmp_path / "store" / "checkpoints"
     seen = []
 
@@ -81,10 +86,61 @@ def test_a_run_that_ends_removes_its_checkpoint(tmp_path):
         if getattr(event, "text", "").startswith("Checkpoint:"):
             seen.append(sorted(p.suffix for p in folder.glob("*")))
 
-    os.environ["SEISSEG_MODEL_DIR"] = str(tmp_path / "store")  # restored by the autouse fixture
     result = run_training(train(image, sections_only(truth, 0, [2, 9]), config), watch)
     assert seen and seen[0] == [".json", ".safetensors"]
+    assert len(list(folder.glob("*.safetensors"))) == 1  # kept until the result is saved
+    result.save(tmp_path / "m.safetensors")
     assert list(folder.glob("*")) == [] and result.stop_reason == "epochs"
+
+
+def test_an_error_that_ends_a_run_names_its_checkpoint(tmp_path, monkeypatch):
+    import pytest
+
+    from napari_seisseg.errors import SeisSegError
+    from napari_seisseg.training import loop
+
+    image, truth = toy_cube()
+    config = TrainConfig(model="unet2d", model_kwargs=dict(TINY), patch_size=24, batch_size=4,
+                         epochs=4, steps_per_epoch=2, checkpoint_minutes=1e-6)
+    real, calls = loop._optimise, []
+
+    def diverges(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs) if len(calls) <= 4 else None  # then the loss is NaN
+
+    monkeypatch.setattr(loop, "_optimise", diverges)
+    with pytest.raises(SeisSegError, match="training diverged.*best model so far is saved at"):
+        run_training(train(image, sections_only(truth, 0, [2, 9]), config))
+    [info] = [c for c in find_checkpoints() if c.survey == cube_fingerprint(image)] or [None]
+    assert info is None  # this process still runs: not offered as a killed run
+    assert len(list((Path_(os.environ["SEISSEG_MODEL_DIR"]) / "checkpoints").glob("*.json"))) == 1
+
+
+def test_checkpoint_pruning_keeps_the_newest_and_removes_orphans(tmp_path):
+    from napari_seisseg.training.checkpoint import KEEP, prune
+
+    image, truth = toy_cube()
+    result = run_training(train(image, sections_only(truth, 0, [2, 9]), TrainConfig(
+        model="unet2d", model_kwargs=dict(TINY), patch_size=24, batch_size=4, epochs=1,
+        steps_per_epoch=2, checkpoint_minutes=None)))
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True).stdout)
+    for i in range(KEEP + 2):
+        c = Checkpointer("unet2d", "toy", "abc", 0.0, folder=tmp_path)
+        c.path = tmp_path / f"20261205-12000{i}-unet2d-{dead}.safetensors"
+        c.save(result.model.state_dict(), result.card, 1.0, 1, 0.5)
+        meta = json.loads(c.path.with_suffix(".json").read_text())
+        meta.update(pid=dead, saved=1000.0 + i)
+        c.path.with_suffix(".json").write_text(json.dumps(meta))
+    orphan = tmp_path / f"20261205-110000-unet2d-{dead}.safetensors"
+    orphan.write_bytes(b"half")
+    mine = tmp_path / "20261205-110000-my-own-model.safetensors"  # not a checkpoint name
+    mine.write_bytes(b"mine")
+    removed = prune(tmp_path)  # (each save pruned too)
+    assert orphan in removed and mine.exists()
+    assert len(list(tmp_path.glob("*.safetensors"))) == KEEP + 1  # + the user's own file
+    assert [c.saved for c in find_checkpoints(folder=tmp_path)] == [
+        1000.0 + i for i in range(KEEP + 1, 1, -1)]
 
 
 def test_checkpoints_of_running_processes_and_unreadable_files_are_not_offered(tmp_path):
@@ -94,7 +150,7 @@ def test_checkpoints_of_running_processes_and_unreadable_files_are_not_offered(t
         steps_per_epoch=2, checkpoint_minutes=None)))
     survey = cube_fingerprint(image)
     mine = Checkpointer("unet2d", "toy", survey, 0.0, folder=tmp_path)
-    mine.save(result.model, result.card, 1.0, 1, 0.5)
+    mine.save(result.model.state_dict(), result.card, 1.0, 1, 0.5)
     assert find_checkpoints(survey, folder=tmp_path) == []  # this process is running
     meta = json.loads(mine.path.with_suffix(".json").read_text())
     dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],

@@ -62,7 +62,7 @@ def test_add_my_edits_copies_only_the_corrections_in_one_undo_step(predicted, no
     mask.paint((16, 30, 60), v)
     mask.paint((40, 10, 10), 0)  # erased: not a label
     written = mask.data.copy()
-    viewer.dims.set_point(0, 40)  # the section with an edit on screen
+    viewer.dims.set_current_step(0, 40)  # the section with an edit on screen
     n = t.corrections.add_edits()
     assert n is not None and n > 0 and t.status.state == "done", t.status.value
     changed = labels.data != before
@@ -85,7 +85,7 @@ def test_add_shown_section_fills_unpainted_voxels_and_refuses_the_3d_view(predic
     viewer, t, mask = predicted
     labels = viewer.layers["synthetic labels"]
     il = 40  # not painted, but crossed by the painted crosslines
-    viewer.dims.set_point(0, il)
+    viewer.dims.set_current_step(0, il)
     before, written = labels.data.copy(), mask.data.copy()
     assert (before[il] == 0).any() and (before[il] != 0).any()
     painted = np.argwhere(before[il] != 0)
@@ -96,7 +96,8 @@ def test_add_shown_section_fills_unpainted_voxels_and_refuses_the_3d_view(predic
     edited = mask.data[il] != written[il]
     assert 0 < edited.sum() < 20
     n = t.corrections.add_section()
-    assert n is not None and "inline" in t.status.value and str(il) in t.status.value
+    line = int(labels.metadata["ilines"][il])  # said as the survey's line number
+    assert n is not None and f"inline {line}" in t.status.value, t.status.value
     unpainted = before[il] == 0
     np.testing.assert_array_equal(labels.data[il][unpainted], mask.data[il][unpainted])
     np.testing.assert_array_equal(labels.data[il][edited], mask.data[il][edited])  # edits win

@@ -19,8 +19,16 @@ def test_reader_opens_f3_in_survey_coordinates(make_napari_viewer, segy_dir):
     viewer = make_napari_viewer()
     (layer,) = viewer.open(segy_dir / "f3.sgy", plugin="napari-seisseg")
     assert layer.data.shape == (23, 75, 18)  # inline slider, time rows (down), crossline columns
-    np.testing.assert_array_equal(layer.scale, [1, 4, 1])
-    np.testing.assert_array_equal(layer.translate, [111, 4, 875])
+    # line numbers across; time stretched by the automatic vertical exaggeration (0.2 here:
+    # one 4 ms sample is 0.2 of a trace's width), world x 20 = ms
+    np.testing.assert_allclose(layer.scale, [1, 0.2, 1])
+    np.testing.assert_allclose(layer.translate, [111, 0.2, 875])
+    display = layer.metadata["seisseg_display"]
+    assert display["exaggeration"] == 0.2 and display["vertical_per_world"] == 20.0
+    extent = np.ptp(np.asarray(layer.extent.world), axis=0)
+    assert 1.0 <= extent[2] / extent[1] <= 2.0  # an inline is wider than tall, not a sliver
+    status = layer.get_status((120, 240 / 20, 880), world=True)["coordinates"]
+    assert status.startswith("inline 120, 240 ms, crossline 880: "), status
     assert tuple(viewer.dims.axis_labels) == ("inline", "time (ms)", "crossline")
     lo, hi = layer.contrast_limits
     assert lo == -hi and 0 < hi < 10827
@@ -115,7 +123,7 @@ def test_npy_named_like_labels_opens_as_labels_with_geometry(make_napari_viewer,
     viewer = make_napari_viewer()
     (labels,) = viewer.open(tmp_path / "salt_labels.npy", plugin="napari-seisseg")
     assert isinstance(labels, Labels) and labels.data.shape == (23, 75, 18)
-    np.testing.assert_array_equal(labels.translate, [111, 4, 875])
+    np.testing.assert_allclose(labels.translate, [111, 0.2, 875])
     # opened labels can be painted on (a read-only memory map could not); the file is kept
     labels.selected_label = 2
     labels.paint((3, 10, 5), 2)  # data coordinates
@@ -140,7 +148,7 @@ def test_mask_exported_as_segy_opens_as_paintable_labels(make_napari_viewer, seg
     viewer = make_napari_viewer()
     (layer,) = viewer.open(out, plugin="napari-seisseg")
     assert isinstance(layer, Labels) and layer.data.dtype == np.uint8
-    np.testing.assert_array_equal(layer.translate, [111, 4, 875])
+    np.testing.assert_allclose(layer.translate, [111, 0.2, 875])
     layer.paint((3, 10, 5), 3)  # corrections can be painted straight away
     assert layer.data[3, 10, 5] == 3
     (seismic,) = viewer.open(segy_dir / "f3.sgy", plugin="napari-seisseg")

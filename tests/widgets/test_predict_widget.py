@@ -236,7 +236,7 @@ def test_rethresholding_keeps_the_voxels_the_user_painted(salt_predicted):
     mask = w.layers["mask"]
     w.threshold.value = 0.95
     # the user paints salt (2) with the brush at one place and sediment (1) at another
-    mask.brush_size = 5
+    mask.brush_size = 9
     mask.selected_label = 2
     mask.paint((10, 20, 30), 2)
     mask.selected_label = 1

@@ -415,7 +415,7 @@ def test_a_killed_runs_checkpoint_is_offered_for_its_cube(sample_viewer, notific
         model="unet2d", model_kwargs={"width": 4, "depth": 2}, patch_size=32, batch_size=2,
         epochs=1, steps_per_epoch=2, checkpoint_minutes=None)))
     saved = Checkpointer("unet2d", "synthetic seismic", cube_fingerprint(image), 0.0)
-    saved.save(result.model, result.card, 61.0, 1, 0.42)
+    saved.save(result.model.state_dict(), result.card, 61.0, 1, 0.42)
     meta = saved.path.with_suffix(".json")
     dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                               capture_output=True, text=True).stdout)
@@ -426,9 +426,10 @@ def test_a_killed_runs_checkpoint_is_offered_for_its_cube(sample_viewer, notific
     sample_viewer.window.add_dock_widget(w, name="Train")
     [entry] = MODEL_STORE.entries()
     assert entry.path == saved.path and entry.name in w.advanced.init_from.choices
-    infos = [str(n.message) for n in notifications if "stopped at" in str(n.message)]
+    assert w.advanced.init_from.value is None  # offered, not chosen for the user
+    infos = [str(n.message) for n in notifications if "did not finish" in str(n.message)]
     assert len(infos) == 1
-    assert "a run of unet2d on synthetic seismic stopped at" in infos[0]
+    assert "a run of unet2d on synthetic seismic did not finish" in infos[0]
     assert "validation 0.42" in infos[0] and "'start from'" in infos[0]
     TrainWidget(sample_viewer)  # offered once per session
     assert len(MODEL_STORE.entries()) == 1

@@ -10,7 +10,7 @@ from napari_seisseg._widgets._status import StatusLabel
 pytestmark = pytest.mark.gui
 
 WIDGETS = ["Open SEG-Y with options", "Export (SEG-Y / .npy / Zarr)", "Preprocess", "Train",
-           "Predict"]
+           "Predict", "View"]
 
 
 def _controls(widget: Widget):

@@ -237,9 +237,9 @@ class TrainWidget(Container):
 
     def offer_checkpoint(self, *_args) -> str | None:
         """Load the checkpoint a killed run left on the chosen image's cube, and say so."""
-        from .train_checkpoints import offer_checkpoint
+        from .train_checkpoints import load_into_store, offer_checkpoint
 
-        return offer_checkpoint(self.image.value, self.load_model)
+        return offer_checkpoint(self.image.value, load_into_store)
 
     def _on_store_changed(self) -> None:
         self.advanced.refresh_init_choices()
@@ -318,7 +318,7 @@ class TrainWidget(Container):
         geometry = SurveyGeometry.from_metadata(image.metadata)
         if geometry is not None and len(geometry.axes) != image.ndim:
             geometry = None
-        init = None
+        init, start_path = None, None
         pipe = layer_pipeline(image)
         start_from = self.advanced.init_from.value
         if start_from is not None:
@@ -331,6 +331,7 @@ class TrainWidget(Container):
                 # the layer already holds the pipeline's output: do not apply it again
                 card["preprocessing"]["pipeline"] = None
             init = (entry.model, card)
+            start_path = entry.path
         kwargs: dict[str, Any] = {
             "geometry": geometry,
             "val_labels": None if val is None else val.data,
@@ -347,6 +348,7 @@ class TrainWidget(Container):
         self.summary = summary
         return {"image": image.data, "labels": labels.data, "config": config,
                 "init_bundle": init, "pipeline_dict": pipe, "layer_names": (image.name, labels.name),
+                "start_path": start_path,
                 **kwargs}
 
     # ------------------------------------------------------------------ painting
@@ -401,13 +403,15 @@ class TrainWidget(Container):
         self.progress.value = 0
         pipe = inputs.pop("pipeline_dict")
         names = inputs.pop("layer_names")
+        start_path = inputs.pop("start_path")
         inputs["image_name"] = names[0]
 
         def should_stop() -> bool:
             return stop.is_set() or closing.is_set()
 
         worker = thread_worker(_run_training, start_thread=False, ignore_errors=True)(
-            inputs, should_stop, pipe, lambda model: autosave_path(f"{model} · {names[1]}")
+            inputs, should_stop, pipe, lambda model: autosave_path(f"{model} · {names[1]}"),
+            start_path,
         )
         worker.yielded.connect(self._on_event)
         worker.returned.connect(lambda res: self._on_returned(res, pipe, names))
@@ -589,7 +593,8 @@ class TrainWidget(Container):
 
 
 def _run_training(inputs: dict[str, Any], stop: Any, pipe: dict | None = None,
-                  autosave: Path | Callable[[str], Path] | None = None):
+                  autosave: Path | Callable[[str], Path] | None = None,
+                  started_from: Path | None = None):
     """The worker: run :func:`~napari_seisseg.training.train`, yielding its events.
 
     The card gets the image layer's preprocessing pipeline ``pipe`` (it applies to raw
@@ -613,6 +618,8 @@ def _run_training(inputs: dict[str, Any], stop: Any, pipe: dict | None = None,
         return _Failure(f"{type(exc).__name__}: {exc}")
     if pipe is not None:
         result.card.setdefault("preprocessing", {})["pipeline"] = pipe
+    if started_from is not None:  # a killed run's checkpoint, continued: retired once saved
+        result.checkpoints.append(Path(started_from))
     saved, error = None, None
     if autosave is not None:
         try:

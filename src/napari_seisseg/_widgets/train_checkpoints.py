@@ -18,14 +18,15 @@ _OFFERED: set[Path] = set()
 
 
 def offer_checkpoint(layer: Any, load: Callable[[Path], Any]) -> str | None:
-    """Load the newest checkpoint left on ``layer``'s cube and say so.
+    """Load the newest checkpoint left on ``layer``'s cube into the session and say so.
 
     Parameters
     ----------
     layer : napari.layers.Image or None
         The image chosen for training.
     load : callable
-        ``load(path)`` loads a bundle into the session (returns its store entry or None).
+        ``load(path)`` loads a bundle into the session's models without making it the
+        current one, and returns its store entry (or None).
 
     Returns
     -------
@@ -34,26 +35,36 @@ def offer_checkpoint(layer: Any, load: Callable[[Path], Any]) -> str | None:
     """
     from napari.utils.notifications import show_info
 
-    from ..training.checkpoint import find_checkpoints
+    from ..training.checkpoint import find_checkpoints, has_checkpoints
     from ..training.pretrain import cube_fingerprint
 
-    if layer is None or getattr(layer, "multiscale", False):
+    if layer is None or getattr(layer, "multiscale", False) or not has_checkpoints():
         return None
     try:
         found = [c for c in find_checkpoints(cube_fingerprint(layer.data))
                  if c.path not in _OFFERED]
+        if not found:
+            return None
+        _OFFERED.update(c.path for c in found)  # the newest is offered; older ones never
+        info = found[0]
+        entry = load(info.path)
+        if entry is None:
+            return None
+        message = (f"Train: {info.describe()}. It is loaded as '{entry.name}': choose it in "
+                   "'start from' (advanced options) to continue training from it, or predict "
+                   "with it.")
     except Exception:  # noqa: BLE001 - an offer must never get in the way
-        logger.exception("looking for checkpoints failed")
+        logger.exception("offering a checkpoint failed")
         return None
-    if not found:
-        return None
-    info = found[0]
-    _OFFERED.add(info.path)
-    entry = load(info.path)
-    if entry is None:
-        return None
-    message = (f"Train: {info.describe()}. It is loaded as '{entry.name}': choose it in "
-               "'start from' (advanced options) to continue training from it, or predict "
-               "with it.")
     show_info(message)
     return message
+
+
+def load_into_store(path: Path) -> Any:
+    """Add the bundle at ``path`` to the session's models (not made the current one)."""
+    from ..training import load_bundle
+    from ._model_store import MODEL_STORE, ModelEntry
+
+    model, card = load_bundle(path)
+    name = MODEL_STORE.unique_name(f"checkpoint {Path(path).stem}")
+    return MODEL_STORE.add(ModelEntry(name, model, card, Path(path)))

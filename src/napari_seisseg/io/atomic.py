@@ -6,18 +6,19 @@ replaced once the new one is complete.
 Temporary entries are hidden and named for their owner: ``.{target}.p{pid}@{host}-{random}``
 plus a suffix (``.tmp``).  A process killed outright (kill -9, power loss, out of memory)
 cannot remove its own; the next write to the same place does (:func:`remove_stale`): an
-entry whose process no longer runs on this machine, or one from another machine a day old.
+entry whose process no longer runs on this machine.  Entries of other machines (a shared
+disk) are left alone.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import shutil
 import socket
 import tempfile
-import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -63,7 +64,7 @@ def atomic_path(
         yield tmp
         _default_permissions(tmp, directory)
         if directory and target.exists():
-            backup = target.with_name(f".{target.name}.old")
+            backup = target.with_name(f"{owned_prefix(target.name)}old")
             os.replace(target, backup)
             os.replace(tmp, target)
             shutil.rmtree(backup, ignore_errors=True)
@@ -78,9 +79,40 @@ def atomic_path(
         raise
 
 
-#: Entries from another machine (a shared disk) are removed only when this old.
-FOREIGN_STALE_S = 24 * 3600.0
-_HOST = re.sub(r"[^A-Za-z0-9_.]", "_", socket.gethostname())[:40] or "host"
+_HOST = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:10]
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this machine (True when that cannot be told).
+
+    Parameters
+    ----------
+    pid : int
+        Process id.
+
+    Returns
+    -------
+    bool
+        False only when the process is known to be gone: an entry is never removed, nor a
+        checkpoint offered, on a guess.
+    """
+    if pid == os.getpid():
+        return True
+    try:
+        import psutil  # a napari dependency; right on every OS
+
+        return bool(psutil.pid_exists(pid))
+    except ImportError:  # pragma: no cover - napari always brings it
+        pass
+    if os.name != "posix":  # pragma: no cover - os.kill(pid, 0) is not a probe there
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # alive, owned by someone else
+        return True
+    return True
 
 
 def owned_prefix(name: str) -> str:
@@ -94,26 +126,29 @@ def owned_prefix(name: str) -> str:
     Returns
     -------
     str
-        ``.{name}.p{pid}@{host}-``: hidden, and telling :func:`remove_stale` who owns it.
+        ``.{name}.p{pid}@{host}-``, the host a hash of this machine's name: hidden, and
+        telling :func:`remove_stale` who owns it.
     """
     return f".{name}.p{os.getpid()}@{_HOST}-"
 
 
-def _owner_gone(entry: Path, pid: int, host: str) -> bool:
-    if host != _HOST:
-        try:
-            return time.time() - entry.lstat().st_mtime > FOREIGN_STALE_S
-        except OSError:
-            return False
-    if pid == os.getpid():
-        return False
+def _stale_entries(folder: Path, name: str) -> list[Path]:
+    """Entries for ``name`` in ``folder`` left by processes of this machine that are gone.
+
+    Entries of other machines (a shared disk) are never returned: whether their process
+    still runs cannot be told from here.
+    """
+    pattern = re.compile(re.escape(f".{name}.p") + r"(\d+)@([0-9a-f]+)-")
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except OSError:  # alive, owned by someone else
-        return False
-    return False
+        entries = list(folder.iterdir())
+    except OSError:
+        return []
+    out = []
+    for entry in entries:
+        m = pattern.match(entry.name)
+        if m and m.group(2) == _HOST and not pid_alive(int(m.group(1))):
+            out.append(entry)
+    return out
 
 
 def remove_stale(folder: str | os.PathLike, name: str) -> list[Path]:
@@ -129,20 +164,11 @@ def remove_stale(folder: str | os.PathLike, name: str) -> list[Path]:
     Returns
     -------
     list of pathlib.Path
-        What was removed.  Entries of running processes (this one included) are kept, and
-        nothing else in ``folder`` is touched.
+        What was removed.  Entries of running processes (this one included) and of other
+        machines are kept, and nothing else in ``folder`` is touched.
     """
-    folder = Path(folder)
-    pattern = re.compile(re.escape(f".{name}.p") + r"(\d+)@([A-Za-z0-9_.]+)-")
     removed = []
-    try:
-        entries = list(folder.iterdir())
-    except OSError:
-        return removed
-    for entry in entries:
-        m = pattern.match(entry.name)
-        if m is None or not _owner_gone(entry, int(m.group(1)), m.group(2)):
-            continue
+    for entry in _stale_entries(Path(folder), name):
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)
         else:
@@ -155,17 +181,16 @@ def remove_stale(folder: str | os.PathLike, name: str) -> list[Path]:
 def _restore_backup(target: Path) -> None:
     """Undo a replacement of a folder that was killed between its two renames.
 
-    The old folder is moved to ``.{name}.old`` and the new one into place; a kill between
-    the two leaves only the backup, which is the user's previous output: it goes back.
-    With the target in place, a leftover backup is removed.
+    The old folder is moved aside (``.{name}.p{pid}@{host}-old``) and the new one into
+    place; a kill between the two leaves only the backup, which is the user's previous
+    output: it goes back.  With the target in place, :func:`remove_stale` removes it.
     """
-    backup = target.with_name(f".{target.name}.old")
-    if not backup.is_dir():
-        return
     if target.exists():
-        shutil.rmtree(backup, ignore_errors=True)
-    else:
-        os.replace(backup, target)
+        return
+    for entry in _stale_entries(target.parent, target.name):
+        if entry.name.endswith("-old") and entry.is_dir():
+            os.replace(entry, target)
+            return
 
 
 def _umask() -> int:

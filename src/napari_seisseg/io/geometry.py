@@ -41,6 +41,12 @@ SECTION_DISPLAY_AXES = ("sample", "trace")
 
 #: Key that marks a metadata dictionary as holding a seisseg geometry.
 METADATA_KEY = "seisseg_geometry"
+#: Layer-metadata key of the display settings (:meth:`SurveyGeometry.napari_kwargs`).
+DISPLAY_KEY = "seisseg_display"
+#: The automatic vertical exaggeration makes the longer section this many times as wide as
+#: it is tall, within :data:`EXAGGERATION_RANGE`.
+SECTION_ASPECT = 1.5
+EXAGGERATION_RANGE = (0.02, 20.0)
 SIDECAR_SUFFIX = ".geometry.json"
 _FORMAT_VERSION = 1
 
@@ -250,45 +256,89 @@ class SurveyGeometry:
             return self.trace_key
         return name
 
-    def napari_kwargs(self, coordinates: str = "survey") -> dict[str, Any]:
+    def auto_exaggeration(self) -> float:
+        """Vertical exaggeration that makes the longer section fill a landscape view.
+
+        Exaggeration 1 shows one sample as tall as one trace is wide (square pixels).  The
+        automatic value makes the longer section about :data:`SECTION_ASPECT` times as wide
+        as tall, rounded to 1, 1.5, 2, 2.5, 3, 4, 5 or 7.5 times a power of ten: 0.2 for
+        the F3 crop (23 traces of 75 samples), 1 for 1500 traces of 1000 samples.
+
+        Returns
+        -------
+        float
+        """
+        traces = max(self.grid_shape) if self.grid_shape else 1
+        wanted = traces / (SECTION_ASPECT * max(self.n_samples, 1))
+        return nice_number(float(np.clip(wanted, *EXAGGERATION_RANGE)))
+
+    def napari_kwargs(
+        self, coordinates: str = "survey", exaggeration: float | None = None
+    ) -> dict[str, Any]:
         """Layer keyword arguments placing the array in survey coordinates.
 
         Parameters
         ----------
         coordinates : {"survey", "samples"}
-            ``"survey"``: world coordinates are line numbers and time (ms) or depth, so the
-            status bar reads inline 122, time 240 ms.  ``"samples"``: one world unit per
-            trace and per sample (square pixels), for narrow or very long sections that look
-            like thin strips in survey coordinates; the geometry still travels in metadata.
+            ``"survey"``: world coordinates along the trace axes are line numbers (so
+            "go to inline 122" is world position 122), and the vertical axis is stretched by
+            the vertical exaggeration (world = sample index x exaggeration x trace step,
+            from ``t0``); the true time or depth is world x :meth:`world_to_vertical`.
+            ``"samples"``: one world unit per trace and per sample (square pixels), the
+            geometry still travels in metadata.
+        exaggeration : float, optional
+            Vertical exaggeration (``"survey"`` only): 1 = square pixels; None: automatic
+            (:meth:`auto_exaggeration`).
 
         Returns
         -------
         dict
             ``scale``, ``translate``, ``axis_labels``, ``units`` and ``metadata`` for a napari
-            layer holding an array in :attr:`axes` order.
+            layer holding an array in :attr:`axes` order.  ``metadata[DISPLAY_KEY]`` holds
+            the coordinates, the exaggeration and ``vertical_per_world`` (true units per
+            world unit along the vertical axis), which every derived layer copies.
         """
         if coordinates not in ("survey", "samples"):
             raise GeometryError(f"coordinates must be 'survey' or 'samples', not {coordinates!r}")
         labels = [self._axis_label(a) for a in self.axes]
+        metadata = self.to_metadata()
         if coordinates == "samples":
+            metadata[DISPLAY_KEY] = {"coordinates": "samples", "exaggeration": 1.0,
+                                     "vertical_per_world": None}
             return {
                 "scale": [1.0] * len(self.axes),
                 "translate": [0.0] * len(self.axes),
                 "axis_labels": [lab.split(" (")[0] + " (index)" for lab in labels],
                 "units": ["pixel"] * len(self.axes),
-                "metadata": self.to_metadata(),
+                "metadata": metadata,
             }
-        scale = [self._axis_step(a) for a in self.axes]
-        translate = [float(self.axis_values(a)[0]) if self.axis_length(a) else 0.0 for a in self.axes]
-        unit_map = {"ms": "millisecond", "m": "meter", "ft": "foot"}
-        units = [unit_map.get(self.unit, "pixel") if a == "sample" else "pixel" for a in self.axes]
+        e = float(exaggeration) if exaggeration else self.auto_exaggeration()
+        if not e > 0:
+            raise GeometryError(f"The vertical exaggeration must be positive, not {e}.")
+        width = self.trace_width()
+        dt = self._axis_step("sample")
+        scale, translate = [], []
+        for a in self.axes:
+            if a == "sample":
+                scale.append(e * width)
+                translate.append(self.t0 / dt * e * width)
+            else:
+                scale.append(self._axis_step(a))
+                translate.append(float(self.axis_values(a)[0]) if self.axis_length(a) else 0.0)
+        metadata[DISPLAY_KEY] = {"coordinates": "survey", "exaggeration": e,
+                                 "vertical_per_world": dt / (e * width)}
         return {
             "scale": scale,
             "translate": translate,
             "axis_labels": labels,
-            "units": units,
-            "metadata": self.to_metadata(),
+            "units": ["pixel"] * len(self.axes),
+            "metadata": metadata,
         }
+
+    def trace_width(self) -> float:
+        """World width of one trace: the smaller line step (1 for a section's traces)."""
+        steps = [abs(self._axis_step(a)) for a in self.axes if a != "sample"]
+        return min(steps) if steps else 1.0
 
     # ------------------------------------------------------------------ serialisation
     def to_metadata(self) -> dict[str, Any]:
@@ -466,3 +516,13 @@ def _range_text(a: np.ndarray) -> str:
         return f"{a[0]} (1)"
     step = a[1] - a[0]
     return f"{a[0]}..{a[-1]} step {step} ({len(a)})"
+
+
+def nice_number(x: float) -> float:
+    """``x`` rounded to 1, 1.5, 2, 2.5, 3, 4, 5 or 7.5 times a power of ten."""
+    if not x > 0:
+        raise GeometryError(f"Expected a positive number, got {x}.")
+    power = 10.0 ** np.floor(np.log10(x))
+    steps = np.array([1, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10])
+    best = steps[np.argmin(np.abs(np.log(steps * power / x)))]
+    return float(round(best * power, 10))

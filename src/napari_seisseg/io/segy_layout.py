@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -54,6 +55,16 @@ class _Words:
         self.n = sum(f.n_traces for f in self.files)
         self._cache: dict[int, np.ndarray] = {}
 
+    def trace_name(self, k: int) -> str:
+        """``trace 66`` (one file) or ``trace 12 of a.sgy`` (several): 1-based, as users count."""
+        if len(self.files) == 1:
+            return f"trace {k + 1}"
+        for f in self.files:
+            if k < f.n_traces:
+                return f"trace {k + 1} of {f.path.name}"
+            k -= f.n_traces
+        return f"trace {k + 1}"
+
     def __call__(self, byte: int) -> np.ndarray:
         if byte not in self._cache:
             self._cache[byte] = np.concatenate([f.header_word(byte) for f in self.files])
@@ -91,8 +102,8 @@ def detect_layout(
             return fast
     words = _Words(files)
 
-    if iline_byte is not None:
-        layout, reason = _evaluate_pair(words, iline_byte, xline_byte)
+    if iline_byte is not None:  # the user's bytes: every trace where its numbers say
+        layout, reason = _evaluate_pair(words, iline_byte, xline_byte, "exact")
         if layout is None:
             raise SegyError(
                 f"The trace headers at inline byte {iline_byte} and crossline byte {xline_byte} "
@@ -104,25 +115,24 @@ def detect_layout(
     offsets = words(TR_OFFSET)
     values, counts = np.unique(offsets, return_counts=True)
     # a handful of traces with another offset than all the rest: damaged headers, not gathers
-    odd = offsets != values[np.argmax(counts)]
-    if len(values) > 1 and odd.sum() > max_damaged(n):
+    odd = np.flatnonzero(offsets != values[np.argmax(counts)])
+    if len(values) > 1 and (len(odd) > max_damaged(n) or len(odd) > 0.1 * n):
         return _section_in_file_order(
             n,
             [f"pre-stack data ({len(values)} distinct offsets at byte {TR_OFFSET}): opened as "
              f"a section of all {n} traces in file order"],
         )
-    named = ", ".join(f"trace {k + 1}: {int(offsets[k]):,}" for k in np.flatnonzero(odd)[:5])
-    odd_note = [] if not odd.any() else [
-        f"{int(odd.sum())} trace(s) have an offset (byte {TR_OFFSET}) unlike the other "
-        f"{n - int(odd.sum())} ({named}): their headers look damaged, so they were left out "
-        "and their cells are marked dead"]
+    named = ", ".join(f"{words.trace_name(k)}: {int(offsets[k]):,}" for k in odd[:5])
+    odd_note = [] if not len(odd) else [
+        f"{len(odd)} trace(s) have an offset (byte {TR_OFFSET}) unlike the other "
+        f"{n - len(odd)} ({named}): their headers look damaged; the data are read as "
+        "post-stack"]
     lines: list[TraceLayout] = []
     tried = [f"{il_b}/{xl_b}" for il_b, xl_b in CANDIDATE_BYTES]
-    # intact headers first; then the same pairs again, leaving out a few damaged traces
-    for tolerate in (False, True):
+    # every pair with intact headers first; then again, leaving out a few damaged traces
+    for mode in ("clean", "repair"):
         for il_b, xl_b in CANDIDATE_BYTES:
-            layout, reason = _evaluate_pair(words, il_b, xl_b, tolerate=tolerate,
-                                            odd=odd if odd.any() else None)
+            layout, reason = _evaluate_pair(words, il_b, xl_b, mode)
             if layout is None:
                 continue
             layout.notes[:0] = odd_note
@@ -163,45 +173,64 @@ def _section_in_file_order(n: int, notes: list[str]) -> TraceLayout:
 
 
 def _evaluate_pair(
-    words: _Words, il_b: int, xl_b: int, tolerate: bool = False,
-    odd: np.ndarray | None = None,
+    words: _Words, il_b: int, xl_b: int, mode: str = "clean"
 ) -> tuple[TraceLayout | None, str]:
     """Layout from the pair of header words, or (None, why not).
 
-    A few traces whose numbers lie far outside the grid the others form (damaged headers)
-    are left out when that shrinks a plausible grid to half its cells or less.  With
-    ``tolerate``, a pair that forms no plausible grid at all is also accepted without them.
-    Traces left out are dead cells, and a note names them.  ``odd`` marks traces already
-    known to be damaged (an offset unlike all others).
+    ``mode``:
+
+    - ``"exact"``: every trace where its numbers say (the user gave the bytes);
+    - ``"clean"``: the same, but a grid that a few damaged traces stretch to twice its size
+      or more is refused (another pair may hold intact numbers);
+    - ``"repair"``: a few traces whose numbers lie outside the grid the others form
+      (:func:`damaged_traces`) are left out when that halves the grid or more, or when the
+      pair forms no plausible grid with them.  Their cells are dead, and a note names them.
     """
     il = words(il_b)
     xl = words(xl_b)
     if np.all(il == 0) and np.all(xl == 0):
         return None, "both words are zero in every trace"
-    odd = np.zeros(len(il), dtype=bool) if odd is None else odd
-    kept = np.flatnonzero(~odd)
-    layout, reason = _grid_layout(il[kept], xl[kept], il_b, xl_b, kept)
-    if layout is None and not tolerate:
-        return None, reason
-    bad = damaged_traces(il, xl) | odd
+    everything = np.arange(len(il))
+    layout, reason = _grid_layout(il, xl, il_b, xl_b, everything)
+    if mode == "exact" or (layout is None and mode == "clean"):
+        return layout, reason
+    if layout is not None and len(il) > 0.5 * layout.trace_map.size:
+        return layout, reason  # leaving out a few traces cannot halve this grid
+    bad = damaged_traces(il, xl)
+    better = None
     if bad.any() and bad.sum() <= max_damaged(len(il)):
         kept = np.flatnonzero(~bad)
         better, _ = _grid_layout(il[kept], xl[kept], il_b, xl_b, kept)
-        if better is not None and (layout is None or 2 * better.trace_map.size
-                                   <= layout.trace_map.size):
-            better.notes.insert(0, _damage_note(il, xl, np.flatnonzero(bad & ~odd), kept,
-                                                il_b, xl_b))
-            return better, ""
-    return layout, reason
+    shrinks = better is not None and (layout is None
+                                      or 2 * better.trace_map.size <= layout.trace_map.size)
+    if not shrinks:
+        return layout, reason
+    if mode == "clean":
+        return None, (f"{int(bad.sum())} trace(s) with damaged numbers stretch the grid to "
+                      f"{layout.trace_map.size:,} cells")
+    better.notes.insert(0, _damage_note(il, xl, np.flatnonzero(bad), kept, il_b, xl_b,
+                                        words.trace_name))
+    return better, ""
 
 
-#: At most this share of the traces (and at least 3) may be left out as damaged.
+#: At most this share of the traces may be left out as damaged (see :func:`max_damaged`).
 MAX_DAMAGED_SHARE = 0.01
 
 
 def max_damaged(n: int) -> int:
-    """How many traces of ``n`` may be left out as damaged for the rest to form a grid."""
-    return max(3, int(MAX_DAMAGED_SHARE * n))
+    """How many traces of ``n`` may be left out as damaged for the rest to form a grid.
+
+    Parameters
+    ----------
+    n : int
+        Number of traces.
+
+    Returns
+    -------
+    int
+        1 % of them, or up to 3 in files of 60 traces or more (none below 20 traces).
+    """
+    return max(min(3, n // 20), int(MAX_DAMAGED_SHARE * n))
 
 
 def damaged_traces(il: np.ndarray, xl: np.ndarray) -> np.ndarray:
@@ -244,39 +273,42 @@ def damaged_traces(il: np.ndarray, xl: np.ndarray) -> np.ndarray:
     # a repeated position: the trace that breaks the run of its neighbours is the damaged one
     key = ranks[0] * (int(ranks[1].max()) + 1) + ranks[1]
     _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-    for k in np.flatnonzero((counts[inverse.ravel()] > 1) & ~bad):
-        if 0 < k < len(il) - 1:
-            for v, step in zip((il, xl), steps, strict=True):
-                before, after = int(v[k - 1]), int(v[k + 1])
-                # neighbours on one line (equal) or two steps apart along it
-                if abs(after - before) in (0, 2 * step) and 2 * int(v[k]) != before + after:
-                    bad[k] = True
+    repeated = np.flatnonzero((counts[inverse.ravel()] > 1) & ~bad)
+    repeated = repeated[(repeated > 0) & (repeated < n - 1)]
+    if 0 < len(repeated) <= 2 * trim:  # more: gathers or not line numbers, not damage
+        for v, step in zip((il, xl), steps, strict=True):
+            before = v[repeated - 1].astype(np.int64)
+            after = v[repeated + 1].astype(np.int64)
+            # neighbours on one line (equal) or two steps apart along it, the trace not between
+            run = np.isin(np.abs(after - before), (0, 2 * step))
+            bad[repeated[run & (2 * v[repeated].astype(np.int64) != before + after)]] = True
     return bad
 
 
 def _damage_note(
-    il: np.ndarray, xl: np.ndarray, bad: np.ndarray, kept: np.ndarray, il_b: int, xl_b: int
+    il: np.ndarray, xl: np.ndarray, bad: np.ndarray, kept: np.ndarray, il_b: int, xl_b: int,
+    name: Any = lambda k: f"trace {k + 1}",
 ) -> str:
     """Which traces were left out as damaged, and what their headers say."""
-    if len(bad) == 0:
-        return ""
     il_lo, il_hi = int(il[kept].min()), int(il[kept].max())
     xl_lo, xl_hi = int(xl[kept].min()), int(xl[kept].max())
     shown = []
     for k in bad[:5]:
         if not il_lo <= il[k] <= il_hi:
-            what = f"inline {int(il[k]):,} (byte {il_b}), far outside {il_lo}..{il_hi}"
+            what = f"inline {int(il[k]):,} (byte {il_b}), outside the survey's {il_lo}..{il_hi}"
         elif not xl_lo <= xl[k] <= xl_hi:
-            what = f"crossline {int(xl[k]):,} (byte {xl_b}), far outside {xl_lo}..{xl_hi}"
+            what = (f"crossline {int(xl[k]):,} (byte {xl_b}), outside the survey's "
+                    f"{xl_lo}..{xl_hi}")
         else:
             what = (f"inline {int(il[k])}, crossline {int(xl[k])}, off the grid or a position "
                     "another trace holds")
-        shown.append(f"trace {k + 1} has {what}")
+        shown.append(f"{name(k)} has {what}")
     more = f"; and {len(bad) - 5} more" if len(bad) > 5 else ""
     return (
         f"{len(bad)} trace header(s) look damaged: {'; '.join(shown)}{more}. These traces were "
         "left out and their cells are marked dead; if the numbers are right, give the bytes "
-        "that hold them (--iline-byte/--xline-byte, or the Open SEG-Y widget's bytes)."
+        f"that hold them (--iline-byte {il_b} --xline-byte {xl_b}, or the Open SEG-Y widget's "
+        "bytes) to keep every trace."
     )
 
 

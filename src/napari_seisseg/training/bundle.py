@@ -84,15 +84,18 @@ def json_safe(obj: Any) -> Any:
     return obj
 
 
-def save_bundle(path: str | os.PathLike, model: torch.nn.Module, card: Mapping[str, Any]) -> Path:
+def save_bundle(
+    path: str | os.PathLike, model: torch.nn.Module | Mapping[str, torch.Tensor],
+    card: Mapping[str, Any],
+) -> Path:
     """Write ``model``'s weights and ``card`` to one safetensors file at ``path``.
 
     Parameters
     ----------
     path : path
         Output file, written atomically (a failed write leaves no partial file).
-    model : torch.nn.Module
-        The model; its state dict is saved (moved to the CPU, contiguous).
+    model : torch.nn.Module or mapping of str to torch.Tensor
+        The model, or its state dict; the weights are saved (moved to the CPU, contiguous).
     card : mapping
         The model card; ``format``, ``format_version``, ``created`` and ``versions`` are
         filled in when missing.
@@ -115,7 +118,8 @@ def save_bundle(path: str | os.PathLike, model: torch.nn.Module, card: Mapping[s
     card.setdefault("created", _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
     card.setdefault("versions", package_versions())
     text = json.dumps(json_safe(card), allow_nan=False)
-    state = {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items()}
+    weights = model.state_dict() if isinstance(model, torch.nn.Module) else model
+    state = {k: v.detach().to("cpu").contiguous().clone() for k, v in weights.items()}
     with atomic_path(path) as tmp:
         save_file(state, str(tmp), metadata={CARD_KEY: text})
     return path

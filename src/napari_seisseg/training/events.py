@@ -166,6 +166,9 @@ class TrainResult:
         Its validation scores.
     bundle_path : pathlib.Path or None
         The bundle written in the run folder, if any.
+    checkpoints : list of pathlib.Path
+        Checkpoints that :meth:`save` removes once the result is saved: the run's own and
+        the one it started from (see :mod:`.checkpoint`).
     """
 
     model: torch.nn.Module
@@ -175,12 +178,33 @@ class TrainResult:
     best_epoch: int | None
     best_metrics: dict[str, Any] | None
     bundle_path: Path | None = None
+    checkpoints: list[Path] = field(default_factory=list)
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write the bundle at exactly ``path`` (see :func:`~napari_seisseg.training.bundle.save_bundle`)."""
+        """Write the bundle at exactly ``path`` (see :func:`~napari_seisseg.training.bundle.save_bundle`).
+
+        Once it is written, the run's checkpoints are removed (:meth:`discard_checkpoints`).
+        """
         from .bundle import save_bundle
 
-        return save_bundle(path, self.model, self.card)
+        out = save_bundle(path, self.model, self.card)
+        self.discard_checkpoints(keep=out)
+        return out
+
+    def discard_checkpoints(self, keep: str | os.PathLike | None = None) -> None:
+        """Remove the checkpoints of this run and of the run it started from.
+
+        Parameters
+        ----------
+        keep : path, optional
+            A file never removed (the result just saved, were it saved over a checkpoint).
+        """
+        from .checkpoint import remove_checkpoint
+
+        for path in self.checkpoints:
+            if keep is None or Path(path).resolve() != Path(keep).resolve():
+                remove_checkpoint(path)
+        self.checkpoints = []
 
 
 @dataclass

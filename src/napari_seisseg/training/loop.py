@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -238,6 +240,39 @@ def train(
     SeisSegError
         For bad inputs or settings, with a message saying what to do.
     """
+    kept: list[Any] = []  # the run's checkpointer, named in an error that ends the run
+    try:
+        return (yield from _train(
+            image, labels, config, geometry=geometry, val_labels=val_labels,
+            class_names=class_names, class_colors=class_colors, pipeline=pipeline,
+            init_bundle=init_bundle, stop=stop, image_name=image_name, checkpointer=kept,
+        ))
+    except SeisSegError as exc:
+        if kept and kept[0].saved:
+            raise SeisSegError(
+                f"{exc} The best model so far is saved at {kept[0].path}: load it, or "
+                "continue from it (--init, or 'start from' in the Train widget)."
+            ) from exc
+        raise
+
+
+def _train(
+    image: Any,
+    labels: Any,
+    config: TrainConfig | None,
+    *,
+    geometry: SurveyGeometry | None,
+    val_labels: Any,
+    class_names: Any,
+    class_colors: Any,
+    pipeline: Any,
+    init_bundle: Any,
+    stop: StopFlag,
+    image_name: str | None,
+    checkpointer: list[Any],
+) -> Generator[TrainEvent, None, TrainResult]:
+    """The body of :func:`train`; ``checkpointer`` receives the run's checkpointer."""
+    kept = checkpointer
     t0 = time.perf_counter()
     config = copy.deepcopy(config) if config is not None else TrainConfig()
     s = build_session(
@@ -287,6 +322,7 @@ def train(
         checkpointer = Checkpointer(s.spec["name"], image_name or "an unnamed image",
                                     lambda: cube_fingerprint(image),
                                     60.0 * config.checkpoint_minutes)
+        kept.append(checkpointer)
     yield _started(s, total_steps)
     for n in s.infos:
         yield Note(n, "info")
@@ -416,20 +452,19 @@ def train(
         if runlog:
             runlog.log_epoch(**row, train_loss=train_loss, metrics=metrics)
         yield EpochEnd(epoch, step_count, train_loss, metrics, lr, elapsed, is_best, best_epoch)
-        if checkpointer is not None and checkpointer.due(elapsed, best_epoch):
-            kept = copy.deepcopy(scored).to("cpu")
-            kept.load_state_dict(best_state)
-            card = make_card(kept, {"epochs": epoch, "steps": step_count,
-                                    "stop_reason": "checkpoint", "elapsed_s": round(elapsed, 2)})
+        if reason is None and checkpointer is not None and checkpointer.due(elapsed, best_epoch):
+            card = make_card(scored, {"epochs": epoch, "steps": step_count,
+                                      "stop_reason": "checkpoint", "elapsed_s": round(elapsed, 2)})
             try:
-                path = checkpointer.save(kept, card, elapsed, best_epoch, headline(best_metrics))
-            except OSError as exc:
+                path = checkpointer.save(best_state, card, elapsed, best_epoch,
+                                         headline(best_metrics))
+            except Exception as exc:  # noqa: BLE001 - a checkpoint must never end the run
+                checkpointer.failed = True
                 yield Note(f"Could not write the checkpoint ({exc}); training goes on.",
                            "warning")
-                checkpointer = None
             else:
                 yield Note(f"Checkpoint: the best model so far (epoch {best_epoch}) is saved "
-                           f"at {path} until the run ends.", "info")
+                           f"at {path} until the result is saved.", "info")
         if reason is None:
             if config.epochs and epoch >= config.epochs:
                 reason = "epochs"
@@ -453,9 +488,11 @@ def train(
         "batch_size": s.batch_size,
     }
     card = make_card(model, run)
-    if checkpointer is not None:
-        checkpointer.discard()
     result = TrainResult(model, card, history, reason, best_epoch, best_metrics)
+    # saving the result removes this run's checkpoint and the one it started from
+    result.checkpoints = [checkpointer.path] if checkpointer is not None else []
+    if isinstance(init_bundle, str | os.PathLike):
+        result.checkpoints.append(Path(init_bundle))
     if runlog:
         result.bundle_path = save_bundle(runlog.bundle_path, model, card)
         runlog.write_config({"config": config.to_dict(), "card": card})

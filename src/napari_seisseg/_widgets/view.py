@@ -1,0 +1,179 @@
+"""The View widget: vertical exaggeration, where the current slice is, and "go to".
+
+- **vertical exaggeration**: 1 shows one sample as tall as a trace is wide; the layers open
+  with an automatic value that makes a section fill the view.  Changing it rescales every
+  layer carrying a survey geometry together, so they stay overlaid.
+- **position**: the current slice in survey words (``inline 122``, ``1200 ms``).
+- **go to**: ``inline 122``, ``crossline 885`` (or ``xl 885``), ``1200 ms`` / ``time 1200`` /
+  ``depth 1500``: shows that slice (the axis becomes the slider's).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from magicgui.widgets import Container, FloatSpinBox, Label, LineEdit, PushButton
+
+from ..io.geometry import DISPLAY_KEY, METADATA_KEY
+from ._status import StatusLabel
+from .survey_status import describe_point, watch_viewer
+
+if TYPE_CHECKING:
+    import napari
+
+_ALIASES = {"inline": "inline", "il": "inline", "iline": "inline",
+            "crossline": "crossline", "xl": "crossline", "xline": "crossline",
+            "trace": "trace", "cdp": "trace", "time": "sample", "t": "sample",
+            "depth": "sample", "z": "sample"}
+
+
+def parse_goto(text: str) -> tuple[str, float]:
+    """``"inline 122"`` -> ``("inline", 122.0)``; ``"1200 ms"`` -> ``("sample", 1200.0)``.
+
+    Raises
+    ------
+    ValueError
+        With the accepted forms, for anything else.
+    """
+    t = text.strip().lower()
+    m = re.fullmatch(r"([a-z]+)\s*=?\s*(-?[\d.]+)\s*(ms|m|ft)?", t)
+    if m and m.group(1) in _ALIASES:
+        return _ALIASES[m.group(1)], float(m.group(2))
+    m = re.fullmatch(r"(-?[\d.]+)\s*(ms|m|ft)", t)
+    if m:
+        return "sample", float(m.group(1))
+    raise ValueError(f"'{text}' is not a position: type e.g. 'inline 122', 'crossline 885', "
+                     "'1200 ms' or 'depth 1500'.")
+
+
+def survey_layers(viewer: Any) -> list[Any]:
+    """Layers of ``viewer`` carrying a survey geometry shown in survey coordinates."""
+    return [layer for layer in viewer.layers
+            if METADATA_KEY in (layer.metadata or {})
+            and (layer.metadata.get(DISPLAY_KEY) or {}).get("coordinates") == "survey"]
+
+
+def set_exaggeration(viewer: Any, value: float) -> int:
+    """Rescale the vertical axis of every survey layer to exaggeration ``value``.
+
+    Returns
+    -------
+    int
+        Number of layers changed.
+    """
+    if not value > 0:
+        raise ValueError(f"The vertical exaggeration must be positive, not {value}.")
+    changed = 0
+    for layer in survey_layers(viewer):
+        display = dict(layer.metadata[DISPLAY_KEY])
+        ratio = value / float(display["exaggeration"])
+        if np.isclose(ratio, 1.0):
+            continue
+        axis = list(layer.metadata["axes"]).index("sample")
+        scale = np.asarray(layer.scale, dtype=float).copy()
+        translate = np.asarray(layer.translate, dtype=float).copy()
+        scale[axis] *= ratio
+        translate[axis] *= ratio
+        layer.scale, layer.translate = scale, translate
+        display.update(exaggeration=value, vertical_per_world=display["vertical_per_world"] / ratio)
+        layer.metadata[DISPLAY_KEY] = display
+        changed += 1
+    if changed:
+        viewer.reset_view()
+    return changed
+
+
+def go_to(viewer: Any, text: str) -> str:
+    """Show the slice ``text`` names (see :func:`parse_goto`); returns what is shown.
+
+    Raises
+    ------
+    ValueError
+        For text that names no position, an axis the survey lacks, or a position outside it.
+    """
+    name, value = parse_goto(text)
+    for layer in reversed(survey_layers(viewer)):
+        axes = list(layer.metadata["axes"])
+        if name not in axes:
+            continue
+        k = axes.index(name)
+        world = value
+        if name == "sample":
+            world = value / float(layer.metadata[DISPLAY_KEY]["vertical_per_world"])
+        lo, hi = sorted(float(x) for x in np.asarray(layer.extent.world)[:, k])
+        if not lo - 1e-6 <= world <= hi + 1e-6:
+            raise ValueError(f"{text.strip()} is outside '{layer.name}'.")
+        axis = viewer.dims.ndim - layer.ndim + k
+        if axis in viewer.dims.displayed:  # make it the slider's axis
+            order = [a for a in viewer.dims.order if a != axis]
+            viewer.dims.order = (axis, *order)
+        viewer.dims.set_point(axis, world)
+        return describe_point(viewer)
+    raise ValueError(f"No layer in survey coordinates has a {name} axis for '{text.strip()}'.")
+
+
+class ViewWidget(Container):
+    """Vertical exaggeration, the current position in survey words, and go to."""
+
+    def __init__(self, napari_viewer: napari.viewer.Viewer):
+        super().__init__()
+        self.viewer = napari_viewer
+        watch_viewer(napari_viewer)
+        self.exaggeration = FloatSpinBox(
+            label="vertical exaggeration", min=0.01, max=50.0, step=0.05, value=1.0,
+            tooltip="1 shows one sample as tall as a trace is wide. Layers open with a value "
+                    "that makes a section fill the view; every survey layer follows.")
+        self.automatic = PushButton(
+            text="Fit sections to the view",
+            tooltip="The automatic exaggeration: the longer section about 1.5 times as wide "
+                    "as tall.")
+        self.position = Label(label="position", tooltip="The slice shown, in survey units.")
+        self.goto = LineEdit(label="go to", tooltip="e.g. 'inline 122', 'crossline 885', "
+                                                    "'1200 ms' or 'depth 1500'; press Enter.")
+        self.status = StatusLabel()
+        self.extend([self.exaggeration, self.automatic, self.position, self.goto, self.status])
+        self._sync_exaggeration()
+        self.exaggeration.changed.connect(self._on_exaggeration)
+        self.goto.native.returnPressed.connect(self._on_goto)
+        self.automatic.changed.connect(self._on_automatic)
+        napari_viewer.dims.events.current_step.connect(self.update_position)
+        napari_viewer.dims.events.order.connect(self.update_position)
+        napari_viewer.layers.events.inserted.connect(self._sync_exaggeration)
+        self.update_position()
+
+    def _sync_exaggeration(self, *_args) -> None:
+        layers = survey_layers(self.viewer)
+        if layers:
+            with self.exaggeration.changed.blocked():
+                self.exaggeration.value = float(layers[-1].metadata[DISPLAY_KEY]["exaggeration"])
+            if len(layers) > 1:  # a layer opened with another value joins the others
+                set_exaggeration(self.viewer, self.exaggeration.value)
+        self.update_position()
+
+    def _on_exaggeration(self, value: float) -> None:
+        set_exaggeration(self.viewer, float(value))
+
+    def _on_automatic(self, *_args) -> None:
+        from ..io.geometry import SurveyGeometry
+
+        layers = survey_layers(self.viewer)
+        if not layers:
+            self.status.set("failed", "no layer in survey coordinates")
+            return
+        self.exaggeration.value = SurveyGeometry.from_metadata(
+            layers[-1].metadata).auto_exaggeration()
+
+    def _on_goto(self) -> None:
+        try:
+            self.status.set("done", f"showing {go_to(self.viewer, self.goto.value)}")
+        except ValueError as exc:
+            from napari.utils.notifications import show_warning
+
+            self.status.set("failed", str(exc))
+            show_warning(f"View: {exc}")
+
+    def update_position(self, *_args) -> None:
+        """Show the current slice in survey words."""
+        self.position.value = describe_point(self.viewer) or "(no survey layer)"
