@@ -84,16 +84,68 @@ def segy_layer_data(
     ``coordinates`` is ``"survey"`` (line numbers, ms or m) or ``"samples"`` (square pixels);
     ``options`` go to :func:`~napari_seisseg.io.segy_reader.read_segy`.
     """
-    from .io.layers import looks_like_labels, volume_layer_data
     from .io.segy_reader import read_segy
 
     volume = read_segy(path, **options)
+    paths = list(path) if isinstance(path, list | tuple) else [path]
+    first = Path(paths[0])
     if name is None:
-        first = path[0] if isinstance(path, list | tuple) else path
-        name = Path(first).stem if not Path(first).is_dir() else Path(first).name
-    kind = "labels" if looks_like_labels(volume.data, name) else "image"
-    return [volume_layer_data(volume.data, volume.geometry, name, layer_type=kind,
-                              coordinates=coordinates)]
+        name = first.stem if not first.is_dir() else first.name
+    one_file = len(paths) == 1 and first.is_file()  # a class sidecar belongs to one file
+    return [volume_or_labels(volume, name, first if one_file else None,
+                             text_header=volume.geometry.text_header, coordinates=coordinates)]
+
+
+def volume_or_labels(
+    volume: Any, name: str, path: Any = None, text_header: str | None = None,
+    coordinates: str = "survey",
+) -> LayerData:
+    """An Image or, for class labels, a Labels layer of ``volume``, with its class names.
+
+    A Labels layer gets the class names and colours kept beside its file (``path``'s
+    ``.classes.json`` sidecar, else the ``SEISSEG CLASSES`` card of ``text_header``; see
+    :mod:`napari_seisseg.io.label_classes`).  A readable sidecar of the right shape counts as
+    a name that says labels; what is wrong with one is a note, never an error.
+
+    Parameters
+    ----------
+    volume : Volume
+        Data and geometry as read.
+    name : str
+        Layer name.
+    path : path, optional
+        The file read (None for several SEG-Y files: only the textual header is looked at).
+    text_header : str, optional
+        The decoded SEG-Y textual header.
+    coordinates : {"survey", "samples"}
+        As in :func:`~napari_seisseg.io.layers.volume_layer_data`.
+
+    Returns
+    -------
+    tuple
+        ``(data, kwargs, layer_type)``.
+    """
+    from .io.label_classes import NOTE_PREFIX, LabelClasses, read_classes
+    from .io.layers import looks_like_labels, volume_layer_data
+
+    shape = volume.display().shape
+    classes, notes = read_classes(path, shape, text_header)
+    # only a sidecar's class table says "labels" on its own; a header card alone (it may
+    # have been copied from a template) leaves the usual checks of the values to decide
+    from_sidecar = classes is not None and classes != LabelClasses.from_text_header(text_header)
+    hint = f"{name} (class table)" if from_sidecar else name  # 'class': a labels name
+    is_labels = looks_like_labels(volume.data, hint)
+    if classes is not None and not is_labels:
+        notes.append(f"{NOTE_PREFIX}the data are not whole non-negative numbers, so they open "
+                     "as an image and the class names are not used")
+    extra = classes.layer_kwargs() if classes is not None and is_labels else {}
+    layer = volume_layer_data(volume.data, volume.geometry, name,
+                              layer_type="labels" if is_labels else "image",
+                              coordinates=coordinates, **extra)
+    if notes:
+        meta = layer[1].setdefault("metadata", {})
+        meta["notes"] = [*(meta.get("notes") or []), *notes]
+    return layer
 
 
 def _suffix(path: Any) -> str:
@@ -105,23 +157,15 @@ def _read_segy_files(path: Any) -> list[LayerData]:
 
 
 def _read_npy(path: Any) -> list[LayerData]:
-    from .io.layers import looks_like_labels, volume_layer_data
     from .io.npy_io import read_npy
 
-    volume = read_npy(path)
-    name = Path(path).stem
-    kind = "labels" if looks_like_labels(volume.data, name) else "image"
-    return [volume_layer_data(volume.data, volume.geometry, name, layer_type=kind)]
+    return [volume_or_labels(read_npy(path), Path(path).stem, path)]
 
 
 def _read_zarr(path: Any) -> list[LayerData]:
-    from .io.layers import looks_like_labels, volume_layer_data
     from .io.zarr_io import read_zarr
 
-    volume = read_zarr(path)
-    name = Path(path).stem
-    kind = "labels" if looks_like_labels(volume.data, name) else "image"
-    return [volume_layer_data(volume.data, volume.geometry, name, layer_type=kind)]
+    return [volume_or_labels(read_zarr(path), Path(path).stem, path)]
 
 
 def _guarded(read: Callable[[Any], list[LayerData]]) -> Callable[[Any], list[LayerData]]:

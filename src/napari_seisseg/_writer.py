@@ -3,10 +3,17 @@
 Each writer takes the layer's geometry from ``layer.metadata``.  Problems (no geometry for
 SEG-Y, a path that is the source file) are shown as napari notifications and nothing is
 written; writes are atomic, so a failed write never leaves a half-written file.
+
+A Labels layer's class names (``features``) and colours (its colormap) are kept in a
+``.classes.json`` sidecar and, for SEG-Y, a ``SEISSEG CLASSES`` textual-header card
+(:mod:`napari_seisseg.io.label_classes`), so the file re-opens as the same layer.  An existing
+sidecar is only replaced along with its file (napari's save dialog asked about that one);
+beside a new file it is refused, as an existing file is.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 
@@ -26,19 +33,32 @@ def write_zarr(path: str, data: Any, attributes: dict) -> list[str]:
 
 
 def layer_geometry(data: Any, attributes: dict):
-    """The geometry in a layer's metadata, if it still fits the layer's data."""
+    """The geometry in a layer's metadata, if it still fits the layer's data.
+
+    Notes the reader made about the class sidecar of the file the layer came from are left
+    out: they are not about the file being written.
+    """
     from .io.geometry import SurveyGeometry
+    from .io.label_classes import without_class_notes
 
     geometry = SurveyGeometry.from_metadata(attributes.get("metadata"))
     if geometry is not None and geometry.shape != tuple(data.shape):
         return None
+    if geometry is not None:
+        geometry.notes = without_class_notes(geometry.notes)
     return geometry
+
+
+def is_labels_state(attributes: dict) -> bool:
+    """Whether npe2 ``attributes`` are a Labels layer's (only those have a ``features`` table)."""
+    return "features" in attributes
 
 
 def _write(path: str, data: Any, attributes: dict, kind: str) -> list[str]:
     from napari.utils.notifications import show_error
 
     from .errors import SeisSegError
+    from .io.label_classes import LabelClasses, write_labels
     from .io.npy_io import write_npy as _npy
     from .io.segy_writer import write_segy as _segy
     from .io.zarr_io import write_zarr as _zarr
@@ -55,6 +75,12 @@ def _write(path: str, data: Any, attributes: dict, kind: str) -> list[str]:
                     "Use the Export widget (Plugins > SeisSeg > Export) and choose the seismic "
                     "layer it belongs to as the geometry, or save it as .npy."
                 )
+        if is_labels_state(attributes):
+            classes = LabelClasses.from_layer(attributes.get("features"), attributes.get("colormap"))
+            # the file itself is replaced as before (napari asked); its sidecar goes with it
+            out = write_labels(path, data, geometry, classes, overwrite=True,
+                               sidecar_overwrite=Path(path).exists(), kind=kind)
+        elif kind == "segy":
             out = _segy(path, data, geometry)
         elif kind == "npy":
             out = _npy(path, data, geometry)

@@ -72,7 +72,8 @@ def _layered(shape=(6, 24, 64), seed=0):
 
 def _cfg(position):
     return TrainConfig(model="unet2d", model_kwargs=dict(TINY), patch_size=16, batch_size=4,
-                       epochs=6, steps_per_epoch=15, lr=3e-3, position=position, seed=1)
+                       epochs=6, steps_per_epoch=15, lr=3e-3, position=position, seed=1,
+                       val_fraction=0.0)  # every painted voxel trains: the split is not tested here
 
 
 def test_position_tells_look_alike_layers_apart_and_prediction_rebuilds_it(tmp_path):
@@ -95,7 +96,7 @@ def test_position_tells_look_alike_layers_apart_and_prediction_rebuilds_it(tmp_p
     assert blind.card["input"]["position"] is None
     blind_mask = run_to_completion(predict_bundle(blind, image, orientations=(0,))).mask()
     acc_without = (blind_mask[unseen] == truth[unseen]).mean()
-    assert acc_with > 0.65 and acc_with > acc_without + 0.3  # measured: 0.76 vs 0.31
+    assert acc_with > 0.6 and acc_with > acc_without + 0.3  # measured: 0.68 vs 0.28
     # the stitched prediction of a whole inline is the model applied to that inline with
     # its position channel, as built by hand
     norm = Normalizer.from_dict(card2["preprocessing"])

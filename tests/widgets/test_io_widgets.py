@@ -138,3 +138,78 @@ def test_export_error_while_writing_is_a_notification_and_leaves_nothing(
     assert w.status.state == "failed" and "not whole numbers" in w.status.value
     assert any("not whole numbers" in str(n.message) for n in notifications)
     assert not (tmp_path / "scaled.sgy").exists() and w.export_button.enabled
+
+
+def test_export_widget_keeps_class_names_and_colours(make_napari_viewer, tmp_path, qtbot,
+                                                     monkeypatch, notifications):
+    """The synthetic sample's labels (no source SEG-Y: headers made from the geometry)."""
+    import functools
+
+    from napari.layers import Labels
+
+    from napari_seisseg import synthetic
+
+    monkeypatch.setattr(synthetic, "make_synthetic_cube",
+                        functools.partial(synthetic.make_synthetic_cube, shape=(16, 20, 32)))
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-seisseg", "synthetic")
+    seismic, labels = viewer.layers["synthetic seismic"], viewer.layers["synthetic truth"]
+    w = ExportWidget(viewer)
+    w.layer.value = labels
+    w.path.value = str(tmp_path / "truth.sgy")
+    w.sample_format.value = 16
+    assert w.export() is not None
+    qtbot.waitUntil(lambda: w.worker is None, timeout=20_000)
+    assert w.status.state == "done", w.status.value
+    (again,) = viewer.open(tmp_path / "truth.sgy", plugin="napari-seisseg")
+    assert isinstance(again, Labels)
+    np.testing.assert_array_equal(again.data, labels.data)
+    assert again.features["class"].tolist() == ["unlabeled", "sediment", "salt", "fault"]
+    values = np.arange(5)
+    np.testing.assert_array_equal(again.colormap.map(values), labels.colormap.map(values))
+    np.testing.assert_allclose(np.asarray(again.extent.world), np.asarray(seismic.extent.world))
+    # exported again without 'replace': refused at once for the file and for its sidecar
+    (tmp_path / "truth.sgy").rename(tmp_path / "kept.sgy")
+    before = (tmp_path / "truth.sgy.classes.json").read_text()
+    assert w.export() is None and w.status.state == "failed"
+    assert "truth.sgy.classes.json already exists" in w.status.value
+    assert not (tmp_path / "truth.sgy").exists()
+    assert (tmp_path / "truth.sgy.classes.json").read_text() == before
+    w.overwrite.value = True
+    assert w.export() is not None
+    qtbot.waitUntil(lambda: w.worker is None, timeout=20_000)
+    assert w.status.state == "done", w.status.value
+
+
+def test_geometry_from_offers_only_survey_layers_of_the_same_shape(make_napari_viewer, segy_dir):
+    from napari_seisseg.io.probabilities import PREDICTION_KEY
+
+    viewer = make_napari_viewer()
+    (seismic,) = viewer.open(segy_dir / "f3.sgy", plugin="napari-seisseg")
+    (other,) = viewer.open(segy_dir / "volve10-migvel-depth-sub3d.sgy", plugin="napari-seisseg")
+    painted = viewer.add_labels(np.zeros(seismic.data.shape, np.uint8), name="painted")
+    kw = {"scale": seismic.scale, "translate": seismic.translate}
+
+    def predicted(role: str, name: str):
+        meta = {**seismic.metadata, PREDICTION_KEY: {"role": role, "model": "m"}}
+        if role == "mask":
+            return viewer.add_labels(np.zeros(seismic.data.shape, np.uint8), name=name,
+                                     metadata=meta, **kw)
+        return viewer.add_image(np.zeros(seismic.data.shape, np.float32), name=name,
+                                metadata=meta, **kw)
+
+    predicted("probability", "f3 P(salt)")
+    predicted("uncertainty", "f3 uncertainty")
+    mask = predicted("mask", "f3 mask")
+    w = ExportWidget(viewer)
+    w.layer.value = painted
+    offered = [name for name, _ in w._geometry_choices()]
+    assert offered == ["none (plain array)", seismic.name, mask.name]
+    assert list(w.geometry_from.choices) == [None, seismic, mask]
+    assert w.geometry_from.value is seismic
+    w.layer.value = other
+    assert list(w.geometry_from.choices) == [None, other]
+    assert w.geometry_from.value is other
+    viewer.layers.remove(seismic)  # the list follows the viewer
+    w.layer.value = painted
+    assert list(w.geometry_from.choices) == [None, mask]

@@ -198,3 +198,95 @@ def test_probabilities_from_seisseg_predict_open_one_layer_per_class(make_napari
         assert layers[1].metadata["seisseg_prediction"]["role"] == "probability"
         np.testing.assert_allclose(sum(np.asarray(la.data, np.float32) for la in layers), 1.0,
                                    atol=5e-3)
+
+
+def _painted_f3(viewer, segy_dir):
+    """F3 opened by the reader, and a Labels layer over it with named classes, two painted."""
+    from napari_seisseg._widgets.new_labels import add_labels_layer
+
+    (seismic,) = viewer.open(segy_dir / "f3.sgy", plugin="napari-seisseg")
+    labels = add_labels_layer(viewer, seismic, ["salt dome", "fault"])
+    labels.data[4, 20:40] = 1
+    labels.data[:, 50:, 7] = 2
+    labels.refresh()
+    return seismic, labels
+
+
+def _colors(layer, values):
+    return np.asarray(layer.colormap.map(np.asarray(values)), dtype=float)
+
+
+@pytest.mark.parametrize("ext", ["sgy", "npy", "zarr"])
+def test_exported_mask_reopens_with_names_colours_over_its_source(
+        make_napari_viewer, segy_dir, tmp_path, notifications, ext):
+    from napari.layers import Labels
+
+    viewer = make_napari_viewer()
+    seismic, labels = _painted_f3(viewer, segy_dir)
+    out = tmp_path / f"painted.{ext}"
+    viewer.layers.selection = {labels}
+    assert viewer.layers.save(str(out), selected=True, plugin="napari-seisseg") == [str(out)]
+    assert (tmp_path / f"painted.{ext}.classes.json").is_file()
+    if ext == "sgy":  # the names are in the file itself too
+        header = read_segy(out).geometry.text_header.splitlines()
+        assert "C38 SEISSEG CLASSES 1=salt%20dome#" in header[37]
+    (again,) = viewer.open(out, plugin="napari-seisseg")
+    assert isinstance(again, Labels) and again.name == "painted"
+    np.testing.assert_array_equal(again.data, labels.data)
+    assert again.features["class"].tolist() == ["unlabeled", "salt dome", "fault"]
+    assert again.features["index"].tolist() == [0, 1, 2]
+    np.testing.assert_array_equal(_colors(again, [0, 1, 2, 7]), _colors(labels, [0, 1, 2, 7]))
+    np.testing.assert_array_equal(np.asarray(again.extent.world), np.asarray(seismic.extent.world))
+    assert tuple(again.axis_labels) == tuple(seismic.axis_labels)
+    assert not _errors(notifications)
+    # what the Train widget reads from it: the same classes and colours as from the original
+    from napari_seisseg._widgets.train import label_colors
+    from napari_seisseg.training.classes import class_names_from_features
+
+    assert class_names_from_features(again.features) == class_names_from_features(labels.features)
+    assert label_colors(again, [1, 2]) == label_colors(labels, [1, 2])
+
+
+def test_mask_with_a_missing_or_damaged_sidecar_still_opens(make_napari_viewer, segy_dir, tmp_path,
+                                                            notifications):
+    from napari.layers import Labels
+
+    viewer = make_napari_viewer()
+    seismic, labels = _painted_f3(viewer, segy_dir)
+    viewer.layers.selection = {labels}
+    out = tmp_path / "mask.sgy"
+    viewer.layers.save(str(out), selected=True, plugin="napari-seisseg")
+    side = tmp_path / "mask.sgy.classes.json"
+    side.unlink()
+    (missing,) = viewer.open(out, plugin="napari-seisseg")
+    assert isinstance(missing, Labels)  # names and colours from the SEG-Y card
+    assert missing.features["class"].tolist() == ["unlabeled", "salt dome", "fault"]
+    np.testing.assert_allclose(_colors(missing, [1, 2]), _colors(labels, [1, 2]), atol=1 / 255)
+    side.write_text('{"features": ')
+    (damaged,) = viewer.open(out, plugin="napari-seisseg")
+    assert isinstance(damaged, Labels) and damaged.features["class"].tolist()[1] == "salt dome"
+    npy = tmp_path / "mask2.npy"
+    viewer.layers.selection = {labels}
+    viewer.layers.save(str(npy), selected=True, plugin="napari-seisseg")
+    (tmp_path / "mask2.npy.classes.json").write_text("nonsense")
+    (plain,) = viewer.open(npy, plugin="napari-seisseg")
+    assert isinstance(plain, Labels) and plain.features.empty
+    np.testing.assert_array_equal(plain.data, labels.data)
+    messages = [str(n.message) for n in notifications]
+    assert any("mask.sgy.classes.json (names and colours) is missing" in m for m in messages)
+    assert any("mask.sgy.classes.json is damaged" in m for m in messages)
+    assert any("mask2.npy.classes.json is damaged" in m and "without class names" in m
+               for m in messages)
+    assert not _errors(notifications)
+
+
+def test_writer_refuses_a_sidecar_it_was_not_asked_to_replace(make_napari_viewer, segy_dir,
+                                                              tmp_path, notifications):
+    viewer = make_napari_viewer()
+    _seismic, labels = _painted_f3(viewer, segy_dir)
+    side = tmp_path / "mask.sgy.classes.json"
+    side.write_text("kept")
+    viewer.layers.selection = {labels}
+    viewer.layers.save(str(tmp_path / "mask.sgy"), selected=True, plugin="napari-seisseg")
+    assert not (tmp_path / "mask.sgy").exists() and side.read_text() == "kept"
+    assert any("mask.sgy.classes.json already exists" in e for e in _errors(notifications))

@@ -85,11 +85,8 @@ def test_predict_adds_probability_mask_and_uncertainty_layers(viewer_with_sample
     _wait(qtbot, w, w.predict())
     assert w.status.state == "done", w.status.value
     new = list(viewer.layers)[before:]
-    assert [layer.name for layer in new] == [
-        "synthetic seismic [facies] P(sediment)", "synthetic seismic [facies] P(salt)",
-        "synthetic seismic [facies] P(fault)", "synthetic seismic [facies] mask",
-        "synthetic seismic [facies] uncertainty",
-    ]
+    assert [layer.name for layer in new] == ["P(sediment)", "P(salt)", "P(fault)", "mask",
+                                             "uncertainty"]
     g_src = SurveyGeometry.from_metadata(src.metadata)
     for layer in new:
         assert layer.data.shape == src.data.shape
@@ -124,7 +121,7 @@ def test_current_slice_rank_and_jump(facies_widget, trained, qtbot):
     _wait(qtbot, w, w.predict())
     new = list(viewer.layers)[before:]
     assert len(new) == 5 and all(layer.data.shape == (1, 128, 64) for layer in new)
-    assert new[0].name == "synthetic seismic [facies] inline 117 P(sediment)"  # line number
+    assert new[0].name == "P(sediment) · inline 117"  # the line number, not the index
     assert new[0].translate[0] == src.translate[0] + 17 * src.scale[0]
     g = SurveyGeometry.from_metadata(new[3].metadata)
     assert list(g.ilines) == [SurveyGeometry.from_metadata(src.metadata).ilines[17]]
@@ -158,7 +155,7 @@ def salt_predicted(viewer_with_sample, trained, qtbot):
 def test_binary_threshold_rewrites_the_mask_in_place(salt_predicted):
     viewer, w, binary = salt_predicted
     names = [layer.name for layer in viewer.layers]
-    assert "synthetic seismic [salt] P(salt)" in names and "synthetic seismic [salt] P(sediment)" not in names
+    assert "P(salt)" in names and "P(sediment)" not in names
     mask = w.layers["mask"]
     assert w.threshold.enabled and w.threshold.value == pytest.approx(binary.card["threshold"], abs=0.01)
     data = mask.data
@@ -266,3 +263,140 @@ def test_current_slice_outside_the_image_is_refused(facies_widget):
     before = len(viewer.layers)
     assert w.predict() is None and len(viewer.layers) == before
     assert w.status.state == "failed" and "lies outside 'synthetic seismic'" in w.status.value
+
+
+def test_names_are_short_numbered_alike_and_the_model_is_in_the_metadata(facies_widget, trained,
+                                                                          qtbot):
+    viewer, src, w = facies_widget
+    binary = trained[2]
+    before = len(viewer.layers)
+    _wait(qtbot, w, w.predict())
+    first = list(viewer.layers)[before:]
+    MODEL_STORE.add(ModelEntry("salt", binary.model, binary.card))
+    assert w.model.value == "salt"  # a model just added is offered
+    _wait(qtbot, w, w.predict())
+    assert w.status.state == "done", w.status.value
+    second = list(viewer.layers)[before + len(first):]
+    assert [layer.name for layer in first] == ["P(sediment)", "P(salt)", "P(fault)", "mask",
+                                               "uncertainty"]
+    # a second model on the same image: every name of its set gets the same number
+    assert [layer.name for layer in second] == ["P(salt) (2)", "mask (2)", "uncertainty (2)"]
+    names = [layer.name for layer in viewer.layers]
+    assert len(set(names)) == len(names) and not any("[" in n for n in names)
+    for layers, model in ((first, "facies"), (second, "salt")):
+        for layer in layers:
+            info = layer.metadata[PREDICTION_KEY]
+            assert info["model"] == model and info["source"] == "synthetic seismic"
+            assert time.strptime(info["time"], "%Y-%m-%d %H:%M:%S")
+            assert not info["quick_look"] and info["slice"] is None
+    # the status line and the selected layer's line say which model made what, and when
+    assert "'mask (2)'" in w.status.value and "salt on 'synthetic seismic'" in w.status.value
+    assert second[1].metadata[PREDICTION_KEY]["time"].split(" ")[1] in w.status.value
+    viewer.layers.selection.active = first[3]
+    assert not w.selected.native.isHidden()
+    assert w.selected.value.startswith("'mask': facies on 'synthetic seismic', 20")
+    viewer.layers.selection.active = second[1]
+    assert w.selected.value.startswith("'mask (2)': salt on 'synthetic seismic'")
+    viewer.layers.selection.active = src
+    assert w.selected.native.isHidden()  # not a prediction: nothing to say
+    # a third prediction, after the first set was deleted: plain names again
+    for layer in first:
+        viewer.layers.remove(layer)
+    w.model.value = "facies"
+    _wait(qtbot, w, w.predict())
+    assert [layer.name for layer in list(viewer.layers)[-5:]] == [
+        "P(sediment)", "P(salt)", "P(fault)", "mask", "uncertainty"]
+
+
+def test_numbered_names():
+    from napari_seisseg._widgets.result_layers import numbered_names
+
+    assert numbered_names(["seismic"], ["mask", "uncertainty"]) == ["mask", "uncertainty"]
+    assert numbered_names(["mask"], ["P(a)", "mask"]) == ["P(a) (2)", "mask (2)"]
+    assert numbered_names(["mask", "P(a) (2)"], ["P(a)", "mask"]) == ["P(a) (3)", "mask (3)"]
+
+
+def test_a_quick_look_replaces_the_previous_quick_look(facies_widget, trained, qtbot):
+    viewer, src, w = facies_widget
+    binary = trained[2]
+    _wait(qtbot, w, w.predict())  # a whole-cube prediction: kept by quick looks
+    whole = list(viewer.layers)
+    w.current_slice.value = True
+    w.jump_to(17, axis=0)
+    _wait(qtbot, w, w.predict())
+    first = list(viewer.layers)[len(whole):]
+    assert [layer.name for layer in first] == [f"{n} · inline 117" for n in (
+        "P(sediment)", "P(salt)", "P(fault)", "mask", "uncertainty")]
+    assert all(layer.metadata[PREDICTION_KEY]["quick_look"] for layer in first)
+    assert first[0].metadata[PREDICTION_KEY]["slice"] == "inline 117"
+    assert w.status.value.startswith("done: quick look of inline 117 (5 layers): facies on ")
+    viewer.add_points(np.zeros((1, 3)), name="picks")  # added after the quick look
+    first[2].visible = True  # the user shows P(fault) and fades the mask
+    first[3].opacity = 0.2
+    count = len(viewer.layers)
+    w.jump_to(40, axis=0)
+    _wait(qtbot, w, w.predict())
+    assert w.status.state == "done", w.status.value
+    assert w.status.value.startswith("done: quick look of inline 140 (5 layers, replacing the "
+                                     "previous one): facies on 'synthetic seismic'")
+    assert len(viewer.layers) == count  # replaced, not piled up
+    assert not any(layer in viewer.layers for layer in first)
+    assert list(viewer.layers)[:len(whole)] == whole  # the whole-cube layers are left alone
+    second = list(viewer.layers)[len(whole):len(whole) + 5]  # where the first quick look was
+    assert [layer.name for layer in second] == [f"{n} · inline 140" for n in (
+        "P(sediment)", "P(salt)", "P(fault)", "mask", "uncertainty")]
+    assert viewer.layers[-1].name == "picks"
+    assert second[0].translate[0] == src.translate[0] + 40 * src.scale[0]
+    assert second[2].visible and not second[1].visible and second[3].opacity == 0.2
+    assert w.layers["mask"] is second[3]
+    second[4].name = "keep me"  # renamed by the user: kept by the next quick look
+    _wait(qtbot, w, w.predict())
+    assert len(viewer.layers) == count + 1 and second[4] in viewer.layers
+    assert not any(layer in viewer.layers for layer in second[:4])
+    second = [layer for layer in viewer.layers if "· inline 140" in layer.name]
+    assert len(second) == 5
+    # another model's quick look stays beside it, for comparison
+    MODEL_STORE.add(ModelEntry("salt", binary.model, binary.card))
+    _wait(qtbot, w, w.predict())
+    assert len(viewer.layers) == count + 4
+    assert all(layer in viewer.layers for layer in second)
+    assert [layer.name for layer in list(viewer.layers)[-3:]] == [
+        "P(salt) · inline 140 (2)", "mask · inline 140 (2)", "uncertainty · inline 140 (2)"]
+
+
+def test_a_quick_look_keeps_a_corrected_or_renamed_quick_look(facies_widget, qtbot):
+    """Corrections painted on a quick-look mask, or a rename that keeps the slice in the
+    name, are the user's: the next quick look leaves those layers alone."""
+    viewer, _src, w = facies_widget
+    w.current_slice.value = True
+    w.jump_to(17, axis=0)
+    _wait(qtbot, w, w.predict())
+    first = list(viewer.layers)[-5:]
+    mask = first[3]
+    mask.paint((0, 10, 10), (int(mask.data[0, 10, 10]) % 3) + 1)  # a correction
+    count = len(viewer.layers)
+    w.jump_to(20, axis=0)
+    _wait(qtbot, w, w.predict())
+    assert all(layer in viewer.layers for layer in first)  # the corrected set is kept whole
+    assert len(viewer.layers) == count + 5
+    second = list(viewer.layers)[-5:]
+    second[1].name = second[1].name + " corrected"  # renamed, the slice still in the name
+    w.jump_to(30, axis=0)
+    _wait(qtbot, w, w.predict())
+    assert second[1] in viewer.layers and not any(x in viewer.layers for x in second[2:])
+    assert len(viewer.layers) == count + 6
+
+
+def test_a_new_predict_widget_offers_the_newest_model(make_napari_viewer, trained):
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-seisseg", "synthetic")
+    facies, binary = trained[1], trained[2]
+    for name, result in (("oldest", facies), ("middle", binary), ("newest", facies)):
+        MODEL_STORE.add(ModelEntry(name, result.model, result.card))
+    _, widget = viewer.window.add_plugin_dock_widget("napari-seisseg", "Predict")
+    assert widget.model.value == "newest"
+    assert "3 classes" in widget.model_info.value
+    MODEL_STORE.add(ModelEntry("latest", binary.model, binary.card))
+    assert widget.model.value == "latest"
+    _, again = viewer.window.add_plugin_dock_widget("napari-seisseg", "Predict", tabify=True)
+    assert again.model.value == "latest"

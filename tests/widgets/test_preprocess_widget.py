@@ -228,3 +228,29 @@ def test_an_error_in_the_worker_is_one_notification(cube_viewer, qtbot, seen, mo
     assert [layer.name for layer in viewer.layers] == ["seismic", "seismic [preview]"]
     errors = [n for n in seen if "error" in str(n.severity).lower()]
     assert len(errors) == 1 and w.apply_button.enabled
+
+
+def test_many_steps_scroll_while_apply_and_progress_stay_in_view(make_napari_viewer, qtbot):
+    """Issue 19: docked at 1366 x 768, a long pipeline scrolls (the step just added comes into
+    view) and Apply/Stop, the files row, the progress bar and the status stay on screen."""
+    viewer = make_napari_viewer(show=True)
+    viewer.open_sample("napari-seisseg", "synthetic")
+    _, w = viewer.window.add_plugin_dock_widget("napari-seisseg", "Preprocess")
+    viewer.window.resize(1366, 768)
+    qtbot.waitUntil(lambda: viewer.window._qt_window.height() <= 768, timeout=5_000)
+    for kind in ("clip_percentile", "standardize", "agc", "robust_scale", "clip_std",
+                 "log_uint8", "clip_percentile"):
+        w.add_step(kind)
+    last = w.add_step("agc")
+    qtbot.wait(100)
+
+    def shown(native) -> bool:
+        region = native.visibleRegion()
+        return native.isVisible() and region.boundingRect() == native.rect()
+
+    for control in (w.apply_button, w.stop_button, w.save_button, w.load_button, w.progress):
+        assert shown(control.native), control
+    assert w.status.native.visibleRegion().boundingRect().height() > 0
+    assert shown(last.header.native)  # the new step is in view ...
+    assert w.rows[0].native.visibleRegion().isEmpty()  # ... the first ones scrolled away
+    assert w.native.minimumSizeHint().height() <= 700

@@ -50,6 +50,9 @@ def test_defaults_and_tooltips(sample_viewer):
     assert w.advanced.native.isHidden()  # folded away
     w.show_advanced.value = True
     assert not w.advanced.native.isHidden()
+    # sizes chosen for the user show "auto"; 0 is what the config reads
+    for spin in (w.advanced.model_width, w.advanced.patch, w.advanced.batch):
+        assert spin.value == 0 and spin.native.text() == "auto"
     assert "CPU" in w.device_label.value
     assert w.status.state == "idle"
     widgets = [w.image, w.labels_layer, w.painting.class_names, w.painting.button, w.val_labels, w.model, w.budget, w.budget_unit,
@@ -59,6 +62,11 @@ def test_defaults_and_tooltips(sample_viewer):
     config = w.config()
     assert config.minutes == w.budget.value and config.epochs is None
     assert config.axes is None and config.patch_size is None  # 0: automatic
+    assert config.batch_size is None and "width" not in config.model_kwargs
+    w.advanced.batch.value = 4
+    assert w.advanced.batch.native.text() == "4" and w.config().batch_size == 4
+    w.advanced.batch.value = 0
+    assert w.advanced.batch.native.text() == "auto" and w.config().batch_size is None
     assert {None, (0,), (1,), (2,), (0, 2)} <= set(w.advanced.axes.choices)
     w.advanced.axes.value = (0,)
     assert w.config().axes == (0,)
@@ -434,3 +442,146 @@ def test_a_killed_runs_checkpoint_is_offered_for_its_cube(sample_viewer, notific
     TrainWidget(sample_viewer)  # offered once per session
     assert len(MODEL_STORE.entries()) == 1
     MODEL_STORE.clear()
+
+
+# ---------------------------------------------------------------------- issue 19: panels
+
+
+def _fully_shown(native) -> bool:
+    """The Qt widget is shown whole: not cut by the window's edge or by a scroll area."""
+    region = native.visibleRegion()
+    return native.isVisible() and region.boundingRect() == native.rect() and \
+        region.rectCount() == 1
+
+
+def _metrics(names: list[str]) -> dict:
+    classes = [{"index": i, "value": i + 1, "name": n, "iou": 0.5, "dice": 0.6,
+                "precision": 0.7, "recall": 0.8, "support": 10} for i, n in enumerate(names)]
+    return {"mean_iou": 0.5, "painted_mean_iou": 0.5, "classes": classes}
+
+
+def test_train_panel_fits_1366x768_with_run_controls_curves_and_table_in_view(
+        make_napari_viewer, qtbot):
+    """Docked at 1366 x 768, Train/Stop, progress, curves and table are on screen, with or
+    without the advanced options, and with a long status; the settings scroll instead."""
+    from qtpy.QtCore import Qt
+    from qtpy.QtWidgets import QApplication
+
+    viewer = make_napari_viewer(show=True)
+    viewer.open_sample("napari-seisseg", "synthetic")
+    _, w = viewer.window.add_plugin_dock_widget("napari-seisseg", "Train")
+    viewer.window.resize(1366, 768)
+    qtbot.waitUntil(lambda: viewer.window._qt_window.height() <= 768, timeout=5_000)
+    outputs = {"Train": w.train_button.native, "Stop": w.stop_button.native,
+               "progress": w.progress.native, "curves": w.curves.canvas, "table": w.curves.table}
+    w.curves.fill_table(_metrics(["sediment", "salt", "fault"]))
+    for advanced in (False, True):
+        w.show_advanced.value = advanced
+        qtbot.wait(50)
+        hidden = [name for name, native in outputs.items() if not _fully_shown(native)]
+        assert not hidden, f"advanced={advanced}: not fully on screen: {hidden}"
+    # the advanced options came into view under their checkbox, the rest scrolls
+    bar = w.settings_area.verticalScrollBar()
+    assert bar.maximum() > 0 and bar.value() > 0
+    assert w.show_advanced.native.visibleRegion().boundingRect().height() > 0
+    # a long final status scrolls in its own box: nothing moves off screen
+    w.status.set("done", f"model ready; saved automatically to /{'x' * 150}.safetensors\n"
+                 + "\n".join(f"class {i}: validation IoU 0.5" for i in range(10)))
+    qtbot.wait(50)
+    assert all(_fully_shown(native) for native in outputs.values())
+    assert w.native.minimumSizeHint().height() <= 700
+    # the class names have room in the table (elided in the middle only when too long)
+    table = w.curves.table
+    QApplication.processEvents()
+    fm = table.fontMetrics()
+    assert table.textElideMode() == Qt.ElideMiddle
+    assert table.columnWidth(0) >= fm.horizontalAdvance("sediment") + 40
+    assert [table.item(r, 0).toolTip() for r in range(3)] == ["sediment", "salt", "fault"]
+    assert all(table.columnWidth(c) >= fm.horizontalAdvance("0.500") for c in range(1, 5))
+
+
+def test_a_run_fills_the_table_at_every_validation_with_whole_epoch_ticks(sample_viewer, qtbot):
+    """The per-class table shows each validation as it comes (not only at the end), and the
+    curves' epoch and step axes are ticked in whole numbers, even with one epoch in view."""
+    from napari_seisseg._widgets.train_curves import fmt_score
+    from napari_seisseg.training import EpochEnd, Finished
+
+    w = TrainWidget(sample_viewer)
+    _tiny(w, epochs=2, steps=2)
+    seen: list[dict] = []
+    kinds: list[str] = []
+    handle = w._on_event
+
+    def record(event):  # what the user sees right after each event
+        handle(event)
+        kinds.append(event.kind)
+        if isinstance(event, EpochEnd):
+            w.curves.redraw(force=True)
+            w.curves.canvas.draw()
+            ticks = {}
+            for key, ax in (("epoch", w.curves.ax_iou), ("step", w.curves.ax_loss)):
+                lo, hi = ax.get_xlim()
+                ticks[key] = [t for t in ax.get_xticks() if lo <= t <= hi]
+            seen.append({"event": event, "rows": w.table_rows(), "ticks": ticks,
+                         "finished": isinstance(event, Finished) or "finished" in kinds})
+
+    w._on_event = record  # train() connects the worker to it
+    w.train()
+    qtbot.waitUntil(lambda: w.worker is None, timeout=30_000)
+    assert w.status.state == "done", w.status.value
+    assert [s["event"].epoch for s in seen] == [1, 2]
+    for s in seen:
+        metrics = s["event"].metrics
+        assert metrics and not s["finished"]  # filled while the run goes on
+        assert [r[0] for r in s["rows"]] == ["sediment", "salt", "fault"]
+        assert [r[1] for r in s["rows"]] == [fmt_score(c["iou"]) for c in metrics["classes"]]
+        for key, ticks in s["ticks"].items():
+            assert ticks and all(float(t).is_integer() for t in ticks), (key, ticks)
+    assert seen[0]["ticks"]["epoch"] == [1.0]  # one epoch in view: a single whole tick
+
+
+def test_painted_sections_are_said_in_survey_line_numbers(sample_viewer, qtbot):
+    """A survey's painted inlines and time slices are named by line number and time, not by
+    array index; without a geometry the indices stay."""
+    from napari_seisseg._widgets.painted_summary import describe_painted
+    from napari_seisseg.io.geometry import SurveyGeometry
+
+    viewer = sample_viewer
+    seismic = viewer.layers["synthetic seismic"]
+    g = SurveyGeometry.from_metadata(seismic.metadata)
+    assert g.axes == ("inline", "sample", "crossline") and g.unit == "ms"
+    labels = np.zeros(seismic.data.shape, np.uint8)
+    labels[2], labels[5] = 1, 2  # two whole inlines
+    labels[:, 10, :] = 1  # and one time slice
+    layer = viewer.add_labels(labels, name="painted", metadata=dict(seismic.metadata))
+    w = TrainWidget(viewer)
+    w.labels_layer.value = layer
+    _tiny(w, epochs=1, steps=1)
+    assert w.train() is not None
+    info = w.info.value
+    qtbot.waitUntil(lambda: w.worker is None, timeout=30_000)
+    il, t = g.ilines, g.samples
+    assert f"painted sections: inlines {il[2]}, {il[5]}; time slice {t[10]:g} ms." in info, info
+    assert "inline 2 (" not in info and not w.info.native.isHidden()
+    # the core description (array indices) is kept where there is no geometry
+    assert describe_painted(w.summary) == w.summary.describe()
+    assert "inline 2 (2, 5)" in w.summary.describe()
+
+
+def test_painted_summary_lists_a_few_sections_and_counts_the_rest():
+    from napari_seisseg._widgets.painted_summary import MAX_LISTED, describe_painted
+    from napari_seisseg.io.geometry import SurveyGeometry
+    from napari_seisseg.training.classes import ClassInfo
+    from napari_seisseg.training.labels import summarize_labels
+
+    target = np.zeros((30, 20, 40), np.uint8)  # canonical order: inline, crossline, sample
+    target[::2] = 1  # 15 whole inlines
+    target[1, 3] = 2  # one crossline's trace on the inline between two painted ones
+    g = SurveyGeometry(kind="cube", n_samples=40, dt=2.0, t0=1000.0, domain="depth", unit="m",
+                       ilines=np.arange(500, 530), xlines=np.arange(10, 50, 2))
+    classes = [ClassInfo(1, "sand", (1.0, 0.0, 0.0, 1.0)), ClassInfo(2, "shale", (0, 1, 0, 1.0))]
+    summary = summarize_labels(target, classes, ["inline", "crossline", "sample"])
+    text = describe_painted(summary, g)
+    listed = ", ".join(str(500 + 2 * i) for i in range(MAX_LISTED))
+    assert f"inlines {listed}, … (15 in all)" in text, text
+    assert "crossline 16" in text  # one crossline: singular, its number

@@ -1,4 +1,5 @@
-"""Every widget of the manifest: a tooltip on each control and a visible idle state."""
+"""Every widget of the manifest: a tooltip on each control, a visible idle state, and a
+minimum height that fits a 1366 x 768 screen beside napari's own panels."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import pytest
 from magicgui.widgets import Container, Label, Widget
 
 from napari_seisseg._widgets._status import StatusLabel
+from napari_seisseg._widgets.scroll import MAX_DOCK_HEIGHT
 
 pytestmark = pytest.mark.gui
 
@@ -62,3 +64,58 @@ def test_layer_choices_follow_a_rename(make_napari_viewer, name):
     assert "synthetic seismic" in offered()
     layer.name = "my survey"  # renamed in the layer list
     assert offered() == {"my survey"}
+
+
+def _min_height(widget: Widget) -> int:
+    from qtpy.QtWidgets import QApplication
+
+    QApplication.processEvents()
+    return widget.native.minimumSizeHint().height()
+
+
+@pytest.mark.parametrize("name", WIDGETS)
+def test_every_dock_widget_fits_a_1366_by_768_screen(make_napari_viewer, name):
+    """Issue 19: the minimum height of each dock widget, in the states that add rows, is at
+    most MAX_DOCK_HEIGHT (700 px: a 768-px screen less napari's menu, status bar and dock
+    title), so nothing is pushed off a small screen."""
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-seisseg", "synthetic")
+    _, widget = viewer.window.add_plugin_dock_widget("napari-seisseg", name)
+    heights = {"docked": _min_height(widget)}
+    if name == "Train":
+        widget.show_advanced.value = True
+        heights["advanced options"] = _min_height(widget)
+        lines = "\n".join(f"class {i}: validation IoU 0.50, found 50% of it." for i in range(12))
+        widget.status.set("done", f"model ready; saved to /{'x' * 200}.safetensors\n{lines}")
+        widget.info.value, widget.info.visible = "painted sections: " + "inline 100, " * 60, True
+        heights["long messages"] = _min_height(widget)
+    if name == "Preprocess":
+        for kind in ("clip_percentile", "standardize", "agc", "robust_scale", "clip_std",
+                     "log_uint8", "clip_percentile", "agc"):
+            widget.add_step(kind)
+        heights["eight steps"] = _min_height(widget)
+    if name == "Open SEG-Y with options":
+        widget.status.set("failed", "a long reason " * 40)
+        heights["long status"] = _min_height(widget)
+    assert max(heights.values()) <= MAX_DOCK_HEIGHT, f"{name}: minimum heights {heights}"
+
+
+@pytest.mark.parametrize("name", WIDGETS)
+def test_a_zero_meaning_automatic_says_so(make_napari_viewer, name):
+    """Issue 19: settings whose 0 means "chosen for you" show a word there ("auto",
+    "detect"), while the value the code reads stays the whole number 0."""
+    from napari_seisseg._widgets.auto_spinbox import AutoSpinBox
+
+    viewer = make_napari_viewer()
+    _, widget = viewer.window.add_plugin_dock_widget("napari-seisseg", name)
+    spins = [c for c in _controls(widget) if isinstance(c, AutoSpinBox)]
+    expected = {"Train": 3, "Open SEG-Y with options": 2}.get(name, 0)
+    assert len(spins) >= expected
+    for spin in spins:
+        assert spin.value == 0 and type(spin.value) is int
+        assert spin.native.text() == spin.native.specialValueText() != ""
+        assert spin.native.specialValueText() in spin.tooltip  # the tooltip says what it means
+        spin.value = 8
+        assert spin.native.text() == "8" and spin.value == 8 and type(spin.value) is int
+        spin.value = 0
+        assert spin.native.text() == spin.native.specialValueText()

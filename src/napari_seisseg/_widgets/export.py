@@ -1,4 +1,9 @@
-"""Export a layer as SEG-Y (with a geometry chosen from any layer), .npy or Zarr."""
+"""Export a layer as SEG-Y (with a geometry chosen from another layer), .npy or Zarr.
+
+A Labels layer keeps its class names and colours: they go into a ``.classes.json`` sidecar
+beside the file (and a ``SEISSEG CLASSES`` card of a SEG-Y textual header), see
+:mod:`napari_seisseg.io.label_classes`, so the export re-opens as the same layer.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +28,10 @@ class ExportWidget(Container):
     """Write an Image or Labels layer; SEG-Y copies the headers of the survey it belongs to.
 
     A Labels layer painted in napari has no geometry of its own: pick the seismic layer it
-    was painted on as "geometry from", and the export gets that survey's headers.
+    was painted on as "geometry from", and the export gets that survey's headers.  Only
+    layers that can lend their geometry are offered there: those with a survey geometry of
+    the exported layer's shape, other than probability and uncertainty layers of a
+    prediction.  A Labels layer's class names and colours are written beside the file.
     """
 
     def __init__(self, napari_viewer: napari.viewer.Viewer):
@@ -63,28 +71,23 @@ class ExportWidget(Container):
         return [(layer.name, layer) for layer in self.viewer.layers if isinstance(layer, Image | Labels)]
 
     def _geometry_choices(self, _widget=None) -> list:
-        from ..io.geometry import SurveyGeometry
-
-        choices = [("none (plain array)", None)]
-        for layer in self.viewer.layers:
-            if SurveyGeometry.from_metadata(getattr(layer, "metadata", None)) is not None:
-                choices.append((layer.name, layer))
+        layer = self.layer.value if hasattr(self, "layer") else None
+        choices: list = [("none (plain array)", None)]
+        if layer is None:
+            return choices
+        shape = tuple(layer.data.shape)
+        choices += [(c.name, c) for c in self.viewer.layers if lends_geometry(c, shape)]
         return choices
 
     def _default_geometry(self, *_args) -> None:
-        from ..io.geometry import SurveyGeometry
-
         layer = self.layer.value
         if layer is None:
             return
         # the layer list may have changed before this widget's choices were refreshed
         self.geometry_from.reset_choices()
         offered = [c for c in self.geometry_from.choices if c is not None]
-        for candidate in offered:
-            g = SurveyGeometry.from_metadata(candidate.metadata)
-            if g is not None and g.shape == tuple(layer.data.shape):
-                self.geometry_from.value = candidate
-                return
+        if offered:
+            self.geometry_from.value = offered[0]
 
     def export(self):
         """Check the choices, then write the chosen layer in a worker thread.
@@ -102,6 +105,7 @@ class ExportWidget(Container):
         from ..errors import SeisSegError
         from ..io.atomic import check_target
         from ..io.geometry import SurveyGeometry
+        from ..io.label_classes import LabelClasses, check_classes_target, without_class_notes
         from ..io.volume import output_kind
 
         if self.worker is not None:
@@ -118,16 +122,23 @@ class ExportWidget(Container):
             return self._fail(
                 f"'{layer.name}' has shape {tuple(layer.data.shape)} but '{source.name}' describes "
                 f"{geometry.shape}; pick the layer it was painted on or predicted from", show_error)
+        if geometry is not None:  # notes about the class sidecar of a file read are not the export's
+            geometry.notes = without_class_notes(geometry.notes)
+        labels = isinstance(layer, Labels)
         try:  # refused at once, before any work: a wrong name, an existing file, the source
             output_kind(path)
             check_target(path, protect=geometry.sources if geometry is not None else [],
                          overwrite=self.overwrite.value)
+            if labels:  # ... or the class names of another export
+                check_classes_target(path, overwrite=self.overwrite.value)
         except SeisSegError as exc:
             return self._fail(str(exc), show_error)
         data = layer.data[0] if getattr(layer, "multiscale", False) else layer.data
-        if isinstance(layer, Labels) and isinstance(data, np.ndarray):
+        if labels and isinstance(data, np.ndarray):
             data = data.copy()  # a snapshot: the layer may be painted on while it is written
         options = {"overwrite": self.overwrite.value, "sample_format": self.sample_format.value}
+        if labels:  # a snapshot of the names and colours too
+            options["classes"] = LabelClasses.from_layer(layer.features, layer.colormap)
         worker = create_worker(_write_in_thread, path, data, geometry, options,
                                _start_thread=False, _ignore_errors=True)
         worker.yielded.connect(lambda f: setattr(self.progress, "value", int(round(100 * f))))
@@ -170,20 +181,64 @@ class ExportWidget(Container):
         return None
 
 
+def lends_geometry(layer, shape: tuple[int, ...]) -> bool:
+    """Whether ``layer`` can be the "geometry from" of an export of a layer of ``shape``.
+
+    Parameters
+    ----------
+    layer : napari.layers.Layer
+        A layer of the viewer.
+    shape : tuple of int
+        Shape of the layer being exported.
+
+    Returns
+    -------
+    bool
+        True when the layer carries a survey geometry of that shape and is not the
+        probability or uncertainty layer of a prediction (its predicted mask is offered).
+    """
+    from ..errors import SeisSegError
+    from ..io.geometry import SurveyGeometry
+    from ..io.probabilities import PREDICTION_KEY
+
+    metadata = getattr(layer, "metadata", None) or {}
+    prediction = metadata.get(PREDICTION_KEY)
+    if isinstance(prediction, dict) and prediction.get("role") in ("probability", "uncertainty"):
+        return False
+    try:
+        geometry = SurveyGeometry.from_metadata(metadata)
+    except (SeisSegError, TypeError, ValueError):  # damaged metadata: this layer lends nothing
+        return False
+    return geometry is not None and geometry.shape == tuple(shape)
+
+
 def _write_in_thread(path: Path, data, geometry, options: dict) -> Iterator[float]:
     """Write with :func:`~napari_seisseg.io.write_volume`, yielding the fraction done.
 
-    The writer reports progress through a callback; it runs in a helper thread so that this
-    generator (the napari worker) can pass the fraction to the GUI thread as it goes.
+    A Labels layer (``options["classes"]`` given, None for one without names and colours)
+    is written with :func:`~napari_seisseg.io.label_classes.write_labels`, which keeps its
+    classes beside the file.  The writer reports progress through a callback; it runs in a
+    helper thread so that this generator (the napari worker) can pass the fraction to the GUI
+    thread as it goes.
     """
     from ..io import write_volume
+    from ..io.label_classes import write_labels
 
     state: dict = {"fraction": 0.0}
+    options = dict(options)
+    labels = "classes" in options
+    classes = options.pop("classes", None)
+
+    def progress(fraction: float) -> None:
+        state["fraction"] = fraction
 
     def run() -> None:
         try:
-            state["out"] = write_volume(path, data, geometry,
-                                        progress=lambda f: state.update(fraction=f), **options)
+            if labels:
+                state["out"] = write_labels(path, data, geometry, classes, progress=progress,
+                                            **options)
+            else:
+                state["out"] = write_volume(path, data, geometry, progress=progress, **options)
         except BaseException as exc:  # noqa: BLE001 - re-raised in the worker below
             state["error"] = exc
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from magicgui.widgets import CheckBox, ComboBox, Container, FileEdit, PushButton, SpinBox
+from magicgui.widgets import CheckBox, ComboBox, Container, FileEdit, PushButton
 
 from ._status import StatusLabel
+from .auto_spinbox import AutoSpinBox
 
 if TYPE_CHECKING:
     import napari
@@ -31,12 +32,12 @@ class OpenSegyWidget(Container):
                                      "inline per file); they are assembled into one cube.")
         self.folder = CheckBox(text="all SEG-Y files in the folder of the first file", value=False,
                                tooltip="Assemble every .sgy/.segy file of that folder into one volume.")
-        self.iline_byte = SpinBox(label="inline byte", min=0, max=237, value=0,
-                                  tooltip="Trace-header byte of the inline number; 0 = detect "
-                                          "(189, then 9, 5 ...).")
-        self.xline_byte = SpinBox(label="crossline byte", min=0, max=237, value=0,
-                                  tooltip="Trace-header byte of the crossline number; 0 = detect "
-                                          "(193, then 21, 17 ...).")
+        self.iline_byte = AutoSpinBox("detect", label="inline byte", max=237, value=0,
+                                      tooltip="Trace-header byte of the inline number; detect "
+                                              "(0): 189, then 9, 5 ...")
+        self.xline_byte = AutoSpinBox("detect", label="crossline byte", max=237, value=0,
+                                      tooltip="Trace-header byte of the crossline number; "
+                                              "detect (0): 193, then 21, 17 ...")
         self.sample_format = ComboBox(label="sample format", choices=FORMAT_CHOICES, value=0,
                                       tooltip="Override the binary header's sample format when it is wrong.")
         self.endian = ComboBox(label="byte order", choices=["detect", "big", "little"], value="detect",

@@ -18,7 +18,10 @@ metadata, so they export to SEG-Y like the source):
   Train widget can take the corrections into the painted labels;
 - an uncertainty (normalised entropy) Image layer, hidden at first.
 
-Layer names carry the model's name, so several models applied to one cube sit side by side.
+The layers get short names (``P(<class>)``, ``mask``, ``uncertainty``; numbered alike when
+taken, ``mask (2)``) with the model, the image and the time in their metadata, shown in the
+status line and, for the selected layer, below it (:mod:`.result_layers`); a quick look
+replaces the previous quick look of the same model on the same image.
 A binary model gets a threshold slider that rewrites its mask in place, except the voxels
 the user has edited; "Where to label next" ranks slices by mean uncertainty and jumps the
 viewer to the one picked.
@@ -47,7 +50,8 @@ from magicgui.widgets import (
 from ..io.probabilities import PREDICTION_KEY  # metadata key of the layers this widget adds
 from ._model_store import MODEL_STORE, ModelEntry
 from ._status import StatusLabel
-from .mask_edits import remember_written, rewrite_unedited
+from .mask_edits import rewrite_unedited
+from .result_layers import add_result_layers, describe, seconds_text
 
 if TYPE_CHECKING:
     import napari
@@ -133,6 +137,11 @@ class PredictWidget(Container):
         self.progress = ProgressBar(label="progress", min=0, max=100, value=0,
                                     tooltip="Windows (or sections) predicted so far.")
         self.status = StatusLabel()
+        self.selected = Label(label="selected", value="", visible=False,
+                              tooltip="The model, image and time of the selected result layer "
+                                      "(its name is kept short; all of it is in the layer's "
+                                      "metadata).")
+        self.selected.native.setWordWrap(True)
         self.threshold = FloatSlider(label="threshold", value=0.5, min=0.0, max=1.0, step=0.01,
                                      enabled=False, visible=False, tracking=False,
                                      tooltip="Binary models: probability above which the second "
@@ -163,9 +172,9 @@ class PredictWidget(Container):
                             tooltip="Start or cancel the prediction.")
         self.extend([
             self.layer, model_row, self.model_info, self.overlap, self.tta, self.device,
-            self.statistics, self.orientations, self.current_slice, run_row, self.progress, self.status,
-            self.threshold, self.rank_axis, self.rank_n, self.rank_gap, self.rank_button,
-            self.ranked,
+            self.statistics, self.orientations, self.current_slice, run_row, self.progress,
+            self.status, self.selected, self.threshold, self.rank_axis, self.rank_n,
+            self.rank_gap, self.rank_button, self.ranked,
         ])
 
         self.load_button.changed.connect(lambda: self.load_bundle())
@@ -179,6 +188,10 @@ class PredictWidget(Container):
         self.viewer.layers.events.inserted.connect(self._on_layers_changed)
         self.viewer.layers.events.removed.connect(self._on_layers_changed)
         MODEL_STORE.changed.connect(self._on_models_changed)
+        self.viewer.layers.selection.events.active.connect(self._on_active_layer)
+        self._on_active_layer()  # a prediction layer may be selected already
+        if self._known_models:  # the newest model: the one just trained or loaded
+            self.model.value = MODEL_STORE.names()[-1]
         self._on_layer_changed()
         self._on_model_changed()
 
@@ -443,7 +456,9 @@ class PredictWidget(Container):
             self.status.set("idle", "cancelled; no layer added")
             return
         result, probs, mask, unc = payload
-        self.layers = self._add_layers(source, result, probs, mask, unc)
+        where = self._region_text(source, result.region)
+        self.layers, replaced = add_result_layers(self.viewer, source, result, probs, mask, unc,
+                                                  where=where)
         self.result, self.source, self.uncertainty = result, source, unc
         self.progress.value = 100
         bm = result.bundle
@@ -455,68 +470,35 @@ class PredictWidget(Container):
             self.threshold.changed.connect(self._on_threshold)
         self.ranked.choices = []
         self.rank_axis.reset_choices()
-        n = len(self.layers)
-        self.status.set("done", f"added {n} layers for '{source.name}' with {bm.name} "
-                                f"in {result.seconds:.1f} s")
+        if where is None:
+            n = len(self.layers) - 2
+            what = (f"added '{self.layers['mask'].name}', '{self.layers['uncertainty'].name}' "
+                    f"and {n} probability layer{'s' if n != 1 else ''}")
+        else:
+            what = (f"quick look of {where} ({len(self.layers)} layers"
+                    + (", replacing the previous one)" if replaced else ")"))
+        clock = self.layers["mask"].metadata[PREDICTION_KEY]["time"].split(" ")[-1]
+        self.status.set("done", f"{what}: {bm.name} on '{source.name}', {clock}, "
+                                f"{seconds_text(result.seconds)}")
 
-    def _layer_kwargs(self, source, result, role: str, **extra: Any) -> dict[str, Any]:
-        """Placement of a result layer exactly over ``source`` (and its part, for a quick look)."""
-        scale = np.asarray(source.scale, dtype=float)
-        translate = np.asarray(source.translate, dtype=float).copy()
-        for k, s in enumerate(result.region):
-            if s != slice(None):
-                translate[k] += (s.start or 0) * scale[k]
-        metadata = dict(source.metadata)
-        if result.geometry is not None:
-            metadata.update(result.geometry.to_metadata())
-        bm = result.bundle
-        metadata[PREDICTION_KEY] = {
-            "role": role, "model": bm.name, "model_path": None if bm.path is None else str(bm.path),
-            "source": source.name, **extra,
-        }
-        return {
-            "scale": tuple(scale), "translate": tuple(translate),
-            "axis_labels": tuple(source.axis_labels), "units": tuple(source.units),
-            "metadata": metadata,
-        }
-
-    def _add_layers(self, source, result, probs, mask, unc) -> dict[str, Any]:
-        from .._reader import probability_colormap
-
-        bm = result.bundle
-        tag = f"{source.name} [{bm.name}]"
+    def _region_text(self, source, region) -> str | None:
+        """The part of ``source`` a quick look predicted (``inline 117``); None for all of it."""
         g = self._geometry(source)
-        for k, s in enumerate(result.region):
+        parts = []
+        for k, s in enumerate(region):
             if s != slice(None):
                 value = g.axis_values(g.axes[k])[s.start] if g is not None else s.start
-                tag += f" {self._axis_label(source, k)} {value:g}"
-        layers: dict[str, Any] = {}
-        for k, cls in enumerate(bm.channel_classes):
-            cmap = probability_colormap(cls["name"], cls["color"])
-            top = 255.0 if probs.dtype == np.uint8 else 1.0
-            layers[f"probability {cls['name']}"] = self.viewer.add_image(
-                probs[k], name=f"{tag} P({cls['name']})", colormap=cmap, blending="additive",
-                contrast_limits=(0.0, top), opacity=0.8, visible=bm.binary,
-                **self._layer_kwargs(source, result, "probability", **{"class": cls["name"],
-                                                                      "value": cls["value"]}),
-            )
-        names = ["unlabeled", *bm.class_names]
-        values = [0, *bm.class_values]
-        colors: dict[Any, Any] = {None: (0.0, 0.0, 0.0, 0.0), 0: (0.0, 0.0, 0.0, 0.0)}
-        colors.update({c["value"]: tuple(c["color"]) for c in bm.classes})
-        layers["mask"] = self.viewer.add_labels(
-            mask, name=f"{tag} mask", features={"index": values, "class": names},
-            colormap=colors, opacity=0.5,
-            **self._layer_kwargs(source, result, "mask", classes=[dict(c, color=list(c["color"]))
-                                                                  for c in bm.classes],
-                                 threshold=bm.threshold if bm.binary else None),
-        )
-        remember_written(layers["mask"], layers["mask"].data)  # corrections = changes to it
-        layers["uncertainty"] = self.viewer.add_image(
-            unc, name=f"{tag} uncertainty", colormap="inferno", contrast_limits=(0.0, 1.0),
-            visible=False, **self._layer_kwargs(source, result, "uncertainty"),
-        )
-        return layers
+                parts.append(f"{self._axis_label(source, k)} {value:g}")
+        return ", ".join(parts) or None
+
+    def _on_active_layer(self, _event=None) -> None:
+        """Show where the selected layer comes from, when it is a prediction."""
+        try:
+            text = describe(self.viewer.layers.selection.active)
+            self.selected.value = text or ""
+            self.selected.visible = bool(text)
+        except RuntimeError:  # the widget was closed (its Qt objects deleted): stop listening
+            self.viewer.layers.selection.events.active.disconnect(self._on_active_layer)
 
     # ------------------------------------------------------------------ threshold
     def _on_threshold(self, value: float | None = None) -> None:

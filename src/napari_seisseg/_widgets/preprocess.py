@@ -24,6 +24,7 @@ from magicgui.widgets import (
 )
 
 from ._status import StatusLabel
+from .scroll import scroll_in_place, scroll_to
 
 if TYPE_CHECKING:
     import napari
@@ -122,7 +123,7 @@ class PreprocessWidget(Container):
     """Condition the amplitudes of an Image layer into a new layer, with a live preview."""
 
     def __init__(self, napari_viewer: napari.viewer.Viewer):
-        super().__init__(labels=True)
+        super().__init__(labels=False)
         self.viewer = napari_viewer
         self._preview = None
         self._stored: Pipeline | None = None
@@ -182,9 +183,18 @@ class PreprocessWidget(Container):
         file_row = Container(layout="horizontal", labels=False,
                              widgets=[self.save_button, self.load_button],
                              tooltip="Pipeline files.")
-        self.extend([self.layer, self.time_axis, add_row, self.steps_box, self.n_traces, self.seed,
-                     self.use_stored, self.preview, self.result_mode, run_row, file_row,
-                     self.progress, self.status, self.report])
+        run_row.margins = file_row.margins = (0, 0, 0, 0)
+        # the steps and settings scroll; Apply/Stop, files, progress and messages stay in view
+        self.settings = Container(labels=True, widgets=[
+            self.layer, self.time_axis, add_row, self.steps_box, self.n_traces, self.seed,
+            self.use_stored, self.preview, self.result_mode,
+        ], tooltip="The pipeline and its settings (they scroll when the panel is short).")
+        messages = Container(labels=False, widgets=[self.status, self.report],
+                             tooltip="What the preview or the last run did.")
+        messages.margins = (0, 0, 0, 0)
+        self.extend([self.settings, run_row, file_row, self.progress, messages])
+        self.settings_area = scroll_in_place(self.settings)
+        scroll_in_place(messages, min_height=120, max_height=120, stretch=0, fit_width=False)
 
         self.add_button.changed.connect(lambda: self.add_step(self.add_kind.value))
         self.apply_button.changed.connect(self.apply)
@@ -246,6 +256,7 @@ class PreprocessWidget(Container):
         row = StepRow(kind, self, **params)
         self.steps_box.append(row)
         self._on_steps_changed()
+        scroll_to(self.settings_area, row.native)  # the new step in view
         return row
 
     def remove_step(self, row: StepRow) -> None:

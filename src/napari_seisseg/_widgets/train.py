@@ -5,6 +5,10 @@ this widget only collects the settings, checks the inputs with
 :func:`~napari_seisseg.training.check_inputs` (problems become notifications, no worker is
 started), runs the generator in a ``thread_worker`` and maps its events onto a progress
 bar, live loss and validation-IoU curves, a per-class scores table and a status line.
+The settings sit in a scroll area (:mod:`.scroll`) so that Train/Stop, the progress, the
+messages, the curves and the table stay in view on a small screen; the line on what is
+painted names sections as on the survey (:mod:`.painted_summary`).  The worker itself is
+:mod:`.train_worker`.
 Stop ends the run after the current step and keeps the best model so far.  Every trained
 or loaded model goes into the session's
 :data:`~napari_seisseg._widgets._model_store.MODEL_STORE`, where the Predict widget finds
@@ -29,8 +33,6 @@ from __future__ import annotations
 import copy
 import logging
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,14 +47,17 @@ from magicgui.widgets import (
     PushButton,
 )
 
-from ._model_store import MODEL_STORE, ModelEntry, autosave_dir, autosave_path, prune_autosaves
+from ._model_store import MODEL_STORE, ModelEntry, autosave_dir, autosave_path
 from ._status import StatusLabel
 from .corrections import Corrections
 from .new_labels import NewLabels
+from .painted_summary import describe_painted
 from .preprocess import PREPROCESS_KEY  # the pipeline a Preprocess-widget layer carries
 from .pretrain_row import PretrainRow
+from .scroll import scroll_in_place, scroll_to
 from .train_curves import TrainingCurves, fmt_score
 from .train_options import TrainOptions
+from .train_worker import Failure, run_training_worker
 
 if TYPE_CHECKING:
     import napari
@@ -63,13 +68,9 @@ __all__ = ["TrainWidget", "PREPROCESS_KEY"]
 
 logger = logging.getLogger(__name__)
 
-
-
-@dataclass
-class _Failure:
-    """What the worker returns instead of a result when training failed."""
-
-    message: str
+#: Height (px) the status and painted-labels lines take whole, never squeezed by the settings
+#: (about six lines; longer messages scroll).
+MESSAGES_HEIGHT = 100
 
 
 def layer_pipeline(layer: Any) -> dict | None:
@@ -105,7 +106,7 @@ class TrainWidget(Container):
     """
 
     def __init__(self, napari_viewer: napari.viewer.Viewer):
-        super().__init__(labels=True)
+        super().__init__(labels=False)
         from ..models import list_models
 
         self.viewer = napari_viewer
@@ -176,6 +177,7 @@ class TrainWidget(Container):
         run_row = Container(layout="horizontal", labels=False,
                             widgets=[self.train_button, self.stop_button],
                             tooltip="Start or stop training.")
+        run_row.margins = (0, 0, 0, 0)
         self.pretraining = PretrainRow(self)
         file_row = Container(layout="horizontal", labels=False,
                              widgets=[self.save_button, self.load_button],
@@ -187,13 +189,27 @@ class TrainWidget(Container):
         self.model_label = Label(label="current model", value="none",
                                  tooltip="The model Save writes: the last one trained or loaded.")
         self.status = StatusLabel()
-        self.info = Label(value="", tooltip="What is painted, and what the last run did.")
+        self.info = Label(value="", tooltip="What is painted: labeled voxels per class and "
+                                            "the painted sections (line numbers on a survey).")
         self.info.native.setWordWrap(True)
-        self.extend([self.image, self.labels_layer, self.painting.row, *self.corrections.widgets,
-                     self.val_labels, self.model, budget_row,
-                     self.zero_is_background, self.show_advanced, self.advanced,
-                     self.pretraining.row, run_row, file_row, self.progress, self.device_label, self.model_label,
-                     self.status, self.info])
+        self.info.visible = False  # until a run says what is painted
+
+        # ------------------------------------------------------------ layout
+        # the settings scroll; Train/Stop, progress, messages, curves and table stay in view
+        self.settings = Container(labels=True, widgets=[
+            self.image, self.labels_layer, self.painting.row, *self.corrections.widgets,
+            self.val_labels, self.model, budget_row, self.zero_is_background,
+            self.show_advanced, self.advanced, self.pretraining.row, file_row,
+            self.device_label, self.model_label,
+        ], tooltip="Training settings (they scroll when the panel is short).")
+        messages = Container(labels=False, widgets=[self.status, self.info],
+                             tooltip="What the run does, and what is painted.")
+        messages.margins = (0, 0, 0, 0)
+        self.extend([self.settings, run_row, self.progress, messages])
+        self.settings_area = scroll_in_place(self.settings, stretch=0)  # the curves take the rest
+        self.messages_area = scroll_in_place(messages, min_height=MESSAGES_HEIGHT,
+                                             max_height=MESSAGES_HEIGHT, stretch=0,
+                                             fit_width=False)  # a long path never widens it
         dark = getattr(self.viewer, "theme", "dark") != "light"
         self.curves = TrainingCurves(self.native, dark)
 
@@ -249,6 +265,8 @@ class TrainWidget(Container):
 
     def _on_show_advanced(self, *_args) -> None:
         self.advanced.visible = bool(self.show_advanced.value)
+        if self.advanced.visible:  # bring the options into view under their checkbox
+            scroll_to(self.settings_area, self.show_advanced.native)
 
     def _show_device(self, *_args) -> None:
         from ..errors import SeisSegError
@@ -394,7 +412,10 @@ class TrainWidget(Container):
         except Exception as exc:  # noqa: BLE001 - never a traceback dialog
             logger.exception("checking the training inputs failed")
             return self._fail(f"{type(exc).__name__}: {exc}")
-        self.info.value = self.summary.describe() if self.summary is not None else ""
+        self.info.value = "" if self.summary is None else \
+            describe_painted(self.summary, inputs.get("geometry"))
+        self.info.visible = bool(self.info.value)
+        self.messages_area.verticalScrollBar().setValue(0)
         stop = threading.Event()
         closing = self._closing
         self._stop_event = stop
@@ -409,7 +430,7 @@ class TrainWidget(Container):
         def should_stop() -> bool:
             return stop.is_set() or closing.is_set()
 
-        worker = thread_worker(_run_training, start_thread=False, ignore_errors=True)(
+        worker = thread_worker(run_training_worker, start_thread=False, ignore_errors=True)(
             inputs, should_stop, pipe, lambda model: autosave_path(f"{model} · {names[1]}"),
             start_path,
         )
@@ -462,7 +483,7 @@ class TrainWidget(Container):
         self.status.set("running", f"epoch {event.epoch}: loss {event.train_loss:.4f}{val}")
 
     def _on_returned(self, returned: Any, pipe: dict | None, names: tuple[str, str]) -> None:
-        if isinstance(returned, _Failure):
+        if isinstance(returned, Failure):
             self._fail(returned.message)
             return
         from napari.utils.notifications import show_info, show_warning
@@ -590,50 +611,6 @@ class TrainWidget(Container):
     def _reset_run_state(self) -> None:
         self._last_step = None
         self.n_events = 0
-
-
-def _run_training(inputs: dict[str, Any], stop: Any, pipe: dict | None = None,
-                  autosave: Path | Callable[[str], Path] | None = None,
-                  started_from: Path | None = None):
-    """The worker: run :func:`~napari_seisseg.training.train`, yielding its events.
-
-    The card gets the image layer's preprocessing pipeline ``pipe`` (it applies to raw
-    amplitudes, see the module docstring), and the bundle is saved to ``autosave`` so that a
-    trained model outlives the session (a failed save is reported, not fatal).
-
-    Returns ``(TrainResult, saved path or None, save error or None)``, or a :class:`_Failure`
-    with a message (errors never leave the thread as exceptions, so no traceback dialog
-    appears).
-    """
-    from ..errors import SeisSegError
-    from ..training import train
-
-    try:
-        image, labels = inputs.pop("image"), inputs.pop("labels")
-        result = yield from train(image, labels, inputs.pop("config"), stop=stop, **inputs)
-    except SeisSegError as exc:
-        return _Failure(str(exc))
-    except Exception as exc:  # noqa: BLE001 - reported to the user; traceback to the log
-        logger.exception("training failed")
-        return _Failure(f"{type(exc).__name__}: {exc}")
-    if pipe is not None:
-        result.card.setdefault("preprocessing", {})["pipeline"] = pipe
-    if started_from is not None:  # a killed run's checkpoint, continued: retired once saved
-        result.checkpoints.append(Path(started_from))
-    saved, error = None, None
-    if autosave is not None:
-        try:
-            if callable(autosave):  # named after the model the run chose (model "auto")
-                autosave = autosave(str(result.card["model"]["name"]))
-            autosave.parent.mkdir(parents=True, exist_ok=True)
-            saved = Path(result.save(autosave))
-        except Exception as exc:  # noqa: BLE001 - the trained model must still reach the user
-            logger.exception("saving the model automatically failed")
-            error = str(exc) if isinstance(exc, SeisSegError | OSError) else \
-                f"{type(exc).__name__}: {exc}"
-        else:
-            prune_autosaves(autosave.parent)
-    return result, saved, error
 
 
 def _safe_name(name: str) -> str:

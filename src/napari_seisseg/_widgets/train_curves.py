@@ -3,7 +3,10 @@
 :class:`TrainingCurves` owns what the Train widget shows while a run goes on: the loss of
 every step and of every epoch, the validation mean IoU and per-class IoU per epoch (a
 matplotlib canvas redrawn by a timer, a few times per second at most, so a fast run never
-floods the GUI thread) and a table of the last validation's per-class scores.
+floods the GUI thread) and a table of the last validation's per-class scores, filled at every
+validation.  Epochs and steps are counted in whole numbers on the axes; class names take
+the room the scores leave, elided in the middle when they must be, with the full name as
+tooltip.
 """
 
 from __future__ import annotations
@@ -11,12 +14,20 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["TrainingCurves", "fmt_score", "MAX_CURVE_POINTS", "REDRAW_INTERVAL_MS"]
+__all__ = ["TrainingCurves", "fmt_score", "MAX_CURVE_POINTS", "REDRAW_INTERVAL_MS",
+           "CANVAS_MIN_HEIGHT", "TABLE_MIN_HEIGHT"]
 
 #: Fastest redraw of the curves (milliseconds between two draws).
 REDRAW_INTERVAL_MS = 300
 #: Step losses drawn at most (older points are thinned).
 MAX_CURVE_POINTS = 2000
+#: Height (px) the curves keep at the least (they grow with the dock).
+CANVAS_MIN_HEIGHT = 200
+#: Height (px) the scores table keeps at the least: its header and three classes (rows of
+#: napari's style are 31 px high).
+TABLE_MIN_HEIGHT = 126
+#: Classes the table grows to show without scrolling (it never takes more height).
+TABLE_MAX_ROWS = 6
 TABLE_COLUMNS = ["class", "IoU", "Dice", "precision", "recall"]
 HISTORY_KEYS = ("step", "loss", "epoch", "epoch_step", "epoch_loss", "val_iou", "class_iou")
 
@@ -51,7 +62,7 @@ class TrainingCurves:
         from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
         from matplotlib.figure import Figure
         from matplotlib.ticker import MaxNLocator
-        from qtpy.QtCore import QTimer
+        from qtpy.QtCore import Qt, QTimer
         from qtpy.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget
 
         self.history: dict[str, list] = {}
@@ -71,23 +82,32 @@ class TrainingCurves:
         self.ax_loss.set_xlabel("step", color=fg, fontsize=7)
         self.ax_iou.set_xlabel("epoch", color=fg, fontsize=7)
         self.ax_iou.set_ylim(0, 1)
-        self.ax_iou.xaxis.set_major_locator(MaxNLocator(integer=True))
+        # whole epochs and steps, even when a single one is in view (min_n_ticks=1)
+        for axis in (self.ax_loss.xaxis, self.ax_iou.xaxis):
+            axis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
         self.figure = fig
         self.canvas = FigureCanvasQTAgg(fig)
-        self.canvas.setMinimumHeight(260)
+        self.canvas.setMinimumHeight(CANVAS_MIN_HEIGHT)
         self.canvas.setToolTip("Live curves: loss of every step (thin) and per epoch (dots); "
                                "validation mean IoU (thick) and per class (thin, class colours).")
         table = QTableWidget(0, len(TABLE_COLUMNS))
         table.setHorizontalHeaderLabels(TABLE_COLUMNS)
         table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         table.verticalHeader().setVisible(False)
-        table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
-        table.setMinimumHeight(150)
-        table.setToolTip("Validation scores per class after the last epoch (IoU, Dice, "
-                         "precision, recall).")
+        header = table.horizontalHeader()
+        # the scores take what they need, the class name the rest (elided in the middle,
+        # the full name in the tooltip, when the dock is narrow)
+        header.setSectionResizeMode(QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.Stretch)
+        table.setTextElideMode(Qt.ElideMiddle)
+        table.setWordWrap(False)
+        table.setMinimumHeight(TABLE_MIN_HEIGHT)
+        table.setMaximumHeight(TABLE_MIN_HEIGHT)  # fitted to the classes in fill_table
+        table.setToolTip("Validation scores per class after the last validation (IoU, Dice, "
+                         "precision, recall); updated after every epoch.")
         self.table = table
         layout = parent.layout()
-        layout.addWidget(self.canvas)
+        layout.addWidget(self.canvas, 1)
         layout.addWidget(table)
         self._timer = QTimer(parent)
         self._timer.setInterval(REDRAW_INTERVAL_MS)
@@ -187,7 +207,9 @@ class TrainingCurves:
         rows = metrics.get("classes", [])
         self.table.setRowCount(len(rows))
         for r, c in enumerate(rows):
-            name = QTableWidgetItem(str(c.get("name") or c.get("value")))
+            text = str(c.get("name") or c.get("value"))
+            name = QTableWidgetItem(text)
+            name.setToolTip(text)
             i = int(c.get("index", r))
             if i < len(self._class_colors):
                 rgba = [int(round(255 * x)) for x in self._class_colors[i]]
@@ -197,6 +219,15 @@ class TrainingCurves:
                 item = QTableWidgetItem(fmt_score(c.get(key)))
                 item.setTextAlignment(int(Qt.AlignRight | Qt.AlignVCenter))
                 self.table.setItem(r, col, item)
+        self._fit_table_height()
+
+    def _fit_table_height(self) -> None:
+        """As tall as the header and the classes (up to :data:`TABLE_MAX_ROWS`), no taller."""
+        t = self.table
+        rows = min(t.rowCount(), TABLE_MAX_ROWS)
+        height = (t.horizontalHeader().sizeHint().height() + 2 * t.frameWidth()
+                  + sum(t.rowHeight(r) for r in range(rows)) + 2)
+        t.setMaximumHeight(max(TABLE_MIN_HEIGHT, height))
 
     def table_rows(self) -> list[list[str]]:
         """The scores table as text (for tests and logs)."""

@@ -4,7 +4,8 @@
 width and encoder, patch and batch size, learning rate, 2.5D context, section axes, seed,
 device, loss, validation share, weight averaging, augmentation and the model to fine-tune)
 and turns them into :class:`~napari_seisseg.training.TrainConfig` arguments with
-:meth:`TrainOptions.config_kwargs`.
+:meth:`TrainOptions.config_kwargs`.  Width, patch size and batch size read 0 for "chosen
+automatically" and show it as "auto".
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox, SpinBox
 
 from ._model_store import MODEL_STORE
+from .auto_spinbox import AutoSpinBox
 
 __all__ = ["TrainOptions"]
 
@@ -33,10 +35,10 @@ class TrainOptions(Container):
         from ..training.config import DEVICES, LOSSES
 
         self._image_layer = image_layer
-        self.model_width = SpinBox(label="width", value=0, min=0, max=512,
-                                   tooltip="Channels of the first stage; 0 = the model's "
-                                           "default (16 for unet2d/unet3d/hybrid, 64 for "
-                                           "resunet; 16-32 suit a CPU).")
+        self.model_width = AutoSpinBox(label="width", value=0, max=512,
+                                       tooltip="Channels of the first stage; auto (0): the "
+                                               "model's default (16 for unet2d/unet3d/hybrid, "
+                                               "64 for resunet; 16-32 suit a CPU).")
         self.encoder = ComboBox(label="encoder", choices=["resnet18", "resnet34"],
                                 value="resnet18",
                                 tooltip="resunet: residual blocks of the encoder (resnet34 is "
@@ -46,13 +48,13 @@ class TrainOptions(Container):
             choices=[("full resolution", 1), ("1/2, upsampled", 2), ("1/4, upsampled", 4)],
             tooltip="resunet: resolution the decoder stops at. 1/4 trains about 2x faster and "
                     "suits smooth bodies (salt); keep full resolution for thin classes (faults).")
-        self.patch = SpinBox(label="patch size", value=0, min=0, max=2048, step=8,
-                             tooltip="Edge of the training patches; 0 = automatic (128 for "
-                                     "section models, 96 for stacks of small tiles, 64 for "
-                                     "unet3d; capped at the data's size).")
-        self.batch = SpinBox(label="batch size", value=0, min=0, max=1024,
-                             tooltip="Patches per step; 0 = automatic (8 sections or 2 boxes on "
-                                     "a CPU, fitted to memory on a GPU).")
+        self.patch = AutoSpinBox(label="patch size", value=0, max=2048, step=8,
+                                 tooltip="Edge of the training patches; auto (0): 128 for "
+                                         "section models, 96 for stacks of small tiles, 64 for "
+                                         "unet3d, capped at the data's size.")
+        self.batch = AutoSpinBox(label="batch size", value=0, max=1024,
+                                 tooltip="Patches per step; auto (0): 8 sections or 2 boxes on "
+                                         "a CPU, fitted to memory on a GPU.")
         self.steps_per_epoch = SpinBox(label="steps per epoch", value=25, min=1, max=100_000,
                                        tooltip="Optimisation steps between two validations "
                                                "(each validation updates the curves and table).")

@@ -65,12 +65,32 @@ def field_width(byte: int) -> int:
     return 2 if byte in _TWO_BYTE_FIELDS else 4
 
 
+def text_header_encoding(raw: bytes) -> str:
+    """``"ascii"`` or ``"cp037"`` (EBCDIC): the encoding of a textual header.
+
+    An EBCDIC blank (0x40) is a printable ASCII ``@``, so a mostly blank EBCDIC header
+    would pass an "is it printable ASCII" test: more 0x40 than 0x20 bytes, or a first byte
+    that is an EBCDIC ``C`` (0xC3, the start of ``C 1``), says EBCDIC.
+
+    Parameters
+    ----------
+    raw : bytes
+        The 3200 bytes.
+
+    Returns
+    -------
+    str
+        A Python codec name.
+    """
+    if raw[:1] == b"\xc3" or raw.count(0x40) > raw.count(0x20):
+        return "cp037"
+    printable = sum(1 for c in raw if c in (10, 13) or 32 <= c < 127)
+    return "ascii" if printable >= 0.9 * len(raw) else "cp037"
+
+
 def decode_text_header(raw: bytes) -> str:
     """Decode a 3200-byte textual header (ASCII or EBCDIC) to 40 lines of 80 characters."""
-    printable = sum(1 for c in raw if c in (10, 13) or 32 <= c < 127)
-    text = raw.decode("ascii", errors="replace") if printable >= 0.9 * len(raw) else raw.decode(
-        "cp037", errors="replace"
-    )
+    text = raw.decode(text_header_encoding(raw), errors="replace")
     text = text.replace("\x00", " ")
     lines = [text[i : i + 80].rstrip() for i in range(0, len(text), 80)]
     return "\n".join(lines)

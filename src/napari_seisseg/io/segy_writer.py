@@ -2,7 +2,8 @@
 
 With a template (by default the SEG-Y the data came from) every textual, binary and trace
 header is copied byte for byte, traces are written in the template's order, and traces the
-template lacks stay absent (dead traces stay dead).  Only the sample format code changes.
+template lacks stay absent (dead traces stay dead).  Only the sample format code changes, and
+the textual-header cards the caller asks for (``cards``: the class names of a mask).
 Without a template, standard headers are made from the geometry (inline/crossline at the
 geometry's bytes, 189/193 by default).
 """
@@ -10,8 +11,9 @@ geometry's bytes, 189/193 by default).
 from __future__ import annotations
 
 import os
+import re
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,7 @@ from .segy_file import (
     TRACE_HEADER_SIZE,
     SegyFile,
     field_width,
+    text_header_encoding,
 )
 from .segy_formats import encode, get_format, raw_dtype
 from .segy_layout import detect_layout
@@ -52,6 +55,7 @@ def write_segy(
     sample_format: int = 5,
     overwrite: bool = True,
     progress: Callable[[float], None] | None = None,
+    cards: Mapping[str, str | None] | None = None,
 ) -> Path:
     """Write ``data`` as SEG-Y, atomically, never over its source file.
 
@@ -73,6 +77,10 @@ def write_segy(
         Replace an existing output file (the source and template files are never replaced).
     progress : callable, optional
         Called with the fraction written.
+    cards : mapping, optional
+        Textual-header lines by their first words (``{"SEISSEG CLASSES": "SEISSEG CLASSES
+        1=salt"}``), see :func:`put_text_card`: each replaces the card that starts with its
+        key, or goes on the last blank card before C39; None blanks the key's card.
 
     Returns
     -------
@@ -104,13 +112,63 @@ def write_segy(
     protect = [*geometry.sources, *templates]
     out = Path(path)
     check_target(out, protect=protect, overwrite=overwrite)
+    # a class-names card copied from a mask's template must not follow an image: given
+    # no class card, it is blanked (it would make the file re-open as that mask's labels)
+    from .label_classes import HEADER_KEY
+
+    cards = {HEADER_KEY: None, **(cards or {})}
     with atomic_path(out, protect=protect, overwrite=overwrite) as tmp, open(tmp, "wb") as fh:
         if templates:
             _write_from_template(fh, data, geometry, _template_files(templates, geometry),
-                                 sample_format, progress)
+                                 sample_format, progress, cards)
         else:
-            _write_synthesized(fh, data, geometry, sample_format, progress)
+            _write_synthesized(fh, data, geometry, sample_format, progress, cards)
     return out
+
+
+#: Cards :func:`put_text_card` may fill, last first (C39 and C40 are the standard's).
+_FREE_CARDS = range(38, 1, -1)
+_CARD_LABEL = re.compile(r"^C\s*\d*\s*")
+
+
+def put_text_card(head: bytearray, key: str, text: str | None) -> int | None:
+    """Write one line of a 3200-byte textual header in place, in the header's encoding.
+
+    Parameters
+    ----------
+    head : bytearray
+        Starts with the textual header (ASCII or EBCDIC, told as
+        :func:`~napari_seisseg.io.segy_file.decode_text_header` tells it).
+    key : str
+        First words of the line (``"SEISSEG CLASSES"``).  The card that already starts with
+        them is rewritten; otherwise the last blank card from C38 up is used, so the lines
+        of the source survey are never overwritten.
+    text : str or None
+        The line (cut to 76 characters, after ``Cnn``); None blanks the key's card.
+
+    Returns
+    -------
+    int or None
+        The card number written, or None when there was no card to write on (every card
+        holds text) or nothing to blank.
+    """
+    raw = bytes(head[:TEXT_HEADER_SIZE])
+    encoding = text_header_encoding(raw)
+    lines = [raw[i * 80 : (i + 1) * 80].decode(encoding, errors="replace").replace("\x00", " ")
+             for i in range(40)]
+    bodies = [_CARD_LABEL.sub("", line, count=1).strip() for line in lines]
+    mine = [k for k in range(1, 41) if bodies[k - 1].upper().startswith(key.upper())]
+    if mine:
+        card = mine[0]
+    elif text is None:
+        return None
+    else:
+        card = next((k for k in _FREE_CARDS if not bodies[k - 1]), None)
+        if card is None:
+            return None
+    line = f"C{card:2d} {text or ''}"[:80].ljust(80)
+    head[(card - 1) * 80 : card * 80] = line.encode(encoding, errors="replace")
+    return card
 
 
 def _template_files(paths: Sequence[Path], geometry: SurveyGeometry) -> list[tuple[SegyFile, np.ndarray]]:
@@ -186,10 +244,12 @@ def _upgrade_to_rev2(head: bytearray, order: str) -> None:
     head[BIN_REVISION - 1 : BIN_REVISION + 1] = bytes((2, 0))
 
 
-def _write_from_template(fh, data, geometry, templates, code, progress) -> None:
+def _write_from_template(fh, data, geometry, templates, code, progress, cards=None) -> None:
     first = templates[0][0]
     with open(first.path, "rb") as src:
         head = bytearray(src.read(first.data_offset))
+    for key, text in (cards or {}).items():
+        put_text_card(head, key, text)
     order = ">" if first.endian == "big" else "<"
     head[BIN_FORMAT - 1 : BIN_FORMAT + 1] = struct.pack(order + "h", code)
     if code not in REV1_FORMATS and head[BIN_REVISION - 1] < 2:
@@ -242,7 +302,8 @@ def _put(hdr: np.ndarray, byte: int, values: Any) -> None:
     )
 
 
-def _write_synthesized(fh, data, geometry: SurveyGeometry, code: int, progress) -> None:
+def _write_synthesized(fh, data, geometry: SurveyGeometry, code: int, progress,
+                       cards: Mapping[str, str | None] | None = None) -> None:
     il_b = geometry.iline_byte or 189
     xl_b = geometry.xline_byte or 193
     dt_us = int(round(geometry.dt * 1000)) if geometry.unit != "sample" else 0
@@ -269,7 +330,10 @@ def _write_synthesized(fh, data, geometry: SurveyGeometry, code: int, progress) 
     if code not in REV1_FORMATS:
         put_bin(3297, "I", 0x01020304)  # rev 2 byte-order constant (big-endian here)
     put_bin(3503, "h", 1)  # fixed trace length
-    fh.write(_text_header(geometry, il_b, xl_b, code) + bytes(binary))
+    text = bytearray(_text_header(geometry, il_b, xl_b, code))
+    for key, line in (cards or {}).items():
+        put_text_card(text, key, line)
+    fh.write(bytes(text) + bytes(binary))
 
     live = geometry.live.ravel()
     cells = np.flatnonzero(live)

@@ -1,0 +1,88 @@
+"""The Train widget's worker: training in a background thread, and the automatic save.
+
+:func:`run_training_worker` is what the Train widget hands to ``thread_worker``: it runs
+:func:`napari_seisseg.training.train`, yielding its events to the GUI thread, records the
+image layer's preprocessing in the model card and saves the bundle where trained models
+are kept.  Errors never leave the thread as exceptions (no traceback dialog): they come
+back as a :class:`Failure` with a message for the user.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ._model_store import prune_autosaves
+
+__all__ = ["Failure", "run_training_worker"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Failure:
+    """What the worker returns instead of a result when training failed."""
+
+    message: str
+
+
+def run_training_worker(inputs: dict[str, Any], stop: Callable[[], bool],
+                        pipe: dict | None = None,
+                        autosave: Path | Callable[[str], Path] | None = None,
+                        started_from: Path | None = None) -> Generator[Any, None, Any]:
+    """The worker: run :func:`~napari_seisseg.training.train`, yielding its events.
+
+    Parameters
+    ----------
+    inputs : dict
+        Keyword arguments of ``train`` (``image``, ``labels`` and ``config`` included).
+    stop : callable
+        True once the run should stop (Stop pressed, widget closed).
+    pipe : dict, optional
+        The image layer's preprocessing pipeline, recorded in the card (it applies to raw
+        amplitudes, see :mod:`.train`).
+    autosave : path or callable, optional
+        Where the bundle is saved so that a trained model outlives the session, or a
+        function of the model's name giving that path (a failed save is reported, not
+        fatal).
+    started_from : path, optional
+        A killed run's checkpoint this run continued: retired once the result is saved.
+
+    Returns
+    -------
+    tuple or Failure
+        ``(TrainResult, saved path or None, save error or None)``, or a :class:`Failure`
+        with a message.
+    """
+    from ..errors import SeisSegError
+    from ..training import train
+
+    try:
+        image, labels = inputs.pop("image"), inputs.pop("labels")
+        result = yield from train(image, labels, inputs.pop("config"), stop=stop, **inputs)
+    except SeisSegError as exc:
+        return Failure(str(exc))
+    except Exception as exc:  # noqa: BLE001 - reported to the user; traceback to the log
+        logger.exception("training failed")
+        return Failure(f"{type(exc).__name__}: {exc}")
+    if pipe is not None:
+        result.card.setdefault("preprocessing", {})["pipeline"] = pipe
+    if started_from is not None:  # a killed run's checkpoint, continued: retired once saved
+        result.checkpoints.append(Path(started_from))
+    saved, error = None, None
+    if autosave is not None:
+        try:
+            if callable(autosave):  # named after the model the run chose (model "auto")
+                autosave = autosave(str(result.card["model"]["name"]))
+            autosave.parent.mkdir(parents=True, exist_ok=True)
+            saved = Path(result.save(autosave))
+        except Exception as exc:  # noqa: BLE001 - the trained model must still reach the user
+            logger.exception("saving the model automatically failed")
+            error = str(exc) if isinstance(exc, SeisSegError | OSError) else \
+                f"{type(exc).__name__}: {exc}"
+        else:
+            prune_autosaves(autosave.parent)
+    return result, saved, error
