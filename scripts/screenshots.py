@@ -13,7 +13,6 @@ import sys
 import warnings
 from pathlib import Path
 
-warnings.filterwarnings("ignore", message="napari support for the PyQt5 backend")
 warnings.filterwarnings("ignore", message="System theme detection")
 
 import napari  # noqa: E402
