@@ -77,11 +77,13 @@ def probability_layer_data(path: Any) -> list[LayerData]:
 
 
 def segy_layer_data(
-    path: Any, name: str | None = None, coordinates: str = "survey", **options: Any
+    path: Any, name: str | None = None, coordinates: str = "survey",
+    exaggeration: float | None = None, **options: Any
 ) -> list[LayerData]:
     """Layer data for SEG-Y file(s); raises :class:`~napari_seisseg.errors.SeisSegError`.
 
-    ``coordinates`` is ``"survey"`` (line numbers, ms or m) or ``"samples"`` (square pixels);
+    ``coordinates`` is ``"survey"`` (line numbers across, time or depth stretched by
+    ``exaggeration``, None: automatic) or ``"samples"`` (square pixels);
     ``options`` go to :func:`~napari_seisseg.io.segy_reader.read_segy`.
     """
     from .io.segy_reader import read_segy
@@ -93,12 +95,14 @@ def segy_layer_data(
         name = first.stem if not first.is_dir() else first.name
     one_file = len(paths) == 1 and first.is_file()  # a class sidecar belongs to one file
     return [volume_or_labels(volume, name, first if one_file else None,
-                             text_header=volume.geometry.text_header, coordinates=coordinates)]
+                             text_header=volume.geometry.text_header, coordinates=coordinates,
+                             exaggeration=exaggeration)]
 
 
 def volume_or_labels(
     volume: Any, name: str, path: Any = None, text_header: str | None = None,
     coordinates: str = "survey",
+    exaggeration: float | None = None,
 ) -> LayerData:
     """An Image or, for class labels, a Labels layer of ``volume``, with its class names.
 
@@ -119,6 +123,8 @@ def volume_or_labels(
         The decoded SEG-Y textual header.
     coordinates : {"survey", "samples"}
         As in :func:`~napari_seisseg.io.layers.volume_layer_data`.
+    exaggeration : float, optional
+        Vertical exaggeration (None: automatic), as there.
 
     Returns
     -------
@@ -141,7 +147,7 @@ def volume_or_labels(
     extra = classes.layer_kwargs() if classes is not None and is_labels else {}
     layer = volume_layer_data(volume.data, volume.geometry, name,
                               layer_type="labels" if is_labels else "image",
-                              coordinates=coordinates, **extra)
+                              coordinates=coordinates, exaggeration=exaggeration, **extra)
     if notes:
         meta = layer[1].setdefault("metadata", {})
         meta["notes"] = [*(meta.get("notes") or []), *notes]

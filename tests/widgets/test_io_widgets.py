@@ -28,6 +28,20 @@ def test_open_with_explicit_bytes_and_lazy_loading(make_napari_viewer, segy_dir)
     assert all(w_.tooltip for w_ in w if w_ is not w.status)
 
 
+def test_open_with_a_chosen_vertical_exaggeration(make_napari_viewer, segy_dir):
+    viewer = make_napari_viewer()
+    w = OpenSegyWidget(viewer)
+    assert w.exaggeration.value == 0 and w.exaggeration.native.text() == "auto"
+    w.path.value = [str(segy_dir / "f3.sgy")]
+    (auto,) = w.open()
+    assert auto.metadata["seisseg_display"]["exaggeration"] == 0.2
+    w.exaggeration.value = 1.0  # square pixels: one 4 ms sample as tall as a trace is wide
+    (square,) = w.open()
+    np.testing.assert_allclose(square.scale, [1.0, 1.0, 1.0])
+    assert square.get_status((120, 50, 880), world=True)["coords"] == (
+        "inline 120, 200 ms, crossline 880")
+
+
 def test_open_folder_assembles_inline_files(make_napari_viewer, segy_dir):
     viewer = make_napari_viewer()
     w = OpenSegyWidget(viewer)

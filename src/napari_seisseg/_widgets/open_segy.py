@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from magicgui.widgets import CheckBox, ComboBox, Container, FileEdit, PushButton
+from magicgui.widgets import CheckBox, ComboBox, Container, FileEdit, FloatSpinBox, PushButton
 
 from ._status import StatusLabel
 from .auto_spinbox import AutoSpinBox
@@ -27,6 +27,9 @@ class OpenSegyWidget(Container):
     def __init__(self, napari_viewer: napari.viewer.Viewer):
         super().__init__(labels=True)
         self.viewer = napari_viewer
+        from .survey_status import watch_viewer
+
+        watch_viewer(self.viewer)  # the status bar reads inline 122, 200 ms
         self.path = FileEdit(label="SEG-Y file(s)", mode="rm", filter="SEG-Y (*.sgy *.segy *.SGY *.SEGY)",
                              tooltip="One file, or several holding parts of one survey (e.g. one "
                                      "inline per file); they are assembled into one cube.")
@@ -51,16 +54,24 @@ class OpenSegyWidget(Container):
         self.coordinates = ComboBox(
             label="coordinates", value="survey",
             choices=[("survey (line numbers, ms or m)", "survey"), ("samples (square pixels)", "samples")],
-            tooltip="survey: napari coordinates are inline/crossline numbers and time or depth "
-                    "(a narrow crop then shows as a thin strip); samples: one unit per trace and "
-                    "per sample. Exports keep the survey geometry either way.")
+            tooltip="survey: napari coordinates are inline/crossline numbers, time or depth "
+                    "stretched by the vertical exaggeration (the status bar reads true units); "
+                    "samples: one unit per trace and per sample. Exports keep the survey "
+                    "geometry either way.")
+        self.exaggeration = FloatSpinBox(
+            label="vertical exaggeration", min=0.0, max=50.0, step=0.05, value=0.0,
+            tooltip="survey coordinates: how much time or depth is stretched (1: one sample as "
+                    "tall as a trace is wide). auto: a section fills the view. Change it later "
+                    "for every layer in the View widget.")
+        self.exaggeration.native.setSpecialValueText("auto")
         self.colormap = ComboBox(label="colormap", choices=["gray", "gray_r", "seismic", "RdGy"], value="gray",
                                  tooltip="Colormap of the new layer (contrast is symmetric around zero).")
         self.open_button = PushButton(text="Open", tooltip="Read the file(s) and add an Image layer.")
         self.status = StatusLabel()
         self.open_button.changed.connect(self.open)
         self.extend([self.path, self.folder, self.iline_byte, self.xline_byte, self.sample_format,
-                     self.endian, self.domain, self.loading, self.coordinates, self.colormap,
+                     self.endian, self.domain, self.loading, self.coordinates,
+                     self.exaggeration, self.colormap,
                      self.open_button, self.status])
 
     def options(self) -> dict:
@@ -103,7 +114,8 @@ class OpenSegyWidget(Container):
         self.status.set("running", f"reading {paths[0].name}")
         try:
             layers = segy_layer_data(paths if len(paths) > 1 else paths[0],
-                                     coordinates=self.coordinates.value, **options)
+                                     coordinates=self.coordinates.value,
+                                     exaggeration=self.exaggeration.value or None, **options)
         except (SeisSegError, OSError) as exc:
             self.status.set("failed", str(exc))
             show_error(f"Open SEG-Y: {exc}")

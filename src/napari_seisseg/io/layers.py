@@ -42,6 +42,7 @@ def volume_layer_data(
     name: str,
     layer_type: str = "image",
     coordinates: str = "survey",
+    exaggeration: float | None = None,
     **kwargs: Any,
 ) -> tuple[Any, dict[str, Any], str]:
     """A ``(data, kwargs, layer_type)`` tuple showing ``data`` in survey coordinates.
@@ -49,14 +50,15 @@ def volume_layer_data(
     ``data`` is in ``geometry.axes`` order; it is transposed (as a view) so the vertical
     axis is shown downwards, and the layer gets scale, translate, axis labels, units and
     the geometry in its metadata (``coordinates`` as in
-    :meth:`~napari_seisseg.io.geometry.SurveyGeometry.napari_kwargs`).  Labels are read
+    :meth:`~napari_seisseg.io.geometry.SurveyGeometry.napari_kwargs`; ``exaggeration`` None:
+    the automatic vertical exaggeration).  Labels are read
     into memory as a writable copy, so they can be painted on (a read-only memory map or
     Zarr array cannot be); the file itself is not changed until it is saved.
     """
     kw: dict[str, Any] = {"name": name}
     if geometry is not None:
         data, display_geometry = geometry.transpose_to(data, geometry.display_axes)
-        kw.update(display_geometry.napari_kwargs(coordinates))
+        kw.update(display_geometry.napari_kwargs(coordinates, exaggeration))
     if layer_type == "labels":
         data = as_label_array(data)  # writable, in memory, integers
     if layer_type == "image":
