@@ -96,3 +96,42 @@ def test_the_view_widget_without_a_survey_layer(make_napari_viewer):
     w.goto.value = "inline 3"
     w._on_goto()
     assert w.status.state == "failed" and "No layer in survey coordinates" in w.status.value
+
+
+def test_layers_added_later_join_the_viewers_exaggeration(make_napari_viewer, segy_dir):
+    """A file opened, or a labels layer made, after the exaggeration changed lies over the
+    survey (without the View widget too), and follows later changes."""
+    from napari_seisseg._widgets.new_labels import add_labels_layer
+    from napari_seisseg._widgets.view import set_exaggeration
+
+    viewer = make_napari_viewer()
+    (first,) = viewer.open(segy_dir / "f3.sgy", plugin="napari-seisseg")
+    set_exaggeration(viewer, 0.5)
+    (second,) = viewer.open(segy_dir / "f3.sgy", plugin="napari-seisseg")
+    np.testing.assert_allclose(_extent(second), _extent(first))
+    labels = add_labels_layer(viewer, first, ["salt"])
+    np.testing.assert_allclose(_extent(labels), _extent(first))
+    set_exaggeration(viewer, 1.0)
+    for layer in (second, labels):
+        np.testing.assert_allclose(_extent(layer), _extent(first))
+    world = first.data_to_world([3, 20, 4])
+    assert labels.get_status(world, world=True)["coords"] == "inline 114, 84 ms, crossline 879"
+
+
+def test_go_to_keeps_time_downwards_and_exaggeration_keeps_the_time_slice(make_napari_viewer):
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-seisseg", "f3")
+    _, w = viewer.window.add_plugin_dock_widget("napari-seisseg", "View")
+    for text, slider in (("crossline 885", 2), ("inline 120", 0)):
+        w.goto.value = text
+        w._on_goto()
+        assert viewer.dims.order[0] == slider and viewer.dims.order[-2] == 1  # time: rows
+    w.goto.value = "200 ms"
+    w._on_goto()
+    assert w.position.value == "200 ms"
+    w.exaggeration.value = 1.0
+    assert w.position.value == "200 ms"  # the same time slice, not world 40 -> 40 ms
+    viewer.dims.ndisplay = 3
+    w.goto.value = "inline 120"
+    w._on_goto()
+    assert w.status.state == "failed" and "2D" in w.status.value

@@ -47,17 +47,22 @@ def shown_section(viewer: Any, layer: Any) -> tuple[tuple[Any, ...], str]:
                            "layer list) to choose the section to add.")
     offset = viewer.dims.ndim - ndim
     hidden = [a - offset for a in viewer.dims.not_displayed if a - offset >= 0]
+    from .survey_status import survey_words
+
     position = layer.world_to_data(viewer.dims.point)
     key: list[Any] = [slice(None)] * ndim
     names = []
+    words = survey_words(layer.metadata, list(viewer.dims.point)[-ndim:])
     for axis in hidden:
         index = int(round(float(position[axis])))
         if not 0 <= index < layer.data.shape[axis]:
             raise SeisSegError(f"The slice shown lies outside '{layer.name}'; move the slider "
                                "onto the mask.")
         key[axis] = index
-        label = str(layer.axis_labels[axis])
-        names.append(f"{label} {viewer.dims.point[axis + offset]:g}")
+        if words:  # in survey units: inline 122, 200 ms
+            names.append(words[axis])
+        else:
+            names.append(f"{layer.axis_labels[axis]} {viewer.dims.point[axis + offset]:g}")
     return tuple(key), ", ".join(names) or "section"
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from magicgui.widgets import Container, LineEdit, PushButton
 
 from ..errors import SeisSegError
-from ..io.geometry import SurveyGeometry
+from ..io.geometry import DISPLAY_KEY, SurveyGeometry
 from ..training.classes import PALETTE, parse_class_names
 
 __all__ = ["NewLabels", "labels_layer_spec", "add_labels_layer"]
@@ -60,6 +60,8 @@ def labels_layer_spec(image: Any, names: list[str]) -> tuple[tuple[int, ...], di
     geometry = SurveyGeometry.from_metadata(getattr(image, "metadata", None))
     if geometry is not None and len(geometry.axes) == len(shape):
         metadata.update(geometry.to_metadata())
+        if DISPLAY_KEY in image.metadata:  # the same vertical exaggeration as the image
+            metadata[DISPLAY_KEY] = dict(image.metadata[DISPLAY_KEY])
     kwargs: dict[str, Any] = {
         "name": f"{image.name} labels",
         "scale": tuple(np.asarray(image.scale, dtype=float)),

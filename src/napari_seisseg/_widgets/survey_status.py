@@ -1,10 +1,12 @@
-"""Survey coordinates where the user reads the position: the status bar and a readout.
+"""Survey coordinates where the user reads the position, and one exaggeration per viewer.
 
 napari shows world coordinates; along the vertical axis those are stretched by the vertical
 exaggeration (:meth:`~napari_seisseg.io.geometry.SurveyGeometry.napari_kwargs`).  Layers
 carrying a survey geometry get a status line in true units with axis names
 (``inline 122, crossline 885, 1200 ms: -3128``), and :func:`describe_point` gives the same
-words for the viewer's current slice.
+words for the viewer's current slice.  A survey layer added to a viewer whose survey layers
+share another exaggeration joins theirs (:func:`watch_viewer`), so a file opened later lies
+over the others.
 """
 
 from __future__ import annotations
@@ -19,10 +21,18 @@ import numpy as np
 from ..io.geometry import DISPLAY_KEY, METADATA_KEY
 
 _WATCHED: weakref.WeakSet = weakref.WeakSet()
+_LINES = {"inline": "ilines", "crossline": "xlines", "trace": "traces"}
+
+
+def _nearest(values: Any, w: float) -> float:
+    values = np.asarray(values, dtype=float)
+    return float(values[int(np.argmin(np.abs(values - w)))]) if values.size else w
 
 
 def survey_words(metadata: dict[str, Any], world: Sequence[float]) -> list[str]:
     """``["inline 122", "1200 ms", "crossline 885"]`` for a world position of a layer.
+
+    Line numbers and times are those of the nearest trace and sample.
 
     Parameters
     ----------
@@ -41,27 +51,25 @@ def survey_words(metadata: dict[str, Any], world: Sequence[float]) -> list[str]:
     axes = list(metadata.get("axes") or [])
     display = metadata.get(DISPLAY_KEY) or {}
     per_world = display.get("vertical_per_world")
+    t0, dt = float(metadata.get("t0", 0.0) or 0.0), float(metadata.get("dt", 0.0) or 0.0)
+    unit = metadata.get("unit", "ms")
     out = []
     for name, w in zip(axes, world, strict=False):
+        values = metadata.get(_LINES.get(name, ""))
         if name == "sample":
-            unit = metadata.get("unit", "ms")
-            domain = "time" if unit == "ms" else "depth"
-            if per_world:
-                out.append(f"{w * per_world:.4g} {unit}")
-            else:  # index coordinates
-                t0, dt = float(metadata.get("t0", 0.0)), float(metadata.get("dt", 1.0))
-                out.append(f"{t0 + round(w) * dt:.4g} {unit}" if dt else f"{domain} {w:.0f}")
+            index = (w * per_world - t0) / dt if per_world and dt else w
+            index = max(0, round(index))
+            t = t0 + index * dt if dt else float(index)
+            out.append(f"{t:g} {unit}" if dt else f"sample {index}")
             continue
         label = metadata.get("trace_key", "trace") if name == "trace" else name
-        if per_world:
-            out.append(f"{label} {w:.0f}")
-        else:
-            values = metadata.get({"inline": "ilines", "crossline": "xlines"}.get(name, "traces"))
-            i = int(round(w))
-            if values is not None and 0 <= i < len(values):
-                out.append(f"{label} {int(np.asarray(values)[i])}")
-            else:
-                out.append(f"{label} {w:.0f}")
+        if per_world:  # world = line number
+            line = _nearest(values, w) if values is not None else round(w)
+        else:  # world = index
+            i = round(w)
+            line = float(np.asarray(values)[i]) if values is not None and \
+                0 <= i < len(values) else i
+        out.append(f"{label} {line:g}")
     return out
 
 
@@ -86,8 +94,53 @@ def survey_status(layer: Any) -> None:
         layer.get_status = types.MethodType(_get_status, layer)
 
 
+def survey_layers(viewer: Any) -> list[Any]:
+    """Layers of ``viewer`` carrying a survey geometry shown in survey coordinates."""
+    return [layer for layer in viewer.layers
+            if METADATA_KEY in (layer.metadata or {})
+            and (layer.metadata.get(DISPLAY_KEY) or {}).get("coordinates") == "survey"]
+
+
+def rescale_layer(layer: Any, value: float) -> bool:
+    """Stretch ``layer``'s vertical axis to exaggeration ``value``; False when it was there.
+
+    Scale and translate of the sample axis are multiplied by the ratio, so a layer placed
+    over part of a survey (a quick look, a crop) stays where it was.
+    """
+    display = dict(layer.metadata[DISPLAY_KEY])
+    ratio = float(value) / float(display["exaggeration"])
+    if np.isclose(ratio, 1.0):
+        return False
+    axis = list(layer.metadata["axes"]).index("sample")
+    scale = np.asarray(layer.scale, dtype=float).copy()
+    translate = np.asarray(layer.translate, dtype=float).copy()
+    scale[axis] *= ratio
+    translate[axis] *= ratio
+    layer.scale, layer.translate = scale, translate
+    display.update(exaggeration=float(value),
+                   vertical_per_world=display["vertical_per_world"] / ratio)
+    layer.metadata[DISPLAY_KEY] = display
+    return True
+
+
+def shared_exaggeration(viewer: Any, but: Any = None) -> float | None:
+    """The exaggeration of the oldest survey layer of ``viewer`` other than ``but``."""
+    for layer in survey_layers(viewer):
+        if layer is not but:
+            return float(layer.metadata[DISPLAY_KEY]["exaggeration"])
+    return None
+
+
+def _on_inserted(viewer: Any, layer: Any) -> None:
+    survey_status(layer)
+    if layer in survey_layers(viewer):
+        value = shared_exaggeration(viewer, but=layer)
+        if value is not None:
+            rescale_layer(layer, value)
+
+
 def watch_viewer(viewer: Any = None) -> None:
-    """Give every survey layer of ``viewer`` (now and later) the survey status line.
+    """Survey status lines and one exaggeration for every survey layer of ``viewer``.
 
     ``viewer`` None: the current viewer, when there is one.  Calling it again is free.
     """
@@ -103,7 +156,14 @@ def watch_viewer(viewer: Any = None) -> None:
     _WATCHED.add(viewer)
     for layer in viewer.layers:
         survey_status(layer)
-    viewer.layers.events.inserted.connect(lambda event: survey_status(event.value))
+    ref = weakref.ref(viewer)
+
+    def inserted(event: Any) -> None:
+        v = ref()
+        if v is not None:
+            _on_inserted(v, event.value)
+
+    viewer.layers.events.inserted.connect(inserted)
 
 
 def describe_point(viewer: Any) -> str:

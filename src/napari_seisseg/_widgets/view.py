@@ -1,8 +1,9 @@
 """The View widget: vertical exaggeration, where the current slice is, and "go to".
 
 - **vertical exaggeration**: 1 shows one sample as tall as a trace is wide; the layers open
-  with an automatic value that makes a section fill the view.  Changing it rescales every
-  layer carrying a survey geometry together, so they stay overlaid.
+  with an automatic value that makes a section fill the view (a layer added later joins
+  the viewer's value, :mod:`.survey_status`).  Changing it rescales every layer carrying a
+  survey geometry together, so they stay overlaid, and keeps the slice shown.
 - **position**: the current slice in survey words (``inline 122``, ``1200 ms``).
 - **go to**: ``inline 122``, ``crossline 885`` (or ``xl 885``), ``1200 ms`` / ``time 1200`` /
   ``depth 1500``: shows that slice (the axis becomes the slider's).
@@ -16,9 +17,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from magicgui.widgets import Container, FloatSpinBox, Label, LineEdit, PushButton
 
-from ..io.geometry import DISPLAY_KEY, METADATA_KEY
+from ..io.geometry import DISPLAY_KEY
 from ._status import StatusLabel
-from .survey_status import describe_point, watch_viewer
+from .survey_status import (
+    describe_point,
+    rescale_layer,
+    shared_exaggeration,
+    survey_layers,
+    watch_viewer,
+)
 
 if TYPE_CHECKING:
     import napari
@@ -48,15 +55,11 @@ def parse_goto(text: str) -> tuple[str, float]:
                      "'1200 ms' or 'depth 1500'.")
 
 
-def survey_layers(viewer: Any) -> list[Any]:
-    """Layers of ``viewer`` carrying a survey geometry shown in survey coordinates."""
-    return [layer for layer in viewer.layers
-            if METADATA_KEY in (layer.metadata or {})
-            and (layer.metadata.get(DISPLAY_KEY) or {}).get("coordinates") == "survey"]
-
-
 def set_exaggeration(viewer: Any, value: float) -> int:
     """Rescale the vertical axis of every survey layer to exaggeration ``value``.
+
+    The slice shown stays the same: a time slice's slider position is rescaled with the
+    layers (napari keeps the world position, which the rescaling moves).
 
     Returns
     -------
@@ -65,52 +68,66 @@ def set_exaggeration(viewer: Any, value: float) -> int:
     """
     if not value > 0:
         raise ValueError(f"The vertical exaggeration must be positive, not {value}.")
-    changed = 0
-    for layer in survey_layers(viewer):
-        display = dict(layer.metadata[DISPLAY_KEY])
-        ratio = value / float(display["exaggeration"])
-        if np.isclose(ratio, 1.0):
-            continue
-        axis = list(layer.metadata["axes"]).index("sample")
-        scale = np.asarray(layer.scale, dtype=float).copy()
-        translate = np.asarray(layer.translate, dtype=float).copy()
-        scale[axis] *= ratio
-        translate[axis] *= ratio
-        layer.scale, layer.translate = scale, translate
-        display.update(exaggeration=value, vertical_per_world=display["vertical_per_world"] / ratio)
-        layer.metadata[DISPLAY_KEY] = display
-        changed += 1
-    if changed:
-        viewer.reset_view()
+    layers = survey_layers(viewer)
+    if not layers:
+        return 0
+    ratio = value / float(layers[0].metadata[DISPLAY_KEY]["exaggeration"])
+    hidden_samples = {
+        viewer.dims.ndim - layer.ndim + list(layer.metadata["axes"]).index("sample")
+        for layer in layers} - set(viewer.dims.displayed)
+    points = {a: float(viewer.dims.point[a]) for a in hidden_samples}
+    changed = sum(rescale_layer(layer, value) for layer in layers)
+    for axis, point in points.items():
+        viewer.dims.set_point(axis, point * ratio)
     return changed
 
 
 def go_to(viewer: Any, text: str) -> str:
     """Show the slice ``text`` names (see :func:`parse_goto`); returns what is shown.
 
+    The named axis becomes the slider's; a section is shown with time or depth downwards.
+
     Raises
     ------
     ValueError
-        For text that names no position, an axis the survey lacks, or a position outside it.
+        For text that names no position, an axis the survey lacks, a position outside every
+        survey layer, or a 3D view.
     """
     name, value = parse_goto(text)
+    if viewer.dims.ndisplay != 2:
+        raise ValueError("Go to shows a slice: switch the viewer to 2D first.")
+    found_axis = False
     for layer in reversed(survey_layers(viewer)):
-        axes = list(layer.metadata["axes"])
-        if name not in axes:
+        meta = layer.metadata
+        axes = list(meta["axes"])
+        if name not in axes and name in ("inline", "crossline") and "trace" in axes \
+                and meta.get("trace_key") == name:
+            name_here = "trace"  # a section along that axis
+        else:
+            name_here = name
+        if name_here not in axes:
             continue
-        k = axes.index(name)
+        found_axis = True
+        k = axes.index(name_here)
         world = value
-        if name == "sample":
-            world = value / float(layer.metadata[DISPLAY_KEY]["vertical_per_world"])
+        if name_here == "sample":
+            world = value / float(meta[DISPLAY_KEY]["vertical_per_world"])
         lo, hi = sorted(float(x) for x in np.asarray(layer.extent.world)[:, k])
         if not lo - 1e-6 <= world <= hi + 1e-6:
-            raise ValueError(f"{text.strip()} is outside '{layer.name}'.")
-        axis = viewer.dims.ndim - layer.ndim + k
-        if axis in viewer.dims.displayed:  # make it the slider's axis
-            order = [a for a in viewer.dims.order if a != axis]
-            viewer.dims.order = (axis, *order)
+            continue  # another layer may cover it
+        offset = viewer.dims.ndim - layer.ndim
+        axis = offset + k
+        others = [a for a in viewer.dims.order if a != axis]
+        sample = offset + axes.index("sample") if "sample" in axes else None
+        if sample is not None and sample != axis:  # a section: time or depth as the rows
+            rest = [a for a in others if a != sample]
+            viewer.dims.order = (*rest[:-1], axis, sample, *rest[-1:])
+        else:  # a time slice (or no time axis): the other two as they were
+            viewer.dims.order = (*others[:-2], axis, *others[-2:])
         viewer.dims.set_point(axis, world)
         return describe_point(viewer)
+    if found_axis:
+        raise ValueError(f"{text.strip()} is outside every survey layer.")
     raise ValueError(f"No layer in survey coordinates has a {name} axis for '{text.strip()}'.")
 
 
@@ -122,13 +139,14 @@ class ViewWidget(Container):
         self.viewer = napari_viewer
         watch_viewer(napari_viewer)
         self.exaggeration = FloatSpinBox(
-            label="vertical exaggeration", min=0.01, max=50.0, step=0.05, value=1.0,
+            label="vertical exaggeration", min=0.001, max=50.0, step=0.05, value=1.0,
             tooltip="1 shows one sample as tall as a trace is wide. Layers open with a value "
                     "that makes a section fill the view; every survey layer follows.")
         self.automatic = PushButton(
             text="Fit sections to the view",
             tooltip="The automatic exaggeration: the longer section about 1.5 times as wide "
                     "as tall.")
+        self.exaggeration.native.setDecimals(3)  # automatic values such as 0.025
         self.position = Label(label="position", tooltip="The slice shown, in survey units.")
         self.goto = LineEdit(label="go to", tooltip="e.g. 'inline 122', 'crossline 885', "
                                                     "'1200 ms' or 'depth 1500'; press Enter.")
@@ -141,15 +159,14 @@ class ViewWidget(Container):
         napari_viewer.dims.events.current_step.connect(self.update_position)
         napari_viewer.dims.events.order.connect(self.update_position)
         napari_viewer.layers.events.inserted.connect(self._sync_exaggeration)
+        napari_viewer.layers.events.removed.connect(self._sync_exaggeration)
         self.update_position()
 
     def _sync_exaggeration(self, *_args) -> None:
-        layers = survey_layers(self.viewer)
-        if layers:
+        value = shared_exaggeration(self.viewer)
+        if value is not None:
             with self.exaggeration.changed.blocked():
-                self.exaggeration.value = float(layers[-1].metadata[DISPLAY_KEY]["exaggeration"])
-            if len(layers) > 1:  # a layer opened with another value joins the others
-                set_exaggeration(self.viewer, self.exaggeration.value)
+                self.exaggeration.value = value
         self.update_position()
 
     def _on_exaggeration(self, value: float) -> None:
