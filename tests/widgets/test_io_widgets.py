@@ -35,6 +35,7 @@ def test_open_with_a_chosen_vertical_exaggeration(make_napari_viewer, segy_dir):
     w.path.value = [str(segy_dir / "f3.sgy")]
     (auto,) = w.open()
     assert auto.metadata["seisseg_display"]["exaggeration"] == 0.2
+    viewer.layers.remove(auto)  # (a layer opened beside it would join its exaggeration)
     w.exaggeration.value = 1.0  # square pixels: one 4 ms sample as tall as a trace is wide
     (square,) = w.open()
     np.testing.assert_allclose(square.scale, [1.0, 1.0, 1.0])
