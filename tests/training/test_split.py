@@ -78,31 +78,6 @@ def test_few_sections_keep_most_labels_and_hold_out_separate_bands_across_traces
     assert "band of crossline" in held.description or "band of axis 1" in held.description
 
 
-def test_bands_sit_at_the_edge_facing_the_unpainted_part():
-    """Half-painted inlines (scenario b of the few-label benchmark): the band is the end of
-    the painted half next to the unpainted one, so validation measures extending the paint."""
-    shape = (6, 60, 30)
-    labels = np.zeros(shape, np.uint8)
-    layers = np.repeat(np.arange(1, 4), 10)
-    for i in (1, 4):
-        labels[i, :30] = layers[None, :]  # crosslines 0-29 painted, 30-59 not
-    data = prepare_data(np.zeros(shape, np.float32), labels)
-    held = split_data(data, kind="2d", fraction=0.2, seed=0)
-    val = held.read(tuple(slice(0, n) for n in shape))
-    for i in held.indices:
-        cols = np.flatnonzero(val[i].any(axis=1))
-        assert cols[-1] == 29 and cols[0] >= 23  # the last painted crosslines
-    # painted across the whole section: sides alternate between sections
-    full = np.zeros(shape, np.uint8)
-    for i in (1, 4):
-        full[i] = layers[None, :]
-    data = prepare_data(np.zeros(shape, np.float32), full)
-    held = split_data(data, kind="2d", fraction=0.2, seed=0)
-    val = held.read(tuple(slice(0, n) for n in shape))
-    ends = sorted((int(np.flatnonzero(val[i].any(axis=1))[0]) == 0) for i in held.indices)
-    assert ends == [False, True]
-
-
 @pytest.mark.parametrize("kind", ["2d", "3d"])
 def test_single_section_holds_out_a_band(kind):
     labels = np.zeros(SHAPE, np.uint8)
