@@ -575,18 +575,17 @@ class TrainWidget(Container):
             notification).
         """
         from ..errors import SeisSegError
-        from ..training import load_bundle
+        from .train_checkpoints import load_into_store
 
         if path is None:
             path = _file_dialog(self, save=False)
             if not path:
                 return None
         try:
-            model, card = load_bundle(path)
+            entry = load_into_store(path, name=Path(path).stem)
         except (SeisSegError, OSError) as exc:
             return self._fail(str(exc))
-        entry = ModelEntry(MODEL_STORE.unique_name(Path(path).stem), model, card, Path(path))
-        MODEL_STORE.add(entry)
+        card = entry.card
         self._set_current(entry)
         classes = ", ".join(c.get("name", str(c.get("value"))) for c in card.get("classes", []))
         self.status.set("done", f"loaded '{entry.name}' ({card['model']['name']}; {classes}); "

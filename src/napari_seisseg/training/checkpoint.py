@@ -1,7 +1,7 @@
 """Checkpoints of a running training, so a killed run does not lose its best model.
 
-Every few minutes of training (:data:`CHECKPOINT_MINUTES`), when the kept model has changed
-since the last checkpoint, it is written as an ordinary bundle to the model store's
+Every few minutes of training (``TrainConfig.checkpoint_minutes``, 5 by default), when the
+kept model has changed since the last checkpoint, it is written as an ordinary bundle to the model store's
 ``checkpoints`` folder (:func:`napari_seisseg.store.checkpoint_dir`), with a small JSON file
 beside it saying which run it belongs to.  When the run's result is saved
 (:meth:`~napari_seisseg.training.TrainResult.save`: the CLI's ``--out``, the Train widget's
@@ -27,8 +27,6 @@ from typing import Any
 
 import torch
 
-#: Minutes of training between two checkpoints (at most; saved at the next epoch end).
-CHECKPOINT_MINUTES = 5.0
 #: Checkpoints of runs that did not end kept in the folder; older ones are removed.
 KEEP = 5
 _NAME = re.compile(r"^\d{8}-\d{6}-.+-(\d+)\.(safetensors|json)$")

@@ -245,7 +245,7 @@ def train(
         return (yield from _train(
             image, labels, config, geometry=geometry, val_labels=val_labels,
             class_names=class_names, class_colors=class_colors, pipeline=pipeline,
-            init_bundle=init_bundle, stop=stop, image_name=image_name, checkpointer=kept,
+            init_bundle=init_bundle, stop=stop, image_name=image_name, holder=kept,
         ))
     except SeisSegError as exc:
         if kept and kept[0].saved:
@@ -269,10 +269,9 @@ def _train(
     init_bundle: Any,
     stop: StopFlag,
     image_name: str | None,
-    checkpointer: list[Any],
+    holder: list[Any],
 ) -> Generator[TrainEvent, None, TrainResult]:
-    """The body of :func:`train`; ``checkpointer`` receives the run's checkpointer."""
-    kept = checkpointer
+    """The body of :func:`train`; ``holder`` receives the run's checkpointer."""
     t0 = time.perf_counter()
     config = copy.deepcopy(config) if config is not None else TrainConfig()
     s = build_session(
@@ -322,7 +321,7 @@ def _train(
         checkpointer = Checkpointer(s.spec["name"], image_name or "an unnamed image",
                                     lambda: cube_fingerprint(image),
                                     60.0 * config.checkpoint_minutes)
-        kept.append(checkpointer)
+        holder.append(checkpointer)
     yield _started(s, total_steps)
     for n in s.infos:
         yield Note(n, "info")
