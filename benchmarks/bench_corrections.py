@@ -36,6 +36,8 @@ from typing import Any
 
 import numpy as np
 
+from napari_seisseg.jobs import drain
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_train_tgs import class_ious, machine  # noqa: E402
@@ -43,20 +45,20 @@ from bench_train_tgs import class_ious, machine  # noqa: E402
 
 def _fit(cube: Any, labels: np.ndarray, epochs: int, init: Any = None) -> Any:
     from napari_seisseg.synthetic import CLASS_NAMES
-    from napari_seisseg.training import TrainConfig, run_training, train
+    from napari_seisseg.training import TrainConfig, train
 
     config = TrainConfig(model="unet2d", epochs=epochs, steps_per_epoch=100, seed=0,
                          device="cpu", early_stopping=None)
-    return run_training(train(cube.seismic, labels, config, geometry=cube.geometry,
+    return drain(train(cube.seismic, labels, config, geometry=cube.geometry,
                               class_names=list(CLASS_NAMES), class_colors=cube.class_colors,
                               init_bundle=init))
 
 
 def _predict(cube: Any, result: Any) -> np.ndarray:
-    from napari_seisseg.inference import run_to_completion
+
     from napari_seisseg.inference.bundle_predict import predict_bundle
 
-    return run_to_completion(predict_bundle(result, cube.seismic, geometry=cube.geometry,
+    return drain(predict_bundle(result, cube.seismic, geometry=cube.geometry,
                                             device="cpu")).mask()
 
 

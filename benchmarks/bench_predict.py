@@ -44,6 +44,8 @@ from pathlib import Path
 
 import numpy as np
 
+from napari_seisseg.jobs import drain
+
 HERE = Path(__file__).parent
 DATA = HERE / "_data"
 SEED = 0
@@ -155,7 +157,7 @@ def case_seisseg(cfg: dict) -> dict:
     memory-mapped input and a float16 .npy output on disk (``cfg["disk"]``)."""
     import torch
 
-    from napari_seisseg.inference import PredictionStarted, predict_volume, run_to_completion
+    from napari_seisseg.inference import PredictionStarted, predict_volume
 
     model = _network(cfg["threads"])
     w = cfg["window"]
@@ -173,7 +175,7 @@ def case_seisseg(cfg: dict) -> dict:
         t0 = time.perf_counter()
         gen = predict_volume(model, cube, window=w, overlap=cfg["overlap"], batch_size=cfg["batch"],
                              blend="gaussian", device="cpu", out=out, out_dtype=dtype)
-        probs = run_to_completion(gen, lambda e: started.append(e) if isinstance(e, PredictionStarted) else None)
+        probs = drain(gen, lambda e: started.append(e) if isinstance(e, PredictionStarted) else None)
         seconds = time.perf_counter() - t0
     np.save(cfg["result"], np.asarray(probs[1, ::8, ::8, ::8], dtype=np.float32))
     return _figures(seconds, int(np.prod(cube.shape)), base_anon, peak,

@@ -59,6 +59,8 @@ from typing import Any
 
 import numpy as np
 
+from napari_seisseg.jobs import drain
+
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "tgs_salt_dev.npz"
 #: IoU thresholds of the TGS competition metric.
@@ -131,7 +133,7 @@ def class_ious(pred: np.ndarray, truth: np.ndarray, values: list[int]) -> dict[i
 def _train(image: np.ndarray, labels: np.ndarray, config: Any, quiet: bool, **kwargs: Any):
     """Run the training generator with one line per epoch; return (result, wall s, CPU s)."""
     from napari_seisseg.cli.train import epoch_line
-    from napari_seisseg.training import EpochEnd, Finished, Note, Started, run_training
+    from napari_seisseg.training import EpochEnd, Finished, Note, Started
 
     def show(event: Any) -> None:
         if quiet:
@@ -147,7 +149,7 @@ def _train(image: np.ndarray, labels: np.ndarray, config: Any, quiet: bool, **kw
     from napari_seisseg.training import train
 
     wall0, cpu0 = time.perf_counter(), time.process_time()
-    result = run_training(train(image, labels, config, **kwargs), show)
+    result = drain(train(image, labels, config, **kwargs), show)
     return result, time.perf_counter() - wall0, time.process_time() - cpu0
 
 
@@ -301,7 +303,7 @@ def run_tgs(args: argparse.Namespace) -> dict[str, Any]:
 # ---------------------------------------------------------------------- synthetic
 def run_synthetic(args: argparse.Namespace) -> dict[str, Any]:
     """Train on the synthetic cube's sparse labels; score the dense truth."""
-    from napari_seisseg.inference import run_to_completion
+
     from napari_seisseg.inference.bundle_predict import predict_bundle
     from napari_seisseg.synthetic import CLASS_NAMES, make_synthetic_cube
     from napari_seisseg.training import AugmentConfig, TrainConfig
@@ -334,7 +336,7 @@ def run_synthetic(args: argparse.Namespace) -> dict[str, Any]:
     card = result.card
     # the product's path: the card's preprocessing, sections padded to the training patch
     orient = tuple(card["input"]["axes"]) if card["input"]["kind"] != "3d" else None
-    pred_result = run_to_completion(predict_bundle(result, cube.seismic, geometry=cube.geometry,
+    pred_result = drain(predict_bundle(result, cube.seismic, geometry=cube.geometry,
                                                    orientations=orient, device=args.device))
     values = np.asarray([c["value"] for c in card["classes"]])
     pred = pred_result.mask()

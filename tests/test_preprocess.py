@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from napari_seisseg.errors import SeisSegError
+from napari_seisseg.jobs import drain
 from napari_seisseg.preprocess import (
     AGC,
     PIPELINE_VERSION,
@@ -22,7 +23,6 @@ from napari_seisseg.preprocess import (
     log_uint8_decode,
     log_uint8_encode,
     log_uint8_zero_code,
-    run_to_end,
     sample_traces,
     signed_expm1,
     signed_log1p,
@@ -191,7 +191,7 @@ def test_dead_traces_and_nonfinite_samples_are_excluded_kept_dead_and_reported(d
     assert p.steps[1].center == pytest.approx(clipped.mean())
     assert p.steps[1].scale == pytest.approx(clipped.std())
 
-    out, report = run_to_end(apply_blocks(p, dirty_cube, block_bytes=40_000))
+    out, report = drain(apply_blocks(p, dirty_cube, block_bytes=40_000))
     assert np.isfinite(out).all()
     assert not out[0, 0].any() and not out[1, 1].any() and not out[2, 2].any()
     assert out[3, 3, 5] == 0 and out[3, 3, 6] == 0 and out[4, 4, 7] == 0
@@ -287,7 +287,7 @@ def test_blockwise_application_equals_whole_array(dirty_cube):
     whole = p.apply(dirty_cube)
     parts = [p.apply(b) for b in np.array_split(dirty_cube, 7, axis=0)]
     np.testing.assert_array_equal(np.concatenate(parts, axis=0), whole)
-    out, _ = run_to_end(apply_blocks(p, dirty_cube, block_bytes=3 * 20 * 120 * 4))
+    out, _ = drain(apply_blocks(p, dirty_cube, block_bytes=3 * 20 * 120 * 4))
     np.testing.assert_array_equal(out, whole)
     # display order (inline, sample, crossline): same numbers, transposed
     disp = dirty_cube.transpose(0, 2, 1)

@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from napari_seisseg.cli import main
-from napari_seisseg.inference import run_to_completion
 from napari_seisseg.inference.bundle_predict import BundleModel, predict_bundle
 from napari_seisseg.io import read_volume, write_volume
+from napari_seisseg.jobs import drain
 from napari_seisseg.synthetic import make_synthetic_cube
 
 
@@ -27,7 +27,7 @@ def _one_thread():
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     """A synthetic cube as .npy (+ geometry), SEG-Y and Zarr, and a tiny bundle trained on it."""
-    from napari_seisseg.training import AugmentConfig, TrainConfig, run_training, train
+    from napari_seisseg.training import AugmentConfig, TrainConfig, train
 
     torch.set_num_threads(1)
     root = tmp_path_factory.mktemp("predict")
@@ -37,7 +37,7 @@ def files(tmp_path_factory):
     config = TrainConfig(model="unet2d", model_kwargs={"width": 4, "depth": 2}, epochs=1,
                          steps_per_epoch=3, patch_size=32, batch_size=2, val_fraction=0.0,
                          augment=AugmentConfig.none(), device="cpu")
-    result = run_training(train(cube.seismic, cube.sparse_labels(), config, geometry=cube.geometry,
+    result = drain(train(cube.seismic, cube.sparse_labels(), config, geometry=cube.geometry,
                                 class_names=list(cube.class_names), class_colors=cube.class_colors))
     paths = {
         "model": result.save(root / "facies.safetensors"),
@@ -45,7 +45,7 @@ def files(tmp_path_factory):
         "sgy": write_volume(root / "cube.sgy", cube.seismic, cube.geometry),
         "zarr": write_volume(root / "cube.zarr", cube.seismic, cube.geometry, chunks=(8, 16, 40)),
     }
-    reference = run_to_completion(predict_bundle(BundleModel.load(paths["model"]), cube.seismic,
+    reference = drain(predict_bundle(BundleModel.load(paths["model"]), cube.seismic,
                                                  geometry=cube.geometry, device="cpu"))
     return paths, cube, reference
 
@@ -145,7 +145,7 @@ def test_dask_cluster_with_a_3d_bundle(files, tmp_path):
         assert run_cli("--model", bundle, "--image", paths["zarr"], "--out-probs",
                        tmp_path / "p.zarr", "--out-mask", tmp_path / "m.npy", "--dask-scheduler",
                        cluster.scheduler_address) == 0
-    local = run_to_completion(predict_bundle(BundleModel.load(bundle), cube.seismic,
+    local = drain(predict_bundle(BundleModel.load(bundle), cube.seismic,
                                              geometry=cube.geometry, device="cpu"))
     import zarr
 

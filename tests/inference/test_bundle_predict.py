@@ -10,11 +10,12 @@ import torch
 from torch import nn
 
 from napari_seisseg.errors import SeisSegError
-from napari_seisseg.inference import predict_sections, predict_volume, run_to_completion
+from napari_seisseg.inference import predict_sections, predict_volume
 from napari_seisseg.inference.bundle_dask import predict_bundle_dask
 from napari_seisseg.inference.bundle_inputs import pipeline_already_applied
 from napari_seisseg.inference.bundle_predict import BundleModel, DerivedArray, predict_bundle
 from napari_seisseg.io.geometry import SurveyGeometry
+from napari_seisseg.jobs import drain
 from napari_seisseg.models import create_model, model_spec
 from napari_seisseg.training.bundle import save_bundle
 from napari_seisseg.training.normalize import Normalizer
@@ -82,15 +83,15 @@ class Echo3D(nn.Module):
 
 def test_display_order_matches_canonical_and_dead_traces_stay_dead(unet2d):
     g = geometry()
-    ref = run_to_completion(predict_bundle(unet2d, CUBE, geometry=g, device="cpu"))
+    ref = drain(predict_bundle(unet2d, CUBE, geometry=g, device="cpu"))
     disp, gd = g.transpose_to(CUBE, g.display_axes)
-    res = run_to_completion(predict_bundle(unet2d, disp, geometry=gd, device="cpu"))
+    res = drain(predict_bundle(unet2d, disp, geometry=gd, device="cpu"))
     assert res.probabilities.shape == (3, 6, 12, 8)
     np.testing.assert_allclose(res.probabilities, ref.probabilities.transpose(0, 1, 3, 2), atol=1e-6)
     # same as the core with the card's normaliser, on inline sections with 2.5D context
     norm = functools.partial(Normalizer.from_dict(PREP), axis=2)
     # sections (8 x 12) smaller than the training patch (16 x 16) are padded up to it
-    core = run_to_completion(predict_sections(unet2d.model, CUBE, axes=(0,), preprocess=norm,
+    core = drain(predict_sections(unet2d.model, CUBE, axes=(0,), preprocess=norm,
                                               dead_mask=~g.live, min_tile=(16, 16)))
     np.testing.assert_allclose(ref.probabilities, core, atol=1e-6)
     assert (res.probabilities[:, 1, :, 2] == 0).all()  # the dead trace (inline 1, crossline 2)
@@ -114,9 +115,9 @@ def test_display_order_matches_canonical_and_dead_traces_stay_dead(unet2d):
 
 def test_orientations_are_averaged_and_named(unet2d):
     g = geometry(dead=())
-    both = run_to_completion(predict_bundle(unet2d, CUBE, geometry=g, orientations="inline,xl"))
+    both = drain(predict_bundle(unet2d, CUBE, geometry=g, orientations="inline,xl"))
     norm = functools.partial(Normalizer.from_dict(PREP), axis=2)
-    core = run_to_completion(predict_sections(unet2d.model, CUBE, axes=(0, 1), preprocess=norm,
+    core = drain(predict_sections(unet2d.model, CUBE, axes=(0, 1), preprocess=norm,
                                               min_tile=(16, 16)))
     np.testing.assert_allclose(both.probabilities, core, atol=1e-6)
 
@@ -124,9 +125,9 @@ def test_orientations_are_averaged_and_named(unet2d):
 def test_slice_only_equals_that_slice_of_the_whole_cube(unet2d):
     g = geometry()
     disp, gd = g.transpose_to(CUBE, g.display_axes)
-    whole = run_to_completion(predict_bundle(unet2d, disp, geometry=gd))
+    whole = drain(predict_bundle(unet2d, disp, geometry=gd))
     for i in (0, 3, 5):
-        one = run_to_completion(predict_bundle(unet2d, disp, geometry=gd, slice_index=i))
+        one = drain(predict_bundle(unet2d, disp, geometry=gd, slice_index=i))
         assert one.probabilities.shape == (3, 1, 12, 8)
         np.testing.assert_allclose(one.probabilities[:, 0], whole.probabilities[:, i], atol=1e-6)
         assert one.region[0] == slice(i, i + 1) and list(one.geometry.ilines) == [10 + i]
@@ -139,15 +140,15 @@ def test_3d_model_disk_output_equals_memory_and_slice_look(tmp_path):
     torch.manual_seed(1)
     model = create_model("unet3d", n_classes=2, width=2, depth=1).eval()
     bm = BundleModel.from_model(model, card_for(model, values=(1, 2), patch=(4, 8, 8)))
-    mem = run_to_completion(predict_bundle(bm, CUBE, out_dtype="float16"))
-    disk = run_to_completion(predict_bundle(bm, CUBE, out=tmp_path / "p.npy", out_dtype="float16"))
+    mem = drain(predict_bundle(bm, CUBE, out_dtype="float16"))
+    disk = drain(predict_bundle(bm, CUBE, out=tmp_path / "p.npy", out_dtype="float16"))
     assert isinstance(disk.probabilities, np.memmap) and disk.probabilities.dtype == np.float16
     np.testing.assert_array_equal(np.asarray(disk.probabilities), mem.probabilities)
     norm = functools.partial(Normalizer.from_dict(PREP), axis=2)
-    core = run_to_completion(predict_volume(model, CUBE, window=(4, 8, 8), batch_size=2,
+    core = drain(predict_volume(model, CUBE, window=(4, 8, 8), batch_size=2,
                                             preprocess=norm, out_dtype="float16"))
     np.testing.assert_array_equal(core, mem.probabilities)
-    one = run_to_completion(predict_bundle(bm, CUBE, slice_index=2))
+    one = drain(predict_bundle(bm, CUBE, slice_index=2))
     assert one.probabilities.shape == (2, 1, 8, 12)
     with pytest.raises(SeisSegError, match="3D model"):
         predict_bundle(bm, CUBE, orientations=[0])
@@ -162,7 +163,7 @@ def test_agc_pipeline_reads_its_margin_like_training():
     card = card_for(Echo3D(), values=(1, 2), binary=True, patch=(4, 4, 4),
                     preprocessing=norm.to_dict())
     bm = BundleModel.from_model(Echo3D(), card)
-    res = run_to_completion(predict_bundle(bm, CUBE, window=(4, 4, 4), blend="linear"))
+    res = drain(predict_bundle(bm, CUBE, window=(4, 4, 4), blend="linear"))
     whole = Normalizer.from_dict(norm.to_dict())(CUBE, axis=2)  # the cube normalised at once
     np.testing.assert_allclose(res.probabilities[0], 1 / (1 + np.exp(-whole)), atol=1e-5)
 
@@ -171,7 +172,7 @@ def test_binary_mask_uses_the_card_threshold_and_values():
     card = card_for(Echo3D(), values=(5, 7), binary=True, threshold=0.7, preprocessing=None)
     bm = BundleModel.from_model(Echo3D(), card)
     x = np.linspace(-3, 3, 4 * 4 * 6, dtype=np.float32).reshape(4, 4, 6)
-    res = run_to_completion(predict_bundle(bm, x, window=4, dead_mask=None))
+    res = drain(predict_bundle(bm, x, window=4, dead_mask=None))
     p = 1 / (1 + np.exp(-x))
     np.testing.assert_allclose(res.probabilities[0], p, atol=1e-5)
     assert res.channel_names == ["c7"]
@@ -184,10 +185,10 @@ def test_binary_mask_uses_the_card_threshold_and_values():
 
 def test_a_2d_section_needs_a_section_model(unet2d):
     section = CUBE[2]
-    res = run_to_completion(predict_bundle(unet2d, section, slice_index=1))
+    res = drain(predict_bundle(unet2d, section, slice_index=1))
     assert res.probabilities.shape == (3, 8, 12)
     norm = functools.partial(Normalizer.from_dict(PREP), axis=2)
-    core = run_to_completion(predict_sections(unet2d.model, section[None], axes=(0,), preprocess=norm,
+    core = drain(predict_sections(unet2d.model, section[None], axes=(0,), preprocess=norm,
                                               min_tile=(16, 16)))
     np.testing.assert_allclose(res.probabilities, core[:, 0], atol=1e-6)
     model3d = create_model("unet3d", n_classes=3, width=2, depth=1)
@@ -234,8 +235,8 @@ def test_dask_path_equals_the_in_process_path(tmp_path):
     path = save_bundle(tmp_path / "m3.seisseg", model, card)
     g = geometry()
     zin = write_volume(tmp_path / "cube.zarr", CUBE, g, chunks=(3, 4, 12))
-    ref = run_to_completion(predict_bundle(path, CUBE, geometry=g))
-    out = run_to_completion(predict_bundle_dask(path, zin, tmp_path / "p.zarr", scheduler="sync"))
+    ref = drain(predict_bundle(path, CUBE, geometry=g))
+    out = drain(predict_bundle_dask(path, zin, tmp_path / "p.zarr", scheduler="sync"))
     np.testing.assert_allclose(np.asarray(out.probabilities[:]), ref.probabilities, atol=1e-5)
     np.testing.assert_array_equal(out.mask(), ref.mask())
     with pytest.raises(SeisSegError, match="Convert it"):
@@ -268,7 +269,7 @@ def test_small_sections_are_padded_to_the_training_patch_as_in_training():
     card = card_for(model, values=(1, 2), patch=(16, 20), axes=(0,), preprocessing=None)
     card["input"]["pad_mode"] = "reflect"
     bm = BundleModel.from_model(model, card, name="spy")
-    res = run_to_completion(predict_bundle(bm, CUBE, device="cpu"))
+    res = drain(predict_bundle(bm, CUBE, device="cpu"))
     assert set(seen) == {(16, 20)}
     # the output is cropped back and equals the softmax of the unpadded input
     x = torch.from_numpy(CUBE)
@@ -289,9 +290,9 @@ def test_small_sections_are_padded_to_the_training_patch_as_in_training():
 def test_refit_statistics_make_another_survey_look_like_the_training_one(unet2d):
     """Refitted statistics undo an affine change of amplitudes; stored ones do not."""
     other = CUBE * 10.0 + 100.0
-    ref = run_to_completion(predict_bundle(unet2d, CUBE, statistics="refit", device="cpu"))
-    refit = run_to_completion(predict_bundle(unet2d, other, statistics="refit", device="cpu"))
-    stored = run_to_completion(predict_bundle(unet2d, other, device="cpu"))
+    ref = drain(predict_bundle(unet2d, CUBE, statistics="refit", device="cpu"))
+    refit = drain(predict_bundle(unet2d, other, statistics="refit", device="cpu"))
+    stored = drain(predict_bundle(unet2d, other, device="cpu"))
     np.testing.assert_allclose(refit.probabilities, ref.probabilities, atol=1e-4)
     assert np.abs(stored.probabilities - ref.probabilities).max() > 1e-2
     with pytest.raises(SeisSegError, match="statistics must be one of"):
@@ -306,9 +307,9 @@ def test_a_preprocessed_image_is_not_preprocessed_twice():
     model = create_model("unet2d", n_classes=3, width=4, depth=2).eval()
     prep = Normalizer(0.0, 40.0, 10.0, pipe).to_dict()
     bm = BundleModel.from_model(model, card_for(model, preprocessing=prep), name="p")
-    raw = run_to_completion(predict_bundle(bm, CUBE, device="cpu"))
+    raw = drain(predict_bundle(bm, CUBE, device="cpu"))
     done = pipe.apply(CUBE, axis=2)
-    once = run_to_completion(predict_bundle(bm, done, pipeline_applied=True, device="cpu"))
+    once = drain(predict_bundle(bm, done, pipeline_applied=True, device="cpu"))
     np.testing.assert_allclose(once.probabilities, raw.probabilities, atol=1e-6)
     assert pipeline_already_applied(bm, pipe.to_dict()) is True
     assert pipeline_already_applied(bm, None) is False

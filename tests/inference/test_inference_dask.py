@@ -17,8 +17,8 @@ from napari_seisseg.inference import (
     dask_predict,
     predict_volume,
     predict_volume_dask,
-    run_to_completion,
 )
+from napari_seisseg.jobs import drain
 
 RNG = np.random.default_rng(3)
 CUBE = RNG.normal(size=(21, 19, 26)).astype(np.float32)
@@ -41,12 +41,12 @@ def zarr_in(tmp_path):
 
 @pytest.fixture(scope="module")
 def reference():
-    return run_to_completion(predict_volume(make_net(), CUBE, window=8, overlap=0.5))
+    return drain(predict_volume(make_net(), CUBE, window=8, overlap=0.5))
 
 
 def test_sync_scheduler_equals_in_process(zarr_in, tmp_path, reference):
     events = []
-    out = run_to_completion(
+    out = drain(
         predict_volume_dask(functools.partial(make_net, 0), zarr_in, tmp_path / "out.zarr",
                             window=8, overlap=0.5, block=8, scheduler="sync"),
         events.append,
@@ -59,7 +59,7 @@ def test_sync_scheduler_equals_in_process(zarr_in, tmp_path, reference):
 
 def test_threads_scheduler_module_and_uint8(zarr_in, tmp_path, reference):
     net = make_net()
-    out = run_to_completion(
+    out = drain(
         predict_volume_dask(net, str(zarr_in), tmp_path / "o.zarr", window=8, block=16,
                             n_channels=2, out_dtype="uint8", activation="sigmoid")
     )
@@ -71,7 +71,7 @@ def test_local_cluster_equals_in_process(zarr_in, tmp_path, reference):
     with distributed.LocalCluster(
         n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
     ) as cluster, distributed.Client(cluster) as client:
-        out = run_to_completion(
+        out = drain(
             predict_volume_dask(functools.partial(make_net, 0), zarr_in, tmp_path / "out.zarr",
                                 window=8, block=16, client=client)
         )
@@ -100,7 +100,7 @@ def test_bad_inputs(zarr_in, tmp_path, monkeypatch):
     with pytest.raises(SeisSegError, match="bundle"):
         predict_volume_dask(tmp_path / "model.bundle", zarr_in, tmp_path / "o.zarr", window=8)
     with pytest.raises(SeisSegError, match="returned 2 channels but 3"):
-        run_to_completion(predict_volume_dask(make_net, zarr_in, tmp_path / "o.zarr", window=8,
+        drain(predict_volume_dask(make_net, zarr_in, tmp_path / "o.zarr", window=8,
                                               n_channels=3, scheduler="sync"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.zarr"]
 
@@ -116,8 +116,8 @@ def test_bundle_path_with_its_preprocessing(zarr_in, tmp_path):
     card = {"model": model.spec(), "preprocessing": prep, "input": {"sample_axis": 2}}
     path = bundle.save_bundle(tmp_path / "m.seisseg", model, card)
     norm = functools.partial(Normalizer.from_dict(prep), axis=2)
-    ref = run_to_completion(predict_volume(model, CUBE, window=8, preprocess=norm))
-    out = run_to_completion(
+    ref = drain(predict_volume(model, CUBE, window=8, preprocess=norm))
+    out = drain(
         predict_volume_dask(path, zarr_in, tmp_path / "out.zarr", window=8, block=16, scheduler="sync")
     )
     np.testing.assert_allclose(out[:], ref, atol=1e-5)

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from napari_seisseg.errors import SeisSegError
-from napari_seisseg.inference import predict_sections, predict_volume, run_to_completion
+from napari_seisseg.inference import predict_sections, predict_volume
+from napari_seisseg.jobs import drain
 
 CUBE = np.zeros((9, 8, 7), np.float32)
 
@@ -40,7 +41,7 @@ def ident(x):
 )
 def test_bad_arguments(kwargs, match):
     with pytest.raises(SeisSegError, match=match):
-        run_to_completion(predict_volume(ident, CUBE, **kwargs))
+        drain(predict_volume(ident, CUBE, **kwargs))
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is there")
@@ -67,12 +68,12 @@ def test_bad_volumes(volume):
 )
 def test_bad_predictor_output(predictor, match):
     with pytest.raises(SeisSegError, match=match):
-        run_to_completion(predict_volume(predictor, CUBE, window=4, batch_size=2))
+        drain(predict_volume(predictor, CUBE, window=4, batch_size=2))
 
 
 def test_wrong_channel_count():
     with pytest.raises(SeisSegError, match="returned 1 channels but 3"):
-        run_to_completion(predict_volume(ident, CUBE, window=4, n_channels=3))
+        drain(predict_volume(ident, CUBE, window=4, n_channels=3))
 
 
 def test_model_dimensionality_mismatch():
@@ -119,4 +120,4 @@ def test_sections_need_a_cube():
 
 def test_preprocess_must_keep_shape():
     with pytest.raises(SeisSegError, match="preprocessing changed"):
-        run_to_completion(predict_volume(ident, CUBE, window=4, preprocess=lambda w: w[1:]))
+        drain(predict_volume(ident, CUBE, window=4, preprocess=lambda w: w[1:]))

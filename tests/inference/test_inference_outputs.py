@@ -15,8 +15,8 @@ from napari_seisseg.inference import (
     PredictionFinished,
     from_stored,
     predict_volume,
-    run_to_completion,
 )
+from napari_seisseg.jobs import drain
 
 RNG = np.random.default_rng(1)
 CUBE = RNG.normal(size=(21, 9, 14)).astype(np.float32)
@@ -29,7 +29,7 @@ def probs(x):  # two channels in (0, 1), window-dependent
 
 def run(volume=CUBE, **kw):
     kw.setdefault("window", (6, 5, 8))
-    return run_to_completion(predict_volume(probs, volume, **kw))
+    return drain(predict_volume(probs, volume, **kw))
 
 
 def leftovers(folder):
@@ -41,7 +41,7 @@ def test_disk_output_equals_memory(tmp_path, suffix):
     ref = run()
     target = tmp_path / f"probs{suffix}"
     events = []
-    out = run_to_completion(predict_volume(probs, CUBE, window=(6, 5, 8), out=target), events.append)
+    out = drain(predict_volume(probs, CUBE, window=(6, 5, 8), out=target), events.append)
     assert isinstance(events[-1], PredictionFinished) and events[-1].out == str(target)
     np.testing.assert_array_equal(np.asarray(out), ref)
     if suffix == ".npy":
@@ -85,7 +85,7 @@ def test_cancel_stops_within_a_batch_and_leaves_no_file(tmp_path, suffix):
     pred, event, calls = _counting_stop_after(2)
     target = tmp_path / f"probs{suffix}"
     events = []
-    result = run_to_completion(
+    result = drain(
         predict_volume(pred, CUBE, window=4, batch_size=2, out=target, stop=event), events.append
     )
     assert result is None and isinstance(events[-1], PredictionCancelled)
@@ -97,7 +97,7 @@ def test_cancel_keeps_an_existing_file_and_callable_stop(tmp_path):
     target = tmp_path / "probs.npy"
     np.save(target, np.arange(3))
     pred, event, calls = _counting_stop_after(1)
-    result = run_to_completion(predict_volume(pred, CUBE, window=4, out=target, stop=event.is_set))
+    result = drain(predict_volume(pred, CUBE, window=4, out=target, stop=event.is_set))
     assert result is None and len(calls) == 1
     np.testing.assert_array_equal(np.load(target), np.arange(3))
     assert leftovers(tmp_path) == []
@@ -126,7 +126,7 @@ def test_failure_half_way_leaves_no_file(tmp_path):
 
     target = tmp_path / "probs.npy"
     with pytest.raises(SeisSegError, match="boom"):
-        run_to_completion(predict_volume(flaky, CUBE, window=4, batch_size=1, out=target))
+        drain(predict_volume(flaky, CUBE, window=4, batch_size=1, out=target))
     assert not target.exists() and leftovers(tmp_path) == []
 
 

@@ -7,19 +7,15 @@ import pytest
 import torch
 
 from napari_seisseg.errors import SeisSegError
-from napari_seisseg.inference import (
-    PredictionStarted,
-    predict_sections,
-    predict_volume,
-    run_to_completion,
-)
+from napari_seisseg.inference import PredictionStarted, predict_sections, predict_volume
+from napari_seisseg.jobs import drain
 
 RNG = np.random.default_rng(2)
 CUBE = RNG.normal(size=(7, 9, 11)).astype(np.float32)
 
 
 def run(model, volume=CUBE, **kw):
-    return run_to_completion(predict_sections(model, volume, **kw))
+    return drain(predict_sections(model, volume, **kw))
 
 
 def shifted(volume, axis, offset):

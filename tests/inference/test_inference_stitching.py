@@ -12,10 +12,10 @@ from napari_seisseg.inference import (
     PredictionProgress,
     PredictionStarted,
     predict_volume,
-    run_to_completion,
 )
 from napari_seisseg.inference.engine import Stitcher, WindowReader
 from napari_seisseg.inference.windows import WindowPlan
+from napari_seisseg.jobs import drain
 
 RNG = np.random.default_rng(0)
 CUBE = RNG.normal(size=(13, 10, 17)).astype(np.float32)
@@ -23,7 +23,7 @@ SECTION = RNG.normal(size=(19, 23)).astype(np.float32)
 
 
 def run(predictor, volume, **kw):
-    return run_to_completion(predict_volume(predictor, volume, **kw))
+    return drain(predict_volume(predictor, volume, **kw))
 
 
 @pytest.mark.parametrize("overlap", [0.0, 0.25, 0.5, 0.75])
@@ -87,7 +87,7 @@ def test_no_seam_with_gaussian_blending_but_jumps_with_constant():
 
 def test_events_and_fraction():
     events = []
-    run_to_completion(predict_volume(lambda x: x, CUBE, window=5, batch_size=4), events.append)
+    drain(predict_volume(lambda x: x, CUBE, window=5, batch_size=4), events.append)
     assert isinstance(events[0], PredictionStarted) and events[0].device == "cpu"
     assert isinstance(events[-1], PredictionFinished)
     progress = [e for e in events if isinstance(e, PredictionProgress)]
@@ -106,7 +106,7 @@ def test_dead_traces_stay_zero_and_dead_windows_are_skipped():
         return x + 1
 
     events = []
-    out = run_to_completion(
+    out = drain(
         predict_volume(pred, CUBE, window=4, overlap=0.5, dead_mask=dead, batch_size=1),
         events.append,
     )

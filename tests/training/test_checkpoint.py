@@ -13,7 +13,8 @@ from pathlib import Path as Path_
 import numpy as np
 from training_helpers import TINY, sections_only, toy_cube
 
-from napari_seisseg.training import TrainConfig, load_bundle, run_training, train
+from napari_seisseg.jobs import drain
+from napari_seisseg.training import TrainConfig, load_bundle, train
 from napari_seisseg.training.checkpoint import Checkpointer, find_checkpoints
 from napari_seisseg.training.pretrain import cube_fingerprint
 
@@ -86,7 +87,7 @@ def test_a_saved_result_removes_its_checkpoint(tmp_path, monkeypatch):
         if getattr(event, "text", "").startswith("Checkpoint:"):
             seen.append(sorted(p.suffix for p in folder.glob("*")))
 
-    result = run_training(train(image, sections_only(truth, 0, [2, 9]), config), watch)
+    result = drain(train(image, sections_only(truth, 0, [2, 9]), config), watch)
     assert seen and seen[0] == [".json", ".safetensors"]
     assert len(list(folder.glob("*.safetensors"))) == 1  # kept until the result is saved
     result.save(tmp_path / "m.safetensors")
@@ -110,7 +111,7 @@ def test_an_error_that_ends_a_run_names_its_checkpoint(tmp_path, monkeypatch):
 
     monkeypatch.setattr(loop, "_optimise", diverges)
     with pytest.raises(SeisSegError, match="training diverged.*best model so far is saved at"):
-        run_training(train(image, sections_only(truth, 0, [2, 9]), config))
+        drain(train(image, sections_only(truth, 0, [2, 9]), config))
     [info] = [c for c in find_checkpoints() if c.survey == cube_fingerprint(image)] or [None]
     assert info is None  # this process still runs: not offered as a killed run
     assert len(list((Path_(os.environ["SEISSEG_MODEL_DIR"]) / "checkpoints").glob("*.json"))) == 1
@@ -120,7 +121,7 @@ def test_checkpoint_pruning_keeps_the_newest_and_removes_orphans(tmp_path):
     from napari_seisseg.training.checkpoint import KEEP, prune
 
     image, truth = toy_cube()
-    result = run_training(train(image, sections_only(truth, 0, [2, 9]), TrainConfig(
+    result = drain(train(image, sections_only(truth, 0, [2, 9]), TrainConfig(
         model="unet2d", model_kwargs=dict(TINY), patch_size=24, batch_size=4, epochs=1,
         steps_per_epoch=2, checkpoint_minutes=None)))
     dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
@@ -145,7 +146,7 @@ def test_checkpoint_pruning_keeps_the_newest_and_removes_orphans(tmp_path):
 
 def test_checkpoints_of_running_processes_and_unreadable_files_are_not_offered(tmp_path):
     image, truth = toy_cube()
-    result = run_training(train(image, sections_only(truth, 0, [2, 9]), TrainConfig(
+    result = drain(train(image, sections_only(truth, 0, [2, 9]), TrainConfig(
         model="unet2d", model_kwargs=dict(TINY), patch_size=24, batch_size=4, epochs=1,
         steps_per_epoch=2, checkpoint_minutes=None)))
     survey = cube_fingerprint(image)

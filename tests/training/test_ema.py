@@ -8,7 +8,8 @@ import torch
 from training_helpers import TINY, sections_only, toy_cube
 
 from napari_seisseg.errors import SeisSegError
-from napari_seisseg.training import TrainConfig, run_training, train
+from napari_seisseg.jobs import drain
+from napari_seisseg.training import TrainConfig, train
 from napari_seisseg.training.ema import WeightAverage
 
 
@@ -52,10 +53,10 @@ def test_training_keeps_the_averaged_weights():
     labels = sections_only(truth, 0, [1, 4, 7, 10])
     cfg = TrainConfig(model="unet2d", model_kwargs=dict(TINY), patch_size=24, batch_size=4,
                       epochs=3, steps_per_epoch=8, ema=0.9)
-    result = run_training(train(image, labels, cfg))
+    result = drain(train(image, labels, cfg))
     assert result.card["training"]["config"]["ema"] == 0.9
     assert result.best_metrics["mean_iou"] > 0.5
-    plain = run_training(train(image, labels, TrainConfig(**{**cfg.to_dict(), "ema": 0.0})))
+    plain = drain(train(image, labels, TrainConfig(**{**cfg.to_dict(), "ema": 0.0})))
     a = np.concatenate([t.numpy().ravel() for t in result.model.state_dict().values()])
     b = np.concatenate([t.numpy().ravel() for t in plain.model.state_dict().values()])
     assert a.shape == b.shape and not np.allclose(a, b)  # the kept weights are the average

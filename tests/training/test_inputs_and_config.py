@@ -9,7 +9,8 @@ import pytest
 from training_helpers import TINY, sections_only, toy_cube
 
 from napari_seisseg.errors import SeisSegError
-from napari_seisseg.training import Normalizer, TrainConfig, run_training, train
+from napari_seisseg.jobs import drain
+from napari_seisseg.training import Normalizer, TrainConfig, train
 from napari_seisseg.training.classes import build_classes
 from napari_seisseg.training.config import AugmentConfig
 from napari_seisseg.training.patches import make_layout, read_window
@@ -75,7 +76,7 @@ def test_pipeline_is_applied_per_patch_exactly_and_stored_in_the_card():
     whole = pipe.apply(image, axis=-1)
     assert np.allclose(patch[0], whole[4, 5:13, 9:17], atol=1e-6)
     labels = sections_only(truth, 0, [2, 6, 9])
-    result = run_training(train(image, labels, _config(), pipeline=pipe))
+    result = drain(train(image, labels, _config(), pipeline=pipe))
     pre = result.card["preprocessing"]
     assert [s["kind"] for s in pre["pipeline"]["steps"]] == ["agc", "standardize"]
     again = Normalizer.from_dict(pre)
@@ -94,7 +95,7 @@ def test_napari_order_with_geometry_trains_in_canonical_order():
         axes=("inline", "sample", "crossline"),
     )  # fmt: skip
     labels = sections_only(truth, 2, [3, 8, 12])  # three crosslines
-    result = run_training(train(image, labels, _config(axes=(2,)), geometry=geo))
+    result = drain(train(image, labels, _config(axes=(2,)), geometry=geo))
     card = result.card
     assert card["input"]["axis_names"] == ["inline", "crossline", "sample"]
     assert (
@@ -109,7 +110,7 @@ def test_explicit_validation_labels():
     image, truth = toy_cube()
     labels = sections_only(truth, 0, [2, 6])
     val = sections_only(truth, 0, [9])
-    result = run_training(train(image, labels, _config(), val_labels=val))
+    result = drain(train(image, labels, _config(), val_labels=val))
     split = result.card["validation"]["split"]
     assert split["slices"] == [9] and "validation labels layer" in split["description"]
     assert result.best_metrics["voxels"] == 24 * 24

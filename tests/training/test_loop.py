@@ -12,6 +12,7 @@ import torch
 from training_helpers import TINY, LazyArray, sections_only, toy_cube
 
 from napari_seisseg.errors import SeisSegError
+from napari_seisseg.jobs import drain
 from napari_seisseg.training import (
     EpochEnd,
     Finished,
@@ -20,7 +21,6 @@ from napari_seisseg.training import (
     Step,
     TrainConfig,
     load_bundle,
-    run_training,
     train,
 )
 
@@ -40,7 +40,7 @@ def _config(**kw):
 
 def _collect(gen):
     events = []
-    result = run_training(gen, events.append)
+    result = drain(gen, events.append)
     return events, result
 
 
@@ -120,7 +120,7 @@ def test_stop_keeps_a_loadable_bundle_and_run_folder(tmp_path):
             stop.set()
 
     cfg = _config(epochs=50, run_dir=str(tmp_path / "run"))
-    result = run_training(train(image, labels, cfg, stop=stop), on_event)
+    result = drain(train(image, labels, cfg, stop=stop), on_event)
     assert result.stop_reason == "stopped" and result.card["training"]["steps"] == 3
     assert result.best_metrics is not None  # scored once more when stopped
     path = result.save(tmp_path / "stopped.safetensors")
@@ -149,7 +149,7 @@ def test_multiclass_hybrid_and_3d_models_train(tmp_path):
             batch_size=2,
             patch_size=16,
         )
-        result = run_training(train(image, labels, cfg, class_names=["low", "mid", "high"]))
+        result = drain(train(image, labels, cfg, class_names=["low", "mid", "high"]))
         card = result.card
         assert not card["binary"] and card["n_outputs"] == 3
         assert [c["name"] for c in card["classes"]] == ["low", "mid", "high"]
@@ -161,7 +161,7 @@ def test_multiclass_hybrid_and_3d_models_train(tmp_path):
 def test_fine_tuning_keeps_classes_and_takes_an_edited_prediction(tmp_path):
     image, truth = toy_cube()
     labels = sections_only(truth, 0, [1, 5, 9])
-    first = run_training(train(image, labels, _config(epochs=1, steps_per_epoch=3)))
+    first = drain(train(image, labels, _config(epochs=1, steps_per_epoch=3)))
     path = first.save(tmp_path / "first.safetensors")
     more = labels.copy()
     more[3, :4] = 3
@@ -184,7 +184,7 @@ def test_fine_tuning_keeps_classes_and_takes_an_edited_prediction(tmp_path):
     assert second.card["model"] == first.card["model"]
     # a result in memory (the widget's last model) works as a starting point too
     before = {k: v.clone() for k, v in first.model.state_dict().items()}
-    third = run_training(
+    third = drain(
         train(image, labels, _config(epochs=1, steps_per_epoch=1), init_bundle=first)
     )
     assert third.card["fine_tuned_from"]["source"] == "a model in memory"
@@ -207,13 +207,13 @@ def test_bad_inputs_and_small_images():
         next(train(nan, labels, _config()))
     lazy = LazyArray(nan)  # on-disk images are checked patch by patch
     with pytest.raises(SeisSegError, match="NaN"):
-        run_training(train(lazy, labels, _config(epochs=1, steps_per_epoch=50)))
+        drain(train(lazy, labels, _config(epochs=1, steps_per_epoch=50)))
     with pytest.raises(SeisSegError, match="3D model needs a volume"):
         next(train(image[0], labels[2], _config(model="unet3d")))
     with pytest.raises(SeisSegError, match="steps_per_epoch"):
         next(train(image, labels, _config(steps_per_epoch=0)))
     # an image smaller than the patch is padded, not refused; a 2D image trains as one section
-    result = run_training(
+    result = drain(
         train(
             image[:3, :10, :7],
             labels[:3, :10, :7],
@@ -221,7 +221,7 @@ def test_bad_inputs_and_small_images():
         )
     )
     assert result.card["input"]["patch_size"] == [10, 10]
-    section = run_training(train(image[2], labels[2], _config(epochs=1, steps_per_epoch=2)))
+    section = drain(train(image[2], labels[2], _config(epochs=1, steps_per_epoch=2)))
     assert section.card["input"]["axes"] == [0] and section.card["validation"]["split"] is not None
 
 
@@ -253,7 +253,7 @@ def test_out_of_memory_halves_the_batch(monkeypatch):
         loop, "_optimise", lambda *a: (_ for _ in ()).throw(torch.OutOfMemoryError("out of memory"))
     )
     with pytest.raises(SeisSegError, match="even with one patch"):
-        run_training(train(image, labels, _config(batch_size=1)))
+        drain(train(image, labels, _config(batch_size=1)))
 
 
 def _constant_metrics(n_predicted, score=0.45):

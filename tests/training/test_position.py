@@ -8,9 +8,9 @@ import torch
 from training_helpers import TINY, smooth_field
 
 from napari_seisseg.errors import SeisSegError
-from napari_seisseg.inference import run_to_completion
 from napari_seisseg.inference.bundle_predict import predict_bundle
-from napari_seisseg.training import Normalizer, TrainConfig, load_bundle, run_training, train
+from napari_seisseg.jobs import drain
+from napari_seisseg.training import Normalizer, TrainConfig, load_bundle, train
 from napari_seisseg.training.patches import make_layout, read_window
 from napari_seisseg.training.position import PositionSpec, interleave_position, position_ramp
 
@@ -80,21 +80,21 @@ def test_position_tells_look_alike_layers_apart_and_prediction_rebuilds_it(tmp_p
     image, truth = _layered()
     labels = np.zeros_like(truth)
     labels[[1, 4]] = truth[[1, 4]]
-    result = run_training(train(image, labels, _cfg(True)))
+    result = drain(train(image, labels, _cfg(True)))
     card = result.card
     assert card["input"]["position"] == {"axis": "sample", "n_samples": 64}
     path = result.save(tmp_path / "m.safetensors")
     model, card2 = load_bundle(path)
     assert card2["input"]["position"] == card["input"]["position"]
-    pred = run_to_completion(predict_bundle(path, image, orientations=(0,)))
+    pred = drain(predict_bundle(path, image, orientations=(0,)))
     mask = pred.mask()
     unseen = np.ones(truth.shape[0], bool)
     unseen[[1, 4]] = False
     acc_with = (mask[unseen] == truth[unseen]).mean()
     # the texture says nothing about the layer: only the position can
-    blind = run_training(train(image, labels, _cfg(False)))
+    blind = drain(train(image, labels, _cfg(False)))
     assert blind.card["input"]["position"] is None
-    blind_mask = run_to_completion(predict_bundle(blind, image, orientations=(0,))).mask()
+    blind_mask = drain(predict_bundle(blind, image, orientations=(0,))).mask()
     acc_without = (blind_mask[unseen] == truth[unseen]).mean()
     assert acc_with > 0.6 and acc_with > acc_without + 0.3  # measured: 0.68 vs 0.28
     # the stitched prediction of a whole inline is the model applied to that inline with
@@ -114,10 +114,10 @@ def test_quick_look_on_a_time_slice_uses_that_slice_position():
     labels[[1, 4]] = truth[[1, 4]]
     cfg = _cfg(True)
     cfg.axes = (0, 2)
-    result = run_training(train(image, labels, cfg))
-    full = run_to_completion(predict_bundle(result, image, orientations=(2,)))
+    result = drain(train(image, labels, cfg))
+    full = drain(predict_bundle(result, image, orientations=(2,)))
     for t in (3, 40):
-        one = run_to_completion(predict_bundle(result, image, slice_index=t, slice_axis=2))
+        one = drain(predict_bundle(result, image, slice_index=t, slice_axis=2))
         np.testing.assert_allclose(np.asarray(one.probabilities)[:, :, :, 0],
                                    np.asarray(full.probabilities)[:, :, :, t], atol=2e-3)
 
@@ -128,13 +128,13 @@ def test_auto_position_follows_the_trace_length():
     labels[[0, 3]] = truth[[0, 3]]
     short = TrainConfig(model="unet2d", model_kwargs=dict(TINY), patch_size=16, epochs=1,
                         steps_per_epoch=1, batch_size=2)
-    on = run_training(train(image, labels, short))
+    on = drain(train(image, labels, short))
     assert on.card["input"]["position"] is not None  # 64 samples >= 2 x 16
     short.patch_size = 48
-    off = run_training(train(image, labels, short))
+    off = drain(train(image, labels, short))
     assert off.card["input"]["position"] is None
     # fine-tuning keeps the bundle's choice and scale
-    tuned = run_training(train(image, labels, short, init_bundle=on))
+    tuned = drain(train(image, labels, short, init_bundle=on))
     assert tuned.card["input"]["position"] == on.card["input"]["position"]
 
 
@@ -144,9 +144,9 @@ def test_context_and_position_predict_as_trained_by_hand():
     labels[[1, 4]] = truth[[1, 4]]
     cfg = _cfg(True)
     cfg.epochs, cfg.model_kwargs = 1, {**TINY, "context": 1}
-    result = run_training(train(image, labels, cfg))
+    result = drain(train(image, labels, cfg))
     assert result.card["input"]["input_channels"] == 6  # 3 slices x (amplitude, position)
-    pred = run_to_completion(predict_bundle(result, image, orientations=(0,)))
+    pred = drain(predict_bundle(result, image, orientations=(0,)))
     norm = Normalizer.from_dict(result.card["preprocessing"])
     ramp = PositionSpec(64).value(np.arange(64))[None].repeat(24, 0)
     i = 0  # the first inline: its context repeats it (clamped at the border)
@@ -163,9 +163,9 @@ def test_a_single_2d_section_trains_and_predicts_with_position():
     image, truth = image[0], truth[0]
     labels = np.zeros_like(truth)
     labels[:12] = truth[:12]
-    result = run_training(train(image, labels, _cfg(True)))
+    result = drain(train(image, labels, _cfg(True)))
     assert result.card["input"]["position"]["n_samples"] == 64
-    pred = run_to_completion(predict_bundle(result, image))
+    pred = drain(predict_bundle(result, image))
     assert pred.mask().shape == (40, 64)
     # the stitched probabilities equal the model on the whole section with its ramp
     norm = Normalizer.from_dict(result.card["preprocessing"])
@@ -183,7 +183,7 @@ def test_position_turns_off_augmentation_that_would_move_time():
     cfg.epochs, cfg.steps_per_epoch = 1, 1
     cfg.augment.rotate90 = cfg.augment.transpose = True
     events = []
-    result = run_training(train(image, labels, cfg), events.append)
+    result = drain(train(image, labels, cfg), events.append)
     aug = result.card["training"]["config"]["augment"]
     assert not aug["rotate90"] and not aug["transpose"] and not aug["flip_time"]
     assert any("90-degree rotations, transposes are turned off" in getattr(e, "text", "")
@@ -197,11 +197,11 @@ def test_labels_on_time_slices_leave_the_position_channel_off():
     cfg = _cfg(None)
     cfg.epochs, cfg.steps_per_epoch = 1, 1
     events = []
-    result = run_training(train(image, labels, cfg), events.append)
+    result = drain(train(image, labels, cfg), events.append)
     assert result.card["input"]["position"] is None
     assert any("Most labels are on time slices" in getattr(e, "text", "") for e in events)
     cfg.position = True  # asked for: kept
-    assert run_training(train(image, labels, cfg)).card["input"]["position"] is not None
+    assert drain(train(image, labels, cfg)).card["input"]["position"] is not None
 
 
 def test_prediction_defaults_to_the_orientation_the_labels_were_painted_in():
@@ -210,10 +210,10 @@ def test_prediction_defaults_to_the_orientation_the_labels_were_painted_in():
     labels[:, :, [10, 30, 50]] = truth[:, :, [10, 30, 50]]  # painted time slices
     cfg = _cfg(None)
     cfg.epochs, cfg.steps_per_epoch = 1, 1
-    result = run_training(train(image, labels, cfg))
+    result = drain(train(image, labels, cfg))
     assert result.card["input"]["predict_axes"] == [2]
-    by_default = run_to_completion(predict_bundle(result, image))
-    along_time = run_to_completion(predict_bundle(result, image, orientations=(2,)))
+    by_default = drain(predict_bundle(result, image))
+    along_time = drain(predict_bundle(result, image, orientations=(2,)))
     np.testing.assert_array_equal(np.asarray(by_default.probabilities),
                                   np.asarray(along_time.probabilities))
 
@@ -222,6 +222,6 @@ def test_dense_labels_are_not_painted_time_slices():
     image, truth = _layered(shape=(80, 12, 64))  # more inlines than samples
     cfg = _cfg(None)
     cfg.epochs, cfg.steps_per_epoch, cfg.axes = 1, 1, (0, 1)
-    result = run_training(train(image, truth, cfg))  # every voxel labeled
+    result = drain(train(image, truth, cfg))  # every voxel labeled
     assert result.card["input"]["position"] is not None
     assert result.card["input"]["predict_axes"] == [0]

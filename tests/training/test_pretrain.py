@@ -7,7 +7,8 @@ import pytest
 from training_helpers import TINY, smooth_field
 
 from napari_seisseg.errors import SeisSegError
-from napari_seisseg.training import TrainConfig, run_training, train
+from napari_seisseg.jobs import drain
+from napari_seisseg.training import TrainConfig, train
 from napari_seisseg.training.pretrain import (
     find_pretrained,
     load_pretrained,
@@ -95,7 +96,7 @@ def test_another_cube_or_architecture_never_uses_it_silently(tmp_path):
     assert not any(n.startswith("Started from the pretraining") for n in notes)
     # an explicit file of another architecture is refused with what to do
     with pytest.raises(SeisSegError, match="pretrain again"):
-        run_training(train(image, labels, _cfg(model_kwargs={"width": 6, "depth": 2},
+        drain(train(image, labels, _cfg(model_kwargs={"width": 6, "depth": 2},
                                                pretrained=str(made.cache_path))))
 
 
@@ -142,7 +143,7 @@ def test_no_cube_is_read_for_a_fingerprint_while_the_cache_is_empty(monkeypatch)
     image, truth = _layered()
     labels = np.zeros_like(truth)
     labels[[1, 4]] = truth[[1, 4]]
-    run_training(train(image, labels, _cfg()))  # the autouse fixture gives an empty store
+    drain(train(image, labels, _cfg()))  # the autouse fixture gives an empty store
 
 
 def test_pretraining_refuses_nan_and_leaves_dead_traces_out():

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from training_helpers import toy_cube
 
-from napari_seisseg.training import TrainConfig, run_training, train
+from napari_seisseg.jobs import drain
+from napari_seisseg.training import TrainConfig, train
 from napari_seisseg.training.recipe import is_tile_stack, resolve_model
 
 
@@ -35,7 +36,7 @@ def test_auto_is_resolved_in_the_run_and_the_card_names_the_model():
     cfg = TrainConfig(model_kwargs={"width": 4, "depth": 2}, patch_size=16, epochs=1,
                       steps_per_epoch=1, batch_size=2)
     events = []
-    result = run_training(train(image, labels, cfg), events.append)
+    result = drain(train(image, labels, cfg), events.append)
     assert result.card["model"]["name"] == "unet2d"
     assert result.card["training"]["config"]["model"] == "unet2d"
     assert any(getattr(e, "text", "").startswith("model auto: unet2d") for e in events)

@@ -10,6 +10,7 @@ from napari_seisseg._widgets._model_store import MODEL_STORE, ModelEntry
 from napari_seisseg._widgets.mask_edits import copy_into_labels, is_tracked
 from napari_seisseg._widgets.predict import PredictWidget
 from napari_seisseg._widgets.train import TrainWidget
+from napari_seisseg.jobs import drain
 
 pytestmark = pytest.mark.gui
 
@@ -19,14 +20,14 @@ def facies():
     """A 3-class model trained a few steps on the synthetic sample's painted sections."""
     from napari_seisseg._sample_data import SYNTHETIC_SEED
     from napari_seisseg.synthetic import make_synthetic_cube
-    from napari_seisseg.training import AugmentConfig, TrainConfig, run_training, train
+    from napari_seisseg.training import AugmentConfig, TrainConfig, train
 
     torch.set_num_threads(1)
     cube = make_synthetic_cube(seed=SYNTHETIC_SEED)
     config = TrainConfig(model="unet2d", model_kwargs={"width": 4, "depth": 2}, epochs=1,
                          steps_per_epoch=2, patch_size=32, batch_size=2, val_fraction=0.0,
                          augment=AugmentConfig.none(), device="cpu")
-    return run_training(train(cube.seismic, cube.sparse_labels(), config, geometry=cube.geometry,
+    return drain(train(cube.seismic, cube.sparse_labels(), config, geometry=cube.geometry,
                               class_names=list(cube.class_names), class_colors=cube.class_colors))
 
 

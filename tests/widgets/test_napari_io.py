@@ -7,6 +7,7 @@ import pytest
 
 from napari_seisseg.io import read_segy, read_volume
 from napari_seisseg.io.geometry import SurveyGeometry
+from napari_seisseg.jobs import drain
 
 pytestmark = pytest.mark.gui
 
@@ -163,7 +164,7 @@ def test_probabilities_from_seisseg_predict_open_one_layer_per_class(make_napari
     from napari_seisseg.cli import main
     from napari_seisseg.io import write_volume
     from napari_seisseg.synthetic import make_synthetic_cube
-    from napari_seisseg.training import AugmentConfig, TrainConfig, run_training, train
+    from napari_seisseg.training import AugmentConfig, TrainConfig, train
 
     cube = make_synthetic_cube(shape=(16, 16, 32), seed=1)
     config = TrainConfig(model="unet2d", model_kwargs={"width": 4, "depth": 2}, epochs=1,
@@ -172,7 +173,7 @@ def test_probabilities_from_seisseg_predict_open_one_layer_per_class(make_napari
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        result = run_training(train(cube.seismic, cube.sparse_labels(), config,
+        result = drain(train(cube.seismic, cube.sparse_labels(), config,
                                     geometry=cube.geometry, class_names=list(cube.class_names),
                                     class_colors=cube.class_colors))
         model = result.save(tmp_path / "m.safetensors")

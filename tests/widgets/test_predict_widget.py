@@ -10,20 +10,20 @@ import torch
 
 from napari_seisseg._widgets._model_store import MODEL_STORE, ModelEntry
 from napari_seisseg._widgets.predict import PREDICTION_KEY, PredictWidget
-from napari_seisseg.inference import run_to_completion
 from napari_seisseg.inference.bundle_predict import predict_bundle
 from napari_seisseg.io.geometry import SurveyGeometry
+from napari_seisseg.jobs import drain
 
 pytestmark = pytest.mark.gui
 
 
 def _train(labels, cube, **kw):
-    from napari_seisseg.training import AugmentConfig, TrainConfig, run_training, train
+    from napari_seisseg.training import AugmentConfig, TrainConfig, train
 
     config = TrainConfig(model="unet2d", model_kwargs={"width": 4, "depth": 2}, epochs=1,
                          steps_per_epoch=2, patch_size=32, batch_size=2, val_fraction=0.0,
                          augment=AugmentConfig.none(), device="cpu", **kw)
-    return run_training(train(cube.seismic, labels, config, geometry=cube.geometry,
+    return drain(train(cube.seismic, labels, config, geometry=cube.geometry,
                               class_names=list(cube.class_names), class_colors=cube.class_colors))
 
 
@@ -97,7 +97,7 @@ def test_predict_adds_probability_mask_and_uncertainty_layers(viewer_with_sample
         g = SurveyGeometry.from_metadata(layer.metadata)
         assert g is not None and g.to_json_dict() == g_src.to_json_dict()
         assert layer.metadata[PREDICTION_KEY]["model"] == "facies"
-    ref = run_to_completion(predict_bundle((facies.model, facies.card), src.data, geometry=g_src))
+    ref = drain(predict_bundle((facies.model, facies.card), src.data, geometry=g_src))
     np.testing.assert_allclose(new[1].data, ref.probabilities[1], atol=1e-6)
     assert new[1].blending == "additive" and tuple(new[1].contrast_limits) == (0.0, 1.0)
     assert not new[1].visible and new[3].visible  # several classes: the mask shows them
@@ -125,7 +125,7 @@ def test_current_slice_rank_and_jump(facies_widget, trained, qtbot):
     assert new[0].translate[0] == src.translate[0] + 17 * src.scale[0]
     g = SurveyGeometry.from_metadata(new[3].metadata)
     assert list(g.ilines) == [SurveyGeometry.from_metadata(src.metadata).ilines[17]]
-    full = run_to_completion(predict_bundle((facies.model, facies.card), src.data,
+    full = drain(predict_bundle((facies.model, facies.card), src.data,
                                             geometry=SurveyGeometry.from_metadata(src.metadata)))
     np.testing.assert_allclose(new[0].data[0], full.probabilities[0, 17], atol=1e-6)
     # where to label next, on a whole-cube prediction

@@ -11,6 +11,7 @@ import torch
 from napari_seisseg import synthetic
 from napari_seisseg._widgets._model_store import MODEL_STORE
 from napari_seisseg._widgets.train import TrainWidget
+from napari_seisseg.jobs import drain
 from napari_seisseg.training import read_card
 
 pytestmark = pytest.mark.gui
@@ -413,13 +414,13 @@ def test_a_killed_runs_checkpoint_is_offered_for_its_cube(sample_viewer, notific
     import subprocess
     import sys
 
-    from napari_seisseg.training import TrainConfig, run_training, train
+    from napari_seisseg.training import TrainConfig, train
     from napari_seisseg.training.checkpoint import Checkpointer
     from napari_seisseg.training.pretrain import cube_fingerprint
 
     image = sample_viewer.layers["synthetic seismic"].data
     labels = sample_viewer.layers["synthetic labels"].data
-    result = run_training(train(image, labels, TrainConfig(
+    result = drain(train(image, labels, TrainConfig(
         model="unet2d", model_kwargs={"width": 4, "depth": 2}, patch_size=32, batch_size=2,
         epochs=1, steps_per_epoch=2, checkpoint_minutes=None)))
     saved = Checkpointer("unet2d", "synthetic seismic", cube_fingerprint(image), 0.0)

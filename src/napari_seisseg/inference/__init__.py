@@ -7,7 +7,7 @@ Main entry points (all pure: no napari, no Qt):
 - :func:`predict_sections`: a 2D (or 2.5D) model over every section of a cube, along one or
   several axes, averaged.
 - :func:`predict_volume_dask`: Zarr to Zarr on a Dask cluster, the same result.
-- :func:`run_to_completion`: drain one of these generators and return its result.
+- :func:`drain`: drain one of these generators and return its result.
 - :func:`probabilities_to_mask`, :func:`uncertainty`, :func:`rank_slices`: results for the
   user (mask in the training convention 1..K, entropy, where to label next).
 
@@ -27,7 +27,7 @@ from .events import (
 )
 from .outputs import from_stored, to_stored
 from .postprocess import probabilities_to_mask, rank_slices, slice_uncertainty, uncertainty
-from .predict import predict_volume, run_to_completion
+from .predict import predict_volume
 from .predictor import resolve_device
 from .sections import predict_sections
 from .windows import WindowPlan, axis_starts
@@ -48,7 +48,6 @@ __all__ = [
     "probabilities_to_mask",
     "rank_slices",
     "resolve_device",
-    "run_to_completion",
     "slice_uncertainty",
     "to_stored",
     "uncertainty",

@@ -5,7 +5,7 @@ same way everywhere:
 
 >>> model = BundleModel.load("salt.safetensors")                      # doctest: +SKIP
 >>> gen = predict_bundle(model, cube, geometry=geometry, overlap=0.5)  # doctest: +SKIP
->>> result = run_to_completion(gen)                                    # doctest: +SKIP
+>>> result = drain(gen)                                    # doctest: +SKIP
 >>> mask, unc = result.mask(), result.uncertainty()                    # doctest: +SKIP
 
 What the card decides

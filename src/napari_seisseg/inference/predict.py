@@ -1,7 +1,7 @@
 """Sliding-window prediction of a whole volume, as a generator of progress events.
 
 >>> gen = predict_volume(model, cube, window=(64, 64, 64), overlap=0.5)
->>> probs = run_to_completion(gen)          # (C, *cube.shape) float32
+>>> probs = drain(gen)          # (C, *cube.shape) float32
 
 The generator yields :class:`PredictionStarted`, one :class:`PredictionProgress` per batch of
 windows, then :class:`PredictionFinished` (or :class:`PredictionCancelled` when ``stop``
@@ -48,30 +48,9 @@ from .outputs import OutputSink, ScratchSum, open_output
 from .predictor import BatchPredictor, model_attr
 from .windows import WindowPlan
 
-__all__ = ["predict_volume", "run_to_completion"]
+__all__ = ["predict_volume"]
 
 PredictionGenerator = Generator[PredictionEvent, None, Any]
-
-
-def run_to_completion(
-    gen: PredictionGenerator, callback: Callable[[PredictionEvent], None] | None = None
-) -> Any:
-    """Drain a prediction generator and return its result (None when it was cancelled).
-
-    Parameters
-    ----------
-    gen : generator
-        From :func:`predict_volume`, :func:`predict_sections` or :func:`predict_volume_dask`.
-    callback : callable, optional
-        Called with every event (e.g. to update a progress bar).
-    """
-    while True:
-        try:
-            event = next(gen)
-        except StopIteration as done:
-            return done.value
-        if callback is not None:
-            callback(event)
 
 
 @dataclass

@@ -30,7 +30,7 @@ from .functions import (
     signed_expm1,
     signed_log1p,
 )
-from .lazy import BLOCK_BYTES, PreprocessedArray, apply_blocks, run_to_end
+from .lazy import BLOCK_BYTES, PreprocessedArray, apply_blocks
 from .pipeline import PIPELINE_VERSION, Pipeline, PreprocessReport, steps_from_specs
 from .sampling import DEFAULT_SAMPLE_TRACES, TraceSample, read_traces, sample_traces
 from .steps import (
@@ -66,7 +66,6 @@ __all__ = [
     "log_uint8_encode",
     "log_uint8_zero_code",
     "read_traces",
-    "run_to_end",
     "sample_traces",
     "signed_expm1",
     "signed_log1p",

@@ -2,7 +2,7 @@
 
 :class:`PreprocessedArray` is a numpy-like view that computes what is indexed (napari layers,
 the writers of :mod:`napari_seisseg.io`); :func:`apply_blocks` is the generator the widget
-runs in a worker and scripts drain with :func:`run_to_end`.
+runs in a worker and scripts drain with :func:`napari_seisseg.jobs.drain`.
 """
 
 from __future__ import annotations
@@ -171,7 +171,7 @@ def apply_blocks(
     """Apply a fitted pipeline to all of ``data`` block by block, yielding the fraction done.
 
     The widget runs this generator in a napari ``thread_worker``; tests and scripts drain it
-    (``result = yield from apply_blocks(...)`` or :func:`run_to_end`).
+    (``result = yield from apply_blocks(...)`` or :func:`drain`).
 
     Parameters
     ----------
@@ -206,17 +206,6 @@ def apply_blocks(
         out[tuple(key)] = lazy[tuple(key)]
         yield min(n, a + step) / n
     return out, lazy.report()
-
-
-def run_to_end(gen: Generator[Any, None, Any], progress: Any = None) -> Any:
-    """Drain a generator, passing yielded values to ``progress``; return its return value."""
-    while True:
-        try:
-            value = next(gen)
-        except StopIteration as stop:
-            return stop.value
-        if progress is not None:
-            progress(value)
 
 
 def _expand_key(key: Any, ndim: int) -> tuple[Any, ...]:

@@ -1,7 +1,7 @@
 """Training from painted labels: the pure core behind the Train widget and ``seisseg train``.
 
 No napari or Qt here.  The entry point is :func:`train`, a generator of progress events
-that returns a :class:`TrainResult`; :func:`run_training` drives it to the end.
+that returns a :class:`TrainResult`; :func:`drain` drives it to the end.
 :func:`pretrain` (self-supervised, no labels) is a generator too; training starts from its
 cached result for the same survey and architecture.  Trained
 models are saved as one safetensors bundle (weights + JSON model card) with
@@ -15,17 +15,7 @@ from __future__ import annotations
 
 from .bundle import load_bundle, read_card, save_bundle
 from .config import AugmentConfig, TrainConfig
-from .events import (
-    BestUpdated,
-    EpochEnd,
-    Finished,
-    Note,
-    Started,
-    Step,
-    TrainEvent,
-    TrainResult,
-    run_training,
-)
+from .events import BestUpdated, EpochEnd, Finished, Note, Started, Step, TrainEvent, TrainResult
 from .labels import ClassInfo, LabelSummary, class_names_from_features
 from .loop import check_inputs, train
 from .normalize import Normalizer
@@ -50,7 +40,6 @@ __all__ = [
     "class_names_from_features",
     "load_bundle",
     "read_card",
-    "run_training",
     "pretrain",
     "save_bundle",
     "train",

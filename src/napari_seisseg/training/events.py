@@ -8,7 +8,6 @@ the CLI onto a tqdm bar.  Every event has a one-line :meth:`~TrainEvent.message`
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -27,7 +26,6 @@ __all__ = [
     "Step",
     "TrainEvent",
     "TrainResult",
-    "run_training",
 ]
 
 
@@ -234,25 +232,3 @@ class Finished(TrainEvent):
             best = (f"; kept epoch {self.best_epoch} (validation mean IoU "
                     f"{headline(self.best_metrics):.3f}{pm})")
         return f"Finished after {self.steps} steps in {self.elapsed_s:.0f} s: {why}{best}."
-
-
-def run_training(
-    gen: Generator[TrainEvent, None, TrainResult],
-    on_event: Callable[[TrainEvent], Any] | None = None,
-) -> TrainResult:
-    """Drive a training generator to its end and return its :class:`TrainResult`.
-
-    Parameters
-    ----------
-    gen : generator
-        What :func:`~napari_seisseg.training.loop.train` returns.
-    on_event : callable, optional
-        Called with every event.
-    """
-    while True:
-        try:
-            event = next(gen)
-        except StopIteration as done:
-            return done.value
-        if on_event is not None:
-            on_event(event)

@@ -1,7 +1,7 @@
 """The training loop, as a generator of events (one code path for widget, CLI and tests).
 
 >>> gen = train(image, labels, TrainConfig(model="unet2d", epochs=5))   # doctest: +SKIP
->>> result = run_training(gen, on_event=print)                           # doctest: +SKIP
+>>> result = drain(gen, on_event=print)                           # doctest: +SKIP
 >>> result.save("salt.safetensors")                                      # doctest: +SKIP
 
 Each epoch runs ``steps_per_epoch`` AdamW steps on sampled, augmented patches, then scores
