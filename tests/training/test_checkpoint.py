@@ -98,18 +98,18 @@ def test_an_error_that_ends_a_run_names_its_checkpoint(tmp_path, monkeypatch):
     import pytest
 
     from napari_seisseg.errors import SeisSegError
-    from napari_seisseg.training import loop
+    from napari_seisseg.training import run
 
     image, truth = toy_cube()
     config = TrainConfig(model="unet2d", model_kwargs=dict(TINY), patch_size=24, batch_size=4,
                          epochs=4, steps_per_epoch=2, checkpoint_minutes=1e-6)
-    real, calls = loop._optimise, []
+    real, calls = run._optimise, []
 
     def diverges(*args, **kwargs):
         calls.append(1)
         return real(*args, **kwargs) if len(calls) <= 4 else None  # then the loss is NaN
 
-    monkeypatch.setattr(loop, "_optimise", diverges)
+    monkeypatch.setattr(run, "_optimise", diverges)
     with pytest.raises(SeisSegError, match="training diverged.*best model so far is saved at"):
         drain(train(image, sections_only(truth, 0, [2, 9]), config))
     [info] = [c for c in find_checkpoints() if c.survey == cube_fingerprint(image)] or [None]

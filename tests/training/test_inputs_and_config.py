@@ -143,15 +143,3 @@ def test_device_choice_and_precision():
         assert amp.enabled and amp.describe() in ("bf16", "fp16 + grad scaling")
 
 
-def test_cosine_schedule_warms_up_then_decays_to_a_hundredth():
-    from napari_seisseg.training.loop import cosine_lr
-
-    assert cosine_lr(1.0, 0.0) == pytest.approx(0.01)
-    assert cosine_lr(1.0, 0.03) == pytest.approx(1.0)
-    assert cosine_lr(1.0, 1.0) == pytest.approx(0.01)
-    mid = cosine_lr(1.0, 0.515)
-    assert mid == pytest.approx(0.505, abs=1e-3)
-    values = [cosine_lr(2e-3, d) for d in np.linspace(0.03, 1.0, 50)]
-    assert all(a >= b for a, b in zip(values, values[1:], strict=False))
-    with pytest.raises(SeisSegError, match="lr_schedule"):
-        TrainConfig(lr_schedule="steps").validate()

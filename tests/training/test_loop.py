@@ -226,9 +226,9 @@ def test_bad_inputs_and_small_images():
 
 
 def test_out_of_memory_halves_the_batch(monkeypatch):
-    import napari_seisseg.training.loop as loop
+    import napari_seisseg.training.run as run
 
-    real = loop._optimise
+    real = run._optimise
     sizes = []
 
     def fake(s, opt, scaler, x, y, epoch, aux):
@@ -237,7 +237,7 @@ def test_out_of_memory_halves_the_batch(monkeypatch):
             raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
         return real(s, opt, scaler, x, y, epoch, aux)
 
-    monkeypatch.setattr(loop, "_optimise", fake)
+    monkeypatch.setattr(run, "_optimise", fake)
     image, truth = toy_cube()
     labels = sections_only(truth, 0, [2, 6, 9])
     events, result = _collect(
@@ -250,7 +250,7 @@ def test_out_of_memory_halves_the_batch(monkeypatch):
     ]
     assert sizes == [8, 4, 2, 2, 2] and result.card["training"]["batch_size"] == 2
     monkeypatch.setattr(
-        loop, "_optimise", lambda *a: (_ for _ in ()).throw(torch.OutOfMemoryError("out of memory"))
+        run, "_optimise", lambda *a: (_ for _ in ()).throw(torch.OutOfMemoryError("out of memory"))
     )
     with pytest.raises(SeisSegError, match="even with one patch"):
         drain(train(image, labels, _config(batch_size=1)))
@@ -297,21 +297,6 @@ def test_ties_keep_the_later_model_and_a_constant_model_never_stops_early(monkey
     # what was learned, per class: b is never found
     assert any(n.startswith("a: validation IoU 0.90, found 95%") for n in notes)
     assert any(n.startswith("b: 0 of 100 validation voxels found") for n in notes)
-
-
-def test_time_budget_patience_is_a_share_of_the_budget():
-    from napari_seisseg.training.loop import PATIENCE_SHARE, _stop_early
-
-    cfg = TrainConfig(minutes=10, early_stopping=10)
-    good = _constant_metrics(2)
-    budget = 600.0
-    assert not _stop_early(cfg, 50, PATIENCE_SHARE * budget - 1, budget, good)
-    assert _stop_early(cfg, 2, PATIENCE_SHARE * budget, budget, good)
-    assert not _stop_early(cfg, 50, budget, budget, _constant_metrics(1))  # degenerate
-    cfg.early_stopping = None
-    assert not _stop_early(cfg, 50, budget, budget, good)
-    epochs = TrainConfig(epochs=30, early_stopping=3)
-    assert _stop_early(epochs, 3, 1.0, None, good) and not _stop_early(epochs, 2, 1e9, None, good)
 
 
 def test_a_class_painted_on_few_voxels_is_named_with_its_count():

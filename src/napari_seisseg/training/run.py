@@ -1,0 +1,325 @@
+"""One training run's state and steps, driven epoch by epoch by :func:`.loop.train`.
+
+:class:`TrainingRun` holds the optimiser, the learning-rate schedule, the weight average, the
+model kept so far and the history; its methods run an epoch's steps (halving the batch when
+memory runs out), score the epoch, keep the best model, write checkpoints and build the result.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Generator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..errors import SeisSegError
+from .bundle import save_bundle
+from .card import build_card
+from .config import TrainConfig
+from .device import autocast, describe_device, is_oom
+from .ema import WeightAverage
+from .events import BestUpdated, EpochEnd, Finished, Note, Step, TrainEvent, TrainResult
+from .metrics import headline
+from .report import class_report
+from .runlog import RunLog
+from .schedule import MIN_LR_FACTOR, cosine_lr, selection_score, stop_early
+from .session import Session
+
+__all__ = ["TrainingRun"]
+
+
+def _optimise(s: Session, opt, scaler, x: torch.Tensor, y: torch.Tensor, epoch: int, aux: bool):
+    """One step; returns the loss, or None when it was not finite (the step is skipped)."""
+    opt.zero_grad(set_to_none=True)
+    with autocast(s.device, s.amp):
+        logits, extra = s.model.forward_with_aux(x) if aux else (s.model(x), [])
+    loss = s.loss_fn(logits, y, extra, epoch - 1)
+    if not torch.isfinite(loss):
+        return None
+    if scaler is not None:
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+    else:
+        loss.backward()
+        opt.step()
+    return float(loss.detach())
+
+
+class TrainingRun:
+    """One training run's state: optimiser, schedule, the model kept so far, counters, history.
+
+    Parameters
+    ----------
+    s : Session
+        The prepared inputs, model and sampler (see :func:`.session.build_session`).
+    config : TrainConfig
+        The run's settings.
+    t0 : float
+        ``time.perf_counter()`` when the run began.
+    """
+
+    def __init__(self, s: Session, config: TrainConfig, t0: float) -> None:
+        self.s, self.config, self.t0 = s, config, t0
+        model = s.model
+        self.opt = torch.optim.AdamW(
+            model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+        )
+        self.sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            self.opt,
+            mode="max" if s.val is not None else "min",
+            factor=config.lr_factor,
+            patience=config.lr_patience,
+            min_lr=config.lr * MIN_LR_FACTOR,
+        )
+        self.scaler = torch.amp.GradScaler("cuda") if s.amp.scaler else None
+        self.use_aux = config.aux_weight > 0 and hasattr(model, "forward_with_aux")
+        self.average = WeightAverage(model, config.ema) if config.ema else None
+        # the weights validated and kept: the running average when there is one
+        self.scored = self.average.module if self.average is not None else model
+        self.runlog = RunLog(config.run_dir, s.class_names) if config.run_dir else None
+        self.total_steps = config.epochs * config.steps_per_epoch if config.epochs else None
+        self.budget_s = config.minutes * 60.0 if config.minutes else None
+        self.history: list[dict[str, Any]] = []
+        self.best_state: dict[str, torch.Tensor] | None = None
+        self.best_epoch: int | None = None
+        self.best_metrics: dict[str, Any] | None = None
+        self.best_score, self.best_time = -np.inf, 0.0
+        self.best_threshold = float(s.init_card.get("threshold", 0.5)) if s.init_card else 0.5
+        self.step_count, self.epoch, self.stale, self.skipped = 0, 0, 0, 0
+        self.fine = None
+        if s.init_card:
+            self.fine = {
+                "source": s.init_source,
+                "created": s.init_card.get("created"),
+                "validation": s.init_card.get("validation"),
+            }
+        if self.runlog:
+            self.runlog.write_config(
+                {
+                    "config": config.to_dict(),
+                    "model": s.spec,
+                    "classes": [c.to_dict() for c in s.data.classes],
+                    "device": describe_device(s.device),
+                    "validation": s.validation_text,
+                    "labels": s.data.summary.to_dict(s.data.coordinates),
+                }
+            )
+
+    def elapsed(self) -> float:
+        """Seconds since the run began."""
+        return time.perf_counter() - self.t0
+
+    def out_of_time(self) -> bool:
+        """Whether the time budget (if any) is spent."""
+        return self.budget_s is not None and self.elapsed() >= self.budget_s
+
+    def done(self, elapsed: float) -> float:
+        """Share of the budget (steps or time, whichever is further) spent after ``elapsed`` s."""
+        return max(
+            self.step_count / self.total_steps if self.total_steps else 0.0,
+            elapsed / self.budget_s if self.budget_s else 0.0,
+        )
+
+    def make_card(self, kept: torch.nn.Module, run: dict[str, Any]) -> dict[str, Any]:
+        """The card of ``kept`` (the best model so far) after ``run``."""
+        s = self.s
+        return build_card(
+            spec=s.spec, model=kept, layout=s.layout, data=s.data, normalizer=s.normalizer,
+            binary=s.binary, threshold=self.best_threshold, config=self.config,
+            best_epoch=self.best_epoch, best_metrics=self.best_metrics, run=run,
+            fine_tuned_from=self.fine,
+        )
+
+    def train_epoch(
+        self, stopped: Callable[[], bool]
+    ) -> Generator[TrainEvent, None, tuple[list, str | None]]:
+        """Run one epoch's steps; returns their losses and why the run ends (None: it goes on)."""
+        self.s.model.train()
+        losses: list[float] = []
+        while len(losses) < self.config.steps_per_epoch:
+            if stopped():
+                return losses, "stopped"
+            if self.out_of_time():
+                return losses, "time"
+            if self.config.lr_schedule == "cosine":
+                for group in self.opt.param_groups:
+                    group["lr"] = cosine_lr(self.config.lr, self.done(self.elapsed()))
+            loss = yield from self._step()
+            if loss is None:
+                continue
+            losses.append(loss)
+            self.step_count += 1
+            elapsed = self.elapsed()
+            yield Step(
+                self.epoch,
+                len(losses),
+                self.step_count,
+                self.total_steps,
+                loss,
+                self.opt.param_groups[0]["lr"],
+                elapsed,
+                min(self.done(elapsed), 1.0),
+            )
+        return losses, None
+
+    def _step(self) -> Generator[TrainEvent, None, float | None]:
+        """One optimiser step on a fresh batch; None when it was skipped (out of memory, not finite)."""
+        s = self.s
+        x_np, y_np = s.sampler.batch(s.batch_size)
+        x, y = torch.from_numpy(x_np).to(s.device), torch.from_numpy(y_np).to(s.device)
+        try:
+            loss = _optimise(s, self.opt, self.scaler, x, y, self.epoch, self.use_aux)
+        except Exception as exc:  # noqa: BLE001 - only out-of-memory is handled
+            if not is_oom(exc):
+                raise
+            self.opt.zero_grad(set_to_none=True)
+            x = y = None
+            yield self._halve_batch()
+            return None
+        if loss is None:
+            self.skipped += 1
+            if self.skipped >= 10:
+                raise SeisSegError(
+                    "The loss is not finite (training diverged). Lower the learning rate "
+                    "(lr) and train again."
+                )
+            return None
+        self.skipped = 0
+        if self.average is not None:
+            self.average.update(s.model)
+        return loss
+
+    def _halve_batch(self) -> Note:
+        """After running out of memory: half the batch size, or an error at one patch."""
+        s = self.s
+        if s.device.type == "cuda":
+            torch.cuda.empty_cache()
+        if s.batch_size == 1:
+            raise SeisSegError(
+                f"Out of memory on {describe_device(s.device)} even with one patch per "
+                "batch. Use a smaller patch_size or a narrower model (width)."
+            ) from None
+        s.batch_size //= 2
+        return Note(f"Out of memory: batch size lowered to {s.batch_size}.", "warning")
+
+    def score(self, losses: list[float]) -> tuple[float, dict[str, Any] | None, float]:
+        """Score the epoch: ``(train_loss, validation metrics, score)``; steps a plateau schedule."""
+        s = self.s
+        train_loss = float(np.mean(losses)) if losses else float("nan")
+        metrics = None
+        if s.val is not None:
+            metrics = s.val.evaluate(
+                self.scored, s.device, n_classes=len(s.data.classes), binary=s.binary,
+                batch_size=s.batch_size, amp=s.amp, names=s.class_names,
+                values=s.data.class_values,
+            )  # fmt: skip
+            score = selection_score(metrics)
+        else:
+            score = -train_loss if np.isfinite(train_loss) else -np.inf
+        if self.config.lr_schedule == "plateau":
+            self.sched.step(score)
+        return train_loss, metrics, score
+
+    def keep_if_best(
+        self, metrics: dict[str, Any] | None, score: float
+    ) -> Generator[TrainEvent, None, bool]:
+        """Keep the scored weights when they are the best so far; returns whether they were."""
+        s = self.s
+        # ties go to the later model: an early perfect score must not freeze the kept model
+        is_best = s.val is None or self.best_state is None or score >= self.best_score
+        improved = s.val is None or self.best_state is None or score > self.best_score
+        if not is_best:
+            self.stale += 1
+            return False
+        self.best_score, self.best_epoch, self.best_metrics = score, self.epoch, metrics
+        if improved:  # a tie keeps the later weights but does not reset the patience
+            self.best_time = self.elapsed()
+        self.best_state = {
+            n: t.detach().to("cpu").clone() for n, t in self.scored.state_dict().items()
+        }
+        if metrics and s.binary:
+            self.best_threshold = float(metrics["threshold"])
+        self.stale = 0 if improved else self.stale + 1
+        iou = headline(metrics)
+        yield BestUpdated(self.epoch, iou, metrics, self.best_threshold if s.binary else None)
+        return True
+
+    def record_epoch(
+        self, train_loss: float, metrics: dict[str, Any] | None, is_best: bool
+    ) -> EpochEnd:
+        """Add the epoch to the history (and the run log); returns its event."""
+        elapsed = self.elapsed()
+        lr = self.opt.param_groups[0]["lr"]
+        row = {"epoch": self.epoch, "steps": self.step_count, "elapsed_s": elapsed, "lr": lr}
+        self.history.append({**row, "train_loss": train_loss, "metrics": metrics})
+        if self.runlog:
+            self.runlog.log_epoch(**row, train_loss=train_loss, metrics=metrics)
+        return EpochEnd(
+            self.epoch, self.step_count, train_loss, metrics, lr, elapsed, is_best, self.best_epoch
+        )
+
+    def checkpoint(self, checkpointer: Any, elapsed: float) -> Generator[Note, None, None]:
+        """Save the best model so far when a checkpoint is due; a failure only warns."""
+        if not checkpointer.due(elapsed, self.best_epoch):
+            return
+        card = self.make_card(self.scored, {"epochs": self.epoch, "steps": self.step_count,
+                                            "stop_reason": "checkpoint",
+                                            "elapsed_s": round(elapsed, 2)})
+        try:
+            path = checkpointer.save(self.best_state, card, elapsed, self.best_epoch,
+                                     headline(self.best_metrics))
+        except Exception as exc:  # noqa: BLE001 - a checkpoint must never end the run
+            checkpointer.failed = True
+            yield Note(f"Could not write the checkpoint ({exc}); training goes on.", "warning")
+        else:
+            yield Note(f"Checkpoint: the best model so far (epoch {self.best_epoch}) is saved "
+                       f"at {path} until the result is saved.", "info")
+
+    def end_reason(self) -> str | None:
+        """Why the run ends after this epoch (epochs, time, early stopping), or None."""
+        if self.config.epochs and self.epoch >= self.config.epochs:
+            return "epochs"
+        if self.out_of_time():
+            return "time"
+        if stop_early(self.config, self.stale, self.elapsed() - self.best_time, self.budget_s,
+                      self.best_metrics):
+            return "early_stopping"
+        return None
+
+    def finish(
+        self, reason: str, checkpointer: Any, init_bundle: Any
+    ) -> Generator[TrainEvent, None, TrainResult]:
+        """Load the kept weights, build the result (saved to the run directory) and say so."""
+        s, model = self.s, self.s.model
+        model.load_state_dict(self.best_state)
+        # the kept model is plain (contiguous, on the CPU): what a loaded bundle gives, bit for bit
+        model.to("cpu", memory_format=torch.contiguous_format).eval()
+        elapsed = self.elapsed()
+        run = {
+            "epochs": self.epoch,
+            "steps": self.step_count,
+            "stop_reason": reason,
+            "elapsed_s": round(elapsed, 2),
+            "device": describe_device(s.device),
+            "precision": s.amp.describe(),
+            "batch_size": s.batch_size,
+        }
+        card = self.make_card(model, run)
+        result = TrainResult(model, card, self.history, reason, self.best_epoch, self.best_metrics)
+        # saving the result removes this run's checkpoint and the one it started from
+        result.checkpoints = [checkpointer.path] if checkpointer is not None else []
+        if isinstance(init_bundle, str | os.PathLike):
+            result.checkpoints.append(Path(init_bundle))
+        if self.runlog:
+            result.bundle_path = save_bundle(self.runlog.bundle_path, model, card)
+            self.runlog.write_config({"config": self.config.to_dict(), "card": card})
+        for level, text in class_report(self.best_metrics):
+            yield Note(text, level)
+        yield Finished(reason, self.epoch, self.step_count, elapsed, self.best_epoch,
+                       self.best_metrics, result)
+        return result
