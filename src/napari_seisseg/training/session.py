@@ -218,67 +218,48 @@ def _start_from_pretraining(
     )]
 
 
-def build_session(
-    image: Any,
-    labels: Any,
-    config: TrainConfig,
-    *,
-    geometry: SurveyGeometry | None = None,
-    val_labels: Any = None,
-    class_names: Any = None,
-    class_colors: Any = None,
-    pipeline: Any = None,
-    init_bundle: Any = None,
-) -> Session:
-    """Check the inputs and build everything a run needs (arguments as for ``train``)."""
-    config.validate()
-    init_model, init_card, init_source = None, None, None
-    if init_bundle is not None:
-        init_model, init_card, init_source = _load_init(init_bundle)
-        was = bool(init_card.get("zero_is_background"))
-        if was != config.zero_is_background:
-            raise SeisSegError(
-                f"The model to fine-tune was trained with zero_is_background={was}; use the "
-                "same setting (and the same kind of labels), or train a new model from scratch."
-            )
-    data = prepare_data(
-        image,
-        labels,
-        zero_is_background=config.zero_is_background,
-        axes=config.axes,
-        geometry=geometry,
-        val_labels=val_labels,
-        class_names=class_names,
-        class_colors=class_colors,
-        classes=[ClassInfo.from_dict(c) for c in init_card["classes"]] if init_card else None,
-    )
-    notes = list(data.notes)
-    infos: list[str] = []  # said at the start, not warnings
-    k = len(data.classes)
-    notes += few_voxel_warnings(data.summary.class_counts, [c.name for c in data.classes])
-    torch.manual_seed(config.seed)
-    from ..models import create_model, model_spec
+def _check_init(init_bundle: Any, config: TrainConfig) -> tuple[Any, dict[str, Any] | None, Any]:
+    """The bundle to fine-tune as ``(model, card, source)`` (Nones without one), checked."""
+    if init_bundle is None:
+        return None, None, None
+    init_model, init_card, init_source = _load_init(init_bundle)
+    was = bool(init_card.get("zero_is_background"))
+    if was != config.zero_is_background:
+        raise SeisSegError(
+            f"The model to fine-tune was trained with zero_is_background={was}; use the "
+            "same setting (and the same kind of labels), or train a new model from scratch."
+        )
+    return init_model, init_card, init_source
 
-    if init_model is None:
-        resolved, note = resolve_model(config, data.target.shape, data.axes)
-        for f in fields(config):  # in place: the run's own copy records what was run
-            setattr(config, f.name, getattr(resolved, f.name))
-        if note:
-            infos.append(note)
-    if init_model is not None:
-        model, binary = init_model, bool(init_card.get("binary"))
-        if config.model.lower() not in ("auto", str(init_card["model"]["name"])):
-            notes.append(f"Fine-tuning keeps the bundle's model ({init_card['model']['name']}).")
-    else:
-        binary = config.loss.startswith("bce") or (config.loss == "auto" and k == 2)
-        if binary and k != 2:
-            raise SeisSegError(
-                f"loss {config.loss!r} is for two classes, but the labels hold {k}. Use "
-                "'ce_dice' (or 'auto') for more classes."
-            )
-        n_out = 1 if binary else k
-        model = create_model(config.model, in_channels=1, n_classes=n_out, **config.model_kwargs)
-    kind = model_kind(model)
+
+def _new_model(
+    config: TrainConfig, data: TrainingData, infos: list[str]
+) -> tuple[torch.nn.Module, bool, int]:
+    """A fresh model for ``data``: ``(model, binary, n_out)``; resolves ``"auto"`` in ``config``."""
+    from ..models import create_model
+
+    k = len(data.classes)
+    resolved, note = resolve_model(config, data.target.shape, data.axes)
+    for f in fields(config):  # in place: the run's own copy records what was run
+        setattr(config, f.name, getattr(resolved, f.name))
+    if note:
+        infos.append(note)
+    binary = config.loss.startswith("bce") or (config.loss == "auto" and k == 2)
+    if binary and k != 2:
+        raise SeisSegError(
+            f"loss {config.loss!r} is for two classes, but the labels hold {k}. Use "
+            "'ce_dice' (or 'auto') for more classes."
+        )
+    n_out = 1 if binary else k
+    model = create_model(config.model, in_channels=1, n_classes=n_out, **config.model_kwargs)
+    return model, binary, n_out
+
+
+def _use_position_channel(
+    config: TrainConfig, kind: str, data: TrainingData, init_card: dict[str, Any] | None,
+    notes: list[str], infos: list[str],
+) -> bool:
+    """Whether the network gets the position-along-time channel (a fine-tuned one keeps its own)."""
     if init_card is not None:
         position = bool((init_card.get("input") or {}).get("position"))
         if config.position is not None and bool(config.position) != position:
@@ -286,22 +267,22 @@ def build_session(
                 f"Fine-tuning keeps the bundle's input: the position channel stays "
                 f"{'on' if position else 'off'} (position={config.position} is ignored)."
             )
-    else:
-        position = _use_position(config, kind, data.target.shape[data.sample_axis])
-        if position and config.position is None and painted_on_time_slices(data):
-            # painted on time slices: each patch would see one position value, and only the
-            # few painted ones; the channel would teach "this time, this class"
-            position = False
-            infos.append("Most labels are on time slices, so the position-along-time channel "
-                         "is off (position=True turns it on).")
-    if position and init_model is None:
-        # amplitude and position per slice
-        torch.manual_seed(config.seed)
-        model = create_model(config.model, in_channels=2, n_classes=n_out, **config.model_kwargs)
-    if init_model is None and config.pretrained and kind == "2d":
-        for level, text in _start_from_pretraining(model, config.pretrained, image):
-            (infos if level == "info" else notes).append(text)
-    spec = model_spec(model)
+        return position
+    position = _use_position(config, kind, data.target.shape[data.sample_axis])
+    if position and config.position is None and painted_on_time_slices(data):
+        # painted on time slices: each patch would see one position value, and only the
+        # few painted ones; the channel would teach "this time, this class"
+        position = False
+        infos.append("Most labels are on time slices, so the position-along-time channel "
+                     "is off (position=True turns it on).")
+    return position
+
+
+def _session_layout(
+    kind: str, data: TrainingData, config: TrainConfig, model: torch.nn.Module,
+    position: bool, init_card: dict[str, Any] | None,
+) -> PatchLayout:
+    """The patch layout of the run (a fine-tuned model keeps its position scale)."""
     layout = make_layout(
         kind,
         data.target.shape,
@@ -317,59 +298,91 @@ def build_session(
 
         spec_pos = PositionSpec.from_card(init_card["input"].get("position"))
         layout = replace(layout, position=spec_pos)
-    if position:
-        infos.append(
-            "The network sees each pixel's position along "
-            f"{data.summary.axes[data.sample_axis].name} as a second input channel "
-            "(position=False to turn it off)."
-        )
-        aug = config.augment
-        time_dims = {inplane_axes(a).index(data.sample_axis) for a in layout.axes
-                     if a != data.sample_axis}
-        rolls_time = aug.roll_axis is not None and aug.roll_axis in time_dims
-        off = [n for n, on in (("upside-down flips", aug.flip_time),
-                               ("90-degree rotations", aug.rotate90),
-                               ("transposes", aug.transpose),
-                               ("rolling along time", rolls_time)) if on]
-        if off:
-            config.augment = replace(aug, flip_time=False, rotate90=False, transpose=False,
-                                     roll_axis=None if rolls_time else aug.roll_axis)
-            if any(o != "upside-down flips" for o in off):
-                notes.append(f"With the position channel, {', '.join(off)} are turned off "
-                             "(they would move time against its position).")
-    held = split_data(data, kind=kind, fraction=config.val_fraction, seed=config.seed)
-    notes += [n for n in data.notes if n not in notes]
+    return layout
+
+
+def _fit_augment_to_position(
+    config: TrainConfig, data: TrainingData, layout: PatchLayout,
+    notes: list[str], infos: list[str],
+) -> None:
+    """Say the position channel is on and turn off the augmentations that move time."""
+    infos.append(
+        "The network sees each pixel's position along "
+        f"{data.summary.axes[data.sample_axis].name} as a second input channel "
+        "(position=False to turn it off)."
+    )
+    aug = config.augment
+    time_dims = {inplane_axes(a).index(data.sample_axis) for a in layout.axes
+                 if a != data.sample_axis}
+    rolls_time = aug.roll_axis is not None and aug.roll_axis in time_dims
+    off = [n for n, on in (("upside-down flips", aug.flip_time),
+                           ("90-degree rotations", aug.rotate90),
+                           ("transposes", aug.transpose),
+                           ("rolling along time", rolls_time)) if on]
+    if off:
+        config.augment = replace(aug, flip_time=False, rotate90=False, transpose=False,
+                                 roll_axis=None if rolls_time else aug.roll_axis)
+        if any(o != "upside-down flips" for o in off):
+            notes.append(f"With the position channel, {', '.join(off)} are turned off "
+                         "(they would move time against its position).")
+
+
+def _session_normalizer(
+    data: TrainingData, config: TrainConfig, pipeline: Any, init_card: dict[str, Any] | None
+) -> Normalizer:
+    """The bundle's input normalisation when fine-tuning without a pipeline, else a fitted one."""
     if init_card and pipeline is None and init_card.get("preprocessing"):
-        normalizer = Normalizer.from_dict(init_card["preprocessing"])
-    else:
-        normalizer = fit_normalizer(
-            data.image, pipeline=pipeline, sample_axis=data.sample_axis, seed=config.seed
-        )
-    device = resolve_device(config.device)
-    amp = amp_settings(device, config.amp)
+        return Normalizer.from_dict(init_card["preprocessing"])
+    return fit_normalizer(
+        data.image, pipeline=pipeline, sample_axis=data.sample_axis, seed=config.seed
+    )
+
+
+def _place_model(model: torch.nn.Module, kind: str, device: torch.device) -> None:
+    """Move ``model`` to ``device``, channels-last where 2D convolutions run faster so."""
     model.to(device)
     if kind == "2d" and device.type in ("cpu", "cuda"):
         # oneDNN and cuDNN run 2D convolutions faster channels-last (10-15 % per CPU step)
         model.to(memory_format=torch.channels_last)
+
+
+def _session_sampler(
+    data: TrainingData, layout: PatchLayout, normalizer: Normalizer, config: TrainConfig,
+    kind: str,
+) -> PatchSampler:
+    """The seeded, augmenting patch sampler of the run."""
     sample_seed, augment_seed = np.random.SeedSequence(config.seed).spawn(2)
     context_axis = None if kind == "3d" else (0 if kind == "2d" else 1)
     augmenter = Augmenter(config.augment, np.random.default_rng(augment_seed), context_axis)
-    sampler = PatchSampler(
+    return PatchSampler(
         data.image, data.target, layout, normalizer, np.random.default_rng(sample_seed),
-        augmenter, n_classes=k,
+        augmenter, n_classes=len(data.classes),
     )
-    val = None
-    if held is not None:
-        val = ValidationSet.build(
-            data.image,
-            held,
-            layout,
-            normalizer,
-            max_windows=config.max_val_windows,
-            seed=config.seed,
-        )
-        val = val if len(val) else None
-    counts = np.bincount(data.target.ravel(), minlength=k + 1)[1:]
+
+
+def _validation(
+    data: TrainingData, held: Any, layout: PatchLayout, normalizer: Normalizer,
+    config: TrainConfig,
+) -> ValidationSet | None:
+    """The validation windows of the held-out labels (None without any)."""
+    if held is None:
+        return None
+    val = ValidationSet.build(
+        data.image,
+        held,
+        layout,
+        normalizer,
+        max_windows=config.max_val_windows,
+        seed=config.seed,
+    )
+    return val if len(val) else None
+
+
+def _session_loss(
+    config: TrainConfig, data: TrainingData, binary: bool
+) -> tuple[np.ndarray, SegmentationLoss]:
+    """The training voxel counts per class and the loss weighted by them."""
+    counts = np.bincount(data.target.ravel(), minlength=len(data.classes) + 1)[1:]
     pos_weight = config.pos_weight
     if pos_weight == "auto":
         pos_weight = float(np.sqrt(max(counts[0], 1) / max(counts[1], 1)))
@@ -382,6 +395,86 @@ def build_session(
         aux_weight=config.aux_weight,
         region=region_term(config.loss),
     )
+    return counts, loss_fn
+
+
+def _session_model(
+    config: TrainConfig, data: TrainingData, image: Any, init_model: Any,
+    init_card: dict[str, Any] | None, notes: list[str], infos: list[str],
+) -> tuple[torch.nn.Module, bool, str, bool]:
+    """The seeded model of the run: ``(model, binary, kind, position)``.
+
+    The bundle's model when fine-tuning, else a fresh one (with the position channel when it
+    is on, and started from the survey's pretraining when asked).
+    """
+    torch.manual_seed(config.seed)
+    from ..models import create_model
+
+    if init_model is not None:
+        model, binary = init_model, bool(init_card.get("binary"))
+        if config.model.lower() not in ("auto", str(init_card["model"]["name"])):
+            notes.append(f"Fine-tuning keeps the bundle's model ({init_card['model']['name']}).")
+    else:
+        model, binary, n_out = _new_model(config, data, infos)
+    kind = model_kind(model)
+    position = _use_position_channel(config, kind, data, init_card, notes, infos)
+    if position and init_model is None:
+        # amplitude and position per slice
+        torch.manual_seed(config.seed)
+        model = create_model(config.model, in_channels=2, n_classes=n_out, **config.model_kwargs)
+    if init_model is None and config.pretrained and kind == "2d":
+        for level, text in _start_from_pretraining(model, config.pretrained, image):
+            (infos if level == "info" else notes).append(text)
+    return model, binary, kind, position
+
+
+def build_session(
+    image: Any,
+    labels: Any,
+    config: TrainConfig,
+    *,
+    geometry: SurveyGeometry | None = None,
+    val_labels: Any = None,
+    class_names: Any = None,
+    class_colors: Any = None,
+    pipeline: Any = None,
+    init_bundle: Any = None,
+) -> Session:
+    """Check the inputs and build everything a run needs (arguments as for ``train``)."""
+    config.validate()
+    init_model, init_card, init_source = _check_init(init_bundle, config)
+    data = prepare_data(
+        image,
+        labels,
+        zero_is_background=config.zero_is_background,
+        axes=config.axes,
+        geometry=geometry,
+        val_labels=val_labels,
+        class_names=class_names,
+        class_colors=class_colors,
+        classes=[ClassInfo.from_dict(c) for c in init_card["classes"]] if init_card else None,
+    )
+    notes = list(data.notes)
+    infos: list[str] = []  # said at the start, not warnings
+    notes += few_voxel_warnings(data.summary.class_counts, [c.name for c in data.classes])
+    model, binary, kind, position = _session_model(
+        config, data, image, init_model, init_card, notes, infos
+    )
+    from ..models import model_spec
+
+    spec = model_spec(model)
+    layout = _session_layout(kind, data, config, model, position, init_card)
+    if position:
+        _fit_augment_to_position(config, data, layout, notes, infos)
+    held = split_data(data, kind=kind, fraction=config.val_fraction, seed=config.seed)
+    notes += [n for n in data.notes if n not in notes]
+    normalizer = _session_normalizer(data, config, pipeline, init_card)
+    device = resolve_device(config.device)
+    amp = amp_settings(device, config.amp)
+    _place_model(model, kind, device)
+    sampler = _session_sampler(data, layout, normalizer, config, kind)
+    val = _validation(data, held, layout, normalizer, config)
+    counts, loss_fn = _session_loss(config, data, binary)
     base = 2 if kind == "3d" else 8
     bs = config.batch_size or base
     if config.batch_size is None and device.type == "cuda":
