@@ -22,7 +22,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import math
 import time
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
@@ -40,11 +39,11 @@ from .config import AugmentConfig, TrainConfig
 from .data import _transpose, _WithLeadingAxis, orient
 from .device import amp_settings, autocast, describe_device, resolve_device
 from .events import Note, Step
-from .labels import check_finite, nonfinite_message
+from .labels import check_finite
+from .masking import AnywhereSampler, masked_batch
 from .normalize import fit_normalizer
-from .patches import PatchLayout, add_position, inplane_axes, make_layout, window_start
+from .patches import PatchLayout, make_layout
 from .recipe import resolve_model
-from .sampling import patch_time_dim, read_augmented
 
 __all__ = [
     "PretrainResult",
@@ -57,10 +56,6 @@ __all__ = [
 ]
 
 FORMAT = "napari-seisseg pretrained"
-#: Share of a patch's traces hidden (in groups of 1-8 adjacent traces).
-TRACE_MASK = 0.3
-#: Blocks hidden per patch (each 1/16 to 1/6 of the patch on a side).
-BLOCKS = 3
 
 
 def cube_fingerprint(image: Any) -> str:
@@ -268,50 +263,6 @@ class PretrainResult:
     losses: list[float] = field(default_factory=list)
 
 
-class _AnywhereSampler:
-    """Patches drawn uniformly over the sections of the allowed axes (no labels needed)."""
-
-    def __init__(self, image: Any, layout: PatchLayout, normalize: Any, rng: np.random.Generator,
-                 augment: Augmenter) -> None:
-        self.image, self.layout, self.normalize, self.rng = image, layout, normalize, rng
-        self.augment = augment
-        self.shape = tuple(int(n) for n in image.shape)
-        sizes = [math.prod(self.shape[a] for a in inplane_axes(ax)) * self.shape[ax]
-                 for ax in layout.axes]
-        self.p = np.asarray(sizes, np.float64) / sum(sizes)
-
-    def sample(self) -> tuple[np.ndarray, int | None, tuple[tuple[int, ...], int, int]]:
-        """An augmented patch, the patch axis along time, and ``(start, axis, index)``."""
-        lay, rng, shape = self.layout, self.rng, self.shape
-        axis = int(lay.axes[int(rng.choice(len(lay.axes), p=self.p))])
-        index = int(rng.integers(shape[axis]))
-        plane = inplane_axes(axis)
-        start = tuple(window_start(int(rng.integers(shape[a])), shape[a], p)
-                      for a, p in zip(plane, lay.size, strict=True))
-        img, _ = read_augmented(self.image, None, lay, self.normalize, self.augment, start,
-                                axis, index)
-        return img, patch_time_dim(lay, axis), (start, axis, index)
-
-
-def _hide(img: np.ndarray, time_dim: int | None, rng: np.random.Generator) -> np.ndarray:
-    """Mask (1 = hidden) of one section: groups of traces and a few blocks."""
-    h, w = img.shape[-2:]
-    mask = np.zeros((h, w), bool)
-    if time_dim is not None:  # traces run along time_dim: hide whole traces
-        across = 1 - time_dim
-        n = (h, w)[across]
-        hidden = np.zeros(n, bool)
-        while hidden.mean() < TRACE_MASK:
-            a = int(rng.integers(n))
-            hidden[a : a + int(rng.integers(1, 9))] = True
-        mask |= hidden[None, :] if across == 1 else hidden[:, None]
-    for _ in range(BLOCKS):
-        bh, bw = (int(rng.integers(max(1, s // 16), max(2, s // 6) + 1)) for s in (h, w))
-        y, x = int(rng.integers(h)), int(rng.integers(w))
-        mask[y : y + bh, x : x + bw] = True
-    return mask
-
-
 def pretrain(
     image: Any,
     config: TrainConfig | None = None,
@@ -353,16 +304,62 @@ def pretrain(
     -------
     PretrainResult
     """
-    from ..models import create_model, model_spec
-    from .card import model_kind
     from .loop import _stop_requested
-    from .session import _use_position
 
     t0 = time.perf_counter()
     config = copy.deepcopy(config) if config is not None else TrainConfig()
     config.validate()
     if not float(minutes) > 0:
         raise SeisSegError(f"minutes must be positive, got {minutes}.")
+    img, shape, sample_axis, axes = _oriented_input(image, config, geometry)
+    tshape = tuple(int(n) for n in img.shape)
+    config, auto_note = resolve_model(config, tshape, axes)
+    if auto_note:
+        yield Note(auto_note, "info")
+    model, kind, position = _pretraining_model(config, tshape[sample_axis])
+    layout = make_layout(kind, tshape, config.patch_size,
+                         context=int(getattr(model, "context", 0) or 0), axes=axes,
+                         pad_mode=config.pad_mode, sample_axis=sample_axis, position=position)
+    normalizer = fit_normalizer(img, sample_axis=sample_axis, seed=config.seed)
+    device = resolve_device(config.device)
+    amp = amp_settings(device, config.amp)
+    model.to(device)
+    sample_seed, augment_seed, mask_seed = np.random.SeedSequence(config.seed).spawn(3)
+    aug = AugmentConfig(flip=True, flip_time=not position, gain=0.0, noise=0.0)
+    sampler = AnywhereSampler(img, layout, normalizer, np.random.default_rng(sample_seed),
+                               Augmenter(aug, np.random.default_rng(augment_seed), 0))
+    mask_rng = np.random.default_rng(mask_seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    batch = config.batch_size or 8
+    budget = float(minutes) * 60.0
+    losses: list[float] = []
+    step = 0
+    model.train()
+    while time.perf_counter() - t0 < budget and not _stop_requested(stop):
+        x, y, m = masked_batch(sampler, layout, mask_rng, batch, tshape)
+        losses.append(_reconstruction_step(
+            model, opt, x.to(device), y.to(device), m.to(device).float(), device, amp
+        ))
+        step += 1
+        elapsed = time.perf_counter() - t0
+        yield Step(1, step, step, None, losses[-1], config.lr, elapsed, min(1.0, elapsed / budget))
+    if not losses:
+        raise SeisSegError("Pretraining was stopped before its first step; nothing to keep.")
+    model.to("cpu").eval()
+    card = _pretraining_card(model, image, shape, layout, losses, t0, device)
+    result = PretrainResult(model, card, losses=losses)
+    yield _save_pretraining(result, cache, out)
+    return result
+
+
+def _oriented_input(
+    image: Any, config: TrainConfig, geometry: SurveyGeometry | None
+) -> tuple[Any, tuple[int, ...], int, tuple[int, ...] | None]:
+    """Check ``image`` and put it in training order: ``(img, shape, sample_axis, axes)``.
+
+    A section gets a leading axis of one; ``shape`` is the image's own shape, ``axes`` the
+    configured section axes in the new order.
+    """
     if not hasattr(image, "shape") or len(image.shape) not in (2, 3):
         raise SeisSegError("Pretraining needs a 2D section or a 3D cube (an array).")
     check_finite(image)
@@ -373,10 +370,17 @@ def pretrain(
     axes = None if config.axes is None else tuple(perm.index(int(a)) for a in config.axes)
     if len(shape) == 2:
         img, sample_axis, axes = _WithLeadingAxis(img), sample_axis + 1, (0,)
-    tshape = tuple(int(n) for n in img.shape)
-    config, auto_note = resolve_model(config, tshape, axes)
-    if auto_note:
-        yield Note(auto_note, "info")
+    return img, shape, sample_axis, axes
+
+
+def _pretraining_model(
+    config: TrainConfig, n_samples: int
+) -> tuple[torch.nn.Module, str, bool]:
+    """The seeded section model to pretrain, built as training builds it: ``(model, kind, position)``."""
+    from ..models import create_model
+    from .card import model_kind
+    from .session import _use_position
+
     torch.manual_seed(config.seed)
     model = create_model(config.model, in_channels=1, n_classes=1, **config.model_kwargs)
     kind = model_kind(model)
@@ -384,68 +388,39 @@ def pretrain(
         raise SeisSegError(
             f"Pretraining is for section models (unet2d, resunet); {config.model} is not one."
         )
-    position = _use_position(config, kind, tshape[sample_axis])
+    position = _use_position(config, kind, n_samples)
     if position:
         torch.manual_seed(config.seed)
         model = create_model(config.model, in_channels=2, n_classes=1, **config.model_kwargs)
-    layout = make_layout(kind, tshape, config.patch_size,
-                         context=int(getattr(model, "context", 0) or 0), axes=axes,
-                         pad_mode=config.pad_mode, sample_axis=sample_axis, position=position)
-    normalizer = fit_normalizer(img, sample_axis=sample_axis, seed=config.seed)
-    device = resolve_device(config.device)
-    amp = amp_settings(device, config.amp)
-    model.to(device)
-    sample_seed, augment_seed, mask_seed = np.random.SeedSequence(config.seed).spawn(3)
-    aug = AugmentConfig(flip=True, flip_time=not position, gain=0.0, noise=0.0)
-    sampler = _AnywhereSampler(img, layout, normalizer, np.random.default_rng(sample_seed),
-                               Augmenter(aug, np.random.default_rng(augment_seed), 0))
-    mask_rng = np.random.default_rng(mask_seed)
-    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    batch = config.batch_size or 8
-    budget = float(minutes) * 60.0
-    c = layout.context
-    losses: list[float] = []
-    step = 0
-    model.train()
-    while time.perf_counter() - t0 < budget and not _stop_requested(stop):
-        xs, ts, ms = [], [], []
-        for _ in range(batch):
-            x, time_dim, (start, axis, index) = sampler.sample()
-            target = x[c].copy()
-            if not np.isfinite(target).all():
-                raise SeisSegError(nonfinite_message())
-            hidden = _hide(x, time_dim, mask_rng)
-            if time_dim is not None:  # dead (constant) traces teach nothing: not scored
-                live = target.std(axis=time_dim) > 1e-6
-                hidden &= np.expand_dims(live, time_dim)
-            x = x + np.float32(0.1) * mask_rng.standard_normal(x.shape).astype(np.float32)
-            x[c][hidden] = 0.0
-            x = add_position(layout, np.ascontiguousarray(x), start, axis=axis, index=index,
-                             n=tshape[axis])
-            xs.append(x)
-            ts.append(target)
-            ms.append(hidden)
-        x = torch.from_numpy(np.stack(xs)).to(device)
-        y = torch.from_numpy(np.stack(ts)).to(device)
-        m = torch.from_numpy(np.stack(ms)).to(device).float()
-        opt.zero_grad(set_to_none=True)
-        with autocast(device, amp):
-            pred = model(x)[:, 0]
-        err = (pred.float() - y) ** 2
-        loss = (err * m).sum() / m.sum().clamp(min=1) + 0.1 * err.mean()
-        if not torch.isfinite(loss):
-            raise SeisSegError("Pretraining diverged (the loss is not finite); lower lr.")
-        loss.backward()
-        opt.step()
-        step += 1
-        losses.append(float(loss.detach()))
-        elapsed = time.perf_counter() - t0
-        yield Step(1, step, step, None, losses[-1], config.lr, elapsed, min(1.0, elapsed / budget))
-    if not losses:
-        raise SeisSegError("Pretraining was stopped before its first step; nothing to keep.")
-    model.to("cpu").eval()
+    return model, kind, position
+
+
+def _reconstruction_step(
+    model: torch.nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
+    m: torch.Tensor, device: torch.device, amp: Any,
+) -> float:
+    """One step on the reconstruction error (hidden voxels, plus a tenth of all); its loss."""
+    opt.zero_grad(set_to_none=True)
+    with autocast(device, amp):
+        pred = model(x)[:, 0]
+    err = (pred.float() - y) ** 2
+    loss = (err * m).sum() / m.sum().clamp(min=1) + 0.1 * err.mean()
+    if not torch.isfinite(loss):
+        raise SeisSegError("Pretraining diverged (the loss is not finite); lower lr.")
+    loss.backward()
+    opt.step()
+    return float(loss.detach())
+
+
+def _pretraining_card(
+    model: torch.nn.Module, image: Any, shape: tuple[int, ...], layout: PatchLayout,
+    losses: list[float], t0: float, device: torch.device,
+) -> dict[str, Any]:
+    """The card saved beside pretrained weights (what training checks before using them)."""
+    from ..models import model_spec
+
     spec = model_spec(model)
-    card = {
+    return {
         "format": FORMAT,
         "model": spec,
         "architecture": architecture_key(spec),
@@ -454,7 +429,7 @@ def pretrain(
         "position": None if layout.position is None else layout.position.to_dict(),
         "patch_size": list(layout.size),
         "axes": list(layout.axes),
-        "steps": step,
+        "steps": len(losses),
         "minutes": round((time.perf_counter() - t0) / 60.0, 2),
         "loss_first": losses[0],
         "loss_last": float(np.mean(losses[-20:])),
@@ -462,18 +437,21 @@ def pretrain(
         "created": time.strftime("%Y-%m-%d %H:%M:%S"),
         "task": "masked trace and block reconstruction",
     }
-    result = PretrainResult(model, card, losses=losses)
+
+
+def _save_pretraining(result: PretrainResult, cache: bool, out: str | Path | None) -> Note:
+    """Save the pretrained network (cache and/or ``out``); the note that says what was made."""
+    card = result.card
     if cache:
         result.cache_path = save_pretrained(_cache_path(card["survey"], card["architecture"]),
-                                            model, card)
+                                            result.model, card)
     if out is not None:
-        result.out_path = save_pretrained(out, model, card)
+        result.out_path = save_pretrained(out, result.model, card)
     where = result.out_path or result.cache_path
-    yield Note(
-        f"Pretrained {spec['name']} for {card['minutes']:.1f} min ({step} steps; reconstruction "
-        f"error {card['loss_first']:.3f} -> {card['loss_last']:.3f})"
+    return Note(
+        f"Pretrained {card['model']['name']} for {card['minutes']:.1f} min ({card['steps']} "
+        f"steps; reconstruction error {card['loss_first']:.3f} -> {card['loss_last']:.3f})"
         + (f"; saved to {where}" if where else "")
         + ". Training on this survey with the same model settings starts from it.",
         "info",
     )
-    return result
