@@ -139,6 +139,34 @@ def orient(
     return perm, names, coords, notes
 
 
+def _check_arrays(image: Any, labels: Any, val_labels: Any) -> None:
+    """Refuse inputs that are not arrays, of different shapes, or with non-finite amplitudes."""
+    if not hasattr(image, "shape") or not hasattr(labels, "shape"):
+        raise SeisSegError("The image and the labels must be arrays (numpy, dask, Zarr or SEG-Y).")
+    check_shapes(image.shape, labels.shape)
+    if val_labels is not None:
+        check_shapes(image.shape, val_labels.shape, "validation labels")
+    check_finite(image)
+
+
+def _encode_in_order(
+    labels: Any, val_labels: Any, perm: Sequence[int], *, zero_is_background: bool,
+    fixed: list[int] | None,
+) -> tuple[np.ndarray, list[int], np.ndarray | None]:
+    """Training targets (and validation targets) in training order, and the label values."""
+    target, values = encode_labels(
+        labels, zero_is_background=zero_is_background, class_values=fixed
+    )
+    target = np.ascontiguousarray(_transpose(target, perm))
+    val_target = None
+    if val_labels is not None:
+        val_target, _ = encode_labels(
+            val_labels, zero_is_background=zero_is_background, class_values=values
+        )
+        val_target = np.ascontiguousarray(_transpose(val_target, perm))
+    return target, values, val_target
+
+
 def prepare_data(
     image: Any,
     labels: Any,
@@ -174,28 +202,16 @@ def prepare_data(
     -------
     TrainingData
     """
-    if not hasattr(image, "shape") or not hasattr(labels, "shape"):
-        raise SeisSegError("The image and the labels must be arrays (numpy, dask, Zarr or SEG-Y).")
-    check_shapes(image.shape, labels.shape)
-    if val_labels is not None:
-        check_shapes(image.shape, val_labels.shape, "validation labels")
-    check_finite(image)
+    _check_arrays(image, labels, val_labels)
     ndim = len(image.shape)
     perm, names, coords, notes = orient(image.shape, geometry)
     user_axes = None if axes is None else tuple(perm.index(int(a)) for a in axes if int(a) < ndim)
     sample_axis = names.index("sample") if "sample" in names else ndim - 1
     fixed = None if classes is None else [c.value for c in classes]
-    target, values = encode_labels(
-        labels, zero_is_background=zero_is_background, class_values=fixed
+    target, values, val_target = _encode_in_order(
+        labels, val_labels, perm, zero_is_background=zero_is_background, fixed=fixed
     )
-    target = np.ascontiguousarray(_transpose(target, perm))
     img = _transpose(image, perm)
-    val_target = None
-    if val_labels is not None:
-        val_target, _ = encode_labels(
-            val_labels, zero_is_background=zero_is_background, class_values=values
-        )
-        val_target = np.ascontiguousarray(_transpose(val_target, perm))
     if ndim == 2:
         img = _WithLeadingAxis(img)
         target = target[None]

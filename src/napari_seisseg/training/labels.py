@@ -314,35 +314,16 @@ def _ranges(idx: np.ndarray) -> list[list[int]]:
     return [[int(a), int(b)] for a, b in zip(starts, stops, strict=True)]
 
 
-def summarize_labels(
-    target: np.ndarray,
-    classes: Sequence[ClassInfo],
-    axis_names: Sequence[str] | None = None,
-) -> LabelSummary:
-    """Find what is labeled: class counts, and labeled slices and sections per axis.
-
-    Parameters
-    ----------
-    target : numpy.ndarray
-        3D target array from :func:`encode_labels` (0 = ignored).
-    classes : sequence of ClassInfo
-        The classes (index ``k`` is target value ``k + 1``).
-    axis_names : sequence of str, optional
-        Names of the axes (default ``"axis 0"``...).
-
-    Returns
-    -------
-    LabelSummary
-    """
+def _count_labels(target: np.ndarray, n_classes: int) -> tuple[list[np.ndarray], np.ndarray]:
+    """Labeled voxels per slice of every axis, and voxels per target value (0 included)."""
     shape = target.shape
     nd = target.ndim
-    names = list(axis_names) if axis_names else [f"axis {i}" for i in range(nd)]
     per_axis = [np.zeros(n, dtype=np.int64) for n in shape]
-    class_counts = np.zeros(len(classes) + 1, dtype=np.int64)
+    class_counts = np.zeros(n_classes + 1, dtype=np.int64)
     for s in _blocks(shape):
         b = target[s]
         m = b != 0
-        class_counts += np.bincount(b.ravel(), minlength=len(classes) + 1)[: len(classes) + 1]
+        class_counts += np.bincount(b.ravel(), minlength=n_classes + 1)[: n_classes + 1]
         for ax in range(nd):
             other = tuple(i for i in range(nd) if i != ax)
             c = np.count_nonzero(m, axis=other)
@@ -350,7 +331,18 @@ def summarize_labels(
                 per_axis[0][s] += c
             else:
                 per_axis[ax] += c
-    # assign every labeled voxel to the orientation whose slice through it holds most labels
+    return per_axis, class_counts
+
+
+def _assign_sections(
+    target: np.ndarray, per_axis: list[np.ndarray]
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """Labeled sections per axis, and labeled voxels per axis.
+
+    Every labeled voxel goes to the orientation whose slice through it holds most labels.
+    """
+    shape = target.shape
+    nd = target.ndim
     sections = [np.zeros(n, dtype=bool) for n in shape]
     assigned = np.zeros(nd, dtype=np.int64)
     for s in _blocks(shape, _BLOCK_VOXELS // 8):
@@ -378,6 +370,34 @@ def summarize_labels(
                 sections[0][s] |= hit
             else:
                 sections[ax] |= hit
+    return sections, assigned
+
+
+def summarize_labels(
+    target: np.ndarray,
+    classes: Sequence[ClassInfo],
+    axis_names: Sequence[str] | None = None,
+) -> LabelSummary:
+    """Find what is labeled: class counts, and labeled slices and sections per axis.
+
+    Parameters
+    ----------
+    target : numpy.ndarray
+        3D target array from :func:`encode_labels` (0 = ignored).
+    classes : sequence of ClassInfo
+        The classes (index ``k`` is target value ``k + 1``).
+    axis_names : sequence of str, optional
+        Names of the axes (default ``"axis 0"``...).
+
+    Returns
+    -------
+    LabelSummary
+    """
+    shape = target.shape
+    nd = target.ndim
+    names = list(axis_names) if axis_names else [f"axis {i}" for i in range(nd)]
+    per_axis, class_counts = _count_labels(target, len(classes))
+    sections, assigned = _assign_sections(target, per_axis)
     axes = []
     for ax in range(nd):
         idx = np.flatnonzero(per_axis[ax])
