@@ -87,14 +87,7 @@ def detect_layout(
     -------
     TraceLayout
     """
-    if (iline_byte is None) != (xline_byte is None):
-        raise SegyError(
-            "Give both the inline and the crossline byte (e.g. --iline-byte 189 --xline-byte 193), "
-            "or neither to detect them."
-        )
-    for b in (iline_byte, xline_byte):
-        if b is not None and not 1 <= b <= 240 - field_width(b) + 1:
-            raise SegyError(f"Trace-header byte {b} is outside the 240-byte trace header (1..237).")
+    _check_bytes(iline_byte, xline_byte)
     n = sum(f.n_traces for f in files)
     if iline_byte is None and len(files) == 1 and n > FAST_PATH_TRACES:
         fast = _fast_regular(files[0])
@@ -111,7 +104,27 @@ def detect_layout(
                 "detect them, or check the textual header for the right positions."
             )
         return layout
+    prestack, odd_note = _check_offsets(words, n)
+    if prestack is not None:
+        return prestack
+    layout = _search_candidate_bytes(words, odd_note)
+    return layout if layout is not None else _cdp_or_file_order(words, n)
 
+
+def _check_bytes(iline_byte: int | None, xline_byte: int | None) -> None:
+    """Refuse one byte without the other, or a byte outside the trace header."""
+    if (iline_byte is None) != (xline_byte is None):
+        raise SegyError(
+            "Give both the inline and the crossline byte (e.g. --iline-byte 189 --xline-byte 193), "
+            "or neither to detect them."
+        )
+    for b in (iline_byte, xline_byte):
+        if b is not None and not 1 <= b <= 240 - field_width(b) + 1:
+            raise SegyError(f"Trace-header byte {b} is outside the 240-byte trace header (1..237).")
+
+
+def _check_offsets(words: _Words, n: int) -> tuple[TraceLayout | None, list[str]]:
+    """Pre-stack data as a section in file order (else None), and a note on damaged offsets."""
     offsets = words(TR_OFFSET)
     values, counts = np.unique(offsets, return_counts=True)
     # a handful of traces with another offset than all the rest: damaged headers, not gathers
@@ -121,14 +134,18 @@ def detect_layout(
             n,
             [f"pre-stack data ({len(values)} distinct offsets at byte {TR_OFFSET}): opened as "
              f"a section of all {n} traces in file order"],
-        )
+        ), []
     named = ", ".join(f"{words.trace_name(k)}: {int(offsets[k]):,}" for k in odd[:5])
     odd_note = [] if not len(odd) else [
         f"{len(odd)} trace(s) have an offset (byte {TR_OFFSET}) unlike the other "
         f"{n - len(odd)} ({named}): their headers look damaged; the data are read as "
         "post-stack"]
+    return None, odd_note
+
+
+def _search_candidate_bytes(words: _Words, odd_note: list[str]) -> TraceLayout | None:
+    """The first cube the candidate byte pairs give, else the first line, else None."""
     lines: list[TraceLayout] = []
-    tried = [f"{il_b}/{xl_b}" for il_b, xl_b in CANDIDATE_BYTES]
     # every pair with intact headers first; then again, leaving out a few damaged traces
     for mode in ("clean", "repair"):
         for il_b, xl_b in CANDIDATE_BYTES:
@@ -144,8 +161,12 @@ def detect_layout(
                     )
                 return layout
             lines.append(layout)
-    if lines:
-        return lines[0]
+    return lines[0] if lines else None
+
+
+def _cdp_or_file_order(words: _Words, n: int) -> TraceLayout:
+    """Without an inline/crossline grid: a 2D line numbered by CDP, else traces in file order."""
+    tried = [f"{il_b}/{xl_b}" for il_b, xl_b in CANDIDATE_BYTES]
     cdp = words(CDP_BYTE)
     # the grid is sized before it is built: a damaged CDP number must not allocate a huge one
     if np.all(cdp > 0) and len(np.unique(cdp)) == n and n > 1 and n / axis_length(cdp) >= MIN_FILL:
@@ -317,25 +338,9 @@ def _grid_layout(
 ) -> tuple[TraceLayout | None, str]:
     """Layout of traces ``index`` (file order) whose numbers are ``il``, ``xl``."""
     n = len(il)
-    if il.min() <= 0 or xl.min() <= 0:
-        bad = int(np.count_nonzero((il <= 0) | (xl <= 0)))
-        return None, f"{bad} of {n} traces have a zero or negative line number"
-    key = (il - il.min()) * (int(xl.max() - xl.min()) + 1) + (xl - xl.min())
-    n_unique = len(np.unique(key))
-    if n_unique < n:
-        return None, (
-            f"{n - n_unique} of {n} traces repeat an (inline, crossline) pair already taken "
-            "(pre-stack gathers, or not line numbers)"
-        )
-    # the grid the numbers imply, sized before anything is allocated for it: one damaged
-    # header (a line number of 1,375,731,823) must not make a 13 GB grid
-    n_il, n_xl = axis_length(il), axis_length(xl)
-    if n_il * n_xl > n / MIN_FILL:
-        return None, (
-            f"the {n} traces would fill only {100 * n / (n_il * n_xl):.2g}% of a {n_il} x "
-            f"{n_xl} grid (line numbers {int(il.min())}..{int(il.max())} and "
-            f"{int(xl.min())}..{int(xl.max())}: a damaged header, or not line numbers)"
-        )
+    refusal = _grid_refusal(il, xl)
+    if refusal:
+        return None, refusal
     il_grid = regular_axis(il)
     xl_grid = regular_axis(xl)
     n_il, n_xl = len(il_grid), len(xl_grid)
@@ -363,8 +368,41 @@ def _grid_layout(
             kind="cube", trace_map=tm, ilines=il_grid, xlines=xl_grid,
             iline_byte=il_b, xline_byte=xl_b, notes=notes,
         ), ""
-    # One line of a 3D survey: the constant word names the line, the other runs along it.
-    if n_xl == 1:
+    return _line_layout(il_grid, xl_grid, ii, jj, index, il_b, xl_b), ""
+
+
+def _grid_refusal(il: np.ndarray, xl: np.ndarray) -> str:
+    """Why line numbers ``il``, ``xl`` cannot be a grid before it is built ("" when they can)."""
+    n = len(il)
+    if il.min() <= 0 or xl.min() <= 0:
+        bad = int(np.count_nonzero((il <= 0) | (xl <= 0)))
+        return f"{bad} of {n} traces have a zero or negative line number"
+    key = (il - il.min()) * (int(xl.max() - xl.min()) + 1) + (xl - xl.min())
+    n_unique = len(np.unique(key))
+    if n_unique < n:
+        return (
+            f"{n - n_unique} of {n} traces repeat an (inline, crossline) pair already taken "
+            "(pre-stack gathers, or not line numbers)"
+        )
+    # the grid the numbers imply, sized before anything is allocated for it: one damaged
+    # header (a line number of 1,375,731,823) must not make a 13 GB grid
+    n_il, n_xl = axis_length(il), axis_length(xl)
+    if n_il * n_xl > n / MIN_FILL:
+        return (
+            f"the {n} traces would fill only {100 * n / (n_il * n_xl):.2g}% of a {n_il} x "
+            f"{n_xl} grid (line numbers {int(il.min())}..{int(il.max())} and "
+            f"{int(xl.min())}..{int(xl.max())}: a damaged header, or not line numbers)"
+        )
+    return ""
+
+
+def _line_layout(
+    il_grid: np.ndarray, xl_grid: np.ndarray, ii: np.ndarray, jj: np.ndarray,
+    index: np.ndarray, il_b: int, xl_b: int,
+) -> TraceLayout:
+    """One line of a 3D survey: the constant word names the line, the other runs along it."""
+    n = len(ii)
+    if len(xl_grid) == 1:
         key_name, grid, pos, line = "inline", il_grid, ii, int(xl_grid[0])
         what = f"a single crossline ({line}) of a 3D survey"
     else:
@@ -376,7 +414,7 @@ def _grid_layout(
         kind="section", trace_map=tm, traces=grid, trace_key=key_name, line_number=line,
         iline_byte=il_b, xline_byte=xl_b,
         notes=[f"{what}: opened as a section of {n} traces along the {key_name} axis"],
-    ), ""
+    )
 
 
 def _fast_regular(f: SegyFile) -> TraceLayout | None:
