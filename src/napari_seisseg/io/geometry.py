@@ -464,39 +464,6 @@ def sidecar_path(array_path: str | os.PathLike) -> Path:
     return p.with_name(p.stem + SIDECAR_SUFFIX) if p.suffix else p.with_name(p.name + SIDECAR_SUFFIX)
 
 
-def axis_length(values: np.ndarray) -> int:
-    """Length of :func:`regular_axis` of ``values``, computed without building it.
-
-    Parameters
-    ----------
-    values : numpy.ndarray
-        Line numbers.
-
-    Returns
-    -------
-    int
-        ``(max - min) / step + 1`` with the step :func:`regular_axis` would use.
-    """
-    u = np.unique(np.asarray(values, dtype=np.int64))
-    if len(u) == 1:
-        return 1
-    step = int(np.gcd.reduce(np.diff(u)))
-    return int((int(u[-1]) - int(u[0])) // step + 1)
-
-
-def regular_axis(values: np.ndarray) -> np.ndarray:
-    """The regular grid ``min, min+step, ..., max`` covering the given line numbers.
-
-    The step is the greatest common divisor of the gaps between sorted unique values, so
-    missing lines are padded rather than assumed away.
-    """
-    u = np.unique(np.asarray(values, dtype=np.int64))
-    if len(u) == 1:
-        return u
-    step = int(np.gcd.reduce(np.diff(u)))
-    return np.arange(u[0], u[-1] + 1, step, dtype=np.int64)
-
-
 def _compact_ints(a: np.ndarray) -> dict[str, int] | list[int]:
     if len(a) > 1 and np.all(np.diff(a) == a[1] - a[0]) and a[1] != a[0]:
         return {"start": int(a[0]), "step": int(a[1] - a[0]), "count": len(a)}

@@ -21,11 +21,9 @@ there is one.  No napari import here: colormaps are read by duck typing.
 from __future__ import annotations
 
 import json
-import math
-import numbers
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +31,7 @@ from urllib.parse import quote, unquote
 
 from .. import __version__
 from ..errors import SeisSegError
+from .layer_values import Color, direct_colors, features_table, hex_color, is_plain, rgba
 
 __all__ = ["CLASSES_SUFFIX", "HEADER_KEY", "NOTE_PREFIX", "LabelClasses", "check_classes_target",
            "classes_path", "read_classes", "save_classes", "without_class_notes"]
@@ -52,7 +51,6 @@ _TRANSPARENT = (0.0, 0.0, 0.0, 0.0)
 _CARD = re.compile(r"^C\s*\d+\s+" + re.escape(HEADER_KEY) + r"(?:\s+(.*))?$")
 _ENTRY = re.compile(r"^(\d+)=([^#]*)(?:#([0-9a-fA-F]{8}|[0-9a-fA-F]{6}))?$")
 
-Color = tuple[float, float, float, float]
 
 
 def classes_path(data_path: str | os.PathLike) -> Path:
@@ -110,8 +108,8 @@ class LabelClasses:
         -------
         LabelClasses or None
         """
-        table = _table(features)
-        colors, default = _direct_colors(colormap)
+        table = features_table(features)
+        colors, default = direct_colors(colormap)
         if not table and not colors:
             return None
         return cls(table, colors, default)
@@ -182,7 +180,7 @@ class LabelClasses:
             raise ValueError("'features' is not a table of columns")
         lengths = set()
         for name, col in features.items():
-            if not isinstance(col, list) or not all(_plain(v) for v in col):
+            if not isinstance(col, list) or not all(is_plain(v) for v in col):
                 raise ValueError(f"the column {name!r} is not a list of plain values")
             lengths.add(len(col))
         if len(lengths) > 1:
@@ -194,9 +192,9 @@ class LabelClasses:
         for k, c in raw.items():
             if not str(k).lstrip("-").isdigit():
                 raise ValueError(f"the colour key {k!r} is not a label value")
-            colors[int(k)] = _color(c)
+            colors[int(k)] = rgba(c)
         default = d.get("default_color")
-        return cls(dict(features), colors, None if default is None else _color(default))
+        return cls(dict(features), colors, None if default is None else rgba(default))
 
     # ------------------------------------------------------------------ SEG-Y card
     def header_text(self, width: int = CARD_TEXT_WIDTH) -> str:
@@ -218,7 +216,7 @@ class LabelClasses:
         names = {v: n for v, n in sorted(self.names().items())
                  if not (v == 0 and n.strip().lower() == "unlabeled")}
         plain = [f"{v}={quote(n, safe='')}" for v, n in names.items()]
-        colored = [e + (_hex(self.colors[v]) if v in self.colors else "")
+        colored = [e + (hex_color(self.colors[v]) if v in self.colors else "")
                    for e, v in zip(plain, names, strict=True)]
         for entries in (colored, plain):
             text = " ".join([HEADER_KEY, *entries])
@@ -252,8 +250,8 @@ class LabelClasses:
                 names[v] = unquote(e.group(2))
                 if e.group(3):
                     h = e.group(3)
-                    rgba = [int(h[i : i + 2], 16) / 255.0 for i in range(0, len(h), 2)]
-                    colors[v] = tuple([*rgba, 1.0][:4])  # type: ignore[assignment]
+                    channels = [int(h[i : i + 2], 16) / 255.0 for i in range(0, len(h), 2)]
+                    colors[v] = tuple([*channels, 1.0][:4])  # type: ignore[assignment]
             if not names:
                 return None
             names.setdefault(0, "unlabeled")
@@ -384,89 +382,6 @@ def read_classes(
 def without_class_notes(notes: Sequence[str]) -> list[str]:
     """``notes`` less those :func:`read_classes` made (they are about the file read, not written)."""
     return [n for n in notes if not str(n).startswith(NOTE_PREFIX)]
-
-
-# ---------------------------------------------------------------------- helpers
-def _plain(v: Any) -> bool:
-    return v is None or isinstance(v, str | int | float | bool)
-
-
-def _plain_value(v: Any) -> Any:
-    """A JSON value for ``v`` (numpy scalars unwrapped, NaN as None); raises TypeError otherwise."""
-    if hasattr(v, "item") and not isinstance(v, str | bytes):
-        v = v.item()
-    if v is None or isinstance(v, bool | str):
-        return v
-    if isinstance(v, int):
-        return int(v)
-    if isinstance(v, float):
-        return None if math.isnan(v) or math.isinf(v) else float(v)
-    try:  # pandas' missing values
-        import pandas as pd
-
-        if pd.isna(v):
-            return None
-    except (ImportError, TypeError, ValueError):
-        pass
-    raise TypeError(f"{type(v).__name__} is not a plain value")
-
-
-def _table(features: Any) -> dict[str, list]:
-    """A features table as ``{column: [plain values]}``; empty when it has no rows."""
-    if features is None or not hasattr(features, "keys"):
-        return {}
-    out: dict[str, list] = {}
-    for name in list(features.keys()):
-        col = features[name]
-        values = col.tolist() if hasattr(col, "tolist") else list(col)
-        try:
-            out[str(name)] = [_plain_value(v) for v in values]
-        except (TypeError, ValueError):
-            continue  # a column of objects or arrays: left out
-    if not out or not any(len(v) for v in out.values()):
-        return {}
-    return out
-
-
-def _direct_colors(colormap: Any) -> tuple[dict[int, Color], Color | None]:
-    """Colours of a direct colormap (or a ``{value: colour}`` mapping); none for a cyclic one."""
-    mapping = getattr(colormap, "color_dict", None)
-    if mapping is None and isinstance(colormap, Mapping):
-        mapping = colormap
-    if mapping is None:
-        return {}, None
-    colors: dict[int, Color] = {}
-    default: Color | None = None
-    for k, c in dict(mapping).items():
-        try:
-            rgba = _color(c)
-        except ValueError:
-            continue
-        if k is None:
-            default = rgba
-        elif isinstance(k, numbers.Integral) and not isinstance(k, bool):
-            colors[int(k)] = rgba
-    return colors, default
-
-
-def _color(c: Any) -> Color:
-    """RGBA floats in 0..1 from 3 or 4 numbers; ValueError otherwise."""
-    if isinstance(c, str) or not hasattr(c, "__len__"):
-        raise ValueError(f"the colour {c!r} is not 3 or 4 numbers")
-    try:
-        vals = [float(x) for x in list(c)]
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"the colour {c!r} is not 3 or 4 numbers") from exc
-    if len(vals) == 3:
-        vals.append(1.0)
-    if len(vals) != 4 or not all(0.0 <= x <= 1.0 for x in vals):
-        raise ValueError(f"the colour {c!r} is not 3 or 4 numbers between 0 and 1")
-    return (vals[0], vals[1], vals[2], vals[3])
-
-
-def _hex(c: Color) -> str:
-    parts = [round(x * 255) for x in (c if c[3] < 1.0 else c[:3])]
-    return "#" + "".join(f"{p:02x}" for p in parts)
 
 
 def write_labels(

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import SegyError
-from .geometry import axis_length, regular_axis
+from .line_grid import axis_length, regular_axis
 from .segy_file import TR_OFFSET, SegyFile, field_width, spread_traces
 
 #: Inline/crossline byte pairs tried in order when none is given.
