@@ -112,27 +112,9 @@ def sample_traces(
     SeisSegError
         If no live trace is found.
     """
-    shape = tuple(int(n) for n in data.shape)
-    ndim = len(shape)
-    if ndim < 2:
-        raise SeisSegError(
-            f"Preprocessing needs traces: an array of 2 or 3 dimensions, not {ndim}. "
-            "Give a section (trace, sample) or a cube (inline, crossline, sample)."
-        )
-    axis = axis % ndim
-    grid_shape = shape[:axis] + shape[axis + 1:]
-    n_total = int(np.prod(grid_shape, dtype=np.int64))
-    if live is not None:
-        live = np.asarray(live, dtype=bool)
-        if live.shape != grid_shape:
-            raise SeisSegError(
-                f"The live-trace mask has shape {live.shape} but the data's trace grid is "
-                f"{grid_shape}. Pass the mask of the same survey, or none."
-            )
-        pool = np.flatnonzero(live)
-    else:
-        pool = None
-    n_pool = n_total if pool is None else len(pool)
+    grid_shape, pool = _trace_grid(data, axis, live)
+    axis = axis % len(data.shape)
+    n_pool = int(np.prod(grid_shape, dtype=np.int64)) if pool is None else len(pool)
     n_traces = int(n_traces)
     if n_traces < 1:
         raise SeisSegError(f"Sample at least one trace, not {n_traces}.")
@@ -146,26 +128,17 @@ def sample_traces(
     for _round in range(_TOP_UP_ROUNDS + 1):
         if want <= 0:
             break
-        if len(drawn) == 0:
-            new = rng.choice(n_pool, size=want, replace=False)
-        else:
-            extra = min(n_pool, len(drawn) + 2 * want)
-            cand = rng.choice(n_pool, size=extra, replace=False)
-            new = cand[~np.isin(cand, drawn)][:want]
+        new = _draw(rng, n_pool, drawn, want)
         if len(new) == 0:
             break
         drawn = np.concatenate([drawn, new])
         flat = np.sort(new if pool is None else pool[new])
-        traces = read_traces(data, axis, np.unravel_index(flat, grid_shape))
-        finite = np.isfinite(traces)
-        traces[~finite] = np.nan
-        dead = ~np.any(finite & (traces != 0), axis=1)
-        n_dead += int(dead.sum())
-        alive = ~dead
-        n_bad += int((~finite[alive]).sum())
-        kept.append(traces[alive])
-        kept_pos.append(np.stack(np.unravel_index(flat[alive], grid_shape), axis=1))
-        n_live += int(alive.sum())
+        traces, positions, dead, bad = _read_live(data, axis, flat, grid_shape)
+        n_dead += dead
+        n_bad += bad
+        kept.append(traces)
+        kept_pos.append(positions)
+        n_live += len(traces)
         need = n_traces - n_live
         if need <= 0 or len(drawn) >= n_pool:
             break
@@ -183,6 +156,56 @@ def sample_traces(
         traces, positions = traces[:n_traces], positions[:n_traces]
         n_bad = int((~np.isfinite(traces)).sum())
     return TraceSample(traces, positions, n_traces, len(drawn), n_dead, n_bad, int(seed))
+
+
+def _trace_grid(
+    data: Any, axis: int, live: np.ndarray | None
+) -> tuple[tuple[int, ...], np.ndarray | None]:
+    """The trace grid's shape and the flat indices of the traces to draw from (None: all)."""
+    shape = tuple(int(n) for n in data.shape)
+    ndim = len(shape)
+    if ndim < 2:
+        raise SeisSegError(
+            f"Preprocessing needs traces: an array of 2 or 3 dimensions, not {ndim}. "
+            "Give a section (trace, sample) or a cube (inline, crossline, sample)."
+        )
+    axis = axis % ndim
+    grid_shape = shape[:axis] + shape[axis + 1:]
+    if live is None:
+        return grid_shape, None
+    live = np.asarray(live, dtype=bool)
+    if live.shape != grid_shape:
+        raise SeisSegError(
+            f"The live-trace mask has shape {live.shape} but the data's trace grid is "
+            f"{grid_shape}. Pass the mask of the same survey, or none."
+        )
+    return grid_shape, np.flatnonzero(live)
+
+
+def _draw(rng: np.random.Generator, n_pool: int, drawn: np.ndarray, want: int) -> np.ndarray:
+    """Up to ``want`` new draws from ``range(n_pool)``, none of them already ``drawn``."""
+    if len(drawn) == 0:
+        return rng.choice(n_pool, size=want, replace=False)
+    extra = min(n_pool, len(drawn) + 2 * want)
+    cand = rng.choice(n_pool, size=extra, replace=False)
+    return cand[~np.isin(cand, drawn)][:want]
+
+
+def _read_live(
+    data: Any, axis: int, flat: np.ndarray, grid_shape: tuple[int, ...]
+) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Read traces ``flat`` (sorted): the live ones, their positions, dead and non-finite counts.
+
+    Non-finite samples become NaN; a trace is dead when no sample is finite and non-zero.
+    """
+    traces = read_traces(data, axis, np.unravel_index(flat, grid_shape))
+    finite = np.isfinite(traces)
+    traces[~finite] = np.nan
+    dead = ~np.any(finite & (traces != 0), axis=1)
+    alive = ~dead
+    n_bad = int((~finite[alive]).sum())
+    positions = np.stack(np.unravel_index(flat[alive], grid_shape), axis=1)
+    return traces[alive], positions, int(dead.sum()), n_bad
 
 
 def read_traces(data: Any, axis: int, grid_index: tuple[np.ndarray, ...]) -> np.ndarray:
