@@ -73,6 +73,59 @@ def check_circular_axis(model: str, value: Any, n_axes: int) -> int | None:
         ) from None
 
 
+def check_options(
+    model: str,
+    in_channels: Any,
+    n_classes: Any,
+    width: Any,
+    depth: Any,
+    norm: Any,
+    dropout: Any,
+    context: Any,
+    circular_axis: Any,
+    *,
+    min_width: int = 1,
+    depth_range: tuple[int, int] = (0, 8),
+    n_axes: int = 2,
+    encoder: tuple[Any, tuple] | None = None,
+) -> dict[str, Any]:
+    """Check the options every architecture takes, in this order, or raise :class:`SeisSegError`.
+
+    Parameters
+    ----------
+    model : str
+        The architecture's name, for messages.
+    in_channels, n_classes, width, depth, norm, dropout, context, circular_axis
+        The options as given.
+    min_width : int
+        Smallest ``width``.
+    depth_range : (int, int)
+        Bounds of ``depth``.
+    n_axes : int
+        Spatial axes ``circular_axis`` may name.
+    encoder : (value, choices), optional
+        An ``encoder`` option, checked after ``n_classes``.
+
+    Returns
+    -------
+    dict
+        The checked values by name, in this order (``encoder`` after ``n_classes``).
+    """
+    opts = {
+        "in_channels": check_int(model, "in_channels", in_channels, 1),
+        "n_classes": check_int(model, "n_classes", n_classes, 1),
+    }
+    if encoder is not None:
+        opts["encoder"] = check_choice(model, "encoder", *encoder)
+    opts["width"] = check_int(model, "width", width, min_width)
+    opts["depth"] = check_int(model, "depth", depth, *depth_range)
+    opts["norm"] = check_norm(model, norm)
+    opts["dropout"] = check_dropout(model, dropout)
+    opts["context"] = check_int(model, "context", context, 0)
+    opts["circular_axis"] = check_circular_axis(model, circular_axis, n_axes)
+    return opts
+
+
 class SegmentationModel(nn.Module):
     """Base class of the segmentation models: padding, cropping and input checks.
 

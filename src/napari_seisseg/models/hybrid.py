@@ -7,13 +7,7 @@ import torch
 from torch import nn
 
 from ..errors import SeisSegError
-from .base import (
-    SegmentationModel,
-    check_circular_axis,
-    check_dropout,
-    check_int,
-    check_norm,
-)
+from .base import SegmentationModel, check_options
 from .layers import ConvBlock, WrapConv3d, make_conv, make_norm
 from .unet import UNetCore
 
@@ -71,15 +65,9 @@ class HybridSlabNet(SegmentationModel):
         context: int = 2,
         circular_axis: int | None = None,
     ) -> None:
-        name = self.model_name
-        in_channels = check_int(name, "in_channels", in_channels, 1)
-        n_classes = check_int(name, "n_classes", n_classes, 1)
-        width = check_int(name, "width", width, 1)
-        depth = check_int(name, "depth", depth, 0, 8)
-        norm = check_norm(name, norm)
-        dropout = check_dropout(name, dropout)
-        context = check_int(name, "context", context, 0)
-        circular_axis = check_circular_axis(name, circular_axis, 2)
+        opts = check_options(self.model_name, in_channels, n_classes, width, depth, norm, dropout,
+                             context, circular_axis)
+        in_channels, n_classes, width, depth, norm, dropout, context, circular_axis = opts.values()
         super().__init__(
             in_channels=in_channels,
             n_classes=n_classes,
@@ -93,26 +81,7 @@ class HybridSlabNet(SegmentationModel):
         self.depth = depth
         circ3 = None if circular_axis is None else circular_axis + 1
         bias = norm == "none"
-        # Two 3x3x3 convolutions, "valid" along the slab axis while it is deep enough
-        # (5 -> 3 -> 1 slices for context=2: a quarter of the cost of "same" convolutions),
-        # then a learned (D x 1 x 1) convolution collapses whatever depth is left.
-        stem: list[nn.Module] = []
-        d, cin = 2 * context + 1, in_channels
-        for _ in range(2):
-            valid = d >= 3
-            stem += [
-                WrapConv3d(cin, width, 3, 1, bias, circ3, (0 if valid else 1, 1, 1)),
-                make_norm(norm, 3, width),
-                nn.ReLU(inplace=True),
-            ]
-            d, cin = (d - 2 if valid else d), width
-        if d > 1:
-            stem += [
-                nn.Conv3d(width, width, kernel_size=(d, 1, 1), bias=bias),
-                make_norm(norm, 3, width),
-                nn.ReLU(inplace=True),
-            ]
-        self.stem = nn.Sequential(*stem)
+        self.stem = _slab_stem(in_channels, width, context, norm, circ3)
         self.unet = UNetCore(2, width, width, depth, norm, dropout, circular_axis)
         self.refine = nn.Sequential(
             ConvBlock(2, 2 * width + in_channels, width, norm, 0.0, circular_axis),
@@ -125,16 +94,7 @@ class HybridSlabNet(SegmentationModel):
         self.aux_heads = nn.ModuleList(
             make_conv(2, self.unet.channels[min(i, depth)], n_classes, 1) for i in range(n_aux)
         )
-        self._spec = {
-            "in_channels": in_channels,
-            "n_classes": n_classes,
-            "width": width,
-            "depth": depth,
-            "norm": norm,
-            "dropout": dropout,
-            "context": context,
-            "circular_axis": circular_axis,
-        }
+        self._spec = opts
 
     @property
     def slab(self) -> int:
@@ -166,3 +126,32 @@ class HybridSlabNet(SegmentationModel):
             stages = decoded[::-1]
             aux = [head(f) for head, f in zip(self.aux_heads, stages, strict=True)]
         return logits, aux
+
+
+def _slab_stem(
+    in_channels: int, width: int, context: int, norm: str, circ3: int | None
+) -> nn.Sequential:
+    """The 3D stem that turns a slab of ``2 * context + 1`` slices into 2D feature maps.
+
+    Two 3x3x3 convolutions, "valid" along the slab axis while it is deep enough (5 -> 3 -> 1
+    slices for context=2: a quarter of the cost of "same" convolutions), then a learned
+    (D x 1 x 1) convolution collapses whatever depth is left.
+    """
+    bias = norm == "none"
+    stem: list[nn.Module] = []
+    d, cin = 2 * context + 1, in_channels
+    for _ in range(2):
+        valid = d >= 3
+        stem += [
+            WrapConv3d(cin, width, 3, 1, bias, circ3, (0 if valid else 1, 1, 1)),
+            make_norm(norm, 3, width),
+            nn.ReLU(inplace=True),
+        ]
+        d, cin = (d - 2 if valid else d), width
+    if d > 1:
+        stem += [
+            nn.Conv3d(width, width, kernel_size=(d, 1, 1), bias=bias),
+            make_norm(norm, 3, width),
+            nn.ReLU(inplace=True),
+        ]
+    return nn.Sequential(*stem)

@@ -7,14 +7,7 @@ import os
 import torch
 from torch import nn
 
-from .base import (
-    SegmentationModel,
-    check_choice,
-    check_circular_axis,
-    check_dropout,
-    check_int,
-    check_norm,
-)
+from .base import SegmentationModel, check_choice, check_options
 from .layers import (
     ConvBlock,
     WrapConv2d,
@@ -221,17 +214,13 @@ class ResUNet(SegmentationModel):
         output_stride: int = 1,
         pretrained_path: str | os.PathLike | None = None,
     ) -> None:
-        name = self.model_name
-        in_channels = check_int(name, "in_channels", in_channels, 1)
-        n_classes = check_int(name, "n_classes", n_classes, 1)
-        encoder = check_choice(name, "encoder", encoder, tuple(ENCODERS))
-        width = check_int(name, "width", width, 2)
-        depth = check_int(name, "depth", depth, 1, 4)
-        norm = check_norm(name, norm)
-        dropout = check_dropout(name, dropout)
-        context = check_int(name, "context", context, 0)
-        circular_axis = check_circular_axis(name, circular_axis, 2)
-        output_stride = check_choice(name, "output_stride", output_stride, (1, 2, 4))
+        opts = check_options(self.model_name, in_channels, n_classes, width, depth, norm, dropout,
+                             context, circular_axis, min_width=2, depth_range=(1, 4),
+                             encoder=(encoder, tuple(ENCODERS)))
+        in_channels, n_classes, encoder, width, depth, norm, dropout, context, circular_axis = (
+            opts.values()
+        )
+        output_stride = check_choice(self.model_name, "output_stride", output_stride, (1, 2, 4))
         super().__init__(
             in_channels=in_channels,
             n_classes=n_classes,
@@ -249,9 +238,28 @@ class ResUNet(SegmentationModel):
         self.output_stride = output_stride
         #: first level decoded to: 0 full resolution, 1 the stem's 1/2, 2 the first stage's 1/4
         self._top_level = {1: 0, 2: 1, 4: 2}[output_stride]
+        self._build_decoder(width, norm, dropout, circular_axis, global_context)
+        self._spec = opts
+        # options only when on: specs of earlier bundles stay as they were
+        if global_context:
+            self._spec["global_context"] = True
+        if output_stride != 1:
+            self._spec["output_stride"] = output_stride
+        self.pretrained_from: str | None = None
+        if pretrained_path is not None:
+            from .pretrained import load_encoder_weights
+
+            load_encoder_weights(self.encoder, pretrained_path)
+            self.pretrained_from = os.fspath(pretrained_path)
+
+    def _build_decoder(
+        self, width: int, norm: str, dropout: float, circular_axis: int | None,
+        global_context: bool,
+    ) -> None:
+        """The full-resolution block, bottleneck context, upsampling decoder and head."""
         full = max(width // 4, 2)
         self.full_res: nn.Module | None = None
-        if output_stride == 1:
+        if self.output_stride == 1:
             self.full_res = ConvBlock(2, self.input_channels, full, norm, 0.0, circular_axis)
         self.drop = make_dropout(dropout, 2)
         deep = self.encoder.channels[-1]
@@ -267,29 +275,7 @@ class ResUNet(SegmentationModel):
             self.ups.append(make_upconv(2, prev, c))
             self.decoders.append(ConvBlock(2, 2 * c, c, norm, dropout, circular_axis))
             prev = c
-        self.head = make_conv(2, prev, n_classes, 1)
-        self._spec = {
-            "in_channels": in_channels,
-            "n_classes": n_classes,
-            "encoder": encoder,
-            "width": width,
-            "depth": depth,
-            "norm": norm,
-            "dropout": dropout,
-            "context": context,
-            "circular_axis": circular_axis,
-        }
-        # options only when on: specs of earlier bundles stay as they were
-        if global_context:
-            self._spec["global_context"] = True
-        if output_stride != 1:
-            self._spec["output_stride"] = output_stride
-        self.pretrained_from: str | None = None
-        if pretrained_path is not None:
-            from .pretrained import load_encoder_weights
-
-            load_encoder_weights(self.encoder, pretrained_path)
-            self.pretrained_from = os.fspath(pretrained_path)
+        self.head = make_conv(2, prev, self.n_classes, 1)
 
     @property
     def input_channels(self) -> int:

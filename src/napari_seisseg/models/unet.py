@@ -5,13 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import (
-    SegmentationModel,
-    check_circular_axis,
-    check_dropout,
-    check_int,
-    check_norm,
-)
+from .base import SegmentationModel, check_options
 from .layers import ConvBlock, make_conv, make_upconv
 
 __all__ = ["UNet2D", "UNet3D", "UNetCore"]
@@ -100,15 +94,9 @@ class _UNet(SegmentationModel):
         context: int,
         circular_axis: int | None,
     ) -> None:
-        name = self.model_name
-        in_channels = check_int(name, "in_channels", in_channels, 1)
-        n_classes = check_int(name, "n_classes", n_classes, 1)
-        width = check_int(name, "width", width, 1)
-        depth = check_int(name, "depth", depth, 0, 8)
-        norm = check_norm(name, norm)
-        dropout = check_dropout(name, dropout)
-        context = check_int(name, "context", context, 0)
-        circular_axis = check_circular_axis(name, circular_axis, dims)
+        opts = check_options(self.model_name, in_channels, n_classes, width, depth, norm, dropout,
+                             context, circular_axis, n_axes=dims)
+        in_channels, n_classes, width, depth, norm, dropout, context, circular_axis = opts.values()
         super().__init__(
             in_channels=in_channels,
             n_classes=n_classes,
@@ -122,14 +110,8 @@ class _UNet(SegmentationModel):
         self.depth = depth
         self.core = UNetCore(dims, self.input_channels, width, depth, norm, dropout, circular_axis)
         self.head = make_conv(dims, width, n_classes, 1)
-        self._spec = {
-            "in_channels": in_channels,
-            "n_classes": n_classes,
-            "width": width,
-            "depth": depth,
-            "norm": norm,
-            "dropout": dropout,
-        }
+        keys = ("in_channels", "n_classes", "width", "depth", "norm", "dropout")
+        self._spec = {k: opts[k] for k in keys}
 
     def _forward_padded(
         self, x: torch.Tensor, want_aux: bool
