@@ -97,8 +97,8 @@ def test_flip_time_false_never_turns_sections_upside_down():
 
 
 def test_the_sampler_tells_the_augmenter_which_patch_axis_is_time():
+    from napari_seisseg.training.patch_sampler import PatchSampler
     from napari_seisseg.training.patches import make_layout
-    from napari_seisseg.training.sampling import PatchSampler
 
     shape = (6, 7, 16)  # inline, crossline, sample
     image = np.broadcast_to(np.arange(16, dtype=np.float32), shape).copy()

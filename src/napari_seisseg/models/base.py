@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from ..errors import SeisSegError
-from .layers import NORMS
+from .blocks import NORMS
 from .padding import crop_to, pad_to_multiple, upsample_to
 
 __all__ = ["SegmentationModel"]

@@ -8,7 +8,7 @@ from torch import nn
 
 from ..errors import SeisSegError
 from .base import SegmentationModel, check_options
-from .layers import ConvBlock, WrapConv3d, make_conv, make_norm
+from .blocks import ConvBlock, WrapConv3d, make_conv, make_norm
 from .unet import UNetCore
 
 __all__ = ["HybridSlabNet"]

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from .base import SegmentationModel, check_choice, check_options
-from .layers import (
+from .blocks import (
     ConvBlock,
     WrapConv2d,
     WrapMaxPool2d,
@@ -35,7 +35,7 @@ class BasicBlock(nn.Module):
     stride : int
         Stride of the first convolution (2 halves the size).
     norm : str
-        Normalisation (see :func:`~napari_seisseg.models.layers.make_norm`).
+        Normalisation (see :func:`~napari_seisseg.models.blocks.make_norm`).
     circular_axis : int or None
         Spatial axis that wraps around.
     """

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from .base import SegmentationModel, check_options
-from .layers import ConvBlock, make_conv, make_upconv
+from .blocks import ConvBlock, make_conv, make_upconv
 
 __all__ = ["UNet2D", "UNet3D", "UNetCore"]
 
@@ -28,7 +28,7 @@ class UNetCore(nn.Module):
     depth : int
         Number of downsamplings; inputs must be multiples of ``2**depth``.
     norm : str
-        Normalisation (see :func:`~napari_seisseg.models.layers.make_norm`).
+        Normalisation (see :func:`~napari_seisseg.models.blocks.make_norm`).
     dropout : float
         Channel dropout in the bottleneck and in every decoder block.
     circular_axis : int or None

@@ -32,7 +32,6 @@ from .functions import (
 )
 from .lazy import BLOCK_BYTES, PreprocessedArray, apply_blocks
 from .pipeline import PIPELINE_VERSION, Pipeline, PreprocessReport, steps_from_specs
-from .sampling import DEFAULT_SAMPLE_TRACES, TraceSample, read_traces, sample_traces
 from .steps import (
     AGC,
     STEP_TYPES,
@@ -43,6 +42,7 @@ from .steps import (
     StdClip,
     Step,
 )
+from .trace_sample import DEFAULT_SAMPLE_TRACES, TraceSample, read_traces, sample_traces
 
 __all__ = [
     "AGC",

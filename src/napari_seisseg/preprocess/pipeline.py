@@ -20,8 +20,8 @@ import numpy as np
 
 from ..errors import SeisSegError
 from .functions import clean_traces, zero_traces
-from .sampling import DEFAULT_SAMPLE_TRACES, TraceSample, sample_traces
 from .steps import AGC, LogUint8, Step
+from .trace_sample import DEFAULT_SAMPLE_TRACES, TraceSample, sample_traces
 
 if TYPE_CHECKING:
     from .lazy import PreprocessedArray
@@ -124,7 +124,7 @@ class Pipeline:
         axis : int
             Time axis of ``data``.
         n_traces, seed, live
-            See :func:`~napari_seisseg.preprocess.sampling.sample_traces`.
+            See :func:`~napari_seisseg.preprocess.trace_sample.sample_traces`.
         dt : float, optional
             Sample interval in ms (for AGC windows in ms).
 

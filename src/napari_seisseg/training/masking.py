@@ -17,8 +17,8 @@ import torch
 from ..errors import SeisSegError
 from .augment import Augmenter
 from .labels import nonfinite_message
+from .patch_sampler import patch_time_dim, read_augmented
 from .patches import PatchLayout, add_position, inplane_axes, window_start
-from .sampling import patch_time_dim, read_augmented
 
 __all__ = ["BLOCKS", "TRACE_MASK", "AnywhereSampler", "hide_traces_and_blocks", "masked_batch"]
 

@@ -1,6 +1,6 @@
 """Patch geometry and reading: the one place that turns a window of the cube into tensors.
 
-Training patches (:mod:`.sampling`) and validation windows (:mod:`.validation`) are both
+Training patches (:mod:`.patch_sampler`) and validation windows (:mod:`.validation`) are both
 read here, so they always agree on layout:
 
 ``"2d"`` (``unet2d``, ``resunet``)

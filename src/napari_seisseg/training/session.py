@@ -28,10 +28,10 @@ from .data import TrainingData, prepare_data, split_data
 from .device import AmpSettings, amp_settings, autocast, is_oom, resolve_device
 from .losses import SegmentationLoss, region_term
 from .normalize import Normalizer, fit_normalizer
+from .patch_sampler import PatchSampler
 from .patches import PatchLayout, inplane_axes, make_layout
 from .recipe import resolve_model
 from .report import few_voxel_warnings
-from .sampling import PatchSampler
 from .validation import ValidationSet
 
 __all__ = ["Session", "build_session"]

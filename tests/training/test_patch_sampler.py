@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from training_helpers import LazyArray
 
+from napari_seisseg.training.patch_sampler import PatchSampler, class_rates
 from napari_seisseg.training.patches import make_layout, read_window
-from napari_seisseg.training.sampling import PatchSampler, class_rates
 
 
 def _identity(block, axis=-1):
