@@ -115,7 +115,7 @@ def save_bundle(
     card = dict(card)
     card.setdefault("format", FORMAT)
     card.setdefault("format_version", FORMAT_VERSION)
-    card.setdefault("created", _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
+    card.setdefault("created", _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"))
     card.setdefault("versions", package_versions())
     text = json.dumps(json_safe(card), allow_nan=False)
     weights = model.state_dict() if isinstance(model, torch.nn.Module) else model
