@@ -254,7 +254,7 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
 
     model = args.model
     if model is None and args.init:
-        from ..training import read_card
+        from ..bundle import read_card
 
         model = str(read_card(args.init)["model"]["name"])
     model = model or "auto"
@@ -479,7 +479,7 @@ def _offer_checkpoints(image: Any) -> None:
 # ---------------------------------------------------------------------- run
 def run(args: argparse.Namespace) -> int:
     """Train and write the bundle; returns the exit status."""
-    from ..training.classes import parse_class_names
+    from ..bundle.classes import parse_class_names
 
     out = _check_out(args)
     config = build_config(args)

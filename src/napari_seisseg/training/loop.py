@@ -29,13 +29,14 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..bundle.card import build_card
+from ..bundle.storage import save_bundle
+from ..device import autocast, describe_device, is_oom
 from ..errors import SeisSegError
 from ..io.geometry import SurveyGeometry
-from .bundle import save_bundle
-from .card import build_card
+from ..jobs import stop_requested
 from .config import TrainConfig
 from .data import prepare_data
-from .device import autocast, describe_device, is_oom
 from .ema import WeightAverage
 from .events import BestUpdated, EpochEnd, Finished, Note, Started, Step, TrainEvent, TrainResult
 from .labels import LabelSummary
@@ -55,14 +56,6 @@ MIN_LR_FACTOR = 0.01
 #: (epochs of a few seconds made a 10-epoch patience end a 10-minute run after 4 minutes;
 #: a quarter still ended a noisy few-label run at 42 % of its budget).
 PATIENCE_SHARE = 0.5
-
-
-def _stop_requested(stop: StopFlag) -> bool:
-    if stop is None:
-        return False
-    if hasattr(stop, "is_set"):
-        return bool(stop.is_set())
-    return bool(stop())
 
 
 def _stop_early(
@@ -355,7 +348,7 @@ def _train(
         model.train()
         losses: list[float] = []
         while len(losses) < config.steps_per_epoch:
-            if _stop_requested(stop):
+            if stop_requested(stop):
                 reason = "stopped"
                 break
             if budget_s is not None and time.perf_counter() - t0 >= budget_s:

@@ -32,16 +32,19 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..bundle.card import model_kind
+from ..bundle.normalize import fit_normalizer, nonfinite_message
+from ..device import amp_settings, autocast, describe_device, resolve_device
 from ..errors import SeisSegError
 from ..io.geometry import SurveyGeometry
+from ..io.indexing import WithLeadingAxis
+from ..jobs import stop_requested
 from ..store import pretrained_dir
 from .augment import Augmenter
 from .config import AugmentConfig, TrainConfig
-from .data import _transpose, _WithLeadingAxis, orient
-from .device import amp_settings, autocast, describe_device, resolve_device
+from .data import _transpose, orient
 from .events import Note, Step
-from .labels import check_finite, nonfinite_message
-from .normalize import fit_normalizer
+from .labels import check_finite
 from .patches import PatchLayout, add_position, inplane_axes, make_layout, window_start
 from .recipe import resolve_model
 from .sampling import patch_time_dim, read_augmented
@@ -354,8 +357,6 @@ def pretrain(
     PretrainResult
     """
     from ..models import create_model, model_spec
-    from .card import model_kind
-    from .loop import _stop_requested
     from .session import _use_position
 
     t0 = time.perf_counter()
@@ -372,7 +373,7 @@ def pretrain(
     sample_axis = names.index("sample") if "sample" in names else len(shape) - 1
     axes = None if config.axes is None else tuple(perm.index(int(a)) for a in config.axes)
     if len(shape) == 2:
-        img, sample_axis, axes = _WithLeadingAxis(img), sample_axis + 1, (0,)
+        img, sample_axis, axes = WithLeadingAxis(img), sample_axis + 1, (0,)
     tshape = tuple(int(n) for n in img.shape)
     config, auto_note = resolve_model(config, tshape, axes)
     if auto_note:
@@ -407,7 +408,7 @@ def pretrain(
     losses: list[float] = []
     step = 0
     model.train()
-    while time.perf_counter() - t0 < budget and not _stop_requested(stop):
+    while time.perf_counter() - t0 < budget and not stop_requested(stop):
         xs, ts, ms = [], [], []
         for _ in range(batch):
             x, time_dim, (start, axis, index) = sampler.sample()

@@ -8,11 +8,13 @@ import pickle
 
 import pytest
 import torch
-from training_helpers import TINY
 
+from napari_seisseg.bundle import FORMAT_VERSION, load_bundle, read_card, save_bundle
 from napari_seisseg.errors import SeisSegError
 from napari_seisseg.models import create_model, model_spec
-from napari_seisseg.training.bundle import FORMAT_VERSION, load_bundle, read_card, save_bundle
+
+#: The smallest useful network (as in the training tests).
+TINY = {"width": 4, "depth": 2}
 
 
 def _model(name="unet2d", **kw):
