@@ -8,6 +8,7 @@ import torch
 from napari_seisseg.bundle import (
     ClassInfo,
     card_classes,
+    class_names_line,
     model_kind,
     model_name,
     record_pipeline,
@@ -55,3 +56,9 @@ def test_window_preprocess_normalises_along_the_sample_axis():
     assert window_preprocess({"model": {}}) is None
     norm = window_preprocess(_card(pipeline=None))
     np.testing.assert_allclose(norm(np.full((2, 2), 3.0)), np.ones((2, 2)))
+
+
+def test_class_names_line_shows_values_of_unnamed_classes():
+    card = {"classes": [{"value": 1, "name": "salt"}, {"value": 2}]}
+    assert class_names_line(card) == "salt, 2"
+    assert class_names_line({}) == ""

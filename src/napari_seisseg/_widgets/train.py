@@ -575,7 +575,7 @@ class TrainWidget(Container):
             The new store entry, or None (dialog cancelled, or an error shown as a
             notification).
         """
-        from ..bundle.card import model_name
+        from ..bundle.card import class_names_line, model_name
         from ..errors import SeisSegError
         from .train_checkpoints import load_into_store
 
@@ -589,7 +589,7 @@ class TrainWidget(Container):
             return self._fail(str(exc))
         card = entry.card
         self._set_current(entry)
-        classes = ", ".join(c.get("name", str(c.get("value"))) for c in card.get("classes", []))
+        classes = class_names_line(card)
         self.status.set("done", f"loaded '{entry.name}' ({model_name(card)}; {classes}); "
                                 "choose it in 'start from' to fine-tune")
         return entry

@@ -17,6 +17,7 @@ from __future__ import annotations
 from .card import (
     build_card,
     card_classes,
+    class_names_line,
     model_kind,
     model_name,
     record_pipeline,
@@ -42,6 +43,7 @@ __all__ = [
     "build_card",
     "build_classes",
     "card_classes",
+    "class_names_line",
     "class_names_from_features",
     "fit_normalizer",
     "input_normalizer",

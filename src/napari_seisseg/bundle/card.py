@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # training's types, for the annotations only (training import
     from ..training.data import TrainingData
     from ..training.patches import PatchLayout
 
-__all__ = ["build_card", "card_classes", "model_kind", "model_name", "record_pipeline",
+__all__ = ["build_card", "card_classes", "class_names_line", "model_kind", "model_name", "record_pipeline",
            "window_preprocess", "without_pipeline"]
 
 
@@ -210,3 +210,8 @@ def card_classes(card: Mapping[str, Any]) -> list[ClassInfo]:
 def model_name(card: Mapping[str, Any]) -> str:
     """The architecture name a card records."""
     return str(card["model"]["name"])
+
+
+def class_names_line(card: Mapping[str, Any]) -> str:
+    """The card's class names, comma-separated (a class without a name shows its value)."""
+    return ", ".join(c.get("name", str(c.get("value"))) for c in card.get("classes", []))

@@ -254,9 +254,9 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
 
     model = args.model
     if model is None and args.init:
-        from ..bundle import read_card
+        from ..bundle import model_name, read_card
 
-        model = str(read_card(args.init)["model"]["name"])
+        model = model_name(read_card(args.init))
     model = model or "auto"
     if args.pretrained not in ("auto", "none") and not Path(args.pretrained).is_file():
         raise SeisSegError(
