@@ -56,7 +56,7 @@ def _fit(cube: Any, labels: np.ndarray, epochs: int, init: Any = None) -> Any:
 
 def _predict(cube: Any, result: Any) -> np.ndarray:
 
-    from napari_seisseg.inference.bundle_predict import predict_bundle
+    from napari_seisseg.inference import predict_bundle
 
     return drain(predict_bundle(result, cube.seismic, geometry=cube.geometry,
                                             device="cpu")).mask()

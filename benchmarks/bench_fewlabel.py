@@ -223,7 +223,7 @@ def run_network(cube: np.ndarray, kept: np.ndarray, minutes: float, seed: int,
     predict_s = time.perf_counter() - t0
     if done.returncode:
         raise SystemExit(f"seisseg predict failed:\n{done.stderr[-4000:]}")
-    from napari_seisseg.training.bundle import load_bundle
+    from napari_seisseg.bundle import load_bundle
 
     _, card = load_bundle(work / "model.safetensors")
     mask = np.load(work / "mask.npy").astype(np.int64) - 1  # label values 1..8 -> 0..7

@@ -234,8 +234,8 @@ def _big_model(path: Path) -> None:
     """The default unet2d as a bundle (untrained: the same cost as a trained one)."""
     import torch
 
+    from napari_seisseg.bundle import save_bundle
     from napari_seisseg.models import create_model, model_spec
-    from napari_seisseg.training.bundle import save_bundle
 
     torch.manual_seed(SEED)
     model = create_model("unet2d", n_classes=2)

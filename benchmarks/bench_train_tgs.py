@@ -36,7 +36,7 @@ predicted whole (the model pads 101 to its size multiple) and scored:
 
 **Synthetic** (``--synthetic``): :func:`napari_seisseg.synthetic.make_synthetic_cube` with
 its default sparse labels (3 inlines and 2 crosslines painted), trained for ``--minutes``,
-then predicted with :func:`napari_seisseg.inference.bundle_predict.predict_bundle` (the
+then predicted with :func:`napari_seisseg.inference.bundle_prediction.predict_bundle` (the
 product's path: the section axes the model was trained on, averaged; sections smaller than
 the training patch padded as training padded them) and scored against the dense truth: mean IoU
 over the three classes on every voxel and on the never-labeled voxels only.
@@ -183,7 +183,7 @@ def predict_tiles(model: Any, card: dict[str, Any], images: np.ndarray, *, salt_
     """
     import torch
 
-    from napari_seisseg.training import Normalizer
+    from napari_seisseg.bundle import Normalizer
 
     norm = Normalizer.from_dict(card["preprocessing"])
     values = [c["value"] for c in card["classes"]]
@@ -304,7 +304,7 @@ def run_tgs(args: argparse.Namespace) -> dict[str, Any]:
 def run_synthetic(args: argparse.Namespace) -> dict[str, Any]:
     """Train on the synthetic cube's sparse labels; score the dense truth."""
 
-    from napari_seisseg.inference.bundle_predict import predict_bundle
+    from napari_seisseg.inference import predict_bundle
     from napari_seisseg.synthetic import CLASS_NAMES, make_synthetic_cube
     from napari_seisseg.training import AugmentConfig, TrainConfig
 
@@ -476,7 +476,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.threads:
         torch.set_num_threads(args.threads)
     out = run_synthetic(args) if args.synthetic else run_tgs(args)
-    from napari_seisseg.training.bundle import json_safe
+    from napari_seisseg.bundle import json_safe
 
     out["machine"] = machine()
     out = json_safe(out)  # NaN -> null: strict JSON

@@ -34,7 +34,7 @@ FULL = 0.9
 
 def analyse(bundle: str, data: Path) -> tuple[dict, dict]:
     """Scores and the arrays the picture needs."""
-    from napari_seisseg.training import load_bundle
+    from napari_seisseg.bundle import load_bundle
 
     model, card = load_bundle(bundle)
     with np.load(data) as d:

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 import torch
 
+from napari_seisseg.bundle import BundleModel
 from napari_seisseg.cli import main
-from napari_seisseg.inference.bundle_predict import BundleModel, predict_bundle
+from napari_seisseg.inference import predict_bundle
 from napari_seisseg.io import read_volume, write_volume
 from napari_seisseg.jobs import drain
 from napari_seisseg.synthetic import make_synthetic_cube
@@ -128,8 +129,8 @@ def test_zarr_uint8_orientations_and_tta(files, tmp_path):
 
 def test_dask_cluster_with_a_3d_bundle(files, tmp_path):
     distributed = pytest.importorskip("distributed")
+    from napari_seisseg.bundle import save_bundle
     from napari_seisseg.models import create_model, model_spec
-    from napari_seisseg.training.bundle import save_bundle
 
     paths, cube, _ = files
     torch.manual_seed(0)

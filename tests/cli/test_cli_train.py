@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
+from napari_seisseg.bundle import load_bundle, read_card
 from napari_seisseg.cli import main
 from napari_seisseg.synthetic import make_synthetic_cube
-from napari_seisseg.training import load_bundle, read_card
 
 TINY = ["--model", "unet2d", "--width", "4", "--model-depth", "2", "--patch", "16",
         "--batch", "2", "--steps-per-epoch", "3", "--quiet"]

@@ -14,7 +14,7 @@ from napari_seisseg.errors import SeisSegError
 from napari_seisseg.inference import (
     PredictionCancelled,
     PredictionProgress,
-    dask_predict,
+    dask_volume,
     predict_volume,
     predict_volume_dask,
 )
@@ -96,7 +96,7 @@ def test_bad_inputs(zarr_in, tmp_path, monkeypatch):
         predict_volume_dask(make_net, tmp_path / "missing.zarr", tmp_path / "o.zarr", window=8)
     with pytest.raises(SeisSegError, match="overlap"):
         predict_volume_dask(make_net, zarr_in, tmp_path / "o.zarr", window=8, overlap=1.0)
-    monkeypatch.setattr(dask_predict, "BUNDLE_LOADER", "napari_seisseg.nonexistent:load")
+    monkeypatch.setattr(dask_volume, "BUNDLE_LOADER", "napari_seisseg.nonexistent:load")
     with pytest.raises(SeisSegError, match="bundle"):
         predict_volume_dask(tmp_path / "model.bundle", zarr_in, tmp_path / "o.zarr", window=8)
     with pytest.raises(SeisSegError, match="returned 2 channels but 3"):
@@ -106,9 +106,9 @@ def test_bad_inputs(zarr_in, tmp_path, monkeypatch):
 
 
 def test_bundle_path_with_its_preprocessing(zarr_in, tmp_path):
-    bundle = pytest.importorskip("napari_seisseg.training.bundle")
+    bundle = pytest.importorskip("napari_seisseg.bundle")
     models = pytest.importorskip("napari_seisseg.models")
-    from napari_seisseg.training.normalize import Normalizer
+    from napari_seisseg.bundle.normalize import Normalizer
 
     torch.manual_seed(0)
     model = models.create_model("unet3d", n_classes=2, width=2, depth=1)

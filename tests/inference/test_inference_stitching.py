@@ -13,7 +13,7 @@ from napari_seisseg.inference import (
     PredictionStarted,
     predict_volume,
 )
-from napari_seisseg.inference.engine import Stitcher, WindowReader
+from napari_seisseg.inference.stitching import Stitcher, WindowReader
 from napari_seisseg.inference.windows import WindowPlan
 from napari_seisseg.jobs import drain
 

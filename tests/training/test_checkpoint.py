@@ -13,8 +13,9 @@ from pathlib import Path as Path_
 import numpy as np
 from training_helpers import TINY, sections_only, toy_cube
 
+from napari_seisseg.bundle import load_bundle
 from napari_seisseg.jobs import drain
-from napari_seisseg.training import TrainConfig, load_bundle, train
+from napari_seisseg.training import TrainConfig, train
 from napari_seisseg.training.checkpoint import Checkpointer, find_checkpoints
 from napari_seisseg.training.pretrain import cube_fingerprint
 

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 from training_helpers import TINY, sections_only, toy_cube
 
+from napari_seisseg.bundle import Normalizer
+from napari_seisseg.bundle.classes import build_classes
 from napari_seisseg.errors import SeisSegError
 from napari_seisseg.jobs import drain
-from napari_seisseg.training import Normalizer, TrainConfig, train
-from napari_seisseg.training.classes import build_classes
+from napari_seisseg.training import TrainConfig, train
 from napari_seisseg.training.config import AugmentConfig
 from napari_seisseg.training.patches import make_layout, read_window
 from napari_seisseg.training.session import class_weights
@@ -116,30 +117,4 @@ def test_explicit_validation_labels():
     assert result.best_metrics["voxels"] == 24 * 24
     with pytest.raises(SeisSegError, match="validation labels have shape"):
         next(train(image, labels, _config(), val_labels=val[:, :3]))
-
-
-def test_device_choice_and_precision():
-    import torch
-
-    from napari_seisseg.training.device import amp_settings, describe_device, resolve_device
-
-    dev = resolve_device("auto")
-    assert dev.type in ("cpu", "cuda", "mps")
-    assert resolve_device("cpu").type == "cpu" and describe_device(torch.device("cpu")).startswith(
-        "CPU"
-    )
-    from napari_seisseg.training.device import cpu_has_native_bf16
-
-    cpu = torch.device("cpu")
-    assert amp_settings(cpu, True).describe() == "bf16"  # asked for: bf16 autocast on the CPU
-    assert not amp_settings(cpu, False).enabled
-    assert amp_settings(cpu, None).enabled == cpu_has_native_bf16()  # automatic: native bf16
-    assert not amp_settings(torch.device("mps"), True).enabled
-    if not torch.cuda.is_available():
-        with pytest.raises(SeisSegError, match="no CUDA GPU"):
-            resolve_device("cuda")
-    else:  # pragma: no cover - GPU machines
-        amp = amp_settings(torch.device("cuda"), None)
-        assert amp.enabled and amp.describe() in ("bf16", "fp16 + grad scaling")
-
 

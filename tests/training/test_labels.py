@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from napari_seisseg.bundle import build_classes, class_names_from_features
 from napari_seisseg.errors import SeisSegError
 from napari_seisseg.training.data import prepare_data
 from napari_seisseg.training.labels import (
-    build_classes,
-    class_names_from_features,
     encode_labels,
     summarize_labels,
 )

@@ -11,16 +11,15 @@ import pytest
 import torch
 from training_helpers import TINY, LazyArray, sections_only, toy_cube
 
+from napari_seisseg.bundle import Normalizer, load_bundle
 from napari_seisseg.errors import SeisSegError
 from napari_seisseg.jobs import drain
 from napari_seisseg.training import (
     EpochEnd,
     Finished,
-    Normalizer,
     Started,
     Step,
     TrainConfig,
-    load_bundle,
     train,
 )
 

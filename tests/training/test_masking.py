@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from napari_seisseg.bundle.normalize import fit_normalizer
 from napari_seisseg.training.augment import Augmenter
 from napari_seisseg.training.config import AugmentConfig
 from napari_seisseg.training.masking import (
@@ -14,7 +15,6 @@ from napari_seisseg.training.masking import (
     hide_traces_and_blocks,
     masked_batch,
 )
-from napari_seisseg.training.normalize import fit_normalizer
 from napari_seisseg.training.patches import make_layout
 
 

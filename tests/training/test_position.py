@@ -7,12 +7,13 @@ import pytest
 import torch
 from training_helpers import TINY, smooth_field
 
+from napari_seisseg.bundle import Normalizer, load_bundle
+from napari_seisseg.bundle.position import PositionSpec, interleave_position, position_ramp
 from napari_seisseg.errors import SeisSegError
-from napari_seisseg.inference.bundle_predict import predict_bundle
+from napari_seisseg.inference import predict_bundle
 from napari_seisseg.jobs import drain
-from napari_seisseg.training import Normalizer, TrainConfig, load_bundle, train
+from napari_seisseg.training import TrainConfig, train
 from napari_seisseg.training.patches import make_layout, read_window
-from napari_seisseg.training.position import PositionSpec, interleave_position, position_ramp
 
 
 def _identity(block, axis=-1):

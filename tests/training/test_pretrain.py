@@ -69,7 +69,7 @@ def test_pretraining_caches_and_training_starts_from_it(tmp_path):
     assert torch.equal(fresh.state_dict()[key], state[key])
     # the round trip: a bundle trained from the pretraining saves and loads
     path = trained.save(tmp_path / "m.safetensors")
-    from napari_seisseg.training import load_bundle
+    from napari_seisseg.bundle import load_bundle
 
     assert load_bundle(path)[1]["input"]["position"] is not None
 

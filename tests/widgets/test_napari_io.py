@@ -242,7 +242,7 @@ def test_exported_mask_reopens_with_names_colours_over_its_source(
     assert not _errors(notifications)
     # what the Train widget reads from it: the same classes and colours as from the original
     from napari_seisseg._widgets.train import label_colors
-    from napari_seisseg.training.classes import class_names_from_features
+    from napari_seisseg.bundle.classes import class_names_from_features
 
     assert class_names_from_features(again.features) == class_names_from_features(labels.features)
     assert label_colors(again, [1, 2]) == label_colors(labels, [1, 2])

@@ -10,7 +10,7 @@ import torch
 
 from napari_seisseg._widgets._model_store import MODEL_STORE, ModelEntry
 from napari_seisseg._widgets.predict import PREDICTION_KEY, PredictWidget
-from napari_seisseg.inference.bundle_predict import predict_bundle
+from napari_seisseg.inference import predict_bundle
 from napari_seisseg.io.geometry import SurveyGeometry
 from napari_seisseg.jobs import drain
 
@@ -196,8 +196,8 @@ def test_cancel_stops_promptly_and_adds_nothing(viewer_with_sample, trained, qtb
 
 
 def test_load_bundle_and_errors(viewer_with_sample, trained, tmp_path, notifications):
+    from napari_seisseg.bundle import save_bundle
     from napari_seisseg.models import create_model, model_spec
-    from napari_seisseg.training.bundle import save_bundle
 
     viewer, _ = viewer_with_sample
     _, facies, _ = trained

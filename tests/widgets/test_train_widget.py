@@ -11,8 +11,8 @@ import torch
 from napari_seisseg import synthetic
 from napari_seisseg._widgets._model_store import MODEL_STORE
 from napari_seisseg._widgets.train import TrainWidget
+from napari_seisseg.bundle import read_card
 from napari_seisseg.jobs import drain
-from napari_seisseg.training import read_card
 
 pytestmark = pytest.mark.gui
 
@@ -103,7 +103,7 @@ def test_train_watch_stop_save_and_load(sample_viewer, qtbot, tmp_path):
     assert "painted sections" in w.info.value
     qtbot.waitUntil(lambda: len(w.history["epoch"]) >= 3 and w.n_draws >= 1, timeout=20_000)
     assert w._last_step.progress > 0 and len(w.history["loss"]) >= 6
-    from napari_seisseg.training.device import amp_settings
+    from napari_seisseg.device import amp_settings
 
     precision = amp_settings(torch.device("cpu"), None).describe()  # bf16 where the CPU has it
     assert "CPU" in w.device_label.value and precision in w.device_label.value
@@ -223,8 +223,8 @@ def test_load_refuses_a_pickle(sample_viewer, notifications, tmp_path):
 
 
 def test_a_preprocessed_layer_records_its_pipeline_without_applying_it_twice(sample_viewer, qtbot):
+    from napari_seisseg.bundle import Normalizer
     from napari_seisseg.preprocess import Pipeline, steps_from_specs
-    from napari_seisseg.training import Normalizer
 
     viewer = sample_viewer
     raw = viewer.layers["synthetic seismic"]
@@ -250,9 +250,9 @@ def test_a_preprocessed_layer_records_its_pipeline_without_applying_it_twice(sam
 def test_new_labels_layer_over_a_segy_paints_trains_and_exports(make_napari_viewer, segy_dir,
                                                                qtbot, tmp_path):
     from napari_seisseg._widgets.export import ExportWidget
+    from napari_seisseg.bundle.classes import PALETTE
     from napari_seisseg.io import read_segy
     from napari_seisseg.io.geometry import SurveyGeometry
-    from napari_seisseg.training.classes import PALETTE
 
     viewer = make_napari_viewer()
     (seismic,) = viewer.open(segy_dir / "f3-withdead.sgy", plugin="napari-seisseg")
@@ -571,8 +571,8 @@ def test_painted_sections_are_said_in_survey_line_numbers(sample_viewer, qtbot):
 
 def test_painted_summary_lists_a_few_sections_and_counts_the_rest():
     from napari_seisseg._widgets.painted_summary import MAX_LISTED, describe_painted
+    from napari_seisseg.bundle.classes import ClassInfo
     from napari_seisseg.io.geometry import SurveyGeometry
-    from napari_seisseg.training.classes import ClassInfo
     from napari_seisseg.training.labels import summarize_labels
 
     target = np.zeros((30, 20, 40), np.uint8)  # canonical order: inline, crossline, sample

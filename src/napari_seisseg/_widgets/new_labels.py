@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 from magicgui.widgets import Container, LineEdit, PushButton
 
+from ..bundle.classes import PALETTE, parse_class_names
 from ..errors import SeisSegError
 from ..io.geometry import DISPLAY_KEY, SurveyGeometry
-from ..training.classes import PALETTE, parse_class_names
 
 __all__ = ["NewLabels", "labels_layer_spec", "add_labels_layer"]
 

@@ -1,6 +1,6 @@
 """Predict an Image layer with a trained model: probabilities, a correctable mask, uncertainty.
 
-The computation is :func:`~napari_seisseg.inference.bundle_predict.predict_bundle` (the
+The computation is :func:`~napari_seisseg.inference.bundle_prediction.predict_bundle` (the
 generator ``seisseg predict`` runs too); this widget collects the settings, runs it in a
 ``thread_worker`` with a progress bar and a Cancel button, and turns the result into layers
 placed exactly over the source (its scale, translate, axis labels, units and geometry
@@ -267,8 +267,8 @@ class PredictWidget(Container):
 
     def _bundle(self):
         """The chosen model as a BundleModel (raises SeisSegError when there is none)."""
+        from ..bundle import BundleModel
         from ..errors import SeisSegError
-        from ..inference.bundle_predict import BundleModel
 
         name = self.model.value
         entry = MODEL_STORE.get(name) if name else None
@@ -323,8 +323,8 @@ class PredictWidget(Container):
     # ------------------------------------------------------------------ models
     def load_bundle(self, path: str | Path | None = None) -> ModelEntry | None:
         """Load a bundle file into the session's models and choose it (None when refused)."""
+        from ..bundle import BundleModel
         from ..errors import SeisSegError
-        from ..inference.bundle_predict import BundleModel
 
         if path is None:
             path = _open_dialog(self)
@@ -356,9 +356,9 @@ class PredictWidget(Container):
         """Check the inputs, then predict in a worker thread; return the worker (None if refused)."""
         from napari.qt.threading import create_worker
 
+        from ..bundle import pipeline_already_applied
         from ..errors import SeisSegError
-        from ..inference.bundle_inputs import pipeline_already_applied
-        from ..inference.bundle_predict import predict_bundle
+        from ..inference import predict_bundle
         from .train import layer_pipeline
 
         if self.worker is not None:

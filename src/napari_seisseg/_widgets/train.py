@@ -269,8 +269,8 @@ class TrainWidget(Container):
             scroll_to(self.settings_area, self.show_advanced.native)
 
     def _show_device(self, *_args) -> None:
+        from ..device import amp_settings, describe_device, resolve_device
         from ..errors import SeisSegError
-        from ..training.device import amp_settings, describe_device, resolve_device
 
         try:
             device = resolve_device(self.advanced.device.value)
@@ -314,10 +314,10 @@ class TrainWidget(Container):
             With a message for the user (nothing to train on, labels of another shape, no
             labels painted, a single class, NaN in the image...).
         """
+        from ..bundle.card import card_classes, without_pipeline
         from ..errors import SeisSegError
         from ..io.geometry import SurveyGeometry
         from ..training import check_inputs
-        from ..training.classes import ClassInfo
 
         image, labels, val = self.image.value, self.labels_layer.value, self.val_labels.value
         if image is None:
@@ -345,9 +345,9 @@ class TrainWidget(Container):
                 raise SeisSegError(f"The model '{start_from}' is no longer available; "
                                    "choose another in 'start from'.")
             card = copy.deepcopy(entry.card)
-            if pipe is not None and (card.get("preprocessing") or {}).get("pipeline"):
+            if pipe is not None:
                 # the layer already holds the pipeline's output: do not apply it again
-                card["preprocessing"]["pipeline"] = None
+                card = without_pipeline(card)
             init = (entry.model, card)
             start_path = entry.path
         kwargs: dict[str, Any] = {
@@ -356,7 +356,7 @@ class TrainWidget(Container):
             "class_names": getattr(labels, "features", None),
         }
         if init is not None:
-            classes = [ClassInfo.from_dict(c) for c in init[1]["classes"]]
+            classes = card_classes(init[1])
             check_kwargs = {**kwargs, "classes": classes}
         else:
             check_kwargs = kwargs
@@ -488,12 +488,13 @@ class TrainWidget(Container):
             return
         from napari.utils.notifications import show_info, show_warning
 
+        from ..bundle.card import model_name
         from ..training.metrics import headline
         from ..training.report import class_report
 
         result, saved, save_error = returned
         self.result = result
-        base = f"{result.card['model']['name']} · {names[1]}"
+        base = f"{model_name(result.card)} · {names[1]}"
         entry = ModelEntry(MODEL_STORE.unique_name(base), result.model, result.card, saved)
         self._set_current(entry)
         MODEL_STORE.add(entry)
@@ -546,8 +547,8 @@ class TrainWidget(Container):
             The path written, or None (no model, dialog cancelled, or an error, shown as a
             notification).
         """
+        from ..bundle import save_bundle
         from ..errors import SeisSegError
-        from ..training import save_bundle
 
         entry = self.current
         if entry is None:
@@ -574,6 +575,7 @@ class TrainWidget(Container):
             The new store entry, or None (dialog cancelled, or an error shown as a
             notification).
         """
+        from ..bundle.card import class_names_line, model_name
         from ..errors import SeisSegError
         from .train_checkpoints import load_into_store
 
@@ -587,8 +589,8 @@ class TrainWidget(Container):
             return self._fail(str(exc))
         card = entry.card
         self._set_current(entry)
-        classes = ", ".join(c.get("name", str(c.get("value"))) for c in card.get("classes", []))
-        self.status.set("done", f"loaded '{entry.name}' ({card['model']['name']}; {classes}); "
+        classes = class_names_line(card)
+        self.status.set("done", f"loaded '{entry.name}' ({model_name(card)}; {classes}); "
                                 "choose it in 'start from' to fine-tune")
         return entry
 

@@ -65,7 +65,7 @@ def load_into_store(path: str | Path, name: str | None = None) -> Any:
 
     ``name`` (made unique) defaults to ``checkpoint <file stem>``.
     """
-    from ..training import load_bundle
+    from ..bundle import load_bundle
     from ._model_store import MODEL_STORE, ModelEntry
 
     model, card = load_bundle(path)

@@ -57,6 +57,7 @@ def run_training_worker(inputs: dict[str, Any], stop: Callable[[], bool],
         ``(TrainResult, saved path or None, save error or None)``, or a :class:`Failure`
         with a message.
     """
+    from ..bundle.card import model_name, record_pipeline
     from ..errors import SeisSegError
     from ..training import train
 
@@ -69,14 +70,14 @@ def run_training_worker(inputs: dict[str, Any], stop: Callable[[], bool],
         logger.exception("training failed")
         return Failure(f"{type(exc).__name__}: {exc}")
     if pipe is not None:
-        result.card.setdefault("preprocessing", {})["pipeline"] = pipe
+        record_pipeline(result.card, pipe)
     if started_from is not None:  # a killed run's checkpoint, continued: retired once saved
         result.checkpoints.append(Path(started_from))
     saved, error = None, None
     if autosave is not None:
         try:
             if callable(autosave):  # named after the model the run chose (model "auto")
-                autosave = autosave(str(result.card["model"]["name"]))
+                autosave = autosave(model_name(result.card))
             autosave.parent.mkdir(parents=True, exist_ok=True)
             saved = Path(result.save(autosave))
         except Exception as exc:  # noqa: BLE001 - the trained model must still reach the user

@@ -218,8 +218,8 @@ def _train(image: np.ndarray, sparse: np.ndarray, geometry: Any, cube: Any, args
 
 
 def _predict(bundle: Path, survey: Any, args: argparse.Namespace):
-    from ..inference import PredictionFinished, PredictionProgress
-    from ..inference.bundle_predict import BundleModel, predict_bundle
+    from ..bundle import BundleModel
+    from ..inference import PredictionFinished, PredictionProgress, predict_bundle
 
     bm = BundleModel.load(bundle)
     orient = ("inline", "crossline") if bm.is_section_model else None

@@ -1,8 +1,8 @@
 """``seisseg predict --model MODEL --image IMG --out-mask M ...``: apply a trained bundle.
 
 The command runs the generator the Predict widget runs
-(:func:`napari_seisseg.inference.bundle_predict.predict_bundle`, or
-:func:`~napari_seisseg.inference.bundle_dask.predict_bundle_dask` with
+(:func:`napari_seisseg.inference.bundle_prediction.predict_bundle`, or
+:func:`~napari_seisseg.inference.dask_bundle.predict_bundle_dask` with
 ``--dask-scheduler``) with a tqdm progress bar, then writes the outputs block by block.
 
 Outputs (each optional, at least one):
@@ -232,7 +232,7 @@ def run(args: argparse.Namespace) -> int:
             raise SeisSegError(
                 "--dask-scheduler needs the 'distributed' package: pip install distributed"
             ) from exc
-    from ..inference.bundle_predict import BundleModel
+    from ..bundle import BundleModel
 
     bm = BundleModel.load(args.model)
     names = [c["name"] for c in bm.channel_classes]
@@ -269,9 +269,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace, bm: Any, kinds: dict, scratch: Path, dask_mode: bool):
-    from ..inference import PredictionFinished, PredictionProgress, PredictionStarted
-    from ..inference.bundle_dask import predict_bundle_dask
-    from ..inference.bundle_predict import predict_bundle
+    from ..inference import (
+        PredictionFinished,
+        PredictionProgress,
+        PredictionStarted,
+        predict_bundle,
+        predict_bundle_dask,
+    )
 
     direct = kinds["probs"] in ("npy", "zarr")
     if dask_mode:

@@ -254,9 +254,9 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
 
     model = args.model
     if model is None and args.init:
-        from ..training import read_card
+        from ..bundle import model_name, read_card
 
-        model = str(read_card(args.init)["model"]["name"])
+        model = model_name(read_card(args.init))
     model = model or "auto"
     if args.pretrained not in ("auto", "none") and not Path(args.pretrained).is_file():
         raise SeisSegError(
@@ -479,7 +479,7 @@ def _offer_checkpoints(image: Any) -> None:
 # ---------------------------------------------------------------------- run
 def run(args: argparse.Namespace) -> int:
     """Train and write the bundle; returns the exit status."""
-    from ..training.classes import parse_class_names
+    from ..bundle.classes import parse_class_names
 
     out = _check_out(args)
     config = build_config(args)

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import math
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from ..errors import SeisSegError
+from ..jobs import StopLike
 
 #: Largest window (in voxels) a single prediction may use: 512**3, about 0.5 GB of float32.
 MAX_WINDOW_VOXELS = 512**3
 
 BLEND_MODES = ("gaussian", "linear", "constant")
 OUT_DTYPES = ("float32", "float16", "uint8")
-
-StopLike = Callable[[], bool] | threading.Event | None
 
 
 def check_shape(volume: Any, ndims: Sequence[int] | None = None, what: str = "volume") -> tuple[int, ...]:
@@ -125,15 +123,6 @@ def check_dead_mask(dead_mask: Any, shape: tuple[int, ...]) -> np.ndarray | None
 def mask_slices(mask: np.ndarray, index: Sequence[slice]) -> np.ndarray:
     """Slice a broadcastable mask (axes of length 1 stay whole)."""
     return mask[tuple(slice(None) if n == 1 else s for n, s in zip(mask.shape, index, strict=True))]
-
-
-def stop_requested(stop: StopLike) -> bool:
-    """True when ``stop`` (a callable or a :class:`threading.Event`) says to stop."""
-    if stop is None:
-        return False
-    if isinstance(stop, threading.Event) or hasattr(stop, "is_set"):
-        return bool(stop.is_set())
-    return bool(stop())
 
 
 def check_stop(stop: Any) -> StopLike:

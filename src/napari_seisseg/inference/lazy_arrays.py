@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import SeisSegError
+from ..io.indexing import expand_key
 from ._checks import check_dead_mask, mask_slices
 from .outputs import from_stored
 
@@ -25,7 +26,6 @@ __all__ = [
     "HaloNormalized",
     "Slab",
     "TransposedView",
-    "full_key",
     "transpose_view",
 ]
 
@@ -43,7 +43,7 @@ class TransposedView:
         self.ndim = len(self.shape)
 
     def __getitem__(self, key: Any) -> np.ndarray:
-        key = full_key(key, self.ndim)
+        key = expand_key(key, self.ndim, type(self).__name__)
         inner = [slice(None)] * self.ndim
         for k, p in enumerate(self.perm):
             inner[p] = key[k]
@@ -51,14 +51,6 @@ class TransposedView:
         kept = [p for p, k in zip(self.perm, key, strict=True) if not isinstance(k, int | np.integer)]
         order = sorted(kept)
         return block.transpose([order.index(p) for p in kept]) if kept else block
-
-
-def full_key(key: Any, ndim: int) -> tuple[Any, ...]:
-    key = key if isinstance(key, tuple) else (key,)
-    if any(k is Ellipsis for k in key):
-        i = next(i for i, k in enumerate(key) if k is Ellipsis)
-        key = key[:i] + (slice(None),) * (ndim - len(key) + 1) + key[i + 1 :]
-    return tuple(key) + (slice(None),) * (ndim - len(key))
 
 
 def transpose_view(data: Any, perm: tuple[int, ...]) -> Any:
@@ -88,7 +80,7 @@ class HaloNormalized:
         self.dtype = np.dtype(np.float32)
 
     def __getitem__(self, key: Any) -> np.ndarray:
-        key = full_key(key, self.ndim)
+        key = expand_key(key, self.ndim, type(self).__name__)
         slices = [
             slice(int(k), int(k) + 1) if isinstance(k, int | np.integer) else slice(*k.indices(n)[:2])
             for k, n in zip(key, self.shape, strict=True)
@@ -118,7 +110,7 @@ class Slab:
         self.dtype = data.dtype
 
     def __getitem__(self, key: Any) -> np.ndarray:
-        key = list(full_key(key, self.ndim))
+        key = list(expand_key(key, self.ndim, type(self).__name__))
         k = key[self.axis]
         if isinstance(k, int | np.integer):
             key[self.axis] = self.lo + int(k) % self.shape[self.axis]
@@ -173,7 +165,7 @@ class DerivedArray:
         return TransposedView(self, perm or tuple(reversed(range(self.ndim))))
 
     def __getitem__(self, key: Any) -> np.ndarray:
-        key = full_key(key, self.ndim)
+        key = expand_key(key, self.ndim, type(self).__name__)
         ints = tuple(i for i, k in enumerate(key) if isinstance(k, int | np.integer))
         slices = []
         for k, n in zip(key, self.shape, strict=True):
@@ -225,6 +217,6 @@ class ChannelView:
         return TransposedView(self, perm or tuple(reversed(range(self.ndim))))
 
     def __getitem__(self, key: Any) -> np.ndarray:
-        key = full_key(key, self.ndim)
+        key = expand_key(key, self.ndim, type(self).__name__)
         block = self.probs[(self.k, *key)]
         return np.asarray(block) if self.raw else from_stored(block)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import SeisSegError
-from ..io.atomic import atomic_path
+from ..io.atomic import atomic_path, owned_prefix, remove_stale
 from ._checks import check_out_dtype
 
 __all__ = ["OutputSink", "from_stored", "open_output", "to_stored"]
@@ -181,8 +181,6 @@ class ScratchSum:
         if near is None:
             self.array = np.zeros(tuple(shape), dtype=np.float32)
         else:
-            from ..io.atomic import owned_prefix, remove_stale
-
             remove_stale(near.parent, f"{near.name}.sum")
             fd, name = tempfile.mkstemp(prefix=owned_prefix(f"{near.name}.sum"), suffix=".npy",
                                         dir=near.parent)

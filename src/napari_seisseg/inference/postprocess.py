@@ -54,7 +54,7 @@ def probabilities_to_mask(
         (default 0.5), else class 1.  For two channels: class 2 where ``p[1] >= threshold``.
         None with several channels: the most probable class (``argmax + 1``).
     dead_mask : array-like of bool, optional
-        Dead voxels or traces (see :func:`~napari_seisseg.inference.predict.predict_volume`).
+        Dead voxels or traces (see :func:`~napari_seisseg.inference.window_driver.predict_volume`).
     values : sequence of int, optional
         Label value of each class (class ``k`` -> ``values[k]``, e.g. from a model card's
         ``classes``) instead of ``k + 1``.

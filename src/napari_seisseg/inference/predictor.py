@@ -16,45 +16,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..device import resolve_device
 from ..errors import SeisSegError
 
-__all__ = ["ACTIVATIONS", "BatchPredictor", "model_attr", "resolve_device"]
+__all__ = ["ACTIVATIONS", "BatchPredictor", "model_attr"]
 
 ACTIVATIONS = ("auto", "softmax", "sigmoid", "none")
-
-
-def resolve_device(device: Any = None, predictor: Any = None) -> torch.device:
-    """The device windows run on.
-
-    Parameters
-    ----------
-    device : str, torch.device or None
-        ``"auto"`` picks CUDA, then MPS, then the CPU; None keeps a module where its
-        parameters are (the CPU for plain callables); anything else is used as given.
-    predictor : callable, optional
-        The predictor (for ``device=None``).
-    """
-    if device is None:
-        if isinstance(predictor, torch.nn.Module):
-            for p in itertools.chain(predictor.parameters(), predictor.buffers()):
-                return p.device
-        return torch.device("cpu")
-    if isinstance(device, str) and device.lower() == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        mps = getattr(torch.backends, "mps", None)
-        if mps is not None and mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise SeisSegError(f"Unknown device {device!r}: use 'auto', 'cpu', 'cuda', 'cuda:1' or 'mps'.") from exc
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise SeisSegError(f"Device {device!r} was asked for but CUDA is not available; use 'cpu' or 'auto'.")
-    if dev.type == "mps" and not torch.backends.mps.is_available():
-        raise SeisSegError(f"Device {device!r} was asked for but MPS is not available; use 'cpu' or 'auto'.")
-    return dev
 
 
 def model_attr(predictor: Any, name: str, default: Any = None) -> Any:

@@ -15,17 +15,17 @@ from typing import Any
 import numpy as np
 
 from ..errors import SeisSegError
+from ..jobs import StopLike
 from ._checks import (
-    StopLike,
     check_dead_mask,
     check_overlap,
     check_shape,
     check_stop,
     check_window,
 )
-from .engine import Stitcher, WindowReader
-from .predict import Pass, PredictionGenerator, check_common, drive, tta_axes
 from .predictor import BatchPredictor, model_attr
+from .stitching import Stitcher, WindowReader
+from .window_driver import Pass, PredictionGenerator, check_common, drive, tta_axes
 from .windows import WindowPlan
 
 __all__ = ["predict_sections"]
@@ -142,7 +142,7 @@ def predict_sections(
     tta : bool or sequence of int
         Volume axes to flip (True: the two in-plane axes of each orientation).
     overlap, blend, batch_size, device, amp, activation, out, out_dtype, n_channels, preprocess, dead_mask, stop, overwrite, chunks
-        As for :func:`~napari_seisseg.inference.predict.predict_volume`.
+        As for :func:`~napari_seisseg.inference.window_driver.predict_volume`.
 
     Returns
     -------
@@ -171,35 +171,49 @@ def predict_sections(
     if position is not None:  # the position channel is not symmetric in time
         flips_all = tuple(f for f in flips_all if f != position[1])
     floor = (1, 1) if min_tile is None else check_window(min_tile, 2, "min_tile")
-    passes: list[Pass] = []
-    report_window: tuple[int, ...] = ()
+    passes, windows = [], []
     for a in axes:
-        perm = (a, *(k for k in range(3) if k != a))
-        plan_shape = tuple(shape[k] for k in perm)
-        tile2 = plan_shape[1:] if tile is None else check_window(tile, 2, "tile")
-        tile2 = tuple(max(t, f) for t, f in zip(tile2, floor, strict=True))
-        window = (1, *tile2)
-        plan = WindowPlan.build(plan_shape, window, (0.0, *overlaps), halo=(context, 0, 0))
-        flips = tuple(perm.index(f) - 3 for f in flips_all if f != a)
-        bp = BatchPredictor(
-            model2d, window, device=device, amp=amp, activation=activation,
-            flip_dims=flips, n_channels=n_channels,
-            to_input=(lambda t: t.unsqueeze(1)) if layout == "slab" else (lambda t: t),
-            from_output=lambda y: y.unsqueeze(2) if y.ndim == 4 else y,
-            expected=f"(N, C, {tile2[0]}, {tile2[1]})",
+        p, window = _section_pass(
+            model2d, volume, shape, a, tile=tile, floor=floor, overlaps=overlaps, context=context,
+            layout=layout, flips_all=flips_all, device=device, amp=amp, activation=activation,
+            n_channels=n_channels, preprocess=preprocess, pad=pad, position=position, blend=blend,
+            dead=dead, batch_size=batch_size,
         )
-        stitcher = Stitcher(
-            bp,
-            WindowReader(
-                volume, perm, plan, plan.full_region(), preprocess, pad,
-                None if position is None else (position[0], perm.index(position[1]), position[2]),
-            ),
-            plan,
-            blend, dead=None if dead is None else dead.transpose(perm),
-            batch_size=batch_size, n_channels=n_channels,
-        )
-        passes.append(Pass(stitcher, bp, perm))
-        if not report_window:
-            inv = np.argsort(perm)
-            report_window = tuple(window[int(inv[j])] for j in range(3))
-    return drive(passes, shape, report_window, out, dtype, chunks, overwrite, protect, stop)
+        passes.append(p)
+        windows.append(window)
+    return drive(passes, shape, windows[0], out, dtype, chunks, overwrite, protect, stop)
+
+
+def _section_pass(
+    model2d: Any, volume: Any, shape: tuple[int, ...], a: int, *, tile: Any, floor: tuple[int, ...],
+    overlaps: tuple[float, ...], context: int, layout: str, flips_all: tuple[int, ...], device: Any,
+    amp: bool, activation: str | None, n_channels: int | None, preprocess: Any, pad: str,
+    position: Any, blend: str, dead: np.ndarray | None, batch_size: int,
+) -> tuple[Pass, tuple[int, ...]]:
+    """The sweep along section axis ``a``, and its window in the volume's axis order."""
+    perm = (a, *(k for k in range(3) if k != a))
+    plan_shape = tuple(shape[k] for k in perm)
+    tile2 = plan_shape[1:] if tile is None else check_window(tile, 2, "tile")
+    tile2 = tuple(max(t, f) for t, f in zip(tile2, floor, strict=True))
+    window = (1, *tile2)
+    plan = WindowPlan.build(plan_shape, window, (0.0, *overlaps), halo=(context, 0, 0))
+    flips = tuple(perm.index(f) - 3 for f in flips_all if f != a)
+    bp = BatchPredictor(
+        model2d, window, device=device, amp=amp, activation=activation,
+        flip_dims=flips, n_channels=n_channels,
+        to_input=(lambda t: t.unsqueeze(1)) if layout == "slab" else (lambda t: t),
+        from_output=lambda y: y.unsqueeze(2) if y.ndim == 4 else y,
+        expected=f"(N, C, {tile2[0]}, {tile2[1]})",
+    )
+    stitcher = Stitcher(
+        bp,
+        WindowReader(
+            volume, perm, plan, plan.full_region(), preprocess, pad,
+            None if position is None else (position[0], perm.index(position[1]), position[2]),
+        ),
+        plan,
+        blend, dead=None if dead is None else dead.transpose(perm),
+        batch_size=batch_size, n_channels=n_channels,
+    )
+    inv = np.argsort(perm)
+    return Pass(stitcher, bp, perm), tuple(window[int(inv[j])] for j in range(3))

@@ -9,6 +9,7 @@ give the dead-trace mask and the geometry of a slice in the data's own order.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -128,8 +129,6 @@ def resolve_orientations(
 
 def subset_geometry(geometry: SurveyGeometry, region: tuple[slice, ...]) -> SurveyGeometry:
     """The geometry of ``data[region]`` (one slice along one axis)."""
-    from dataclasses import replace
-
     kw: dict[str, Any] = {}
     live = geometry.live
     canonical = canonical_order(geometry)

@@ -120,7 +120,7 @@ class LabelClasses:
 
         Values come from an ``index`` (or ``value``, ``label``) column, else the row number
         (napari's convention), as in
-        :func:`napari_seisseg.training.classes.class_names_from_features`.
+        :func:`napari_seisseg.bundle.classes.class_names_from_features`.
         """
         name_col = next((self.features[c] for c in _NAME_COLUMNS if c in self.features), None)
         if name_col is None:

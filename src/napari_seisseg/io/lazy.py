@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .indexing import expand_key
 from .segy_file import SegyFile
 
 
@@ -158,19 +159,7 @@ def _is_int(k: Any) -> bool:
 
 def _normalize_key(key: Any, shape: tuple[int, ...]) -> tuple[Any, ...]:
     """Expand ``key`` to one int, slice or 1D int array per axis (no newaxis)."""
-    if not isinstance(key, tuple):
-        key = (key,)
-    if any(k is None for k in key):
-        raise IndexError("LazyTraceArray does not support np.newaxis; index, then reshape")
-    n_ell = sum(1 for k in key if k is Ellipsis)
-    if n_ell > 1:
-        raise IndexError("an index can only have a single ellipsis ('...')")
-    if n_ell:
-        i = next(i for i, k in enumerate(key) if k is Ellipsis)
-        key = key[:i] + (slice(None),) * (len(shape) - len(key) + 1) + key[i + 1 :]
-    if len(key) > len(shape):
-        raise IndexError(f"too many indices: array is {len(shape)}-dimensional, {len(key)} given")
-    key = key + (slice(None),) * (len(shape) - len(key))
+    key = expand_key(key, len(shape), "LazyTraceArray")
     out: list[Any] = []
     for k, n in zip(key, shape, strict=True):
         if _is_int(k):

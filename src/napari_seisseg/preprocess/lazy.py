@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import SeisSegError
+from ..io.indexing import expand_key
 from .pipeline import Pipeline, PreprocessReport
 
 #: Bytes of float32 work per block when a large array is processed.
@@ -71,7 +72,7 @@ class PreprocessedArray:
         return out if dtype is None else out.astype(dtype, copy=False)
 
     def __getitem__(self, key: Any) -> np.ndarray:
-        key = _expand_key(key, self.ndim)
+        key = expand_key(key, self.ndim, "PreprocessedArray")
         self.last_key = key
         simple = [isinstance(k, int | np.integer) or (isinstance(k, slice) and (k.step or 1) > 0)
                   for k in key]
@@ -206,22 +207,6 @@ def apply_blocks(
         out[tuple(key)] = lazy[tuple(key)]
         yield min(n, a + step) / n
     return out, lazy.report()
-
-
-def _expand_key(key: Any, ndim: int) -> tuple[Any, ...]:
-    if not isinstance(key, tuple):
-        key = (key,)
-    if any(k is None for k in key):
-        raise IndexError("PreprocessedArray does not support np.newaxis; index, then reshape")
-    n_ell = sum(1 for k in key if k is Ellipsis)
-    if n_ell > 1:
-        raise IndexError("an index can only have a single ellipsis ('...')")
-    if n_ell:
-        i = next(i for i, k in enumerate(key) if k is Ellipsis)
-        key = key[:i] + (slice(None),) * (ndim - len(key) + 1) + key[i + 1:]
-    if len(key) > ndim:
-        raise IndexError(f"too many indices: array is {ndim}-dimensional, {len(key)} given")
-    return tuple(key) + (slice(None),) * (ndim - len(key))
 
 
 def _norm(k: Any, n: int) -> Any:

@@ -261,8 +261,8 @@ class Checkpointer:
         pathlib.Path
             The bundle.
         """
+        from ..bundle.storage import save_bundle
         from ..io.atomic import atomic_write_text
-        from .bundle import save_bundle
 
         if callable(self.survey):
             self.survey = self.survey()

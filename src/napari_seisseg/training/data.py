@@ -18,12 +18,12 @@ from typing import Any
 
 import numpy as np
 
+from ..bundle.classes import ClassInfo, build_classes
 from ..errors import SeisSegError
 from ..io.geometry import CUBE_AXES, SECTION_AXES, SurveyGeometry
+from ..io.indexing import WithLeadingAxis
 from .labels import (
-    ClassInfo,
     LabelSummary,
-    build_classes,
     check_finite,
     check_label_content,
     check_shapes,
@@ -33,25 +33,6 @@ from .labels import (
 from .split import HeldOut, held_out_from_target, split_validation
 
 __all__ = ["TrainingData", "prepare_data", "split_data"]
-
-
-class _WithLeadingAxis:
-    """A 2D array seen as ``(1, H, W)`` (reads only what is indexed)."""
-
-    def __init__(self, data: Any):
-        self.data = data
-        self.shape = (1, *tuple(data.shape))
-        self.dtype = data.dtype
-        self.ndim = 3
-
-    def __getitem__(self, key: Any) -> np.ndarray:
-        if key is Ellipsis:
-            key = (slice(None),) * 3
-        first, rest = key[0], tuple(key[1:])
-        block = np.asarray(self.data[rest])
-        if isinstance(first, (int, np.integer)):
-            return block
-        return block[None][first]
 
 
 @dataclass
@@ -213,7 +194,7 @@ def prepare_data(
     )
     img = _transpose(image, perm)
     if ndim == 2:
-        img = _WithLeadingAxis(img)
+        img = WithLeadingAxis(img)
         target = target[None]
         val_target = None if val_target is None else val_target[None]
         names = ["section", *names]

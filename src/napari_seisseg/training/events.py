@@ -14,7 +14,8 @@ from typing import Any, ClassVar
 
 import torch
 
-from .labels import ClassInfo, LabelSummary
+from ..bundle.classes import ClassInfo
+from .labels import LabelSummary
 from .metrics import headline
 
 __all__ = [
@@ -179,11 +180,11 @@ class TrainResult:
     checkpoints: list[Path] = field(default_factory=list)
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write the bundle at exactly ``path`` (see :func:`~napari_seisseg.training.bundle.save_bundle`).
+        """Write the bundle at exactly ``path`` (see :func:`~napari_seisseg.bundle.storage.save_bundle`).
 
         Once it is written, the run's checkpoints are removed (:meth:`discard_checkpoints`).
         """
-        from .bundle import save_bundle
+        from ..bundle.storage import save_bundle
 
         out = save_bundle(path, self.model, self.card)
         self.discard_checkpoints(keep=out)

@@ -22,21 +22,18 @@ from typing import Any
 
 import numpy as np
 
+from ..bundle.classes import ClassInfo
+from ..bundle.normalize import nonfinite_message
 from ..errors import SeisSegError
-from .classes import ClassInfo, build_classes, class_names_from_features
 
 __all__ = [
-    "ClassInfo",
     "LabelSummary",
     "AxisLabels",
     "MAX_CLASSES",
-    "build_classes",
     "check_finite",
     "check_label_content",
     "check_shapes",
-    "class_names_from_features",
     "encode_labels",
-    "nonfinite_message",
     "summarize_labels",
 ]
 
@@ -70,16 +67,6 @@ def _blocks(shape: Sequence[int], voxels: int = _BLOCK_VOXELS):
     step = max(1, voxels // per)
     for a in range(0, shape[0], step):
         yield slice(a, min(shape[0], a + step))
-
-
-def nonfinite_message(count: int | None = None) -> str:
-    """The message for non-finite amplitudes."""
-    n = "" if count is None else f"{count:,} "
-    return (
-        f"The image holds {n}NaN or infinite values. Replace them before training: in napari "
-        "run Preprocess with 'replace non-finite values' (or np.nan_to_num on the array), "
-        "then train on the cleaned image."
-    )
 
 
 def check_finite(image: Any) -> None:

@@ -20,31 +20,21 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from typing import Any
 
+from ..device import describe_device
 from ..errors import SeisSegError
 from ..io.geometry import SurveyGeometry
+from ..jobs import StopLike, stop_requested
 from .config import TrainConfig
 from .data import prepare_data
-from .device import describe_device
 from .events import Note, Started, TrainEvent, TrainResult
 from .labels import LabelSummary
 from .run import TrainingRun
 from .session import Session, build_session
 
 __all__ = ["check_inputs", "train"]
-
-StopFlag = Callable[[], bool] | Any
-
-
-def _stop_requested(stop: StopFlag) -> bool:
-    if stop is None:
-        return False
-    if hasattr(stop, "is_set"):
-        return bool(stop.is_set())
-    return bool(stop())
-
 
 def check_inputs(
     image: Any, labels: Any, config: TrainConfig | None = None, **kwargs: Any
@@ -96,7 +86,7 @@ def train(
     class_colors: Mapping[Any, Any] | None = None,
     pipeline: Any = None,
     init_bundle: Any = None,
-    stop: StopFlag = None,
+    stop: StopLike = None,
     image_name: str | None = None,
 ) -> Generator[TrainEvent, None, TrainResult]:
     """Train a segmentation model on painted labels, yielding progress events.
@@ -184,7 +174,7 @@ def _train(
     class_colors: Any,
     pipeline: Any,
     init_bundle: Any,
-    stop: StopFlag,
+    stop: StopLike,
     image_name: str | None,
     holder: list[Any],
 ) -> Generator[TrainEvent, None, TrainResult]:
@@ -215,7 +205,7 @@ def _train(
     reason = None
     while reason is None:
         run.epoch += 1
-        losses, reason = yield from run.train_epoch(lambda: _stop_requested(stop))
+        losses, reason = yield from run.train_epoch(lambda: stop_requested(stop))
         if not losses and run.best_state is not None:
             break
         train_loss, metrics, score = run.score(losses)

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..bundle.normalize import nonfinite_message
 from ..errors import SeisSegError
 from .augment import Augmenter
-from .labels import nonfinite_message
 from .patch_sampler import patch_time_dim, read_augmented
 from .patches import PatchLayout, add_position, inplane_axes, window_start
 

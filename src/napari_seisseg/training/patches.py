@@ -26,9 +26,9 @@ from typing import Any
 
 import numpy as np
 
+from ..bundle.position import PositionSpec, interleave_position
 from ..errors import SeisSegError
 from .config import DEFAULT_PATCH
-from .position import PositionSpec, interleave_position
 
 __all__ = ["PatchLayout", "make_layout", "read_window", "inplane_axes"]
 

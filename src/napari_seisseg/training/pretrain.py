@@ -31,17 +31,19 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..bundle.normalize import fit_normalizer
+from ..device import amp_settings, autocast, describe_device, resolve_device
 from ..errors import SeisSegError
 from ..io.geometry import SurveyGeometry
+from ..io.indexing import WithLeadingAxis
+from ..jobs import stop_requested
 from ..store import pretrained_dir
 from .augment import Augmenter
 from .config import AugmentConfig, TrainConfig
-from .data import _transpose, _WithLeadingAxis, orient
-from .device import amp_settings, autocast, describe_device, resolve_device
+from .data import _transpose, orient
 from .events import Note, Step
 from .labels import check_finite
 from .masking import AnywhereSampler, masked_batch
-from .normalize import fit_normalizer
 from .patches import PatchLayout, make_layout
 from .recipe import resolve_model
 
@@ -304,7 +306,6 @@ def pretrain(
     -------
     PretrainResult
     """
-    from .loop import _stop_requested
 
     t0 = time.perf_counter()
     config = copy.deepcopy(config) if config is not None else TrainConfig()
@@ -335,7 +336,7 @@ def pretrain(
     losses: list[float] = []
     step = 0
     model.train()
-    while time.perf_counter() - t0 < budget and not _stop_requested(stop):
+    while time.perf_counter() - t0 < budget and not stop_requested(stop):
         x, y, m = masked_batch(sampler, layout, mask_rng, batch, tshape)
         losses.append(_reconstruction_step(
             model, opt, x.to(device), y.to(device), m.to(device).float(), device, amp
@@ -369,7 +370,7 @@ def _oriented_input(
     sample_axis = names.index("sample") if "sample" in names else len(shape) - 1
     axes = None if config.axes is None else tuple(perm.index(int(a)) for a in config.axes)
     if len(shape) == 2:
-        img, sample_axis, axes = _WithLeadingAxis(img), sample_axis + 1, (0,)
+        img, sample_axis, axes = WithLeadingAxis(img), sample_axis + 1, (0,)
     return img, shape, sample_axis, axes
 
 
@@ -377,8 +378,8 @@ def _pretraining_model(
     config: TrainConfig, n_samples: int
 ) -> tuple[torch.nn.Module, str, bool]:
     """The seeded section model to pretrain, built as training builds it: ``(model, kind, position)``."""
+    from ..bundle.card import model_kind
     from ..models import create_model
-    from .card import model_kind
     from .session import _use_position
 
     torch.manual_seed(config.seed)

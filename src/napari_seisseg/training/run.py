@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..bundle.card import build_card
+from ..bundle.storage import save_bundle
+from ..device import autocast, describe_device, is_oom
 from ..errors import SeisSegError
-from .bundle import save_bundle
-from .card import build_card
 from .config import TrainConfig
-from .device import autocast, describe_device, is_oom
 from .ema import WeightAverage
 from .events import BestUpdated, EpochEnd, Finished, Note, Step, TrainEvent, TrainResult
 from .metrics import headline

@@ -19,9 +19,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..bundle.storage import json_safe
 from ..errors import SeisSegError
 from ..io.atomic import atomic_write_text
-from .bundle import json_safe
 
 __all__ = ["RUN_FILES", "RunLog"]
 

@@ -17,17 +17,17 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..bundle.card import model_kind
+from ..bundle.classes import ClassInfo
+from ..bundle.normalize import Normalizer, fit_normalizer
+from ..bundle.storage import load_bundle
+from ..device import AmpSettings, amp_settings, autocast, is_oom, resolve_device
 from ..errors import SeisSegError
 from ..io.geometry import SurveyGeometry
 from .augment import Augmenter
-from .bundle import load_bundle
-from .card import model_kind
-from .classes import ClassInfo
 from .config import TrainConfig
 from .data import TrainingData, prepare_data, split_data
-from .device import AmpSettings, amp_settings, autocast, is_oom, resolve_device
 from .losses import SegmentationLoss, region_term
-from .normalize import Normalizer, fit_normalizer
 from .patch_sampler import PatchSampler
 from .patches import PatchLayout, inplane_axes, make_layout
 from .recipe import resolve_model
@@ -294,7 +294,7 @@ def _session_layout(
         position=position,
     )
     if init_card and position:  # fine-tuning keeps the bundle's scale
-        from .position import PositionSpec
+        from ..bundle.position import PositionSpec
 
         spec_pos = PositionSpec.from_card(init_card["input"].get("position"))
         layout = replace(layout, position=spec_pos)

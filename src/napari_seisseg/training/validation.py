@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .device import AmpSettings, autocast
+from ..device import AmpSettings, autocast
 from .metrics import MetricAccumulator, binary_confusion, scores_from_confusion
 from .patches import PatchLayout, inplane_axes, read_window
 from .split import HeldOut

@@ -8,11 +8,13 @@ import pickle
 
 import pytest
 import torch
-from training_helpers import TINY
 
+from napari_seisseg.bundle import FORMAT_VERSION, load_bundle, read_card, save_bundle
 from napari_seisseg.errors import SeisSegError
 from napari_seisseg.models import create_model, model_spec
-from napari_seisseg.training.bundle import FORMAT_VERSION, load_bundle, read_card, save_bundle
+
+#: The smallest useful network (as in the training tests).
+TINY = {"width": 4, "depth": 2}
 
 
 def _model(name="unet2d", **kw):
@@ -107,3 +109,23 @@ def test_card_is_plain_json_without_nan(tmp_path):
     card = read_card(path)
     assert card["validation"]["iou"] is None
     json.dumps(card, allow_nan=False)
+
+
+def test_a_bundle_from_before_the_format_version_and_later_fields_loads(tmp_path):
+    """Cards without format_version (read as 0) or the fields added since still load."""
+    from safetensors.torch import save_file
+
+    from napari_seisseg.bundle import BundleModel
+    from napari_seisseg.bundle.storage import CARD_KEY, FORMAT
+
+    model = create_model("unet2d", n_classes=2, **TINY)
+    card = {"format": FORMAT, "model": model_spec(model), "input": {"kind": "2d", "axes": [1, 0]},
+            "n_outputs": 2, "classes": [{"value": 1, "name": "a"}, {"value": 2, "name": "b"}],
+            "preprocessing": {"standardize": {"center": 0.0, "scale": 1.0, "clip": 10.0}}}
+    path = tmp_path / "old.safetensors"
+    state = {k: v.contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(path), metadata={CARD_KEY: json.dumps(card)})
+    assert "format_version" not in read_card(path)
+    bm = BundleModel.load(path)
+    assert bm.predict_axes == (1,) and bm.sample_axis == 2 and bm.position is None
+    assert bm.pad_mode == "reflect" and bm.threshold == 0.5 and bm.normalizer.pipeline is None

@@ -24,8 +24,10 @@ from typing import Any
 
 import numpy as np
 
+from ..bundle.position import interleave_position
 from ..errors import SeisSegError
-from ._checks import StopLike, mask_slices, stop_requested
+from ..jobs import StopLike, stop_requested
+from ._checks import mask_slices
 from .blending import Accumulator, axis_denominator, axis_profile, blend_weights
 from .windows import WindowPlan, pad_mode
 
@@ -57,7 +59,7 @@ class WindowReader:
         Section windows only (plan axis 0 = the slices): ``(spec, plan axis of the samples,
         absolute sample index of the volume's first sample)``; the position channel is then
         interleaved after every slice, as training patches have it
-        (:mod:`napari_seisseg.training.position`).
+        (:mod:`napari_seisseg.bundle.position`).
     """
 
     def __init__(
@@ -143,8 +145,6 @@ class WindowReader:
         return x
 
     def _with_position(self, x: np.ndarray, start: Sequence[int]) -> np.ndarray:
-        from ..training.position import interleave_position
-
         spec, axis, offset = self.position
         plan = self.plan
         if axis == 0:  # time slices: one value per slice (clamped as training clamps)

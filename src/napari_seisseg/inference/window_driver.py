@@ -7,7 +7,7 @@ The generator yields :class:`PredictionStarted`, one :class:`PredictionProgress`
 windows, then :class:`PredictionFinished` (or :class:`PredictionCancelled` when ``stop``
 fires), and returns the assembled output (None when cancelled).  Windows run on ``device``;
 the output is assembled on the host: in memory, or in a .npy / Zarr file renamed into place
-only on success.  See :mod:`napari_seisseg.inference.engine` for the peak-memory bound.
+only on success.  See :mod:`napari_seisseg.inference.stitching` for the peak-memory bound.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ import numpy as np
 from ..errors import SeisSegError
 from ..io.atomic import check_target
 from ..io.blocks import block_slices
+from ..jobs import StopLike, stop_requested
 from ._checks import (
     BLEND_MODES,
-    StopLike,
     check_choice,
     check_dead_mask,
     check_out_dtype,
@@ -34,9 +34,7 @@ from ._checks import (
     check_shape,
     check_stop,
     check_window,
-    stop_requested,
 )
-from .engine import Stitcher, WindowReader
 from .events import (
     PredictionCancelled,
     PredictionEvent,
@@ -46,6 +44,7 @@ from .events import (
 )
 from .outputs import OutputSink, ScratchSum, open_output
 from .predictor import BatchPredictor, model_attr
+from .stitching import Stitcher, WindowReader
 from .windows import WindowPlan
 
 __all__ = ["predict_volume"]
@@ -244,46 +243,13 @@ def drive(
 ) -> PredictionGenerator:
     """Run the passes (averaged when several), yield events, return the output."""
     total = sum(p.stitcher.n_windows for p in passes)
-    state: dict[str, Any] = {"sink": None, "scratch": None}
-    target = Path(out) if isinstance(out, str | Path) else None
-
-    def output(n_channels: int) -> OutputSink:
-        if state["sink"] is None:
-            state["sink"] = open_output(
-                out, (n_channels, *shape), dtype, chunks=chunks, overwrite=overwrite, protect=protect
-            )
-        return state["sink"]
-
-    def to_volume(perm: tuple[int, ...], index: tuple[slice, ...], block: np.ndarray):
-        inv = np.argsort(perm)
-        vol_index = tuple(index[int(inv[j])] for j in range(len(perm)))
-        return vol_index, block.transpose(0, *(1 + inv))
-
+    output = _Assembly(shape, out, dtype, chunks, overwrite, protect, len(passes))
     t0, done = time.perf_counter(), 0
     try:
         yield PredictionStarted(total, "windows", str(passes[0].predictor.device), shape, window)
         for p in passes:
-            if len(passes) == 1:
-                p.stitcher.write = lambda i, b, perm=p.perm: output(b.shape[0]).write(*to_volume(perm, i, b))
-            else:
-                def add(i: tuple[slice, ...], b: np.ndarray, perm: tuple[int, ...] = p.perm) -> None:
-                    if state["scratch"] is None and out is None and dtype == np.float32:
-                        # the fresh in-memory output holds the sum: no second cube in memory
-                        state["scratch"] = ScratchSum.wrap(output(b.shape[0]).array)
-                    elif state["scratch"] is None:
-                        state["scratch"] = ScratchSum((b.shape[0], *shape), target)
-                    vi, vb = to_volume(perm, i, b)
-                    state["scratch"].add(vi, vb, 1.0 / len(passes))
-
-                p.stitcher.write = add
-            gen = p.stitcher.run(stop)
-            while True:
-                try:
-                    done += next(gen)
-                except StopIteration as result:
-                    completed = result.value
-                    break
-                yield PredictionProgress(done, total)
+            p.stitcher.write = output.writer(p.perm)
+            completed, done = yield from _run_pass(p, stop, done, total)
             if not completed:
                 break
         else:
@@ -291,22 +257,94 @@ def drive(
         if not completed:
             yield PredictionCancelled(done, total)
             return None
-        scratch = state["scratch"]
-        if scratch is not None and state["sink"] is None:
-            sink = output(scratch.array.shape[0])
-            for s in block_slices(shape, 4 * scratch.array.shape[0]):
-                sink.write((s,), np.asarray(scratch.array[:, s]))
-        result_array = state["sink"].commit()
+        result_array = output.commit()
         seconds = time.perf_counter() - t0
         yield PredictionFinished(
             total, seconds, float(np.prod(shape)) / max(seconds, 1e-9),
-            str(target) if target is not None else None,
+            str(output.target) if output.target is not None else None,
         )
         return result_array
     finally:
-        if state["sink"] is not None:
-            state["sink"].discard()  # no-op after commit
-        if state["scratch"] is not None:
-            state["scratch"].close()
+        output.close()
         for p in passes:
             p.predictor.close()
+
+
+def _run_pass(
+    p: Pass, stop: StopLike, done: int, total: int
+) -> Generator[PredictionProgress, None, tuple[bool, int]]:
+    """One pass of the stitcher: progress events; returns (completed, windows done so far)."""
+    gen = p.stitcher.run(stop)
+    while True:
+        try:
+            done += next(gen)
+        except StopIteration as result:
+            return result.value, done
+        yield PredictionProgress(done, total)
+
+
+def _to_volume(
+    perm: tuple[int, ...], index: tuple[slice, ...], block: np.ndarray
+) -> tuple[tuple[slice, ...], np.ndarray]:
+    """A block and its index in plan order, brought to the volume's order."""
+    inv = np.argsort(perm)
+    vol_index = tuple(index[int(inv[j])] for j in range(len(perm)))
+    return vol_index, block.transpose(0, *(1 + inv))
+
+
+class _Assembly:
+    """Where the passes' rows go: the output, or a running average when there are several.
+
+    The output is opened when the first rows arrive (their channel count); several passes
+    add into a scratch sum (the fresh in-memory float32 output itself when possible, so no
+    second cube is held), copied to the output at :meth:`commit`.
+    """
+
+    def __init__(self, shape: tuple[int, ...], out: Any, dtype: np.dtype, chunks: Sequence[int] | None,
+                 overwrite: bool, protect: list[str], n_passes: int):
+        self.shape, self.out, self.dtype, self.chunks = shape, out, dtype, chunks
+        self.overwrite, self.protect, self.n_passes = overwrite, protect, n_passes
+        self.target = Path(out) if isinstance(out, str | Path) else None
+        self.sink: OutputSink | None = None
+        self.scratch: ScratchSum | None = None
+
+    def output(self, n_channels: int) -> OutputSink:
+        """The output sink (opened on first use)."""
+        if self.sink is None:
+            self.sink = open_output(
+                self.out, (n_channels, *self.shape), self.dtype, chunks=self.chunks,
+                overwrite=self.overwrite, protect=self.protect,
+            )
+        return self.sink
+
+    def writer(self, perm: tuple[int, ...]) -> Callable[[tuple[slice, ...], np.ndarray], None]:
+        """The ``write`` callback of a pass whose plan order is ``perm``."""
+        if self.n_passes == 1:
+            return lambda i, b: self.output(b.shape[0]).write(*_to_volume(perm, i, b))
+
+        def add(i: tuple[slice, ...], b: np.ndarray) -> None:
+            if self.scratch is None and self.out is None and self.dtype == np.float32:
+                # the fresh in-memory output holds the sum: no second cube in memory
+                self.scratch = ScratchSum.wrap(self.output(b.shape[0]).array)
+            elif self.scratch is None:
+                self.scratch = ScratchSum((b.shape[0], *self.shape), self.target)
+            vi, vb = _to_volume(perm, i, b)
+            self.scratch.add(vi, vb, 1.0 / self.n_passes)
+
+        return add
+
+    def commit(self) -> Any:
+        """Copy a separate scratch sum into the output, and commit it."""
+        scratch = self.scratch
+        if scratch is not None and self.sink is None:
+            sink = self.output(scratch.array.shape[0])
+            for s in block_slices(self.shape, 4 * scratch.array.shape[0]):
+                sink.write((s,), np.asarray(scratch.array[:, s]))
+        return self.sink.commit()
+
+    def close(self) -> None:
+        """Discard an uncommitted output (a no-op after commit) and the scratch sum."""
+        if self.sink is not None:
+            self.sink.discard()
+        if self.scratch is not None:
+            self.scratch.close()

@@ -22,14 +22,24 @@ from typing import Any
 import numpy as np
 
 from ..errors import SeisSegError
-from .labels import nonfinite_message
+from ..preprocess import Pipeline
 
-__all__ = ["Normalizer", "fit_normalizer"]
+__all__ = ["Normalizer", "fit_normalizer", "nonfinite_message"]
 
 #: Values kept when estimating the statistics.
 _MAX_VALUES = 2_000_000
 #: Slices read along axis 0 when the image is too large to read whole.
 _SAMPLE_SLICES = 12
+
+
+def nonfinite_message(count: int | None = None) -> str:
+    """The message for non-finite amplitudes."""
+    n = "" if count is None else f"{count:,} "
+    return (
+        f"The image holds {n}NaN or infinite values. Replace them before training: in napari "
+        "run Preprocess with 'replace non-finite values' (or np.nan_to_num on the array), "
+        "then train on the cleaned image."
+    )
 
 
 class Normalizer:
@@ -120,13 +130,6 @@ class Normalizer:
         """Rebuild from :meth:`to_dict` output (the pipeline through ``Pipeline.from_dict``)."""
         pipeline = None
         if d.get("pipeline"):
-            try:
-                from ..preprocess import Pipeline
-            except ImportError as exc:  # pragma: no cover - preprocess ships with the package
-                raise SeisSegError(
-                    "This model was trained with a preprocessing pipeline, but the preprocessing "
-                    "module cannot be imported; update napari-seisseg."
-                ) from exc
             pipeline = Pipeline.from_dict(d["pipeline"])
         s = d.get("standardize") or {}
         return cls(s.get("center", 0.0), s.get("scale", 1.0), s.get("clip", 10.0), pipeline)

@@ -1,8 +1,8 @@
 """Prediction with a 3D bundle on a Dask cluster: a Zarr cube in, a Zarr store out.
 
-The bundle-level front of :func:`~napari_seisseg.inference.dask_predict.predict_volume_dask`:
+The bundle-level front of :func:`~napari_seisseg.inference.dask_volume.predict_volume_dask`:
 it checks the model and the store, applies the card's normalisation window by window and
-returns the same :class:`~napari_seisseg.inference.bundle_predict.BundlePrediction` as
+returns the same :class:`~napari_seisseg.inference.bundle_prediction.BundlePrediction` as
 in-process prediction.
 """
 
@@ -14,9 +14,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..bundle.model import BundleModel
 from ..errors import SeisSegError
-from .bundle_model import BundleModel
-from .bundle_predict import PredictionGenerator, PredictionPlan, finish_prediction, window_3d
+from ..io.zarr_io import read_zarr
+from .bundle_prediction import window_3d
+from .bundle_result import PredictionGenerator, PredictionPlan, finish_prediction
+from .dask_volume import predict_volume_dask
 from .survey_axes import canonical_order, dead_mask_from_geometry
 
 __all__ = ["predict_bundle_dask"]
@@ -70,9 +73,6 @@ def predict_bundle_dask(
         Progress events; returns a :class:`BundlePrediction` (the output opened read-only)
         or None when cancelled.
     """
-    from ..io.zarr_io import read_zarr
-    from .dask_predict import predict_volume_dask
-
     bm = BundleModel.coerce(bundle)
     if bm.is_section_model:
         raise SeisSegError(

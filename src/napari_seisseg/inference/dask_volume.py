@@ -4,7 +4,7 @@ The output is cut into *blocks* (whole output chunks).  Each block is one task: 
 builds the predictor (once per process, from a picklable factory or a bundle path), reads
 from the input store only the input the block needs, predicts every window of the global
 window plan that reaches the block, blends them with the same weights and accumulator as
-:func:`~napari_seisseg.inference.predict.predict_volume`, and writes its chunks.  Since every
+:func:`~napari_seisseg.inference.window_driver.predict_volume`, and writes its chunks.  Since every
 voxel sees exactly the windows and weights of the in-process plan, the result equals the
 in-process one (up to float rounding); the price is that windows straddling a block border
 are predicted by both blocks: about ``1 + (window - step) / block`` per axis, which large
@@ -19,7 +19,6 @@ the neighbouring blocks' workers.
 
 from __future__ import annotations
 
-import functools
 import importlib
 import itertools
 import math
@@ -36,7 +35,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..bundle.card import window_preprocess
 from ..errors import SeisSegError
+from ..jobs import stop_requested
 from ._checks import (
     BLEND_MODES,
     check_choice,
@@ -47,19 +48,18 @@ from ._checks import (
     check_shape,
     check_stop,
     check_window,
-    stop_requested,
 )
-from .engine import Stitcher, WindowReader
 from .events import PredictionCancelled, PredictionFinished, PredictionProgress, PredictionStarted
 from .outputs import open_output, to_stored
-from .predict import check_model_volume, tta_axes
 from .predictor import BatchPredictor
+from .stitching import Stitcher, WindowReader
+from .window_driver import check_model_volume, tta_axes
 from .windows import WindowPlan
 
 __all__ = ["BUNDLE_LOADER", "predict_volume_dask"]
 
 #: ``"module:function"`` that loads a model bundle path into a predictor on the workers.
-BUNDLE_LOADER = "napari_seisseg.training.bundle:load_bundle"
+BUNDLE_LOADER = "napari_seisseg.bundle.storage:load_bundle"
 
 _CACHE: OrderedDict[str, Any] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
@@ -81,13 +81,7 @@ def load_bundle(path: str) -> tuple[Any, Callable[[np.ndarray], np.ndarray] | No
         ) from exc
     loaded = loader(path)
     model, card = loaded if isinstance(loaded, tuple) else (loaded, None)
-    preprocess = None
-    if isinstance(card, dict) and card.get("preprocessing"):
-        from ..training.normalize import Normalizer
-
-        axis = int((card.get("input") or {}).get("sample_axis", -1))
-        preprocess = functools.partial(Normalizer.from_dict(card["preprocessing"]), axis=axis)
-    return model, preprocess
+    return model, window_preprocess(card)
 
 
 @dataclass(frozen=True)
@@ -236,7 +230,7 @@ def predict_volume_dask(
         Output store ``(C, *shape)``; chunks ``(1, *input chunks)``.  Written to a temporary
         store beside it and renamed when every block is done.
     window, overlap, blend, batch_size, device, amp, activation, out_dtype, tta, dead_mask
-        As for :func:`~napari_seisseg.inference.predict.predict_volume`.
+        As for :func:`~napari_seisseg.inference.window_driver.predict_volume`.
     preprocess : callable, optional
         Window preprocessing (picklable); default: a bundle's normaliser, else none.
     n_channels : int, optional
@@ -260,13 +254,7 @@ def predict_volume_dask(
         :class:`PredictionFinished` or :class:`PredictionCancelled`; returns the output
         opened read-only as a zarr array (None when cancelled).
     """
-    import zarr
-
-    src = _zarr_path(zarr_in, "input")
-    try:
-        arr = zarr.open_array(store=src, mode="r")
-    except Exception as exc:
-        raise SeisSegError(f"{src} is not a Zarr array ({type(exc).__name__}: {exc}).") from exc
+    src, arr = _open_input(zarr_in)
     shape = check_shape(arr, ndims=(2, 3), what="Zarr input")
     ndim = len(shape)
     window = check_window(window, ndim)
@@ -292,13 +280,9 @@ def predict_volume_dask(
         tuple(a - ndim for a in tta_axes(tta, ndim)), n_channels or 0, dtype.name,
         preprocess, check_dead_mask(dead_mask, shape),
     )
-    if n_channels is None:
-        probe, probe_preprocess = _prepared(spec, None)
-        plan = WindowPlan.build(shape, window, overlaps)
-        reader = WindowReader(arr, tuple(range(ndim)), plan, plan.full_region(), probe_preprocess)
-        n_channels = int(probe(reader.window(plan.windows_in()[0])[None]).shape[1])
-    else:
-        n_channels = check_positive_int(n_channels, "number of channels")
+    n_channels = _channel_count(spec, arr) if n_channels is None else check_positive_int(
+        n_channels, "number of channels"
+    )
     sink = open_output(
         zarr_out, (n_channels, *shape), dtype, chunks=(1, *chunks), overwrite=overwrite,
         protect=[src],
@@ -307,6 +291,26 @@ def predict_volume_dask(
     regions = _blocks(shape, blocks)
     restore = predictor if getattr(predictor, "training", False) is True else None
     return _run(spec, regions, sink, client, scheduler, stop, window, restore)
+
+
+def _open_input(zarr_in: Any) -> tuple[str, Any]:
+    """The input store's path (workers open it) and the array, opened read-only here."""
+    import zarr
+
+    src = _zarr_path(zarr_in, "input")
+    try:
+        arr = zarr.open_array(store=src, mode="r")
+    except Exception as exc:
+        raise SeisSegError(f"{src} is not a Zarr array ({type(exc).__name__}: {exc}).") from exc
+    return src, arr
+
+
+def _channel_count(spec: BlockSpec, arr: Any) -> int:
+    """Output channels of the predictor, found by predicting the plan's first window here."""
+    probe, probe_preprocess = _prepared(spec, None)
+    plan = WindowPlan.build(spec.shape, spec.window, spec.overlap)
+    reader = WindowReader(arr, tuple(range(len(spec.shape))), plan, plan.full_region(), probe_preprocess)
+    return int(probe(reader.window(plan.windows_in()[0])[None]).shape[1])
 
 
 def _run(

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
-from ..errors import SeisSegError
+from .errors import SeisSegError
 
 __all__ = [
     "AmpSettings",
@@ -40,37 +42,63 @@ def _mps_available() -> bool:
     return bool(mps is not None and mps.is_available())
 
 
-def resolve_device(name: str = "auto") -> torch.device:
-    """The torch device for ``"auto"``, ``"cpu"``, ``"cuda"`` (or ``"cuda:N"``) or ``"mps"``.
+def _auto_device() -> torch.device:
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if _mps_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def resolve_device(device: Any = "auto", predictor: Any = None) -> torch.device:
+    """The torch device to run on: ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
+
+    Parameters
+    ----------
+    device : str, torch.device or None
+        ``"auto"`` (or an empty string) picks CUDA, then Apple MPS, then the CPU; None keeps
+        ``predictor`` where its parameters are (the CPU for a plain callable or no
+        predictor); anything else is used as given, when it is available here.  Names are
+        case-insensitive.
+    predictor : callable, optional
+        The model (for ``device=None``).
+
+    Returns
+    -------
+    torch.device
 
     Raises
     ------
     SeisSegError
-        When the requested device is not available here.
+        When the device is unknown or not available here.
     """
-    name = (name or "auto").lower()
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if _mps_available():
-            return torch.device("mps")
+    if device is None:
+        if isinstance(predictor, torch.nn.Module):
+            for p in itertools.chain(predictor.parameters(), predictor.buffers()):
+                return p.device
         return torch.device("cpu")
-    if name.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise SeisSegError(
-                "device 'cuda' was asked for but no CUDA GPU is usable here (this PyTorch build "
-                f"is {torch.__version__}). Use device 'auto' or 'cpu'."
-            )
-        return torch.device(name)
-    if name == "mps":
-        if not _mps_available():
-            raise SeisSegError(
-                "device 'mps' was asked for but Apple MPS is not available. Use 'auto' or 'cpu'."
-            )
-        return torch.device("mps")
-    if name == "cpu":
-        return torch.device("cpu")
-    raise SeisSegError(f"Unknown device {name!r}; use 'auto', 'cpu', 'cuda' or 'mps'.")
+    if isinstance(device, str):
+        device = device.lower() or "auto"
+        if device == "auto":
+            return _auto_device()
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise SeisSegError(
+            f"Unknown device {device!r}: use 'auto', 'cpu', 'cuda', 'cuda:1' or 'mps'."
+        ) from exc
+    if dev.type not in ("cpu", "cuda", "mps"):
+        raise SeisSegError(f"Unknown device {device!r}: use 'auto', 'cpu', 'cuda', 'cuda:1' or 'mps'.")
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise SeisSegError(
+            f"Device {device!r} was asked for but CUDA is not available: no CUDA GPU is usable "
+            f"here (this PyTorch build is {torch.__version__}). Use device 'auto' or 'cpu'."
+        )
+    if dev.type == "mps" and not _mps_available():
+        raise SeisSegError(
+            f"Device {device!r} was asked for but Apple MPS is not available. Use 'auto' or 'cpu'."
+        )
+    return dev
 
 
 def describe_device(device: torch.device) -> str:

@@ -1,25 +1,31 @@
 """The model card: everything needed to use, judge and reproduce a trained model.
 
-See :mod:`napari_seisseg.training.bundle` for the layout.  Prediction needs
+See :mod:`napari_seisseg.bundle.storage` for the layout.  Prediction needs
 ``model`` (the architecture), ``input`` (how windows are cut and in which axis order),
 ``classes`` (class index -> label value, name, colour), ``binary`` / ``threshold`` and
-``preprocessing`` (:meth:`~napari_seisseg.training.normalize.Normalizer.from_dict`).
+``preprocessing`` (:meth:`~napari_seisseg.bundle.normalize.Normalizer.from_dict`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
-from .bundle import FORMAT, FORMAT_VERSION, json_safe, package_versions
-from .config import TrainConfig
-from .data import TrainingData
+from .classes import ClassInfo
 from .normalize import Normalizer
-from .patches import PatchLayout
+from .storage import FORMAT, FORMAT_VERSION, json_safe, package_versions
 
-__all__ = ["build_card", "model_kind"]
+if TYPE_CHECKING:  # training's types, for the annotations only (training imports this module)
+    from ..training.config import TrainConfig
+    from ..training.data import TrainingData
+    from ..training.patches import PatchLayout
+
+__all__ = ["build_card", "card_classes", "class_names_line", "model_kind", "model_name", "record_pipeline",
+           "window_preprocess", "without_pipeline"]
 
 
 def model_kind(model: torch.nn.Module) -> str:
@@ -137,3 +143,75 @@ def build_card(
     if fine_tuned_from:
         card["fine_tuned_from"] = fine_tuned_from
     return json_safe(card)
+
+
+def window_preprocess(card: Any) -> Callable[[np.ndarray], np.ndarray] | None:
+    """The card's input normalisation as a window preprocessing function.
+
+    Parameters
+    ----------
+    card : dict or None
+        A model card (anything else, or a card without ``preprocessing``, gives None).
+
+    Returns
+    -------
+    callable or None
+        The card's :class:`Normalizer` applied along the card's ``input.sample_axis`` (the
+        last axis when the card does not say).
+    """
+    if not isinstance(card, dict) or not card.get("preprocessing"):
+        return None
+    axis = int((card.get("input") or {}).get("sample_axis", -1))
+    return functools.partial(Normalizer.from_dict(card["preprocessing"]), axis=axis)
+
+
+def without_pipeline(card: Mapping[str, Any]) -> dict[str, Any]:
+    """Copy of ``card`` whose preprocessing no longer applies a pipeline.
+
+    For a model fine-tuned on an image that already holds the pipeline's output (a layer
+    the Preprocess widget made): the model then takes that image as it is, only
+    standardised.
+
+    Parameters
+    ----------
+    card : mapping
+        A model card.
+
+    Returns
+    -------
+    dict
+        A shallow copy of the card, with ``preprocessing.pipeline`` set to None when it had
+        one (unchanged otherwise).
+    """
+    prep = card.get("preprocessing") or {}
+    if not prep.get("pipeline"):
+        return dict(card)
+    return {**card, "preprocessing": {**prep, "pipeline": None}}
+
+
+def record_pipeline(card: dict[str, Any], pipeline: Mapping[str, Any]) -> None:
+    """Record in ``card`` (in place) the preprocessing pipeline the model applies.
+
+    Parameters
+    ----------
+    card : dict
+        A model card, changed in place.
+    pipeline : mapping
+        ``Pipeline.to_dict()`` of the pipeline the training image was made with.
+    """
+    card.setdefault("preprocessing", {})["pipeline"] = pipeline
+
+
+def card_classes(card: Mapping[str, Any]) -> list[ClassInfo]:
+    """The classes a card lists, in class-index order."""
+    return [ClassInfo.from_dict(c) for c in card["classes"]]
+
+
+def model_name(card: Mapping[str, Any]) -> str:
+    """The architecture name a card records."""
+    return str(card["model"]["name"])
+
+
+def class_names_line(card: Mapping[str, Any]) -> str:
+    """The card's class names, comma-separated (a class without a name shows its value)."""
+    return ", ".join(c.get("name", str(c.get("value"))) for c in card.get("classes", []))

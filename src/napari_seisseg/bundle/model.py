@@ -1,6 +1,6 @@
 """A trained model bundle and the prediction settings its model card holds.
 
-:class:`BundleModel` is what :func:`~napari_seisseg.inference.bundle_predict.predict_bundle`
+:class:`BundleModel` is what :func:`~napari_seisseg.inference.bundle_prediction.predict_bundle`
 takes: the network, its card, and properties that read the card (kind, context, classes,
 threshold, patch size, section axes, normalisation), plus :meth:`BundleModel.check`, which
 refuses a card that does not fit its network.
@@ -17,6 +17,11 @@ from typing import Any
 import torch
 
 from ..errors import SeisSegError
+from .card import model_kind
+from .classes import PALETTE
+from .normalize import Normalizer
+from .position import PositionSpec
+from .storage import load_bundle
 
 __all__ = ["BundleModel"]
 
@@ -34,7 +39,7 @@ class BundleModel:
     model : torch.nn.Module
         The network.
     card : dict
-        Its model card (see :mod:`napari_seisseg.training.bundle`).
+        Its model card (see :mod:`napari_seisseg.bundle.storage`).
     name : str
         Short name (the bundle's file stem, or the card's architecture).
     path : pathlib.Path or None
@@ -58,8 +63,6 @@ class BundleModel:
             The file is missing, not a bundle (a pickle, another checkpoint), damaged, or
             its card does not describe its network.
         """
-        from ..training.bundle import load_bundle
-
         path = Path(path)
         try:
             model, card = load_bundle(path)
@@ -122,8 +125,6 @@ class BundleModel:
     @property
     def kind(self) -> str:
         """``"2d"``, ``"slab"`` or ``"3d"`` (from the card, else from the network)."""
-        from ..training.card import model_kind
-
         return str(self.input.get("kind") or model_kind(self.model))
 
     @property
@@ -156,8 +157,6 @@ class BundleModel:
     @property
     def classes(self) -> list[dict[str, Any]]:
         """``[{value, name, color}]`` in class-index order (defaults when the card has none)."""
-        from ..training.classes import PALETTE
-
         raw = self.card.get("classes")
         if raw:
             return [
@@ -205,9 +204,7 @@ class BundleModel:
 
     @property
     def position(self) -> Any:
-        """The position-channel spec (:class:`~napari_seisseg.training.position.PositionSpec`) or None."""
-        from ..training.position import PositionSpec
-
+        """The position-channel spec (:class:`~napari_seisseg.bundle.position.PositionSpec`) or None."""
         return PositionSpec.from_card(self.input.get("position"))
 
     @property
@@ -236,8 +233,6 @@ class BundleModel:
         if not prep:
             return None
         if self._normalizer is None:
-            from ..training.normalize import Normalizer
-
             self._normalizer = Normalizer.from_dict(prep)
         return self._normalizer
 
@@ -252,8 +247,6 @@ class BundleModel:
     # ------------------------------------------------------------------ checks
     def check(self) -> None:
         """Raise :class:`SeisSegError` when the card does not fit the network."""
-        from ..training.card import model_kind
-
         kind = self.input.get("kind")
         actual = model_kind(self.model)
         if kind is not None and kind not in ("2d", "slab", "3d"):

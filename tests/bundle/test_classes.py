@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from napari_seisseg.bundle.classes import build_classes, parse_class_names
 from napari_seisseg.errors import SeisSegError
-from napari_seisseg.training.classes import build_classes, parse_class_names
 
 
 def test_names_are_split_on_commas_and_trimmed():

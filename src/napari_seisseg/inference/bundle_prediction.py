@@ -13,7 +13,7 @@ What the card decides
     training patch as the window; ``"2d"`` and ``"slab"`` models run
     :func:`predict_sections` (with the card's 2.5D ``context``) along the chosen
     orientations, averaged.  ``preprocessing`` is rebuilt with
-    :meth:`~napari_seisseg.training.normalize.Normalizer.from_dict` and applied window by
+    :meth:`~napari_seisseg.bundle.normalize.Normalizer.from_dict` and applied window by
     window along the card's ``input.sample_axis``; a pipeline that looks at neighbouring
     samples (AGC) reads them, as training did, so a window gets exactly the values the whole
     cube would.  ``classes`` / ``binary`` / ``threshold`` turn probabilities into a mask in
@@ -42,47 +42,36 @@ from __future__ import annotations
 import functools
 import math
 import os
-import time
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from ..bundle.inputs import input_normalizer
+from ..bundle.model import BundleModel
 from ..errors import SeisSegError
 from ..io.geometry import SurveyGeometry
+from ..io.indexing import WithLeadingAxis
 from ._checks import check_dead_mask, mask_slices
-from .bundle_inputs import input_normalizer
-from .bundle_model import BundleModel
+from .bundle_result import PredictionGenerator, PredictionPlan, axis_key, finish_prediction
 from .events import PredictionEvent
-from .lazy_arrays import (
-    ChannelView,
-    DerivedArray,
-    HaloNormalized,
-    Slab,
-    transpose_view,
-)
-from .outputs import from_stored, open_output
-from .postprocess import probabilities_to_mask, rank_slices, uncertainty
-from .predict import predict_volume
+from .lazy_arrays import HaloNormalized, Slab, transpose_view
 from .sections import predict_sections
 from .survey_axes import (
     canonical_order,
     dead_mask_from_geometry,
     fitting_geometry,
     resolve_orientations,
-    subset_geometry,
 )
+from .window_driver import predict_volume
 
-__all__ = ["BundleModel", "BundlePrediction", "ChannelView", "DerivedArray", "predict_bundle"]
+__all__ = ["predict_bundle", "window_3d"]
 
 #: Largest section (voxels) predicted whole by a section model; larger ones are tiled.
 MAX_WHOLE_SECTION = 1 << 20
 #: Tile edge used for sections larger than :data:`MAX_WHOLE_SECTION`.
 SECTION_TILE = 512
-
-PredictionGenerator = Generator[PredictionEvent, None, "BundlePrediction | None"]
-
 
 def _section_tile(view_shape: tuple[int, ...], axes: Sequence[int]) -> tuple[int, int] | None:
     """Whole sections unless one is larger than :data:`MAX_WHOLE_SECTION` voxels."""
@@ -92,113 +81,7 @@ def _section_tile(view_shape: tuple[int, ...], axes: Sequence[int]) -> tuple[int
     return (SECTION_TILE, SECTION_TILE)
 
 
-# ---------------------------------------------------------------------------------- results
-@dataclass
-class BundlePrediction:
-    """Probabilities of a bundle over an image, and what derives from them.
-
-    Attributes
-    ----------
-    probabilities : array-like
-        ``(C, *shape)`` in the image's axis order (numpy, or a view of a read-only memmap
-        or zarr array), float or uint8 holding ``round(p * 255)``.  ``C`` is one per class,
-        or one for a binary model (the probability of its second class).
-    bundle : BundleModel
-        The model.
-    geometry : SurveyGeometry or None
-        Geometry of the predicted part of the image (in its order).
-    dead_mask : numpy.ndarray or None
-        Dead traces, broadcastable to ``shape``.
-    region : tuple of slice
-        Part of the input image predicted (all of it, or one slice for a quick look).
-    seconds : float
-        Wall time of the prediction.
-    """
-
-    probabilities: Any
-    bundle: BundleModel
-    geometry: SurveyGeometry | None = None
-    dead_mask: np.ndarray | None = None
-    region: tuple[slice, ...] = ()
-    seconds: float = 0.0
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        """Spatial shape."""
-        return tuple(int(n) for n in self.probabilities.shape[1:])
-
-    @property
-    def channel_names(self) -> list[str]:
-        """Class name of every probability channel."""
-        return [c["name"] for c in self.bundle.channel_classes]
-
-    def _threshold(self, threshold: float | None) -> float | None:
-        if self.bundle.binary:
-            return self.bundle.threshold if threshold is None else float(threshold)
-        return None if threshold is None else float(threshold)
-
-    def mask(self, threshold: float | None = None) -> np.ndarray:
-        """Class mask in the training convention (the card's label values, 0 at dead traces).
-
-        Parameters
-        ----------
-        threshold : float, optional
-            Binary models: probability of the second class above which it is chosen
-            (default: the card's threshold).  Two-class softmax models: the same on the
-            second channel.  Otherwise leave it out (the most probable class wins).
-        """
-        return probabilities_to_mask(
-            self.probabilities, threshold=self._threshold(threshold), dead_mask=self.dead_mask,
-            values=self.bundle.class_values,
-        )
-
-    def uncertainty(self, dtype: str = "float32") -> np.ndarray:
-        """Normalised entropy 0 (sure) .. 1 (uniform), 0 at dead traces."""
-        return uncertainty(self.probabilities, dead_mask=self.dead_mask, dtype=dtype)
-
-    def lazy_mask(self, threshold: float | None = None) -> DerivedArray:
-        """The mask as a lazy array computed block by block when indexed (for writers)."""
-        t, values = self._threshold(threshold), self.bundle.class_values
-        dtype = np.uint8 if max(values, default=0) <= 255 else np.uint16
-
-        def fn(p: np.ndarray, dead: np.ndarray | None) -> np.ndarray:
-            return probabilities_to_mask(p, threshold=t, dead_mask=dead, values=values)
-
-        return DerivedArray(self.probabilities, fn, dtype, self.dead_mask)
-
-    def lazy_uncertainty(self, dtype: str = "float32") -> DerivedArray:
-        """The uncertainty as a lazy array computed block by block when indexed."""
-
-        def fn(p: np.ndarray, dead: np.ndarray | None) -> np.ndarray:
-            return uncertainty(p, dead_mask=dead, dtype=dtype)
-
-        return DerivedArray(self.probabilities, fn, np.dtype(dtype), self.dead_mask)
-
-    def channel(self, k: int, raw: bool = False) -> ChannelView:
-        """Probability channel ``k`` as a lazy float32 array (``raw``: as stored)."""
-        return ChannelView(self.probabilities, k, raw)
-
-    def rank_slices(
-        self, axis: int = 0, n: int = 5, *, unc: Any = None, min_gap: int = 0
-    ) -> np.ndarray:
-        """The ``n`` slices along ``axis`` (of the image) of highest mean uncertainty."""
-        unc = self.uncertainty() if unc is None else unc
-        return rank_slices(unc, axis, n, dead_mask=self.dead_mask, min_gap=min_gap)
-
-
 # ---------------------------------------------------------------------------------- prediction
-@dataclass
-class PredictionPlan:
-    """The image seen in training order, and how to come back."""
-
-    view: Any                 # 3D, training order (2D images get a leading axis)
-    perm: tuple[int, ...]     # view axis k = input axis perm[k] (input's own axes)
-    squeeze: bool             # the input was 2D
-    geometry: SurveyGeometry | None
-    dead_view: np.ndarray | None
-    dead_input: np.ndarray | None
-
-
 def _plan(bm: BundleModel, volume: Any, geometry: SurveyGeometry | None, dead_mask: Any) -> PredictionPlan:
     shape = getattr(volume, "shape", None)
     if shape is None or not hasattr(volume, "__getitem__"):
@@ -230,9 +113,7 @@ def _plan(bm: BundleModel, volume: Any, geometry: SurveyGeometry | None, dead_ma
         dead_input = check_dead_mask(dead_mask, shape)
     dead_view = None if dead_input is None else np.transpose(dead_input, perm)
     if ndim == 2:
-        from ..training.data import _WithLeadingAxis
-
-        view = view[None] if isinstance(view, np.ndarray) else _WithLeadingAxis(view)
+        view = view[None] if isinstance(view, np.ndarray) else WithLeadingAxis(view)
         dead_view = None if dead_view is None else dead_view[None]
     return PredictionPlan(view, perm, ndim == 2, geometry, dead_view, dead_input)
 
@@ -366,8 +247,7 @@ def predict_bundle(
     """
     bm = BundleModel.coerce(bundle)
     plan = _plan(bm, volume, geometry, dead_mask)
-    in_shape = tuple(int(n) for n in volume.shape)
-    ndim = len(in_shape)
+    ndim = len(volume.shape)
     orient = resolve_orientations(orientations, plan.geometry, ndim)
     if orient is not None and not bm.is_section_model:
         raise SeisSegError(
@@ -376,46 +256,53 @@ def predict_bundle(
         )
     if plan.squeeze:
         orient, slice_index = None, None  # a single section: one orientation, one slice
-    if amp is None:
-        amp = True
-    region: list[slice] = [slice(None)] * ndim
-    norm = bm.normalizer
-    if statistics != "stored" or pipeline_applied:
-        live = None
-        if plan.geometry is not None and plan.geometry.live is not None:
-            live = np.asarray(plan.geometry.live)
-        dt = getattr(plan.geometry, "dt", None) if plan.geometry is not None else None
-        norm = input_normalizer(bm, plan.view, statistics=statistics,
-                                pipeline_applied=pipeline_applied, dt=dt, live=live)
+    norm = _normalizer(bm, plan, statistics, pipeline_applied)
     view, preprocess = _preprocess(bm, plan.view, norm)
-    dead_view = plan.dead_view
-    sub_axis = None
-    sample_offset = 0
     if slice_index is not None:
-        in_axis = _slice_axis(slice_axis, plan.geometry, ndim)
-        n = in_shape[in_axis]
-        if isinstance(slice_index, bool) or not isinstance(slice_index, int | np.integer) or not 0 <= slice_index < n:
-            raise SeisSegError(f"Slice {slice_index!r} is outside the image (0..{n - 1} along axis {in_axis}).")
-        slice_index = int(slice_index)
-        region[in_axis] = slice(slice_index, slice_index + 1)
-        va = plan.perm.index(in_axis)
-        if bm.is_section_model:
-            axes_view = (va,)
-            lo, hi = max(0, slice_index - bm.context), min(n, slice_index + bm.context + 1)
-        else:
-            axes_view = ()
-            w = min(window_3d(bm, window, tuple(view.shape))[va], n)
-            lo = int(np.clip(slice_index - w // 2, 0, n - w))
-            hi = lo + w
-        if va == bm.sample_axis:
-            sample_offset = lo
-        view = view[_axis_key(va, lo, hi, 3)] if isinstance(view, np.ndarray) else Slab(view, va, lo, hi)
-        if dead_view is not None:
-            dead_view = mask_slices(check_dead_mask(dead_view, tuple(plan.view.shape)), _axis_key(va, lo, hi, 3))
-        sub_axis = (va, slice_index - lo)
+        part = _quick_look(bm, plan, view, slice_index, slice_axis, window)
     else:
-        axes_view = _view_axes(orient, plan, bm) if bm.is_section_model else ()
-    if bm.is_section_model and slice_index is None and not plan.squeeze:
+        part = _whole_image(bm, plan, view, orient)
+    path_out = out if isinstance(out, str | os.PathLike) else None
+    write_later = path_out is not None and (plan.squeeze or part.sub_axis is not None)
+    common = dict(
+        overlap=overlap, blend=blend, device=device, amp=True if amp is None else bool(amp),
+        activation="auto", out=None if write_later else out, out_dtype=out_dtype,
+        n_channels=bm.n_outputs, preprocess=preprocess, tta=bool(tta), dead_mask=part.dead_view,
+        stop=stop, overwrite=overwrite, chunks=chunks,
+    )
+    gen = _sweep(bm, part, window, batch_size, common)
+    return finish_prediction(gen, bm, plan, part.region, part.sub_axis,
+                             path_out if write_later else None, out_dtype, chunks, overwrite)
+
+
+@dataclass
+class _Part:
+    """The part of the training-order view a prediction sweeps, and where it sits."""
+
+    view: Any                            # what the sweep reads (the view, or a slab of it)
+    dead_view: np.ndarray | None         # dead traces of ``view``
+    region: tuple[slice, ...]            # the predicted part of the input image
+    axes: tuple[int, ...]                # section axes of ``view`` (section models)
+    sub_axis: tuple[int, int] | None = None  # quick look: (view axis, slice within ``view``)
+    sample_offset: int = 0               # first sample of ``view`` along the sample axis
+
+
+def _normalizer(bm: BundleModel, plan: PredictionPlan, statistics: str, pipeline_applied: bool) -> Any:
+    """The card's normaliser, or one refitted on the image / without the applied pipeline."""
+    if statistics == "stored" and not pipeline_applied:
+        return bm.normalizer
+    live = None
+    if plan.geometry is not None and plan.geometry.live is not None:
+        live = np.asarray(plan.geometry.live)
+    dt = getattr(plan.geometry, "dt", None) if plan.geometry is not None else None
+    return input_normalizer(bm, plan.view, statistics=statistics,
+                            pipeline_applied=pipeline_applied, dt=dt, live=live)
+
+
+def _whole_image(bm: BundleModel, plan: PredictionPlan, view: Any, orient: Any) -> _Part:
+    """The whole image, along the chosen orientations (trained ones only)."""
+    axes_view = _view_axes(orient, plan, bm) if bm.is_section_model else ()
+    if bm.is_section_model and not plan.squeeze:
         allowed = set(bm.section_axes)
         odd = [a for a in axes_view if a not in allowed]
         if odd and len(allowed) < 3:
@@ -425,39 +312,58 @@ def predict_bundle(
                 f"only; predicting along {', '.join(names[a] for a in odd)} would show it sections "
                 "it never saw. Choose a trained orientation."
             )
-    view_shape = tuple(int(s) for s in view.shape)
-    path_out = out if isinstance(out, str | os.PathLike) else None
-    write_later = path_out is not None and (plan.squeeze or sub_axis is not None)
-    common = dict(
-        overlap=overlap, blend=blend, device=device, amp=bool(amp), activation="auto",
-        out=None if write_later else out, out_dtype=out_dtype, n_channels=bm.n_outputs,
-        preprocess=preprocess, tta=bool(tta), dead_mask=dead_view, stop=stop,
-        overwrite=overwrite, chunks=chunks,
-    )
+    return _Part(view, plan.dead_view, (slice(None),) * len(plan.perm), axes_view)
+
+
+def _quick_look(
+    bm: BundleModel, plan: PredictionPlan, view: Any, slice_index: Any, slice_axis: Any, window: Any
+) -> _Part:
+    """One slice of the image: the slab of slices (or the window) around it that the model reads."""
+    ndim = len(plan.perm)
+    in_axis = _slice_axis(slice_axis, plan.geometry, ndim)
+    n = int(plan.view.shape[plan.perm.index(in_axis)])
+    if isinstance(slice_index, bool) or not isinstance(slice_index, int | np.integer) or not 0 <= slice_index < n:
+        raise SeisSegError(f"Slice {slice_index!r} is outside the image (0..{n - 1} along axis {in_axis}).")
+    slice_index = int(slice_index)
+    region: list[slice] = [slice(None)] * ndim
+    region[in_axis] = slice(slice_index, slice_index + 1)
+    va = plan.perm.index(in_axis)
     if bm.is_section_model:
-        tile = window if window is not None else _section_tile(view_shape, axes_view)
-        if isinstance(tile, int | np.integer):
-            tile = (int(tile), int(tile))
-        gen = predict_sections(
-            bm.model, view, axes=axes_view, context=bm.context, tile=tile,
-            batch_size=batch_size or 4, layout="slab" if bm.kind == "slab" else "channels",
-            min_tile=bm.patch_size, pad=bm.pad_mode,
-            position=None if bm.position is None else (bm.position, bm.sample_axis, sample_offset),
-            **common,
-        )
+        axes_view = (va,)
+        lo, hi = max(0, slice_index - bm.context), min(n, slice_index + bm.context + 1)
     else:
-        gen = predict_volume(
-            bm.model, view, window=window_3d(bm, window, view_shape), batch_size=batch_size or 2,
+        axes_view = ()
+        w = min(window_3d(bm, window, tuple(view.shape))[va], n)
+        lo = int(np.clip(slice_index - w // 2, 0, n - w))
+        hi = lo + w
+    dead_view = plan.dead_view
+    if dead_view is not None:
+        dead_view = mask_slices(check_dead_mask(dead_view, tuple(plan.view.shape)), axis_key(va, lo, hi, 3))
+    view = view[axis_key(va, lo, hi, 3)] if isinstance(view, np.ndarray) else Slab(view, va, lo, hi)
+    return _Part(view, dead_view, tuple(region), axes_view, (va, slice_index - lo),
+                 lo if va == bm.sample_axis else 0)
+
+
+def _sweep(
+    bm: BundleModel, part: _Part, window: Any, batch_size: int | None, common: dict[str, Any]
+) -> Generator[PredictionEvent, None, Any]:
+    """The core generator: sections along ``part.axes`` (section models) or 3D windows."""
+    view_shape = tuple(int(s) for s in part.view.shape)
+    if not bm.is_section_model:
+        return predict_volume(
+            bm.model, part.view, window=window_3d(bm, window, view_shape), batch_size=batch_size or 2,
             **common,
         )
-    return finish_prediction(gen, bm, plan, tuple(region), sub_axis, path_out if write_later else None,
-                   out_dtype, chunks, overwrite)
-
-
-def _axis_key(axis: int, lo: int, hi: int, ndim: int) -> tuple[slice, ...]:
-    key = [slice(None)] * ndim
-    key[axis] = slice(lo, hi)
-    return tuple(key)
+    tile = window if window is not None else _section_tile(view_shape, part.axes)
+    if isinstance(tile, int | np.integer):
+        tile = (int(tile), int(tile))
+    return predict_sections(
+        bm.model, part.view, axes=part.axes, context=bm.context, tile=tile,
+        batch_size=batch_size or 4, layout="slab" if bm.kind == "slab" else "channels",
+        min_tile=bm.patch_size, pad=bm.pad_mode,
+        position=None if bm.position is None else (bm.position, bm.sample_axis, part.sample_offset),
+        **common,
+    )
 
 
 def _slice_axis(axis: Any, geometry: SurveyGeometry | None, ndim: int) -> int:
@@ -468,41 +374,3 @@ def _slice_axis(axis: Any, geometry: SurveyGeometry | None, ndim: int) -> int:
     return resolve_orientations([axis], geometry, ndim)[0]
 
 
-def finish_prediction(
-    gen: Generator[PredictionEvent, None, Any],
-    bm: BundleModel,
-    plan: PredictionPlan,
-    region: tuple[slice, ...],
-    sub_axis: tuple[int, int] | None,
-    write_to: Any,
-    out_dtype: str,
-    chunks: Any,
-    overwrite: bool,
-) -> PredictionGenerator:
-    """Drive the core generator, then bring the result back to the input's order."""
-    t0 = time.perf_counter()
-    probs = yield from gen
-    if probs is None:
-        return None
-    if sub_axis is not None:
-        va, i = sub_axis
-        probs = probs[_axis_key(va + 1, i, i + 1, probs.ndim)]
-    if plan.squeeze:
-        probs = probs[:, 0]
-    inv = tuple(int(a) for a in np.argsort(plan.perm))
-    if inv != tuple(range(len(inv))):
-        probs = transpose_view(probs, (0, *(1 + a for a in inv)))
-    if write_to is not None:
-        sink = open_output(write_to, probs.shape, out_dtype, chunks=chunks, overwrite=overwrite)
-        try:
-            sink.write(tuple(slice(None) for _ in probs.shape[1:]), from_stored(probs))
-            probs = sink.commit()
-        finally:
-            sink.discard()
-    geometry = plan.geometry
-    dead = plan.dead_input
-    if any(s != slice(None) for s in region):
-        geometry = subset_geometry(geometry, region) if geometry is not None else None
-        if dead is not None:
-            dead = mask_slices(dead, region)
-    return BundlePrediction(probs, bm, geometry, dead, region, time.perf_counter() - t0)

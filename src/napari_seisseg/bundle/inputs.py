@@ -12,7 +12,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import SeisSegError
-from .bundle_model import BundleModel
+from ..preprocess import Pipeline
+from .model import BundleModel
+from .normalize import Normalizer, fit_normalizer
 
 __all__ = ["STATISTICS", "input_normalizer", "pipeline_already_applied"]
 
@@ -58,8 +60,6 @@ def input_normalizer(
     norm = bm.normalizer
     if norm is None:
         return None
-    from ..training.normalize import Normalizer, fit_normalizer
-
     pipeline = None if pipeline_applied else norm.pipeline
     if statistics == "stored":
         return norm if pipeline is norm.pipeline else Normalizer(norm.center, norm.scale, norm.clip, None)
@@ -100,8 +100,6 @@ def pipeline_already_applied(bm: BundleModel, image_pipeline: dict | None, name:
     card_pipe = (bm.card.get("preprocessing") or {}).get("pipeline")
     if not image_pipeline or not card_pipe:
         return False
-    from ..preprocess import Pipeline
-
     try:
         ours, theirs = Pipeline.from_dict(card_pipe), Pipeline.from_dict(image_pipeline)
     except SeisSegError:

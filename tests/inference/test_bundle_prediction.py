@@ -9,16 +9,19 @@ import pytest
 import torch
 from torch import nn
 
+from napari_seisseg.bundle import BundleModel, pipeline_already_applied, save_bundle
+from napari_seisseg.bundle.normalize import Normalizer
 from napari_seisseg.errors import SeisSegError
-from napari_seisseg.inference import predict_sections, predict_volume
-from napari_seisseg.inference.bundle_dask import predict_bundle_dask
-from napari_seisseg.inference.bundle_inputs import pipeline_already_applied
-from napari_seisseg.inference.bundle_predict import BundleModel, DerivedArray, predict_bundle
+from napari_seisseg.inference import (
+    predict_bundle,
+    predict_bundle_dask,
+    predict_sections,
+    predict_volume,
+)
+from napari_seisseg.inference.lazy_arrays import DerivedArray
 from napari_seisseg.io.geometry import SurveyGeometry
 from napari_seisseg.jobs import drain
 from napari_seisseg.models import create_model, model_spec
-from napari_seisseg.training.bundle import save_bundle
-from napari_seisseg.training.normalize import Normalizer
 
 SHAPE = (6, 8, 12)  # inline, crossline, sample
 RNG = np.random.default_rng(5)
@@ -276,7 +279,7 @@ def test_small_sections_are_padded_to_the_training_patch_as_in_training():
     expect = torch.softmax(torch.stack([x, -x]), 0).numpy()
     np.testing.assert_allclose(res.probabilities, expect, atol=1e-5)
     # reflect padding: the padded window holds a reflection of the section, not zeros
-    from napari_seisseg.inference.engine import WindowReader
+    from napari_seisseg.inference.stitching import WindowReader
     from napari_seisseg.inference.windows import WindowPlan
 
     plan = WindowPlan.build((6, 8, 12), (1, 16, 20), (0.0, 0.5, 0.5))

@@ -37,6 +37,7 @@ import torch
 
 from ..errors import SeisSegError
 from ..io.atomic import atomic_path
+from ..models import create_model
 
 __all__ = [
     "FORMAT",
@@ -222,8 +223,6 @@ def load_bundle(
         safetensors file), or its weights do not fit its architecture.
     """
     from safetensors.torch import load_file
-
-    from ..models import create_model
 
     path = Path(path)
     card = read_card(path)

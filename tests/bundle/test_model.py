@@ -1,0 +1,76 @@
+"""BundleModel: what prediction reads from a card, and the card/network checks."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from napari_seisseg.bundle import PALETTE, BundleModel, Normalizer, PositionSpec, save_bundle
+from napari_seisseg.errors import SeisSegError
+from napari_seisseg.models import create_model, model_spec
+
+
+def _net(n_classes=3, **kw):
+    torch.manual_seed(0)
+    return create_model("unet2d", n_classes=n_classes, width=4, depth=1, **kw).eval()
+
+
+def _card(model, values=(1, 2, 3), **extra):
+    return {
+        "model": model_spec(model),
+        "input": {"kind": "2d", "context": 0, "patch_size": [16, 16], "axes": [0, 1],
+                  "axis_names": ["inline", "crossline", "sample"], "sample_axis": 2},
+        "n_outputs": len(values),
+        "classes": [{"value": v, "name": f"c{v}"} for v in values],
+        "preprocessing": Normalizer(1.0, 2.0, 5.0).to_dict(),
+        **extra,
+    }
+
+
+def test_card_fields_and_their_defaults():
+    net = _net()
+    bm = BundleModel.from_model(net, _card(net), name="m")
+    assert (bm.kind, bm.is_section_model, bm.context, bm.n_outputs) == ("2d", True, 0, 3)
+    assert bm.binary is False and bm.threshold == 0.5 and bm.pad_mode == "reflect"
+    assert bm.class_values == [1, 2, 3] and bm.class_names == ["c1", "c2", "c3"]
+    assert bm.classes[1]["color"] == PALETTE[1]  # no colour on the card: the palette's
+    assert bm.section_axes == (0, 1) and bm.predict_axes == (0,) and bm.sample_axis == 2
+    assert bm.patch_size == (16, 16) and bm.position is None
+    norm = bm.normalizer
+    assert (norm.center, norm.scale, norm.clip) == (1.0, 2.0, 5.0) and bm.normalizer is norm
+    assert bm.describe() == "unet2d (2d), 3 classes: c1, c2, c3"
+
+
+def test_position_channel_and_recorded_orientation():
+    net = _net(in_channels=2)
+    card = _card(net)
+    card["input"].update(position=PositionSpec(50).to_dict(), predict_axes=[1])
+    bm = BundleModel.from_model(net, card)
+    assert bm.position == PositionSpec(50) and bm.predict_axes == (1,)
+
+
+def test_coerce_takes_paths_pairs_and_entries(tmp_path):
+    net = _net()
+    path = save_bundle(tmp_path / "salt.seisseg", net, _card(net))
+    assert BundleModel.coerce(path).name == "salt"
+    assert BundleModel.coerce((net, _card(net))).name == "unet2d"
+
+    class Entry:
+        model, card, name = net, _card(net), "entry"
+
+    bm = BundleModel.coerce(Entry())
+    assert bm.name == "entry" and BundleModel.coerce(bm) is bm
+    with pytest.raises(SeisSegError, match="Give a model bundle path"):
+        BundleModel.coerce(3)
+
+
+def test_cards_that_do_not_fit_their_network_are_refused():
+    net = _net()
+    with pytest.raises(SeisSegError, match="unknown input kind"):
+        BundleModel.from_model(net, {**_card(net), "input": {"kind": "4d"}})
+    with pytest.raises(SeisSegError, match="repeats a class value"):
+        BundleModel.from_model(net, _card(net, values=(1, 1, 2)))
+    with pytest.raises(SeisSegError, match="must be a dict"):
+        BundleModel.from_model(net, [1])
+    with pytest.raises(SeisSegError, match="Expected a torch model"):
+        BundleModel.from_model("net", _card(net))
