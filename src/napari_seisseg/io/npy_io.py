@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import SeisSegError
+from ..jobs import drain
 from .atomic import atomic_path, check_target
 from .blocks import iter_blocks
 from .geometry import SurveyGeometry, sidecar_path
@@ -49,18 +51,50 @@ def read_npy(path: str | os.PathLike, mmap: bool = True) -> Volume:
     return Volume(data, geometry)
 
 
-def write_npy(
+def write_npy(path: str | os.PathLike, data: Any, geometry: SurveyGeometry | None = None,
+              *, overwrite: bool = True) -> Path:
+    """Write ``data`` as ``.npy`` at once: :func:`write_npy_job` drained.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    return drain(write_npy_job(path, data, geometry, overwrite=overwrite))
+
+
+def write_npy_job(
     path: str | os.PathLike,
     data: Any,
     geometry: SurveyGeometry | None = None,
     *,
     overwrite: bool = True,
-    progress: Any = None,
-) -> Path:
+) -> Generator[float, None, Path]:
     """Write ``data`` to ``path`` block by block (atomically), with its geometry sidecar.
 
     The array is stored in the order it is given (``geometry.axes``, which the sidecar
-    records), so what napari shows is what comes back.
+    records), so what napari shows is what comes back.  A job
+    (:mod:`napari_seisseg.jobs`): it yields the fraction written after each block and
+    returns the path.
+
+    Parameters
+    ----------
+    path : path
+        Output ``.npy`` file.
+    data : array-like
+        The array (numpy, memmap, dask, zarr or lazy SEG-Y).
+    geometry : SurveyGeometry, optional
+        Geometry of ``data``, saved in a sidecar (a stale sidecar is removed without one).
+    overwrite : bool
+        Replace an existing file (never a source file of the geometry).
+
+    Yields
+    ------
+    float
+        The fraction written.
+
+    Returns
+    -------
+    pathlib.Path
     """
     p = Path(path)
     if geometry is not None:
@@ -73,8 +107,7 @@ def write_npy(
         total = data.shape[0] if data.ndim else 1
         for s, block in iter_blocks(data):
             out[s] = block
-            if progress is not None:
-                progress(s.stop / total)
+            yield s.stop / total
         out.flush()
         del out
     side = sidecar_path(p)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import SeisSegError
+from ..jobs import drain
 from .atomic import atomic_path
 from .blocks import iter_blocks
 from .geometry import METADATA_KEY, SurveyGeometry
@@ -44,16 +46,52 @@ def read_zarr(path: str | os.PathLike) -> Volume:
     return Volume(da.from_zarr(arr), geometry)
 
 
-def write_zarr(
+def write_zarr(path: str | os.PathLike, data: Any, geometry: SurveyGeometry | None = None,
+               *, overwrite: bool = True, chunks: Any = None) -> Path:
+    """Write ``data`` as a Zarr store at once: :func:`write_zarr_job` drained.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    return drain(write_zarr_job(path, data, geometry, overwrite=overwrite, chunks=chunks))
+
+
+def write_zarr_job(
     path: str | os.PathLike,
     data: Any,
     geometry: SurveyGeometry | None = None,
     *,
     overwrite: bool = True,
     chunks: Any = None,
-    progress: Any = None,
-) -> Path:
-    """Write ``data`` to a Zarr store block by block (atomically), geometry in its attributes."""
+) -> Generator[float, None, Path]:
+    """Write ``data`` to a Zarr store block by block (atomically), geometry in its attributes.
+
+    A job (:mod:`napari_seisseg.jobs`): it yields the fraction written after each block and
+    returns the path.
+
+    Parameters
+    ----------
+    path : path
+        Output ``.zarr`` folder.
+    data : array-like
+        The array (numpy, memmap, dask, zarr or lazy SEG-Y).
+    geometry : SurveyGeometry, optional
+        Geometry of ``data``, stored in the array's attributes.
+    overwrite : bool
+        Replace an existing store (never a source file of the geometry).
+    chunks : tuple, optional
+        Chunk shape (default: up to 64 along each axis).
+
+    Yields
+    ------
+    float
+        The fraction written.
+
+    Returns
+    -------
+    pathlib.Path
+    """
     import zarr
 
     p = Path(path)
@@ -70,6 +108,5 @@ def write_zarr(
             arr.attrs[METADATA_KEY] = geometry.to_json_dict()
         for s, block in iter_blocks(data):
             arr[s] = block
-            if progress is not None:
-                progress(s.stop / shape[0])
+            yield s.stop / shape[0]
     return p

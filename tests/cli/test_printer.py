@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from napari_seisseg.cli import _common
+from napari_seisseg.cli import printer
 
 
 class _Terminal(io.StringIO):
@@ -17,7 +17,7 @@ class _Terminal(io.StringIO):
 
 def _run_bar(monkeypatch: pytest.MonkeyPatch, stream: io.StringIO, steps: int = 2000) -> str:
     monkeypatch.setattr(sys, "stderr", stream)
-    with _common.progress_bar("writing out.npy") as update:
+    with printer.progress_bar("writing out.npy") as update:
         for i in range(steps + 1):
             update(i / steps)
     return stream.getvalue()
@@ -39,7 +39,7 @@ def test_terminal_bar_is_drawn(monkeypatch):
 def test_disabled_bar_writes_nothing(monkeypatch):
     stream = io.StringIO()
     monkeypatch.setattr(sys, "stderr", stream)
-    with _common.progress_bar("quiet", enabled=False) as update:
+    with printer.progress_bar("quiet", enabled=False) as update:
         update(0.5)
         update(1.0)
     assert stream.getvalue() == ""
@@ -47,8 +47,8 @@ def test_disabled_bar_writes_nothing(monkeypatch):
 
 def test_bar_reaches_the_position_it_is_moved_to(monkeypatch):
     monkeypatch.setattr(sys, "stderr", io.StringIO())
-    bar = _common.new_bar(10)
+    bar = printer.new_bar(10)
     for n in (3, 7, 5, 10):
-        _common.move_bar(bar, n)
+        printer.move_bar(bar, n)
         assert bar.n == n
     bar.close()
