@@ -14,19 +14,36 @@ from typing import Any
 from ..errors import SeisSegError
 
 
-def positive(kind: type) -> Callable[[str], Any]:
-    """An argparse ``type`` accepting numbers of ``kind`` above 0."""
+def number_in(kind: type, expected: str, ok: Callable[[Any], bool], rule: str) -> Callable[[str], Any]:
+    """An argparse ``type``: a number of ``kind`` for which ``ok`` holds.
+
+    Parameters
+    ----------
+    kind : type
+        ``int`` or ``float``.
+    expected : str
+        What a text that is no such number should have been (``"a whole number"``).
+    ok : callable
+        True for the values accepted.
+    rule : str
+        The rule in the message of a refused value (``"at least 1"``).
+    """
 
     def parse(text: str) -> Any:
         try:
             v = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
-        if not v > 0:
-            raise argparse.ArgumentTypeError(f"must be positive, not {text}")
+            raise argparse.ArgumentTypeError(f"expected {expected}, not {text!r}") from None
+        if not ok(v):
+            raise argparse.ArgumentTypeError(f"must be {rule}, not {text}")
         return v
 
     return parse
+
+
+def positive(kind: type) -> Callable[[str], Any]:
+    """An argparse ``type`` accepting numbers of ``kind`` above 0."""
+    return number_in(kind, "a number", lambda v: v > 0, "positive")
 
 
 def int_list(text: str) -> tuple[int, ...]:

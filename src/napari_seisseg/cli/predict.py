@@ -38,7 +38,7 @@ from ..errors import SeisSegError
 from ..io.probabilities import PREDICTION_KEY, description_path, write_description
 from ..jobs import drain
 from ..train_settings import DEVICES, setting_default
-from ._common import add_segy_options, read_input
+from ._common import add_segy_options, number_in, read_input
 from .printer import PredictionPrinter, progress_bar
 
 __all__ = ["add_parser", "probability_paths", "run"]
@@ -46,24 +46,9 @@ __all__ = ["add_parser", "probability_paths", "run"]
 PROB_DTYPES = ("float16", "uint8", "float32")
 
 
-def _fraction(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
-    if not 0.0 <= v < 1.0:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1), not {text}")
-    return v
-
-
-def _probability(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
-    if not 0.0 <= v <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text}")
-    return v
+_fraction = number_in(float, "a number", lambda v: 0.0 <= v < 1.0, "in [0, 1)")
+_probability = number_in(float, "a number", lambda v: 0.0 <= v <= 1.0, "between 0 and 1")
+_positive_int = number_in(int, "a whole number", lambda v: v >= 1, "at least 1")
 
 
 def _sizes(text: str) -> tuple[int, ...]:
@@ -75,16 +60,6 @@ def _sizes(text: str) -> tuple[int, ...]:
     if not values or any(v < 1 for v in values):
         raise argparse.ArgumentTypeError(f"expected positive sizes, not {text!r}")
     return values
-
-
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {text}")
-    return v
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -12,7 +12,7 @@ import numpy as np
 from ..errors import SeisSegError
 from ..jobs import drain
 from .atomic import atomic_path, check_target
-from .blocks import iter_blocks
+from .blocks import copy_blocks
 from .geometry import SurveyGeometry, sidecar_path
 from .volume import Volume
 
@@ -76,25 +76,8 @@ def write_npy_job(
     (:mod:`napari_seisseg.jobs`): it yields the fraction written after each block and
     returns the path.
 
-    Parameters
-    ----------
-    path : path
-        Output ``.npy`` file.
-    data : array-like
-        The array (numpy, memmap, dask, zarr or lazy SEG-Y).
-    geometry : SurveyGeometry, optional
-        Geometry of ``data``, saved in a sidecar (a stale sidecar is removed without one).
-    overwrite : bool
-        Replace an existing file (never a source file of the geometry).
-
-    Yields
-    ------
-    float
-        The fraction written.
-
-    Returns
-    -------
-    pathlib.Path
+    Without ``geometry`` a stale sidecar beside ``path`` is removed; an existing file is
+    replaced only with ``overwrite`` (never a source file of the geometry).
     """
     p = Path(path)
     if geometry is not None:
@@ -104,10 +87,7 @@ def write_npy_job(
     dtype = np.dtype(data.dtype)
     with atomic_path(p, protect=protect, overwrite=overwrite) as tmp:
         out = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=tuple(data.shape))
-        total = data.shape[0] if data.ndim else 1
-        for s, block in iter_blocks(data):
-            out[s] = block
-            yield s.stop / total
+        yield from copy_blocks(data, out)
         out.flush()
         del out
     side = sidecar_path(p)

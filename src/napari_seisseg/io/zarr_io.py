@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import SeisSegError
 from ..jobs import drain
 from .atomic import atomic_path
-from .blocks import iter_blocks
+from .blocks import copy_blocks
 from .geometry import METADATA_KEY, SurveyGeometry
 from .volume import Volume
 
@@ -70,27 +70,8 @@ def write_zarr_job(
     A job (:mod:`napari_seisseg.jobs`): it yields the fraction written after each block and
     returns the path.
 
-    Parameters
-    ----------
-    path : path
-        Output ``.zarr`` folder.
-    data : array-like
-        The array (numpy, memmap, dask, zarr or lazy SEG-Y).
-    geometry : SurveyGeometry, optional
-        Geometry of ``data``, stored in the array's attributes.
-    overwrite : bool
-        Replace an existing store (never a source file of the geometry).
-    chunks : tuple, optional
-        Chunk shape (default: up to 64 along each axis).
-
-    Yields
-    ------
-    float
-        The fraction written.
-
-    Returns
-    -------
-    pathlib.Path
+    ``chunks`` defaults to up to 64 along each axis; an existing store is replaced only
+    with ``overwrite`` (never a source file of the geometry).
     """
     import zarr
 
@@ -106,7 +87,5 @@ def write_zarr_job(
                                 dtype=np.dtype(data.dtype), overwrite=True)
         if geometry is not None:
             arr.attrs[METADATA_KEY] = geometry.to_json_dict()
-        for s, block in iter_blocks(data):
-            arr[s] = block
-            yield s.stop / shape[0]
+        yield from copy_blocks(data, arr)
     return p

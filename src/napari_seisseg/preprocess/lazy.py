@@ -228,12 +228,8 @@ def preprocess_job(
 
     Parameters
     ----------
-    pipeline : Pipeline
-        Fitted pipeline.
-    data : array-like
-        Input (numpy, memmap, dask, zarr, lazy SEG-Y).
-    axis : int
-        Time axis.
+    pipeline, data, axis, block_bytes
+        As for :func:`apply_blocks`.
     lazy : bool
         Compute nothing now: the result is a :class:`PreprocessedArray` (each block is
         computed when it is read).
@@ -242,8 +238,6 @@ def preprocess_job(
         :func:`~napari_seisseg.io.volume.write_volume_job`) instead of into memory.
     geometry : SurveyGeometry, optional
         Geometry of ``data`` for the file written.
-    block_bytes : int
-        float32 bytes processed at a time.
     **write_options
         More keywords for the writer (``overwrite``, ``sample_format``).
 
