@@ -78,16 +78,16 @@ TRAIN_SETTINGS: dict[str, Setting] = {
               "tiles; the choice is printed. With --init: its model)")),
     "epochs": Setting(
         30,
-        help=("number of epochs (default 30, with early stopping)")),
+        help="number of epochs (default 30, with early stopping)"),
     "minutes": Setting(
         None,
-        help=("wall-clock budget in minutes (the best model is kept)")),
+        help="wall-clock budget in minutes (the best model is kept)"),
     "steps_per_epoch": Setting(
         100,
-        help=("optimisation steps between two validations (default 100)")),
+        help="optimisation steps between two validations (default 100)"),
     "lr": Setting(
         1e-3,
-        help=("learning rate (default 1e-3)")),
+        help="learning rate (default 1e-3)"),
     "lr_schedule": Setting(
         "plateau", choices=LR_SCHEDULES,
         help=("plateau (default): halve the rate when validation stops improving; cosine: warm "
@@ -104,10 +104,10 @@ TRAIN_SETTINGS: dict[str, Setting] = {
               "the last step)")),
     "seed": Setting(
         0,
-        help=("seed of every random choice (default 0)")),
+        help="seed of every random choice (default 0)"),
     "device": Setting(
         "auto", choices=DEVICES,
-        help=("auto: CUDA, then Apple MPS, then the CPU")),
+        help="auto: CUDA, then Apple MPS, then the CPU"),
     "amp": Setting(
         None, words=PRECISION_CHOICES,
         help=("auto: mixed precision on CUDA and on CPUs with native bf16 (about twice as "
@@ -123,7 +123,7 @@ TRAIN_SETTINGS: dict[str, Setting] = {
               "faults are not drowned by the background; none: equal weights")),
     "zero_is_background": Setting(
         False,
-        help=("label 0 is a class (dense masks made elsewhere): nothing is ignored")),
+        help="label 0 is a class (dense masks made elsewhere): nothing is ignored"),
     "axes": Setting(
         None,
         help=("section models: take sections only along these axes of the input (canonical "
@@ -146,7 +146,7 @@ TRAIN_SETTINGS: dict[str, Setting] = {
               "never; or a file written by 'seisseg pretrain --out'")),
     "run_dir": Setting(
         None,
-        help=("folder for config.json, metrics.csv (one row per epoch) and a copy of the bundle")),
+        help="folder for config.json, metrics.csv (one row per epoch) and a copy of the bundle"),
     "checkpoint_minutes": Setting(
         5.0,
         help=("every M minutes of training, write the best model so far to the model store's "
