@@ -132,7 +132,7 @@ def class_ious(pred: np.ndarray, truth: np.ndarray, values: list[int]) -> dict[i
 # ---------------------------------------------------------------------- training
 def _train(image: np.ndarray, labels: np.ndarray, config: Any, quiet: bool, **kwargs: Any):
     """Run the training generator with one line per epoch; return (result, wall s, CPU s)."""
-    from napari_seisseg.cli.train import epoch_line
+    from napari_seisseg.cli.printer import epoch_line
     from napari_seisseg.training import EpochEnd, Finished, Note, Started
 
     def show(event: Any) -> None:

@@ -370,3 +370,20 @@ def test_bad_parameters_are_refused_with_a_clear_message():
         Pipeline([LogUint8(), Standardize()]).validate()
     with pytest.raises(SeisSegError, match="k must be positive"):
         Pipeline([StdClip(0)]).validate()
+
+
+def test_preprocess_job_gives_the_same_values_lazily_in_memory_and_in_a_file(dirty_cube, tmp_path):
+    from napari_seisseg.io import read_volume
+    from napari_seisseg.preprocess import PreprocessedArray, preprocess_job
+
+    p = Pipeline([PercentileClip(0.5, 99.5), Standardize()])
+    p.fit(dirty_cube, n_traces=10_000)
+    in_memory, report = drain(preprocess_job(p, dirty_cube, block_bytes=40_000))
+    lazy, _ = drain(preprocess_job(p, dirty_cube, lazy=True))
+    fractions: list[float] = []
+    path, file_report = drain(preprocess_job(p, dirty_cube, path=tmp_path / "out.npy"),
+                              fractions.append)
+    assert isinstance(lazy, PreprocessedArray) and fractions[-1] == 1.0
+    np.testing.assert_array_equal(np.asarray(lazy[:]), in_memory)
+    np.testing.assert_array_equal(np.asarray(read_volume(path).data), in_memory)
+    assert file_report.n_dead_traces == report.n_dead_traces == 3

@@ -98,16 +98,16 @@ def test_fine_tune_and_overwrite(cube_files, tmp_path, capsys):
 
 
 def test_ctrl_c_stops_and_saves_the_best_model(cube_files, tmp_path, capsys, monkeypatch):
-    from napari_seisseg.cli import train as cli_train
+    from napari_seisseg.cli import printer
 
-    original = cli_train.epoch_line
+    original = printer.epoch_line
 
     def press_ctrl_c(event):
         if event.epoch == 2:
             signal.raise_signal(signal.SIGINT)  # as if the user pressed Ctrl-C now
         return original(event)
 
-    monkeypatch.setattr(cli_train, "epoch_line", press_ctrl_c)
+    monkeypatch.setattr(printer, "epoch_line", press_ctrl_c)
     out = tmp_path / "stopped.safetensors"
     before = signal.getsignal(signal.SIGINT)  # SIG_IGN when the suite runs in the background
     # saved, but the exit status says the run was interrupted (as shells expect of Ctrl-C)

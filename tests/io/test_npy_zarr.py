@@ -91,3 +91,20 @@ def test_geometry_json_round_trip_and_napari_kwargs(segy_dir):
     assert disp.napari_kwargs(exaggeration=1.0)["scale"] == [4.0, 4.0, 4.0]  # square pixels
     assert kw["axis_labels"] == ["inline", "depth (m)", "crossline"]
     assert SurveyGeometry.from_metadata(kw["metadata"]).axes == disp.axes
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".zarr", ".sgy"])
+def test_write_volume_job_yields_the_fraction_written(tmp_path, segy_dir, suffix):
+    from napari_seisseg.io.blocks import copy_blocks
+    from napari_seisseg.io.volume import write_volume_job
+    from napari_seisseg.jobs import drain
+
+    vol = read_segy(segy_dir / "f3-withdead.sgy")
+    seen: list[float] = []
+    out = drain(write_volume_job(tmp_path / f"cube{suffix}", vol.data, vol.geometry), seen.append)
+    assert seen and seen == sorted(seen) and seen[-1] == 1.0
+    np.testing.assert_array_equal(np.asarray(read_volume(out).data), np.asarray(vol.data))
+    target = np.zeros(vol.shape, np.float32)
+    fractions = list(copy_blocks(vol.data, target, max_bytes=4 * int(np.prod(vol.shape[1:]))))
+    assert len(fractions) == vol.shape[0] and fractions[-1] == 1.0
+    np.testing.assert_array_equal(target, np.asarray(vol.data))

@@ -198,10 +198,3 @@ def test_region_terms_of_the_loss_names():
                           + 0.5 * lovasz_softmax(logits, target))
     with pytest.raises(ValueError, match="region"):
         SegmentationLoss(True, region="focal")
-
-
-def test_cli_loss_choices_are_the_config_losses():
-    from napari_seisseg.cli.train import LOSS_CHOICES
-    from napari_seisseg.training.config import LOSSES
-
-    assert LOSS_CHOICES == LOSSES

@@ -217,9 +217,9 @@ def test_an_error_in_the_worker_is_one_notification(cube_viewer, qtbot, seen, mo
 
     def broken(*_args, **_kwargs):
         raise OSError("the disk went away")
-        yield  # a generator, like apply_blocks
+        yield  # a generator, like preprocess_job
 
-    monkeypatch.setattr(preprocess, "apply_blocks", broken)
+    monkeypatch.setattr(preprocess, "preprocess_job", broken)
     viewer, _, _ = cube_viewer
     w = PreprocessWidget(viewer)
     w.add_step("standardize")

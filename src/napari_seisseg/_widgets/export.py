@@ -7,8 +7,7 @@ beside the file (and a ``SEISSEG CLASSES`` card of a SEG-Y textual header), see
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -139,7 +138,7 @@ class ExportWidget(Container):
         options = {"overwrite": self.overwrite.value, "sample_format": self.sample_format.value}
         if labels:  # a snapshot of the names and colours too
             options["classes"] = LabelClasses.from_layer(layer.features, layer.colormap)
-        worker = create_worker(_write_in_thread, path, data, geometry, options,
+        worker = create_worker(_export_job, path, data, geometry, options,
                                _start_thread=False, _ignore_errors=True)
         worker.yielded.connect(lambda f: setattr(self.progress, "value", int(round(100 * f))))
         worker.returned.connect(lambda out: self._done(layer, out))
@@ -212,41 +211,19 @@ def lends_geometry(layer, shape: tuple[int, ...]) -> bool:
     return geometry is not None and geometry.shape == tuple(shape)
 
 
-def _write_in_thread(path: Path, data, geometry, options: dict) -> Iterator[float]:
-    """Write with :func:`~napari_seisseg.io.write_volume`, yielding the fraction done.
+def _export_job(path: Path, data, geometry, options: dict) -> Generator[float, None, Path]:
+    """The export as a job (:mod:`napari_seisseg.jobs`): yields the fraction written.
 
     A Labels layer (``options["classes"]`` given, None for one without names and colours)
-    is written with :func:`~napari_seisseg.io.label_classes.write_labels`, which keeps its
-    classes beside the file.  The writer reports progress through a callback; it runs in a
-    helper thread so that this generator (the napari worker) can pass the fraction to the GUI
-    thread as it goes.
+    is written with :func:`~napari_seisseg.io.label_classes.write_labels_job`, which keeps
+    its classes beside the file; other layers with
+    :func:`~napari_seisseg.io.volume.write_volume_job`.
     """
-    from ..io import write_volume
-    from ..io.label_classes import write_labels
+    from ..io.label_classes import write_labels_job
+    from ..io.volume import write_volume_job
 
-    state: dict = {"fraction": 0.0}
     options = dict(options)
-    labels = "classes" in options
-    classes = options.pop("classes", None)
-
-    def progress(fraction: float) -> None:
-        state["fraction"] = fraction
-
-    def run() -> None:
-        try:
-            if labels:
-                state["out"] = write_labels(path, data, geometry, classes, progress=progress,
-                                            **options)
-            else:
-                state["out"] = write_volume(path, data, geometry, progress=progress, **options)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the worker below
-            state["error"] = exc
-
-    thread = threading.Thread(target=run, name="seisseg-export", daemon=True)
-    thread.start()
-    while thread.is_alive():
-        thread.join(0.1)
-        yield float(state["fraction"])
-    if "error" in state:
-        raise state["error"]
-    return state["out"]
+    if "classes" in options:
+        classes = options.pop("classes")
+        return (yield from write_labels_job(path, data, geometry, classes, **options))
+    return (yield from write_volume_job(path, data, geometry, **options))

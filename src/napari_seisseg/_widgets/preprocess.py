@@ -406,7 +406,7 @@ class PreprocessWidget(Container):
         from napari.qt.threading import create_worker
 
         from ..errors import SeisSegError
-        from ..preprocess import PreprocessedArray, apply_blocks
+        from ..preprocess import preprocess_job
 
         if self.worker is not None:
             return self._fail("a run is already going; stop it or wait")
@@ -424,21 +424,9 @@ class PreprocessWidget(Container):
             in_memory = isinstance(data, np.ndarray) and not isinstance(data, np.memmap)
             mode = "in memory" if in_memory or out_bytes <= AUTO_MEMORY_BYTES else "lazy"
 
-        def work():
-            if mode == "lazy":
-                lazy = PreprocessedArray(data, pipe, axis)
-                return lazy, lazy.report()
-            result = None
-            gen = apply_blocks(pipe, data, axis)
-            while result is None:
-                try:
-                    yield next(gen)
-                except StopIteration as stop:
-                    result = stop.value
-            return result
-
         # errors are handled below (errored): not re-raised in the Qt event loop as well
-        worker = create_worker(work, _start_thread=False, _ignore_errors=True)
+        worker = create_worker(preprocess_job, pipe, data, axis, lazy=mode == "lazy",
+                               _start_thread=False, _ignore_errors=True)
         worker.yielded.connect(lambda f: setattr(self.progress, "value", int(round(100 * f))))
         worker.returned.connect(lambda res: self._done(layer, recorded, mode, *res))
         worker.errored.connect(lambda exc: self._fail(f"{type(exc).__name__}: {exc}"))

@@ -15,10 +15,17 @@ from typing import Any
 
 from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox, SpinBox
 
+from ..train_settings import POSITION_CHOICES, setting_choices, setting_default, setting_word
 from ._model_store import MODEL_STORE
 from .auto_spinbox import AutoSpinBox
 
 __all__ = ["TrainOptions"]
+
+
+def _setting_box(name: str, **kwargs: Any) -> ComboBox:
+    """A drop-down of the choices (or words) of a training setting, at its default."""
+    return ComboBox(choices=list(setting_choices(name)),
+                    value=setting_word(name, setting_default(name)), **kwargs)
 
 
 class TrainOptions(Container):
@@ -32,9 +39,21 @@ class TrainOptions(Container):
     """
 
     def __init__(self, image_layer: Callable[[], Any]):
-        from ..training.config import DEVICES, LOSSES
-
         self._image_layer = image_layer
+        model_controls = self._model_controls()
+        run_controls = self._run_controls()
+        self.init_from = ComboBox(label="start from", choices=self._init_choices,
+                                  tooltip="A new model, or fine-tune a trained / loaded model "
+                                          "on new or corrected labels (its architecture and "
+                                          "classes are kept).")
+        super().__init__(labels=True, widgets=[
+            *model_controls, *run_controls, self._average_box(), self._augment_box(),
+            self.init_from,
+        ], tooltip="Advanced training settings.")
+        self.visible = False
+
+    def _model_controls(self) -> list:
+        """Width, encoder, decoder output, patch and batch size."""
         self.model_width = AutoSpinBox(label="width", value=0, max=512,
                                        tooltip="Channels of the first stage; auto (0): the "
                                                "model's default (16 for unet2d/unet3d/hybrid, "
@@ -55,10 +74,20 @@ class TrainOptions(Container):
         self.batch = AutoSpinBox(label="batch size", value=0, max=1024,
                                  tooltip="Patches per step; auto (0): 8 sections or 2 boxes on "
                                          "a CPU, fitted to memory on a GPU.")
+        return [self.model_width, self.encoder, self.output_stride, self.patch, self.batch]
+
+    def _run_controls(self) -> list:
+        """Steps, learning rate, context, axes, seed, device, loss, position, held-out share.
+
+        Choices and defaults of the settings :class:`~napari_seisseg.training.TrainConfig`
+        has come from :mod:`napari_seisseg.train_settings`.
+        """
+        # shorter epochs than the command line's default: the curves update more often
         self.steps_per_epoch = SpinBox(label="steps per epoch", value=25, min=1, max=100_000,
                                        tooltip="Optimisation steps between two validations "
                                                "(each validation updates the curves and table).")
-        self.lr = FloatSpinBox(label="learning rate", value=1e-3, min=1e-5, max=1.0, step=1e-5,
+        self.lr = FloatSpinBox(label="learning rate", value=setting_default("lr"), min=1e-5,
+                               max=1.0, step=1e-5,
                                tooltip="AdamW learning rate; lowered automatically on plateaus.")
         self.context = SpinBox(label="context", value=0, min=0, max=16,
                                tooltip="Section models: neighbouring slices on each side given "
@@ -76,33 +105,46 @@ class TrainOptions(Container):
                     "azimuth of borehole images): the model pads circularly along it and "
                     "training rolls patches along it. Sections along axis 0 of a stack have the "
                     "stack's axes 1 and 2 as their axes 0 and 1.")
-        self.seed = SpinBox(label="seed", value=0, min=0, max=2**31 - 1,
+        self.seed = SpinBox(label="seed", value=setting_default("seed"), min=0, max=2**31 - 1,
                             tooltip="Seed of weights, patches, augmentation and the validation "
                                     "split (same seed, same run on a CPU).")
-        self.device = ComboBox(label="device", choices=list(DEVICES), value="auto",
-                               tooltip="auto: CUDA GPU, then Apple MPS, then the CPU.")
-        self.loss = ComboBox(label="loss", choices=list(LOSSES), value="auto",
-                             tooltip="auto: BCE + Dice (one logit, tuned threshold) for two "
-                                     "classes, cross-entropy + Dice for more. *_lovasz: the "
-                                     "Lovasz extension of IoU instead of Dice; ce, bce: "
-                                     "no region term.")
-        self.position = ComboBox(
-            label="position along time", choices=["auto", "on", "off"], value="auto",
+        self.device = _setting_box("device", label="device",
+                                   tooltip="auto: CUDA GPU, then Apple MPS, then the CPU.")
+        self.loss = _setting_box("loss", label="loss",
+                                 tooltip="auto: BCE + Dice (one logit, tuned threshold) for two "
+                                         "classes, cross-entropy + Dice for more. *_lovasz: the "
+                                         "Lovasz extension of IoU instead of Dice; ce, bce: "
+                                         "no region term.")
+        self.position = _setting_box(
+            "position", label="position along time",
             tooltip="Section models: give the network each pixel's position along time "
                     "(depth) as a second input channel, so layers that look alike at "
                     "different depths are told apart. auto: on when the traces are at least "
                     "twice as long as the patch.")
-        self.val_fraction = FloatSpinBox(label="held out", value=0.2, min=0.0, max=0.9,
-                                         step=0.05,
+        self.val_fraction = FloatSpinBox(label="held out", value=setting_default("val_fraction"),
+                                         min=0.0, max=0.9, step=0.05,
                                          tooltip="Share held out for validation when no "
                                                  "validation layer is given: a band of every "
                                                  "painted section (fewer than 10 sections), "
                                                  "else whole sections.")
-        self.average = CheckBox(text="moving average of the weights (EMA)", value=True,
+        return [self.steps_per_epoch, self.lr, self.context, self.axes, self.circular_axis,
+                self.seed, self.device, self.loss, self.position, self.val_fraction]
+
+    def _average_box(self) -> Container:
+        """The weight-averaging (EMA) box, on by default as in the configuration."""
+        self.average = CheckBox(text="moving average of the weights (EMA)",
+                                value=setting_default("ema") > 0,
                                 tooltip="Validate and keep a moving average of the weights over "
                                         "about the last 100 steps: smoother curves and a better "
                                         "model for the same budget. Untick to keep the weights "
                                         "of the last step.")
+        box = Container(layout="vertical", labels=False, label="weights",
+                        widgets=[self.average], tooltip=self.average.tooltip)
+        box.margins = (0, 0, 0, 0)
+        return box
+
+    def _augment_box(self) -> Container:
+        """The augmentation boxes."""
         self.aug_flip = CheckBox(text="flips", value=True,
                                  tooltip="Mirror patches along their axes.")
         self.aug_flip_time = CheckBox(text="flips along time (upside down)", value=True,
@@ -122,26 +164,13 @@ class TrainOptions(Container):
         self.aug_zoom = CheckBox(text="zoom and small rotations", value=False,
                                  tooltip="Zoom by up to ±15% and rotate by up to ±5° half of "
                                          "the patches (bodies and dips of many sizes; slower).")
-        average_box = Container(layout="vertical", labels=False, label="weights",
-                                widgets=[self.average], tooltip=self.average.tooltip)
-        average_box.margins = (0, 0, 0, 0)
-        aug_box = Container(layout="vertical", labels=False, label="augmentation",
-                            widgets=[self.aug_flip, self.aug_flip_time, self.aug_rotate,
-                                     self.aug_gain, self.aug_polarity, self.aug_elastic,
-                                     self.aug_zoom],
-                            tooltip="Random changes applied to training patches only.")
-        aug_box.margins = (0, 0, 0, 0)
-        self.init_from = ComboBox(label="start from", choices=self._init_choices,
-                                  tooltip="A new model, or fine-tune a trained / loaded model "
-                                          "on new or corrected labels (its architecture and "
-                                          "classes are kept).")
-        super().__init__(labels=True, widgets=[
-            self.model_width, self.encoder, self.output_stride, self.patch, self.batch,
-            self.steps_per_epoch, self.lr, self.context, self.axes, self.circular_axis,
-            self.seed, self.device,
-            self.loss, self.position, self.val_fraction, average_box, aug_box, self.init_from,
-        ], tooltip="Advanced training settings.")
-        self.visible = False
+        box = Container(layout="vertical", labels=False, label="augmentation",
+                        widgets=[self.aug_flip, self.aug_flip_time, self.aug_rotate,
+                                 self.aug_gain, self.aug_polarity, self.aug_elastic,
+                                 self.aug_zoom],
+                        tooltip="Random changes applied to training patches only.")
+        box.margins = (0, 0, 0, 0)
+        return box
 
     # ------------------------------------------------------------------ choices
     def _axes_choices(self, _widget=None) -> list:
@@ -205,16 +234,13 @@ class TrainOptions(Container):
 
     def config_kwargs(self, model: str) -> dict[str, Any]:
         """:class:`~napari_seisseg.training.TrainConfig` arguments of these options."""
-        from ..training import TrainConfig
-        from ..training.config import POSITION_CHOICES
-
         return {
             "model_kwargs": self.model_kwargs(model),
             "patch_size": int(self.patch.value) or None,
             "batch_size": int(self.batch.value) or None,
             "steps_per_epoch": int(self.steps_per_epoch.value),
             "lr": float(self.lr.value),
-            "ema": TrainConfig.ema if self.average.value else 0.0,
+            "ema": setting_default("ema") if self.average.value else 0.0,
             "seed": int(self.seed.value),
             "device": self.device.value,
             "loss": self.loss.value,

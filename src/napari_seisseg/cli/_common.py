@@ -3,25 +3,61 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+from ..errors import SeisSegError
 
-def positive(kind: type) -> Callable[[str], Any]:
-    """An argparse ``type`` accepting numbers of ``kind`` above 0."""
+
+def number_in(kind: type, expected: str, ok: Callable[[Any], bool], rule: str) -> Callable[[str], Any]:
+    """An argparse ``type``: a number of ``kind`` for which ``ok`` holds.
+
+    Parameters
+    ----------
+    kind : type
+        ``int`` or ``float``.
+    expected : str
+        What a text that is no such number should have been (``"a whole number"``).
+    ok : callable
+        True for the values accepted.
+    rule : str
+        The rule in the message of a refused value (``"at least 1"``).
+    """
 
     def parse(text: str) -> Any:
         try:
             v = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
-        if not v > 0:
-            raise argparse.ArgumentTypeError(f"must be positive, not {text}")
+            raise argparse.ArgumentTypeError(f"expected {expected}, not {text!r}") from None
+        if not ok(v):
+            raise argparse.ArgumentTypeError(f"must be {rule}, not {text}")
         return v
 
     return parse
+
+
+def positive(kind: type) -> Callable[[str], Any]:
+    """An argparse ``type`` accepting numbers of ``kind`` above 0."""
+    return number_in(kind, "a number", lambda v: v > 0, "positive")
+
+
+def int_list(text: str) -> tuple[int, ...]:
+    """An argparse ``type``: ``"0"`` or ``"0,1"`` (or ``"64,128"``) as a tuple of ints."""
+    parts = [p for p in text.replace(" ", "").split(",") if p]
+    try:
+        values = tuple(int(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected whole numbers separated by commas, not {text!r}"
+        ) from None
+    if not values:
+        raise argparse.ArgumentTypeError("expected at least one number")
+    return values
 
 
 def add_segy_options(parser: argparse.ArgumentParser) -> None:
@@ -84,38 +120,41 @@ def read_input(paths: Any, args: argparse.Namespace | None = None, **kwargs: Any
     return volume
 
 
-#: Seconds between progress-bar redraws when stderr is not a terminal (a log file, CI):
-#: a redraw on every step wrote megabytes of carriage-return lines into logs.
-LOG_REDRAW_S = 30.0
+def read_named(path: str, what: str, args: argparse.Namespace) -> Any:
+    """Read one input of a training command, named ``what`` in messages; the SEG-Y options describe the image.
 
-
-def new_bar(total: int, enabled: bool = True, **kwargs: Any) -> Any:
-    """A tqdm bar on stderr, redrawn at most every :data:`LOG_REDRAW_S` into a log file.
-
-    Move it with :func:`move_bar` (which honours the redraw interval), not ``refresh()``.
+    Masks exported by seisseg copy the image's trace headers, so ``--iline-byte`` and
+    ``--xline-byte`` hold for label files too; their sample format, byte order and domain are
+    their own (read from the file), so ``--format``, ``--endian`` and ``--domain`` are not
+    applied to them.
     """
-    from tqdm import tqdm
-
-    interactive = bool(getattr(sys.stderr, "isatty", lambda: False)())
-    return tqdm(total=total, disable=not enabled, leave=False, file=sys.stderr,
-                mininterval=0.1 if interactive else LOG_REDRAW_S, miniters=1, **kwargs)
-
-
-def move_bar(bar: Any, n: int) -> None:
-    """Set ``bar`` to ``n`` of its total, drawing only when its interval has passed."""
-    bar.update(n - bar.n)
+    if not Path(path).exists():
+        raise SeisSegError(f"{what} {path} does not exist.")
+    options = segy_options(args)
+    if what != "image":
+        options = {k: options[k] for k in ("iline_byte", "xline_byte")}
+    try:
+        return read_input(path, **options)
+    except SeisSegError as exc:
+        raise SeisSegError(f"cannot read {what} {path}: {exc}") from None
 
 
 @contextmanager
-def progress_bar(desc: str, enabled: bool = True) -> Callable[[float], None]:
-    """A tqdm bar driven by fractions (0..1); yields the update function."""
-    bar = new_bar(100, enabled, desc=desc, unit="%",
-                  bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
+def ctrl_c_stops(stop: threading.Event, say: Callable[[str], None]) -> Iterator[None]:
+    """First Ctrl-C sets ``stop`` (training ends after this step); a second one aborts."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
 
-    def update(fraction: float) -> None:
-        move_bar(bar, round(100 * min(1.0, max(0.0, fraction))))
+    def handler(signum, frame):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        say("Ctrl-C: stopping after this step and keeping the best model so far "
+            "(press Ctrl-C again to abort without saving).")
 
+    previous = signal.signal(signal.SIGINT, handler)
     try:
-        yield update
+        yield
     finally:
-        bar.close()
+        signal.signal(signal.SIGINT, previous)

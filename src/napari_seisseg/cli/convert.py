@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_segy_options, progress_bar, read_input
+from ..jobs import drain
+from ._common import add_segy_options, read_input
+from .printer import progress_bar
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -29,18 +31,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..io import write_volume
     from ..io.atomic import check_target
-    from ..io.volume import output_kind
+    from ..io.volume import output_kind, write_volume_job
 
     output_kind(args.output)  # a name without a known suffix: refused before any reading
     check_target(args.output, overwrite=args.overwrite, protect=args.inputs)
     volume = read_input(args.inputs, args, lazy=True)
     with progress_bar(f"writing {args.output}", enabled=not args.quiet) as update:
-        out = write_volume(
+        out = drain(write_volume_job(
             args.output, volume.data, volume.geometry, overwrite=args.overwrite,
-            sample_format=args.out_format, template=args.template, progress=update,
-        )
+            sample_format=args.out_format, template=args.template,
+        ), update)
     shape = " x ".join(map(str, volume.shape))
     print(f"wrote {out} ({shape})")
     return 0

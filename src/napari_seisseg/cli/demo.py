@@ -27,7 +27,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import SeisSegError
-from ._common import move_bar, new_bar, positive
+from ..jobs import drain
+from ._common import positive
+from .printer import PredictionPrinter, TrainingPrinter, progress_bar
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -78,6 +80,7 @@ def _section(title: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run the whole loop and print what each step gave; returns the exit status."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -90,31 +93,11 @@ def run(args: argparse.Namespace) -> int:
     t_start = time.perf_counter()
 
     _f3_round_trip(out)
-
-    from ..io import read_segy, read_volume, write_segy, write_volume
-    from ..io.probabilities import write_description
-    from ..synthetic import make_synthetic_cube
-    from .predict import describe_prediction
-
-    _section(f"synthetic labeled cube (seed {args.seed})")
-    cube = make_synthetic_cube(seed=args.seed)
-    seismic_path = out / "synthetic.sgy"
-    write_segy(seismic_path, cube.seismic, cube.geometry, overwrite=True)
-    survey = read_segy(seismic_path)
-    print(f"wrote and re-opened {seismic_path}")
-    print(survey.geometry.describe())
+    cube, survey, seismic_path = _synthetic_survey(out, args.seed)
     image = np.asarray(survey.data)
-    if not np.array_equal(image, cube.seismic):
-        raise SeisSegError(f"{seismic_path} did not read back as written.")
-    truth = cube.labels
     slices = cube.labeled_slices(args.inlines, args.crosslines)
     sparse = cube.sparse_labels(args.inlines, args.crosslines)
-    labels_path = out / "labels_used.npy"
-    write_volume(labels_path, sparse, survey.geometry, overwrite=True)
-    share = 100 * np.mean(sparse > 0)
-    print(f"labels kept on inlines {_lines(survey.geometry.ilines, slices['inline'])} and "
-          f"crosslines {_lines(survey.geometry.xlines, slices['crossline'])}: {share:.1f}% of the "
-          f"voxels ({labels_path})")
+    _keep_labels(out, survey, sparse, slices)
 
     _section(f"training {args.model} for {args.minutes:g} min on the labeled sections")
     result = _train(image, sparse, survey.geometry, cube, args)
@@ -127,36 +110,17 @@ def run(args: argparse.Namespace) -> int:
 
     _section("exporting and re-opening the mask")
     mask, unc = pred.mask(), pred.uncertainty()
-    mask_segy, mask_npy = out / "mask.sgy", out / "mask.npy"
-    write_segy(mask_segy, mask.astype(np.float32), survey.geometry, template=seismic_path,
-               overwrite=True)
-    write_volume(mask_npy, mask, survey.geometry, overwrite=True)
-    probs_npy, unc_npy = out / "probabilities.npy", out / "uncertainty.npy"
-    np.save(probs_npy, np.asarray(pred.probabilities, dtype=np.float16))
-    # described as seisseg predict describes it, so napari opens one layer per class
-    write_description(probs_npy, describe_prediction(pred.bundle, pred, "float16"))
-    write_volume(unc_npy, unc, survey.geometry, overwrite=True)
-    from_segy = np.asarray(read_segy(mask_segy).data)
-    from_npy = read_volume(mask_npy)
-    same_segy = np.array_equal(from_segy, mask)
-    same_npy = np.array_equal(np.asarray(from_npy.data), mask)
-    g = from_npy.geometry
-    same_geometry = (g is not None and np.array_equal(g.ilines, survey.geometry.ilines)
-                     and np.array_equal(g.xlines, survey.geometry.xlines)
-                     and np.allclose(g.samples, survey.geometry.samples))
-    print(f"{mask_segy}: re-opened, identical to the prediction = {same_segy}")
-    print(f"{mask_npy}: re-opened, identical = {same_npy}, geometry kept = {same_geometry}")
-    if not (same_segy and same_npy):
-        raise SeisSegError("An exported mask did not read back as written.")
+    from_segy = _export_and_reopen(out, survey, seismic_path, pred, mask, unc)
 
     _section("per-class IoU of the re-opened mask against the full synthetic truth")
     names = {c["value"]: c["name"] for c in pred.bundle.classes}
-    scores = score(from_segy.astype(np.int64), truth, sparse == 0, names)
+    scores = score(from_segy.astype(np.int64), cube.labels, sparse == 0, names)
     print(scores["table"])
 
     figure = out / "demo_inline.png"
-    inline = pick_inline(truth, slices["inline"])
-    draw_figure(figure, survey.geometry, image, sparse, truth, pred, mask, unc, inline, names)
+    inline = pick_inline(cube.labels, slices["inline"])
+    draw_figure(figure, survey.geometry, image, sparse, cube.labels, pred, mask, unc, inline,
+                names)
     print(f"\nfigure: {figure} (inline {survey.geometry.ilines[inline]}, never labeled)")
     print(f"outputs in {out.resolve()} ({time.perf_counter() - t_start:.0f} s in all)")
     return 0
@@ -181,67 +145,96 @@ def _f3_round_trip(out: Path) -> None:
         raise SeisSegError(f"{exported} did not read back as written.")
 
 
+def _synthetic_survey(out: Path, seed: int) -> tuple[Any, Any, Path]:
+    """Make the synthetic cube, write its amplitudes as SEG-Y and open that file as a survey."""
+    from ..io import read_segy, write_segy
+    from ..synthetic import make_synthetic_cube
+
+    _section(f"synthetic labeled cube (seed {seed})")
+    cube = make_synthetic_cube(seed=seed)
+    seismic_path = out / "synthetic.sgy"
+    write_segy(seismic_path, cube.seismic, cube.geometry, overwrite=True)
+    survey = read_segy(seismic_path)
+    print(f"wrote and re-opened {seismic_path}")
+    print(survey.geometry.describe())
+    if not np.array_equal(np.asarray(survey.data), cube.seismic):
+        raise SeisSegError(f"{seismic_path} did not read back as written.")
+    return cube, survey, seismic_path
+
+
+def _keep_labels(out: Path, survey: Any, sparse: np.ndarray, slices: dict) -> None:
+    """Write the labels kept (as painted) and say where they are."""
+    from ..io import write_volume
+
+    labels_path = out / "labels_used.npy"
+    write_volume(labels_path, sparse, survey.geometry, overwrite=True)
+    share = 100 * np.mean(sparse > 0)
+    print(f"labels kept on inlines {_lines(survey.geometry.ilines, slices['inline'])} and "
+          f"crosslines {_lines(survey.geometry.xlines, slices['crossline'])}: {share:.1f}% of the "
+          f"voxels ({labels_path})")
+
+
+def _export_and_reopen(out: Path, survey: Any, seismic_path: Path, pred: Any, mask: np.ndarray,
+                       unc: np.ndarray) -> np.ndarray:
+    """Write the mask (SEG-Y, .npy), probabilities and uncertainty; re-open and check the mask."""
+    from ..io import read_segy, read_volume, write_segy, write_volume
+    from ..io.probabilities import write_description
+    from .predict import describe_prediction
+
+    mask_segy, mask_npy = out / "mask.sgy", out / "mask.npy"
+    write_segy(mask_segy, mask.astype(np.float32), survey.geometry, template=seismic_path,
+               overwrite=True)
+    write_volume(mask_npy, mask, survey.geometry, overwrite=True)
+    probs_npy, unc_npy = out / "probabilities.npy", out / "uncertainty.npy"
+    np.save(probs_npy, np.asarray(pred.probabilities, dtype=np.float16))
+    # described as seisseg predict describes it, so napari opens one layer per class
+    write_description(probs_npy, describe_prediction(pred.bundle, pred, "float16"))
+    write_volume(unc_npy, unc, survey.geometry, overwrite=True)
+    from_segy = np.asarray(read_segy(mask_segy).data)
+    from_npy = read_volume(mask_npy)
+    same_segy = np.array_equal(from_segy, mask)
+    same_npy = np.array_equal(np.asarray(from_npy.data), mask)
+    g = from_npy.geometry
+    same_geometry = (g is not None and np.array_equal(g.ilines, survey.geometry.ilines)
+                     and np.array_equal(g.xlines, survey.geometry.xlines)
+                     and np.allclose(g.samples, survey.geometry.samples))
+    print(f"{mask_segy}: re-opened, identical to the prediction = {same_segy}")
+    print(f"{mask_npy}: re-opened, identical = {same_npy}, geometry kept = {same_geometry}")
+    if not (same_segy and same_npy):
+        raise SeisSegError("An exported mask did not read back as written.")
+    return from_segy
+
+
 def _lines(numbers: np.ndarray, idx: np.ndarray) -> str:
     return ", ".join(str(int(numbers[i])) for i in idx) or "none"
 
 
 def _train(image: np.ndarray, sparse: np.ndarray, geometry: Any, cube: Any, args: argparse.Namespace):
-    from ..training import EpochEnd, Finished, Note, Started, Step, TrainConfig, train
-    from .train import _Bar, epoch_line
+    from ..training import TrainConfig, train
 
     config = TrainConfig(model=args.model, minutes=args.minutes, epochs=None, early_stopping=None,
                          seed=args.seed, device=args.device)
     gen = train(image, sparse, config, geometry=geometry, class_names=list(cube.class_names),
                 class_colors=cube.class_colors)
-    bar = _Bar(enabled=not args.quiet)
-    try:
-        while True:
-            try:
-                event = next(gen)
-            except StopIteration as done:
-                return done.value
-            if isinstance(event, Step):
-                bar.step(event)
-            elif isinstance(event, Started):
-                bar.write(f"device: {event.device_description}, {event.precision}")
-                bar.write(event.message())
-                bar.write(f"validation: {event.validation}")
-            elif isinstance(event, EpochEnd):
-                bar.write(epoch_line(event))
-            elif isinstance(event, Note):
-                bar.write(f"note: {event.text}")
-            elif isinstance(event, Finished):
-                bar.close()
-                bar.write(event.message())
-    finally:
-        bar.close()
+    with TrainingPrinter(enabled=not args.quiet, classes=False) as printer:
+        return drain(gen, printer)
 
 
 def _predict(bundle: Path, survey: Any, args: argparse.Namespace):
     from ..bundle import BundleModel
-    from ..inference import PredictionFinished, PredictionProgress, predict_bundle
+    from ..inference import predict_bundle
 
     bm = BundleModel.load(bundle)
     orient = ("inline", "crossline") if bm.is_section_model else None
     gen = predict_bundle(bm, survey.data, geometry=survey.geometry, orientations=orient,
                          device=args.device)
-    bar = new_bar(0, not args.quiet, unit="window")
-    try:
-        while True:
-            try:
-                event = next(gen)
-            except StopIteration as done:
-                result = done.value
-                break
-            if isinstance(event, PredictionProgress):
-                bar.total = event.total
-                move_bar(bar, event.done)
-            elif isinstance(event, PredictionFinished):
-                bar.close()
-                print(f"predicted {event.total} windows in {event.seconds:.1f} s "
-                      f"({event.voxels_per_second / 1e6:.2f} M voxels/s)")
-    finally:
-        bar.close()
+    with progress_bar(f"predicting with {bm.name}", enabled=not args.quiet) as update:
+        printer = PredictionPrinter(update)
+        result = drain(gen, printer)
+    done = printer.finished
+    if done is not None:
+        print(f"predicted {done.total} windows in {done.seconds:.1f} s "
+              f"({done.voxels_per_second / 1e6:.2f} M voxels/s)")
     return result
 
 

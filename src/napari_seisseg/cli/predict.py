@@ -36,32 +36,19 @@ from typing import Any
 
 from ..errors import SeisSegError
 from ..io.probabilities import PREDICTION_KEY, description_path, write_description
-from ._common import add_segy_options, progress_bar, read_input
+from ..jobs import drain
+from ..train_settings import DEVICES, setting_default
+from ._common import add_segy_options, number_in, read_input
+from .printer import PredictionPrinter, progress_bar
 
 __all__ = ["add_parser", "probability_paths", "run"]
 
-DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 PROB_DTYPES = ("float16", "uint8", "float32")
 
 
-def _fraction(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
-    if not 0.0 <= v < 1.0:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1), not {text}")
-    return v
-
-
-def _probability(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
-    if not 0.0 <= v <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text}")
-    return v
+_fraction = number_in(float, "a number", lambda v: 0.0 <= v < 1.0, "in [0, 1)")
+_probability = number_in(float, "a number", lambda v: 0.0 <= v <= 1.0, "between 0 and 1")
+_positive_int = number_in(int, "a whole number", lambda v: v >= 1, "at least 1")
 
 
 def _sizes(text: str) -> tuple[int, ...]:
@@ -73,16 +60,6 @@ def _sizes(text: str) -> tuple[int, ...]:
     if not values or any(v < 1 for v in values):
         raise argparse.ArgumentTypeError(f"expected positive sizes, not {text!r}")
     return values
-
-
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {text}")
-    return v
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -104,7 +81,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                     help="model bundle written by 'seisseg train' or the Train widget")
     io.add_argument("--image", required=True, metavar="IMG",
                     help="amplitudes: SEG-Y file or folder, .npy or .zarr (raw, as trained on)")
-    o = p.add_argument_group("outputs (at least one)")
+    _add_output_options(p.add_argument_group("outputs (at least one)"))
+    _add_prediction_options(p.add_argument_group("prediction"))
+    d = p.add_argument_group("Dask cluster (3D models, Zarr in and out)")
+    d.add_argument("--dask-scheduler", metavar="ADDRESS",
+                   help="predict on a dask.distributed cluster (e.g. tcp://head:8786); IMG must "
+                        "be a Zarr store every worker can read, --out-probs a .zarr")
+    d.add_argument("--block", type=_sizes, metavar="N[,N,N]",
+                   help="with --dask-scheduler: voxels per task along each axis (default: four "
+                        "windows)")
+    add_segy_options(p)
+    p.set_defaults(func=run)
+
+
+def _add_output_options(o: argparse._ArgumentGroup) -> None:
+    """The outputs and how they are stored."""
     o.add_argument("--out-probs", metavar="P",
                    help="probabilities: .npy/.zarr (one array, class axis first) or .sgy (one "
                         "file per class: P_<class>.sgy)")
@@ -117,14 +108,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="stored probability type (default float16; uint8 stores round(p*255))")
     o.add_argument("--overwrite", action="store_true", help="replace outputs that exist")
     o.add_argument("--quiet", action="store_true", help="no progress bar")
-    s = p.add_argument_group("prediction")
+
+
+def _add_prediction_options(s: argparse._ArgumentGroup) -> None:
+    """Windows, orientations, device, statistics and threshold of the prediction."""
     s.add_argument("--overlap", type=_fraction, default=0.5, metavar="F",
                    help="overlap of neighbouring windows (3D models) or section tiles, in [0, 1) "
                         "(default 0.5)")
     s.add_argument("--tta", action="store_true",
                    help="test-time augmentation: average over flips of the window axes "
                         "(4x the work for sections, 8x for 3D windows)")
-    s.add_argument("--device", choices=DEVICE_CHOICES, default="auto",
+    s.add_argument("--device", choices=DEVICES, default=setting_default("device"),
                    help="where windows run (default auto: CUDA, then MPS, then CPU)")
     s.add_argument("--axes", metavar="A[,B]",
                    help="section models: orientations predicted and averaged, by name (inline, "
@@ -147,15 +141,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--threshold", type=_probability, metavar="T",
                    help="binary models: probability above which the second class is chosen "
                         "(default: the threshold tuned in training)")
-    d = p.add_argument_group("Dask cluster (3D models, Zarr in and out)")
-    d.add_argument("--dask-scheduler", metavar="ADDRESS",
-                   help="predict on a dask.distributed cluster (e.g. tcp://head:8786); IMG must "
-                        "be a Zarr store every worker can read, --out-probs a .zarr")
-    d.add_argument("--block", type=_sizes, metavar="N[,N,N]",
-                   help="with --dask-scheduler: voxels per task along each axis (default: four "
-                        "windows)")
-    add_segy_options(p)
-    p.set_defaults(func=run)
 
 
 def _safe(name: str) -> str:
@@ -202,7 +187,7 @@ def _scratch(near: Path):
 
 def run(args: argparse.Namespace) -> int:
     """Run ``seisseg predict``."""
-    from ..io.atomic import check_target
+    from ..bundle import BundleModel
     from ..io.volume import file_kind
 
     outputs = {"probs": args.out_probs, "mask": args.out_mask, "uncertainty": args.out_uncertainty}
@@ -214,27 +199,46 @@ def run(args: argparse.Namespace) -> int:
     image_kind = file_kind(args.image)
     dask_mode = args.dask_scheduler is not None
     if dask_mode:
-        if kinds["probs"] == "npy":
-            raise SeisSegError(
-                "With --dask-scheduler the probabilities are written to Zarr by the workers: "
-                "use --out-probs P.zarr (or .sgy)."
-            )
-        if image_kind != "zarr":
-            zarr_path = Path(args.image).with_suffix(".zarr")
-            raise SeisSegError(
-                f"--dask-scheduler reads a Zarr store every worker can open, not {args.image}. "
-                f"Convert it first: seisseg convert {args.image} {zarr_path}, then pass "
-                f"--image {zarr_path}."
-            )
-        try:
-            import distributed  # noqa: F401
-        except ImportError as exc:
-            raise SeisSegError(
-                "--dask-scheduler needs the 'distributed' package: pip install distributed"
-            ) from exc
-    from ..bundle import BundleModel
+        _check_dask_inputs(args, kinds, image_kind)
 
     bm = BundleModel.load(args.model)
+    targets = _check_targets(args, bm, outputs, kinds)
+    _check_options(args, bm, dask_mode)
+    with _scratch(targets[0]) as scratch:
+        result, finished = _predict(args, bm, kinds, scratch, dask_mode)
+        if result is None:
+            raise SeisSegError("The prediction was cancelled; nothing was written.")
+        written = _write_outputs(args, bm, result, kinds, image_kind)
+    _report(args, bm, result, finished, written)
+    return 0
+
+
+def _check_dask_inputs(args: argparse.Namespace, kinds: dict, image_kind: str) -> None:
+    """With ``--dask-scheduler``: Zarr in, Zarr (or SEG-Y) probabilities, ``distributed`` there."""
+    if kinds["probs"] == "npy":
+        raise SeisSegError(
+            "With --dask-scheduler the probabilities are written to Zarr by the workers: "
+            "use --out-probs P.zarr (or .sgy)."
+        )
+    if image_kind != "zarr":
+        zarr_path = Path(args.image).with_suffix(".zarr")
+        raise SeisSegError(
+            f"--dask-scheduler reads a Zarr store every worker can open, not {args.image}. "
+            f"Convert it first: seisseg convert {args.image} {zarr_path}, then pass "
+            f"--image {zarr_path}."
+        )
+    try:
+        import distributed  # noqa: F401
+    except ImportError as exc:
+        raise SeisSegError(
+            "--dask-scheduler needs the 'distributed' package: pip install distributed"
+        ) from exc
+
+
+def _check_targets(args: argparse.Namespace, bm: Any, outputs: dict, kinds: dict) -> list[Path]:
+    """Every file the outputs will be, checked (none replaces an input or another output)."""
+    from ..io.atomic import check_target
+
     names = [c["name"] for c in bm.channel_classes]
     targets = [Path(v) for k, v in outputs.items() if v and not (k == "probs" and kinds[k] == "segy")]
     if kinds["probs"] == "segy":
@@ -245,6 +249,11 @@ def run(args: argparse.Namespace) -> int:
         check_target(t, protect=[args.image, args.model], overwrite=args.overwrite)
     if len({str(t.resolve()) for t in targets}) != len(targets):
         raise SeisSegError("Two outputs have the same path; give each output its own path.")
+    return targets
+
+
+def _check_options(args: argparse.Namespace, bm: Any, dask_mode: bool) -> None:
+    """Options that apply to some models or modes only."""
     if args.threshold is not None and not bm.binary and len(bm.classes) != 2:
         raise SeisSegError(
             f"--threshold applies to two-class models; '{bm.name}' has {len(bm.classes)} classes "
@@ -258,24 +267,10 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.block is not None and not dask_mode:
         raise SeisSegError("--block applies only with --dask-scheduler.")
-    first = targets[0]
-    with _scratch(first) as scratch:
-        result, finished = _predict(args, bm, kinds, scratch, dask_mode)
-        if result is None:
-            raise SeisSegError("The prediction was cancelled; nothing was written.")
-        written = _write_outputs(args, bm, result, kinds, image_kind)
-    _report(args, bm, result, finished, written)
-    return 0
 
 
 def _predict(args: argparse.Namespace, bm: Any, kinds: dict, scratch: Path, dask_mode: bool):
-    from ..inference import (
-        PredictionFinished,
-        PredictionProgress,
-        PredictionStarted,
-        predict_bundle,
-        predict_bundle_dask,
-    )
+    from ..inference import predict_bundle, predict_bundle_dask
 
     direct = kinds["probs"] in ("npy", "zarr")
     if dask_mode:
@@ -299,20 +294,9 @@ def _predict(args: argparse.Namespace, bm: Any, kinds: dict, scratch: Path, dask
             window=args.window, out=out, out_dtype=args.probs_dtype, overwrite=args.overwrite,
             statistics=args.statistics, pipeline_applied=args.preprocessed,
         )
-    finished = None
-    desc = f"predicting with {bm.name}"
-    with progress_bar(desc, enabled=not args.quiet) as update:
-        while True:
-            try:
-                event = next(gen)
-            except StopIteration as done:
-                return done.value, finished
-            if isinstance(event, PredictionProgress):
-                update(event.fraction)
-            elif isinstance(event, PredictionStarted):
-                update(0.0)
-            elif isinstance(event, PredictionFinished):
-                finished = event
+    with progress_bar(f"predicting with {bm.name}", enabled=not args.quiet) as update:
+        printer = PredictionPrinter(update)
+        return drain(gen, printer), printer.finished
 
 
 def describe_prediction(bm: Any, result: Any, dtype: str) -> dict[str, Any]:
@@ -332,7 +316,7 @@ def describe_prediction(bm: Any, result: Any, dtype: str) -> dict[str, Any]:
 
 
 def _write_outputs(args: argparse.Namespace, bm: Any, result: Any, kinds: dict, image_kind: str) -> list[str]:
-    from ..io import write_volume
+    from ..io.volume import write_volume_job
 
     g = result.geometry
     template = args.image if image_kind == "segy" else None
@@ -340,8 +324,8 @@ def _write_outputs(args: argparse.Namespace, bm: Any, result: Any, kinds: dict, 
 
     def write(path: Any, data: Any, code: int) -> None:
         with progress_bar(f"writing {path}", enabled=not args.quiet) as update:
-            write_volume(path, data, g, overwrite=args.overwrite, sample_format=code,
-                         template=template, progress=update)
+            drain(write_volume_job(path, data, g, overwrite=args.overwrite, sample_format=code,
+                                   template=template), update)
         written.append(str(path))
 
     if args.out_probs:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 
 from ..errors import SeisSegError
-from ._common import add_segy_options, positive, progress_bar, read_input
+from ..jobs import drain
+from ._common import add_segy_options, positive, read_input
+from .printer import progress_bar
 
 
 def _pair(text: str) -> dict[str, float]:
@@ -121,9 +123,9 @@ def build_pipeline(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from ..io import write_volume
     from ..io.atomic import check_target
     from ..io.volume import output_kind
+    from ..preprocess import preprocess_job
 
     pipeline = build_pipeline(args)
     output_kind(args.output)  # a name without a known suffix: refused before any reading
@@ -144,13 +146,12 @@ def run(args: argparse.Namespace) -> int:
     else:
         pipeline.fit(data, axis, n_traces=args.sample_traces, seed=args.seed, dt=dt, live=live)
         how = "statistics fitted on IN"
-    lazy = pipeline.lazy(data, axis)
-    code = args.out_format or (16 if lazy.dtype == np.uint8 else 5)
+    code = args.out_format or (16 if pipeline.output_dtype == np.uint8 else 5)
     with progress_bar(f"preprocessing to {args.output}", enabled=not args.quiet) as update:
-        out = write_volume(args.output, lazy, g, overwrite=args.overwrite, sample_format=code,
-                           progress=update)
+        out, report = drain(preprocess_job(pipeline, data, axis, path=args.output, geometry=g,
+                                           overwrite=args.overwrite, sample_format=code), update)
     print(f"{args.input} -> {out} ({how})")
-    print(lazy.report().summary())
+    print(report.summary())
     if args.save_pipeline:
         print(f"pipeline saved to {pipeline.save(args.save_pipeline)}")
     return 0

@@ -7,15 +7,16 @@ import threading
 from pathlib import Path
 
 from ..errors import SeisSegError
-from ._common import add_segy_options, positive
+from ..jobs import drain
+from ..train_settings import MODEL_CHOICES, cli_option
+from ._common import add_segy_options, ctrl_c_stops, int_list, positive, read_named
+from .printer import TrainingPrinter
 
 __all__ = ["add_parser", "run"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``seisseg pretrain``."""
-    from .train import MODEL_CHOICES, _int_list
-
     p = sub.add_parser(
         "pretrain",
         help="pretrain a network on the survey itself (no labels), for later trainings",
@@ -45,12 +46,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="neighbouring slices on each side (as you will train)")
     p.add_argument("--patch", type=positive(int), metavar="P", help="patch edge (default 128)")
     p.add_argument("--batch", type=positive(int), metavar="B", help="patches per step (default 8)")
-    p.add_argument("--axes", type=_int_list, metavar="A[,B]",
+    p.add_argument("--axes", type=int_list, metavar="A[,B]",
                    help="section axes (as you will train; default all)")
-    p.add_argument("--position", choices=("auto", "on", "off"), default="auto",
-                   help="position-along-time channel (as you will train; default auto)")
-    p.add_argument("--seed", type=int, default=0, help="seed of every random choice")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
+    p.add_argument("--position", **cli_option("position",
+                   help="position-along-time channel (as you will train; default auto)"))
+    p.add_argument("--seed", type=int, **cli_option("seed", help="seed of every random choice"))
+    p.add_argument("--device", **cli_option("device", help=None))
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_segy_options(p)
     p.set_defaults(func=run)
@@ -59,11 +60,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Pretrain and report where the result is."""
     from ..io.atomic import check_target
+    from ..train_settings import POSITION_CHOICES
     from ..training import TrainConfig
-    from ..training.config import POSITION_CHOICES
-    from ..training.events import Note, Step
     from ..training.pretrain import pretrain
-    from .train import _Bar, _ctrl_c_stops, _read
 
     if args.out:
         out = Path(args.out)
@@ -77,23 +76,11 @@ def run(args: argparse.Namespace) -> int:
                          device=args.device,
                          position=POSITION_CHOICES[args.position])
     config.validate()
-    image = _read(args.image, "image", args)
+    image = read_named(args.image, "image", args)
     stop = threading.Event()
-    bar = _Bar(enabled=not args.quiet)
     gen = pretrain(image.data, config, minutes=args.minutes, geometry=image.geometry,
                    out=args.out, stop=stop)
-    try:
-        with _ctrl_c_stops(stop, bar.write):
-            while True:
-                try:
-                    event = next(gen)
-                except StopIteration:
-                    break
-                if isinstance(event, Step):
-                    bar.step(event)
-                elif isinstance(event, Note):
-                    bar.close()
-                    bar.write(event.text)
-    finally:
-        bar.close()
+    with (TrainingPrinter(enabled=not args.quiet, pretraining=True) as printer,
+          ctrl_c_stops(stop, printer.write)):
+        drain(gen, printer)
     return 0

@@ -10,53 +10,33 @@ after the current step and still saves the best model so far (a second Ctrl-C ab
 from __future__ import annotations
 
 import argparse
-import signal
-import sys
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import SeisSegError
-from ._common import add_segy_options, move_bar, new_bar, positive, read_input, segy_options
+from ..jobs import drain
+from ..train_settings import cli_option
+from ._common import add_segy_options, ctrl_c_stops, int_list, positive, read_named
+from .printer import TrainingPrinter, fmt
 
 if TYPE_CHECKING:
     from ..io.volume import Volume
     from ..preprocess import Pipeline
     from ..training import TrainConfig
 
-__all__ = ["add_parser", "build_config", "epoch_line", "run"]
-
-MODEL_CHOICES = ("auto", "unet2d", "unet3d", "hybrid", "resunet")
-DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
-LOSS_CHOICES = ("auto", "ce_dice", "bce_dice", "ce_lovasz", "bce_lovasz", "ce", "bce")
+__all__ = ["add_parser", "build_config", "run"]
 
 
 def _name_list(text: str) -> tuple[str, ...]:
     return tuple(t.strip() for t in text.split(",") if t.strip())
 
 
-def _int_list(text: str) -> tuple[int, ...]:
-    """Parse ``"0"`` or ``"0,1"`` (or ``"64,128"``) into a tuple of ints."""
-    parts = [p for p in text.replace(" ", "").split(",") if p]
-    try:
-        values = tuple(int(p) for p in parts)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected whole numbers separated by commas, not {text!r}"
-        ) from None
-    if not values:
-        raise argparse.ArgumentTypeError("expected at least one number")
-    return values
-
-
-
-
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    """Register ``seisseg train``."""
+    """Register ``seisseg train``; defaults, choices and help of the settings come from
+    :class:`~napari_seisseg.training.TrainConfig` (:func:`~napari_seisseg.training.config.cli_option`)."""
     p = sub.add_parser(
         "train",
         help="train a segmentation model on painted labels (0 = not labeled, 1..K = classes)",
@@ -69,7 +49,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--minutes 10 | seisseg train --image tiles.npy --labels masks.npy --out m.safetensors "
         "--axes 0 --zero-is-background --epochs 20",
     )
-    io = p.add_argument_group("data")
+    _add_data_options(p.add_argument_group("data"))
+    _add_model_options(p.add_argument_group("model and budget"))
+    _add_optimisation_options(p.add_argument_group("optimisation"))
+    add_segy_options(p)
+    p.set_defaults(func=run)
+
+
+def _add_data_options(io: argparse._ArgumentGroup) -> None:
+    """Inputs, corrections, validation labels, the output and how labels are read."""
     io.add_argument("--image", required=True, metavar="IMG",
                     help="amplitudes: SEG-Y file or folder, .npy or .zarr")
     io.add_argument("--labels", required=True, metavar="LAB",
@@ -89,23 +77,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                          "(e.g. model.safetensors)")
     io.add_argument("--overwrite", action="store_true", help="replace MODEL if it exists")
     io.add_argument("--zero-is-background", action="store_true",
-                    help="label 0 is a class (dense masks made elsewhere): nothing is ignored")
+                    help=cli_option("zero_is_background")["help"])
     io.add_argument("--class-names", metavar="NAMES",
                     help="comma-separated class names of label values 1, 2, ... (0, 1, ... with "
                          "--zero-is-background), e.g. sediment,salt,fault")
-    io.add_argument("--axes", type=_int_list, metavar="A[,B]",
-                    help="section models: take sections only along these axes of the input "
-                         "(canonical inline, crossline, sample order for SEG-Y and files with "
-                         "geometry), e.g. 0 for a stack of unrelated 2D images")
+    io.add_argument("--axes", type=int_list, metavar="A[,B]", **cli_option("axes"))
     io.add_argument("--pipeline", metavar="P.json",
                     help="preprocessing pipeline (seisseg preprocess --save-pipeline) applied to "
                          "every patch and stored in the bundle; fitted on IMG if it holds no "
                          "statistics")
-    m = p.add_argument_group("model and budget")
-    m.add_argument("--model", choices=MODEL_CHOICES,
-                   help="architecture (default auto: unet2d on the sections of a survey; for a "
-                        "stack of small unrelated tiles (--axes 0), resunet with the recipe tuned "
-                        "on TGS salt tiles; the choice is printed. With --init: its model)")
+
+
+def _add_model_options(m: argparse._ArgumentGroup) -> None:
+    """Architecture, its options, the starting weights and the budget."""
+    m.add_argument("--model", **cli_option("model", default=None))
     m.add_argument("--width", type=positive(int), metavar="W",
                    help="channels of the first stage (model default when omitted)")
     m.add_argument("--model-depth", type=positive(int), metavar="D",
@@ -122,54 +107,33 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="axis of the model's sections (0 or 1; 0-2 for unet3d patches) along which "
                         "the images wrap around, e.g. the azimuth of borehole images: the model "
                         "pads circularly along it and training rolls patches along it")
-    m.add_argument("--pretrained", default="auto", metavar="{auto,none,FILE}",
-                   help="start from a self-supervised pretraining ('seisseg pretrain'): auto "
-                        "(default) uses this survey's cached one for the same model settings "
-                        "when it exists; none never; or a file written by 'seisseg pretrain "
-                        "--out'")
+    m.add_argument("--pretrained", metavar="{auto,none,FILE}", **cli_option("pretrained"))
     m.add_argument("--init", metavar="MODEL",
                    help="fine-tune: start from this bundle (its architecture and classes are kept)")
     budget = m.add_mutually_exclusive_group()
-    budget.add_argument("--minutes", type=positive(float), metavar="M",
-                        help="wall-clock budget in minutes (the best model is kept)")
+    budget.add_argument("--minutes", type=positive(float), metavar="M", **cli_option("minutes"))
     budget.add_argument("--epochs", type=positive(int), metavar="N",
-                        help="number of epochs (default 30, with early stopping)")
-    m.add_argument("--steps-per-epoch", type=positive(int), default=100, metavar="S",
-                   help="optimisation steps between two validations (default 100)")
-    o = p.add_argument_group("optimisation")
-    o.add_argument("--patch", type=_int_list, metavar="P",
+                        **cli_option("epochs", default=None))
+    m.add_argument("--steps-per-epoch", type=positive(int), metavar="S",
+                   **cli_option("steps_per_epoch"))
+
+
+def _add_optimisation_options(o: argparse._ArgumentGroup) -> None:
+    """Patches, learning rate, loss, augmentation, seed, device and the run's files."""
+    o.add_argument("--patch", type=int_list, metavar="P",
                    help="patch edge or sizes, e.g. 128 or 64,128 (default 128 for section "
                         "models, 64 for unet3d; capped at the data's size)")
     o.add_argument("--batch", type=positive(int), metavar="B",
                    help="patches per step (default 8 for section models, 2 for unet3d on the "
                         "CPU; fitted to memory on CUDA)")
-    o.add_argument("--lr", type=positive(float), default=1e-3, help="learning rate (default 1e-3)")
-    o.add_argument("--lr-schedule", choices=("plateau", "cosine"), default="plateau",
-                   help="plateau (default): halve the rate when validation stops improving; "
-                        "cosine: warm up, then decay to lr/100 over the budget")
-    o.add_argument("--ema", type=float, metavar="DECAY",
-                   help="keep an exponential moving average of the weights with this decay, and "
-                        "validate and keep the average (default 0.99: about the last 100 steps; "
-                        "0: the weights of the last step)")
-    o.add_argument("--loss", choices=LOSS_CHOICES, default="auto",
-                   help="auto: BCE + Dice for two classes, CE + Dice for more; *_lovasz: the "
-                        "Lovasz extension of IoU instead of Dice; ce, bce: no region term")
-    o.add_argument("--class-weights", choices=("none", "auto"), default="auto",
-                   help="auto (default): weight classes by 1/sqrt(frequency), so rare classes "
-                        "such as faults are not drowned by the background; none: equal weights")
-    o.add_argument("--position", choices=("auto", "on", "off"), default="auto",
-                   help="section models: give the network each pixel's position along "
-                        "time/depth as a second channel, so look-alike layers at different "
-                        "depths are told apart (auto: on when traces are at least twice the "
-                        "patch; off for stacks of unrelated tiles)")
-    o.add_argument("--val-fraction", type=float, default=0.2, metavar="F",
-                   help="share held out for validation without --val-labels: of every painted "
-                        "section's extent (a band across its traces) when fewer than 10 are "
-                        "painted, else of the sections (default 0.2; 0 for none)")
-    o.add_argument("--early-stopping", type=int, default=10, metavar="N",
-                   help="stop after N epochs without a better validation score (with --minutes: "
-                        "after half of the budget without one; never while the model "
-                        "predicts a single class; 0: never)")
+    o.add_argument("--lr", type=positive(float), **cli_option("lr"))
+    o.add_argument("--lr-schedule", **cli_option("lr_schedule"))
+    o.add_argument("--ema", type=float, metavar="DECAY", **cli_option("ema", default=None))
+    o.add_argument("--loss", **cli_option("loss"))
+    o.add_argument("--class-weights", **cli_option("class_weights"))
+    o.add_argument("--position", **cli_option("position"))
+    o.add_argument("--val-fraction", type=float, metavar="F", **cli_option("val_fraction"))
+    o.add_argument("--early-stopping", type=int, metavar="N", **cli_option("early_stopping"))
     o.add_argument("--no-augment", action="store_true", help="no data augmentation")
     o.add_argument("--augment", type=_name_list, default=(), metavar="NAMES",
                    help="extra augmentation, comma-separated, beyond the default flips, gain and "
@@ -179,46 +143,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "on half of the patches)")
     o.add_argument("--no-time-flip", action="store_true",
                    help="flip patches across traces only, never upside down along time/depth")
-    o.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
-    o.add_argument("--device", choices=DEVICE_CHOICES, default="auto",
-                   help="auto: CUDA, then Apple MPS, then the CPU")
-    o.add_argument("--precision", choices=("auto", "fp32", "mixed"), default="auto",
-                   help="auto: mixed precision on CUDA and on CPUs with native bf16 (about twice "
-                        "as fast), float32 elsewhere; fp32: always float32; mixed: bf16/fp16 "
-                        "autocast where the device has it")
-    o.add_argument("--checkpoint-minutes", type=float, default=5.0, metavar="M",
-                   help="every M minutes of training, write the best model so far to the model "
-                        "store's checkpoints folder; a killed run leaves it and the next "
-                        "training on the cube offers it (removed when the run ends; 0: never; "
-                        "default 5)")
-    o.add_argument("--run-dir", metavar="DIR",
-                   help="folder for config.json, metrics.csv (one row per epoch) and a copy of "
-                        "the bundle")
+    o.add_argument("--seed", type=int, **cli_option("seed"))
+    o.add_argument("--device", **cli_option("device"))
+    o.add_argument("--precision", **cli_option("amp"))
+    o.add_argument("--checkpoint-minutes", type=float, metavar="M",
+                   **cli_option("checkpoint_minutes"))
+    o.add_argument("--run-dir", metavar="DIR", **cli_option("run_dir"))
     o.add_argument("--quiet", action="store_true", help="no progress bar")
-    add_segy_options(p)
-    p.set_defaults(func=run)
 
 
 # ---------------------------------------------------------------------- inputs
-def _read(path: str, what: str, args: argparse.Namespace) -> Volume:
-    """Read one input; the SEG-Y options describe the image.
-
-    Masks exported by seisseg copy the image's trace headers, so ``--iline-byte`` and
-    ``--xline-byte`` hold for label files too; their sample format, byte order and domain are
-    their own (read from the file), so ``--format``, ``--endian`` and ``--domain`` are not
-    applied to them.
-    """
-    if not Path(path).exists():
-        raise SeisSegError(f"{what} {path} does not exist.")
-    options = segy_options(args)
-    if what != "image":
-        options = {k: options[k] for k in ("iline_byte", "xline_byte")}
-    try:
-        return read_input(path, **options)
-    except SeisSegError as exc:
-        raise SeisSegError(f"cannot read {what} {path}: {exc}") from None
-
-
 def _check_labels(volume: Volume, path: str, image_shape: tuple[int, ...], image_path: str) -> None:
     dtype = np.dtype(volume.data.dtype)
     if dtype.kind not in "iubf":
@@ -247,22 +181,43 @@ def _pipeline(path: str, image: Volume) -> Pipeline:
     return pipeline
 
 
-def build_config(args: argparse.Namespace) -> TrainConfig:
-    """The :class:`~napari_seisseg.training.TrainConfig` the options ask for."""
-    from ..training import AugmentConfig, TrainConfig
-    from ..training.config import POSITION_CHOICES
+def _with_corrections(args: argparse.Namespace, labels: Volume, image: Volume) -> np.ndarray:
+    """The painted labels plus the voxels changed between --predicted and --corrections."""
+    from ..training.corrections import merge_corrections
 
-    model = args.model
-    if model is None and args.init:
-        from ..bundle import model_name, read_card
+    if not (args.corrections and args.predicted):
+        raise SeisSegError("--corrections and --predicted go together: give the corrected "
+                           "mask and the mask as seisseg predict wrote it.")
+    corrected = read_named(args.corrections, "corrected mask", args)
+    _check_labels(corrected, args.corrections, image.shape, args.image)
+    predicted = read_named(args.predicted, "predicted mask", args)
+    _check_labels(predicted, args.predicted, image.shape, args.image)
+    merged, added, erased = merge_corrections(labels.data, corrected.data, predicted.data)
+    note = f" ({erased:,} erased voxels left out)" if erased else ""
+    print(f"labels: {added:,} corrected voxels of {args.corrections} added to {args.labels}{note}",
+          flush=True)
+    return merged
 
-        model = model_name(read_card(args.init))
-    model = model or "auto"
-    if args.pretrained not in ("auto", "none") and not Path(args.pretrained).is_file():
-        raise SeisSegError(
-            f"--pretrained {args.pretrained} is not a file; give a file written by 'seisseg "
-            "pretrain --out', or auto, or none."
-        )
+
+def _read_inputs(args: argparse.Namespace) -> tuple[Volume, Any, Volume | None, Pipeline | None]:
+    """The image, the labels (with the corrections), the validation labels and the pipeline."""
+    image = read_named(args.image, "image", args)
+    labels = read_named(args.labels, "labels", args)
+    _check_labels(labels, args.labels, image.shape, args.image)
+    label_data = labels.data
+    if args.corrections or args.predicted:
+        label_data = _with_corrections(args, labels, image)
+    val = None
+    if args.val_labels:
+        val = read_named(args.val_labels, "validation labels", args)
+        _check_labels(val, args.val_labels, image.shape, args.image)
+    pipeline = _pipeline(args.pipeline, image) if args.pipeline else None
+    return image, label_data, val, pipeline
+
+
+# ---------------------------------------------------------------------- settings
+def _model_kwargs(args: argparse.Namespace, model: str) -> dict[str, Any]:
+    """The architecture options given (``--width``, ``--context``, the resunet ones...)."""
     kwargs: dict[str, Any] = {}
     if args.width is not None:
         kwargs["width"] = args.width
@@ -282,44 +237,61 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         kwargs[key] = value
     if args.circular_axis is not None:
         kwargs["circular_axis"] = args.circular_axis
+    return kwargs
+
+
+def _augment(args: argparse.Namespace) -> Any:
+    """The :class:`~napari_seisseg.training.AugmentConfig` of the augmentation options."""
+    from ..training import AugmentConfig
+
     if args.no_augment and args.augment:
         raise SeisSegError("--no-augment turns every augmentation off; drop it to use --augment.")
     if args.no_augment:
-        augment = AugmentConfig.none()
-    else:
-        augment = AugmentConfig(flip_time=not args.no_time_flip,
-                                roll_axis=args.circular_axis).with_extras(args.augment)
+        return AugmentConfig.none()
+    return AugmentConfig(flip_time=not args.no_time_flip,
+                         roll_axis=args.circular_axis).with_extras(args.augment)
+
+
+def _model_name(args: argparse.Namespace) -> str:
+    """``--model``, else the model of ``--init``, else auto; ``--pretrained`` is checked too."""
+    model = args.model
+    if model is None and args.init:
+        from ..bundle import model_name, read_card
+
+        model = model_name(read_card(args.init))
+    if args.pretrained not in ("auto", "none") and not Path(args.pretrained).is_file():
+        raise SeisSegError(
+            f"--pretrained {args.pretrained} is not a file; give a file written by 'seisseg "
+            "pretrain --out', or auto, or none."
+        )
+    return model or "auto"
+
+
+def build_config(args: argparse.Namespace) -> TrainConfig:
+    """The :class:`~napari_seisseg.training.TrainConfig` the options ask for."""
+    from ..train_settings import CLASS_WEIGHT_CHOICES, POSITION_CHOICES, PRECISION_CHOICES
+    from ..training import TrainConfig
+
+    model = _model_name(args)
     if args.minutes is not None:
         epochs, minutes = None, args.minutes
     else:
-        epochs, minutes = (args.epochs or 30), None
+        epochs, minutes = (args.epochs or TrainConfig.epochs), None
     patch = None
     if args.patch:
         patch = args.patch[0] if len(args.patch) == 1 else tuple(args.patch)
     config = TrainConfig(
-        model=model,
-        model_kwargs=kwargs,
-        patch_size=patch,
-        batch_size=args.batch,
-        epochs=epochs,
-        minutes=minutes,
-        steps_per_epoch=args.steps_per_epoch,
-        lr=args.lr,
-        lr_schedule=args.lr_schedule,
+        model=model, model_kwargs=_model_kwargs(args, model), patch_size=patch,
+        batch_size=args.batch, epochs=epochs, minutes=minutes,
+        steps_per_epoch=args.steps_per_epoch, lr=args.lr, lr_schedule=args.lr_schedule,
         ema=TrainConfig.ema if args.ema is None else args.ema,
-        early_stopping=args.early_stopping or None,
-        seed=args.seed,
-        device=args.device,
-        amp={"auto": None, "fp32": False, "mixed": True}[args.precision],
-        loss=args.loss,
-        class_weights=None if args.class_weights == "none" else args.class_weights,
+        early_stopping=args.early_stopping or None, seed=args.seed, device=args.device,
+        amp=PRECISION_CHOICES[args.precision], loss=args.loss,
+        class_weights=CLASS_WEIGHT_CHOICES[args.class_weights],
         position=POSITION_CHOICES[args.position],
         pretrained=None if args.pretrained == "none" else args.pretrained,
-        zero_is_background=args.zero_is_background,
-        axes=args.axes,
-        val_fraction=args.val_fraction,
-        augment=augment,
-        run_dir=args.run_dir,
+        zero_is_background=args.zero_is_background, axes=args.axes,
+        val_fraction=args.val_fraction, augment=_augment(args), run_dir=args.run_dir,
         checkpoint_minutes=args.checkpoint_minutes or None,
     )
     config.validate()
@@ -365,108 +337,7 @@ def check_run_dir(folder: Path, *, overwrite: bool, protect: list[str]) -> None:
             )
 
 
-# ---------------------------------------------------------------------- reporting
-def _headline(metrics: Any) -> Any:
-    from ..training.metrics import headline
-
-    return headline(metrics)
-
-
-def _fmt(v: Any, digits: int = 3) -> str:
-    if v is None or (isinstance(v, float) and not np.isfinite(v)):
-        return "-"
-    return f"{float(v):.{digits}f}"
-
-
-def epoch_line(event: Any) -> str:
-    """One line for an :class:`~napari_seisseg.training.EpochEnd` event."""
-    parts = [f"epoch {event.epoch:3d}", f"loss {_fmt(event.train_loss, 4)}"]
-    metrics = event.metrics
-    if metrics:
-        from ..training.metrics import headline
-
-        parts.append(f"val mIoU {_fmt(headline(metrics))}")
-        per_class = " ".join(
-            f"{c.get('name') or c.get('value')} {_fmt(c.get('iou'))}"
-            for c in metrics.get("classes", [])
-        )
-        if per_class:
-            parts.append(f"IoU: {per_class}")
-    parts.append(f"lr {event.lr:.2g}")
-    parts.append(f"{event.elapsed_s:.0f} s")
-    line = "  ".join(parts)
-    return line + ("  *best*" if event.is_best and metrics else "")
-
-
-@contextmanager
-def _ctrl_c_stops(stop: threading.Event, say: Callable[[str], None]) -> Iterator[None]:
-    """First Ctrl-C sets ``stop`` (training ends after this step); a second one aborts."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, frame):
-        if stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-        say("Ctrl-C: stopping after this step and keeping the best model so far "
-            "(press Ctrl-C again to abort without saving).")
-
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-class _Bar:
-    """tqdm bar driven by ``Step.progress`` (0..1), with the loss as postfix."""
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-        self.bar = None
-
-    def start(self) -> None:
-        """Show the bar (after the set-up messages)."""
-        self.bar = new_bar(1000, self.enabled,
-                           bar_format="{desc} {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
-
-    def step(self, event: Any) -> None:
-        if self.bar is None:
-            self.start()
-        self.bar.set_description_str(f"epoch {event.epoch} loss {event.loss:.4f}", refresh=False)
-        move_bar(self.bar, int(round(1000 * min(1.0, max(0.0, event.progress)))))
-
-    def write(self, text: str) -> None:
-        if self.bar is None or self.bar.disable:
-            print(text, flush=True)
-        else:
-            self.bar.write(text, file=sys.stdout)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-
-
-def _with_corrections(args: argparse.Namespace, labels: Volume, image: Volume) -> np.ndarray:
-    """The painted labels plus the voxels changed between --predicted and --corrections."""
-    from ..training.corrections import merge_corrections
-
-    if not (args.corrections and args.predicted):
-        raise SeisSegError("--corrections and --predicted go together: give the corrected "
-                           "mask and the mask as seisseg predict wrote it.")
-    corrected = _read(args.corrections, "corrected mask", args)
-    _check_labels(corrected, args.corrections, image.shape, args.image)
-    predicted = _read(args.predicted, "predicted mask", args)
-    _check_labels(predicted, args.predicted, image.shape, args.image)
-    merged, added, erased = merge_corrections(labels.data, corrected.data, predicted.data)
-    note = f" ({erased:,} erased voxels left out)" if erased else ""
-    print(f"labels: {added:,} corrected voxels of {args.corrections} added to {args.labels}{note}",
-          flush=True)
-    return merged
-
-
+# ---------------------------------------------------------------------- run
 def _offer_checkpoints(image: Any) -> None:
     """Say which killed runs on this cube left a checkpoint, and how to continue from it."""
     from ..training.checkpoint import find_checkpoints
@@ -476,77 +347,14 @@ def _offer_checkpoints(image: Any) -> None:
         print(f"note: {info.describe()}; continue from it with --init {info.path}", flush=True)
 
 
-# ---------------------------------------------------------------------- run
-def run(args: argparse.Namespace) -> int:
-    """Train and write the bundle; returns the exit status."""
-    from ..bundle.classes import parse_class_names
+def _report(result: Any, path: Path, config: TrainConfig) -> int:
+    """Say where the model went (and the run folder); the exit status of the run."""
+    from ..training.metrics import headline
 
-    out = _check_out(args)
-    config = build_config(args)
-    class_names = parse_class_names(args.class_names) or None
-    image = _read(args.image, "image", args)
-    labels = _read(args.labels, "labels", args)
-    _check_labels(labels, args.labels, image.shape, args.image)
-    label_data = labels.data
-    if args.corrections or args.predicted:
-        label_data = _with_corrections(args, labels, image)
-    val = None
-    if args.val_labels:
-        val = _read(args.val_labels, "validation labels", args)
-        _check_labels(val, args.val_labels, image.shape, args.image)
-    pipeline = _pipeline(args.pipeline, image) if args.pipeline else None
-
-    from ..training import BestUpdated, EpochEnd, Finished, Note, Started, Step, train
-
-    _offer_checkpoints(image.data)
-    stop = threading.Event()
-    gen = train(
-        image.data,
-        label_data,
-        config,
-        geometry=image.geometry,
-        val_labels=None if val is None else val.data,
-        class_names=class_names,
-        pipeline=pipeline,
-        init_bundle=args.init,
-        stop=stop,
-        image_name=str(args.image),
-    )
-    bar = _Bar(enabled=not args.quiet)
-    result = None
-    try:
-        with _ctrl_c_stops(stop, bar.write):
-            while True:
-                try:
-                    event = next(gen)
-                except StopIteration as done:
-                    result = done.value
-                    break
-                if isinstance(event, Step):
-                    bar.step(event)
-                elif isinstance(event, Started):
-                    classes = ", ".join(f"{c.value}={c.name}" for c in event.classes)
-                    bar.write(f"device: {event.device_description}, {event.precision}")
-                    bar.write(event.message())
-                    bar.write(f"classes: {classes}; {'binary' if event.binary else 'multi-class'}"
-                              f" task; validation: {event.validation}")
-                    bar.start()
-                elif isinstance(event, EpochEnd):
-                    bar.write(epoch_line(event))
-                elif isinstance(event, Note):
-                    bar.write(f"note: {event.text}")
-                elif isinstance(event, Finished):
-                    bar.close()
-                    bar.write(event.message())
-                elif isinstance(event, BestUpdated):
-                    pass
-    finally:
-        bar.close()
-    path = result.save(out)
     best = ""
     if result.best_metrics:
         best = f" (epoch {result.best_epoch}, validation mean IoU " \
-               f"{_fmt(_headline(result.best_metrics))})"
+               f"{fmt(headline(result.best_metrics))})"
     if result.stop_reason == "stopped":
         print(f"Stopped by Ctrl-C: saved the best model so far{best} to {path}")
     else:
@@ -555,3 +363,22 @@ def run(args: argparse.Namespace) -> int:
         print(f"run folder: {Path(config.run_dir)} (config.json, metrics.csv)")
     # interrupted by the user: the model is saved, but scripts must see the run did not finish
     return 130 if result.stop_reason == "stopped" else 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train and write the bundle; returns the exit status."""
+    from ..bundle.classes import parse_class_names
+    from ..training import train
+
+    out = _check_out(args)
+    config = build_config(args)
+    class_names = parse_class_names(args.class_names) or None
+    image, label_data, val, pipeline = _read_inputs(args)
+    _offer_checkpoints(image.data)
+    stop = threading.Event()
+    gen = train(image.data, label_data, config, geometry=image.geometry,
+                val_labels=None if val is None else val.data, class_names=class_names,
+                pipeline=pipeline, init_bundle=args.init, stop=stop, image_name=str(args.image))
+    with TrainingPrinter(enabled=not args.quiet) as printer, ctrl_c_stops(stop, printer.write):
+        result = drain(gen, printer)
+    return _report(result, result.save(out), config)

@@ -26,3 +26,26 @@ def iter_blocks(data: Any, max_bytes: int = BLOCK_BYTES) -> Iterator[tuple[slice
     itemsize = np.dtype(data.dtype).itemsize
     for s in block_slices(tuple(data.shape), itemsize, max_bytes):
         yield s, np.asarray(data[s])
+
+
+def copy_blocks(data: Any, target: Any, max_bytes: int = BLOCK_BYTES) -> Iterator[float]:
+    """Copy ``data`` into ``target`` (same shape) block by block, yielding the fraction copied.
+
+    Parameters
+    ----------
+    data : array-like
+        The source (numpy, memmap, dask, zarr or lazy SEG-Y).
+    target : array-like
+        A writable array of the same shape (a memmap, a Zarr array).
+    max_bytes : int
+        About the most bytes read into memory at once.
+
+    Yields
+    ------
+    float
+        The fraction of ``data`` copied, after each block.
+    """
+    total = data.shape[0] if data.ndim else 1
+    for s, block in iter_blocks(data, max_bytes):
+        target[s] = block
+        yield s.stop / total

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -384,7 +384,15 @@ def without_class_notes(notes: Sequence[str]) -> list[str]:
     return [n for n in notes if not str(n).startswith(NOTE_PREFIX)]
 
 
-def write_labels(
+def write_labels(path: str | os.PathLike, data: Any, geometry: Any,
+                 classes: LabelClasses | None, **options: Any) -> Path:
+    """Write a Labels layer at once: :func:`write_labels_job` drained (same parameters)."""
+    from ..jobs import drain
+
+    return drain(write_labels_job(path, data, geometry, classes, **options))
+
+
+def write_labels_job(
     path: str | os.PathLike,
     data: Any,
     geometry: Any,
@@ -393,10 +401,11 @@ def write_labels(
     overwrite: bool = False,
     sidecar_overwrite: bool | None = None,
     sample_format: int = 5,
-    progress: Any = None,
     kind: str | None = None,
-) -> Path:
+) -> Generator[float, None, Path]:
     """Write a Labels layer's data as SEG-Y, .npy or Zarr and keep its class names and colours.
+
+    A job (:mod:`napari_seisseg.jobs`): yields the fraction of the data written.
 
     Both outputs are checked before anything is written; the data file is written first
     (atomically), then the sidecar (:func:`save_classes`), so a sidecar never describes a
@@ -419,33 +428,25 @@ def write_labels(
         Replace an existing sidecar; default ``overwrite``.
     sample_format : int
         SEG-Y sample format code.
-    progress : callable, optional
-        Called with the fraction of the data written.
     kind : {"segy", "npy", "zarr"}, optional
         The format; default from the suffix of ``path``.
+
+    Yields
+    ------
+    float
+        The fraction of the data written.
 
     Returns
     -------
     pathlib.Path
         The data file written.
     """
-    from .volume import output_kind
+    from .volume import output_kind, write_volume_job
 
     kind = kind or output_kind(path)
     check_classes_target(path, overwrite=overwrite if sidecar_overwrite is None else sidecar_overwrite)
-    if kind == "segy":
-        from .segy_writer import write_segy
-
-        card = classes.header_text() if classes is not None and classes.names() else None
-        out = write_segy(path, data, geometry, sample_format=sample_format, overwrite=overwrite,
-                         progress=progress, cards={HEADER_KEY: card})
-    elif kind == "npy":
-        from .npy_io import write_npy
-
-        out = write_npy(path, data, geometry, overwrite=overwrite, progress=progress)
-    else:
-        from .zarr_io import write_zarr
-
-        out = write_zarr(path, data, geometry, overwrite=overwrite, progress=progress)
+    card = classes.header_text() if classes is not None and classes.names() else None
+    out = yield from write_volume_job(path, data, geometry, sample_format=sample_format,
+                                      overwrite=overwrite, cards={HEADER_KEY: card}, kind=kind)
     save_classes(out, classes, tuple(int(n) for n in data.shape))
     return out

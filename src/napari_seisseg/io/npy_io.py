@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import SeisSegError
+from ..jobs import drain
 from .atomic import atomic_path, check_target
-from .blocks import iter_blocks
+from .blocks import copy_blocks
 from .geometry import SurveyGeometry, sidecar_path
 from .volume import Volume
 
@@ -49,18 +51,33 @@ def read_npy(path: str | os.PathLike, mmap: bool = True) -> Volume:
     return Volume(data, geometry)
 
 
-def write_npy(
+def write_npy(path: str | os.PathLike, data: Any, geometry: SurveyGeometry | None = None,
+              *, overwrite: bool = True) -> Path:
+    """Write ``data`` as ``.npy`` at once: :func:`write_npy_job` drained.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    return drain(write_npy_job(path, data, geometry, overwrite=overwrite))
+
+
+def write_npy_job(
     path: str | os.PathLike,
     data: Any,
     geometry: SurveyGeometry | None = None,
     *,
     overwrite: bool = True,
-    progress: Any = None,
-) -> Path:
+) -> Generator[float, None, Path]:
     """Write ``data`` to ``path`` block by block (atomically), with its geometry sidecar.
 
     The array is stored in the order it is given (``geometry.axes``, which the sidecar
-    records), so what napari shows is what comes back.
+    records), so what napari shows is what comes back.  A job
+    (:mod:`napari_seisseg.jobs`): it yields the fraction written after each block and
+    returns the path.
+
+    Without ``geometry`` a stale sidecar beside ``path`` is removed; an existing file is
+    replaced only with ``overwrite`` (never a source file of the geometry).
     """
     p = Path(path)
     if geometry is not None:
@@ -70,11 +87,7 @@ def write_npy(
     dtype = np.dtype(data.dtype)
     with atomic_path(p, protect=protect, overwrite=overwrite) as tmp:
         out = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=tuple(data.shape))
-        total = data.shape[0] if data.ndim else 1
-        for s, block in iter_blocks(data):
-            out[s] = block
-            if progress is not None:
-                progress(s.stop / total)
+        yield from copy_blocks(data, out)
         out.flush()
         del out
     side = sidecar_path(p)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 import struct
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import GeometryError, SegyError
+from ..jobs import drain
 from .atomic import atomic_path, check_target
 from .geometry import SurveyGeometry
 from .segy_file import (
@@ -50,14 +51,37 @@ def write_segy(
     path: str | os.PathLike,
     data: Any,
     geometry: SurveyGeometry | None,
+    **options: Any,
+) -> Path:
+    """Write ``data`` as SEG-Y at once: :func:`write_segy_job` drained.
+
+    Parameters
+    ----------
+    path, data, geometry, **options
+        As for :func:`write_segy_job` (``template``, ``sample_format``, ``overwrite``,
+        ``cards``).
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    return drain(write_segy_job(path, data, geometry, **options))
+
+
+def write_segy_job(
+    path: str | os.PathLike,
+    data: Any,
+    geometry: SurveyGeometry | None,
     *,
     template: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
     sample_format: int = 5,
     overwrite: bool = True,
-    progress: Callable[[float], None] | None = None,
     cards: Mapping[str, str | None] | None = None,
-) -> Path:
-    """Write ``data`` as SEG-Y, atomically, never over its source file.
+) -> Generator[float, None, Path]:
+    """Write ``data`` as SEG-Y, atomically, never over its source file, yielding the fraction done.
+
+    A job (:mod:`napari_seisseg.jobs`): drain it with :func:`~napari_seisseg.jobs.drain`, or
+    run it in a napari worker; :func:`write_segy` does it at once.
 
     Parameters
     ----------
@@ -75,16 +99,20 @@ def write_segy(
         Sample format code of the output (default 5, IEEE float).
     overwrite : bool
         Replace an existing output file (the source and template files are never replaced).
-    progress : callable, optional
-        Called with the fraction written.
     cards : mapping, optional
         Textual-header lines by their first words (``{"SEISSEG CLASSES": "SEISSEG CLASSES
         1=salt"}``), see :func:`put_text_card`: each replaces the card that starts with its
         key, or goes on the last blank card before C39; None blanks the key's card.
 
+    Yields
+    ------
+    float
+        The fraction written, after each block of traces.
+
     Returns
     -------
     pathlib.Path
+        The file written (the generator's return value).
     """
     from .segy_reader import is_segy_path, read_segy, segy_files_in
 
@@ -119,10 +147,11 @@ def write_segy(
     cards = {HEADER_KEY: None, **(cards or {})}
     with atomic_path(out, protect=protect, overwrite=overwrite) as tmp, open(tmp, "wb") as fh:
         if templates:
-            _write_from_template(fh, data, geometry, _template_files(templates, geometry),
-                                 sample_format, progress, cards)
+            yield from _write_from_template(fh, data, geometry,
+                                            _template_files(templates, geometry),
+                                            sample_format, cards)
         else:
-            _write_synthesized(fh, data, geometry, sample_format, progress, cards)
+            yield from _write_synthesized(fh, data, geometry, sample_format, cards)
     return out
 
 
@@ -244,7 +273,8 @@ def _upgrade_to_rev2(head: bytearray, order: str) -> None:
     head[BIN_REVISION - 1 : BIN_REVISION + 1] = bytes((2, 0))
 
 
-def _write_from_template(fh, data, geometry, templates, code, progress, cards=None) -> None:
+def _write_from_template(fh, data, geometry, templates, code,
+                         cards=None) -> Generator[float, None, None]:
     first = templates[0][0]
     with open(first.path, "rb") as src:
         head = bytearray(src.read(first.data_offset))
@@ -266,8 +296,7 @@ def _write_from_template(fh, data, geometry, templates, code, progress, cards=No
             block["data"] = encode(_gather(data, geometry, positions[a:b]), code, first.endian)
             fh.write(block.tobytes())
             done += b - a
-            if progress is not None:
-                progress(done / total)
+            yield done / total
 
 
 def _text_header(geometry: SurveyGeometry, il_b: int, xl_b: int, code: int) -> bytes:
@@ -302,10 +331,8 @@ def _put(hdr: np.ndarray, byte: int, values: Any) -> None:
     )
 
 
-def _write_synthesized(fh, data, geometry: SurveyGeometry, code: int, progress,
-                       cards: Mapping[str, str | None] | None = None) -> None:
-    il_b = geometry.iline_byte or 189
-    xl_b = geometry.xline_byte or 193
+def _sample_interval_us(geometry: SurveyGeometry) -> int:
+    """The sample interval in microseconds for the headers; refused when it does not fit."""
     dt_us = int(round(geometry.dt * 1000)) if geometry.unit != "sample" else 0
     if not 0 <= dt_us <= 65535:
         raise SegyError(
@@ -314,6 +341,11 @@ def _write_synthesized(fh, data, geometry: SurveyGeometry, code: int, progress,
         )
     if geometry.n_samples > 65535:
         raise SegyError(f"{geometry.n_samples} samples per trace do not fit a SEG-Y header (65535 at most).")
+    return dt_us
+
+
+def _binary_header(geometry: SurveyGeometry, code: int, dt_us: int) -> bytes:
+    """A big-endian binary file header made from the geometry."""
     binary = bytearray(FILE_HEADER_SIZE - TEXT_HEADER_SIZE)
 
     def put_bin(byte: int, fmt: str, value: int) -> None:
@@ -330,10 +362,42 @@ def _write_synthesized(fh, data, geometry: SurveyGeometry, code: int, progress,
     if code not in REV1_FORMATS:
         put_bin(3297, "I", 0x01020304)  # rev 2 byte-order constant (big-endian here)
     put_bin(3503, "h", 1)  # fixed trace length
+    return bytes(binary)
+
+
+def _put_trace_keys(hdr: np.ndarray, geometry: SurveyGeometry, pos: np.ndarray,
+                    il_b: int, xl_b: int) -> None:
+    """Write the inline/crossline (or trace) numbers of the traces at grid positions ``pos``."""
+    if geometry.kind == "cube":
+        ii, jj = np.divmod(pos, len(geometry.xlines))
+        _put(hdr, il_b, geometry.ilines[ii])
+        _put(hdr, xl_b, geometry.xlines[jj])
+        if 21 not in (il_b, xl_b):
+            _put(hdr, 21, geometry.xlines[jj])
+        return
+    keys = geometry.traces[pos]
+    if geometry.trace_key == "inline":
+        _put(hdr, il_b, keys)
+        if geometry.line_number is not None:
+            _put(hdr, xl_b, geometry.line_number)
+    elif geometry.trace_key == "crossline":
+        _put(hdr, xl_b, keys)
+        if geometry.line_number is not None:
+            _put(hdr, il_b, geometry.line_number)
+    elif geometry.trace_key == "cdp":
+        _put(hdr, 21, keys)
+
+
+def _write_synthesized(fh, data, geometry: SurveyGeometry, code: int,
+                       cards: Mapping[str, str | None] | None = None) -> Generator[float, None, None]:
+    """Write headers made from the geometry and the live traces, yielding the fraction done."""
+    il_b = geometry.iline_byte or 189
+    xl_b = geometry.xline_byte or 193
+    dt_us = _sample_interval_us(geometry)
     text = bytearray(_text_header(geometry, il_b, xl_b, code))
     for key, line in (cards or {}).items():
         put_text_card(text, key, line)
-    fh.write(bytes(text) + bytes(binary))
+    fh.write(bytes(text) + _binary_header(geometry, code, dt_us))
 
     live = geometry.live.ravel()
     cells = np.flatnonzero(live)
@@ -349,25 +413,7 @@ def _write_synthesized(fh, data, geometry: SurveyGeometry, code: int, progress,
         _put(hdr, TR_DT, dt_us)
         _put(hdr, TR_DELAY, int(round(geometry.t0)))
         _put(hdr, 29, 1)  # trace identification: seismic data
-        if geometry.kind == "cube":
-            ii, jj = np.divmod(pos, len(geometry.xlines))
-            _put(hdr, il_b, geometry.ilines[ii])
-            _put(hdr, xl_b, geometry.xlines[jj])
-            if 21 not in (il_b, xl_b):
-                _put(hdr, 21, geometry.xlines[jj])
-        else:
-            keys = geometry.traces[pos]
-            if geometry.trace_key == "inline":
-                _put(hdr, il_b, keys)
-                if geometry.line_number is not None:
-                    _put(hdr, xl_b, geometry.line_number)
-            elif geometry.trace_key == "crossline":
-                _put(hdr, xl_b, keys)
-                if geometry.line_number is not None:
-                    _put(hdr, il_b, geometry.line_number)
-            elif geometry.trace_key == "cdp":
-                _put(hdr, 21, keys)
+        _put_trace_keys(hdr, geometry, pos, il_b, xl_b)
         block["data"] = encode(_gather(data, geometry, pos), code, "big")
         fh.write(block.tobytes())
-        if progress is not None:
-            progress(min(1.0, (a + len(pos)) / max(1, len(cells))))
+        yield min(1.0, (a + len(pos)) / max(1, len(cells)))

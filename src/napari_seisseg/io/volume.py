@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import SeisSegError
+from ..jobs import drain
 from .geometry import SurveyGeometry
 
 
@@ -124,7 +126,24 @@ def read_volume(path: Any, **options: Any) -> Volume:
     return read_zarr(path).canonical()
 
 
-def write_volume(
+def write_volume(path: str | os.PathLike, data: Any, geometry: SurveyGeometry | None = None,
+                 **options: Any) -> Path:
+    """Write ``data`` at once: :func:`write_volume_job` drained.
+
+    Parameters
+    ----------
+    path, data, geometry, **options
+        As for :func:`write_volume_job`.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    return drain(write_volume_job(path, data, geometry, **options))
+
+
+def write_volume_job(
     path: str | os.PathLike,
     data: Any,
     geometry: SurveyGeometry | None = None,
@@ -133,9 +152,14 @@ def write_volume(
     sample_format: int = 5,
     template: Any = None,
     chunks: Any = None,
-    progress: Any = None,
-) -> Path:
+    cards: Any = None,
+    kind: str | None = None,
+) -> Generator[float, None, Path]:
     """Write ``data`` (in ``geometry.axes`` order) as SEG-Y, .npy (+ sidecar) or Zarr.
+
+    A job (:mod:`napari_seisseg.jobs`): it yields the fraction written after each block
+    and returns the path; drain it with :func:`~napari_seisseg.jobs.drain`, run it in a
+    napari worker, or call :func:`write_volume` to write at once.
 
     Parameters
     ----------
@@ -153,24 +177,32 @@ def write_volume(
         SEG-Y file(s) whose headers are copied (default: the geometry's source files).
     chunks : tuple, optional
         Zarr chunk shape.
-    progress : callable, optional
-        Called with the fraction done (0..1) after each block.
+    cards : mapping, optional
+        SEG-Y textual-header cards (see :func:`~napari_seisseg.io.segy_writer.write_segy_job`).
+    kind : {"segy", "npy", "zarr"}, optional
+        The format; default from the suffix of ``path``.
+
+    Yields
+    ------
+    float
+        The fraction written (0..1).
 
     Returns
     -------
     pathlib.Path
         The path written.
     """
-    kind = output_kind(path)
+    kind = kind or output_kind(path)
     if kind == "segy":
-        from .segy_writer import write_segy
+        from .segy_writer import write_segy_job
 
-        return write_segy(path, data, geometry, template=template, sample_format=sample_format,
-                          overwrite=overwrite, progress=progress)
+        return (yield from write_segy_job(path, data, geometry, template=template,
+                                          sample_format=sample_format, overwrite=overwrite,
+                                          cards=cards))
     if kind == "npy":
-        from .npy_io import write_npy
+        from .npy_io import write_npy_job
 
-        return write_npy(path, data, geometry, overwrite=overwrite, progress=progress)
-    from .zarr_io import write_zarr
+        return (yield from write_npy_job(path, data, geometry, overwrite=overwrite))
+    from .zarr_io import write_zarr_job
 
-    return write_zarr(path, data, geometry, overwrite=overwrite, chunks=chunks, progress=progress)
+    return (yield from write_zarr_job(path, data, geometry, overwrite=overwrite, chunks=chunks))

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import SeisSegError
+from ..jobs import drain
 from .atomic import atomic_path
-from .blocks import iter_blocks
+from .blocks import copy_blocks
 from .geometry import METADATA_KEY, SurveyGeometry
 from .volume import Volume
 
@@ -44,16 +46,33 @@ def read_zarr(path: str | os.PathLike) -> Volume:
     return Volume(da.from_zarr(arr), geometry)
 
 
-def write_zarr(
+def write_zarr(path: str | os.PathLike, data: Any, geometry: SurveyGeometry | None = None,
+               *, overwrite: bool = True, chunks: Any = None) -> Path:
+    """Write ``data`` as a Zarr store at once: :func:`write_zarr_job` drained.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    return drain(write_zarr_job(path, data, geometry, overwrite=overwrite, chunks=chunks))
+
+
+def write_zarr_job(
     path: str | os.PathLike,
     data: Any,
     geometry: SurveyGeometry | None = None,
     *,
     overwrite: bool = True,
     chunks: Any = None,
-    progress: Any = None,
-) -> Path:
-    """Write ``data`` to a Zarr store block by block (atomically), geometry in its attributes."""
+) -> Generator[float, None, Path]:
+    """Write ``data`` to a Zarr store block by block (atomically), geometry in its attributes.
+
+    A job (:mod:`napari_seisseg.jobs`): it yields the fraction written after each block and
+    returns the path.
+
+    ``chunks`` defaults to up to 64 along each axis; an existing store is replaced only
+    with ``overwrite`` (never a source file of the geometry).
+    """
     import zarr
 
     p = Path(path)
@@ -68,8 +87,5 @@ def write_zarr(
                                 dtype=np.dtype(data.dtype), overwrite=True)
         if geometry is not None:
             arr.attrs[METADATA_KEY] = geometry.to_json_dict()
-        for s, block in iter_blocks(data):
-            arr[s] = block
-            if progress is not None:
-                progress(s.stop / shape[0])
+        yield from copy_blocks(data, arr)
     return p

@@ -17,7 +17,8 @@ steps
 pipeline
     :class:`Pipeline` (fit, apply, JSON) and :class:`PreprocessReport`.
 lazy
-    The lazy :class:`PreprocessedArray` and the :func:`apply_blocks` generator.
+    The lazy :class:`PreprocessedArray`, the :func:`apply_blocks` generator and
+    :func:`preprocess_job`, the preprocessing job of the widget and the CLI.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from .functions import (
     signed_expm1,
     signed_log1p,
 )
-from .lazy import BLOCK_BYTES, PreprocessedArray, apply_blocks
+from .lazy import BLOCK_BYTES, PreprocessedArray, apply_blocks, preprocess_job
 from .pipeline import PIPELINE_VERSION, Pipeline, PreprocessReport, steps_from_specs
 from .steps import (
     AGC,
@@ -65,6 +66,7 @@ __all__ = [
     "log_uint8_decode",
     "log_uint8_encode",
     "log_uint8_zero_code",
+    "preprocess_job",
     "read_traces",
     "sample_traces",
     "signed_expm1",

@@ -1,12 +1,14 @@
 """Applying a fitted pipeline to large arrays: lazily, or block by block with progress.
 
 :class:`PreprocessedArray` is a numpy-like view that computes what is indexed (napari layers,
-the writers of :mod:`napari_seisseg.io`); :func:`apply_blocks` is the generator the widget
-runs in a worker and scripts drain with :func:`napari_seisseg.jobs.drain`.
+the writers of :mod:`napari_seisseg.io`); :func:`preprocess_job` is the one preprocessing job
+(lazy, in memory with :func:`apply_blocks`, or to a file) that the Preprocess widget runs in a
+worker and ``seisseg preprocess`` drains with :func:`napari_seisseg.jobs.drain`.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Generator
 from typing import Any
 
@@ -207,6 +209,56 @@ def apply_blocks(
         out[tuple(key)] = lazy[tuple(key)]
         yield min(n, a + step) / n
     return out, lazy.report()
+
+
+def preprocess_job(
+    pipeline: Pipeline,
+    data: Any,
+    axis: int = -1,
+    *,
+    lazy: bool = False,
+    path: str | os.PathLike | None = None,
+    geometry: Any = None,
+    block_bytes: int = BLOCK_BYTES,
+    **write_options: Any,
+) -> Generator[float, None, tuple[Any, PreprocessReport]]:
+    """Apply a fitted pipeline to ``data``: lazily, in memory, or into a file; yield the fraction done.
+
+    The one preprocessing job: the Preprocess widget runs it in a napari worker (lazy or in
+    memory), ``seisseg preprocess`` drains it into a file (:mod:`napari_seisseg.jobs`).
+
+    Parameters
+    ----------
+    pipeline, data, axis, block_bytes
+        As for :func:`apply_blocks`.
+    lazy : bool
+        Compute nothing now: the result is a :class:`PreprocessedArray` (each block is
+        computed when it is read).
+    path : path, optional
+        Write the result there (SEG-Y, .npy or Zarr, block by block with
+        :func:`~napari_seisseg.io.volume.write_volume_job`) instead of into memory.
+    geometry : SurveyGeometry, optional
+        Geometry of ``data`` for the file written.
+    **write_options
+        More keywords for the writer (``overwrite``, ``sample_format``).
+
+    Returns
+    -------
+    (result, PreprocessReport)
+        The generator's return value: the result is the :class:`PreprocessedArray`
+        (``lazy``), the path written (``path``) or a numpy array; the report counts the
+        traces read so far (all of them, except for a lazy result).
+    """
+    if lazy:
+        result = PreprocessedArray(data, pipeline, axis, block_bytes=block_bytes)
+        return result, result.report()
+    if path is None:
+        return (yield from apply_blocks(pipeline, data, axis, block_bytes=block_bytes))
+    from ..io.volume import write_volume_job
+
+    view = PreprocessedArray(data, pipeline, axis, block_bytes=block_bytes)
+    out = yield from write_volume_job(path, view, geometry, **write_options)
+    return out, view.report()
 
 
 def _norm(k: Any, n: int) -> Any:

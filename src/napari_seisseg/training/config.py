@@ -3,7 +3,10 @@
 :class:`TrainConfig` is what the widget's form, the ``seisseg train`` options and Python
 callers fill in.  :meth:`TrainConfig.validate` turns every bad value into a
 :class:`~napari_seisseg.errors.SeisSegError` that names the setting and a valid choice, so
-nothing fails half-way through a run because of a typo.
+nothing fails half-way through a run because of a typo.  The defaults, choices and help of
+the settings forms offer are written once, in :mod:`napari_seisseg.train_settings` (which
+the command line reads without importing torch); the fields take them with
+:func:`~napari_seisseg.train_settings.train_field`.
 """
 
 from __future__ import annotations
@@ -14,14 +17,13 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from ..errors import SeisSegError
+from ..train_settings import LR_SCHEDULES, setting_choices, train_field
 
 __all__ = ["AugmentConfig", "TrainConfig", "DEFAULT_PATCH"]
 
 #: Default patch edge by model input dimensionality.
 DEFAULT_PATCH = {2: 128, 3: 64}
 
-LOSSES = ("auto", "ce_dice", "bce_dice", "ce_lovasz", "bce_lovasz", "ce", "bce")
-DEVICES = ("auto", "cpu", "cuda", "mps")
 #: Augmentations beyond the default flips, gain and noise, by the name the CLI's
 #: ``--augment`` and the Train widget's boxes use, with the :class:`AugmentConfig` fields
 #: each one sets.
@@ -248,39 +250,39 @@ class TrainConfig:
         resumed; the checkpoint is removed when the run ends.  None or 0: never.
     """
 
-    model: str = "auto"
+    model: str = train_field("model")
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     patch_size: int | tuple[int, ...] | None = None
     batch_size: int | None = None
-    epochs: int | None = 30
-    minutes: float | None = None
-    steps_per_epoch: int = 100
-    lr: float = 1e-3
+    epochs: int | None = train_field("epochs")
+    minutes: float | None = train_field("minutes")
+    steps_per_epoch: int = train_field("steps_per_epoch")
+    lr: float = train_field("lr")
     weight_decay: float = 1e-4
-    lr_schedule: str = "plateau"
+    lr_schedule: str = train_field("lr_schedule")
     lr_patience: int = 3
     lr_factor: float = 0.5
-    early_stopping: int | None = 10
-    ema: float = 0.99
-    seed: int = 0
-    device: str = "auto"
-    amp: bool | None = None
-    loss: str = "auto"
+    early_stopping: int | None = train_field("early_stopping")
+    ema: float = train_field("ema")
+    seed: int = train_field("seed")
+    device: str = train_field("device")
+    amp: bool | None = train_field("amp")
+    loss: str = train_field("loss")
     dice_weight: float = 1.0
     dice_ramp_epochs: int = 0
-    class_weights: Any = "auto"
+    class_weights: Any = train_field("class_weights")
     pos_weight: float | str | None = None
     aux_weight: float = 0.4
-    zero_is_background: bool = False
-    axes: tuple[int, ...] | None = None
-    val_fraction: float = 0.2
+    zero_is_background: bool = train_field("zero_is_background")
+    axes: tuple[int, ...] | None = train_field("axes")
+    val_fraction: float = train_field("val_fraction")
     max_val_windows: int = 48
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     pad_mode: str = "reflect"
-    position: bool | None = None
-    pretrained: str | None = "auto"
-    run_dir: str | None = None
-    checkpoint_minutes: float | None = 5.0
+    position: bool | None = train_field("position")
+    pretrained: str | None = train_field("pretrained")
+    run_dir: str | None = train_field("run_dir")
+    checkpoint_minutes: float | None = train_field("checkpoint_minutes")
 
     def __post_init__(self) -> None:
         if isinstance(self.augment, Mapping):
@@ -297,6 +299,14 @@ class TrainConfig:
         """Raise :class:`SeisSegError` naming the first invalid setting and a valid choice."""
         if not isinstance(self.model, str) or not self.model:
             raise SeisSegError("model must be a model name such as 'unet2d'.")
+        self._check_budget()
+        self._check_optimisation()
+        self._check_choices()
+        self._check_data()
+        self.augment.validate()
+
+    def _check_budget(self) -> None:
+        """Steps, batch, epochs, minutes, checkpoints and patch size."""
         _positive_int("steps_per_epoch", self.steps_per_epoch)
         _positive_int("max_val_windows", self.max_val_windows)
         if self.batch_size is not None:
@@ -318,6 +328,9 @@ class TrainConfig:
                     f"patch_size must be an edge of at least 4 (or 2-3 such sizes), got "
                     f"{self.patch_size}. Try 128 for section models or 64 for 3D models."
                 )
+
+    def _check_optimisation(self) -> None:
+        """Learning rate and its schedule, loss weights, weight averaging, early stopping."""
         for name in ("lr", "lr_factor"):
             if not float(getattr(self, name)) > 0:
                 raise SeisSegError(f"{name} must be positive, got {getattr(self, name)}.")
@@ -326,7 +339,7 @@ class TrainConfig:
         for name in ("weight_decay", "dice_weight", "aux_weight"):
             if not float(getattr(self, name)) >= 0:
                 raise SeisSegError(f"{name} must be 0 or more, got {getattr(self, name)}.")
-        if self.lr_schedule not in ("plateau", "cosine"):
+        if self.lr_schedule not in LR_SCHEDULES:
             raise SeisSegError(
                 f"lr_schedule must be 'plateau' or 'cosine', got {self.lr_schedule!r}."
             )
@@ -338,29 +351,35 @@ class TrainConfig:
             )
         if self.early_stopping is not None and int(self.early_stopping) < 0:
             raise SeisSegError(f"early_stopping must be 0 or more, got {self.early_stopping}.")
-        if self.device not in DEVICES:
-            raise SeisSegError(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}.")
-        if self.loss not in LOSSES:
-            raise SeisSegError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}.")
-        if not 0.0 <= float(self.val_fraction) < 1.0:
-            raise SeisSegError(
-                f"val_fraction must be at least 0 and below 1 (e.g. 0.2), got {self.val_fraction}."
-            )
+
+    def _check_choices(self) -> None:
+        """Settings that take one of a few values: device, loss, position, pad mode, weights."""
+        for name in ("device", "loss"):
+            choices = setting_choices(name)
+            if getattr(self, name) not in choices:
+                raise SeisSegError(f"{name} must be one of {', '.join(choices)}, "
+                                   f"got {getattr(self, name)!r}.")
         if self.position is not None and not isinstance(self.position, bool):
             raise SeisSegError(
                 f"position must be True, False or None (auto), got {self.position!r}."
             )
         if self.pad_mode not in ("reflect", "zeros"):
             raise SeisSegError(f"pad_mode must be 'reflect' or 'zeros', got {self.pad_mode!r}.")
-        if self.axes is not None and (not self.axes or any(a not in (0, 1, 2) for a in self.axes)):
-            raise SeisSegError(f"axes must hold axis numbers 0, 1 or 2, got {self.axes}.")
         if isinstance(self.class_weights, str) and self.class_weights != "auto":
             raise SeisSegError("class_weights must be None, 'auto', a list or a dict.")
         if isinstance(self.pos_weight, str) and self.pos_weight != "auto":
             raise SeisSegError("pos_weight must be None, 'auto' or a positive number.")
         if isinstance(self.pos_weight, (int, float)) and not self.pos_weight > 0:
             raise SeisSegError(f"pos_weight must be positive, got {self.pos_weight}.")
-        self.augment.validate()
+
+    def _check_data(self) -> None:
+        """The validation share and the section axes."""
+        if not 0.0 <= float(self.val_fraction) < 1.0:
+            raise SeisSegError(
+                f"val_fraction must be at least 0 and below 1 (e.g. 0.2), got {self.val_fraction}."
+            )
+        if self.axes is not None and (not self.axes or any(a not in (0, 1, 2) for a in self.axes)):
+            raise SeisSegError(f"axes must hold axis numbers 0, 1 or 2, got {self.axes}.")
 
     # ------------------------------------------------------------------ JSON
     def to_dict(self) -> dict[str, Any]:
@@ -386,10 +405,6 @@ class TrainConfig:
         if isinstance(d.get("class_weights"), Mapping):
             d["class_weights"] = {int(k): float(v) for k, v in d["class_weights"].items()}
         return cls(**d)
-
-
-#: The CLI's and the widget's words for :attr:`TrainConfig.position`.
-POSITION_CHOICES: dict[str, bool | None] = {"auto": None, "on": True, "off": False}
 
 
 def _positive_int(name: str, value: Any) -> None:
