@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from napari_seisseg._widgets._model_store import MODEL_STORE, ModelEntry
 from napari_seisseg._widgets.predict import PREDICTION_KEY, PredictWidget
 from napari_seisseg.inference.bundle_predict import predict_bundle
 from napari_seisseg.io.geometry import SurveyGeometry
 from napari_seisseg.jobs import drain
+from napari_seisseg.store import MODEL_STORE, ModelEntry
 
 pytestmark = pytest.mark.gui
 

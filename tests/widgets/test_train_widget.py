@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from napari_seisseg import synthetic
-from napari_seisseg._widgets._model_store import MODEL_STORE
 from napari_seisseg._widgets.train import TrainWidget
 from napari_seisseg.jobs import drain
+from napari_seisseg.store import MODEL_STORE
 from napari_seisseg.training import read_card
 
 pytestmark = pytest.mark.gui
@@ -123,10 +123,10 @@ def test_train_watch_stop_save_and_load(sample_viewer, qtbot, tmp_path):
     assert [c["name"] for c in entry.card["classes"]] == ["sediment", "salt", "fault"]
     assert entry.card["classes"][1]["color"] == pytest.approx(synthetic.CLASS_COLORS[2])
     # the model outlives the session: saved automatically, named by time and model
-    from napari_seisseg._widgets._model_store import autosave_dir
+    from napari_seisseg.store import model_dir
 
     auto = entry.path
-    assert auto is not None and auto.parent == autosave_dir() and auto.name.endswith(
+    assert auto is not None and auto.parent == model_dir() and auto.name.endswith(
         "unet2d_synthetic_labels.safetensors")
     assert f"saved automatically to {auto}" in w.status.value
     assert read_card(auto)["training"]["stop_reason"] == "stopped"
@@ -320,7 +320,7 @@ def test_new_labels_refuses_bad_names_and_a_missing_image(make_napari_viewer, no
 def test_autosaves_are_unique_and_only_the_newest_are_kept(tmp_path):
     import os
 
-    from napari_seisseg._widgets._model_store import autosave_path, prune_autosaves
+    from napari_seisseg.store import autosave_path, prune_autosaves
 
     first = autosave_path("unet2d · salt/labels", tmp_path)
     assert first.parent == tmp_path and first.name.endswith("-unet2d_salt_labels.safetensors")
@@ -504,8 +504,8 @@ def test_train_panel_fits_1366x768_with_run_controls_curves_and_table_in_view(
 def test_a_run_fills_the_table_at_every_validation_with_whole_epoch_ticks(sample_viewer, qtbot):
     """The per-class table shows each validation as it comes (not only at the end), and the
     curves' epoch and step axes are ticked in whole numbers, even with one epoch in view."""
-    from napari_seisseg._widgets.train_curves import fmt_score
     from napari_seisseg.training import EpochEnd, Finished
+    from napari_seisseg.training.run_summary import fmt_score
 
     w = TrainWidget(sample_viewer)
     _tiny(w, epochs=2, steps=2)

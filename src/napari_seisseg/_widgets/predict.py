@@ -14,8 +14,9 @@ metadata, so they export to SEG-Y like the source):
   dominant class covers the seismic), to be switched on one or two at a time;
 - a Labels layer holding the mask in the training convention (the model card's label
   values, class names in its ``features`` and class colours in its colormap), ready to be
-  corrected with the brush; the mask as written is remembered (:mod:`.mask_edits`), so the
-  Train widget can take the corrections into the painted labels;
+  corrected with the brush; the mask as written is remembered
+  (:mod:`napari_seisseg.training.mask_edits`), so the Train widget can take the corrections
+  into the painted labels;
 - an uncertainty (normalised entropy) Image layer, hidden at first.
 
 The layers get short names (``P(<class>)``, ``mask``, ``uncertainty``; numbered alike when
@@ -48,9 +49,10 @@ from magicgui.widgets import (
 )
 
 from ..io.probabilities import PREDICTION_KEY  # metadata key of the layers this widget adds
-from ._model_store import MODEL_STORE, ModelEntry
+from ..store import MODEL_STORE, ModelEntry
 from ._status import StatusLabel
-from .mask_edits import rewrite_unedited
+from .dialogs import bundle_dialog
+from .mask_edits import rewrite_mask
 from .result_layers import add_result_layers, describe, seconds_text
 
 if TYPE_CHECKING:
@@ -327,7 +329,7 @@ class PredictWidget(Container):
         from ..inference.bundle_predict import BundleModel
 
         if path is None:
-            path = _open_dialog(self)
+            path = bundle_dialog(self, "Load model bundle")
             if not path:
                 return None
         try:
@@ -513,7 +515,7 @@ class PredictWidget(Container):
         if not (bm.binary or len(bm.classes) == 2):
             return
         try:
-            kept = rewrite_unedited(layer, self.result.mask(float(threshold)))
+            kept = rewrite_mask(layer, self.result.mask(float(threshold)))
         except ValueError:  # the layer's data was replaced by another array
             self._fail(f"The data of '{layer.name}' was replaced since it was predicted; "
                        "predict again to use the threshold.")
@@ -584,15 +586,3 @@ class PredictWidget(Container):
         rng = self.viewer.dims.range[world_axis]
         step = int(round((world - rng.start) / rng.step)) if rng.step else 0
         self.viewer.dims.set_current_step(world_axis, step)
-
-
-def _open_dialog(widget: Container) -> str | None:
-    from qtpy.QtWidgets import QFileDialog
-
-    from ._model_store import autosave_dir
-
-    start = autosave_dir()  # where the Train widget saves every model it trains
-    path, _ = QFileDialog.getOpenFileName(widget.native, "Load model bundle",
-                                          str(start) if start.is_dir() else "",
-                                          "Model bundles (*.safetensors *.seisseg);;All files (*)")
-    return path or None

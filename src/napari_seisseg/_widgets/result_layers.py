@@ -108,7 +108,7 @@ def quick_looks_of(viewer: Any, source: str, model: str) -> list[Any]:
     a layer the user renamed or duplicated is kept.  A set whose mask the user corrected
     with the brush is kept whole.
     """
-    from .mask_edits import edited_voxels
+    from ..training.mask_edits import edited_voxels
 
     sets: dict[str, list[Any]] = {}
     for layer in viewer.layers:
@@ -228,8 +228,8 @@ def add_result_layers(viewer: Any, source: Any, result: Any, probs: Any, mask: A
 def _add_set(viewer: Any, source: Any, result: Any, probs: Any, mask: Any, unc: Any,
              where: str | None, stamp: dict[str, Any]) -> dict[str, Any]:
     """Add the probability, mask and uncertainty layers of one prediction."""
-    from .._reader import probability_colormap
-    from .mask_edits import remember_written
+    from ..io.layer_colors import probability_colormap
+    from ..training.mask_edits import remember_written
 
     bm = result.bundle
 

@@ -65,8 +65,8 @@ def load_into_store(path: str | Path, name: str | None = None) -> Any:
 
     ``name`` (made unique) defaults to ``checkpoint <file stem>``.
     """
+    from ..store import MODEL_STORE, ModelEntry
     from ..training import load_bundle
-    from ._model_store import MODEL_STORE, ModelEntry
 
     model, card = load_bundle(path)
     name = MODEL_STORE.unique_name(name or f"checkpoint {Path(path).stem}")

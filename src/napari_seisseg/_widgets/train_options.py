@@ -15,7 +15,7 @@ from typing import Any
 
 from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox, SpinBox
 
-from ._model_store import MODEL_STORE
+from ..store import MODEL_STORE
 from .auto_spinbox import AutoSpinBox
 
 __all__ = ["TrainOptions"]
