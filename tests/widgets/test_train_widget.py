@@ -317,30 +317,6 @@ def test_new_labels_refuses_bad_names_and_a_missing_image(make_napari_viewer, no
     assert layer is not None and layer.data.shape == (4, 5, 6) and "class" not in layer.features
 
 
-def test_autosaves_are_unique_and_only_the_newest_are_kept(tmp_path):
-    import os
-
-    from napari_seisseg.store import autosave_path, prune_autosaves
-
-    first = autosave_path("unet2d · salt/labels", tmp_path)
-    assert first.parent == tmp_path and first.name.endswith("-unet2d_salt_labels.safetensors")
-    first.write_bytes(b"x")
-    second = autosave_path("unet2d · salt/labels", tmp_path)
-    assert second != first  # same second, same name: still a new file
-    (tmp_path / "notes.txt").write_text("mine")
-    (tmp_path / "my salt model.safetensors").write_bytes(b"x")  # saved here by the user
-    os.utime(tmp_path / "my salt model.safetensors", (1, 1))  # the oldest of all
-    for i in range(5):
-        f = tmp_path / f"20260101-00000{i}-m{i}.safetensors"
-        f.write_bytes(b"x")
-        os.utime(f, (1000 + i, 1000 + i))
-    removed = prune_autosaves(tmp_path, keep=3)
-    assert sorted(p.name[16:] for p in removed) == ["m0.safetensors", "m1.safetensors",
-                                                    "m2.safetensors"]
-    assert (tmp_path / "notes.txt").exists() and first.exists()
-    assert (tmp_path / "my salt model.safetensors").exists()  # never pruned
-
-
 def test_new_labels_sit_exactly_on_a_rotated_sheared_image(make_napari_viewer):
     from napari_seisseg._widgets.new_labels import add_labels_layer
 

@@ -49,12 +49,8 @@ def copy_into_labels(labels: Any, source: Any, where: np.ndarray, *, region: Any
     ----------
     labels : napari.layers.Labels
         The painted labels (written in place).
-    source : array-like
-        Values to copy (a mask of the labels' shape), or the part of it at ``region``.
-    where : numpy.ndarray of bool
-        Which voxels to copy, of ``source``'s shape.
-    region : tuple of slice, optional
-        Where ``source`` and ``where`` sit in the labels (default: the whole array).
+    source, where, region
+        As for :func:`~napari_seisseg.training.mask_edits.copy_targets`.
 
     Returns
     -------

@@ -36,9 +36,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from magicgui.widgets import (
-    Container,
-)
+from magicgui.widgets import Container
 
 from ..io.layer_colors import label_colors
 from ..preprocess.recorded import layer_pipeline
@@ -228,9 +226,10 @@ class TrainWidget(Container):
             labels painted, a single class, NaN in the image...).
         """
         from ..errors import SeisSegError
+        from ..io.layer_axes import layer_geometry
         from ..training import check_inputs
         from ..training.classes import ClassInfo
-        from ..training.layer_inputs import check_training_layers, layer_geometry
+        from ..training.layer_inputs import check_training_layers
 
         image, labels, val = self.image.value, self.labels_layer.value, self.val_labels.value
         check_training_layers(image, labels, val)

@@ -1,8 +1,8 @@
 """The Train widget's input rules, as plain functions of layers (no napari import).
 
-Which layers may be trained on, the survey geometry a layer carries, how the budget
-controls translate into epochs or minutes, and the device line.  The widget reads its
-controls, calls these and shows what they return.
+Which layers may be trained on, how the budget controls translate into epochs or
+minutes, and the device line.  The widget reads its controls, calls these and shows what
+they return.
 """
 
 from __future__ import annotations
@@ -10,13 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import SeisSegError
-from ..io.geometry import SurveyGeometry
 
 __all__ = [
     "budget_limits",
     "check_training_layers",
     "device_text",
-    "layer_geometry",
 ]
 
 def check_training_layers(image: Any, labels: Any, val: Any) -> None:
@@ -46,14 +44,6 @@ def check_training_layers(image: Any, labels: Any, val: Any) -> None:
     if val is labels:
         raise SeisSegError("The validation layer is the training labels layer; choose "
                            "another layer, or none to hold out painted sections.")
-
-
-def layer_geometry(layer: Any) -> SurveyGeometry | None:
-    """The survey geometry in a layer's metadata, when it describes the layer's axes."""
-    geometry = SurveyGeometry.from_metadata(layer.metadata)
-    if geometry is not None and len(geometry.axes) != layer.ndim:
-        geometry = None
-    return geometry
 
 
 def budget_limits(value: float, unit: str) -> tuple[int | None, float | None]:
