@@ -32,6 +32,7 @@ __all__ = [
     "autosave_path",
     "bundle_file_name",
     "checkpoint_dir",
+    "load_into_store",
     "model_dir",
     "pretrained_dir",
     "prune_autosaves",
@@ -120,6 +121,19 @@ class ModelStore:
 
 #: The session's store, shared by the Train and Predict widgets.
 MODEL_STORE = ModelStore()
+
+def load_into_store(path: str | Path, name: str | None = None) -> Any:
+    """Add the bundle at ``path`` to the session's models (not made the current one).
+
+    ``name`` (made unique) defaults to ``checkpoint <file stem>``; the new
+    :class:`ModelEntry` is returned.
+    """
+    from .training import load_bundle
+
+    model, card = load_bundle(path)
+    name = MODEL_STORE.unique_name(name or f"checkpoint {Path(path).stem}")
+    return MODEL_STORE.add(ModelEntry(name, model, card, Path(path)))
+
 
 #: Automatically saved models kept; older ones in the folder are removed.
 AUTOSAVE_KEEP = 20

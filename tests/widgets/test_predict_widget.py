@@ -308,14 +308,6 @@ def test_names_are_short_numbered_alike_and_the_model_is_in_the_metadata(facies_
         "P(sediment)", "P(salt)", "P(fault)", "mask", "uncertainty"]
 
 
-def test_numbered_names():
-    from napari_seisseg._widgets.result_layers import numbered_names
-
-    assert numbered_names(["seismic"], ["mask", "uncertainty"]) == ["mask", "uncertainty"]
-    assert numbered_names(["mask"], ["P(a)", "mask"]) == ["P(a) (2)", "mask (2)"]
-    assert numbered_names(["mask", "P(a) (2)"], ["P(a)", "mask"]) == ["P(a) (3)", "mask (3)"]
-
-
 def test_a_quick_look_replaces_the_previous_quick_look(facies_widget, trained, qtbot):
     viewer, src, w = facies_widget
     binary = trained[2]

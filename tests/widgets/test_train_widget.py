@@ -520,8 +520,8 @@ def test_a_run_fills_the_table_at_every_validation_with_whole_epoch_ticks(sample
 def test_painted_sections_are_said_in_survey_line_numbers(sample_viewer, qtbot):
     """A survey's painted inlines and time slices are named by line number and time, not by
     array index; without a geometry the indices stay."""
-    from napari_seisseg._widgets.painted_summary import describe_painted
     from napari_seisseg.io.geometry import SurveyGeometry
+    from napari_seisseg.training.painted_summary import describe_painted
 
     viewer = sample_viewer
     seismic = viewer.layers["synthetic seismic"]
@@ -543,22 +543,3 @@ def test_painted_sections_are_said_in_survey_line_numbers(sample_viewer, qtbot):
     # the core description (array indices) is kept where there is no geometry
     assert describe_painted(w.summary) == w.summary.describe()
     assert "inline 2 (2, 5)" in w.summary.describe()
-
-
-def test_painted_summary_lists_a_few_sections_and_counts_the_rest():
-    from napari_seisseg._widgets.painted_summary import MAX_LISTED, describe_painted
-    from napari_seisseg.io.geometry import SurveyGeometry
-    from napari_seisseg.training.classes import ClassInfo
-    from napari_seisseg.training.labels import summarize_labels
-
-    target = np.zeros((30, 20, 40), np.uint8)  # canonical order: inline, crossline, sample
-    target[::2] = 1  # 15 whole inlines
-    target[1, 3] = 2  # one crossline's trace on the inline between two painted ones
-    g = SurveyGeometry(kind="cube", n_samples=40, dt=2.0, t0=1000.0, domain="depth", unit="m",
-                       ilines=np.arange(500, 530), xlines=np.arange(10, 50, 2))
-    classes = [ClassInfo(1, "sand", (1.0, 0.0, 0.0, 1.0)), ClassInfo(2, "shale", (0, 1, 0, 1.0))]
-    summary = summarize_labels(target, classes, ["inline", "crossline", "sample"])
-    text = describe_painted(summary, g)
-    listed = ", ".join(str(500 + 2 * i) for i in range(MAX_LISTED))
-    assert f"inlines {listed}, … (15 in all)" in text, text
-    assert "crossline 16" in text  # one crossline: singular, its number

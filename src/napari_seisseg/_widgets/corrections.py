@@ -49,7 +49,7 @@ def shown_section(viewer: Any, layer: Any) -> tuple[tuple[Any, ...], str]:
                            "layer list) to choose the section to add.")
     offset = viewer.dims.ndim - ndim
     hidden = [a - offset for a in viewer.dims.not_displayed if a - offset >= 0]
-    from .survey_status import survey_words
+    from ..io.survey_text import survey_words
 
     position = layer.world_to_data(viewer.dims.point)
     key: list[Any] = [slice(None)] * ndim

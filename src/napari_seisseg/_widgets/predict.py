@@ -46,13 +46,14 @@ from ..inference.run_choices import (
     slice_in_layer,
 )
 from ..io.layer_axes import axis_coordinates, axis_label, inline_axis, region_text, survey_geometry
+from ..io.prediction_layers import describe, seconds_text
 from ..io.probabilities import PREDICTION_KEY  # metadata key of the layers this widget adds
 from ..preprocess.recorded import layer_pipeline
 from ..store import MODEL_STORE, ModelEntry
 from .dialogs import bundle_dialog
 from .mask_edits import rewrite_mask
 from .predict_controls import model_controls, review_controls, run_outputs, run_settings
-from .result_layers import add_result_layers, describe, seconds_text
+from .result_layers import add_result_layers
 
 if TYPE_CHECKING:
     import napari

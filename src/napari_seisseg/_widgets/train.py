@@ -7,8 +7,8 @@ started), runs the generator in a ``thread_worker`` and maps its events onto a p
 bar, live loss and validation-IoU curves, a per-class scores table and a status line.
 The settings sit in a scroll area (:mod:`.scroll`) so that Train/Stop, the progress, the
 messages, the curves and the table stay in view on a small screen; the line on what is
-painted names sections as on the survey (:mod:`.painted_summary`).  The worker itself is
-:mod:`.train_worker`.
+painted names sections as on the survey (:mod:`napari_seisseg.training.painted_summary`).
+The worker itself is :mod:`.train_worker`.
 Stop ends the run after the current step and keeps the best model so far.  Every trained
 or loaded model goes into the session's
 :data:`~napari_seisseg.store.MODEL_STORE`, where the Predict widget finds
@@ -41,10 +41,10 @@ from magicgui.widgets import Container
 from ..io.layer_colors import label_colors
 from ..preprocess.recorded import layer_pipeline
 from ..store import MODEL_STORE, ModelEntry, autosave_path, bundle_file_name
+from ..training.painted_summary import describe_painted
 from .corrections import Corrections
 from .dialogs import bundle_dialog
 from .new_labels import NewLabels
-from .painted_summary import describe_painted
 from .pretrain_row import PretrainRow
 from .scroll import scroll_in_place, scroll_to
 from .train_controls import (
@@ -172,7 +172,8 @@ class TrainWidget(Container):
 
     def offer_checkpoint(self, *_args) -> str | None:
         """Load the checkpoint a killed run left on the chosen image's cube, and say so."""
-        from .train_checkpoints import load_into_store, offer_checkpoint
+        from ..store import load_into_store
+        from .train_checkpoints import offer_checkpoint
 
         return offer_checkpoint(self.image.value, load_into_store)
 
@@ -462,7 +463,7 @@ class TrainWidget(Container):
             notification).
         """
         from ..errors import SeisSegError
-        from .train_checkpoints import load_into_store
+        from ..store import load_into_store
 
         if path is None:
             path = bundle_dialog(self, "Load model")
