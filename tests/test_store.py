@@ -57,3 +57,24 @@ def test_autosaves_are_unique_and_only_the_newest_are_kept(tmp_path):
                                                     "m2.safetensors"]
     assert (tmp_path / "notes.txt").exists() and first.exists()
     assert (tmp_path / "my salt model.safetensors").exists()  # never pruned
+
+
+def test_save_entry_writes_the_bundle_and_keeps_the_path(tmp_path, monkeypatch):
+    import napari_seisseg.training as training
+    from napari_seisseg.store import MODEL_STORE, save_entry
+
+    written = []
+
+    def fake_save(path, model, card):
+        written.append((path, model, card))
+        return str(path)
+
+    monkeypatch.setattr(training, "save_bundle", fake_save)
+    entry = ModelEntry("m", "weights", {"model": {}})
+    try:
+        out = save_entry(entry, tmp_path / "m.safetensors")
+        assert out == tmp_path / "m.safetensors" == entry.path
+        assert written == [(tmp_path / "m.safetensors", "weights", {"model": {}})]
+        assert MODEL_STORE.get("m") is entry
+    finally:
+        MODEL_STORE.remove("m")

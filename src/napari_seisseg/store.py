@@ -36,6 +36,7 @@ __all__ = [
     "model_dir",
     "pretrained_dir",
     "prune_autosaves",
+    "save_entry",
 ]
 
 #: Environment variable naming the model store folder.
@@ -133,6 +134,27 @@ def load_into_store(path: str | Path, name: str | None = None) -> Any:
     model, card = load_bundle(path)
     name = MODEL_STORE.unique_name(name or f"checkpoint {Path(path).stem}")
     return MODEL_STORE.add(ModelEntry(name, model, card, Path(path)))
+
+
+def save_entry(entry: ModelEntry, path: str | Path) -> Path:
+    """Write ``entry``'s bundle at exactly ``path``; the entry now lives there.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written (``entry.path`` too; the store is notified).
+
+    Raises
+    ------
+    SeisSegError or OSError
+        The bundle could not be written.
+    """
+    from .training import save_bundle
+
+    out = Path(save_bundle(path, entry.model, entry.card))
+    entry.path = out
+    MODEL_STORE.add(entry)
+    return out
 
 
 #: Automatically saved models kept; older ones in the folder are removed.

@@ -40,7 +40,7 @@ from magicgui.widgets import Container
 
 from ..io.layer_colors import label_colors
 from ..preprocess.recorded import layer_pipeline
-from ..store import MODEL_STORE, ModelEntry, autosave_path, bundle_file_name
+from ..store import MODEL_STORE, ModelEntry, autosave_path, bundle_file_name, save_entry
 from ..training.painted_summary import describe_painted
 from .corrections import Corrections
 from .dialogs import bundle_dialog
@@ -435,23 +435,21 @@ class TrainWidget(Container):
             notification).
         """
         from ..errors import SeisSegError
-        from ..training import save_bundle
 
         entry = self.current
         if entry is None:
             return self._fail("no model to save yet; train or load one first")
         if path is None:
-            path = bundle_dialog(self, "Save model", save=True, suggested=bundle_file_name(entry.name))
+            path = bundle_dialog(self, "Save model", save=True,
+                                 suggested=bundle_file_name(entry.name))
             if not path:
                 return None
         try:
-            out = save_bundle(path, entry.model, entry.card)
+            out = save_entry(entry, path)
         except (SeisSegError, OSError) as exc:
             return self._fail(str(exc))
-        entry.path = Path(out)
-        MODEL_STORE.add(entry)
         self.status.set("done", f"saved '{entry.name}' to {out}")
-        return Path(out)
+        return out
 
     def load_model(self, path: str | Path | None = None) -> ModelEntry | None:
         """Load a model bundle into the session's model store and make it current.
