@@ -52,7 +52,7 @@ def one_thread_and_empty_store():
     """One torch thread (tiny models train fastest so) and an empty session model store."""
     import torch
 
-    from napari_seisseg._widgets._model_store import MODEL_STORE
+    from napari_seisseg.store import MODEL_STORE
 
     before = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -65,6 +65,6 @@ def one_thread_and_empty_store():
 @pytest.fixture(autouse=True)
 def _autosave_in_tmp(tmp_path_factory, monkeypatch):
     """Models the Train widget saves automatically go to a temporary folder, never home."""
-    from napari_seisseg._widgets._model_store import AUTOSAVE_ENV
+    from napari_seisseg.store import MODEL_DIR_ENV
 
-    monkeypatch.setenv(AUTOSAVE_ENV, str(tmp_path_factory.mktemp("autosaved-models")))
+    monkeypatch.setenv(MODEL_DIR_ENV, str(tmp_path_factory.mktemp("autosaved-models")))

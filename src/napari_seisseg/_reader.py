@@ -39,15 +39,6 @@ def get_reader(path: str | list[str]) -> Callable[[Any], list[LayerData]] | None
     return None
 
 
-def probability_colormap(name: str, color: Any) -> Any:
-    """Black to the class ``color``: the colormap of a class's probability layer."""
-    from napari.utils import Colormap
-
-    r, g, b = (float(c) for c in list(color)[:3])
-    return Colormap([[0.0, 0.0, 0.0, 1.0], [r, g, b, 1.0]],
-                    name=f"seisseg {name} {r:.3f},{g:.3f},{b:.3f}")
-
-
 def probability_layer_data(path: Any) -> list[LayerData]:
     """One Image layer per class of probabilities written by ``seisseg predict``.
 
@@ -55,6 +46,7 @@ def probability_layer_data(path: Any) -> list[LayerData]:
     additive blending, so classes mix as in the Predict widget) and placed in survey
     coordinates; only the first class of a two-class prediction is shown at first.
     """
+    from .io.layer_colors import probability_colormap
     from .io.layers import volume_layer_data
     from .io.probabilities import PREDICTION_KEY, read_probabilities
 

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from napari_seisseg import synthetic
-from napari_seisseg._widgets._model_store import MODEL_STORE
 from napari_seisseg.io import read_segy
 from napari_seisseg.io.geometry import SurveyGeometry
+from napari_seisseg.store import MODEL_STORE
 
 pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("one_thread_and_empty_store")]
 

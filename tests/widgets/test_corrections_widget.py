@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from napari_seisseg._widgets._model_store import MODEL_STORE, ModelEntry
-from napari_seisseg._widgets.mask_edits import copy_into_labels, is_tracked
+from napari_seisseg._widgets.mask_edits import copy_into_labels
 from napari_seisseg._widgets.predict import PredictWidget
 from napari_seisseg._widgets.train import TrainWidget
 from napari_seisseg.jobs import drain
+from napari_seisseg.store import MODEL_STORE, ModelEntry
+from napari_seisseg.training.mask_edits import is_tracked
 
 pytestmark = pytest.mark.gui
 
@@ -176,7 +177,7 @@ def test_copy_into_labels_writes_a_section_region():
 
 
 def test_a_mask_is_offered_as_soon_as_it_is_tracked(predicted):
-    from napari_seisseg._widgets.mask_edits import remember_written
+    from napari_seisseg.training.mask_edits import remember_written
 
     viewer, t, mask = predicted
     other = viewer.add_labels(np.ones(mask.data.shape, np.uint8), name="another mask")

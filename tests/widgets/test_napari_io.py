@@ -241,8 +241,8 @@ def test_exported_mask_reopens_with_names_colours_over_its_source(
     assert tuple(again.axis_labels) == tuple(seismic.axis_labels)
     assert not _errors(notifications)
     # what the Train widget reads from it: the same classes and colours as from the original
-    from napari_seisseg._widgets.train import label_colors
     from napari_seisseg.bundle.classes import class_names_from_features
+    from napari_seisseg.io.layer_colors import label_colors
 
     assert class_names_from_features(again.features) == class_names_from_features(labels.features)
     assert label_colors(again, [1, 2]) == label_colors(labels, [1, 2])

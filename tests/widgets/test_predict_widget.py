@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from napari_seisseg._widgets._model_store import MODEL_STORE, ModelEntry
 from napari_seisseg._widgets.predict import PREDICTION_KEY, PredictWidget
 from napari_seisseg.inference import predict_bundle
 from napari_seisseg.io.geometry import SurveyGeometry
 from napari_seisseg.jobs import drain
+from napari_seisseg.store import MODEL_STORE, ModelEntry
 
 pytestmark = pytest.mark.gui
 
@@ -306,14 +306,6 @@ def test_names_are_short_numbered_alike_and_the_model_is_in_the_metadata(facies_
     _wait(qtbot, w, w.predict())
     assert [layer.name for layer in list(viewer.layers)[-5:]] == [
         "P(sediment)", "P(salt)", "P(fault)", "mask", "uncertainty"]
-
-
-def test_numbered_names():
-    from napari_seisseg._widgets.result_layers import numbered_names
-
-    assert numbered_names(["seismic"], ["mask", "uncertainty"]) == ["mask", "uncertainty"]
-    assert numbered_names(["mask"], ["P(a)", "mask"]) == ["P(a) (2)", "mask (2)"]
-    assert numbered_names(["mask", "P(a) (2)"], ["P(a)", "mask"]) == ["P(a) (3)", "mask (3)"]
 
 
 def test_a_quick_look_replaces_the_previous_quick_look(facies_widget, trained, qtbot):

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from napari_seisseg._widgets.preprocess import PREPROCESS_KEY, PreprocessWidget
+from napari_seisseg._widgets.preprocess import PreprocessWidget
 from napari_seisseg.io.geometry import SurveyGeometry
 from napari_seisseg.io.layers import volume_layer_data
 from napari_seisseg.preprocess import Pipeline, PreprocessedArray
+from napari_seisseg.preprocess.recorded import PREPROCESS_KEY
 
 pytestmark = pytest.mark.gui
 

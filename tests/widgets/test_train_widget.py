@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from napari_seisseg import synthetic
-from napari_seisseg._widgets._model_store import MODEL_STORE
 from napari_seisseg._widgets.train import TrainWidget
 from napari_seisseg.bundle import read_card
 from napari_seisseg.jobs import drain
+from napari_seisseg.store import MODEL_STORE
 
 pytestmark = pytest.mark.gui
 
@@ -123,10 +123,10 @@ def test_train_watch_stop_save_and_load(sample_viewer, qtbot, tmp_path):
     assert [c["name"] for c in entry.card["classes"]] == ["sediment", "salt", "fault"]
     assert entry.card["classes"][1]["color"] == pytest.approx(synthetic.CLASS_COLORS[2])
     # the model outlives the session: saved automatically, named by time and model
-    from napari_seisseg._widgets._model_store import autosave_dir
+    from napari_seisseg.store import model_dir
 
     auto = entry.path
-    assert auto is not None and auto.parent == autosave_dir() and auto.name.endswith(
+    assert auto is not None and auto.parent == model_dir() and auto.name.endswith(
         "unet2d_synthetic_labels.safetensors")
     assert f"saved automatically to {auto}" in w.status.value
     assert read_card(auto)["training"]["stop_reason"] == "stopped"
@@ -317,30 +317,6 @@ def test_new_labels_refuses_bad_names_and_a_missing_image(make_napari_viewer, no
     assert layer is not None and layer.data.shape == (4, 5, 6) and "class" not in layer.features
 
 
-def test_autosaves_are_unique_and_only_the_newest_are_kept(tmp_path):
-    import os
-
-    from napari_seisseg._widgets._model_store import autosave_path, prune_autosaves
-
-    first = autosave_path("unet2d · salt/labels", tmp_path)
-    assert first.parent == tmp_path and first.name.endswith("-unet2d_salt_labels.safetensors")
-    first.write_bytes(b"x")
-    second = autosave_path("unet2d · salt/labels", tmp_path)
-    assert second != first  # same second, same name: still a new file
-    (tmp_path / "notes.txt").write_text("mine")
-    (tmp_path / "my salt model.safetensors").write_bytes(b"x")  # saved here by the user
-    os.utime(tmp_path / "my salt model.safetensors", (1, 1))  # the oldest of all
-    for i in range(5):
-        f = tmp_path / f"20260101-00000{i}-m{i}.safetensors"
-        f.write_bytes(b"x")
-        os.utime(f, (1000 + i, 1000 + i))
-    removed = prune_autosaves(tmp_path, keep=3)
-    assert sorted(p.name[16:] for p in removed) == ["m0.safetensors", "m1.safetensors",
-                                                    "m2.safetensors"]
-    assert (tmp_path / "notes.txt").exists() and first.exists()
-    assert (tmp_path / "my salt model.safetensors").exists()  # never pruned
-
-
 def test_new_labels_sit_exactly_on_a_rotated_sheared_image(make_napari_viewer):
     from napari_seisseg._widgets.new_labels import add_labels_layer
 
@@ -504,8 +480,8 @@ def test_train_panel_fits_1366x768_with_run_controls_curves_and_table_in_view(
 def test_a_run_fills_the_table_at_every_validation_with_whole_epoch_ticks(sample_viewer, qtbot):
     """The per-class table shows each validation as it comes (not only at the end), and the
     curves' epoch and step axes are ticked in whole numbers, even with one epoch in view."""
-    from napari_seisseg._widgets.train_curves import fmt_score
     from napari_seisseg.training import EpochEnd, Finished
+    from napari_seisseg.training.run_summary import fmt_score
 
     w = TrainWidget(sample_viewer)
     _tiny(w, epochs=2, steps=2)
@@ -544,8 +520,8 @@ def test_a_run_fills_the_table_at_every_validation_with_whole_epoch_ticks(sample
 def test_painted_sections_are_said_in_survey_line_numbers(sample_viewer, qtbot):
     """A survey's painted inlines and time slices are named by line number and time, not by
     array index; without a geometry the indices stay."""
-    from napari_seisseg._widgets.painted_summary import describe_painted
     from napari_seisseg.io.geometry import SurveyGeometry
+    from napari_seisseg.training.painted_summary import describe_painted
 
     viewer = sample_viewer
     seismic = viewer.layers["synthetic seismic"]
@@ -567,22 +543,3 @@ def test_painted_sections_are_said_in_survey_line_numbers(sample_viewer, qtbot):
     # the core description (array indices) is kept where there is no geometry
     assert describe_painted(w.summary) == w.summary.describe()
     assert "inline 2 (2, 5)" in w.summary.describe()
-
-
-def test_painted_summary_lists_a_few_sections_and_counts_the_rest():
-    from napari_seisseg._widgets.painted_summary import MAX_LISTED, describe_painted
-    from napari_seisseg.bundle.classes import ClassInfo
-    from napari_seisseg.io.geometry import SurveyGeometry
-    from napari_seisseg.training.labels import summarize_labels
-
-    target = np.zeros((30, 20, 40), np.uint8)  # canonical order: inline, crossline, sample
-    target[::2] = 1  # 15 whole inlines
-    target[1, 3] = 2  # one crossline's trace on the inline between two painted ones
-    g = SurveyGeometry(kind="cube", n_samples=40, dt=2.0, t0=1000.0, domain="depth", unit="m",
-                       ilines=np.arange(500, 530), xlines=np.arange(10, 50, 2))
-    classes = [ClassInfo(1, "sand", (1.0, 0.0, 0.0, 1.0)), ClassInfo(2, "shale", (0, 1, 0, 1.0))]
-    summary = summarize_labels(target, classes, ["inline", "crossline", "sample"])
-    text = describe_painted(summary, g)
-    listed = ", ".join(str(500 + 2 * i) for i in range(MAX_LISTED))
-    assert f"inlines {listed}, … (15 in all)" in text, text
-    assert "crossline 16" in text  # one crossline: singular, its number

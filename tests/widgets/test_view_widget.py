@@ -6,24 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from napari_seisseg._widgets.view import ViewWidget, parse_goto
+from napari_seisseg._widgets.view import ViewWidget
 
 pytestmark = pytest.mark.gui
 
 
 def _extent(layer) -> np.ndarray:
     return np.asarray(layer.extent.world)
-
-
-def test_parse_goto_accepts_what_an_interpreter_types():
-    assert parse_goto("inline 122") == ("inline", 122.0)
-    assert parse_goto(" IL=122 ") == ("inline", 122.0)
-    assert parse_goto("xl 885") == ("crossline", 885.0)
-    assert parse_goto("1200 ms") == ("sample", 1200.0)
-    assert parse_goto("depth 1500 m") == ("sample", 1500.0)
-    for bad in ("", "inline", "122", "diagonal 4"):
-        with pytest.raises(ValueError, match="inline 122"):
-            parse_goto(bad)
 
 
 def test_f3_fills_the_view_and_reads_in_survey_units(make_napari_viewer, notifications):

@@ -6,7 +6,8 @@ of a percent of the voxels). These controls instead copy into the painted Labels
 (the Train widget's *labels*):
 
 - **Add my edits**: the voxels of the mask the user changed since Predict wrote it (see
-  :mod:`.mask_edits`); a correction overrides what was painted there before;
+  :mod:`napari_seisseg.training.mask_edits`); a correction overrides what was painted
+  there before;
 - **Add shown section**: the section on screen (2D view), as a reviewed section: every
   class voxel of the mask where nothing is painted yet, plus the edits in it.
 
@@ -25,7 +26,8 @@ import numpy as np
 from magicgui.widgets import ComboBox, Container, PushButton
 
 from ..errors import SeisSegError
-from .mask_edits import EVENTS, copy_into_labels, edited_voxels, is_tracked
+from ..training.mask_edits import EVENTS, edited_voxels, is_tracked
+from .mask_edits import copy_into_labels
 from .predict import PREDICTION_KEY
 
 __all__ = ["Corrections", "shown_section"]
@@ -47,7 +49,7 @@ def shown_section(viewer: Any, layer: Any) -> tuple[tuple[Any, ...], str]:
                            "layer list) to choose the section to add.")
     offset = viewer.dims.ndim - ndim
     hidden = [a - offset for a in viewer.dims.not_displayed if a - offset >= 0]
-    from .survey_status import survey_words
+    from ..io.survey_text import survey_words
 
     position = layer.world_to_data(viewer.dims.point)
     key: list[Any] = [slice(None)] * ndim

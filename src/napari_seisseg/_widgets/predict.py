@@ -14,8 +14,9 @@ metadata, so they export to SEG-Y like the source):
   dominant class covers the seismic), to be switched on one or two at a time;
 - a Labels layer holding the mask in the training convention (the model card's label
   values, class names in its ``features`` and class colours in its colormap), ready to be
-  corrected with the brush; the mask as written is remembered (:mod:`.mask_edits`), so the
-  Train widget can take the corrections into the painted labels;
+  corrected with the brush; the mask as written is remembered
+  (:mod:`napari_seisseg.training.mask_edits`), so the Train widget can take the corrections
+  into the painted labels;
 - an uncertainty (normalised entropy) Image layer, hidden at first.
 
 The layers get short names (``P(<class>)``, ``mask``, ``uncertainty``; numbered alike when
@@ -35,39 +36,27 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from magicgui.widgets import (
-    CheckBox,
-    ComboBox,
     Container,
-    FloatSlider,
-    FloatSpinBox,
-    Label,
-    ProgressBar,
-    PushButton,
-    Select,
-    SpinBox,
 )
 
+from ..inference.run_choices import (
+    check_layer_to_predict,
+    default_orientation,
+    section_orientations,
+    slice_in_layer,
+)
+from ..io.layer_axes import axis_coordinates, axis_label, inline_axis, region_text, survey_geometry
+from ..io.prediction_layers import describe, seconds_text
 from ..io.probabilities import PREDICTION_KEY  # metadata key of the layers this widget adds
-from ._model_store import MODEL_STORE, ModelEntry
-from ._status import StatusLabel
-from .mask_edits import rewrite_unedited
-from .result_layers import add_result_layers, describe, seconds_text
+from ..preprocess.recorded import layer_pipeline
+from ..store import MODEL_STORE, ModelEntry
+from .dialogs import bundle_dialog
+from .mask_edits import rewrite_mask
+from .predict_controls import model_controls, review_controls, run_outputs, run_settings
+from .result_layers import add_result_layers
 
 if TYPE_CHECKING:
     import napari
-
-
-
-def _devices() -> list[str]:
-    import torch
-
-    out = ["auto", "cpu"]
-    if torch.cuda.is_available():
-        out.append("cuda")
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        out.append("mps")
-    return out
 
 
 class PredictWidget(Container):
@@ -84,85 +73,24 @@ class PredictWidget(Container):
         self.uncertainty: np.ndarray | None = None
         self.layers: dict[str, Any] = {}
         self._known_models = set(MODEL_STORE.names())
+        self.layer, self.model, self.load_button, self.model_info = model_controls(
+            self._layer_choices, self._model_choices)
+        (self.overlap, self.tta, self.device, self.orientation_boxes, self.orientations,
+         self.statistics, self.current_slice) = run_settings()
+        self.predict_button, self.cancel_button, self.progress, self.status, self.selected = \
+            run_outputs()
+        (self.threshold, self.rank_axis, self.rank_n, self.rank_gap, self.rank_button,
+         self.ranked) = review_controls(self._axis_choices)
+        self._lay_out()
+        self._connect()
+        self._on_active_layer()  # a prediction layer may be selected already
+        if self._known_models:  # the newest model: the one just trained or loaded
+            self.model.value = MODEL_STORE.names()[-1]
+        self._on_layer_changed()
+        self._on_model_changed()
 
-        self.layer = ComboBox(label="image", choices=self._layer_choices,
-                              tooltip="Image layer to predict: raw amplitudes (the model applies "
-                                      "its own preprocessing), or a layer made by the Preprocess "
-                                      "widget with the model's pipeline (not applied twice).")
-        self.model = ComboBox(label="model", choices=self._model_choices,
-                              tooltip="A model trained in this session (Train widget) or loaded "
-                                      "from a bundle file.")
-        self.load_button = PushButton(text="Load bundle…",
-                                      tooltip="Add a model bundle file (.safetensors written by "
-                                              "the Train widget or 'seisseg train') to the list.")
-        self.model_info = Label(value="", tooltip="Architecture, input kind and classes of the "
-                                                  "chosen model.")
-        self.model_info.native.setWordWrap(True)
-        self.overlap = FloatSpinBox(label="overlap", value=0.5, min=0.0, max=0.9, step=0.05,
-                                    tooltip="Overlap of neighbouring windows (3D models) or section "
-                                            "tiles; overlapping windows are blended so no seams "
-                                            "show. 0.5: each window half-overlaps the next.")
-        self.tta = CheckBox(text="test-time augmentation (flips)", value=False,
-                            tooltip="Average the predictions of flipped copies of each window: "
-                                    "smoother, 4x (sections) or 8x (3D windows) slower.")
-        self.device = ComboBox(label="device", choices=_devices(), value="auto",
-                               tooltip="Where windows run: auto takes CUDA, then Apple MPS, then "
-                                       "the CPU.")
-        self.orientation_boxes = [
-            CheckBox(text=f"axis {i}", value=i == 0,
-                     tooltip="Section models: predict sections along this axis; several "
-                             "orientations are averaged (each one costs a full pass).")
-            for i in range(3)
-        ]
-        self.orientations = Container(layout="horizontal", labels=False, label="orientations",
-                                      widgets=self.orientation_boxes,
-                                      tooltip="Section (2D) models: the axes to predict along and "
-                                              "average. 3D models predict 3D windows.")
-        self.orientations.margins = (0, 0, 0, 0)
-        self.statistics = ComboBox(
-            label="statistics", choices=[("stored in the model", "stored"),
-                                         ("refit on this image", "refit")], value="stored",
-            tooltip="Amplitude statistics of the model's preprocessing: those of the survey it was "
-                    "trained on (same survey, or one with the same amplitude range), or refitted "
-                    "on this image (another survey whose amplitudes differ).")
-        self.current_slice = CheckBox(text="current slice only (quick look)", value=False,
-                                      tooltip="Predict only the inline shown (its neighbours are "
-                                              "read for context): seconds instead of minutes, to "
-                                              "judge a model before running the whole cube.")
-        self.predict_button = PushButton(text="Predict", tooltip="Run the model on the image in "
-                                                                 "the background and add the result "
-                                                                 "layers.")
-        self.cancel_button = PushButton(text="Cancel", enabled=False,
-                                        tooltip="Stop the running prediction; no layer is added.")
-        self.progress = ProgressBar(label="progress", min=0, max=100, value=0,
-                                    tooltip="Windows (or sections) predicted so far.")
-        self.status = StatusLabel()
-        self.selected = Label(label="selected", value="", visible=False,
-                              tooltip="The model, image and time of the selected result layer "
-                                      "(its name is kept short; all of it is in the layer's "
-                                      "metadata).")
-        self.selected.native.setWordWrap(True)
-        self.threshold = FloatSlider(label="threshold", value=0.5, min=0.0, max=1.0, step=0.01,
-                                     enabled=False, visible=False, tracking=False,
-                                     tooltip="Binary models: probability above which the second "
-                                             "class is chosen. Moving it rewrites the last mask "
-                                             "layer in place; voxels you edited keep your edit, "
-                                             "and the mask's undo history is cleared.")
-        self.rank_axis = ComboBox(label="rank along", choices=self._axis_choices,
-                                  tooltip="Slices along this axis are ranked by the mean "
-                                          "uncertainty of the last prediction.")
-        self.rank_n = SpinBox(label="how many", value=5, min=1, max=500,
-                              tooltip="Number of slices to suggest.")
-        self.rank_gap = SpinBox(label="min gap", value=2, min=0, max=1000,
-                                tooltip="Suggested slices are more than this many slices apart "
-                                        "(neighbouring slices teach the model little new).")
-        self.rank_button = PushButton(text="Where to label next",
-                                      tooltip="Rank slices by mean uncertainty (most uncertain "
-                                              "first); pick one to jump there and label it.")
-        self.ranked = Select(label="next slices", choices=[], allow_multiple=False,
-                             tooltip="Slices the model is least sure of; selecting one moves the "
-                                     "viewer to it.")
-        self.ranked.native.setMaximumHeight(140)
+    def _lay_out(self) -> None:
+        """The controls in one column, the model chooser beside Load bundle…."""
         model_row = Container(layout="horizontal", labels=False, label="model",
                               widgets=[self.model, self.load_button],
                               tooltip="Choose a model or load a bundle file.")
@@ -177,6 +105,8 @@ class PredictWidget(Container):
             self.rank_gap, self.rank_button, self.ranked,
         ])
 
+    def _connect(self) -> None:
+        """Buttons, controls, viewer and model-store events to their handlers."""
         self.load_button.changed.connect(lambda: self.load_bundle())
         self.predict_button.changed.connect(self.predict)
         self.cancel_button.changed.connect(self.cancel)
@@ -189,11 +119,6 @@ class PredictWidget(Container):
         self.viewer.layers.events.removed.connect(self._on_layers_changed)
         MODEL_STORE.changed.connect(self._on_models_changed)
         self.viewer.layers.selection.events.active.connect(self._on_active_layer)
-        self._on_active_layer()  # a prediction layer may be selected already
-        if self._known_models:  # the newest model: the one just trained or loaded
-            self.model.value = MODEL_STORE.names()[-1]
-        self._on_layer_changed()
-        self._on_model_changed()
 
     # ------------------------------------------------------------------ choices
     def _layer_choices(self, _widget=None) -> list:
@@ -210,34 +135,11 @@ class PredictWidget(Container):
         layer = self._source_layer()
         if layer is None:
             return [("axis 0", 0)]
-        return [(self._axis_label(layer, i), i) for i in range(layer.ndim)]
+        return [(axis_label(layer, i), i) for i in range(layer.ndim)]
 
     def _source_layer(self):
         widget = getattr(self, "layer", None)
         return widget.value if widget is not None else None
-
-    def _axis_label(self, layer, axis: int) -> str:
-        """Name of an axis: from the geometry (inline, time...), else the layer's axis label."""
-        g = self._geometry(layer)
-        if g is not None and len(g.axes) == layer.ndim:
-            name = g.axes[axis]
-            if name == "sample":
-                return g.sample_label.split(" ")[0]
-            return g.trace_key if name == "trace" else name
-        labels = tuple(getattr(layer, "axis_labels", ()) or ())
-        text = str(labels[axis]) if axis < len(labels) else f"axis {axis}"
-        return text if text and not text.lstrip("-").isdigit() else f"axis {axis}"
-
-    def _geometry(self, layer):
-        from ..io.geometry import SurveyGeometry
-
-        return None if layer is None else SurveyGeometry.from_metadata(layer.metadata)
-
-    def _inline_axis(self, layer) -> int:
-        g = self._geometry(layer)
-        if g is not None and "inline" in g.axes and len(g.axes) == layer.ndim:
-            return g.axes.index("inline")
-        return 0
 
     def _on_layers_changed(self, event=None) -> None:
         self.layer.reset_choices()
@@ -246,11 +148,11 @@ class PredictWidget(Container):
         layer = self.layer.value
         ndim = layer.ndim if layer is not None else 3
         for i, box in enumerate(self.orientation_boxes):
-            box.text = self._axis_label(layer, i) if layer is not None else f"axis {i}"
+            box.text = axis_label(layer, i) if layer is not None else f"axis {i}"
             box.visible = i < ndim
         self.rank_axis.reset_choices()
         if layer is not None:
-            self.rank_axis.value = self._inline_axis(layer)
+            self.rank_axis.value = inline_axis(layer)
         self._default_orientation(self._bundle_or_none())
 
     def _on_models_changed(self) -> None:
@@ -307,16 +209,7 @@ class PredictWidget(Container):
 
     def _default_orientation(self, bm=None) -> None:
         """Tick the orientation the model's labels were painted in (else inline)."""
-        layer = self.layer.value
-        axis = self._inline_axis(layer) if layer is not None else 0
-        g = self._geometry(layer)
-        if bm is not None and g is not None and len(g.axes) == getattr(layer, "ndim", 0) == 3:
-            from ..io.geometry import CUBE_AXES
-
-            first = CUBE_AXES[bm.predict_axes[0]] if bm.predict_axes else "inline"
-            axis = g.axes.index(first) if first in g.axes else axis
-        elif bm is not None and bm.predict_axes and getattr(layer, "ndim", 0) == 3:
-            axis = bm.predict_axes[0]  # no geometry: the array's own order is the training order
+        axis = default_orientation(self.layer.value, bm)
         for i, box in enumerate(self.orientation_boxes):
             box.value = i == axis
 
@@ -327,7 +220,7 @@ class PredictWidget(Container):
         from ..errors import SeisSegError
 
         if path is None:
-            path = _open_dialog(self)
+            path = bundle_dialog(self, "Load model bundle")
             if not path:
                 return None
         try:
@@ -344,13 +237,7 @@ class PredictWidget(Container):
     def _current_index(self, layer, axis: int) -> int:
         point = np.asarray(self.viewer.dims.point, dtype=float)[-layer.ndim:]
         data = np.asarray(layer.world_to_data(point), dtype=float)
-        index = int(round(float(data[axis])))
-        if not 0 <= index < layer.data.shape[axis]:  # another layer's range: not this image
-            from ..errors import SeisSegError
-
-            raise SeisSegError(f"The slice shown lies outside '{layer.name}'; move the slider "
-                               "onto the image, or untick 'current slice only'.")
-        return index
+        return slice_in_layer(layer, int(round(float(data[axis]))), axis)
 
     def predict(self):
         """Check the inputs, then predict in a worker thread; return the worker (None if refused)."""
@@ -359,32 +246,24 @@ class PredictWidget(Container):
         from ..bundle import pipeline_already_applied
         from ..errors import SeisSegError
         from ..inference import predict_bundle
-        from .train import layer_pipeline
 
         if self.worker is not None:
             return self._fail("a prediction is already running; cancel it or wait")
         layer = self.layer.value
-        if layer is None:
-            return self._fail("No Image layer to predict. Open a cube first.")
-        if getattr(layer, "multiscale", False):
-            return self._fail(f"'{layer.name}' is multiscale; predict a single-scale layer.")
         try:
+            check_layer_to_predict(layer)
             bm = self._bundle()
-            geometry = self._geometry(layer)
             slice_index = slice_axis = None
             if self.current_slice.value and layer.ndim == 3:
-                slice_axis = self._inline_axis(layer)
+                slice_axis = inline_axis(layer)
                 slice_index = self._current_index(layer, slice_axis)
-            orientations = None
-            if bm.is_section_model and layer.ndim == 3 and slice_index is None:
-                orientations = [i for i, b in enumerate(self.orientation_boxes) if b.value]
-                if not orientations:
-                    raise SeisSegError("Tick at least one orientation to predict along.")
+            orientations = section_orientations(bm, layer.ndim, slice_index,
+                                                [b.value for b in self.orientation_boxes])
             # a Preprocess-widget layer already holds the model's pipeline output
             applied = pipeline_already_applied(bm, layer_pipeline(layer), f"'{layer.name}'")
             stop = threading.Event()
             gen = predict_bundle(
-                bm, layer.data, geometry=geometry, orientations=orientations,
+                bm, layer.data, geometry=survey_geometry(layer), orientations=orientations,
                 overlap=float(self.overlap.value), tta=bool(self.tta.value),
                 device=self.device.value, slice_index=slice_index, slice_axis=slice_axis,
                 statistics=self.statistics.value, pipeline_applied=applied, stop=stop,
@@ -456,7 +335,7 @@ class PredictWidget(Container):
             self.status.set("idle", "cancelled; no layer added")
             return
         result, probs, mask, unc = payload
-        where = self._region_text(source, result.region)
+        where = region_text(source, result.region)
         self.layers, replaced = add_result_layers(self.viewer, source, result, probs, mask, unc,
                                                   where=where)
         self.result, self.source, self.uncertainty = result, source, unc
@@ -481,16 +360,6 @@ class PredictWidget(Container):
         self.status.set("done", f"{what}: {bm.name} on '{source.name}', {clock}, "
                                 f"{seconds_text(result.seconds)}")
 
-    def _region_text(self, source, region) -> str | None:
-        """The part of ``source`` a quick look predicted (``inline 117``); None for all of it."""
-        g = self._geometry(source)
-        parts = []
-        for k, s in enumerate(region):
-            if s != slice(None):
-                value = g.axis_values(g.axes[k])[s.start] if g is not None else s.start
-                parts.append(f"{self._axis_label(source, k)} {value:g}")
-        return ", ".join(parts) or None
-
     def _on_active_layer(self, _event=None) -> None:
         """Show where the selected layer comes from, when it is a prediction."""
         try:
@@ -513,7 +382,7 @@ class PredictWidget(Container):
         if not (bm.binary or len(bm.classes) == 2):
             return
         try:
-            kept = rewrite_unedited(layer, self.result.mask(float(threshold)))
+            kept = rewrite_mask(layer, self.result.mask(float(threshold)))
         except ValueError:  # the layer's data was replaced by another array
             self._fail(f"The data of '{layer.name}' was replaced since it was predicted; "
                        "predict again to use the threshold.")
@@ -545,8 +414,8 @@ class PredictWidget(Container):
         scores = slice_uncertainty(self.uncertainty, axis, dead_mask=self.result.dead_mask)
         offset = self.result.region[axis].start or 0 if self.result.region else 0
         source = self.source
-        label = self._axis_label(source, axis) if source is not None else f"axis {axis}"
-        coords = self._coordinates(axis)
+        label = axis_label(source, axis) if source is not None else f"axis {axis}"
+        coords = axis_coordinates(self.source, axis)
         entries = [(f"{label} {coords[offset + int(i)]}: {scores[int(i)]:.3f}", offset + int(i))
                    for i in idx]
         self.ranked.changed.disconnect(self._on_ranked)
@@ -554,15 +423,6 @@ class PredictWidget(Container):
         self.ranked.changed.connect(self._on_ranked)
         self.status.set("done", f"{len(entries)} slices to label next along {label}")
         return [e[1] for e in entries]
-
-    def _coordinates(self, axis: int) -> list:
-        """Coordinate of every index along ``axis`` of the source (line numbers, times)."""
-        g = self._geometry(self.source)
-        n = self.source.data.shape[axis]
-        if g is not None and len(g.axes) == self.source.ndim:
-            values = g.axis_values(g.axes[axis])
-            return [int(v) if float(v).is_integer() else float(v) for v in values]
-        return list(range(n))
 
     def _on_ranked(self, value=None) -> None:
         value = self.ranked.value
@@ -584,15 +444,3 @@ class PredictWidget(Container):
         rng = self.viewer.dims.range[world_axis]
         step = int(round((world - rng.start) / rng.step)) if rng.step else 0
         self.viewer.dims.set_current_step(world_axis, step)
-
-
-def _open_dialog(widget: Container) -> str | None:
-    from qtpy.QtWidgets import QFileDialog
-
-    from ._model_store import autosave_dir
-
-    start = autosave_dir()  # where the Train widget saves every model it trains
-    path, _ = QFileDialog.getOpenFileName(widget.native, "Load model bundle",
-                                          str(start) if start.is_dir() else "",
-                                          "Model bundles (*.safetensors *.seisseg);;All files (*)")
-    return path or None

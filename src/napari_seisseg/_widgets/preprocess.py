@@ -11,112 +11,34 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from magicgui.widgets import (
     CheckBox,
     ComboBox,
     Container,
-    FloatSpinBox,
     Label,
     ProgressBar,
     PushButton,
     SpinBox,
 )
 
+from ..preprocess.fitting import (
+    RESULT_MODES,
+    SampleCache,
+    check_preprocessable,
+    fit_pipeline,
+    result_mode,
+    trace_axis,
+)
+from ..preprocess.recorded import PREPROCESS_KEY, PREVIEW_KEY, chained, output_contrast
 from ._status import StatusLabel
+from .dialogs import pipeline_dialog
+from .preprocess_steps import STEP_MENU, StepRow
 from .scroll import scroll_in_place, scroll_to
 
 if TYPE_CHECKING:
     import napari
 
-    from ..preprocess import Pipeline, Step
-
-#: (menu text, step kind) of the steps a user can add.
-STEP_MENU = [
-    ("Percentile clip", "clip_percentile"),
-    ("Clip at ±k std", "clip_std"),
-    ("Standardise (mean / std)", "standardize"),
-    ("Robust scale (median / IQR)", "robust_scale"),
-    ("AGC (automatic gain control)", "agc"),
-    ("Log + uint8 (compress)", "log_uint8"),
-]
-_TITLES = dict((k, t) for t, k in STEP_MENU)
-RESULT_MODES = ["auto", "in memory", "lazy"]
-#: Largest output computed into memory by the "auto" result mode for a lazy source.
-AUTO_MEMORY_BYTES = 2 << 30
-#: Metadata key of the preprocessing pipeline of a layer made by this widget.
-PREPROCESS_KEY = "seisseg_preprocess"
-
-
-def _float(label: str, value: float, tip: str, lo: float = 0.0, hi: float = 100.0,
-           step: float = 0.1) -> FloatSpinBox:
-    return FloatSpinBox(label=label, value=value, min=lo, max=hi, step=step, tooltip=tip)
-
-
-class StepRow(Container):
-    """One step of the pipeline: its title, its parameters, and move/remove buttons."""
-
-    def __init__(self, kind: str, owner: PreprocessWidget, **params: Any):
-        super().__init__(labels=True, tooltip=f"Step: {_TITLES[kind]}")
-        self.kind = kind
-        self.owner = owner
-        self.title = Label(value=_TITLES[kind], tooltip="Steps run from top to bottom.")
-        self.up = PushButton(text="↑", tooltip="Move this step one place earlier.")
-        self.down = PushButton(text="↓", tooltip="Move this step one place later.")
-        self.remove_button = PushButton(text="✕", tooltip="Remove this step.")
-        header = Container(layout="horizontal", labels=False,
-                           widgets=[self.title, self.up, self.down, self.remove_button],
-                           tooltip="Step name and its move/remove buttons.")
-        header.margins = (0, 0, 0, 0)
-        self.header = header
-        self.inputs: dict[str, Any] = {}
-        if kind in ("clip_percentile", "log_uint8"):
-            self.inputs["lower"] = _float("lower %", params.get("lower", 0.5),
-                                          "Lower percentile of the sampled amplitudes (0-100).")
-            self.inputs["upper"] = _float("upper %", params.get("upper", 99.5),
-                                          "Upper percentile; must be above the lower one.")
-        if kind == "log_uint8":
-            self.inputs["symmetric"] = CheckBox(
-                text="symmetric range (zero at code 128)", value=params.get("symmetric", True),
-                tooltip="Use ±max(|lower|, |upper|) so zero amplitude (and dead traces) encode as "
-                        "128; off: the lower..upper range fills codes 1..255.")
-        if kind == "clip_std":
-            self.inputs["k"] = _float("k", params.get("k", 3.0),
-                                      "Clip to mean ± k standard deviations of the sample.",
-                                      lo=0.01, hi=1000.0)
-        if kind == "robust_scale":
-            self.inputs["q_low"] = _float("low %", params.get("q_low", 25.0),
-                                          "Lower quantile of the spread (25: interquartile range).")
-            self.inputs["q_high"] = _float("high %", params.get("q_high", 75.0),
-                                           "Upper quantile of the spread (75: interquartile range).")
-        if kind == "agc":
-            self.inputs["window"] = _float("window", params.get("window", 500.0),
-                                           "AGC window length, centred on each sample; must be "
-                                           "shorter than the trace.", lo=1.0, hi=1e6, step=10.0)
-            self.inputs["unit"] = ComboBox(label="unit", choices=["ms", "samples"],
-                                           value=params.get("unit", "ms"),
-                                           tooltip="Window in milliseconds (time data with a "
-                                                   "sample interval) or in samples.")
-        widgets = [header, *self.inputs.values()]
-        if not self.inputs:
-            widgets.append(Label(value="no parameters (statistics from the sample)",
-                                 tooltip="This step only needs statistics fitted on the sample."))
-        self.extend(widgets)
-        self.up.changed.connect(lambda: owner.move_step(self, -1))
-        self.down.changed.connect(lambda: owner.move_step(self, +1))
-        self.remove_button.changed.connect(lambda: owner.remove_step(self))
-        for w in self.inputs.values():
-            w.changed.connect(owner._on_steps_changed)
-
-    def params(self) -> dict[str, Any]:
-        """The parameters entered."""
-        return {k: w.value for k, w in self.inputs.items()}
-
-    def step(self) -> Step:
-        """The step, not fitted."""
-        from ..preprocess import Step
-
-        return Step.from_dict({"kind": self.kind, **self.params()})
+    from ..preprocess import Pipeline
 
 
 class PreprocessWidget(Container):
@@ -127,12 +49,18 @@ class PreprocessWidget(Container):
         self.viewer = napari_viewer
         self._preview = None
         self._stored: Pipeline | None = None
-        self._sample_cache: tuple[Any, Any] | None = None
+        self._samples = SampleCache()
         self._building = False
         self.worker = None
         self.last_pipeline: Pipeline | None = None
         self.last_report = None
+        self._add_settings()
+        self._add_actions()
+        self._lay_out()
+        self._connect()
 
+    def _add_settings(self) -> None:
+        """The source layer, the steps and the fitting settings."""
         self.layer = ComboBox(label="layer", choices=self._layer_choices,
                               tooltip="Image layer to condition (it is never changed).")
         self.time_axis = ComboBox(label="time axis", choices=self._axis_choices,
@@ -159,6 +87,9 @@ class PreprocessWidget(Container):
                                     tooltip="in memory: compute the whole cube now; lazy: compute "
                                             "each slice when viewed or exported; auto: in memory "
                                             "unless the source is lazy and the result over 2 GB.")
+
+    def _add_actions(self) -> None:
+        """Apply/Stop, the pipeline files, the progress and the messages."""
         self.apply_button = PushButton(text="Apply", tooltip="Run the pipeline on the whole cube "
                                                              "and add the result as a new layer.")
         self.stop_button = PushButton(text="Stop", enabled=False,
@@ -174,6 +105,9 @@ class PreprocessWidget(Container):
         self.report = Label(value="", tooltip="What the last run found: dead traces, NaN/inf "
                                               "samples, and the fitted statistics.")
         self.report.native.setWordWrap(True)
+
+    def _lay_out(self) -> None:
+        """Settings that scroll; Apply/Stop, files, progress and messages that stay in view."""
         add_row = Container(layout="horizontal", labels=False,
                             widgets=[self.add_kind, self.add_button],
                             tooltip="Add a step at the end of the pipeline.")
@@ -196,6 +130,8 @@ class PreprocessWidget(Container):
         self.settings_area = scroll_in_place(self.settings)
         scroll_in_place(messages, min_height=120, max_height=120, stretch=0, fit_width=False)
 
+    def _connect(self) -> None:
+        """Buttons, settings and viewer events to their handlers."""
         self.add_button.changed.connect(lambda: self.add_step(self.add_kind.value))
         self.apply_button.changed.connect(self.apply)
         self.stop_button.changed.connect(self.stop)
@@ -231,7 +167,7 @@ class PreprocessWidget(Container):
             self._drop_preview()
 
     def _on_layer_changed(self, *_args) -> None:
-        self._sample_cache = None
+        self._samples.clear()
         self._drop_preview()
         self.time_axis.reset_choices()
         self.update_preview()
@@ -297,20 +233,10 @@ class PreprocessWidget(Container):
     # ------------------------------------------------------------------ fitting
     def _source_info(self, layer) -> tuple[Any, int, float | None]:
         """(geometry, time axis, sample interval in ms or None) of a layer."""
-        from ..io.geometry import SurveyGeometry
-
         if layer is None:
             return None, -1, None
-        g = SurveyGeometry.from_metadata(layer.metadata)
-        if g is not None and len(g.axes) != layer.ndim:
-            g = None
         chosen = self.time_axis.value if hasattr(self, "time_axis") else -1
-        if chosen is not None and 0 <= chosen < layer.ndim:
-            axis = chosen
-        else:
-            axis = g.axes.index("sample") if g is not None else layer.ndim - 1
-        dt = g.dt if g is not None and g.unit == "ms" and g.axes[axis] == "sample" else None
-        return g, axis, dt
+        return trace_axis(layer.metadata, layer.ndim, chosen)
 
     def fitted_pipeline(self, layer=None) -> Pipeline:
         """The composed pipeline, checked against ``layer`` and fitted (or the stored statistics).
@@ -320,33 +246,16 @@ class PreprocessWidget(Container):
         SeisSegError
             Bad parameters, a layer that is not a volume of traces, or no live trace.
         """
-        from ..errors import SeisSegError
-        from ..preprocess import Pipeline, sample_traces
-
         layer = self.layer.value if layer is None else layer
-        if layer is None:
-            raise SeisSegError("No Image layer chosen. Open a cube or choose a layer.")
-        if getattr(layer, "multiscale", False):
-            raise SeisSegError(f"'{layer.name}' is multiscale; preprocess a single-scale layer.")
-        if not self.rows:
-            raise SeisSegError("The pipeline has no steps. Add a step first.")
+        check_preprocessable(layer, len(self.rows))
         geometry, axis, dt = self._source_info(layer)
-        pipe = self.pipeline()
-        ns = int(layer.data.shape[axis])
-        pipe.validate(ns, dt)
-        stored = self._stored
-        if self.use_stored.value and stored is not None and stored.same_parameters(pipe):
-            pipe = Pipeline.from_dict(stored.to_dict())
-            pipe.validate(ns, dt)
-            return pipe
-        key = (id(layer), id(layer.data), axis, self.n_traces.value, self.seed.value)
-        if self._sample_cache is None or self._sample_cache[0] != key:
-            grid = tuple(n for a, n in enumerate(layer.data.shape) if a != axis)
-            live = geometry.live if geometry is not None and geometry.live.shape == grid else None
-            sample = sample_traces(layer.data, axis, n_traces=self.n_traces.value,
-                                   seed=self.seed.value, live=live)
-            self._sample_cache = (key, sample)
-        return pipe.fit_sample(self._sample_cache[1], dt=dt)
+        stored = self._stored if self.use_stored.value else None
+
+        def sample():
+            return self._samples.sample(layer, layer.data, axis, geometry,
+                                        self.n_traces.value, self.seed.value)
+
+        return fit_pipeline(self.pipeline(), layer.data.shape, axis, dt, sample, stored)
 
     def recorded_pipeline(self, layer=None) -> Pipeline:
         """What the result of Apply on ``layer`` will have gone through, from the raw amplitudes.
@@ -378,7 +287,7 @@ class PreprocessWidget(Container):
             return
         _, axis, _ = self._source_info(layer)
         lazy = PreprocessedArray(layer.data, pipe, axis)
-        limits = _contrast(pipe)
+        limits = output_contrast(pipe)
         if self._preview is None or self._preview not in self.viewer.layers:
             kw = _layer_kwargs(layer, f"{layer.name} [preview]", recorded)
             kw["metadata"][PREVIEW_KEY] = True
@@ -418,11 +327,7 @@ class PreprocessWidget(Container):
             return self._fail(str(exc))
         _, axis, _ = self._source_info(layer)
         data = layer.data
-        mode = self.result_mode.value
-        if mode == "auto":
-            out_bytes = int(np.prod(data.shape, dtype=np.int64)) * pipe.output_dtype.itemsize
-            in_memory = isinstance(data, np.ndarray) and not isinstance(data, np.memmap)
-            mode = "in memory" if in_memory or out_bytes <= AUTO_MEMORY_BYTES else "lazy"
+        mode = result_mode(self.result_mode.value, data, pipe)
 
         # errors are handled below (errored): not re-raised in the Qt event loop as well
         worker = create_worker(preprocess_job, pipe, data, axis, lazy=mode == "lazy",
@@ -479,7 +384,7 @@ class PreprocessWidget(Container):
         from ..errors import SeisSegError
 
         if path is None:
-            path = _file_dialog(self, save=True)
+            path = pipeline_dialog(self, save=True)
             if not path:
                 return None
         layer = self.layer.value
@@ -501,7 +406,7 @@ class PreprocessWidget(Container):
         from ..preprocess import Pipeline
 
         if path is None:
-            path = _file_dialog(self, save=False)
+            path = pipeline_dialog(self, save=False)
             if not path:
                 return None
         try:
@@ -525,33 +430,6 @@ class PreprocessWidget(Container):
         return pipe
 
 
-PREVIEW_KEY = "seisseg_preview"
-
-
-def _contrast(pipe: Pipeline) -> tuple[float, float]:
-    lo, hi = (pipe.fit_info or {}).get("output_range", (0.0, 1.0))
-    if lo < 0 < hi:
-        m = max(-lo, hi)
-        lo, hi = -m, m
-    if not hi > lo:
-        hi = lo + 1.0
-    return float(lo), float(hi)
-
-
-def chained(source, pipe: Pipeline) -> Pipeline:
-    """``pipe`` preceded by the pipeline ``source`` already went through, if it carries one."""
-    from ..errors import SeisSegError
-    from ..preprocess import Pipeline
-
-    before = (getattr(source, "metadata", None) or {}).get(PREPROCESS_KEY)
-    if not isinstance(before, dict):
-        return pipe
-    try:
-        return Pipeline.from_dict(before).then(pipe)
-    except SeisSegError as exc:
-        raise SeisSegError(f"'{source.name}': {exc}") from None
-
-
 def _layer_kwargs(source, name: str, pipe: Pipeline) -> dict[str, Any]:
     """Keyword arguments placing a new layer exactly over ``source``, with the pipeline noted."""
     metadata = dict(source.metadata)
@@ -565,17 +443,5 @@ def _layer_kwargs(source, name: str, pipe: Pipeline) -> dict[str, Any]:
         "units": tuple(source.units),
         "metadata": metadata,
         "colormap": source.colormap.name,
-        "contrast_limits": _contrast(pipe),
+        "contrast_limits": output_contrast(pipe),
     }
-
-
-def _file_dialog(widget: Container, save: bool) -> str | None:
-    from qtpy.QtWidgets import QFileDialog
-
-    if save:
-        path, _ = QFileDialog.getSaveFileName(widget.native, "Save pipeline", "pipeline.json",
-                                              "Pipeline JSON (*.json)")
-    else:
-        path, _ = QFileDialog.getOpenFileName(widget.native, "Load pipeline", "",
-                                              "Pipeline JSON (*.json)")
-    return path or None

@@ -7,8 +7,9 @@ number, ``P(fault) (2)``, ``mask (2)``, ``uncertainty (2)``, so they read as one
 itself would append ``[1]`` to each clashing name on its own).
 
 What the names leave out is in each layer's ``metadata["seisseg_prediction"]``: the model,
-its bundle file, the source image, the time and the part predicted. :func:`describe` turns
-that into the line the Predict widget shows for the selected layer.
+its bundle file, the source image, the time and the part predicted.
+:func:`~napari_seisseg.io.prediction_layers.describe` turns that into the line the Predict
+widget shows for the selected layer; the naming rules are in that module too.
 
 A quick look replaces the previous quick look of the same model on the same image (its
 layers are removed once the new ones are in, and the new ones take their place in the layer
@@ -22,83 +23,20 @@ from __future__ import annotations
 
 import time
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from ..io.prediction_layers import numbered_names, prediction_info
 from ..io.probabilities import PREDICTION_KEY
 
-__all__ = ["add_result_layers", "describe", "numbered_names", "quick_looks_of", "seconds_text"]
+__all__ = ["add_result_layers", "quick_looks_of"]
 
 #: Separates a quick look's base name from the slice it shows (``mask · inline 117``).
 SLICE_SEP = " · "
 #: The layers :func:`add_result_layers` made (a napari duplicate is not among them).
 _MADE: weakref.WeakSet = weakref.WeakSet()
-
-
-def numbered_names(taken: Iterable[str], bases: Sequence[str]) -> list[str]:
-    """``bases`` as they are, or all numbered alike (``name (2)``...) if one is ``taken``.
-
-    Parameters
-    ----------
-    taken : iterable of str
-        Names already in use (the viewer's layers).
-    bases : sequence of str
-        The names wanted for the layers of one prediction.
-
-    Returns
-    -------
-    list of str
-        ``bases``, or each with the smallest `` (n)``, n >= 2, that frees all of them.
-    """
-    used = set(taken)
-    if not used.intersection(bases):
-        return list(bases)
-    n = 2
-    while any(f"{b} ({n})" in used for b in bases):
-        n += 1
-    return [f"{b} ({n})" for b in bases]
-
-
-def seconds_text(seconds: float) -> str:
-    """A duration for a status line: ``12.3 s``, or ``40 ms`` under a tenth of a second."""
-    seconds = float(seconds)
-    return f"{seconds:.1f} s" if seconds >= 0.1 else f"{seconds * 1000:.0f} ms"
-
-
-def _info(layer: Any) -> dict:
-    info = getattr(layer, "metadata", {}).get(PREDICTION_KEY)
-    return info if isinstance(info, dict) else {}
-
-
-def describe(layer: Any) -> str | None:
-    """Where a predicted layer comes from, in one line (None for other layers).
-
-    Parameters
-    ----------
-    layer : napari.layers.Layer
-        Any layer.
-
-    Returns
-    -------
-    str or None
-        E.g. ``'mask (2)': facies on 'synthetic seismic', inline 117 only, 2025-05-01
-        14:03:12 (40 ms)``; None when ``layer`` holds no prediction metadata.
-    """
-    info = _info(layer)
-    if not info:
-        return None
-    text = f"'{layer.name}': {info.get('model') or 'a model'}"
-    if info.get("source"):
-        text += f" on '{info['source']}'"
-    if info.get("slice"):
-        text += f", {info['slice']} only"
-    if info.get("time"):
-        text += f", {info['time']}"
-        if info.get("seconds") is not None:
-            text += f" ({seconds_text(info['seconds'])})"
-    return text
 
 
 def quick_looks_of(viewer: Any, source: str, model: str) -> list[Any]:
@@ -108,17 +46,17 @@ def quick_looks_of(viewer: Any, source: str, model: str) -> list[Any]:
     a layer the user renamed or duplicated is kept.  A set whose mask the user corrected
     with the brush is kept whole.
     """
-    from .mask_edits import edited_voxels
+    from ..training.mask_edits import edited_voxels
 
     sets: dict[str, list[Any]] = {}
     for layer in viewer.layers:
-        info = _info(layer)
+        info = prediction_info(layer)
         if (layer in _MADE and info.get("quick_look") and info.get("source") == source
                 and info.get("model") == model and layer.name == info.get("name")):
             sets.setdefault(str(info.get("set")), []).append(layer)
     out = []
     for members in sets.values():
-        edited = [edited_voxels(m) for m in members if _info(m).get("role") == "mask"]
+        edited = [edited_voxels(m) for m in members if prediction_info(m).get("role") == "mask"]
         if not any(e is not None and e.any() for e in edited):
             out.extend(members)
     return out
@@ -148,7 +86,7 @@ def _placement(source: Any, result: Any, role: str, stamp: dict[str, Any],
 
 
 def _style_key(layer: Any) -> tuple:
-    info = _info(layer)
+    info = prediction_info(layer)
     return info.get("role"), info.get("class")
 
 
@@ -228,8 +166,8 @@ def add_result_layers(viewer: Any, source: Any, result: Any, probs: Any, mask: A
 def _add_set(viewer: Any, source: Any, result: Any, probs: Any, mask: Any, unc: Any,
              where: str | None, stamp: dict[str, Any]) -> dict[str, Any]:
     """Add the probability, mask and uncertainty layers of one prediction."""
-    from .._reader import probability_colormap
-    from .mask_edits import remember_written
+    from ..io.layer_colors import probability_colormap
+    from ..training.mask_edits import remember_written
 
     bm = result.bundle
 

@@ -13,66 +13,14 @@ from __future__ import annotations
 
 import types
 import weakref
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from ..io.geometry import DISPLAY_KEY, METADATA_KEY
+from ..io.survey_text import survey_words
 
 _WATCHED: weakref.WeakSet = weakref.WeakSet()
-_LINES = {"inline": "ilines", "crossline": "xlines", "trace": "traces"}
-
-
-def _nearest(values: Any, w: float) -> float:
-    values = np.asarray(values, dtype=float)
-    return float(values[int(np.argmin(np.abs(values - w)))]) if values.size else w
-
-
-def survey_words(metadata: dict[str, Any], world: Sequence[float]) -> list[str]:
-    """``["inline 122", "1200 ms", "crossline 885"]`` for a world position of a layer.
-
-    Line numbers and times are those of the nearest trace and sample.
-
-    Parameters
-    ----------
-    metadata : dict
-        The layer's metadata (its geometry and display settings, in the layer's axis order).
-    world : sequence of float
-        World position along the layer's axes.
-
-    Returns
-    -------
-    list of str
-        One entry per axis (empty when the metadata holds no survey geometry).
-    """
-    if not metadata or METADATA_KEY not in metadata:
-        return []
-    axes = list(metadata.get("axes") or [])
-    display = metadata.get(DISPLAY_KEY) or {}
-    per_world = display.get("vertical_per_world")
-    t0, dt = float(metadata.get("t0", 0.0) or 0.0), float(metadata.get("dt", 0.0) or 0.0)
-    unit = metadata.get("unit", "ms")
-    out = []
-    for name, w in zip(axes, world, strict=False):
-        values = metadata.get(_LINES.get(name, ""))
-        if name == "sample":
-            index = (w * per_world - t0) / dt if per_world and dt else w
-            index = max(0, round(index))
-            t = t0 + index * dt if dt else float(index)
-            out.append(f"{t:g} {unit}" if dt else f"sample {index}")
-            continue
-        label = metadata.get("trace_key", "trace") if name == "trace" else name
-        if per_world:  # world = line number
-            line = _nearest(values, w) if values is not None else round(w)
-        else:  # world = index
-            i = round(w)
-            line = float(np.asarray(values)[i]) if values is not None and \
-                0 <= i < len(values) else i
-        out.append(f"{label} {line:g}")
-    return out
-
-
 def _get_status(self, position=None, *, view_direction=None, dims_displayed=None,
                 world=False, value=None):
     status = type(self).get_status(self, position, view_direction=view_direction,

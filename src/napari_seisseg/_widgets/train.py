@@ -7,11 +7,11 @@ started), runs the generator in a ``thread_worker`` and maps its events onto a p
 bar, live loss and validation-IoU curves, a per-class scores table and a status line.
 The settings sit in a scroll area (:mod:`.scroll`) so that Train/Stop, the progress, the
 messages, the curves and the table stay in view on a small screen; the line on what is
-painted names sections as on the survey (:mod:`.painted_summary`).  The worker itself is
-:mod:`.train_worker`.
+painted names sections as on the survey (:mod:`napari_seisseg.training.painted_summary`).
+The worker itself is :mod:`.train_worker`.
 Stop ends the run after the current step and keeps the best model so far.  Every trained
 or loaded model goes into the session's
-:data:`~napari_seisseg._widgets._model_store.MODEL_STORE`, where the Predict widget finds
+:data:`~napari_seisseg.store.MODEL_STORE`, where the Predict widget finds
 it; "Save model…" writes its bundle at exactly the chosen path.
 
 Painting starts with "New labels layer" (:mod:`.new_labels`: an empty Labels layer over the
@@ -36,26 +36,26 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from magicgui.widgets import (
-    CheckBox,
-    ComboBox,
-    Container,
-    FloatSpinBox,
-    Label,
-    ProgressBar,
-    PushButton,
-)
+from magicgui.widgets import Container
 
-from ._model_store import MODEL_STORE, ModelEntry, autosave_dir, autosave_path
-from ._status import StatusLabel
+from ..io.layer_colors import label_colors
+from ..preprocess.recorded import layer_pipeline
+from ..store import MODEL_STORE, ModelEntry, autosave_path, bundle_file_name, save_entry
+from ..training.painted_summary import describe_painted
 from .corrections import Corrections
+from .dialogs import bundle_dialog
 from .new_labels import NewLabels
-from .painted_summary import describe_painted
-from .preprocess import PREPROCESS_KEY  # the pipeline a Preprocess-widget layer carries
 from .pretrain_row import PretrainRow
 from .scroll import scroll_in_place, scroll_to
-from .train_curves import TrainingCurves, fmt_score
+from .train_controls import (
+    action_buttons,
+    budget_controls,
+    layer_choosers,
+    model_chooser,
+    option_switches,
+    output_lines,
+)
+from .train_curves import TrainingCurves
 from .train_options import TrainOptions
 from .train_worker import Failure, run_training_worker
 
@@ -64,36 +64,13 @@ if TYPE_CHECKING:
 
     from ..training import TrainResult
 
-__all__ = ["TrainWidget", "PREPROCESS_KEY"]
+__all__ = ["TrainWidget"]
 
 logger = logging.getLogger(__name__)
 
 #: Height (px) the status and painted-labels lines take whole, never squeezed by the settings
 #: (about six lines; longer messages scroll).
 MESSAGES_HEIGHT = 100
-
-
-def layer_pipeline(layer: Any) -> dict | None:
-    """The preprocessing pipeline dict a layer made by the Preprocess widget carries."""
-    meta = getattr(layer, "metadata", None) or {}
-    pipe = meta.get(PREPROCESS_KEY)
-    return dict(pipe) if isinstance(pipe, dict) else None
-
-
-def label_colors(layer: Any, values: list[int]) -> dict[int, tuple[float, ...]]:
-    """RGBA colour of each label value in a Labels layer's colormap (transparent ones left out)."""
-    cmap = getattr(layer, "colormap", None)
-    if cmap is None or not values:
-        return {}
-    try:
-        colors = np.asarray(cmap.map(np.asarray(values, dtype=np.int64)), dtype=float)
-    except Exception:  # noqa: BLE001 - an unusual colormap: fall back to the palette
-        return {}
-    out = {}
-    for v, c in zip(values, colors.reshape(len(values), -1), strict=True):
-        if c.size == 4 and c[3] > 0:
-            out[int(v)] = tuple(float(x) for x in c)
-    return out
 
 
 class TrainWidget(Container):
@@ -107,8 +84,6 @@ class TrainWidget(Container):
 
     def __init__(self, napari_viewer: napari.viewer.Viewer):
         super().__init__(labels=False)
-        from ..models import list_models
-
         self.viewer = napari_viewer
         self.worker = None
         self.result: TrainResult | None = None
@@ -117,88 +92,47 @@ class TrainWidget(Container):
         self._stop_event: threading.Event | None = None
         self._closing = threading.Event()
         self._reset_run_state()
+        self._add_settings()
+        self._add_actions()
+        self._lay_out()
+        self._connect()
+        self._show_device()
+        self._on_model_changed()
+        self.offer_checkpoint()
 
-        # ------------------------------------------------------------ main controls
-        self.image = ComboBox(label="image", choices=self._image_choices,
-                              tooltip="Image layer of amplitudes to learn from (a Preprocess "
-                                      "result is fine: its pipeline is stored in the model).")
-        self.labels_layer = ComboBox(label="labels", choices=self._labels_choices,
-                                     tooltip="Labels layer of the image's shape: 0 = not labeled "
-                                             "(ignored), 1..K = classes. Paint a few inlines, "
-                                             "crosslines, time slices or scribbles.")
+    def _add_settings(self) -> None:
+        """The layers, the painting and corrections rows, the model, budget and options."""
+        self.image, self.labels_layer, self.val_labels = layer_choosers(self.viewer)
         self.painting = NewLabels(self.viewer, lambda: self.image.value, self._fail,
                                   self._on_new_labels)
         self.corrections = Corrections(self.viewer, lambda: self.labels_layer.value, self._fail,
                                        self._on_corrections)
-        self.val_labels = ComboBox(label="validation", choices=self._val_choices,
-                                   tooltip="Optional second Labels layer scored after every "
-                                           "epoch. None: a share of the painted sections is held "
-                                           "out automatically.")
-        self.model = ComboBox(label="model", choices=["auto", *list_models()], value="auto",
-                              tooltip="auto: unet2d on the sections of a survey; for a stack of "
-                                      "small unrelated tiles (section axes 0), resunet with the "
-                                      "recipe tuned on salt tiles (the choice is shown). unet2d: "
-                                      "fast 2D U-Net on sections; resunet: residual encoder, "
-                                      "stronger; hybrid: thin 3D slab in, section out; unet3d: "
-                                      "3D patches (slow on a CPU).")
-        self.budget_unit = ComboBox(choices=["minutes", "epochs"], value="minutes",
-                                    tooltip="Limit the run by wall-clock minutes or by epochs. "
-                                            "The best model (validation mean IoU) is kept.")
-        self.budget = FloatSpinBox(value=1.5, min=0.1, max=100_000.0, step=0.5,
-                                   tooltip="Training budget, in the unit on the right "
-                                           "(epochs are rounded to whole numbers).")
-        budget_row = Container(layout="horizontal", labels=False, label="budget",
-                               widgets=[self.budget, self.budget_unit],
-                               tooltip="How long to train.")
-        budget_row.margins = (0, 0, 0, 0)
-        self.zero_is_background = CheckBox(
-            text="zero is background (dense mask)", value=False,
-            tooltip="Treat label 0 as a class (masks made elsewhere, where 0 means e.g. "
-                    "sediment). Off: 0 means 'not labeled' and is ignored by the loss.")
-        self.show_advanced = CheckBox(text="advanced options", value=False,
-                                      tooltip="Show patch size, batch size, learning rate, "
-                                              "axes, device, loss, augmentation, fine-tuning.")
-
-        # ------------------------------------------------------------ advanced
+        self.model = model_chooser()
+        self.budget, self.budget_unit, self._budget_row = budget_controls()
+        self.zero_is_background, self.show_advanced = option_switches()
         self.advanced = TrainOptions(lambda: self.image.value)
 
-        # ------------------------------------------------------------ actions and output
-        self.train_button = PushButton(text="Train", tooltip="Check the inputs and start training "
-                                                             "in the background.")
-        self.stop_button = PushButton(text="Stop", enabled=False,
-                                      tooltip="Stop after the current step; the best model so far "
-                                              "is kept.")
-        self.save_button = PushButton(text="Save model…", enabled=False,
-                                      tooltip="Write the current model (weights + JSON card) as one "
-                                              "bundle file at exactly the chosen path.")
-        self.load_button = PushButton(text="Load model…",
-                                      tooltip="Read a model bundle; it becomes available to the "
-                                              "Predict widget and for fine-tuning.")
+    def _add_actions(self) -> None:
+        """Train/Stop, pretraining, the bundle files and the output lines."""
+        self.train_button, self.stop_button, self.save_button, self.load_button = \
+            action_buttons()
+        self.pretraining = PretrainRow(self)
+        self.progress, self.device_label, self.model_label, self.status, self.info = \
+            output_lines()
+
+    def _lay_out(self) -> None:
+        """Settings that scroll; Train/Stop, progress, messages, curves and table in view."""
         run_row = Container(layout="horizontal", labels=False,
                             widgets=[self.train_button, self.stop_button],
                             tooltip="Start or stop training.")
         run_row.margins = (0, 0, 0, 0)
-        self.pretraining = PretrainRow(self)
         file_row = Container(layout="horizontal", labels=False,
                              widgets=[self.save_button, self.load_button],
                              tooltip="Model bundle files.")
-        self.progress = ProgressBar(label="progress", min=0, max=1000, value=0,
-                                    tooltip="Share of the budget spent (steps or minutes).")
-        self.device_label = Label(label="device", value="",
-                                  tooltip="Where training runs (set by the device option).")
-        self.model_label = Label(label="current model", value="none",
-                                 tooltip="The model Save writes: the last one trained or loaded.")
-        self.status = StatusLabel()
-        self.info = Label(value="", tooltip="What is painted: labeled voxels per class and "
-                                            "the painted sections (line numbers on a survey).")
-        self.info.native.setWordWrap(True)
-        self.info.visible = False  # until a run says what is painted
-
-        # ------------------------------------------------------------ layout
         # the settings scroll; Train/Stop, progress, messages, curves and table stay in view
         self.settings = Container(labels=True, widgets=[
             self.image, self.labels_layer, self.painting.row, *self.corrections.widgets,
-            self.val_labels, self.model, budget_row, self.zero_is_background,
+            self.val_labels, self.model, self._budget_row, self.zero_is_background,
             self.show_advanced, self.advanced, self.pretraining.row, file_row,
             self.device_label, self.model_label,
         ], tooltip="Training settings (they scroll when the panel is short).")
@@ -213,6 +147,8 @@ class TrainWidget(Container):
         dark = getattr(self.viewer, "theme", "dark") != "light"
         self.curves = TrainingCurves(self.native, dark)
 
+    def _connect(self) -> None:
+        """Buttons, controls, viewer and model-store events to their handlers."""
         self.train_button.changed.connect(self.train)
         self.stop_button.changed.connect(self.stop)
         self.save_button.changed.connect(lambda: self.save_model())
@@ -227,25 +163,8 @@ class TrainWidget(Container):
         MODEL_STORE.changed.connect(self._on_store_changed)
         closing = self._closing
         self.native.destroyed.connect(lambda *_: closing.set())
-        self._show_device()
-        self._on_model_changed()
-        self.offer_checkpoint()
 
     # ------------------------------------------------------------------ choices
-    def _image_choices(self, _widget=None) -> list:
-        from napari.layers import Image
-
-        return [(layer.name, layer) for layer in self.viewer.layers
-                if isinstance(layer, Image) and not layer.rgb]
-
-    def _labels_choices(self, _widget=None) -> list:
-        from napari.layers import Labels
-
-        return [(layer.name, layer) for layer in self.viewer.layers if isinstance(layer, Labels)]
-
-    def _val_choices(self, _widget=None) -> list:
-        return [("none (hold out painted sections)", None), *self._labels_choices()]
-
     def _on_layers_changed(self, event=None) -> None:
         for w in (self.image, self.labels_layer, self.val_labels, self.advanced.axes):
             w.reset_choices()
@@ -253,7 +172,8 @@ class TrainWidget(Container):
 
     def offer_checkpoint(self, *_args) -> str | None:
         """Load the checkpoint a killed run left on the chosen image's cube, and say so."""
-        from .train_checkpoints import load_into_store, offer_checkpoint
+        from ..store import load_into_store
+        from .train_checkpoints import offer_checkpoint
 
         return offer_checkpoint(self.image.value, load_into_store)
 
@@ -269,15 +189,9 @@ class TrainWidget(Container):
             scroll_to(self.settings_area, self.show_advanced.native)
 
     def _show_device(self, *_args) -> None:
-        from ..device import amp_settings, describe_device, resolve_device
-        from ..errors import SeisSegError
+        from ..training.layer_inputs import device_text
 
-        try:
-            device = resolve_device(self.advanced.device.value)
-            text = f"{describe_device(device)}, {amp_settings(device, None).describe()}"
-        except SeisSegError as exc:
-            text = f"{self.advanced.device.value}: not available ({exc})"
-        self.device_label.value = text
+        self.device_label.value = device_text(self.advanced.device.value)
 
     # ------------------------------------------------------------------ settings
     def set_budget(self, value: float, unit: str = "minutes") -> None:
@@ -288,12 +202,10 @@ class TrainWidget(Container):
     def config(self):
         """The :class:`~napari_seisseg.training.TrainConfig` the controls describe."""
         from ..training import TrainConfig
+        from ..training.layer_inputs import budget_limits
 
         model = self.model.value
-        if self.budget_unit.value == "epochs":
-            epochs, minutes = max(1, int(round(self.budget.value))), None
-        else:
-            epochs, minutes = None, float(self.budget.value)
+        epochs, minutes = budget_limits(self.budget.value, self.budget_unit.value)
         return TrainConfig(model=model, epochs=epochs, minutes=minutes,
                            zero_is_background=bool(self.zero_is_background.value),
                            **self.advanced.config_kwargs(model))
@@ -316,26 +228,14 @@ class TrainWidget(Container):
         """
         from ..bundle.card import card_classes, without_pipeline
         from ..errors import SeisSegError
-        from ..io.geometry import SurveyGeometry
+        from ..io.layer_axes import layer_geometry
         from ..training import check_inputs
+        from ..training.layer_inputs import check_training_layers
 
         image, labels, val = self.image.value, self.labels_layer.value, self.val_labels.value
-        if image is None:
-            raise SeisSegError("No Image layer to train on. Open a cube (File > Open, or the "
-                               "synthetic sample) and choose it as 'image'.")
-        if labels is None:
-            raise SeisSegError("No Labels layer. Click 'New labels layer' (name the classes "
-                               "beside it), paint a few sections with 1, 2, ... and train.")
-        for layer in (image, labels, val):
-            if layer is not None and getattr(layer, "multiscale", False):
-                raise SeisSegError(f"'{layer.name}' is multiscale; train on a single-scale layer.")
-        if val is labels:
-            raise SeisSegError("The validation layer is the training labels layer; choose "
-                               "another layer, or none to hold out painted sections.")
+        check_training_layers(image, labels, val)
         config = self.config()
-        geometry = SurveyGeometry.from_metadata(image.metadata)
-        if geometry is not None and len(geometry.axes) != image.ndim:
-            geometry = None
+        geometry = layer_geometry(image)
         init, start_path = None, None
         pipe = layer_pipeline(image)
         start_from = self.advanced.init_from.value
@@ -474,13 +374,11 @@ class TrainWidget(Container):
         self.n_events += 1
 
     def _on_epoch(self, event: Any) -> None:
-        from ..training.metrics import headline
+        from ..training.run_summary import epoch_line
 
-        m = event.metrics or {}
-        self.curves.add_epoch(event.epoch, event.global_step, event.train_loss, m)
-        best = " (best)" if event.is_best and m else ""
-        val = f", validation mean IoU {fmt_score(headline(m))}{best}" if m else ""
-        self.status.set("running", f"epoch {event.epoch}: loss {event.train_loss:.4f}{val}")
+        self.curves.add_epoch(event.epoch, event.global_step, event.train_loss,
+                              event.metrics or {})
+        self.status.set("running", epoch_line(event))
 
     def _on_returned(self, returned: Any, pipe: dict | None, names: tuple[str, str]) -> None:
         if isinstance(returned, Failure):
@@ -489,8 +387,8 @@ class TrainWidget(Container):
         from napari.utils.notifications import show_info, show_warning
 
         from ..bundle.card import model_name
-        from ..training.metrics import headline
         from ..training.report import class_report
+        from ..training.run_summary import finished_message
 
         result, saved, save_error = returned
         self.result = result
@@ -498,17 +396,7 @@ class TrainWidget(Container):
         entry = ModelEntry(MODEL_STORE.unique_name(base), result.model, result.card, saved)
         self._set_current(entry)
         MODEL_STORE.add(entry)
-        why = {"epochs": "all epochs done", "time": "time budget spent",
-               "early_stopping": "no more improvement", "stopped": "stopped"}
-        score = ""
-        if result.best_metrics:
-            spread = result.best_metrics.get("spread")
-            pm = "" if spread is None else f" ± {spread:.3f}"
-            score = (f", validation mean IoU {fmt_score(headline(result.best_metrics))}{pm} "
-                     f"(epoch {result.best_epoch})")
-        message = f"model '{entry.name}' ready{score}; {why.get(result.stop_reason, '')}"
-        if saved is not None:
-            message += f"; saved automatically to {saved}"
+        message = finished_message(result, entry.name, saved)
         learned = [text for _, text in class_report(result.best_metrics)]
         # the per-class lines were notifications already (notes); the status keeps them too
         self.status.set("done", "\n".join([message, *learned]))
@@ -547,24 +435,22 @@ class TrainWidget(Container):
             The path written, or None (no model, dialog cancelled, or an error, shown as a
             notification).
         """
-        from ..bundle import save_bundle
         from ..errors import SeisSegError
 
         entry = self.current
         if entry is None:
             return self._fail("no model to save yet; train or load one first")
         if path is None:
-            path = _file_dialog(self, save=True, suggested=_safe_name(entry.name))
+            path = bundle_dialog(self, "Save model", save=True,
+                                 suggested=bundle_file_name(entry.name))
             if not path:
                 return None
         try:
-            out = save_bundle(path, entry.model, entry.card)
+            out = save_entry(entry, path)
         except (SeisSegError, OSError) as exc:
             return self._fail(str(exc))
-        entry.path = Path(out)
-        MODEL_STORE.add(entry)
         self.status.set("done", f"saved '{entry.name}' to {out}")
-        return Path(out)
+        return out
 
     def load_model(self, path: str | Path | None = None) -> ModelEntry | None:
         """Load a model bundle into the session's model store and make it current.
@@ -577,10 +463,10 @@ class TrainWidget(Container):
         """
         from ..bundle.card import class_names_line, model_name
         from ..errors import SeisSegError
-        from .train_checkpoints import load_into_store
+        from ..store import load_into_store
 
         if path is None:
-            path = _file_dialog(self, save=False)
+            path = bundle_dialog(self, "Load model")
             if not path:
                 return None
         try:
@@ -612,21 +498,3 @@ class TrainWidget(Container):
     def _reset_run_state(self) -> None:
         self._last_step = None
         self.n_events = 0
-
-
-def _safe_name(name: str) -> str:
-    keep = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
-    return f"{keep.strip('_') or 'model'}.safetensors"
-
-
-def _file_dialog(widget: Container, save: bool, suggested: str = "model.safetensors") -> str | None:
-    from qtpy.QtWidgets import QFileDialog
-
-    filt = "Model bundles (*.safetensors *.seisseg);;All files (*)"
-    if save:
-        path, _ = QFileDialog.getSaveFileName(widget.native, "Save model", suggested, filt)
-    else:
-        start = autosave_dir()  # where every trained model is saved automatically
-        path, _ = QFileDialog.getOpenFileName(widget.native, "Load model",
-                                              str(start) if start.is_dir() else "", filt)
-    return path or None

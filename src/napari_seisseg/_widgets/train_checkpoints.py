@@ -58,16 +58,3 @@ def offer_checkpoint(layer: Any, load: Callable[[Path], Any]) -> str | None:
         return None
     show_info(message)
     return message
-
-
-def load_into_store(path: str | Path, name: str | None = None) -> Any:
-    """Add the bundle at ``path`` to the session's models (not made the current one).
-
-    ``name`` (made unique) defaults to ``checkpoint <file stem>``.
-    """
-    from ..bundle import load_bundle
-    from ._model_store import MODEL_STORE, ModelEntry
-
-    model, card = load_bundle(path)
-    name = MODEL_STORE.unique_name(name or f"checkpoint {Path(path).stem}")
-    return MODEL_STORE.add(ModelEntry(name, model, card, Path(path)))

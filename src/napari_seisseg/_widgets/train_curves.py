@@ -14,7 +14,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["TrainingCurves", "fmt_score", "MAX_CURVE_POINTS", "REDRAW_INTERVAL_MS",
+from ..training.run_summary import fmt_score
+
+__all__ = ["TrainingCurves", "MAX_CURVE_POINTS", "REDRAW_INTERVAL_MS",
            "CANVAS_MIN_HEIGHT", "TABLE_MIN_HEIGHT"]
 
 #: Fastest redraw of the curves (milliseconds between two draws).
@@ -30,13 +32,6 @@ TABLE_MIN_HEIGHT = 126
 TABLE_MAX_ROWS = 6
 TABLE_COLUMNS = ["class", "IoU", "Dice", "precision", "recall"]
 HISTORY_KEYS = ("step", "loss", "epoch", "epoch_step", "epoch_loss", "val_iou", "class_iou")
-
-
-def fmt_score(v: Any) -> str:
-    """A score with three decimals, or an en dash when there is none."""
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return "–"
-    return f"{float(v):.3f}"
 
 
 class TrainingCurves:

@@ -15,8 +15,8 @@ from typing import Any
 
 from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox, SpinBox
 
+from ..store import MODEL_STORE
 from ..train_settings import POSITION_CHOICES, setting_choices, setting_default, setting_word
-from ._model_store import MODEL_STORE
 from .auto_spinbox import AutoSpinBox
 
 __all__ = ["TrainOptions"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._model_store import prune_autosaves
+from ..store import prune_autosaves
 
 __all__ = ["Failure", "run_training_worker"]
 

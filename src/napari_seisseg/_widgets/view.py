@@ -11,13 +11,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from magicgui.widgets import Container, FloatSpinBox, Label, LineEdit, PushButton
 
 from ..io.geometry import DISPLAY_KEY
+from ..io.survey_text import parse_goto
 from ._status import StatusLabel
 from .survey_status import (
     describe_point,
@@ -29,31 +29,6 @@ from .survey_status import (
 
 if TYPE_CHECKING:
     import napari
-
-_ALIASES = {"inline": "inline", "il": "inline", "iline": "inline",
-            "crossline": "crossline", "xl": "crossline", "xline": "crossline",
-            "trace": "trace", "cdp": "trace", "time": "sample", "t": "sample",
-            "depth": "sample", "z": "sample"}
-
-
-def parse_goto(text: str) -> tuple[str, float]:
-    """``"inline 122"`` -> ``("inline", 122.0)``; ``"1200 ms"`` -> ``("sample", 1200.0)``.
-
-    Raises
-    ------
-    ValueError
-        With the accepted forms, for anything else.
-    """
-    t = text.strip().lower()
-    m = re.fullmatch(r"([a-z]+)\s*=?\s*(-?[\d.]+)\s*(ms|m|ft)?", t)
-    if m and m.group(1) in _ALIASES:
-        return _ALIASES[m.group(1)], float(m.group(2))
-    m = re.fullmatch(r"(-?[\d.]+)\s*(ms|m|ft)", t)
-    if m:
-        return "sample", float(m.group(1))
-    raise ValueError(f"'{text}' is not a position: type e.g. 'inline 122', 'crossline 885', "
-                     "'1200 ms' or 'depth 1500'.")
-
 
 def set_exaggeration(viewer: Any, value: float) -> int:
     """Rescale the vertical axis of every survey layer to exaggeration ``value``.

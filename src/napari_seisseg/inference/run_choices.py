@@ -1,0 +1,105 @@
+"""The Predict widget's choices for one run, checked (no napari import).
+
+Which devices can be chosen, which layers can be predicted, the slice of a quick look, and
+the orientations a section model predicts along.  Each check raises
+:class:`~napari_seisseg.errors.SeisSegError` with the message the widget shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..errors import SeisSegError
+from ..io.geometry import CUBE_AXES
+from ..io.layer_axes import inline_axis, layer_geometry
+
+__all__ = [
+    "check_layer_to_predict",
+    "default_orientation",
+    "device_choices",
+    "section_orientations",
+    "slice_in_layer",
+]
+
+
+def device_choices() -> list[str]:
+    """"auto", "cpu", and "cuda" and "mps" when torch can use them."""
+    import torch
+
+    out = ["auto", "cpu"]
+    if torch.cuda.is_available():
+        out.append("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        out.append("mps")
+    return out
+
+
+def check_layer_to_predict(layer: Any) -> None:
+    """Refuse a missing or multiscale image layer.
+
+    Raises
+    ------
+    SeisSegError
+        Saying what to do instead.
+    """
+    if layer is None:
+        raise SeisSegError("No Image layer to predict. Open a cube first.")
+    if getattr(layer, "multiscale", False):
+        raise SeisSegError(f"'{layer.name}' is multiscale; predict a single-scale layer.")
+
+
+def slice_in_layer(layer: Any, index: int, axis: int) -> int:
+    """``index`` when it is a slice of ``layer`` along ``axis`` (the slice shown).
+
+    Raises
+    ------
+    SeisSegError
+        The slice shown lies outside the layer (another layer's range).
+    """
+    if not 0 <= index < layer.data.shape[axis]:
+        raise SeisSegError(f"The slice shown lies outside '{layer.name}'; move the slider "
+                           "onto the image, or untick 'current slice only'.")
+    return index
+
+
+def section_orientations(bm: Any, ndim: int, slice_index: int | None,
+                         ticked: Sequence[bool]) -> list[int] | None:
+    """The axes a section model predicts a whole cube along (None: not such a run).
+
+    Parameters
+    ----------
+    bm : BundleModel
+        The model.
+    ndim : int
+        Number of axes of the image.
+    slice_index : int or None
+        The slice of a quick look (None: the whole cube).
+    ticked : sequence of bool
+        The orientation boxes, one per axis.
+
+    Raises
+    ------
+    SeisSegError
+        No orientation ticked.
+    """
+    if not (bm.is_section_model and ndim == 3 and slice_index is None):
+        return None
+    orientations = [i for i, on in enumerate(ticked) if on]
+    if not orientations:
+        raise SeisSegError("Tick at least one orientation to predict along.")
+    return orientations
+
+
+def default_orientation(layer: Any, bm: Any = None) -> int:
+    """The axis the model's labels were painted along, in ``layer``'s order (else inline)."""
+    axis = inline_axis(layer) if layer is not None else 0
+    g = layer_geometry(layer) if layer is not None else None
+    ndim = getattr(layer, "ndim", 0)
+    if bm is not None and g is not None and ndim == 3:
+        first = CUBE_AXES[bm.predict_axes[0]] if bm.predict_axes else "inline"
+        axis = g.axes.index(first) if first in g.axes else axis
+    elif bm is not None and bm.predict_axes and ndim == 3:
+        axis = bm.predict_axes[0]  # no geometry: the array's own order is the training order
+    return axis

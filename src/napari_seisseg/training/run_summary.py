@@ -1,0 +1,63 @@
+"""A training run in words: scores, the line of an epoch, the sentence that closes a run.
+
+What the Train widget shows in its status line and table (no napari import).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .metrics import headline
+
+__all__ = ["epoch_line", "finished_message", "fmt_score"]
+
+#: Why a run ended, in words (``TrainResult.stop_reason``).
+_WHY = {"epochs": "all epochs done", "time": "time budget spent",
+        "early_stopping": "no more improvement", "stopped": "stopped"}
+
+
+def fmt_score(v: Any) -> str:
+    """A score with three decimals, or an en dash when there is none."""
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "–"
+    return f"{float(v):.3f}"
+
+
+def epoch_line(event: Any) -> str:
+    """The status line of an epoch's end: its loss and validation score (best marked).
+
+    Parameters
+    ----------
+    event : EpochEnd
+        The training event.
+    """
+    m = event.metrics or {}
+    best = " (best)" if event.is_best and m else ""
+    val = f", validation mean IoU {fmt_score(headline(m))}{best}" if m else ""
+    return f"epoch {event.epoch}: loss {event.train_loss:.4f}{val}"
+
+
+def finished_message(result: Any, name: str, saved: Any) -> str:
+    """The sentence that closes a run: the model's name, its best score, why it ended, where
+    it was saved.
+
+    Parameters
+    ----------
+    result : TrainResult
+        What the run returned.
+    name : str
+        The name the model got in the session's store.
+    saved : path or None
+        Where it was saved automatically (None: not saved).
+    """
+    score = ""
+    if result.best_metrics:
+        spread = result.best_metrics.get("spread")
+        pm = "" if spread is None else f" ± {spread:.3f}"
+        score = (f", validation mean IoU {fmt_score(headline(result.best_metrics))}{pm} "
+                 f"(epoch {result.best_epoch})")
+    message = f"model '{name}' ready{score}; {_WHY.get(result.stop_reason, '')}"
+    if saved is not None:
+        message += f"; saved automatically to {saved}"
+    return message

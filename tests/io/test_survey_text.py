@@ -1,0 +1,30 @@
+"""Positions in survey words, without a viewer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_seisseg.io.geometry import DISPLAY_KEY, SurveyGeometry
+from napari_seisseg.io.survey_text import parse_goto, survey_words
+
+
+def test_parse_goto_accepts_what_an_interpreter_types():
+    assert parse_goto("inline 122") == ("inline", 122.0)
+    assert parse_goto(" IL=122 ") == ("inline", 122.0)
+    assert parse_goto("xl 885") == ("crossline", 885.0)
+    assert parse_goto("1200 ms") == ("sample", 1200.0)
+    assert parse_goto("depth 1500 m") == ("sample", 1500.0)
+    for bad in ("", "inline", "122", "diagonal 4"):
+        with pytest.raises(ValueError, match="inline 122"):
+            parse_goto(bad)
+
+
+def test_survey_words_name_the_nearest_line_and_sample():
+    g = SurveyGeometry(kind="cube", n_samples=5, dt=4.0, t0=100.0, ilines=np.arange(10, 13),
+                       xlines=np.arange(200, 208, 2))
+    meta = g.to_metadata()
+    assert survey_words(meta, [1.2, 2.0, 3.0]) == ["inline 11", "crossline 204", "112 ms"]
+    meta[DISPLAY_KEY] = {"vertical_per_world": 1.0}  # world = line numbers and times
+    assert survey_words(meta, [11.4, 203.0, 109.0]) == ["inline 11", "crossline 202", "108 ms"]
+    assert survey_words({}, [1.0]) == []
