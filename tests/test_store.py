@@ -60,7 +60,7 @@ def test_autosaves_are_unique_and_only_the_newest_are_kept(tmp_path):
 
 
 def test_save_entry_writes_the_bundle_and_keeps_the_path(tmp_path, monkeypatch):
-    import napari_seisseg.training as training
+    import napari_seisseg.bundle as bundle
     from napari_seisseg.store import MODEL_STORE, save_entry
 
     written = []
@@ -69,7 +69,7 @@ def test_save_entry_writes_the_bundle_and_keeps_the_path(tmp_path, monkeypatch):
         written.append((path, model, card))
         return str(path)
 
-    monkeypatch.setattr(training, "save_bundle", fake_save)
+    monkeypatch.setattr(bundle, "save_bundle", fake_save)
     entry = ModelEntry("m", "weights", {"model": {}})
     try:
         out = save_entry(entry, tmp_path / "m.safetensors")

@@ -18,7 +18,7 @@ from napari_seisseg.inference import (
     predict_sections,
     predict_volume,
 )
-from napari_seisseg.inference.lazy_arrays import DerivedArray
+from napari_seisseg.inference.array_views import DerivedArray
 from napari_seisseg.io.geometry import SurveyGeometry
 from napari_seisseg.jobs import drain
 from napari_seisseg.models import create_model, model_spec

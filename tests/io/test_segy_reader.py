@@ -9,7 +9,7 @@ import pytest
 
 from napari_seisseg.errors import SegyError
 from napari_seisseg.io import read_segy
-from napari_seisseg.io.lazy import LazyTraceArray
+from napari_seisseg.io.trace_array import LazyTraceArray
 
 
 def test_f3_matches_reference(segy_dir, f3_reference):

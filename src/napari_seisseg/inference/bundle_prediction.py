@@ -54,9 +54,9 @@ from ..errors import SeisSegError
 from ..io.geometry import SurveyGeometry
 from ..io.indexing import WithLeadingAxis
 from ._checks import check_dead_mask, mask_slices
+from .array_views import HaloNormalized, Slab, transpose_view
 from .bundle_result import PredictionGenerator, PredictionPlan, axis_key, finish_prediction
 from .events import PredictionEvent
-from .lazy_arrays import HaloNormalized, Slab, transpose_view
 from .sections import predict_sections
 from .survey_axes import (
     canonical_order,

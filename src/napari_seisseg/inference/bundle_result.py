@@ -19,8 +19,8 @@ import numpy as np
 from ..bundle.model import BundleModel
 from ..io.geometry import SurveyGeometry
 from ._checks import mask_slices
+from .array_views import ChannelView, DerivedArray, transpose_view
 from .events import PredictionEvent
-from .lazy_arrays import ChannelView, DerivedArray, transpose_view
 from .outputs import from_stored, open_output
 from .postprocess import probabilities_to_mask, rank_slices, uncertainty
 from .survey_axes import subset_geometry

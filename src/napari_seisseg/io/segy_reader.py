@@ -11,9 +11,9 @@ import numpy as np
 
 from ..errors import SegyError
 from .geometry import SurveyGeometry
-from .lazy import LazyTraceArray
 from .segy_file import SegyFile, spread_traces
 from .segy_layout import detect_layout
+from .trace_array import LazyTraceArray
 from .volume import Volume
 
 SEGY_SUFFIXES = (".sgy", ".segy")

@@ -23,6 +23,7 @@ lazy
 
 from __future__ import annotations
 
+from .apply import BLOCK_BYTES, PreprocessedArray, apply_blocks, preprocess_job
 from .functions import (
     agc,
     log_uint8_decode,
@@ -31,7 +32,6 @@ from .functions import (
     signed_expm1,
     signed_log1p,
 )
-from .lazy import BLOCK_BYTES, PreprocessedArray, apply_blocks, preprocess_job
 from .pipeline import PIPELINE_VERSION, Pipeline, PreprocessReport, steps_from_specs
 from .steps import (
     AGC,

@@ -24,7 +24,7 @@ from .steps import AGC, LogUint8, Step
 from .trace_sample import DEFAULT_SAMPLE_TRACES, TraceSample, sample_traces
 
 if TYPE_CHECKING:
-    from .lazy import PreprocessedArray
+    from .apply import PreprocessedArray
 
 #: ``format`` field of pipeline JSON.
 PIPELINE_FORMAT = "napari-seisseg.preprocess"
@@ -213,7 +213,7 @@ class Pipeline:
 
     def lazy(self, data: Any, axis: int = -1) -> PreprocessedArray:
         """A lazy array that applies the pipeline to whatever part of ``data`` is indexed."""
-        from .lazy import PreprocessedArray
+        from .apply import PreprocessedArray
 
         return PreprocessedArray(data, self, axis)
 
