@@ -53,9 +53,10 @@ def layer_choosers(viewer: Any) -> tuple[ComboBox, ComboBox, ComboBox]:
 
 def model_chooser() -> ComboBox:
     """The architecture chooser: auto or a registered model."""
-    from ..models import list_models
+    from ..train_settings import setting_choices, setting_default
 
-    model = ComboBox(label="model", choices=["auto", *list_models()], value="auto",
+    model = ComboBox(label="model", choices=list(setting_choices("model")),
+                     value=setting_default("model"),
                      tooltip="auto: unet2d on the sections of a survey; for a stack of "
                              "small unrelated tiles (section axes 0), resunet with the "
                              "recipe tuned on salt tiles (the choice is shown). unet2d: "
