@@ -221,17 +221,7 @@ class ResUNet(SegmentationModel):
             opts.values()
         )
         output_stride = check_choice(self.model_name, "output_stride", output_stride, (1, 2, 4))
-        super().__init__(
-            in_channels=in_channels,
-            n_classes=n_classes,
-            size_multiple=2 ** (depth + 1),
-            context=context,
-            circular_axis=circular_axis,
-        )
-        self.spatial_dims = 2
-        self.input_dims = 2
-        self.width = width
-        self.depth = depth
+        super().__init__(opts, size_multiple=2 ** (depth + 1), spatial_dims=2, input_dims=2)
         self.encoder = ResNetEncoder(
             self.input_channels, ENCODERS[encoder], width, depth, norm, circular_axis
         )
