@@ -17,8 +17,8 @@ __all__ = [
     "WrapConv3d",
     "WrapMaxPool2d",
     "conv_norm_relu",
-    "make_conv",
     "make_dropout",
+    "make_head",
     "make_norm",
     "make_upconv",
 ]
@@ -196,18 +196,16 @@ class WrapMaxPool2d(nn.MaxPool2d):
         return super().forward(x)
 
 
-def make_conv(
-    dims: int,
-    in_channels: int,
-    out_channels: int,
-    kernel_size: int | Sequence[int] = 3,
-    stride: int = 1,
-    bias: bool = True,
-    circular_axis: int | None = None,
-) -> nn.Module:
-    """Return a :class:`WrapConv2d` or :class:`WrapConv3d` ("same" padding)."""
-    cls = WrapConv2d if dims == 2 else WrapConv3d
-    return cls(in_channels, out_channels, kernel_size, stride, bias, circular_axis)
+def _wrap_conv(dims: int) -> type[WrapConv2d] | type[WrapConv3d]:
+    return WrapConv2d if dims == 2 else WrapConv3d
+
+
+def make_head(dims: int, in_channels: int, n_classes: int) -> nn.Module:
+    """Return the 1x1 convolution (with bias) that turns features into logits.
+
+    A 1x1 kernel has no neighbours, so it needs no padding and no wrap.
+    """
+    return _wrap_conv(dims)(in_channels, n_classes, 1)
 
 
 def conv_norm_relu(
@@ -224,10 +222,9 @@ def conv_norm_relu(
 
     ``padding`` (zero padding per axis) replaces "same" padding, as in :class:`WrapConv3d`.
     """
-    cls = WrapConv2d if dims == 2 else WrapConv3d
     bias = norm == "none"
     return [
-        cls(in_channels, out_channels, kernel_size, 1, bias, circular_axis, padding),
+        _wrap_conv(dims)(in_channels, out_channels, kernel_size, 1, bias, circular_axis, padding),
         make_norm(norm, dims, out_channels),
         nn.ReLU(inplace=True),
     ]

@@ -8,7 +8,7 @@ from torch import nn
 
 from ..errors import SeisSegError
 from .base import SegmentationModel, check_options
-from .blocks import ConvBlock, conv_norm_relu, make_conv, make_norm
+from .blocks import ConvBlock, conv_norm_relu, make_head, make_norm
 from .unet import UNetCore
 
 __all__ = ["HybridSlabNet"]
@@ -76,10 +76,10 @@ class HybridSlabNet(SegmentationModel):
             ConvBlock(2, 2 * width + in_channels, width, norm, 0.0, circular_axis),
             *conv_norm_relu(2, width, width, norm, circular_axis),
         )
-        self.head = make_conv(2, width, n_classes, 1)
+        self.head = make_head(2, width, n_classes)
         n_aux = max(depth, 1)
         self.aux_heads = nn.ModuleList(
-            make_conv(2, self.unet.channels[min(i, depth)], n_classes, 1) for i in range(n_aux)
+            make_head(2, self.unet.channels[min(i, depth)], n_classes) for i in range(n_aux)
         )
         self._spec = opts
 

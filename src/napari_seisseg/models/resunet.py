@@ -12,8 +12,8 @@ from .blocks import (
     ConvBlock,
     WrapConv2d,
     WrapMaxPool2d,
-    make_conv,
     make_dropout,
+    make_head,
     make_norm,
     make_upconv,
 )
@@ -265,7 +265,7 @@ class ResUNet(SegmentationModel):
             self.ups.append(make_upconv(2, prev, c))
             self.decoders.append(ConvBlock(2, 2 * c, c, norm, dropout, circular_axis))
             prev = c
-        self.head = make_conv(2, prev, self.n_classes, 1)
+        self.head = make_head(2, prev, self.n_classes)
 
     @property
     def input_channels(self) -> int:

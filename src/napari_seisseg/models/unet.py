@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from .base import SegmentationModel, check_options
-from .blocks import ConvBlock, make_conv, make_upconv
+from .blocks import ConvBlock, make_head, make_upconv
 
 __all__ = ["UNet2D", "UNet3D", "UNetCore"]
 
@@ -99,7 +99,7 @@ class _UNet(SegmentationModel):
         super().__init__(opts, size_multiple=2 ** opts["depth"], spatial_dims=dims, input_dims=dims)
         self.core = UNetCore(dims, self.input_channels, self.width, self.depth, opts["norm"],
                              opts["dropout"], self.circular_axis)
-        self.head = make_conv(dims, self.width, self.n_classes, 1)
+        self.head = make_head(dims, self.width, self.n_classes)
         keys = ("in_channels", "n_classes", "width", "depth", "norm", "dropout")
         self._spec = {k: opts[k] for k in keys}
 
