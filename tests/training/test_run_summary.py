@@ -5,12 +5,26 @@ from __future__ import annotations
 import math
 from types import SimpleNamespace
 
-from napari_seisseg.training.run_summary import epoch_line, finished_message, fmt_score
+from napari_seisseg.training.run_summary import (
+    epoch_line,
+    finished_message,
+    fmt_score,
+    validation_score,
+)
 
 
 def test_fmt_score():
     assert fmt_score(0.91234) == "0.912"
     assert fmt_score(None) == fmt_score(math.nan) == "–"
+
+
+def test_validation_score_adds_the_spread_when_there_is_one():
+    assert validation_score({"painted_mean_iou": 0.81234}) == "validation mean IoU 0.812"
+    assert validation_score({"painted_mean_iou": 0.81234, "spread": 0.0345}) == (
+        "validation mean IoU 0.812 ± 0.035")
+    # the formatter writes the score: the default shows a missing one as a dash
+    assert validation_score({"spread": 0.1}) == "validation mean IoU – ± 0.100"
+    assert validation_score({"mean_iou": math.nan}, "{:.3f}".format) == "validation mean IoU nan"
 
 
 def test_epoch_line_marks_the_best_epoch():

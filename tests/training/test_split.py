@@ -136,3 +136,20 @@ def test_no_validation_when_fraction_is_zero():
     data = prepare_data(_image(), labels)
     assert split_data(data, kind="2d", fraction=0.0, seed=0) is None
     assert data.target.any()
+
+
+def test_best_draw_keeps_the_first_best_and_stops_at_a_perfect_score():
+    from napari_seisseg.training.split import _DRAWS, _best_draw
+
+    draws = iter(range(100))
+    calls = []
+
+    def draw():
+        calls.append(1)
+        return next(draws)
+
+    assert _best_draw(draw, lambda v: (v % 3,)) == 2  # 2, 5, 8 ... score equally: the first
+    assert len(calls) == _DRAWS
+    calls.clear()
+    assert _best_draw(draw, lambda v: (v - _DRAWS,), perfect=(3,)) == _DRAWS + 3
+    assert len(calls) == 4  # stopped at the perfect draw

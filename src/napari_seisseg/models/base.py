@@ -151,6 +151,8 @@ class SegmentationModel(nn.Module):
         Neighbouring slices on each side that a section model sees (0 for none).
     circular_axis : int or None
         Output spatial axis that wraps around, if any.
+    width, depth : int
+        Channels of the first level and number of downsampling stages.
     size_multiple : int
         Total downsampling factor; inputs whose size along every padded axis is a
         multiple of it, and at least twice it, are not padded.
@@ -161,21 +163,31 @@ class SegmentationModel(nn.Module):
     input_dims: int
 
     def __init__(
-        self,
-        *,
-        in_channels: int,
-        n_classes: int,
-        size_multiple: int,
-        context: int = 0,
-        circular_axis: int | None = None,
+        self, opts: dict[str, Any], *, size_multiple: int, spatial_dims: int, input_dims: int
     ) -> None:
+        """Set the attributes every architecture has.
+
+        Parameters
+        ----------
+        opts : dict
+            The checked options, as :func:`check_options` returns them (``in_channels``,
+            ``n_classes``, ``width``, ``depth``, ``context``, ``circular_axis`` are kept).
+        size_multiple : int
+            Total downsampling factor.
+        spatial_dims, input_dims : int
+            Dimensionality of the prediction and of the input's spatial part.
+        """
         super().__init__()
-        self.in_channels = in_channels
-        self.n_classes = n_classes
+        self.in_channels: int = opts["in_channels"]
+        self.n_classes: int = opts["n_classes"]
         self.size_multiple = size_multiple
-        self.context = context
-        self.circular_axis = circular_axis
+        self.context: int = opts["context"]
+        self.circular_axis: int | None = opts["circular_axis"]
         self._spec: dict[str, Any] = {}
+        self.spatial_dims = spatial_dims
+        self.input_dims = input_dims
+        self.width: int = opts["width"]
+        self.depth: int = opts["depth"]
 
     @property
     def input_channels(self) -> int:

@@ -16,8 +16,9 @@ __all__ = [
     "WrapConv2d",
     "WrapConv3d",
     "WrapMaxPool2d",
-    "make_conv",
+    "conv_norm_relu",
     "make_dropout",
+    "make_head",
     "make_norm",
     "make_upconv",
 ]
@@ -69,11 +70,38 @@ def make_dropout(p: float, dims: int) -> nn.Module:
     return nn.Dropout2d(p) if dims == 2 else nn.Dropout3d(p)
 
 
+def _tuple(v: int | Sequence[int], n: int) -> tuple[int, ...]:
+    return tuple(v) if isinstance(v, Sequence) else (int(v),) * n
+
+
 class _WrapConvMixin:
-    """Pads one spatial axis circularly before an ordinary convolution."""
+    """Pads one spatial axis circularly before an ordinary convolution.
+
+    The subclass names the convolution it wraps (``nn.Conv2d`` or ``nn.Conv3d``) after this
+    mixin and sets :attr:`_dims`; the constructor is shared (see :class:`WrapConv2d`).
+    """
 
     circular_axis: int | None
     _wrap: int
+    _dims: int
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | Sequence[int] = 3,
+        stride: int = 1,
+        bias: bool = True,
+        circular_axis: int | None = None,
+        padding: Sequence[int] | None = None,
+    ) -> None:
+        kernel = _tuple(kernel_size, self._dims)
+        pad, wrap = self._split_padding(kernel, circular_axis, padding)
+        super().__init__(  # type: ignore[call-arg]
+            in_channels, out_channels, kernel, stride=stride, padding=pad, bias=bias
+        )
+        self.circular_axis = circular_axis
+        self._wrap = wrap
 
     @staticmethod
     def _split_padding(
@@ -95,10 +123,6 @@ class _WrapConvMixin:
         return super().forward(x)  # type: ignore[misc]
 
 
-def _tuple(v: int | Sequence[int], n: int) -> tuple[int, ...]:
-    return tuple(v) if isinstance(v, Sequence) else (int(v),) * n
-
-
 class WrapConv2d(_WrapConvMixin, nn.Conv2d):
     """A "same" 2D convolution whose padding wraps around ``circular_axis`` (zeros elsewhere).
 
@@ -114,6 +138,8 @@ class WrapConv2d(_WrapConvMixin, nn.Conv2d):
         Whether the convolution has a bias.
     circular_axis : int or None
         Spatial axis (0 = H, 1 = W) that wraps around, or None for zero padding only.
+    padding : sequence of int, optional
+        Zero padding per axis instead of "same" padding; the circular axis always wraps.
 
     Notes
     -----
@@ -121,22 +147,7 @@ class WrapConv2d(_WrapConvMixin, nn.Conv2d):
     state dicts from ordinary convolutions load into it.
     """
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: int | Sequence[int] = 3,
-        stride: int = 1,
-        bias: bool = True,
-        circular_axis: int | None = None,
-    ) -> None:
-        kernel = _tuple(kernel_size, 2)
-        padding, wrap = self._split_padding(kernel, circular_axis)
-        super().__init__(
-            in_channels, out_channels, kernel, stride=stride, padding=padding, bias=bias
-        )
-        self.circular_axis = circular_axis
-        self._wrap = wrap
+    _dims = 2
 
 
 class WrapConv3d(_WrapConvMixin, nn.Conv3d):
@@ -159,21 +170,7 @@ class WrapConv3d(_WrapConvMixin, nn.Conv3d):
         convolution that is "valid" along D); the circular axis always wraps.
     """
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: int | Sequence[int] = 3,
-        stride: int = 1,
-        bias: bool = True,
-        circular_axis: int | None = None,
-        padding: Sequence[int] | None = None,
-    ) -> None:
-        kernel = _tuple(kernel_size, 3)
-        pad, wrap = self._split_padding(kernel, circular_axis, padding)
-        super().__init__(in_channels, out_channels, kernel, stride=stride, padding=pad, bias=bias)
-        self.circular_axis = circular_axis
-        self._wrap = wrap
+    _dims = 3
 
 
 class WrapMaxPool2d(nn.MaxPool2d):
@@ -199,18 +196,38 @@ class WrapMaxPool2d(nn.MaxPool2d):
         return super().forward(x)
 
 
-def make_conv(
+def _wrap_conv(dims: int) -> type[WrapConv2d] | type[WrapConv3d]:
+    return WrapConv2d if dims == 2 else WrapConv3d
+
+
+def make_head(dims: int, in_channels: int, n_classes: int) -> nn.Module:
+    """Return the 1x1 convolution (with bias) that turns features into logits.
+
+    A 1x1 kernel has no neighbours, so it needs no padding and no wrap.
+    """
+    return _wrap_conv(dims)(in_channels, n_classes, 1)
+
+
+def conv_norm_relu(
     dims: int,
     in_channels: int,
     out_channels: int,
-    kernel_size: int | Sequence[int] = 3,
-    stride: int = 1,
-    bias: bool = True,
+    norm: str,
     circular_axis: int | None = None,
-) -> nn.Module:
-    """Return a :class:`WrapConv2d` or :class:`WrapConv3d` ("same" padding)."""
-    cls = WrapConv2d if dims == 2 else WrapConv3d
-    return cls(in_channels, out_channels, kernel_size, stride, bias, circular_axis)
+    kernel_size: int | Sequence[int] = 3,
+    padding: Sequence[int] | None = None,
+) -> list[nn.Module]:
+    """Return a convolution (with a bias only when ``norm`` is ``"none"``), its
+    normalisation and a ReLU, in that order (the layers are built, and so seeded, in it).
+
+    ``padding`` (zero padding per axis) replaces "same" padding, as in :class:`WrapConv3d`.
+    """
+    bias = norm == "none"
+    return [
+        _wrap_conv(dims)(in_channels, out_channels, kernel_size, 1, bias, circular_axis, padding),
+        make_norm(norm, dims, out_channels),
+        nn.ReLU(inplace=True),
+    ]
 
 
 def make_upconv(dims: int, in_channels: int, out_channels: int) -> nn.Module:
@@ -252,13 +269,8 @@ class ConvBlock(nn.Sequential):
         circular_axis: int | None = None,
         kernel_size: int | Sequence[int] = 3,
     ) -> None:
-        bias = norm == "none"
         super().__init__(
-            make_conv(dims, in_channels, out_channels, kernel_size, 1, bias, circular_axis),
-            make_norm(norm, dims, out_channels),
-            nn.ReLU(inplace=True),
+            *conv_norm_relu(dims, in_channels, out_channels, norm, circular_axis, kernel_size),
             make_dropout(dropout, dims),
-            make_conv(dims, out_channels, out_channels, kernel_size, 1, bias, circular_axis),
-            make_norm(norm, dims, out_channels),
-            nn.ReLU(inplace=True),
+            *conv_norm_relu(dims, out_channels, out_channels, norm, circular_axis, kernel_size),
         )

@@ -8,7 +8,7 @@ from torch import nn
 
 from ..errors import SeisSegError
 from .base import SegmentationModel, check_options
-from .blocks import ConvBlock, WrapConv3d, make_conv, make_norm
+from .blocks import ConvBlock, conv_norm_relu, make_head, make_norm
 from .unet import UNetCore
 
 __all__ = ["HybridSlabNet"]
@@ -67,32 +67,19 @@ class HybridSlabNet(SegmentationModel):
     ) -> None:
         opts = check_options(self.model_name, in_channels, n_classes, width, depth, norm, dropout,
                              context, circular_axis)
+        super().__init__(opts, size_multiple=2 ** opts["depth"], spatial_dims=2, input_dims=3)
         in_channels, n_classes, width, depth, norm, dropout, context, circular_axis = opts.values()
-        super().__init__(
-            in_channels=in_channels,
-            n_classes=n_classes,
-            size_multiple=2**depth,
-            context=context,
-            circular_axis=circular_axis,
-        )
-        self.spatial_dims = 2
-        self.input_dims = 3
-        self.width = width
-        self.depth = depth
         circ3 = None if circular_axis is None else circular_axis + 1
-        bias = norm == "none"
         self.stem = _slab_stem(in_channels, width, context, norm, circ3)
         self.unet = UNetCore(2, width, width, depth, norm, dropout, circular_axis)
         self.refine = nn.Sequential(
             ConvBlock(2, 2 * width + in_channels, width, norm, 0.0, circular_axis),
-            make_conv(2, width, width, 3, 1, bias, circular_axis),
-            make_norm(norm, 2, width),
-            nn.ReLU(inplace=True),
+            *conv_norm_relu(2, width, width, norm, circular_axis),
         )
-        self.head = make_conv(2, width, n_classes, 1)
+        self.head = make_head(2, width, n_classes)
         n_aux = max(depth, 1)
         self.aux_heads = nn.ModuleList(
-            make_conv(2, self.unet.channels[min(i, depth)], n_classes, 1) for i in range(n_aux)
+            make_head(2, self.unet.channels[min(i, depth)], n_classes) for i in range(n_aux)
         )
         self._spec = opts
 
@@ -137,20 +124,15 @@ def _slab_stem(
     slices for context=2: a quarter of the cost of "same" convolutions), then a learned
     (D x 1 x 1) convolution collapses whatever depth is left.
     """
-    bias = norm == "none"
     stem: list[nn.Module] = []
     d, cin = 2 * context + 1, in_channels
     for _ in range(2):
         valid = d >= 3
-        stem += [
-            WrapConv3d(cin, width, 3, 1, bias, circ3, (0 if valid else 1, 1, 1)),
-            make_norm(norm, 3, width),
-            nn.ReLU(inplace=True),
-        ]
+        stem += conv_norm_relu(3, cin, width, norm, circ3, padding=(0 if valid else 1, 1, 1))
         d, cin = (d - 2 if valid else d), width
     if d > 1:
         stem += [
-            nn.Conv3d(width, width, kernel_size=(d, 1, 1), bias=bias),
+            nn.Conv3d(width, width, kernel_size=(d, 1, 1), bias=norm == "none"),
             make_norm(norm, 3, width),
             nn.ReLU(inplace=True),
         ]

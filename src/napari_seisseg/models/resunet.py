@@ -12,8 +12,8 @@ from .blocks import (
     ConvBlock,
     WrapConv2d,
     WrapMaxPool2d,
-    make_conv,
     make_dropout,
+    make_head,
     make_norm,
     make_upconv,
 )
@@ -221,17 +221,7 @@ class ResUNet(SegmentationModel):
             opts.values()
         )
         output_stride = check_choice(self.model_name, "output_stride", output_stride, (1, 2, 4))
-        super().__init__(
-            in_channels=in_channels,
-            n_classes=n_classes,
-            size_multiple=2 ** (depth + 1),
-            context=context,
-            circular_axis=circular_axis,
-        )
-        self.spatial_dims = 2
-        self.input_dims = 2
-        self.width = width
-        self.depth = depth
+        super().__init__(opts, size_multiple=2 ** (depth + 1), spatial_dims=2, input_dims=2)
         self.encoder = ResNetEncoder(
             self.input_channels, ENCODERS[encoder], width, depth, norm, circular_axis
         )
@@ -275,7 +265,7 @@ class ResUNet(SegmentationModel):
             self.ups.append(make_upconv(2, prev, c))
             self.decoders.append(ConvBlock(2, 2 * c, c, norm, dropout, circular_axis))
             prev = c
-        self.head = make_conv(2, prev, self.n_classes, 1)
+        self.head = make_head(2, prev, self.n_classes)
 
     @property
     def input_channels(self) -> int:

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from .base import SegmentationModel, check_options
-from .blocks import ConvBlock, make_conv, make_upconv
+from .blocks import ConvBlock, make_head, make_upconv
 
 __all__ = ["UNet2D", "UNet3D", "UNetCore"]
 
@@ -96,20 +96,10 @@ class _UNet(SegmentationModel):
     ) -> None:
         opts = check_options(self.model_name, in_channels, n_classes, width, depth, norm, dropout,
                              context, circular_axis, n_axes=dims)
-        in_channels, n_classes, width, depth, norm, dropout, context, circular_axis = opts.values()
-        super().__init__(
-            in_channels=in_channels,
-            n_classes=n_classes,
-            size_multiple=2**depth,
-            context=context,
-            circular_axis=circular_axis,
-        )
-        self.spatial_dims = dims
-        self.input_dims = dims
-        self.width = width
-        self.depth = depth
-        self.core = UNetCore(dims, self.input_channels, width, depth, norm, dropout, circular_axis)
-        self.head = make_conv(dims, width, n_classes, 1)
+        super().__init__(opts, size_multiple=2 ** opts["depth"], spatial_dims=dims, input_dims=dims)
+        self.core = UNetCore(dims, self.input_channels, self.width, self.depth, opts["norm"],
+                             opts["dropout"], self.circular_axis)
+        self.head = make_head(dims, self.width, self.n_classes)
         keys = ("in_channels", "n_classes", "width", "depth", "norm", "dropout")
         self._spec = {k: opts[k] for k in keys}
 

@@ -17,6 +17,7 @@ import torch
 from ..bundle.classes import ClassInfo
 from .labels import LabelSummary
 from .metrics import headline
+from .run_summary import validation_score
 
 __all__ = [
     "BestUpdated",
@@ -228,8 +229,6 @@ class Finished(TrainEvent):
         }.get(self.reason, self.reason)
         best = ""
         if self.best_metrics:
-            spread = self.best_metrics.get("spread")
-            pm = "" if spread is None else f" ± {spread:.3f}"
-            best = (f"; kept epoch {self.best_epoch} (validation mean IoU "
-                    f"{headline(self.best_metrics):.3f}{pm})")
+            score = validation_score(self.best_metrics, "{:.3f}".format)
+            best = f"; kept epoch {self.best_epoch} ({score})"
         return f"Finished after {self.steps} steps in {self.elapsed_s:.0f} s: {why}{best}."

@@ -39,15 +39,25 @@ __all__ = [
 REGION_TERMS = ("dice", "lovasz", "none")
 
 
-def _mask_and_target(
-    target: torch.Tensor, mask: torch.Tensor | None
-) -> tuple[torch.Tensor, torch.Tensor]:
+def _labeled(
+    logits: torch.Tensor,
+    target: torch.Tensor,
+    mask: torch.Tensor | None,
+    single_logit: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Return the float32 logits, the labeled mask and the targets (0 where not labeled).
+
+    ``single_logit`` drops the channel axis of ``(N, 1, *spatial)`` logits.
+    """
+    logits = logits.float()
+    if single_logit and logits.ndim == target.ndim + 1:
+        logits = logits[:, 0]
     target = target.long()
     if mask is None:
         mask = target >= 0
     else:
         mask = mask.bool() & (target >= 0)
-    return mask, torch.where(mask, target, torch.zeros_like(target))
+    return logits, mask, torch.where(mask, target, torch.zeros_like(target))
 
 
 def _dice(
@@ -98,8 +108,7 @@ def masked_ce_dice(
     torch.Tensor
         Scalar loss (0 with a zero gradient when nothing is labeled).
     """
-    logits = logits.float()
-    m, t = _mask_and_target(target, mask)
+    logits, m, t = _labeled(logits, target, mask)
     if not bool(m.any()):
         return logits.sum() * 0.0
     k = logits.shape[1]
@@ -152,10 +161,7 @@ def masked_bce_dice(
     torch.Tensor
         Scalar loss.
     """
-    logits = logits.float()
-    if logits.ndim == target.ndim + 1:
-        logits = logits[:, 0]
-    m, t = _mask_and_target(target, mask)
+    logits, m, t = _labeled(logits, target, mask, single_logit=True)
     if not bool(m.any()):
         return logits.sum() * 0.0
     tf = t.float()
@@ -194,22 +200,15 @@ def lovasz_hinge(
 
     Parameters
     ----------
-    logits : torch.Tensor
-        ``(N, 1, *spatial)`` (or ``(N, *spatial)``).
-    target : torch.Tensor
-        ``(N, *spatial)``: 1 positive, 0 negative, ``-1`` not labeled.
-    mask : torch.Tensor, optional
-        True where labeled (combined with ``target >= 0``).
+    logits, target, mask : torch.Tensor
+        As for :func:`masked_bce_dice` (``mask`` optional).
 
     Returns
     -------
     torch.Tensor
         Scalar loss (0 with a zero gradient when nothing is labeled).
     """
-    logits = logits.float()
-    if logits.ndim == target.ndim + 1:
-        logits = logits[:, 0]
-    m, t = _mask_and_target(target, mask)
+    logits, m, t = _labeled(logits, target, mask, single_logit=True)
     if not bool(m.any()):
         return logits.sum() * 0.0
     x, y = logits[m], t[m].float()
@@ -225,20 +224,15 @@ def lovasz_softmax(
 
     Parameters
     ----------
-    logits : torch.Tensor
-        ``(N, K, *spatial)``.
-    target : torch.Tensor
-        ``(N, *spatial)`` class indices; ``-1`` (or ``mask`` False) = not labeled.
-    mask : torch.Tensor, optional
-        True where labeled (combined with ``target >= 0``).
+    logits, target, mask : torch.Tensor
+        As for :func:`masked_ce_dice` (``mask`` optional).
 
     Returns
     -------
     torch.Tensor
         Scalar loss (0 with a zero gradient when nothing is labeled).
     """
-    logits = logits.float()
-    m, t = _mask_and_target(target, mask)
+    logits, m, t = _labeled(logits, target, mask)
     if not bool(m.any()):
         return logits.sum() * 0.0
     probs = torch.softmax(logits, dim=1).movedim(1, -1)[m]  # (labeled voxels, K)
@@ -318,13 +312,8 @@ class SegmentationLoss:
         )
         dice_w = dw if self.region == "dice" else 0.0
         if self.binary:
-            loss = masked_bce_dice(
-                logits,
-                target,
-                pos_weight=self.pos_weight,
-                class_weights=self.class_weights,
-                dice_weight=dice_w,
-            )
+            loss = masked_bce_dice(logits, target, pos_weight=self.pos_weight,
+                                   class_weights=self.class_weights, dice_weight=dice_w)
         else:
             loss = masked_ce_dice(
                 logits, target, class_weights=self.class_weights, dice_weight=dice_w

@@ -6,11 +6,12 @@ What the Train widget shows in its status line and table (no napari import).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .metrics import headline
 
-__all__ = ["epoch_line", "finished_message", "fmt_score"]
+__all__ = ["epoch_line", "finished_message", "fmt_score", "validation_score"]
 
 #: Why a run ended, in words (``TrainResult.stop_reason``).
 _WHY = {"epochs": "all epochs done", "time": "time budget spent",
@@ -22,6 +23,22 @@ def fmt_score(v: Any) -> str:
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return "–"
     return f"{float(v):.3f}"
+
+
+def validation_score(metrics: Mapping[str, Any], fmt: Callable[[Any], str] = fmt_score) -> str:
+    """``"validation mean IoU 0.812 ± 0.034"``: the headline score and, when the metrics
+    have one, its spread.
+
+    Parameters
+    ----------
+    metrics : mapping
+        Validation scores (see :func:`~napari_seisseg.training.metrics.headline`).
+    fmt : callable
+        Writes the score (default :func:`fmt_score`).
+    """
+    spread = metrics.get("spread")
+    pm = "" if spread is None else f" ± {spread:.3f}"
+    return f"validation mean IoU {fmt(headline(metrics))}{pm}"
 
 
 def epoch_line(event: Any) -> str:
@@ -53,10 +70,7 @@ def finished_message(result: Any, name: str, saved: Any) -> str:
     """
     score = ""
     if result.best_metrics:
-        spread = result.best_metrics.get("spread")
-        pm = "" if spread is None else f" ± {spread:.3f}"
-        score = (f", validation mean IoU {fmt_score(headline(result.best_metrics))}{pm} "
-                 f"(epoch {result.best_epoch})")
+        score = f", {validation_score(result.best_metrics)} (epoch {result.best_epoch})"
     message = f"model '{name}' ready{score}; {_WHY.get(result.stop_reason, '')}"
     if saved is not None:
         message += f"; saved automatically to {saved}"
