@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from napari_seisseg.io.indexing import WithLeadingAxis, expand_key
+from napari_seisseg.io.indexing import LazyArray, WithLeadingAxis, expand_key
 
 
 def test_expand_key_gives_one_entry_per_axis():
@@ -32,3 +32,22 @@ def test_with_leading_axis_reads_like_a_3d_array():
     np.testing.assert_array_equal(view[0, 1:, :2], data[1:, :2])
     np.testing.assert_array_equal(view[:, 1], data[None, 1])
     np.testing.assert_array_equal(view[...], data[None])
+
+
+class _Doubled(LazyArray):
+    """A lazy array computing twice the values of a numpy array."""
+
+    def __init__(self, data):
+        self.data = data
+        self.shape, self.ndim, self.dtype = data.shape, data.ndim, data.dtype
+
+    def __getitem__(self, key):
+        return self.data[key] * 2
+
+
+def test_lazy_array_derives_size_nbytes_len_and_asarray_from_shape_dtype_and_indexing():
+    data = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    lazy = _Doubled(data)
+    assert (lazy.size, lazy.nbytes, len(lazy)) == (24, 96, 2)
+    np.testing.assert_array_equal(np.asarray(lazy), data * 2)
+    assert np.asarray(lazy, dtype=np.float64).dtype == np.float64

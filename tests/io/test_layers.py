@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
+from napari_seisseg.errors import SeisSegError
 from napari_seisseg.io import read_segy, write_segy
-from napari_seisseg.io.layers import as_label_array, looks_like_labels, volume_layer_data
+from napari_seisseg.io.layers import (
+    as_label_array,
+    check_image_layer,
+    looks_like_labels,
+    volume_layer_data,
+)
 
 
 def test_real_amplitudes_are_not_labels(segy_dir):
@@ -73,3 +81,11 @@ def test_as_label_array_rounds_floats_and_keeps_integers():
     assert out.dtype == np.int32 and out.tolist() == [[0, 2], [0, 300]]
     kept = np.array([[1, 2]], np.int16)
     assert as_label_array(kept).dtype == np.int16
+
+
+def test_check_image_layer_refuses_a_missing_or_multiscale_layer_with_the_callers_words():
+    with pytest.raises(SeisSegError, match="^Nothing chosen.$"):
+        check_image_layer(None, "Nothing chosen.", "show")
+    with pytest.raises(SeisSegError, match="'big' is multiscale; show a single-scale layer."):
+        check_image_layer(SimpleNamespace(name="big", multiscale=True), "Nothing chosen.", "show")
+    check_image_layer(SimpleNamespace(name="one", multiscale=False), "Nothing chosen.", "show")

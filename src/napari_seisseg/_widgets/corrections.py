@@ -23,12 +23,13 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from magicgui.widgets import ComboBox, Container, PushButton
+from magicgui.widgets import ComboBox, PushButton
 
 from ..errors import SeisSegError
 from ..training.mask_edits import EVENTS, edited_voxels, is_tracked
 from .mask_edits import copy_into_labels
 from .predict import PREDICTION_KEY
+from .rows import tight_box
 
 __all__ = ["Corrections", "shown_section"]
 
@@ -102,10 +103,8 @@ class Corrections:
             text="Add shown section",
             tooltip="Copy the mask's section on screen, as reviewed, into 'labels' where "
                     "nothing is painted yet (your edits in it override).")
-        buttons = Container(layout="horizontal", labels=False,
-                            widgets=[self.add_edits_button, self.add_section_button],
-                            tooltip="Take corrections into the painted labels.")
-        buttons.margins = (0, 0, 0, 0)
+        buttons = tight_box([self.add_edits_button, self.add_section_button],
+                            "Take corrections into the painted labels.")
         #: The controls, in form order.
         self.widgets = [self.mask, buttons]
         self._known = weakref.WeakSet(layer for _name, layer in self._mask_choices())

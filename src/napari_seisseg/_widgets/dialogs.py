@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-__all__ = ["bundle_dialog", "pipeline_dialog"]
+__all__ = ["bundle_dialog", "given_or_asked", "pipeline_dialog"]
 
 _BUNDLES = "Model bundles (*.safetensors *.seisseg);;All files (*)"
 _PIPELINES = "Pipeline JSON (*.json)"
@@ -40,3 +42,21 @@ def pipeline_dialog(widget: Any, *, save: bool) -> str | None:
     else:
         path, _ = QFileDialog.getOpenFileName(widget.native, "Load pipeline", "", _PIPELINES)
     return path or None
+
+
+def given_or_asked(path: str | Path | None, ask: Callable[[], str | None]) -> str | Path | None:
+    """``path`` when the caller gives one, else what the dialog ``ask`` opens returns.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path or None
+        The file a caller (a test, a script) names; None to ask the user.
+    ask : callable
+        Opens a file dialog; returns the chosen path, or None when cancelled.
+
+    Returns
+    -------
+    str or pathlib.Path or None
+        The file to use, or None when the dialog was cancelled.
+    """
+    return ask() if path is None else path

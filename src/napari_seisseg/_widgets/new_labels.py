@@ -19,11 +19,12 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from magicgui.widgets import Container, LineEdit, PushButton
+from magicgui.widgets import LineEdit, PushButton
 
 from ..bundle.classes import parse_class_names
 from ..errors import SeisSegError
 from ..training.new_labels import labels_layer_spec
+from .rows import tight_box
 
 __all__ = ["NewLabels", "add_labels_layer"]
 
@@ -81,10 +82,9 @@ class NewLabels:
             tooltip="Add an empty Labels layer exactly over the image (same grid, survey "
                     "coordinates and geometry) with these class names, ready to paint class 1.")
         #: The row to put in the form.
-        self.row = Container(layout="horizontal", labels=False, label="new labels",
-                             widgets=[self.class_names, self.button],
-                             tooltip="Start painting: a Labels layer over the image.")
-        self.row.margins = (0, 0, 0, 0)
+        self.row = tight_box([self.class_names, self.button],
+                             "Start painting: a Labels layer over the image.",
+                             label="new labels")
         self.button.changed.connect(lambda *_: self.add())
 
     def add(self) -> Any:

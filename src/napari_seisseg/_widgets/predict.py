@@ -50,10 +50,11 @@ from ..io.prediction_layers import describe, seconds_text
 from ..io.probabilities import PREDICTION_KEY  # metadata key of the layers this widget adds
 from ..preprocess.recorded import layer_pipeline
 from ..store import MODEL_STORE, ModelEntry
-from .dialogs import bundle_dialog
+from .dialogs import bundle_dialog, given_or_asked
 from .mask_edits import rewrite_mask
 from .predict_controls import model_controls, review_controls, run_outputs, run_settings
 from .result_layers import add_result_layers
+from .rows import tight_box
 
 if TYPE_CHECKING:
     import napari
@@ -91,10 +92,9 @@ class PredictWidget(Container):
 
     def _lay_out(self) -> None:
         """The controls in one column, the model chooser beside Load bundle…."""
-        model_row = Container(layout="horizontal", labels=False, label="model",
-                              widgets=[self.model, self.load_button],
-                              tooltip="Choose a model or load a bundle file.")
-        model_row.margins = (0, 0, 0, 0)
+        model_row = tight_box([self.model, self.load_button],
+                              "Choose a model or load a bundle file.",
+                              label="model")
         run_row = Container(layout="horizontal", labels=False,
                             widgets=[self.predict_button, self.cancel_button],
                             tooltip="Start or cancel the prediction.")
@@ -219,10 +219,9 @@ class PredictWidget(Container):
         from ..bundle import BundleModel
         from ..errors import SeisSegError
 
+        path = given_or_asked(path, lambda: bundle_dialog(self, "Load model bundle"))
         if path is None:
-            path = bundle_dialog(self, "Load model bundle")
-            if not path:
-                return None
+            return None
         try:
             bm = BundleModel.load(path)
         except (SeisSegError, OSError) as exc:

@@ -19,6 +19,7 @@ from magicgui.widgets import (
 
 from ..inference.run_choices import device_choices
 from ._status import StatusLabel
+from .rows import tight_box
 
 __all__ = ["model_controls", "review_controls", "run_outputs", "run_settings"]
 
@@ -61,11 +62,10 @@ def run_settings() -> tuple[FloatSpinBox, CheckBox, ComboBox, list[CheckBox], Co
                          "orientations are averaged (each one costs a full pass).")
         for i in range(3)
     ]
-    orientations = Container(layout="horizontal", labels=False, label="orientations",
-                             widgets=orientation_boxes,
-                             tooltip="Section (2D) models: the axes to predict along and "
-                                     "average. 3D models predict 3D windows.")
-    orientations.margins = (0, 0, 0, 0)
+    orientations = tight_box(orientation_boxes,
+                             "Section (2D) models: the axes to predict along and "
+                             "average. 3D models predict 3D windows.",
+                             label="orientations")
     statistics = ComboBox(
         label="statistics", choices=[("stored in the model", "stored"),
                                      ("refit on this image", "refit")], value="stored",

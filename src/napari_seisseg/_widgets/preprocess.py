@@ -21,6 +21,7 @@ from magicgui.widgets import (
     SpinBox,
 )
 
+from ..errors import SeisSegError
 from ..preprocess.fitting import (
     RESULT_MODES,
     SampleCache,
@@ -31,8 +32,9 @@ from ..preprocess.fitting import (
 )
 from ..preprocess.recorded import PREPROCESS_KEY, PREVIEW_KEY, chained, output_contrast
 from ._status import StatusLabel
-from .dialogs import pipeline_dialog
+from .dialogs import given_or_asked, pipeline_dialog
 from .preprocess_steps import STEP_MENU, StepRow
+from .rows import tight_box
 from .scroll import scroll_in_place, scroll_to
 
 if TYPE_CHECKING:
@@ -111,21 +113,16 @@ class PreprocessWidget(Container):
         add_row = Container(layout="horizontal", labels=False,
                             widgets=[self.add_kind, self.add_button],
                             tooltip="Add a step at the end of the pipeline.")
-        run_row = Container(layout="horizontal", labels=False,
-                            widgets=[self.apply_button, self.stop_button],
-                            tooltip="Run or stop.")
-        file_row = Container(layout="horizontal", labels=False,
-                             widgets=[self.save_button, self.load_button],
-                             tooltip="Pipeline files.")
-        run_row.margins = file_row.margins = (0, 0, 0, 0)
+        run_row = tight_box([self.apply_button, self.stop_button], "Run or stop.")
+        file_row = tight_box([self.save_button, self.load_button], "Pipeline files.")
         # the steps and settings scroll; Apply/Stop, files, progress and messages stay in view
         self.settings = Container(labels=True, widgets=[
             self.layer, self.time_axis, add_row, self.steps_box, self.n_traces, self.seed,
             self.use_stored, self.preview, self.result_mode,
         ], tooltip="The pipeline and its settings (they scroll when the panel is short).")
-        messages = Container(labels=False, widgets=[self.status, self.report],
-                             tooltip="What the preview or the last run did.")
-        messages.margins = (0, 0, 0, 0)
+        messages = tight_box([self.status, self.report],
+                             "What the preview or the last run did.",
+                             layout="vertical")
         self.extend([self.settings, run_row, file_row, self.progress, messages])
         self.settings_area = scroll_in_place(self.settings)
         scroll_in_place(messages, min_height=120, max_height=120, stretch=0, fit_width=False)
@@ -269,7 +266,6 @@ class PreprocessWidget(Container):
     # ------------------------------------------------------------------ preview
     def update_preview(self, *_args) -> None:
         """Refit on the cached sample and show the result on the slice in view."""
-        from ..errors import SeisSegError
         from ..preprocess import PreprocessedArray
 
         if self._building:
@@ -314,7 +310,6 @@ class PreprocessWidget(Container):
         """
         from napari.qt.threading import create_worker
 
-        from ..errors import SeisSegError
         from ..preprocess import preprocess_job
 
         if self.worker is not None:
@@ -381,12 +376,9 @@ class PreprocessWidget(Container):
     # ------------------------------------------------------------------ files
     def save_pipeline(self, path: str | Path | None = None) -> Path | None:
         """Write the pipeline (fitted on the chosen layer when there is one) to JSON."""
-        from ..errors import SeisSegError
-
+        path = given_or_asked(path, lambda: pipeline_dialog(self, save=True))
         if path is None:
-            path = pipeline_dialog(self, save=True)
-            if not path:
-                return None
+            return None
         layer = self.layer.value
         try:
             pipe = self.recorded_pipeline(layer) if layer is not None else self.pipeline()
@@ -402,13 +394,11 @@ class PreprocessWidget(Container):
 
     def load_pipeline(self, path: str | Path | None = None) -> Pipeline | None:
         """Replace the steps by those of a pipeline JSON; its statistics can be reused."""
-        from ..errors import SeisSegError
         from ..preprocess import Pipeline
 
+        path = given_or_asked(path, lambda: pipeline_dialog(self, save=False))
         if path is None:
-            path = pipeline_dialog(self, save=False)
-            if not path:
-                return None
+            return None
         try:
             pipe = Pipeline.load(path)
         except (SeisSegError, OSError) as exc:

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox, Label, PushButton
 
+from .rows import tight_box
+
 if TYPE_CHECKING:
     from ..preprocess import Step
     from .preprocess import PreprocessWidget
@@ -73,10 +75,8 @@ class StepRow(Container):
         self.up = PushButton(text="↑", tooltip="Move this step one place earlier.")
         self.down = PushButton(text="↓", tooltip="Move this step one place later.")
         self.remove_button = PushButton(text="✕", tooltip="Remove this step.")
-        header = Container(layout="horizontal", labels=False,
-                           widgets=[self.title, self.up, self.down, self.remove_button],
-                           tooltip="Step name and its move/remove buttons.")
-        header.margins = (0, 0, 0, 0)
+        header = tight_box([self.title, self.up, self.down, self.remove_button],
+                           "Step name and its move/remove buttons.")
         self.header = header
         self.inputs = _step_inputs(kind, params)
         widgets = [header, *self.inputs.values()]

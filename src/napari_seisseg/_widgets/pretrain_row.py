@@ -13,7 +13,9 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
-from magicgui.widgets import Container, FloatSpinBox, PushButton
+from magicgui.widgets import FloatSpinBox, PushButton
+
+from .rows import tight_box
 
 if TYPE_CHECKING:
     from .train import TrainWidget
@@ -36,10 +38,9 @@ class PretrainRow:
                     "with the model settings above; cached for this survey, so every later "
                     "training on it with the same settings starts from it. Stop keeps what "
                     "was learned.")
-        self.row = Container(layout="horizontal", labels=False, label="pretraining",
-                             widgets=[self.minutes, self.button],
-                             tooltip="Self-supervised pretraining on the unlabeled survey.")
-        self.row.margins = (0, 0, 0, 0)
+        self.row = tight_box([self.minutes, self.button],
+                             "Self-supervised pretraining on the unlabeled survey.",
+                             label="pretraining")
         self.button.changed.connect(lambda *_: self.start())
 
     def start(self):

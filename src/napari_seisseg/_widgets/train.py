@@ -43,9 +43,10 @@ from ..preprocess.recorded import layer_pipeline
 from ..store import MODEL_STORE, ModelEntry, autosave_path, bundle_file_name, save_entry
 from ..training.painted_summary import describe_painted
 from .corrections import Corrections
-from .dialogs import bundle_dialog
+from .dialogs import bundle_dialog, given_or_asked
 from .new_labels import NewLabels
 from .pretrain_row import PretrainRow
+from .rows import tight_box
 from .scroll import scroll_in_place, scroll_to
 from .train_controls import (
     action_buttons,
@@ -122,10 +123,7 @@ class TrainWidget(Container):
 
     def _lay_out(self) -> None:
         """Settings that scroll; Train/Stop, progress, messages, curves and table in view."""
-        run_row = Container(layout="horizontal", labels=False,
-                            widgets=[self.train_button, self.stop_button],
-                            tooltip="Start or stop training.")
-        run_row.margins = (0, 0, 0, 0)
+        run_row = tight_box([self.train_button, self.stop_button], "Start or stop training.")
         file_row = Container(layout="horizontal", labels=False,
                              widgets=[self.save_button, self.load_button],
                              tooltip="Model bundle files.")
@@ -136,9 +134,9 @@ class TrainWidget(Container):
             self.show_advanced, self.advanced, self.pretraining.row, file_row,
             self.device_label, self.model_label,
         ], tooltip="Training settings (they scroll when the panel is short).")
-        messages = Container(labels=False, widgets=[self.status, self.info],
-                             tooltip="What the run does, and what is painted.")
-        messages.margins = (0, 0, 0, 0)
+        messages = tight_box([self.status, self.info],
+                             "What the run does, and what is painted.",
+                             layout="vertical")
         self.extend([self.settings, run_row, self.progress, messages])
         self.settings_area = scroll_in_place(self.settings, stretch=0)  # the curves take the rest
         self.messages_area = scroll_in_place(messages, min_height=MESSAGES_HEIGHT,
@@ -440,11 +438,10 @@ class TrainWidget(Container):
         entry = self.current
         if entry is None:
             return self._fail("no model to save yet; train or load one first")
+        path = given_or_asked(path, lambda: bundle_dialog(
+            self, "Save model", save=True, suggested=bundle_file_name(entry.name)))
         if path is None:
-            path = bundle_dialog(self, "Save model", save=True,
-                                 suggested=bundle_file_name(entry.name))
-            if not path:
-                return None
+            return None
         try:
             out = save_entry(entry, path)
         except (SeisSegError, OSError) as exc:
@@ -465,10 +462,9 @@ class TrainWidget(Container):
         from ..errors import SeisSegError
         from ..store import load_into_store
 
+        path = given_or_asked(path, lambda: bundle_dialog(self, "Load model"))
         if path is None:
-            path = bundle_dialog(self, "Load model")
-            if not path:
-                return None
+            return None
         try:
             entry = load_into_store(path, name=Path(path).stem)
         except (SeisSegError, OSError) as exc:

@@ -15,6 +15,7 @@ from magicgui.widgets import (
 )
 
 from ._status import StatusLabel
+from .rows import tight_box
 
 __all__ = ["action_buttons", "budget_controls", "layer_choosers", "model_chooser",
            "option_switches", "output_lines"]
@@ -74,10 +75,7 @@ def budget_controls() -> tuple[FloatSpinBox, ComboBox, Container]:
     budget = FloatSpinBox(value=1.5, min=0.1, max=100_000.0, step=0.5,
                           tooltip="Training budget, in the unit on the right "
                                   "(epochs are rounded to whole numbers).")
-    budget_row = Container(layout="horizontal", labels=False, label="budget",
-                           widgets=[budget, budget_unit],
-                           tooltip="How long to train.")
-    budget_row.margins = (0, 0, 0, 0)
+    budget_row = tight_box([budget, budget_unit], "How long to train.", label="budget")
     return budget, budget_unit, budget_row
 
 

@@ -18,6 +18,7 @@ from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox, SpinBo
 from ..store import MODEL_STORE
 from ..train_settings import POSITION_CHOICES, setting_choices, setting_default, setting_word
 from .auto_spinbox import AutoSpinBox
+from .rows import tight_box
 
 __all__ = ["TrainOptions"]
 
@@ -138,9 +139,7 @@ class TrainOptions(Container):
                                         "about the last 100 steps: smoother curves and a better "
                                         "model for the same budget. Untick to keep the weights "
                                         "of the last step.")
-        box = Container(layout="vertical", labels=False, label="weights",
-                        widgets=[self.average], tooltip=self.average.tooltip)
-        box.margins = (0, 0, 0, 0)
+        box = tight_box([self.average], self.average.tooltip, layout="vertical", label="weights")
         return box
 
     def _augment_box(self) -> Container:
@@ -164,12 +163,10 @@ class TrainOptions(Container):
         self.aug_zoom = CheckBox(text="zoom and small rotations", value=False,
                                  tooltip="Zoom by up to ±15% and rotate by up to ±5° half of "
                                          "the patches (bodies and dips of many sizes; slower).")
-        box = Container(layout="vertical", labels=False, label="augmentation",
-                        widgets=[self.aug_flip, self.aug_flip_time, self.aug_rotate,
-                                 self.aug_gain, self.aug_polarity, self.aug_elastic,
-                                 self.aug_zoom],
-                        tooltip="Random changes applied to training patches only.")
-        box.margins = (0, 0, 0, 0)
+        box = tight_box([self.aug_flip, self.aug_flip_time, self.aug_rotate, self.aug_gain,
+                         self.aug_polarity, self.aug_elastic, self.aug_zoom],
+                        "Random changes applied to training patches only.",
+                        layout="vertical", label="augmentation")
         return box
 
     # ------------------------------------------------------------------ choices

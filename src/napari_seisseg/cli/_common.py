@@ -46,6 +46,22 @@ def positive(kind: type) -> Callable[[str], Any]:
     return number_in(kind, "a number", lambda v: v > 0, "positive")
 
 
+def add_width_depth(group: Any, note: str) -> None:
+    """``--width`` and ``--model-depth``: the size of the network, ``note`` closing their help.
+
+    Parameters
+    ----------
+    group : argparse.ArgumentParser or argument group
+        Where the options go.
+    note : str
+        What an omitted value means, in parentheses at the end of each help.
+    """
+    group.add_argument("--width", type=positive(int), metavar="W",
+                       help=f"channels of the first stage ({note})")
+    group.add_argument("--model-depth", type=positive(int), metavar="D",
+                       help=f"number of down-sampling stages ({note})")
+
+
 def int_list(text: str) -> tuple[int, ...]:
     """An argparse ``type``: ``"0"`` or ``"0,1"`` (or ``"64,128"``) as a tuple of ints."""
     parts = [p for p in text.replace(" ", "").split(",") if p]

@@ -8,15 +8,15 @@ from ..jobs import drain
 from ._common import add_segy_options, read_input
 from .printer import progress_bar
 
+#: ``seisseg convert``: its line in ``seisseg --help``, the text above its options.
+HELP = "convert between SEG-Y, .npy and Zarr (several SEG-Y files or a folder are assembled)"
+DESCRIPTION = ("Convert seismic data between SEG-Y, .npy (with a JSON geometry sidecar) and "
+               "Zarr, block by block so files larger than memory convert. Several SEG-Y inputs (or a "
+               "folder) are assembled into one volume, e.g. one inline per file.")
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "convert",
-        help="convert between SEG-Y, .npy and Zarr (several SEG-Y files or a folder are assembled)",
-        description="Convert seismic data between SEG-Y, .npy (with a JSON geometry sidecar) and "
-        "Zarr, block by block so files larger than memory convert. Several SEG-Y inputs (or a "
-        "folder) are assembled into one volume, e.g. one inline per file.",
-    )
+    p = sub.add_parser("convert", help=HELP, description=DESCRIPTION)
     p.add_argument("inputs", nargs="+", metavar="IN", help="input file(s) or folder")
     p.add_argument("output", metavar="OUT", help="output path: .sgy/.segy, .npy or .zarr")
     p.add_argument("--template", metavar="SEGY",

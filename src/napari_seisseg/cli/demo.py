@@ -31,17 +31,17 @@ from ..jobs import drain
 from ._common import positive
 from .printer import PredictionPrinter, TrainingPrinter, progress_bar
 
+#: ``seisseg demo``: its line in ``seisseg --help``, the text above its options, examples.
+HELP = "run the whole loop headless on the sample data (train, predict, export, score)"
+DESCRIPTION = ("Open the F3 sample and the synthetic labeled cube, train a U-Net on a few labeled "
+               "sections of the synthetic cube, predict the whole cube, export the mask to SEG-Y "
+               "and .npy, re-open it, print per-class IoU against the full truth and write a PNG "
+               "figure. Takes about --minutes plus half a minute on a CPU.")
+EPILOG = "example: seisseg demo --out demo_output --minutes 2"
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "demo",
-        help="run the whole loop headless on the sample data (train, predict, export, score)",
-        description="Open the F3 sample and the synthetic labeled cube, train a U-Net on a few "
-        "labeled sections of the synthetic cube, predict the whole cube, export the mask to "
-        "SEG-Y and .npy, re-open it, print per-class IoU against the full truth and write a "
-        "PNG figure. Takes about --minutes plus half a minute on a CPU.",
-        epilog="example: seisseg demo --out demo_output --minutes 2",
-    )
+    p = sub.add_parser("demo", help=HELP, description=DESCRIPTION, epilog=EPILOG)
     p.add_argument("--out", default="demo_output", help="output folder (default: demo_output)")
     p.add_argument("--minutes", type=positive(float), default=2.0,
                    help="training budget in minutes, wall clock (default 2)")

@@ -9,13 +9,13 @@ import numpy as np
 
 from ._common import add_segy_options, segy_options
 
+#: ``seisseg info``: its line in ``seisseg --help``, the text above its options.
+HELP = "print the geometry of a SEG-Y, .npy or Zarr file"
+DESCRIPTION = "Print the survey geometry (lines, samples, format, live traces) of seismic data."
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "info",
-        help="print the geometry of a SEG-Y, .npy or Zarr file",
-        description="Print the survey geometry (lines, samples, format, live traces) of seismic data.",
-    )
+    p = sub.add_parser("info", help=HELP, description=DESCRIPTION)
     p.add_argument("paths", nargs="+", metavar="FILE",
                    help="SEG-Y file(s) or folder (assembled as one survey), .npy or .zarr")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")

@@ -62,20 +62,22 @@ def _sizes(text: str) -> tuple[int, ...]:
     return values
 
 
+#: ``seisseg predict``: its line in ``seisseg --help``, the text above its options, examples.
+HELP = "predict a cube with a trained model: probabilities, class mask, uncertainty"
+DESCRIPTION = ("Apply a trained model bundle to a cube (or section) with overlapping, "
+               "blended windows. Section (2D) models predict every section along the chosen axes; 3D "
+               "models sweep 3D windows. The model card's preprocessing is applied on the fly. "
+               "Probabilities go to disk window by window, so cubes larger than memory work. Outputs "
+               "may be .npy, .zarr or SEG-Y (headers copied from IMG).")
+EPILOG = ("examples: seisseg predict --model salt.safetensors --image cube.sgy --out-mask "
+          "salt_mask.sgy --out-probs salt_probs.zarr | seisseg predict --model "
+          "faults3d.safetensors --image cube.zarr --out-probs p.zarr --out-mask m.zarr "
+          "--dask-scheduler tcp://head:8786")
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``seisseg predict``."""
-    p = sub.add_parser(
-        "predict",
-        help="predict a cube with a trained model: probabilities, class mask, uncertainty",
-        description="Apply a trained model bundle to a cube (or section) with overlapping, "
-        "blended windows. Section (2D) models predict every section along the chosen axes; 3D "
-        "models sweep 3D windows. The model card's preprocessing is applied on the fly. "
-        "Probabilities go to disk window by window, so cubes larger than memory work. Outputs "
-        "may be .npy, .zarr or SEG-Y (headers copied from IMG).",
-        epilog="examples: seisseg predict --model salt.safetensors --image cube.sgy --out-mask "
-        "salt_mask.sgy --out-probs salt_probs.zarr | seisseg predict --model faults3d.safetensors "
-        "--image cube.zarr --out-probs p.zarr --out-mask m.zarr --dask-scheduler tcp://head:8786",
-    )
+    p = sub.add_parser("predict", help=HELP, description=DESCRIPTION, epilog=EPILOG)
     io = p.add_argument_group("data")
     io.add_argument("--model", required=True, metavar="MODEL",
                     help="model bundle written by 'seisseg train' or the Train widget")

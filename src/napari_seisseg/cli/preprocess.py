@@ -40,17 +40,18 @@ class _StepAction(argparse.Action):
         setattr(namespace, self.dest, steps)
 
 
+#: ``seisseg preprocess``: its line in ``seisseg --help``, the text above its options, examples.
+HELP = "condition amplitudes: clip, standardise, robust-scale, AGC, log-compress to uint8"
+DESCRIPTION = ("Condition the amplitudes of a cube block by block. Step options are "
+               "applied in the order given; their statistics (percentiles, mean, std) come from a "
+               "random sample of live traces, so cubes larger than memory work. Dead traces stay "
+               "dead and NaN/inf samples become zero amplitude; both are counted in the report.")
+EPILOG = ("example: seisseg preprocess in.sgy out.npy --clip 0.5,99.5 --standardize "
+          "--save-pipeline pipe.json")
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "preprocess",
-        help="condition amplitudes: clip, standardise, robust-scale, AGC, log-compress to uint8",
-        description="Condition the amplitudes of a cube block by block. Step options are "
-        "applied in the order given; their statistics (percentiles, mean, std) come from a "
-        "random sample of live traces, so cubes larger than memory work. Dead traces stay "
-        "dead and NaN/inf samples become zero amplitude; both are counted in the report.",
-        epilog="example: seisseg preprocess in.sgy out.npy --clip 0.5,99.5 --standardize "
-        "--save-pipeline pipe.json",
-    )
+    p = sub.add_parser("preprocess", help=HELP, description=DESCRIPTION, epilog=EPILOG)
     p.add_argument("input", metavar="IN", help="SEG-Y file or folder, .npy or .zarr")
     p.add_argument("output", metavar="OUT", help="output path: .sgy/.segy, .npy or .zarr")
     g = p.add_argument_group("steps (applied in the order given)")

@@ -9,25 +9,26 @@ from pathlib import Path
 from ..errors import SeisSegError
 from ..jobs import drain
 from ..train_settings import MODEL_CHOICES, cli_option
-from ._common import add_segy_options, ctrl_c_stops, int_list, positive, read_named
+from ._common import add_segy_options, add_width_depth, ctrl_c_stops, int_list, positive, read_named
 from .printer import TrainingPrinter
 
 __all__ = ["add_parser", "run"]
 
 
+#: ``seisseg pretrain``: its line in ``seisseg --help``, the text above its options, examples.
+HELP = "pretrain a network on the survey itself (no labels), for later trainings"
+DESCRIPTION = ("Teach the network training will use to reconstruct hidden traces and "
+               "blocks of the survey (no labels needed). The result is cached in the model store "
+               "($SEISSEG_MODEL_DIR, else the user data folder), keyed by the survey and the "
+               "architecture: every later 'seisseg train' (and the Train widget) on this survey with "
+               "the same model settings starts from it. --out also writes it to a file of your own.")
+EPILOG = ("example: seisseg pretrain --image cube.sgy --minutes 5 && seisseg train --image "
+          "cube.sgy --labels painted.npy --out m.safetensors --minutes 10")
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``seisseg pretrain``."""
-    p = sub.add_parser(
-        "pretrain",
-        help="pretrain a network on the survey itself (no labels), for later trainings",
-        description="Teach the network training will use to reconstruct hidden traces and "
-        "blocks of the survey (no labels needed). The result is cached in the model store "
-        "($SEISSEG_MODEL_DIR, else the user data folder), keyed by the survey and the "
-        "architecture: every later 'seisseg train' (and the Train widget) on this survey with "
-        "the same model settings starts from it. --out also writes it to a file of your own.",
-        epilog="example: seisseg pretrain --image cube.sgy --minutes 5 && seisseg train "
-        "--image cube.sgy --labels painted.npy --out m.safetensors --minutes 10",
-    )
+    p = sub.add_parser("pretrain", help=HELP, description=DESCRIPTION, epilog=EPILOG)
     p.add_argument("--image", required=True, metavar="IMG",
                    help="amplitudes: SEG-Y file or folder, .npy or .zarr")
     p.add_argument("--out", metavar="ENCODER",
@@ -38,10 +39,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", choices=[m for m in MODEL_CHOICES if m in ("auto", "unet2d", "resunet")],
                    default="auto", help="section architecture to pretrain, as you will train "
                                         "(default auto, as 'seisseg train' chooses)")
-    p.add_argument("--width", type=positive(int), metavar="W",
-                   help="channels of the first stage (as you will train)")
-    p.add_argument("--model-depth", type=positive(int), metavar="D",
-                   help="number of down-sampling stages (as you will train)")
+    add_width_depth(p, "as you will train")
     p.add_argument("--context", type=int, metavar="C",
                    help="neighbouring slices on each side (as you will train)")
     p.add_argument("--patch", type=positive(int), metavar="P", help="patch edge (default 128)")

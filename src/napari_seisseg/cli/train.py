@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import SeisSegError
 from ..jobs import drain
 from ..train_settings import cli_option
-from ._common import add_segy_options, ctrl_c_stops, int_list, positive, read_named
+from ._common import add_segy_options, add_width_depth, ctrl_c_stops, int_list, positive, read_named
 from .printer import TrainingPrinter, fmt
 
 if TYPE_CHECKING:
@@ -34,21 +34,22 @@ def _name_list(text: str) -> tuple[str, ...]:
     return tuple(t.strip() for t in text.split(",") if t.strip())
 
 
+#: ``seisseg train``: its line in ``seisseg --help``, the text above its options, examples.
+HELP = "train a segmentation model on painted labels (0 = not labeled, 1..K = classes)"
+DESCRIPTION = ("Train a segmentation network on a labels volume of the image's shape, in "
+               "which 0 means 'not labeled' (ignored by the loss) and 1..K are classes; a few painted "
+               "inlines, crosslines, time slices or scribbles are enough. IMG and LAB may be SEG-Y, "
+               ".npy or Zarr. The model bundle (weights + JSON model card) is written at exactly "
+               "MODEL. Ctrl-C stops after the current step and still saves the best model so far.")
+EPILOG = ("examples: seisseg train --image cube.sgy --labels painted.npy --out salt.safetensors "
+          "--minutes 10 | seisseg train --image tiles.npy --labels masks.npy --out m.safetensors "
+          "--axes 0 --zero-is-background --epochs 20")
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``seisseg train``; defaults, choices and help of the settings come from
     :class:`~napari_seisseg.training.TrainConfig` (:func:`~napari_seisseg.training.config.cli_option`)."""
-    p = sub.add_parser(
-        "train",
-        help="train a segmentation model on painted labels (0 = not labeled, 1..K = classes)",
-        description="Train a segmentation network on a labels volume of the image's shape, in "
-        "which 0 means 'not labeled' (ignored by the loss) and 1..K are classes; a few painted "
-        "inlines, crosslines, time slices or scribbles are enough. IMG and LAB may be SEG-Y, "
-        ".npy or Zarr. The model bundle (weights + JSON model card) is written at exactly "
-        "MODEL. Ctrl-C stops after the current step and still saves the best model so far.",
-        epilog="examples: seisseg train --image cube.sgy --labels painted.npy --out salt.safetensors "
-        "--minutes 10 | seisseg train --image tiles.npy --labels masks.npy --out m.safetensors "
-        "--axes 0 --zero-is-background --epochs 20",
-    )
+    p = sub.add_parser("train", help=HELP, description=DESCRIPTION, epilog=EPILOG)
     _add_data_options(p.add_argument_group("data"))
     _add_model_options(p.add_argument_group("model and budget"))
     _add_optimisation_options(p.add_argument_group("optimisation"))
@@ -91,10 +92,7 @@ def _add_data_options(io: argparse._ArgumentGroup) -> None:
 def _add_model_options(m: argparse._ArgumentGroup) -> None:
     """Architecture, its options, the starting weights and the budget."""
     m.add_argument("--model", **cli_option("model", default=None))
-    m.add_argument("--width", type=positive(int), metavar="W",
-                   help="channels of the first stage (model default when omitted)")
-    m.add_argument("--model-depth", type=positive(int), metavar="D",
-                   help="number of down-sampling stages (model default when omitted)")
+    add_width_depth(m, "model default when omitted")
     m.add_argument("--context", type=int, metavar="C",
                    help="unet2d/resunet/hybrid: neighbouring slices on each side given as input")
     m.add_argument("--encoder", choices=("resnet18", "resnet34"),

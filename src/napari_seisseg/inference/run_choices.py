@@ -13,6 +13,7 @@ from typing import Any
 from ..errors import SeisSegError
 from ..io.geometry import CUBE_AXES
 from ..io.layer_axes import inline_axis, layer_geometry
+from ..io.layers import check_image_layer
 
 __all__ = [
     "check_layer_to_predict",
@@ -37,17 +38,8 @@ def device_choices() -> list[str]:
 
 
 def check_layer_to_predict(layer: Any) -> None:
-    """Refuse a missing or multiscale image layer.
-
-    Raises
-    ------
-    SeisSegError
-        Saying what to do instead.
-    """
-    if layer is None:
-        raise SeisSegError("No Image layer to predict. Open a cube first.")
-    if getattr(layer, "multiscale", False):
-        raise SeisSegError(f"'{layer.name}' is multiscale; predict a single-scale layer.")
+    """Refuse a missing or multiscale image layer (:func:`~napari_seisseg.io.layers.check_image_layer`)."""
+    check_image_layer(layer, "No Image layer to predict. Open a cube first.", "predict")
 
 
 def slice_in_layer(layer: Any, index: int, axis: int) -> int:

@@ -1,8 +1,9 @@
-"""Index keys of lazy arrays, and a lazy view that adds a leading axis.
+"""Index keys of lazy arrays, their shared numpy-like attributes, and a view adding an axis.
 
 Every lazy array of the package (SEG-Y traces, preprocessed views, prediction outputs)
 takes numpy-style keys; :func:`expand_key` turns one into exactly one entry per axis, so
-each ``__getitem__`` then only deals with ints, slices and arrays.
+each ``__getitem__`` then only deals with ints, slices and arrays.  :class:`LazyArray` gives
+such an array the attributes numpy code reads (size, nbytes, len, ``np.asarray``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["WithLeadingAxis", "expand_key"]
+__all__ = ["LazyArray", "WithLeadingAxis", "expand_key"]
 
 
 def expand_key(key: Any, ndim: int, owner: str = "This array") -> tuple[Any, ...]:
@@ -50,6 +51,33 @@ def expand_key(key: Any, ndim: int, owner: str = "This array") -> tuple[Any, ...
     if len(key) > ndim:
         raise IndexError(f"too many indices: array is {ndim}-dimensional, {len(key)} given")
     return tuple(key) + (slice(None),) * (ndim - len(key))
+
+
+class LazyArray:
+    """The numpy-like attributes a lazy array derives from its ``shape``, ``dtype`` and indexing.
+
+    A subclass sets ``shape``, ``ndim`` and ``dtype`` and implements ``__getitem__``;
+    ``np.asarray`` then reads the whole array through it.
+    """
+
+    shape: tuple[int, ...]
+    ndim: int
+    dtype: np.dtype
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * self.dtype.itemsize
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        out = self[(slice(None),) * self.ndim]
+        return out if dtype is None else out.astype(dtype, copy=False)
 
 
 class WithLeadingAxis:

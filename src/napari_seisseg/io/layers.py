@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import SeisSegError
 from .geometry import SurveyGeometry
 
 #: Traces-or-slices sampled to set the display contrast.
@@ -134,3 +135,26 @@ def as_label_array(data: Any) -> np.ndarray:
         top = float(arr.max()) if arr.size else 0.0
         arr = arr.astype(np.uint8 if 0 <= arr.min() and top < 256 else np.int32)
     return arr
+
+
+def check_image_layer(layer: Any, missing: str, task: str) -> None:
+    """Refuse a missing or multiscale image layer.
+
+    Parameters
+    ----------
+    layer : napari layer or None
+        The chosen layer (None when there is none).
+    missing : str
+        The message when ``layer`` is None.
+    task : str
+        What is done with the layer (``"predict"``), in the message of a multiscale one.
+
+    Raises
+    ------
+    SeisSegError
+        Saying what to do instead.
+    """
+    if layer is None:
+        raise SeisSegError(missing)
+    if getattr(layer, "multiscale", False):
+        raise SeisSegError(f"'{layer.name}' is multiscale; {task} a single-scale layer.")

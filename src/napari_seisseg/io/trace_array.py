@@ -13,11 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from .indexing import expand_key
+from .indexing import LazyArray, expand_key
 from .segy_file import SegyFile
 
 
-class LazyTraceArray:
+class LazyTraceArray(LazyArray):
     """Samples of traces laid out on a grid, read on demand.
 
     Parameters
@@ -57,25 +57,10 @@ class LazyTraceArray:
     def ndim(self) -> int:
         return len(self.perm)
 
-    @property
-    def size(self) -> int:
-        return int(np.prod(self.shape))
-
-    @property
-    def nbytes(self) -> int:
-        return self.size * self.dtype.itemsize
-
-    def __len__(self) -> int:
-        return self.shape[0]
-
     def __repr__(self) -> str:
         names = ", ".join(str(f.path.name) for f in self.files[:2])
         more = "..." if len(self.files) > 2 else ""
         return f"LazyTraceArray(shape={self.shape}, dtype={self.dtype}, files=[{names}{more}])"
-
-    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        out = self[(slice(None),) * self.ndim]
-        return out if dtype is None else out.astype(dtype, copy=False)
 
     def transpose(self, *axes: Any) -> LazyTraceArray:
         """A view with axes permuted, like :meth:`numpy.ndarray.transpose`."""

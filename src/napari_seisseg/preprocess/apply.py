@@ -15,14 +15,14 @@ from typing import Any
 import numpy as np
 
 from ..errors import SeisSegError
-from ..io.indexing import expand_key
+from ..io.indexing import LazyArray, expand_key
 from .pipeline import Pipeline, PreprocessReport
 
 #: Bytes of float32 work per block when a large array is processed.
 BLOCK_BYTES = 16 << 20
 
 
-class PreprocessedArray:
+class PreprocessedArray(LazyArray):
     """``pipeline`` applied to ``data`` on demand: numpy-like, lazy, one block at a time.
 
     Indexing reads the indexed traces whole (or, for a time range, with the margin AGC
@@ -55,23 +55,8 @@ class PreprocessedArray:
         self.last_key: Any = None
 
     # ------------------------------------------------------------------ array protocol
-    @property
-    def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
-
-    @property
-    def nbytes(self) -> int:
-        return self.size * self.dtype.itemsize
-
-    def __len__(self) -> int:
-        return self.shape[0]
-
     def __repr__(self) -> str:
         return f"PreprocessedArray(shape={self.shape}, dtype={self.dtype}, steps={len(self.pipeline.steps)})"
-
-    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        out = self[(slice(None),) * self.ndim]
-        return out if dtype is None else out.astype(dtype, copy=False)
 
     def __getitem__(self, key: Any) -> np.ndarray:
         key = expand_key(key, self.ndim, "PreprocessedArray")

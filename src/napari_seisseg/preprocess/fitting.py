@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import SeisSegError
 from ..io.geometry import SurveyGeometry
+from ..io.layers import check_image_layer
 from .pipeline import Pipeline
 from .trace_sample import TraceSample, sample_traces
 
@@ -75,10 +76,7 @@ def check_preprocessable(layer: Any, n_steps: int) -> None:
     SeisSegError
         Saying what to do instead.
     """
-    if layer is None:
-        raise SeisSegError("No Image layer chosen. Open a cube or choose a layer.")
-    if getattr(layer, "multiscale", False):
-        raise SeisSegError(f"'{layer.name}' is multiscale; preprocess a single-scale layer.")
+    check_image_layer(layer, "No Image layer chosen. Open a cube or choose a layer.", "preprocess")
     if not n_steps:
         raise SeisSegError("The pipeline has no steps. Add a step first.")
 
