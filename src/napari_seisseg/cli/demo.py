@@ -20,6 +20,7 @@ refused unless ``--overwrite`` is given, so nothing a user made is replaced by a
 from __future__ import annotations
 
 import argparse
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ import numpy as np
 
 from ..errors import SeisSegError
 from ..jobs import drain
+from ..train_settings import setting_default
 from ._common import positive
 from .printer import PredictionPrinter, TrainingPrinter, progress_bar
 
@@ -45,6 +47,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="demo_output", help="output folder (default: demo_output)")
     p.add_argument("--minutes", type=positive(float), default=2.0,
                    help="training budget in minutes, wall clock (default 2)")
+    p.add_argument("--steps", type=positive(int), default=None,
+                   help="training budget in optimiser steps instead of minutes: the same "
+                        "training on a busy or a quiet machine")
     p.add_argument("--model", default="unet2d", choices=("unet2d", "resunet", "hybrid", "unet3d"),
                    help="architecture to train (default unet2d)")
     p.add_argument("--inlines", type=int, default=3, help="labeled inlines kept (default 3)")
@@ -99,7 +104,8 @@ def run(args: argparse.Namespace) -> int:
     sparse = cube.sparse_labels(args.inlines, args.crosslines)
     _keep_labels(out, survey, sparse, slices)
 
-    _section(f"training {args.model} for {args.minutes:g} min on the labeled sections")
+    budget = f"{args.steps} steps" if args.steps else f"{args.minutes:g} min"
+    _section(f"training {args.model} for {budget} on the labeled sections")
     result = _train(image, sparse, survey.geometry, cube, args)
     bundle = out / "model.safetensors"
     result.save(bundle)
@@ -212,8 +218,13 @@ def _lines(numbers: np.ndarray, idx: np.ndarray) -> str:
 def _train(image: np.ndarray, sparse: np.ndarray, geometry: Any, cube: Any, args: argparse.Namespace):
     from ..training import TrainConfig, train
 
-    config = TrainConfig(model=args.model, minutes=args.minutes, epochs=None, early_stopping=None,
-                         seed=args.seed, device=args.device)
+    budget: dict[str, Any] = {"minutes": args.minutes, "epochs": None}
+    if args.steps:  # whole epochs of about the default length that add up to the steps asked
+        epochs = math.ceil(args.steps / setting_default("steps_per_epoch"))
+        budget = {"minutes": None, "epochs": epochs,
+                  "steps_per_epoch": math.ceil(args.steps / epochs)}
+    config = TrainConfig(model=args.model, early_stopping=None, seed=args.seed,
+                         device=args.device, **budget)
     gen = train(image, sparse, config, geometry=geometry, class_names=list(cube.class_names),
                 class_colors=cube.class_colors)
     with TrainingPrinter(enabled=not args.quiet, classes=False) as printer:
