@@ -48,7 +48,7 @@ EPILOG = ("examples: seisseg train --image cube.sgy --labels painted.npy --out s
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``seisseg train``; defaults, choices and help of the settings come from
-    :class:`~napari_seisseg.training.TrainConfig` (:func:`~napari_seisseg.training.config.cli_option`)."""
+    :class:`~napari_seisseg.training.TrainConfig` (:func:`~napari_seisseg.train_settings.cli_option`)."""
     p = sub.add_parser("train", help=HELP, description=DESCRIPTION, epilog=EPILOG)
     _add_data_options(p.add_argument_group("data"))
     _add_model_options(p.add_argument_group("model and budget"))

@@ -2,7 +2,7 @@
 
 The bundle-level front of :func:`~napari_seisseg.inference.dask_volume.predict_volume_dask`:
 it checks the model and the store, applies the card's normalisation window by window and
-returns the same :class:`~napari_seisseg.inference.bundle_prediction.BundlePrediction` as
+returns the same :class:`~napari_seisseg.inference.bundle_result.BundlePrediction` as
 in-process prediction.
 """
 

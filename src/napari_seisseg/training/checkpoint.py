@@ -43,7 +43,7 @@ class CheckpointInfo:
     Attributes
     ----------
     path : pathlib.Path
-        The bundle (load it with :func:`~napari_seisseg.training.load_bundle`, or fine-tune
+        The bundle (load it with :func:`~napari_seisseg.bundle.load_bundle`, or fine-tune
         from it: ``seisseg train --init PATH``).
     model : str
         Architecture name.

@@ -230,7 +230,7 @@ class TrainConfig:
         How sections smaller than the patch are padded (padding is never labeled).
     position : bool or None
         Section models (``unet2d``, ``resunet``): give the network the position of every
-        pixel along time/depth as a second input channel (:mod:`.position`), so layers that
+        pixel along time/depth as a second input channel (:mod:`napari_seisseg.bundle.position`), so layers that
         look alike at different depths are told apart.  None (auto): on when the traces are
         at least twice as long as the patch (a patch cannot see where it sits), the
         augmentation keeps time vertical (no ``rotate90``/``transpose``) and most labels are

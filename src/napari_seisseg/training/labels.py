@@ -7,7 +7,7 @@ too and nothing is ignored.
 Internally the labels become a *target* array (``uint8``): ``0`` = ignored, ``k + 1`` =
 class index ``k`` (classes sorted by label value), so any set of label values (1, 2, 5...)
 maps onto contiguous class indices and the model card keeps the map back (the class list
-itself lives in :mod:`.classes`).
+itself lives in :mod:`napari_seisseg.bundle.classes`).
 
 Non-finite amplitudes are **refused**, not repaired: NaN usually marks dead or missing
 traces whose right fill value (0, the mean, an interpolation) depends on the survey, and a

@@ -60,7 +60,7 @@ class PatchLayout:
         Sample (trace) axis of the array, for the preprocessing pipeline.
     position : PositionSpec or None
         ``"2d"`` only: every slice also gets a channel holding its pixels' position along
-        the samples (:mod:`.position`).
+        the samples (:mod:`napari_seisseg.bundle.position`).
     """
 
     kind: str
