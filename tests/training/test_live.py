@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -210,7 +211,8 @@ def test_the_generator_runs_headless_in_a_thread_driven_from_another():
     assert started.wait(60)
     control.request_preview(0, 3)
     control.update_labels(truth)
-    while not any(isinstance(e, Preview) for e in list(events)) and worker.is_alive():
+    deadline = time.monotonic() + 60
+    while not any(isinstance(e, Preview) for e in list(events)) and time.monotonic() < deadline:
         worker.join(0.05)
     control.stop()
     worker.join(60)
