@@ -230,3 +230,28 @@ def test_a_live_budget_may_be_until_stopped_only_for_live_runs():
     control = LiveControl()
     events, result = _run(image, labels, control, {}, _config(epochs=1))
     assert result.stop_reason == "epochs" and result.latest is not None
+
+
+def test_explicit_validation_labels_stay_and_erasing_everything_is_refused():
+    image, truth, labels = _data()
+    val = sections_only(truth, 0, [11])
+    control = LiveControl()
+    stroke = (slice(4, 5), slice(0, 24), slice(0, 24))
+    actions = {2: lambda ev: control.update_labels(truth[stroke], region=stroke),
+               4: lambda ev: control.update_labels(np.zeros_like(labels)),
+               8: lambda ev: control.stop()}
+    events = []
+
+    def on_event(e):
+        events.append(e)
+        if isinstance(e, Step) and e.global_step in actions:
+            actions[e.global_step](events)
+
+    result = drain(live_train(image, labels, _config(), control=control, val_labels=val),
+                   on_event)
+    updated = _of(events, LabelsUpdated)
+    assert len(updated) == 2 and updated[1].n_labeled == updated[0].n_labeled + 24 * 24
+    assert updated[0].n_val_voxels == updated[1].n_val_voxels == 24 * 24
+    warnings = [e.text for e in _of(events, Note) if e.level == "warning"]
+    assert any("nothing to train on" in w for w in warnings)
+    assert result.stop_reason == "stopped"

@@ -98,6 +98,10 @@ class Preview(TrainEvent):
 class LiveResult(TrainResult):
     """What a live run produced: the best model (``model``, ``card``) and the latest.
 
+    The fields of :class:`~.events.TrainResult`; ``stop_reason`` is ``"stopped"``, or
+    ``"bad_labels"`` when labels of another shape ended the run (also ``"epochs"`` or
+    ``"time"`` when the config set a budget).
+
     Attributes
     ----------
     latest : TrainResult or None
