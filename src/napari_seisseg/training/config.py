@@ -295,17 +295,20 @@ class TrainConfig:
         self.model_kwargs = dict(self.model_kwargs or {})
 
     # ------------------------------------------------------------------ checks
-    def validate(self) -> None:
-        """Raise :class:`SeisSegError` naming the first invalid setting and a valid choice."""
+    def validate(self, *, until_stopped: bool = False) -> None:
+        """Raise :class:`SeisSegError` naming the first invalid setting and a valid choice.
+
+        ``until_stopped``: a run that ends when stopped (live training) needs no budget.
+        """
         if not isinstance(self.model, str) or not self.model:
             raise SeisSegError("model must be a model name such as 'unet2d'.")
-        self._check_budget()
+        self._check_budget(until_stopped)
         self._check_optimisation()
         self._check_choices()
         self._check_data()
         self.augment.validate()
 
-    def _check_budget(self) -> None:
+    def _check_budget(self, until_stopped: bool = False) -> None:
         """Steps, batch, epochs, minutes, checkpoints and patch size."""
         _positive_int("steps_per_epoch", self.steps_per_epoch)
         _positive_int("max_val_windows", self.max_val_windows)
@@ -319,7 +322,7 @@ class TrainConfig:
             )
         if self.minutes is not None and not float(self.minutes) > 0:
             raise SeisSegError(f"minutes must be positive, got {self.minutes}.")
-        if self.epochs is None and self.minutes is None:
+        if self.epochs is None and self.minutes is None and not until_stopped:
             raise SeisSegError("Give a budget: epochs, minutes, or both.")
         if self.patch_size is not None:
             sizes = self.patch_size if isinstance(self.patch_size, tuple) else (self.patch_size,)

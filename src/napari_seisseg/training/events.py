@@ -226,6 +226,7 @@ class Finished(TrainEvent):
             "time": "time budget spent",
             "early_stopping": "no improvement (early stopping)",
             "stopped": "stopped by the user",
+            "bad_labels": "the labels could not be used (see the message)",
         }.get(self.reason, self.reason)
         best = ""
         if self.best_metrics:

@@ -202,6 +202,11 @@ class PatchSampler:
         self.drawn = np.zeros(self.n_classes, dtype=np.int64)
 
     @property
+    def n_labeled(self) -> int:
+        """Labeled voxels patch centres are drawn from (a subset beyond :data:`MAX_INDEXED`)."""
+        return int(sum(i.size for i in self._indices))
+
+    @property
     def n_sections(self) -> int:
         """Number of sections (slices along axis 0 for 3D models) holding labels."""
         return int(sum(np.count_nonzero(c) for c in self._axis_counts.values()))

@@ -136,12 +136,20 @@ class TrainingRun:
         )
 
     def train_epoch(
-        self, stopped: Callable[[], bool]
+        self,
+        stopped: Callable[[], bool],
+        between: Callable[[], Generator[TrainEvent, None, None]] | None = None,
     ) -> Generator[TrainEvent, None, tuple[list, str | None]]:
-        """Run one epoch's steps; returns their losses and why the run ends (None: it goes on)."""
+        """Run one epoch's steps; returns their losses and why the run ends (None: it goes on).
+
+        ``between``, when given, runs before every step (live training: label updates and
+        previews) and yields its events.
+        """
         self.s.model.train()
         losses: list[float] = []
         while len(losses) < self.config.steps_per_epoch:
+            if between is not None:
+                yield from between()
             if stopped():
                 return losses, "stopped"
             if self.out_of_time():

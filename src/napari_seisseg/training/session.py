@@ -439,9 +439,13 @@ def build_session(
     class_colors: Any = None,
     pipeline: Any = None,
     init_bundle: Any = None,
+    until_stopped: bool = False,
 ) -> Session:
-    """Check the inputs and build everything a run needs (arguments as for ``train``)."""
-    config.validate()
+    """Check the inputs and build everything a run needs (arguments as for ``train``).
+
+    ``until_stopped``: the run needs no budget (live training, ended by its control).
+    """
+    config.validate(until_stopped=until_stopped)
     init_model, init_card, init_source = _check_init(init_bundle, config)
     data = prepare_data(
         image,

@@ -1,0 +1,257 @@
+"""Live training: labels handed in reach the sampler, previews equal the quick look, stop keeps both."""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+
+import numpy as np
+import pytest
+from training_helpers import TINY, sections_only, toy_cube
+
+from napari_seisseg.bundle import load_bundle
+from napari_seisseg.errors import SeisSegError
+from napari_seisseg.inference import predict_bundle
+from napari_seisseg.jobs import drain
+from napari_seisseg.training import TrainConfig
+from napari_seisseg.training.events import Finished, Note, Step
+from napari_seisseg.training.live import LiveControl, live_train
+from napari_seisseg.training.live_events import LabelsUpdated, LiveResult, Preview
+
+
+def _config(**kw):
+    base = dict(model="unet2d", model_kwargs=dict(TINY), patch_size=24, batch_size=4,
+                epochs=None, minutes=None, steps_per_epoch=4)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def _data():
+    image, truth = toy_cube()
+    return image, truth, sections_only(truth, 0, [2, 6, 9])
+
+
+def _run(image, labels, control, actions, config=None):
+    """Drive a live run; ``actions[step](events)`` runs when that step's event arrives."""
+    events = []
+
+    def on_event(e):
+        events.append(e)
+        if isinstance(e, Step) and e.global_step in actions:
+            actions[e.global_step](events)
+
+    result = drain(live_train(image, labels, config or _config(), control=control), on_event)
+    return events, result
+
+
+def _of(events, kind):
+    return [e for e in events if isinstance(e, kind)]
+
+
+def test_painted_labels_reach_the_sampler_and_erased_ones_leave():
+    image, truth, labels = _data()
+    control = LiveControl()
+    stroke = (slice(4, 5), slice(0, 24), slice(0, 24))
+    erased = labels.copy()
+    erased[2] = 0
+    actions = {
+        2: lambda ev: control.update_labels(truth[stroke], region=stroke),  # paint section 4
+        5: lambda ev: control.update_labels(labels),  # back to the first labels (erases 4)
+        8: lambda ev: control.update_labels(erased),  # erase section 2
+        11: lambda ev: control.stop(),
+    }
+    events, result = _run(image, labels, control, actions)
+    counts = [e.n_labeled for e in _of(events, LabelsUpdated)]
+    assert len(counts) == 4
+    first, painted, back, fewer = counts
+    assert painted > first  # the stroke reached the sampler
+    assert back == first  # erasing it removed it again (same labels, same split)
+    assert fewer < first
+    steps = [e.step for e in _of(events, LabelsUpdated)]
+    assert steps == [0, 2, 5, 8]  # taken up before the next step
+    updated = _of(events, LabelsUpdated)
+    assert all(e.n_train_voxels == sum(e.class_counts) for e in updated)
+    assert updated[1].n_train_voxels + updated[1].n_val_voxels > first
+    # the stroke's training voxels are drawn from more often; erased, they leave that too
+    assert [e.n_recent for e in updated][::2] == [0, 0]
+    assert 0 < updated[1].n_recent <= 24 * 24 and updated[3].n_recent == 0
+    assert result.stop_reason == "stopped"
+
+
+def test_preview_equals_a_plain_prediction_of_the_slice():
+    image, _, labels = _data()
+    control = LiveControl(preview_period_s=0.0, keep_preview_weights=True)
+    control.request_preview(0, 5)
+    actions = {4: lambda ev: control.request_preview(2, 7), 7: lambda ev: control.stop()}
+    events, result = _run(image, labels, control, actions)
+    previews = _of(events, Preview)
+    assert [p.step for p in previews] == list(range(1, 8))  # one per step once weights moved
+    assert {(p.axis, p.index) for p in previews} == {(0, 5), (2, 7)}
+    for p in (previews[0], previews[-1]):
+        model = copy.deepcopy(result.model)
+        model.load_state_dict(p.weights)
+        plain = drain(predict_bundle((model, p.card), image, slice_index=p.index,
+                                     slice_axis=p.axis, device="cpu"))
+        probs = np.take(np.asarray(plain.probabilities), 0, axis=p.axis + 1)
+        np.testing.assert_array_equal(p.probabilities, probs)
+        np.testing.assert_array_equal(p.mask, np.take(plain.mask(), 0, axis=p.axis))
+        assert p.probabilities.shape[1:] == p.mask.shape
+        assert p.weights_age_s >= 0
+    assert previews[-1].mask.shape == (12, 24)
+
+
+def test_previews_keep_their_period_and_skip_slices_outside_the_image():
+    image, _, labels = _data()
+    control = LiveControl(preview_period_s=0.3)
+    control.request_preview(0, 99)  # outside: ignored quietly
+    actions = {3: lambda ev: control.request_preview(7, 0),  # no such axis
+               6: lambda ev: control.request_preview(1, 10),
+               40: lambda ev: control.stop()}
+    events, result = _run(image, labels, control, actions)
+    previews = _of(events, Preview)
+    assert previews and all((p.axis, p.index) == (1, 10) for p in previews)
+    assert previews[0].step == 6
+    gaps = np.diff([p.weights_elapsed_s for p in previews])
+    assert (gaps >= 0.3 - 1e-3).all()
+    assert not [e for e in _of(events, Note) if e.level == "error"]
+    assert result.stop_reason == "stopped"
+
+
+def test_stop_returns_the_best_and_the_latest_models(tmp_path):
+    image, _, labels = _data()
+    control = LiveControl()
+    events, result = _run(image, labels, control, {10: lambda ev: control.stop()})
+    assert isinstance(result, LiveResult) and isinstance(_of(events, Finished)[0].result, LiveResult)
+    assert result.stop_reason == "stopped" and len(result.history) == 3  # 2 epochs + the stop
+    latest = result.latest
+    assert latest is not None and latest.card["validation"]["epoch"] == 3
+    assert latest.card["training"]["kept"] == "latest"
+    assert result.card["validation"]["epoch"] == result.best_epoch
+    best_model, best_card = load_bundle(result.save(tmp_path / "best.safetensors"))
+    latest_model, latest_card = load_bundle(latest.save(tmp_path / "latest.safetensors"))
+    assert latest_card["classes"] == best_card["classes"]
+    assert set(latest_model.state_dict()) == set(best_model.state_dict())
+
+
+def test_labels_of_another_shape_stop_the_run_and_keep_the_best_model():
+    image, _, labels = _data()
+    control = LiveControl()
+    actions = {5: lambda ev: control.update_labels(labels[:, :10]), 30: lambda ev: control.stop()}
+    events, result = _run(image, labels, control, actions)
+    errors = [e for e in _of(events, Note) if e.level == "error"]
+    assert len(errors) == 1 and "shape (12, 10, 24)" in errors[0].text
+    assert "best model so far is kept" in errors[0].text
+    assert result.stop_reason == "bad_labels" and result.best_epoch == 2
+    assert max(e.global_step for e in _of(events, Step)) == 5
+    assert "labels could not be used" in _of(events, Finished)[0].message()
+
+
+def test_updates_with_unknown_classes_or_a_bad_region_are_refused():
+    image, _, labels = _data()
+    control = LiveControl()
+    odd = labels.copy()
+    odd[4, :3, :3] = 7
+    actions = {2: lambda ev: control.update_labels(odd),
+               4: lambda ev: control.update_labels(np.zeros((2, 2, 2), np.uint8),
+                                                   region=(slice(0, 1),)),
+               12: lambda ev: control.stop()}
+    events, result = _run(image, labels, control, actions)
+    warnings = [e.text for e in _of(events, Note) if e.level == "warning"]
+    assert any("value(s) [7]" in w and "ignored" in w for w in warnings)
+    errors = [e.text for e in _of(events, Note) if e.level == "error"]
+    assert len(errors) == 1 and "instead of (1, 24, 24)" in errors[0]
+    assert len(_of(events, LabelsUpdated)) == 1  # only the first
+    assert result.stop_reason == "bad_labels"
+
+
+def test_a_2d_section_with_a_geometry_takes_region_updates():
+    from napari_seisseg.io.geometry import SurveyGeometry
+
+    image, truth = toy_cube((3, 24, 24))
+    image, truth = image[1].T.copy(), truth[1].T.copy()  # (sample, trace), napari-like order
+    labels = np.zeros_like(truth)
+    labels[:, 2:5] = truth[:, 2:5]
+    geometry = SurveyGeometry(kind="section", n_samples=24, dt=4.0, traces=np.arange(24),
+                              axes=("sample", "trace"))
+    control = LiveControl(preview_period_s=0.0)
+    control.request_preview(0, 0)
+    stroke = (slice(0, 24), slice(15, 18))
+    actions = {2: lambda ev: control.update_labels(truth[stroke], region=stroke),
+               5: lambda ev: control.stop()}
+    events = []
+
+    def on_event(e):
+        events.append(e)
+        if isinstance(e, Step) and e.global_step in actions:
+            actions[e.global_step](events)
+
+    result = drain(live_train(image, labels, _config(), control=control, geometry=geometry),
+                   on_event)
+    updated = _of(events, LabelsUpdated)
+    assert updated[1].n_labeled > updated[0].n_labeled and updated[1].n_recent > 0
+    assert _of(events, Preview)[-1].mask.shape == (24, 24)  # a 2D image is previewed whole
+    assert result.latest is not None
+
+
+def test_the_generator_runs_headless_in_a_thread_driven_from_another():
+    image, truth, labels = _data()
+    control = LiveControl(preview_period_s=0.0)
+    events, out = [], {}
+    started = threading.Event()
+
+    def on_event(e):
+        events.append(e)
+        if isinstance(e, Step):
+            started.set()
+
+    worker = threading.Thread(target=lambda: out.setdefault(
+        "result", drain(live_train(image, labels, _config(), control=control), on_event)))
+    worker.start()
+    assert started.wait(60)
+    control.request_preview(0, 3)
+    control.update_labels(truth)
+    deadline = time.monotonic() + 60
+    while not any(isinstance(e, Preview) for e in list(events)) and time.monotonic() < deadline:
+        worker.join(0.05)
+    control.stop()
+    worker.join(60)
+    assert not worker.is_alive()
+    counts = [e.n_labeled for e in _of(events, LabelsUpdated)]
+    assert len(counts) == 2 and counts[1] > counts[0]
+    assert _of(events, Preview) and out["result"].latest is not None
+
+
+def test_a_live_budget_may_be_until_stopped_only_for_live_runs():
+    image, _, labels = _data()
+    with pytest.raises(SeisSegError, match="Give a budget"):
+        _config().validate()
+    _config().validate(until_stopped=True)
+    control = LiveControl()
+    events, result = _run(image, labels, control, {}, _config(epochs=1))
+    assert result.stop_reason == "epochs" and result.latest is not None
+
+
+def test_explicit_validation_labels_stay_and_erasing_everything_is_refused():
+    image, truth, labels = _data()
+    val = sections_only(truth, 0, [11])
+    control = LiveControl()
+    stroke = (slice(4, 5), slice(0, 24), slice(0, 24))
+    actions = {2: lambda ev: control.update_labels(truth[stroke], region=stroke),
+               4: lambda ev: control.update_labels(np.zeros_like(labels)),
+               8: lambda ev: control.stop()}
+    events = []
+
+    def on_event(e):
+        events.append(e)
+        if isinstance(e, Step) and e.global_step in actions:
+            actions[e.global_step](events)
+
+    result = drain(live_train(image, labels, _config(), control=control, val_labels=val),
+                   on_event)
+    updated = _of(events, LabelsUpdated)
+    assert len(updated) == 2 and updated[1].n_labeled == updated[0].n_labeled + 24 * 24
+    assert updated[0].n_val_voxels == updated[1].n_val_voxels == 24 * 24
+    warnings = [e.text for e in _of(events, Note) if e.level == "warning"]
+    assert any("nothing to train on" in w for w in warnings)
+    assert result.stop_reason == "stopped"
