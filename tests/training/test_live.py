@@ -86,7 +86,8 @@ def test_preview_equals_a_plain_prediction_of_the_slice():
     actions = {4: lambda ev: control.request_preview(2, 7), 7: lambda ev: control.stop()}
     events, result = _run(image, labels, control, actions)
     previews = _of(events, Preview)
-    assert [p.step for p in previews] == list(range(1, 8))  # one per step once weights moved
+    # one per step once weights moved; none after Stop (asked at step 7)
+    assert [p.step for p in previews] == list(range(1, 7))
     assert {(p.axis, p.index) for p in previews} == {(0, 5), (2, 7)}
     for p in (previews[0], previews[-1]):
         model = copy.deepcopy(result.model)

@@ -56,3 +56,31 @@ def test_a_region_lands_where_the_whole_array_would_in_napari_order():
     assert live.recent.size == s.sampler.recent.size > 0
     assert (s.data.target.flat[live.recent] != 0).all()
     assert s.sampler.n_labeled == int(np.count_nonzero(s.data.target))
+
+
+def test_new_strokes_train_and_validation_never_takes_voxels_already_trained_on():
+    from training_helpers import TINY, sections_only, toy_cube
+
+    from napari_seisseg.training import TrainConfig
+    from napari_seisseg.training.live_control import LabelUpdate
+    from napari_seisseg.training.live_labels import LiveLabels
+    from napari_seisseg.training.session import build_session
+
+    image, truth = toy_cube(shape=(16, 24, 24))
+    painted_sections = [0, 2, 4, 6, 8, 10, 12, 14, 1]
+    labels = sections_only(truth, 0, painted_sections)
+    config = TrainConfig(model="unet2d", model_kwargs=dict(TINY), patch_size=16, batch_size=2,
+                         epochs=None, minutes=None, axes=(0,))
+    s = build_session(image, labels, config, until_stopped=True)
+    trained = s.data.target != 0  # the voxels the run trains on before any update
+    live = LiveLabels(s, labels, None, None, config, "2d")
+    for section in (3, 5, 15):  # each stroke (a whole new section) handed in, then rebuilt
+        region = (slice(section, section + 1), slice(None), slice(None))
+        live.merge(LabelUpdate(truth[region].copy(), region))
+        live.rebuild()
+        held = s.data.held.read([slice(0, n) for n in s.data.held.shape]) != 0
+        assert not (held & trained).any()  # no voxel trained on becomes a validation voxel
+        stroke = np.zeros(truth.shape, bool)
+        stroke[section] = truth[section] != 0
+        assert (s.data.target[stroke] != 0).all()  # the whole stroke is trained on
+        trained |= s.data.target != 0

@@ -114,6 +114,8 @@ class _LiveRun:
 
     def between(self) -> Generator[TrainEvent, None, None]:
         """Before a step: take up label updates, then preview the watched slice when due."""
+        if self.control.stopped:  # Stop ends the run at once: no rebuild, no late preview
+            return
         yield from self.take_labels()
         if self.failure is None:
             yield from self.preview()

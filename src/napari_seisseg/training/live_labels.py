@@ -29,6 +29,7 @@ from .labels import encode_labels, summarize_labels
 from .live_control import LabelUpdate
 from .patch_sampler import PatchSampler
 from .session import Session, _validation
+from .split import HeldOut, held_out_from_target
 
 __all__ = ["RECENT_SHARE", "LabelsRefused", "LiveLabels", "StrokeSampler"]
 
@@ -117,6 +118,28 @@ class LiveLabels:
         self.target = target
         self.recent = np.zeros(0, np.int64)  # voxels of the latest strokes (flat, target)
         self._painted: list[np.ndarray] = []  # painted by the updates not yet rebuilt
+        # the held-out voxels of the automatic split, frozen once made: a later split would
+        # move voxels already trained on into validation (flattering the scores that pick
+        # the kept model), and could hold out the very stroke just painted
+        self.held_mask: np.ndarray | None = None
+        if val_labels is None and s.data.held is not None:
+            self._freeze(s.data.held, s.data.target)
+
+    def _freeze(self, held: HeldOut, trained: np.ndarray) -> None:
+        """Remember which voxels ``held`` holds out (validation keeps them from now on), and
+        which painted voxels the split left out of both sets (the gap beside the bands)."""
+        self.held_mask = held.read([slice(0, n) for n in held.shape]) != 0
+        self.gap_mask = (self.target != 0) & (trained == 0) & ~self.held_mask
+        self.held_description = held.description
+
+    def _frozen_split(self, data: Any) -> HeldOut | None:
+        """Split ``data`` by the frozen held-out voxels (less those painted since)."""
+        val = np.where(self.held_mask, data.target, 0).astype(data.target.dtype)
+        data.target[self.held_mask | self.gap_mask] = 0
+        if not data.target.any():
+            raise SeisSegError("every label left is held out for validation")
+        data.held = held_out_from_target(val, self.held_description) if val.any() else None
+        return data.held
 
     def _encode(self, labels: Any, val_labels: Any = None) -> tuple[np.ndarray, np.ndarray | None]:
         """Training-order target (and validation target) of whole arrays, run's classes."""
@@ -161,7 +184,7 @@ class LiveLabels:
                     "the best model so far is kept. Paint on a labels layer of the image's shape."
                 )
             new = self._encode(values)[0]
-            self._painted.append(np.flatnonzero((new != self.target) & (new != 0)))
+            self._note_painted(np.flatnonzero((new != self.target) & (new != 0)))
             self.target = new
             return
         region = _region(update.region, self.shape)
@@ -184,8 +207,15 @@ class LiveLabels:
         coords = [c + k.start for c, k in zip(where, key, strict=True)]
         if self.squeeze:
             coords.insert(0, np.zeros_like(coords[0]))
-        self._painted.append(np.ravel_multi_index(tuple(coords), self.target.shape))
+        self._note_painted(np.ravel_multi_index(tuple(coords), self.target.shape))
         view[key] = new
+
+    def _note_painted(self, flat: np.ndarray) -> None:
+        """Voxels just painted (flat target indices): recent strokes, always trained on."""
+        self._painted.append(flat)
+        if self.held_mask is not None:
+            self.held_mask.flat[flat] = False
+            self.gap_mask.flat[flat] = False
 
     def rebuild(self) -> None:
         """Redo the split, the sampler and the validation windows from the target.
@@ -200,7 +230,13 @@ class LiveLabels:
                        val_target=None if self.val_target is None else self.val_target.copy())
         data.summary = summarize_labels(data.target, data.classes, data.axis_names)
         try:
-            held = split_data(data, kind=self.kind, fraction=config.val_fraction, seed=config.seed)
+            if self.val_target is None and self.held_mask is not None:
+                held = self._frozen_split(data)
+            else:
+                held = split_data(data, kind=self.kind, fraction=config.val_fraction,
+                                  seed=config.seed)
+                if self.val_target is None and held is not None:
+                    self._freeze(held, data.target)
             recent = self._recent(data.target, s.sampler.rng)
             sampler = StrokeSampler(
                 data.image, data.target, s.layout, s.normalizer, s.sampler.rng,

@@ -71,7 +71,7 @@ class TrainingRun:
         )
         self.sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
             self.opt,
-            mode="max" if s.val is not None else "min",
+            mode="max",  # the score is higher-better: validation IoU, or -training loss
             factor=config.lr_factor,
             patience=config.lr_patience,
             min_lr=config.lr * MIN_LR_FACTOR,
