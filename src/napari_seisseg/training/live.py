@@ -276,6 +276,9 @@ def live_train(
     t0 = time.perf_counter()
     config = copy.deepcopy(config) if config is not None else TrainConfig(epochs=None, minutes=None)
     config.early_stopping = None  # the labels keep changing: patience means nothing
+    # one snapshot of the labels for the session and the live target: a napari layer being
+    # painted must not give them two different starts
+    labels = np.array(labels, copy=True)
     s = build_session(
         image, labels, config, geometry=geometry, val_labels=val_labels,
         class_names=class_names, class_colors=class_colors, pipeline=pipeline,
