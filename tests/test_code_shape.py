@@ -52,22 +52,16 @@ def test_functions_are_short(path: Path) -> None:
 
 
 def _imported_modules(path: Path) -> set[str]:
-    """Absolute names of the napari_seisseg modules a file imports (relative imports resolved)."""
-    package = ".".join(path.relative_to(SRC.parent).with_suffix("").parts[:-1])
-    if path.name == "__init__.py":
-        package = ".".join(path.relative_to(SRC.parent).parts[:-1])
+    """Absolute names of the modules a file imports (relative imports resolved)."""
+    package = path.relative_to(SRC.parent).with_suffix("").parts[:-1]
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")[: len(package.split(".")) - node.level + 1]
-                name = ".".join(base + ([node.module] if node.module else []))
-            else:
-                name = node.module or ""
-            found.add(name)
+            base = list(package[: len(package) - node.level + 1]) if node.level else []
+            found.add(".".join(base + ([node.module] if node.module else [])))
         elif isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
-    return {name for name in found if name.startswith("napari_seisseg")}
+    return found
 
 
 @pytest.mark.parametrize("path", sorted((SRC / "inference").rglob("*.py")), ids=_name)
@@ -81,13 +75,7 @@ def test_inference_does_not_import_training(path: Path) -> None:
 def test_only_the_skin_imports_qt(path: Path) -> None:
     if path.relative_to(SRC).parts[0] == "_widgets":
         return
-    text = path.read_text(encoding="utf-8")
-    roots = set()
-    for node in ast.walk(ast.parse(text)):
-        if isinstance(node, ast.ImportFrom) and not node.level and node.module:
-            roots.add(node.module)
-        elif isinstance(node, ast.Import):
-            roots.update(alias.name for alias in node.names)
-    qt = sorted(m for m in roots if m.split(".")[0] in {"qtpy", "magicgui", "PyQt5", "PyQt6"}
+    qt = sorted(m for m in _imported_modules(path)
+                if m.split(".")[0] in {"qtpy", "magicgui", "PyQt5", "PyQt6"}
                 or m.startswith("napari.qt"))
     assert not qt, f"{_name(path)} imports {qt}: Qt code belongs in _widgets/"
