@@ -235,8 +235,6 @@ class LiveLabels:
             else:
                 held = split_data(data, kind=self.kind, fraction=config.val_fraction,
                                   seed=config.seed)
-                if self.val_target is None and held is not None:
-                    self._freeze(held, data.target)
             recent = self._recent(data.target, s.sampler.rng)
             sampler = StrokeSampler(
                 data.image, data.target, s.layout, s.normalizer, s.sampler.rng,
@@ -248,6 +246,8 @@ class LiveLabels:
                 "labels it had. Paint some labels again."
             ) from exc
         s.data, s.sampler, self.recent = data, sampler, recent
+        if self.val_target is None and self.held_mask is None and held is not None:
+            self._freeze(held, data.target)  # only a split the run takes up is kept
         s.val = _validation(data, held, s.layout, s.normalizer, config)
         s.train_counts = np.bincount(data.target.ravel(), minlength=len(data.classes) + 1)[1:]
 
