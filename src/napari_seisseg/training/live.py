@@ -217,13 +217,8 @@ def _finish(
 ) -> Generator[TrainEvent, None, LiveResult]:
     """:meth:`TrainingRun.finish`, with the latest weights added to the result."""
     state = {n: t.detach().to("cpu").clone() for n, t in run.scored.state_dict().items()}
-    gen = run.finish(reason, checkpointer, init_bundle)
     live: LiveResult | None = None
-    while True:
-        try:
-            event = next(gen)
-        except StopIteration:
-            break
+    for event in run.finish(reason, checkpointer, init_bundle):
         if isinstance(event, Finished):
             base = event.result
             live = LiveResult(**{f.name: getattr(base, f.name) for f in fields(TrainResult)},
