@@ -3,6 +3,7 @@
 Run under a (virtual) screen, e.g.::
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshots.py
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshots.py live  # one
 
 Pictures are written to docs/images/ and regenerated whenever the UI changes.
 """
@@ -90,6 +91,41 @@ def workflow(viewer: napari.Viewer) -> None:
     viewer.window.remove_dock_widget("all")
 
 
+def pump(seconds: float) -> None:
+    """Process Qt events for ``seconds`` (a run in the background goes on meanwhile)."""
+    import time
+
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        QApplication.processEvents()
+        time.sleep(0.02)
+
+
+def live(viewer: napari.Viewer) -> None:
+    """Live training: the preview of an unpainted inline over the seismic, a stroke taken up."""
+    viewer.layers.clear()
+    viewer.window.remove_dock_widget("all")
+    viewer.open_sample("napari-seisseg", "synthetic")
+    _dock, train = viewer.window.add_plugin_dock_widget("napari-seisseg", "Train")
+    train.set_budget(None, "until stopped")
+    labels = viewer.layers["synthetic labels"]
+    viewer.layers.selection.active = labels
+    labels.mode = "paint"
+    viewer.dims.set_point(0, 140)  # inline 140: nobody painted it (116, 132, 148 were)
+    viewer.reset_view()
+    train.train()
+    pump(40)
+    labels.brush_size = 4
+    labels.selected_label = 2
+    for t in range(70, 110, 2):  # a stroke on the previewed inline (index 40: inline 140)
+        labels.paint((40, t, 20), 2)
+    pump(20)
+    viewer.screenshot(str(OUT / "live_training.png"), canvas_only=False)
+    train.stop()
+    wait(train)
+    viewer.window.remove_dock_widget("all")
+
+
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     viewer = napari.Viewer(show=True)
@@ -97,6 +133,10 @@ def main() -> int:
 
     notification_manager.records.clear()
     viewer.window._qt_window.resize(1500, 950)
+    if sys.argv[1:] == ["live"]:  # only the live-training picture
+        live(viewer)
+        viewer.close()
+        return 0
 
     # 1. the Open SEG-Y with options widget next to a real survey (Volve, depth, bytes 189/193)
     _dock, widget = viewer.window.add_plugin_dock_widget("napari-seisseg", "Open SEG-Y with options")
@@ -167,6 +207,8 @@ def main() -> int:
 
     # 6-8. the loop on the synthetic sample: train, predict, correct
     workflow(viewer)
+    # 9. live training: preview of the shown inline, a stroke taken up
+    live(viewer)
     viewer.close()
     print(f"screenshots in {OUT}")
     return 0

@@ -39,6 +39,7 @@ def test_budget_limits():
     assert budget_limits(2.6, "epochs") == (3, None)
     assert budget_limits(0.2, "epochs") == (1, None)
     assert budget_limits(1.5, "minutes") == (None, 1.5)
+    assert budget_limits(1.5, "until stopped") == (None, None)
 
 
 def test_device_text_never_raises():

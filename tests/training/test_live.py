@@ -256,3 +256,39 @@ def test_explicit_validation_labels_stay_and_erasing_everything_is_refused():
     warnings = [e.text for e in _of(events, Note) if e.level == "warning"]
     assert any("nothing to train on" in w for w in warnings)
     assert result.stop_reason == "stopped"
+
+
+def test_with_a_budget_the_run_ends_on_it_and_keeps_early_stopping():
+    image, _, labels = _data()
+    control = LiveControl()
+    config = _config(epochs=3, early_stopping=2)
+    events, result = _run(image, labels, control, {}, config=config)
+    assert result.stop_reason in ("epochs", "early_stopping") and len(result.history) <= 3
+    started = events[0]
+    assert "3 epochs" in started.message()
+    # until stopped: said so at the start, and early stopping is off
+    control = LiveControl()
+    events, result = _run(image, labels, control, {30: lambda ev: control.stop()})
+    assert "until stopped" in events[0].message() and result.stop_reason == "stopped"
+
+
+def test_the_distinct_latest_is_none_when_the_best_is_the_last_epoch():
+    image, _, labels = _data()
+    control = LiveControl()
+    _, result = _run(image, labels, control, {10: lambda ev: control.stop()})
+    latest = result.latest
+    assert latest is not None
+    latest.best_epoch = result.best_epoch + 1  # scored after the best: a second model
+    assert result.distinct_latest is latest
+    latest.best_epoch = result.best_epoch  # the best is the last epoch: one model
+    assert result.distinct_latest is None
+
+
+def test_stop_when_stops_the_control_from_the_run_side():
+    flag = threading.Event()
+    control = LiveControl(stop_when=flag.is_set)
+    assert not control.stopped
+    flag.set()
+    assert control.stopped
+    flag.clear()
+    assert control.stopped  # once stopped, stays stopped

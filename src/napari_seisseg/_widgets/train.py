@@ -30,20 +30,16 @@ not applied a second time.
 
 from __future__ import annotations
 
-import copy
 import logging
 import threading
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from magicgui.widgets import Container
 
-from ..io.layer_colors import label_colors
-from ..preprocess.recorded import layer_pipeline
-from ..store import MODEL_STORE, ModelEntry, autosave_path, bundle_file_name, save_entry
+from ..store import MODEL_STORE, ModelEntry, autosave_path
 from ..training.painted_summary import describe_painted
 from .corrections import Corrections
-from .dialogs import bundle_dialog, given_or_asked
+from .live_session import LiveSession
 from .new_labels import NewLabels
 from .pretrain_row import PretrainRow
 from .rows import tight_box
@@ -52,11 +48,14 @@ from .train_controls import (
     action_buttons,
     budget_controls,
     layer_choosers,
+    live_controls,
     model_chooser,
     option_switches,
     output_lines,
 )
 from .train_curves import TrainingCurves
+from .train_files import ModelFiles
+from .train_live import add_latest_entry, predict_in_widget, set_preview_choices, show_note
 from .train_options import TrainOptions
 from .train_worker import Failure, run_training_worker
 
@@ -74,7 +73,7 @@ logger = logging.getLogger(__name__)
 MESSAGES_HEIGHT = 100
 
 
-class TrainWidget(Container):
+class TrainWidget(ModelFiles, Container):
     """Train a U-Net-family model on a painted Labels layer (see the module docstring).
 
     Parameters
@@ -91,6 +90,8 @@ class TrainWidget(Container):
         self.current: ModelEntry | None = None
         self.summary = None
         self._stop_event: threading.Event | None = None
+        self.live: LiveSession | None = None  # the running training's viewer connections
+        self._predict_when_done = False
         self._closing = threading.Event()
         self._reset_run_state()
         self._add_settings()
@@ -110,6 +111,7 @@ class TrainWidget(Container):
                                        self._on_corrections)
         self.model = model_chooser()
         self.budget, self.budget_unit, self._budget_row = budget_controls()
+        self.preview, self.predict_cube_button = live_controls()
         self.zero_is_background, self.show_advanced = option_switches()
         self.advanced = TrainOptions(lambda: self.image.value)
 
@@ -123,14 +125,15 @@ class TrainWidget(Container):
 
     def _lay_out(self) -> None:
         """Settings that scroll; Train/Stop, progress, messages, curves and table in view."""
-        run_row = tight_box([self.train_button, self.stop_button], "Start or stop training.")
+        run_row = tight_box([self.train_button, self.stop_button, self.predict_cube_button],
+                            "Start or stop training; predict the cube.")
         file_row = Container(layout="horizontal", labels=False,
                              widgets=[self.save_button, self.load_button],
                              tooltip="Model bundle files.")
         # the settings scroll; Train/Stop, progress, messages, curves and table stay in view
         self.settings = Container(labels=True, widgets=[
             self.image, self.labels_layer, self.painting.row, *self.corrections.widgets,
-            self.val_labels, self.model, self._budget_row, self.zero_is_background,
+            self.val_labels, self.model, self._budget_row, self.preview, self.zero_is_background,
             self.show_advanced, self.advanced, self.pretraining.row, file_row,
             self.device_label, self.model_label,
         ], tooltip="Training settings (they scroll when the panel is short).")
@@ -152,6 +155,9 @@ class TrainWidget(Container):
         self.save_button.changed.connect(lambda: self.save_model())
         self.load_button.changed.connect(lambda: self.load_model())
         self.show_advanced.changed.connect(self._on_show_advanced)
+        self.budget_unit.changed.connect(self._on_budget_unit)
+        self.preview.changed.connect(self._on_preview_changed)
+        self.predict_cube_button.changed.connect(lambda: self.predict_cube())
         self.image.changed.connect(lambda *_: self.advanced.axes.reset_choices())
         self.image.changed.connect(self.offer_checkpoint)
         self.advanced.device.changed.connect(self._show_device)
@@ -192,10 +198,11 @@ class TrainWidget(Container):
         self.device_label.value = device_text(self.advanced.device.value)
 
     # ------------------------------------------------------------------ settings
-    def set_budget(self, value: float, unit: str = "minutes") -> None:
-        """Set the budget (``unit`` "minutes" or "epochs")."""
+    def set_budget(self, value: float | None, unit: str = "minutes") -> None:
+        """Set the budget (``unit`` "minutes", "epochs", or "until stopped": no value)."""
         self.budget_unit.value = unit
-        self.budget.value = float(value)
+        if unit != "until stopped":
+            self.budget.value = float(value)
 
     def config(self):
         """The :class:`~napari_seisseg.training.TrainConfig` the controls describe."""
@@ -209,63 +216,19 @@ class TrainWidget(Container):
                            **self.advanced.config_kwargs(model))
 
     def training_inputs(self) -> dict[str, Any]:
-        """Everything :func:`~napari_seisseg.training.train` needs, checked.
-
-        Returns
-        -------
-        dict
-            Keyword arguments of ``train`` (``image``, ``labels``, ``config``, ``geometry``,
-            ``val_labels``, ``class_names``, ``class_colors``, ``init_bundle``) plus
-            ``"pipeline_dict"``, the layer's preprocessing to record in the card.
+        """Everything training needs, checked (see :func:`.train_inputs.collect_training_inputs`).
 
         Raises
         ------
         SeisSegError
-            With a message for the user (nothing to train on, labels of another shape, no
-            labels painted, a single class, NaN in the image...).
+            With a message for the user.
         """
-        from ..bundle.card import card_classes, without_pipeline
-        from ..errors import SeisSegError
-        from ..io.layer_axes import layer_geometry
-        from ..training import check_inputs
-        from ..training.layer_inputs import check_training_layers
+        from .train_inputs import collect_training_inputs
 
-        image, labels, val = self.image.value, self.labels_layer.value, self.val_labels.value
-        check_training_layers(image, labels, val)
-        config = self.config()
-        geometry = layer_geometry(image)
-        init, start_path = None, None
-        pipe = layer_pipeline(image)
-        start_from = self.advanced.init_from.value
-        if start_from is not None:
-            entry = MODEL_STORE.get(start_from)
-            if entry is None:
-                raise SeisSegError(f"The model '{start_from}' is no longer available; "
-                                   "choose another in 'start from'.")
-            card = copy.deepcopy(entry.card)
-            if pipe is not None:
-                # the layer already holds the pipeline's output: do not apply it again
-                card = without_pipeline(card)
-            init = (entry.model, card)
-            start_path = entry.path
-        kwargs: dict[str, Any] = {
-            "geometry": geometry,
-            "val_labels": None if val is None else val.data,
-            "class_names": getattr(labels, "features", None),
-        }
-        if init is not None:
-            classes = card_classes(init[1])
-            check_kwargs = {**kwargs, "classes": classes}
-        else:
-            check_kwargs = kwargs
-        summary = check_inputs(image.data, labels.data, config, **check_kwargs)
-        values = [c.value for c in summary.classes]
-        kwargs["class_colors"] = label_colors(labels, values)
-        self.summary = summary
-        return {"image": image.data, "labels": labels.data, "config": config,
-                "init_bundle": init, "pipeline_dict": pipe, "layer_names": (image.name, labels.name),
-                "start_path": start_path,
-                **kwargs}
+        inputs, self.summary = collect_training_inputs(
+            self.image.value, self.labels_layer.value, self.val_labels.value, self.config(),
+            self.advanced.init_from.value)
+        return inputs
 
     # ------------------------------------------------------------------ painting
     def _on_new_labels(self, layer: Any, message: str) -> None:
@@ -328,9 +291,12 @@ class TrainWidget(Container):
         def should_stop() -> bool:
             return stop.is_set() or closing.is_set()
 
+        self.live = LiveSession(self.viewer, self.image.value, self.labels_layer.value,
+                                lambda: self.preview.value, self._fail, should_stop)
+        self._predict_when_done = False
         worker = thread_worker(run_training_worker, start_thread=False, ignore_errors=True)(
             inputs, should_stop, pipe, lambda model: autosave_path(f"{model} · {names[1]}"),
-            start_path,
+            start_path, self.live.control,
         )
         worker.yielded.connect(self._on_event)
         worker.returned.connect(lambda res: self._on_returned(res, pipe, names))
@@ -338,6 +304,7 @@ class TrainWidget(Container):
         worker.finished.connect(self._on_finished)
         self.worker = worker
         self.train_button.enabled, self.stop_button.enabled = False, True
+        self.predict_cube_button.enabled = True
         self.pretraining.button.enabled = False
         self.status.set("running", f"preparing {inputs['config'].model} on '{names[1]}'")
         self.curves.start()
@@ -345,13 +312,47 @@ class TrainWidget(Container):
         return worker
 
     def stop(self, *_args) -> None:
-        """Stop after the current step, keeping the best model so far."""
+        """Stop after the current step, keeping the best model so far (and the latest)."""
         if self.worker is not None and self._stop_event is not None:
             self._stop_event.set()
-            self.status.set("running", "stopping after this step; the best model is kept…")
+            if self.live is not None:
+                self.live.stop()
+            self.status.set("running", "stopping after this step; the best model and the "
+                                       "latest weights are kept…")
+
+    def predict_cube(self) -> Any:
+        """Predict the whole image with the model the preview shows, in the Predict widget.
+
+        During training: stop it, then predict with the latest weights once they are in.
+
+        Returns
+        -------
+        worker or None
+            The Predict widget's worker (None: deferred until training ends, or refused).
+        """
+        if self.worker is not None:
+            self._predict_when_done = True
+            self.stop()
+            return None
+        if self.current is None:
+            return self._fail("no model yet; train one first")
+        return predict_in_widget(self.viewer, self.image.value, self.current.name, self._fail)
+
+    def _on_budget_unit(self, *_args) -> None:
+        self.budget.enabled = self.budget_unit.value != "until stopped"
+
+    def _on_preview_changed(self, *_args) -> None:
+        if self.live is not None:
+            self.live.redraw()
 
     def _on_event(self, event: Any) -> None:
         from ..training import EpochEnd, Finished, Note, Started, Step
+        from ..training.live_events import LabelsUpdated, Preview
+
+        if isinstance(event, Preview | LabelsUpdated):
+            self._on_live_event(event)
+            self.n_events += 1
+            return
 
         if isinstance(event, Step):
             self.curves.add_step(event.global_step, event.loss)
@@ -363,13 +364,21 @@ class TrainWidget(Container):
             self.device_label.value = f"{event.device_description}, {event.precision}"
             self.curves.set_class_colors([c.color for c in event.classes])
             self.status.set("running", event.message())
+            set_preview_choices(self.preview, event.classes, event.binary)
         elif isinstance(event, Note):
-            from napari.utils.notifications import show_info, show_warning
-
-            (show_warning if event.level == "warning" else show_info)(f"Train: {event.text}")
+            show_note(event, self._fail)
         elif isinstance(event, Finished):
             self.progress.value = 1000
         self.n_events += 1
+
+    def _on_live_event(self, event: Any) -> None:
+        """A preview to draw, or labels the run took up (said in the status line)."""
+        from ..training.live_events import LabelsUpdated
+
+        if self.live is not None:
+            self.live.on_event(event)
+        if isinstance(event, LabelsUpdated) and event.step > 0:
+            self.status.set("running", event.message())
 
     def _on_epoch(self, event: Any) -> None:
         from ..training.run_summary import epoch_line
@@ -391,10 +400,13 @@ class TrainWidget(Container):
         result, saved, save_error = returned
         self.result = result
         base = f"{model_name(result.card)} · {names[1]}"
+        latest = add_latest_entry(result, base)  # first: the best is the newest, preselected
         entry = ModelEntry(MODEL_STORE.unique_name(base), result.model, result.card, saved)
         self._set_current(entry)
         MODEL_STORE.add(entry)
         message = finished_message(result, entry.name, saved)
+        if latest is not None:
+            message += f"; the latest weights are '{latest.name}'"
         learned = [text for _, text in class_report(result.best_metrics)]
         # the per-class lines were notifications already (notes); the status keeps them too
         self.status.set("done", "\n".join([message, *learned]))
@@ -403,10 +415,16 @@ class TrainWidget(Container):
         if save_error:
             show_warning(f"Train: the model could not be saved automatically ({save_error}); "
                          "it is only in memory until you use Save model….")
+        if self._predict_when_done and self.live is not None:  # "Predict cube" during the run
+            self._predict_when_done = False
+            predict_in_widget(self.viewer, self.live.image, (latest or entry).name, self._fail)
 
     def _on_finished(self) -> None:
         self.worker = None
         self._stop_event = None
+        if self.live is not None:
+            self.live.close()  # kept: the preview control still redraws the last preview
+        self.predict_cube_button.enabled = self.current is not None
         self.curves.stop()
         self.train_button.enabled, self.stop_button.enabled = True, False
         self.pretraining.button.enabled = True
@@ -421,60 +439,9 @@ class TrainWidget(Container):
     # ------------------------------------------------------------------ models
     def _set_current(self, entry: ModelEntry | None) -> None:
         self.current = entry
+        self.predict_cube_button.enabled = entry is not None or self.worker is not None
         self.model_label.value = "none" if entry is None else entry.name
         self.save_button.enabled = entry is not None
-
-    def save_model(self, path: str | Path | None = None) -> Path | None:
-        """Write the current model's bundle at exactly ``path`` (a file dialog when None).
-
-        Returns
-        -------
-        pathlib.Path or None
-            The path written, or None (no model, dialog cancelled, or an error, shown as a
-            notification).
-        """
-        from ..errors import SeisSegError
-
-        entry = self.current
-        if entry is None:
-            return self._fail("no model to save yet; train or load one first")
-        path = given_or_asked(path, lambda: bundle_dialog(
-            self, "Save model", save=True, suggested=bundle_file_name(entry.name)))
-        if path is None:
-            return None
-        try:
-            out = save_entry(entry, path)
-        except (SeisSegError, OSError) as exc:
-            return self._fail(str(exc))
-        self.status.set("done", f"saved '{entry.name}' to {out}")
-        return out
-
-    def load_model(self, path: str | Path | None = None) -> ModelEntry | None:
-        """Load a model bundle into the session's model store and make it current.
-
-        Returns
-        -------
-        ModelEntry or None
-            The new store entry, or None (dialog cancelled, or an error shown as a
-            notification).
-        """
-        from ..bundle.card import class_names_line, model_name
-        from ..errors import SeisSegError
-        from ..store import load_into_store
-
-        path = given_or_asked(path, lambda: bundle_dialog(self, "Load model"))
-        if path is None:
-            return None
-        try:
-            entry = load_into_store(path, name=Path(path).stem)
-        except (SeisSegError, OSError) as exc:
-            return self._fail(str(exc))
-        card = entry.card
-        self._set_current(entry)
-        classes = class_names_line(card)
-        self.status.set("done", f"loaded '{entry.name}' ({model_name(card)}; {classes}); "
-                                "choose it in 'start from' to fine-tune")
-        return entry
 
     # ------------------------------------------------------------------ curves and table
     @property

@@ -17,23 +17,26 @@ from magicgui.widgets import (
 from ._status import StatusLabel
 from .rows import tight_box
 
-__all__ = ["action_buttons", "budget_controls", "layer_choosers", "model_chooser",
-           "option_switches", "output_lines"]
+__all__ = ["action_buttons", "budget_controls", "layer_choosers", "live_controls",
+           "model_chooser", "option_switches", "output_lines"]
 
 
 def layer_choosers(viewer: Any) -> tuple[ComboBox, ComboBox, ComboBox]:
     """The image, labels and validation layer choosers, offering ``viewer``'s layers."""
 
+    from ..io.live_slice import is_live_preview
+
     def image_choices(_widget=None) -> list:
         from napari.layers import Image
 
         return [(layer.name, layer) for layer in viewer.layers
-                if isinstance(layer, Image) and not layer.rgb]
+                if isinstance(layer, Image) and not layer.rgb and not is_live_preview(layer)]
 
     def labels_choices(_widget=None) -> list:
         from napari.layers import Labels
 
-        return [(layer.name, layer) for layer in viewer.layers if isinstance(layer, Labels)]
+        return [(layer.name, layer) for layer in viewer.layers
+                if isinstance(layer, Labels) and not is_live_preview(layer)]
 
     def val_choices(_widget=None) -> list:
         return [("none (hold out painted sections)", None), *labels_choices()]
@@ -69,14 +72,33 @@ def model_chooser() -> ComboBox:
 
 def budget_controls() -> tuple[FloatSpinBox, ComboBox, Container]:
     """The training budget, its unit, and the row holding both."""
-    budget_unit = ComboBox(choices=["minutes", "epochs"], value="minutes",
-                           tooltip="Limit the run by wall-clock minutes or by epochs. "
-                                   "The best model (validation mean IoU) is kept.")
+    budget_unit = ComboBox(choices=["minutes", "epochs", "until stopped"], value="minutes",
+                           tooltip="Limit the run by wall-clock minutes or by epochs, or "
+                                   "train until you press Stop (paint meanwhile: strokes are "
+                                   "taken up). The best model (validation mean IoU) and the "
+                                   "latest weights are both kept.")
     budget = FloatSpinBox(value=1.5, min=0.1, max=100_000.0, step=0.5,
                           tooltip="Training budget, in the unit on the right "
                                   "(epochs are rounded to whole numbers).")
     budget_row = tight_box([budget, budget_unit], "How long to train.", label="budget")
     return budget, budget_unit, budget_row
+
+
+def live_controls() -> tuple[ComboBox, PushButton]:
+    """What the live preview shows, and the button predicting the whole cube."""
+    from .live_preview import BASE_CHOICES
+
+    preview = ComboBox(label="preview", choices=list(BASE_CHOICES), value="mask",
+                       tooltip="While training runs, the slice shown is predicted with the "
+                               "current weights every few seconds and drawn over the seismic "
+                               "('live' layer): the mask, or one class's probability (offered "
+                               "once training starts). Move the slider: the new slice is "
+                               "previewed. Off: no previews.")
+    predict_cube = PushButton(text="Predict cube", enabled=False,
+                              tooltip="Predict the whole cube with the model the preview "
+                                      "shows (during training: stops it, then predicts with "
+                                      "the latest weights), in the Predict widget.")
+    return preview, predict_cube
 
 
 def option_switches() -> tuple[CheckBox, CheckBox]:

@@ -1,9 +1,10 @@
 """The Train widget's worker: training in a background thread, and the automatic save.
 
 :func:`run_training_worker` is what the Train widget hands to ``thread_worker``: it runs
-:func:`napari_seisseg.training.train`, yielding its events to the GUI thread, records the
-image layer's preprocessing in the model card and saves the bundle where trained models
-are kept.  Errors never leave the thread as exceptions (no traceback dialog): they come
+:func:`napari_seisseg.training.live.live_train` (with a live control: previews, strokes
+taken up, until stopped) or :func:`napari_seisseg.training.train`, yielding its events to
+the GUI thread, records the image layer's preprocessing in the model card and saves the
+bundle where trained models are kept (a live run's latest weights beside it).  Errors never leave the thread as exceptions (no traceback dialog): they come
 back as a :class:`Failure` with a message for the user.
 """
 
@@ -32,7 +33,8 @@ class Failure:
 def run_training_worker(inputs: dict[str, Any], stop: Callable[[], bool],
                         pipe: dict | None = None,
                         autosave: Path | Callable[[str], Path] | None = None,
-                        started_from: Path | None = None) -> Generator[Any, None, Any]:
+                        started_from: Path | None = None,
+                        control: Any = None) -> Generator[Any, None, Any]:
     """The worker: run :func:`~napari_seisseg.training.train`, yielding its events.
 
     Parameters
@@ -50,6 +52,10 @@ def run_training_worker(inputs: dict[str, Any], stop: Callable[[], bool],
         fatal).
     started_from : path, optional
         A killed run's checkpoint this run continued: retired once the result is saved.
+    control : LiveControl, optional
+        Run :func:`~napari_seisseg.training.live.live_train` through this control instead
+        (``stop`` is then the control's business); its result's latest weights, when
+        scored at another epoch than the best, are saved beside it as ``<name> latest``.
 
     Returns
     -------
@@ -63,14 +69,23 @@ def run_training_worker(inputs: dict[str, Any], stop: Callable[[], bool],
 
     try:
         image, labels = inputs.pop("image"), inputs.pop("labels")
-        result = yield from train(image, labels, inputs.pop("config"), stop=stop, **inputs)
+        if control is not None:
+            from ..training.live import live_train
+
+            result = yield from live_train(image, labels, inputs.pop("config"),
+                                           control=control, **inputs)
+        else:
+            result = yield from train(image, labels, inputs.pop("config"), stop=stop, **inputs)
     except SeisSegError as exc:
         return Failure(str(exc))
     except Exception as exc:  # noqa: BLE001 - reported to the user; traceback to the log
         logger.exception("training failed")
         return Failure(f"{type(exc).__name__}: {exc}")
+    latest = getattr(result, "distinct_latest", None)
     if pipe is not None:
-        record_pipeline(result.card, pipe)
+        for done in (result, latest):
+            if done is not None:
+                record_pipeline(done.card, pipe)
     if started_from is not None:  # a killed run's checkpoint, continued: retired once saved
         result.checkpoints.append(Path(started_from))
     saved, error = None, None
@@ -80,6 +95,9 @@ def run_training_worker(inputs: dict[str, Any], stop: Callable[[], bool],
                 autosave = autosave(model_name(result.card))
             autosave.parent.mkdir(parents=True, exist_ok=True)
             saved = Path(result.save(autosave))
+            if latest is not None:
+                latest.bundle_path = Path(latest.save(
+                    autosave.with_name(f"{autosave.stem} latest{autosave.suffix}")))
         except Exception as exc:  # noqa: BLE001 - the trained model must still reach the user
             logger.exception("saving the model automatically failed")
             error = str(exc) if isinstance(exc, SeisSegError | OSError) else \

@@ -74,7 +74,7 @@ class Started(TrainEvent):
         return (
             f"Training {self.model} ({self.n_parameters / 1e6:.2f} M parameters) on "
             f"{self.device_description}, {self.precision}, batch {self.batch_size} of "
-            f"{'x'.join(map(str, self.patch_size))}; {' / '.join(budget)}; "
+            f"{'x'.join(map(str, self.patch_size))}; {' / '.join(budget) or 'until stopped'}; "
             f"{self.n_train_voxels:,} training and {self.n_val_voxels:,} validation voxels."
         )
 

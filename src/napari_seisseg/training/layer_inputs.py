@@ -47,10 +47,13 @@ def check_training_layers(image: Any, labels: Any, val: Any) -> None:
 
 
 def budget_limits(value: float, unit: str) -> tuple[int | None, float | None]:
-    """``(epochs, minutes)`` of a budget of ``value`` ``unit`` ("epochs" or "minutes").
+    """``(epochs, minutes)`` of a budget of ``value`` ``unit``.
 
-    Epochs are rounded to a whole number, at least 1; the other limit is None.
+    ``unit`` is "epochs" (rounded to a whole number, at least 1), "minutes", or
+    "until stopped" (both None: the run ends when stopped); the other limit is None.
     """
+    if unit == "until stopped":
+        return None, None
     if unit == "epochs":
         return max(1, int(round(value))), None
     return None, float(value)

@@ -21,8 +21,9 @@ differences:
   Predict widget's path), at most once per ``preview_period_s`` and only when the weights
   or the slice changed, and yielded as a :class:`~.live_events.Preview`.  A slice outside
   the image is ignored.
-* With ``epochs=None`` and ``minutes=None`` the run goes on until stopped; early stopping
-  is off (the labels keep changing).
+* With ``epochs=None`` and ``minutes=None`` the run goes on until stopped, without early
+  stopping.  With a budget, early stopping is the configured one, its patience counted
+  again from every label update taken up (the labels changed: so did what "no better" means).
 * Labels replaced by an array of another shape end the run (a ``Note`` at level
   ``"error"``, then ``Finished`` with reason ``"bad_labels"``), keeping the best model.
 * The result is a :class:`~.live_events.LiveResult`: the best model, and the latest
@@ -153,8 +154,10 @@ class _LiveRun:
         except LabelsRefused as exc:
             yield Note(str(exc), "warning")
             return
-        # the validation data changed: the next scored epoch is kept, whatever its score
+        # the validation data changed: the next scored epoch is kept, whatever its score,
+        # and early stopping's patience starts again
         self.run.best_score, self.run.stale = -np.inf, 0
+        self.run.best_time = self.run.elapsed()
         yield self.labels_event()
 
     def preview(self) -> Generator[TrainEvent, None, None]:
@@ -270,7 +273,8 @@ def live_train(
     """
     t0 = time.perf_counter()
     config = copy.deepcopy(config) if config is not None else TrainConfig(epochs=None, minutes=None)
-    config.early_stopping = None  # the labels keep changing: patience means nothing
+    if config.epochs is None and config.minutes is None:
+        config.early_stopping = None  # until stopped: only the user ends the run
     # one snapshot of the labels for the session and the live target: a napari layer being
     # painted must not give them two different starts
     labels = np.array(labels, copy=True)

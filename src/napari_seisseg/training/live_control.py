@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-__all__ = ["LabelUpdate", "LiveControl", "PreviewRequest"]
+__all__ = ["LabelUpdate", "LiveControl", "PreviewRequest", "stroke_region"]
 
 
 @dataclass(frozen=True)
@@ -57,11 +58,16 @@ class LiveControl:
     keep_preview_weights : bool
         Put a CPU copy of the weights used in every :class:`~.live.Preview` (tests, tools
         that need to reproduce a preview); off by default as it costs a copy per preview.
+    stop_when : callable, optional
+        Also stop once this returns True (e.g. the widget that started the run was closed);
+        called from the training thread before every step.
     """
 
-    def __init__(self, preview_period_s: float = 3.0, keep_preview_weights: bool = False) -> None:
+    def __init__(self, preview_period_s: float = 3.0, keep_preview_weights: bool = False,
+                 stop_when: Callable[[], bool] | None = None) -> None:
         self.preview_period_s = float(preview_period_s)
         self.keep_preview_weights = bool(keep_preview_weights)
+        self._stop_when = stop_when
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._labels: list[LabelUpdate] = []
@@ -109,7 +115,9 @@ class LiveControl:
 
     @property
     def stopped(self) -> bool:
-        """Whether :meth:`stop` was called."""
+        """Whether :meth:`stop` was called (or ``stop_when`` said so)."""
+        if not self._stop.is_set() and self._stop_when is not None and self._stop_when():
+            self._stop.set()
         return self._stop.is_set()
 
     # ------------------------------------------------------------------ run side
@@ -129,3 +137,49 @@ class LiveControl:
         with self._lock:
             if self._preview is request:
                 self._preview = None
+
+
+def stroke_region(atoms: Sequence[Any], shape: Sequence[int]) -> tuple[slice, ...] | None:
+    """The bounding box of an edit of a napari Labels layer (its ``paint`` event's value).
+
+    Parameters
+    ----------
+    atoms : sequence
+        The edit's history atoms: objects with a ``slice_key`` (napari's masked paint, fill
+        and polygon edits) or ``(indices, old_values, new_values)`` tuples (``data_setitem``).
+    shape : sequence of int
+        The labels array's shape.
+
+    Returns
+    -------
+    tuple of slice or None
+        The smallest box holding every voxel the edit may have changed (None: no voxel).
+    """
+    lo = np.full(len(shape), np.iinfo(np.int64).max, dtype=np.int64)
+    hi = np.full(len(shape), -1, dtype=np.int64)
+    for atom in atoms:
+        key = getattr(atom, "slice_key", None)
+        if key is not None:
+            bounds = [s.indices(n)[:2] for s, n in zip(_full_key(key, len(shape)), shape,
+                                                         strict=True)]
+            a = np.array([start for start, _ in bounds])
+            b = np.array([stop for _, stop in bounds]) - 1
+        else:
+            indices = [np.asarray(i).ravel() for i in atom[0]]
+            if not indices or indices[0].size == 0:
+                continue
+            a = np.array([i.min() for i in indices])
+            b = np.array([i.max() for i in indices])
+        if np.any(b < a):
+            continue
+        lo, hi = np.minimum(lo, a), np.maximum(hi, b)
+    if np.any(hi < lo):
+        return None
+    return tuple(slice(int(s), int(e) + 1) for s, e in zip(lo, hi, strict=True))
+
+
+def _full_key(key: Any, ndim: int) -> tuple[slice, ...]:
+    """``key`` (slices and integers) as one slice per axis."""
+    key = key if isinstance(key, tuple) else (key,)
+    out = [k if isinstance(k, slice) else slice(int(k), int(k) + 1) for k in key]
+    return tuple(out + [slice(None)] * (ndim - len(out)))

@@ -111,3 +111,11 @@ class LiveResult(TrainResult):
     """
 
     latest: TrainResult | None = None
+
+    @property
+    def distinct_latest(self) -> TrainResult | None:
+        """``latest`` when it was scored at another epoch than the best (else None: the
+        best is the latest)."""
+        if self.latest is None or self.latest.best_epoch == self.best_epoch:
+            return None
+        return self.latest

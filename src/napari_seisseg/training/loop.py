@@ -37,15 +37,17 @@ from .session import Session, build_session
 __all__ = ["check_inputs", "train"]
 
 def check_inputs(
-    image: Any, labels: Any, config: TrainConfig | None = None, **kwargs: Any
+    image: Any, labels: Any, config: TrainConfig | None = None, *,
+    until_stopped: bool = False, **kwargs: Any
 ) -> LabelSummary:
     """Check training inputs without training (for a widget's first check).
 
     Takes the arguments of :func:`train` (``geometry``, ``val_labels``, ``class_names``,
     ``class_colors``) and returns what is labeled, or raises :class:`SeisSegError`.
+    ``until_stopped``: the run needs no budget (a live run, ended by its control).
     """
     config = config or TrainConfig()
-    config.validate()
+    config.validate(until_stopped=until_stopped)
     return prepare_data(
         image, labels, zero_is_background=config.zero_is_background, axes=config.axes, **kwargs
     ).summary

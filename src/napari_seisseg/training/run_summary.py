@@ -15,7 +15,8 @@ __all__ = ["epoch_line", "finished_message", "fmt_score", "validation_score"]
 
 #: Why a run ended, in words (``TrainResult.stop_reason``).
 _WHY = {"epochs": "all epochs done", "time": "time budget spent",
-        "early_stopping": "no more improvement", "stopped": "stopped"}
+        "early_stopping": "no more improvement", "stopped": "stopped",
+        "bad_labels": "stopped: the labels layer changed shape or was replaced"}
 
 
 def fmt_score(v: Any) -> str:
