@@ -81,7 +81,8 @@ def test_painted_labels_reach_the_sampler_and_erased_ones_leave():
 
 def test_preview_equals_a_plain_prediction_of_the_slice():
     image, _, labels = _data()
-    control = LiveControl(preview_period_s=0.0, keep_preview_weights=True)
+    # no period and no share limit: a preview before every step once the weights moved
+    control = LiveControl(preview_period_s=0.0, keep_preview_weights=True, max_preview_share=1)
     control.request_preview(0, 5)
     actions = {4: lambda ev: control.request_preview(2, 7), 7: lambda ev: control.stop()}
     events, result = _run(image, labels, control, actions)
@@ -292,3 +293,18 @@ def test_stop_when_stops_the_control_from_the_run_side():
     assert control.stopped
     flag.clear()
     assert control.stopped  # once stopped, stays stopped
+
+
+def test_previews_never_take_more_than_their_share_of_the_run():
+    image, _, labels = _data()
+    control = LiveControl(preview_period_s=0.0, max_preview_share=0.25)
+    control.request_preview(0, 4)
+    events, _ = _run(image, labels, control, {40: lambda ev: control.stop()})
+    previews = _of(events, Preview)
+    assert len(previews) >= 2
+    for a, b in zip(previews, previews[1:], strict=False):
+        cost = a.elapsed_s - a.weights_elapsed_s
+        # after a preview of cost c, the next starts at least 3 c later (share 1/4)
+        assert b.weights_elapsed_s - a.elapsed_s >= 3 * cost - 0.01
+    with pytest.raises(ValueError, match="max_preview_share"):
+        LiveControl(max_preview_share=0.0)

@@ -46,6 +46,7 @@ from ..inference.run_choices import (
     slice_in_layer,
 )
 from ..io.layer_axes import axis_coordinates, axis_label, inline_axis, region_text, survey_geometry
+from ..io.live_slice import is_live_preview
 from ..io.prediction_layers import describe, seconds_text
 from ..io.probabilities import PREDICTION_KEY  # metadata key of the layers this widget adds
 from ..preprocess.recorded import layer_pipeline
@@ -126,7 +127,7 @@ class PredictWidget(Container):
 
         return [(layer.name, layer) for layer in self.viewer.layers
                 if isinstance(layer, Image) and not layer.rgb and layer.ndim in (2, 3)
-                and PREDICTION_KEY not in layer.metadata]
+                and PREDICTION_KEY not in layer.metadata and not is_live_preview(layer)]
 
     def _model_choices(self, _widget=None) -> list[str]:
         return MODEL_STORE.names()

@@ -18,9 +18,12 @@ differences:
   epoch is kept whatever its score (the best is then judged on the current labels).
 * The watched slice is predicted with the current (scored) weights through
   :func:`~napari_seisseg.inference.bundle_prediction.predict_bundle`'s quick look (the
-  Predict widget's path), at most once per ``preview_period_s`` and only when the weights
-  or the slice changed, and yielded as a :class:`~.live_events.Preview`.  A slice outside
-  the image is ignored.
+  Predict widget's path) and yielded as a :class:`~.live_events.Preview`: only when the
+  weights or the slice changed, the same slice at most once per ``preview_period_s``, and
+  never so often that previews take more than ``max_preview_share`` of the run's time
+  (after a preview that took ``c`` seconds, the next waits ``c (1 - share) / share``: a
+  large slice is previewed less often, a newly watched one as soon as that allows).  A
+  slice outside the image is ignored.
 * With ``epochs=None`` and ``minutes=None`` the run goes on until stopped, without early
   stopping.  With a budget, early stopping is the configured one, its patience counted
   again from every label update taken up (the labels changed: so did what "no better" means).
@@ -107,6 +110,7 @@ class _LiveRun:
         self.image, self.geometry = image, geometry
         self.failure: str | None = None
         self.last_preview: tuple[float, int, PreviewRequest | None] = (-np.inf, -1, None)
+        self.last_cost = 0.0  # seconds the last preview took
         self.plain: torch.nn.Module | None = None  # the weights previews use, contiguous
 
     def stopped(self) -> bool:
@@ -165,8 +169,11 @@ class _LiveRun:
         run, request = self.run, self.control.watched()
         last_t, last_step, last_request = self.last_preview
         now = time.perf_counter()
-        if (request is None or run.step_count < 1
-                or now - last_t < self.control.preview_period_s
+        share = self.control.max_preview_share
+        wait = self.last_cost * (1.0 - share) / share  # keeps previews within their share
+        if request == last_request:
+            wait = max(wait, self.control.preview_period_s)
+        if (request is None or run.step_count < 1 or now - last_t < wait
                 or (request == last_request and run.step_count == last_step)):
             return
         shape = self.image.shape
@@ -183,7 +190,8 @@ class _LiveRun:
             weights = {n: t.detach().to("cpu").clone() for n, t in self.plain.state_dict().items()}
         probs, mask, card = predict_preview(run, self.plain, self.image, self.geometry,
                                             request.axis, request.index)
-        self.last_preview = (time.perf_counter(), run.step_count, request)
+        done = time.perf_counter()
+        self.last_preview, self.last_cost = (done, run.step_count, request), done - now
         yield Preview(request.axis, request.index, probs, mask, run.step_count, run.epoch,
                       taken, run.elapsed(), card, weights)
 

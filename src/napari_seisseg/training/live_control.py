@@ -53,8 +53,12 @@ class LiveControl:
     Parameters
     ----------
     preview_period_s : float
-        Least time between two previews (seconds); the watched slice is predicted again
-        at this period while training runs.
+        Least time between two previews of the same slice (seconds); the watched slice is
+        predicted again at this period while training runs.
+    max_preview_share : float
+        Largest share of the run's time previews may take (0-1; default 0.2): after a
+        preview that took ``c`` seconds the next one waits at least ``c (1 - share) /
+        share`` seconds, whatever the slice.
     keep_preview_weights : bool
         Put a CPU copy of the weights used in every :class:`~.live.Preview` (tests, tools
         that need to reproduce a preview); off by default as it costs a copy per preview.
@@ -64,8 +68,12 @@ class LiveControl:
     """
 
     def __init__(self, preview_period_s: float = 3.0, keep_preview_weights: bool = False,
-                 stop_when: Callable[[], bool] | None = None) -> None:
+                 stop_when: Callable[[], bool] | None = None,
+                 max_preview_share: float = 0.2) -> None:
+        if not 0.0 < max_preview_share <= 1.0:
+            raise ValueError(f"max_preview_share must be in (0, 1], not {max_preview_share}")
         self.preview_period_s = float(preview_period_s)
+        self.max_preview_share = float(max_preview_share)
         self.keep_preview_weights = bool(keep_preview_weights)
         self._stop_when = stop_when
         self._lock = threading.Lock()
