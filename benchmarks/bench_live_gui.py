@@ -16,8 +16,9 @@ would (``TrainWidget.train``: inputs checked, session built in the worker).  Mea
   training, during which the slider moves to another inline every 4 s and a brush stroke is
   painted every 10 s (the GUI-thread work a user causes), and over 5 s of the same viewer
   idle before Train, for reference;
-- ``previews``, ``preview_period_s`` (median time between previews drawn) and the training
-  steps done.
+- ``previews``, ``preview_period_s`` (median time between previews drawn), the median time
+  one preview took in the training thread and the share of the time previews took, and the
+  training steps done.
 
 Inputs: ``--cube synthetic`` (the plugin's synthetic sample, 64 x 64 x 128, painted on 3
 inlines and 2 crosslines) or ``--cube 500``: a 500 x 500 x 500 float32 cube (the synthetic
@@ -152,6 +153,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                 first = time.perf_counter() - t0
         meter.phase = "training"
         drawn: list[float] = []
+        costs: list[float] = []  # seconds each preview took in the training thread
         seen = [w.live.drawing.n_drawn]
         nxt = {"slider": time.perf_counter() + 4, "stroke": time.perf_counter() + 10}
         shape = image.data.shape
@@ -161,6 +163,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             if w.live.drawing.n_drawn != seen[0]:
                 seen[0] = w.live.drawing.n_drawn
                 drawn.append(now)
+                costs.append(w.live.drawing.last.weights_age_s)
             if now >= nxt["slider"]:
                 step = int(viewer.dims.current_step[0])
                 viewer.dims.set_current_step(0, (step + 7) % shape[0])
@@ -186,6 +189,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             "gaps_ms_training": meter.gaps_ms("training"),
             "previews_drawn": len(drawn) + 1,
             "preview_period_median_s": round(float(np.median(gaps)), 2) if gaps.size else None,
+            "preview_cost_median_s": round(float(np.median(costs)), 2) if costs else None,
+            "preview_share_of_time": round(float(np.sum(costs)) / args.seconds, 3),
             "steps": steps, "training_s": args.seconds, "stop_to_done_s": round(stop_s, 2),
             "stop_reason": None if w.result is None else w.result.stop_reason,
             "image": {"shape": list(shape), "lazy": not isinstance(image.data, np.ndarray)

@@ -241,8 +241,10 @@ def test_rethresholding_keeps_the_voxels_the_user_painted(salt_predicted):
     painted = mask.data.copy()
     edited = painted != w.result.mask(0.95)
     assert edited.sum() > 10
+    mask.mode = "paint"
     w.threshold.value = 0.05
     assert f"{int(edited.sum()):,} voxels you edited kept" in w.status.value
+    assert mask.mode == "paint" and mask.editable  # the brush is still in hand
     np.testing.assert_array_equal(mask.data[edited], painted[edited])
     np.testing.assert_array_equal(mask.data[~edited], w.result.mask(0.05)[~edited])
     # undo after a re-threshold must not bring back the old prediction as fake 'edits'

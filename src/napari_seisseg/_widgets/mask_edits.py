@@ -15,7 +15,7 @@ import numpy as np
 
 from ..training.mask_edits import copy_targets, rewrite_unedited
 
-__all__ = ["copy_into_labels", "rewrite_mask"]
+__all__ = ["clear_undo_history", "copy_into_labels", "rewrite_mask"]
 
 
 def rewrite_mask(layer: Any, new: np.ndarray) -> int:
@@ -30,11 +30,23 @@ def rewrite_mask(layer: Any, new: np.ndarray) -> int:
         Number of edited voxels kept as the user left them.
     """
     kept = rewrite_unedited(layer, new)
-    reset = getattr(layer, "_reset_history", None)  # napari's own, private: no public API
-    if callable(reset):
-        reset()
+    clear_undo_history(layer)
     layer.refresh()
     return kept
+
+
+def clear_undo_history(layer: Any) -> None:
+    """Empty the undo and redo history of a Labels layer, through public API only.
+
+    napari clears a Labels layer's history when it stops being editable (and puts it in pan
+    and zoom mode); the layer is made editable again at once and given back its mode.
+    """
+    if not getattr(layer, "editable", False):
+        return
+    mode = layer.mode
+    layer.editable = False
+    layer.editable = True
+    layer.mode = mode
 
 
 def copy_into_labels(labels: Any, source: Any, where: np.ndarray, *, region: Any = None) -> int:
