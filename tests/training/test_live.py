@@ -259,18 +259,66 @@ def test_explicit_validation_labels_stay_and_erasing_everything_is_refused():
     assert result.stop_reason == "stopped"
 
 
-def test_with_a_budget_the_run_ends_on_it_and_keeps_early_stopping():
-    image, _, labels = _data()
+def test_with_a_budget_early_stopping_stays_and_labels_restart_its_judging(monkeypatch):
+    import napari_seisseg.training.live as live_module
+
+    runs = []
+
+    class Recorded(live_module.TrainingRun):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            runs.append(self)
+
+    monkeypatch.setattr(live_module, "TrainingRun", Recorded)
+    image, truth, labels = _data()
     control = LiveControl()
-    config = _config(epochs=3, early_stopping=2)
-    events, result = _run(image, labels, control, {}, config=config)
-    assert result.stop_reason in ("epochs", "early_stopping") and len(result.history) <= 3
-    started = events[0]
-    assert "3 epochs" in started.message()
+    seen = {}
+
+    def stroke(ev):
+        run = runs[0]
+        run.sched.num_bad_epochs, run.stale, run.best_score = 3, 2, 0.9  # a stale run
+        stroke_at = (slice(4, 5), slice(0, 24), slice(0, 24))
+        control.update_labels(truth[stroke_at], region=stroke_at)
+
+    def after(ev):
+        run = runs[0]
+        seen.update(bad=run.sched.num_bad_epochs, stale=run.stale, best=run.best_score)
+        control.stop()
+
+    events, result = _run(image, labels, control, {5: stroke, 6: after},
+                          config=_config(epochs=50, early_stopping=2))
+    assert runs[0].config.early_stopping == 2  # a budget: early stopping as configured
+    assert "50 epochs" in events[0].message()
+    assert seen == {"bad": 0, "stale": 0, "best": -np.inf}  # judged afresh on the new labels
     # until stopped: said so at the start, and early stopping is off
     control = LiveControl()
-    events, result = _run(image, labels, control, {30: lambda ev: control.stop()})
+    events, result = _run(image, labels, control, {30: lambda ev: control.stop()},
+                          config=_config(early_stopping=2))
+    assert runs[-1].config.early_stopping is None
     assert "until stopped" in events[0].message() and result.stop_reason == "stopped"
+
+
+def test_a_run_until_stopped_refuses_the_cosine_schedule():
+    with pytest.raises(SeisSegError, match="cosine"):
+        _config(lr_schedule="cosine").validate(until_stopped=True)
+    _config(lr_schedule="cosine", epochs=3).validate()
+
+
+def test_a_failing_preview_is_a_warning_and_training_goes_on(monkeypatch):
+    import napari_seisseg.training.live as live_module
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no memory left")
+
+    monkeypatch.setattr(live_module, "predict_preview", broken)
+    image, _, labels = _data()
+    control = LiveControl(preview_period_s=0.0)
+    control.request_preview(0, 5)
+    events, result = _run(image, labels, control, {12: lambda ev: control.stop()})
+    warnings = [e.text for e in _of(events, Note) if e.level == "warning"]
+    assert any("preview of slice 5 failed" in w and "no memory left" in w for w in warnings)
+    assert control.watched() is None  # that slice is no longer asked for
+    assert max(e.global_step for e in _of(events, Step)) >= 12 and result.stop_reason == "stopped"
 
 
 def test_the_distinct_latest_is_none_when_the_best_is_the_last_epoch():

@@ -105,12 +105,11 @@ def test_preview_appears_changes_follows_the_slider_and_takes_strokes(live_viewe
     qtbot.waitUntil(lambda: w.worker is None, timeout=30_000)
     assert w.status.state == "done" and w.result.stop_reason == "stopped"
     (kept,) = _preview_layers(viewer)  # a whole preview stays, never half of one
-    assert kept.data.shape == (1, *image.data.shape[1:]) and kept.data.dtype == np.float32 or \
-        kept.data.dtype == np.uint8
+    assert kept.data.shape == (1, *image.data.shape[1:])
+    assert kept.data.dtype in (np.float32, np.uint8)
     names = MODEL_STORE.names()
-    assert names[-1] == w.current.name
-    if w.result.distinct_latest is not None:
-        assert names[-2] == f"{w.current.name} latest"
+    assert names[-1] == w.current.name  # the best is the newest: Predict preselects it
+    assert names[:-1] == ([f"{w.current.name} latest"] if w.result.distinct_latest else [])
     w.preview.value = "off"
     assert not _preview_layers(viewer)
 
@@ -174,3 +173,55 @@ def test_predict_cube_during_training_stops_then_predicts_the_whole_cube(live_vi
     assert mask.data.shape == image.data.shape  # the whole cube, not a quick look
     expected = (w.result.distinct_latest and f"{w.current.name} latest") or w.current.name
     assert mask.metadata["seisseg_prediction"]["model"] == expected
+
+
+def test_a_2d_section_gets_a_preview_of_its_own_shape(make_napari_viewer, qtbot, monkeypatch):
+    monkeypatch.setattr("napari_seisseg._widgets.live_session.PREVIEW_PERIOD_S", 0.2)
+    cube = synthetic.make_synthetic_cube(shape=SMALL)
+    viewer = make_napari_viewer()
+    image = viewer.add_image(cube.seismic[5], name="section", scale=(2.0, 1.0),
+                             translate=(10.0, 0.0))
+    sparse = np.zeros_like(cube.labels[5])
+    sparse[:, ::6] = cube.labels[5][:, ::6]
+    viewer.add_labels(sparse, name="painted", scale=(2.0, 1.0), translate=(10.0, 0.0))
+    w = _live(viewer)
+    w.advanced.patch.value = 16
+    assert w.train() is not None
+    qtbot.waitUntil(lambda: len(_preview_layers(viewer)) == 1, timeout=30_000)
+    (layer,) = _preview_layers(viewer)
+    assert layer.data.shape == image.data.shape
+    np.testing.assert_allclose(layer.translate, image.translate)
+    np.testing.assert_allclose(layer.scale, image.scale)
+    w.stop()
+    qtbot.waitUntil(lambda: w.worker is None, timeout=30_000)
+
+
+def test_until_stopped_still_pretrains_and_predict_cube_waits_for_a_model(live_viewer, qtbot,
+                                                                          notifications):
+    w = _live(live_viewer)
+    w.pretraining.minutes.value = 0.1
+    worker = w.pretraining.start()
+    assert worker is not None, _errors(notifications)  # its own minutes: not "give a budget"
+    assert not w.predict_cube_button.enabled
+    assert w.predict_cube() is None
+    assert any("pretraining is running" in m for m in _errors(notifications))
+    qtbot.waitUntil(lambda: w.worker is None, timeout=60_000)
+
+
+def test_predict_cube_refuses_while_the_predict_widget_is_busy(live_viewer, qtbot,
+                                                               notifications):
+    viewer = live_viewer
+    w = _live(viewer)
+    w.set_budget(1, "epochs")
+    w.train()
+    qtbot.waitUntil(lambda: w.worker is None, timeout=60_000)
+    _dock, predict = viewer.window.add_plugin_dock_widget("napari-seisseg", "Predict")
+    predict.current_slice.value = True
+    predict.worker = object()  # a prediction under way
+    assert w.predict_cube() is None
+    assert any("Predict widget is busy" in m for m in _errors(notifications))
+    predict.worker = None
+    worker = w.predict_cube()
+    assert worker is not None and predict.current_slice.value  # the user's choice given back
+    qtbot.waitUntil(lambda: predict.worker is None, timeout=60_000)
+    assert viewer.layers["mask"].data.shape == viewer.layers["synthetic seismic"].data.shape

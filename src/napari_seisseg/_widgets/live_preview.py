@@ -4,7 +4,8 @@ One layer per image, one slice thick, placed exactly on the slice it shows
 (:func:`~napari_seisseg.io.live_slice.preview_layer_data`): the predicted mask as a Labels
 layer in the classes' colours, or one class's probability as an Image layer coloured from
 black to the class colour (the Predict widget's colours).  Each preview replaces the layer's
-data and placement in one go on the GUI thread, so the viewer never shows half of one; the
+data and placement within one call on the GUI thread (no redraw between them), so the
+viewer never shows half of one; the
 layer is found again by its metadata (:data:`~napari_seisseg.io.live_slice.LIVE_KEY`) and
 re-created if the user deleted it.  It stays after the run, showing the last preview.
 """
@@ -45,9 +46,12 @@ class LivePreviewLayer:
         self.viewer, self.source = viewer, source
         self.last: Any = None
         self.n_drawn = 0
+        self._layer: Any = None  # the layer last drawn (found again if the image is renamed)
 
     def layer(self) -> Any:
         """The preview layer of ``source`` in the viewer (None when there is none)."""
+        if self._layer is not None and self._layer in self.viewer.layers:
+            return self._layer
         for layer in self.viewer.layers:
             info = layer.metadata.get(LIVE_KEY)
             if isinstance(info, dict) and info.get("source") == self.source.name:
@@ -100,7 +104,7 @@ class LivePreviewLayer:
         if layer is None:
             # a new layer would become the selected one: the brush would paint into it
             active = self.viewer.layers.selection.active
-            self._add(what, data, placement, info, classes)
+            self._layer = self._add(what, data, placement, info, classes)
             if active is not None and active in self.viewer.layers:
                 self.viewer.layers.selection.active = active
             return
@@ -109,21 +113,21 @@ class LivePreviewLayer:
         layer.metadata[LIVE_KEY] = info
 
     def _add(self, what: str, data: np.ndarray, placement: dict[str, Any],
-             info: dict[str, Any], classes: list[dict[str, Any]]) -> None:
+             info: dict[str, Any], classes: list[dict[str, Any]]) -> Any:
         metadata = {LIVE_KEY: info}
         name = f"live {what}" if what != "mask" else "live mask"
         if what == "mask":
             colors: dict[Any, Any] = {None: (0.0, 0.0, 0.0, 0.0), 0: (0.0, 0.0, 0.0, 0.0)}
             colors.update({c["value"]: tuple(c["color"]) for c in classes})
-            self.viewer.add_labels(
+            return self.viewer.add_labels(
                 data, name=name, colormap=colors, opacity=0.5, metadata=metadata,
                 features={"index": [0, *(c["value"] for c in classes)],
                           "class": ["unlabeled", *(c["name"] for c in classes)]},
                 **placement)
-            return
         cls = next(c for c in classes if f"P({c['name']})" == what)
         top = 255.0 if data.dtype == np.uint8 else 1.0
-        self.viewer.add_image(data, name=name, metadata=metadata, blending="additive",
-                              colormap=probability_colormap(cls["name"], cls["color"]),
-                              contrast_limits=(0.0, top), opacity=0.8, **placement)
+        return self.viewer.add_image(
+            data, name=name, metadata=metadata, blending="additive",
+            colormap=probability_colormap(cls["name"], cls["color"]),
+            contrast_limits=(0.0, top), opacity=0.8, **placement)
 

@@ -117,6 +117,8 @@ class LiveSession:
 
     def _on_removed(self, event: Any) -> None:
         gone = event.value
+        if self.control.stopped:  # stopped already (Stop, or the viewer closing): nothing to say
+            return
         if gone is self.labels or gone is self.image:
             what = "labels" if gone is self.labels else "image"
             self.stop()
@@ -136,5 +138,7 @@ class LiveSession:
 
     def redraw(self) -> None:
         """Draw the last preview again as the preview control now says (or remove it)."""
+        if self.image not in self.viewer.layers:
+            return
         self.drawing.draw(self._preview())
         self.watch_shown_slice()

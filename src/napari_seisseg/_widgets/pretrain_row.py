@@ -68,6 +68,8 @@ class PretrainRow:
             return owner._fail(f"'{image.name}' is multiscale; pretrain on a single-scale layer.")
         try:
             config = owner.config()
+            if config.epochs is None and config.minutes is None:  # Train's "until stopped":
+                config.minutes = float(self.minutes.value)  # pretraining has its own minutes
             config.validate()
         except SeisSegError as exc:
             return owner._fail(str(exc))
@@ -91,6 +93,7 @@ class PretrainRow:
         worker.finished.connect(owner._on_finished)
         owner.worker, owner._stop_event = worker, stop
         owner.train_button.enabled, owner.stop_button.enabled = False, True
+        owner.predict_cube_button.enabled = False  # no model to predict with before it ends
         self.button.enabled = False
         owner.progress.value = 0
         owner.status.set("running", f"pretraining {config.model} on '{image.name}'")

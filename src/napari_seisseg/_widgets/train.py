@@ -92,6 +92,8 @@ class TrainWidget(ModelFiles, Container):
         self._stop_event: threading.Event | None = None
         self.live: LiveSession | None = None  # the running training's viewer connections
         self._predict_when_done = False
+        self._training = False  # a training run (not pretraining) is going
+        self._preview_entry: ModelEntry | None = None  # the model the last preview showed
         self._closing = threading.Event()
         self._reset_run_state()
         self._add_settings()
@@ -304,7 +306,8 @@ class TrainWidget(ModelFiles, Container):
         worker.finished.connect(self._on_finished)
         self.worker = worker
         self.train_button.enabled, self.stop_button.enabled = False, True
-        self.predict_cube_button.enabled = True
+        self.predict_cube_button.enabled, self._training = True, True
+        self.progress.max = 1000
         self.pretraining.button.enabled = False
         self.status.set("running", f"preparing {inputs['config'].model} on '{names[1]}'")
         self.curves.start()
@@ -324,6 +327,8 @@ class TrainWidget(ModelFiles, Container):
         """Predict the whole image with the model the preview shows, in the Predict widget.
 
         During training: stop it, then predict with the latest weights once they are in.
+        After it: the last run's latest (or best) model on its image; with no run yet, the
+        current model on the chosen image.
 
         Returns
         -------
@@ -331,12 +336,16 @@ class TrainWidget(ModelFiles, Container):
             The Predict widget's worker (None: deferred until training ends, or refused).
         """
         if self.worker is not None:
+            if not self._training:
+                return self._fail("pretraining is running; wait for it or stop it first")
             self._predict_when_done = True
             self.stop()
             return None
-        if self.current is None:
+        entry = self._preview_entry if self._preview_entry is not None else self.current
+        if entry is None or entry.name not in MODEL_STORE.names():
             return self._fail("no model yet; train one first")
-        return predict_in_widget(self.viewer, self.image.value, self.current.name, self._fail)
+        image = self.live.image if self._preview_entry is not None else self.image.value
+        return predict_in_widget(self.viewer, image, entry.name, self._fail)
 
     def _on_budget_unit(self, *_args) -> None:
         self.budget.enabled = self.budget_unit.value != "until stopped"
@@ -365,10 +374,12 @@ class TrainWidget(ModelFiles, Container):
             self.curves.set_class_colors([c.color for c in event.classes])
             self.status.set("running", event.message())
             set_preview_choices(self.preview, event.classes, event.binary)
+            if event.max_epochs is None and event.minutes is None:
+                self.progress.max = 0  # until stopped: a busy bar, no share to show
         elif isinstance(event, Note):
             show_note(event, self._fail)
         elif isinstance(event, Finished):
-            self.progress.value = 1000
+            self.progress.max, self.progress.value = 1000, 1000
         self.n_events += 1
 
     def _on_live_event(self, event: Any) -> None:
@@ -415,9 +426,14 @@ class TrainWidget(ModelFiles, Container):
         if save_error:
             show_warning(f"Train: the model could not be saved automatically ({save_error}); "
                          "it is only in memory until you use Save model….")
-        if self._predict_when_done and self.live is not None:  # "Predict cube" during the run
+        self._preview_entry = latest or entry
+        if self._predict_when_done:  # "Predict cube" during the run
             self._predict_when_done = False
-            predict_in_widget(self.viewer, self.live.image, (latest or entry).name, self._fail)
+            if not result.card.get("training", {}).get("steps", 1):
+                self._fail("training stopped before its first step: no model to predict with")
+            else:
+                predict_in_widget(self.viewer, self.live.image, self._preview_entry.name,
+                                  self._fail)
 
     def _on_finished(self) -> None:
         self.worker = None
@@ -425,6 +441,8 @@ class TrainWidget(ModelFiles, Container):
         if self.live is not None:
             self.live.close()  # kept: the preview control still redraws the last preview
         self.predict_cube_button.enabled = self.current is not None
+        self._training = False
+        self.progress.max = 1000
         self.curves.stop()
         self.train_button.enabled, self.stop_button.enabled = True, False
         self.pretraining.button.enabled = True

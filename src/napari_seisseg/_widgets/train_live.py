@@ -58,12 +58,23 @@ def predict_in_widget(viewer: Any, image: Any, model: str,
     worker or None
         The Predict widget's worker (None when refused: the reason went to ``fail``).
     """
-    if image is None or image not in viewer.layers:
-        return fail("the image trained on is no longer in the viewer")
-    _, widget = viewer.window.add_plugin_dock_widget("napari-seisseg", "Predict")
+    if image is None:
+        return fail("choose the image to predict in 'image'")
+    if image not in viewer.layers:
+        return fail(f"the image '{image.name}' is no longer in the viewer")
+    dock, widget = viewer.window.add_plugin_dock_widget("napari-seisseg", "Predict")
+    dock.show()
+    dock.raise_()
+    if widget.worker is not None:
+        return fail("the Predict widget is busy with another prediction; wait for it or "
+                    "cancel it, then press Predict cube again")
     widget.layer.reset_choices()
     widget.model.reset_choices()
     widget.layer.value = image
     widget.model.value = model
-    widget.current_slice.value = False
-    return widget.predict()
+    one_slice = widget.current_slice.value
+    widget.current_slice.value = False  # the whole cube; the user's choice is given back
+    try:
+        return widget.predict()
+    finally:
+        widget.current_slice.value = one_slice

@@ -96,8 +96,7 @@ def run_training_worker(inputs: dict[str, Any], stop: Callable[[], bool],
             autosave.parent.mkdir(parents=True, exist_ok=True)
             saved = Path(result.save(autosave))
             if latest is not None:
-                latest.bundle_path = Path(latest.save(
-                    autosave.with_name(f"{autosave.stem} latest{autosave.suffix}")))
+                _save_latest(latest, autosave.with_name(f"{autosave.stem}-latest{autosave.suffix}"))
         except Exception as exc:  # noqa: BLE001 - the trained model must still reach the user
             logger.exception("saving the model automatically failed")
             error = str(exc) if isinstance(exc, SeisSegError | OSError) else \
@@ -105,3 +104,12 @@ def run_training_worker(inputs: dict[str, Any], stop: Callable[[], bool],
         else:
             prune_autosaves(autosave.parent)
     return result, saved, error
+
+
+def _save_latest(latest: Any, path: Path) -> None:
+    """Save a live run's latest weights beside the best; a failure is logged (the best is
+    saved, and the latest stays in the session's model list)."""
+    try:
+        latest.bundle_path = Path(latest.save(path))
+    except Exception:  # noqa: BLE001 - the best model is saved; this one is a bonus
+        logger.exception("saving the latest weights automatically failed")

@@ -57,7 +57,7 @@ def shown_slice(layer: Any, dims: Any) -> tuple[int, int] | None:
     axis = hidden[0]
     point = np.asarray(dims.point, dtype=float)[offset:]
     data = np.asarray(layer.world_to_data(point), dtype=float)
-    return axis, int(np.floor(float(data[axis]) + 0.5))
+    return axis, int(np.round(float(data[axis])))  # as napari rounds when it slices
 
 
 def preview_layer_data(

@@ -322,8 +322,12 @@ class TrainConfig:
             )
         if self.minutes is not None and not float(self.minutes) > 0:
             raise SeisSegError(f"minutes must be positive, got {self.minutes}.")
-        if self.epochs is None and self.minutes is None and not until_stopped:
-            raise SeisSegError("Give a budget: epochs, minutes, or both.")
+        if self.epochs is None and self.minutes is None:
+            if not until_stopped:
+                raise SeisSegError("Give a budget: epochs, minutes, or both.")
+            if self.lr_schedule == "cosine":
+                raise SeisSegError("The cosine schedule decays over a budget; a run until "
+                                   "stopped needs the plateau schedule (or give a budget).")
         if self.patch_size is not None:
             sizes = self.patch_size if isinstance(self.patch_size, tuple) else (self.patch_size,)
             if not 1 <= len(sizes) <= 3 or any(int(p) < 4 for p in sizes):

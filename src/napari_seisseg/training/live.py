@@ -123,7 +123,16 @@ class _LiveRun:
             return
         yield from self.take_labels()
         if self.failure is None:
-            yield from self.preview()
+            request = self.control.watched()
+            try:
+                yield from self.preview()
+            except Exception as exc:  # noqa: BLE001 - a preview must never end the training
+                if request is not None:
+                    self.control.drop_preview(request)
+                self.plain = None
+                yield Note(f"the preview of slice {getattr(request, 'index', '?')} failed "
+                           f"({type(exc).__name__}: {exc}); training goes on, without "
+                           "previews of that slice", "warning")
 
     def labels_event(self) -> LabelsUpdated:
         """What the sampler and the validation split see now."""
@@ -158,10 +167,7 @@ class _LiveRun:
         except LabelsRefused as exc:
             yield Note(str(exc), "warning")
             return
-        # the validation data changed: the next scored epoch is kept, whatever its score,
-        # and early stopping's patience starts again
-        self.run.best_score, self.run.stale = -np.inf, 0
-        self.run.best_time = self.run.elapsed()
+        self.run.restart_judging()  # the validation data changed
         yield self.labels_event()
 
     def preview(self) -> Generator[TrainEvent, None, None]:
@@ -286,6 +292,8 @@ def live_train(
     # one snapshot of the labels for the session and the live target: a napari layer being
     # painted must not give them two different starts
     labels = np.array(labels, copy=True)
+    if val_labels is not None:
+        val_labels = np.array(val_labels, copy=True)
     s = build_session(
         image, labels, config, geometry=geometry, val_labels=val_labels,
         class_names=class_names, class_colors=class_colors, pipeline=pipeline,

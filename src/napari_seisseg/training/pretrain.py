@@ -309,6 +309,8 @@ def pretrain(
 
     t0 = time.perf_counter()
     config = copy.deepcopy(config) if config is not None else TrainConfig()
+    if config.epochs is None and config.minutes is None:  # a live run's: its budget is ``minutes``
+        config.minutes = float(minutes) if float(minutes) > 0 else None
     config.validate()
     if not float(minutes) > 0:
         raise SeisSegError(f"minutes must be positive, got {minutes}.")

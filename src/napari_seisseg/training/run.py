@@ -288,6 +288,16 @@ class TrainingRun:
             yield Note(f"Checkpoint: the best model so far (epoch {self.best_epoch}) is saved "
                        f"at {path} until the result is saved.", "info")
 
+    def restart_judging(self) -> None:
+        """The validation data changed: forget the best score, patience and plateau counts.
+
+        The next scored epoch is kept whatever its score; early stopping and the plateau
+        schedule count again from now (their past scores were on other data).
+        """
+        self.best_score, self.stale, self.best_time = -np.inf, 0, self.elapsed()
+        self.sched.best = self.sched.mode_worse
+        self.sched.num_bad_epochs = 0
+
     def end_reason(self) -> str | None:
         """Why the run ends after this epoch (epochs, time, early stopping), or None."""
         if self.config.epochs and self.epoch >= self.config.epochs:
