@@ -164,11 +164,11 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                 seen[0] = w.live.drawing.n_drawn
                 drawn.append(now)
                 costs.append(w.live.drawing.last.weights_age_s)
-            if now >= nxt["slider"]:
+            if now >= nxt["slider"] and args.user:
                 step = int(viewer.dims.current_step[0])
                 viewer.dims.set_current_step(0, (step + 7) % shape[0])
                 nxt["slider"] = now + 4
-            if now >= nxt["stroke"]:
+            if now >= nxt["stroke"] and args.user:
                 at = (int(viewer.dims.current_step[0]), shape[1] // 2, shape[2] // 2)
                 labels.brush_size = 6
                 labels.paint(at, 1)
@@ -206,6 +206,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--cube", default="synthetic", help="'synthetic' or an edge length (500)")
     p.add_argument("--seconds", type=float, default=60.0, help="live training time (default 60)")
+    p.add_argument("--no-user", dest="user", action="store_false",
+                   help="no slider moves and strokes during training")
     p.add_argument("--json", type=Path, default=None,
                    help="default: benchmarks/results_live_gui_<cube>.json")
     args = p.parse_args(argv)

@@ -72,6 +72,7 @@ def test_preview_appears_changes_follows_the_slider_and_takes_strokes(live_viewe
     assert layer.name == "live mask" and layer.data.shape == (1, *image.data.shape[1:])
     first = dict(layer.metadata[LIVE_KEY])
     assert first["axis"] == 0 and first["index"] == 5
+    assert w.progress.native.format() == "until stopped"  # no share of a budget to show
     # the preview sits on inline 5 exactly: same world position as the image's inline 5
     np.testing.assert_allclose(layer.data_to_world([0, 0, 0]), image.data_to_world([5, 0, 0]))
     # it changes as the network learns

@@ -307,7 +307,7 @@ class TrainWidget(ModelFiles, Container):
         self.worker = worker
         self.train_button.enabled, self.stop_button.enabled = False, True
         self.predict_cube_button.enabled, self._training = True, True
-        self.progress.max = 1000
+        self.progress.native.setFormat("%p%")
         self.pretraining.button.enabled = False
         self.status.set("running", f"preparing {inputs['config'].model} on '{names[1]}'")
         self.curves.start()
@@ -375,11 +375,14 @@ class TrainWidget(ModelFiles, Container):
             self.status.set("running", event.message())
             set_preview_choices(self.preview, event.classes, event.binary)
             if event.max_epochs is None and event.minutes is None:
-                self.progress.max = 0  # until stopped: a busy bar, no share to show
+                # until stopped: no share of a budget to show (and no busy animation, whose
+                # repaints cost the event loop about a third of its time under software GL)
+                self.progress.native.setFormat("until stopped")
         elif isinstance(event, Note):
             show_note(event, self._fail)
         elif isinstance(event, Finished):
-            self.progress.max, self.progress.value = 1000, 1000
+            self.progress.value = 1000
+            self.progress.native.setFormat("%p%")
         self.n_events += 1
 
     def _on_live_event(self, event: Any) -> None:
@@ -442,7 +445,7 @@ class TrainWidget(ModelFiles, Container):
             self.live.close()  # kept: the preview control still redraws the last preview
         self.predict_cube_button.enabled = self.current is not None
         self._training = False
-        self.progress.max = 1000
+        self.progress.native.setFormat("%p%")
         self.curves.stop()
         self.train_button.enabled, self.stop_button.enabled = True, False
         self.pretraining.button.enabled = True
