@@ -165,3 +165,16 @@ def test_geometry_puts_napari_order_into_canonical_order():
     assert data.summary.axes[1].sections.tolist() == [5]
     assert data.summary.to_dict(data.coordinates)["axes"][1]["section_coordinates"] == [305.0]
     assert np.array_equal(np.asarray(data.image), image.transpose(0, 2, 1))
+
+
+def test_value_counts_equals_bincount():
+    from napari_seisseg.training.labels import value_counts
+
+    rng = np.random.default_rng(0)
+    for dtype in (np.uint8, np.uint16, np.int32):
+        block = (rng.random((7, 9, 11)) < 0.1) * rng.integers(1, 6, (7, 9, 11))
+        block = block.astype(dtype)
+        np.testing.assert_array_equal(value_counts(block, 8), np.bincount(block.ravel(), minlength=8))
+        np.testing.assert_array_equal(value_counts(block), np.bincount(block.ravel()))
+    np.testing.assert_array_equal(value_counts(np.zeros((0,), np.uint8), 3), [0, 0, 0])
+    np.testing.assert_array_equal(value_counts(np.zeros((4,), np.uint8)), [4])

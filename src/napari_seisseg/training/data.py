@@ -29,6 +29,7 @@ from .labels import (
     check_shapes,
     encode_labels,
     summarize_labels,
+    value_counts,
 )
 from .split import HeldOut, held_out_from_target, split_validation
 
@@ -252,7 +253,7 @@ def split_data(data: TrainingData, *, kind: str, fraction: float, seed: int) -> 
             "Paint a second section (or give validation labels) to get validation scores."
         )
     if data.held is not None:
-        left = np.bincount(data.target.ravel(), minlength=len(data.classes) + 1)[1:]
+        left = value_counts(data.target, len(data.classes) + 1)[1:]
         missing = [c.name for c, n in zip(data.classes, left, strict=True) if n == 0]
         if missing:
             data.notes.append(

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from .augment import Augmenter
-from .labels import _blocks
+from .labels import _blocks, value_counts
 from .patches import PatchLayout, add_position, inplane_axes, read_window, window_start
 
 __all__ = ["PatchSampler", "axis_counts", "class_rates", "patch_time_dim", "read_augmented"]
@@ -126,7 +126,7 @@ def _class_indices(
     """Flat indices of the labeled voxels of every class (a random subset beyond ``cap``)."""
     counts = np.zeros(n_classes + 1, dtype=np.int64)
     for s in _blocks(target.shape):
-        counts += np.bincount(np.asarray(target[s]).ravel(), minlength=n_classes + 1)[: n_classes + 1]
+        counts += value_counts(np.asarray(target[s]), n_classes + 1)[: n_classes + 1]
     keep = np.minimum(1.0, cap / np.maximum(counts, 1))
     parts: list[list[np.ndarray]] = [[] for _ in range(n_classes)]
     per = int(np.prod(target.shape[1:], dtype=np.int64))

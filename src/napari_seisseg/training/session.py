@@ -27,6 +27,7 @@ from ..io.geometry import SurveyGeometry
 from .augment import Augmenter
 from .config import TrainConfig
 from .data import TrainingData, prepare_data, split_data
+from .labels import value_counts
 from .losses import SegmentationLoss, region_term
 from .patch_sampler import PatchSampler
 from .patches import PatchLayout, inplane_axes, make_layout
@@ -382,7 +383,7 @@ def _session_loss(
     config: TrainConfig, data: TrainingData, binary: bool
 ) -> tuple[np.ndarray, SegmentationLoss]:
     """The training voxel counts per class and the loss weighted by them."""
-    counts = np.bincount(data.target.ravel(), minlength=len(data.classes) + 1)[1:]
+    counts = value_counts(data.target, len(data.classes) + 1)[1:]
     pos_weight = config.pos_weight
     if pos_weight == "auto":
         pos_weight = float(np.sqrt(max(counts[0], 1) / max(counts[1], 1)))
