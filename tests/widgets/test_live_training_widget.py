@@ -6,8 +6,6 @@ stroke and see the sampler count change, move the slider, stop; bad input while 
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import pytest
 
@@ -18,18 +16,14 @@ from napari_seisseg.store import MODEL_STORE
 
 pytestmark = pytest.mark.gui
 
-SMALL = (24, 32, 40)
+SMALL = (24, 32, 40)  # the sample_viewer fixture's shape (tests/widgets/conftest.py)
 
 
 @pytest.fixture
-def live_viewer(make_napari_viewer, monkeypatch):
-    """A viewer with the synthetic sample (small), its labels thinned to three inlines."""
-    small = functools.partial(synthetic.make_synthetic_cube, shape=SMALL)
-    monkeypatch.setattr(synthetic, "make_synthetic_cube", small)
-    viewer = make_napari_viewer()
-    viewer.open_sample("napari-seisseg", "synthetic")
+def live_viewer(sample_viewer, monkeypatch):
+    """The small synthetic sample, with previews asked for every 0.2 s."""
     monkeypatch.setattr("napari_seisseg._widgets.live_session.PREVIEW_PERIOD_S", 0.2)
-    return viewer
+    return sample_viewer
 
 
 def _live(viewer) -> TrainWidget:

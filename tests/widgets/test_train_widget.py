@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import pytest
 import torch
@@ -16,17 +14,6 @@ from napari_seisseg.store import MODEL_STORE
 
 pytestmark = pytest.mark.gui
 
-SMALL = (24, 32, 40)
-
-
-@pytest.fixture
-def sample_viewer(make_napari_viewer, monkeypatch):
-    """A viewer with the plugin's synthetic sample, made smaller for speed."""
-    small = functools.partial(synthetic.make_synthetic_cube, shape=SMALL)
-    monkeypatch.setattr(synthetic, "make_synthetic_cube", small)
-    viewer = make_napari_viewer()
-    viewer.open_sample("napari-seisseg", "synthetic")
-    return viewer
 
 
 def _tiny(w: TrainWidget, epochs: int = 2, steps: int = 3) -> None:
