@@ -36,6 +36,10 @@ def test_the_shown_slice_is_named_in_the_layers_data():
     # a viewer with one more (leading) dimension than the layer
     assert shown_slice(layer, _dims((3.0, 106.0, 0.0, 0.0), not_displayed=(0, 1))) == (0, 3)
     assert shown_slice(_layer((20, 30)), _dims((0.0, 0.0))) == (0, 0)  # a 2D image: itself
+    # halfway between two slices: napari's rounding (half to even), so both show the same one
+    half = _layer((10, 20, 30), translate=(0.5, 0.0, 0.0))
+    assert [shown_slice(half, _dims((p, 0.0, 0.0)))[1] for p in (7.0, 8.0)] == [
+        int(np.round(6.5)), int(np.round(7.5))]
 
 
 def test_a_preview_layer_sits_on_its_slice_of_the_source():
