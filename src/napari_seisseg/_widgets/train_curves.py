@@ -20,7 +20,7 @@ __all__ = ["TrainingCurves", "MAX_CURVE_POINTS", "REDRAW_INTERVAL_MS",
            "CANVAS_MIN_HEIGHT", "TABLE_MIN_HEIGHT"]
 
 #: Fastest redraw of the curves (milliseconds between two draws).
-REDRAW_INTERVAL_MS = 300
+REDRAW_INTERVAL_MS = 1000
 #: Step losses drawn at most (older points are thinned).
 MAX_CURVE_POINTS = 2000
 #: Height (px) the curves keep at the least (they grow with the dock).
