@@ -180,8 +180,8 @@ def _seisseg() -> str:
 
 
 def run_network(cube: np.ndarray, kept: np.ndarray, minutes: float, seed: int,
-                extra: list[str], work: Path, pretrain: float = 0.0
-                ) -> tuple[np.ndarray, dict[str, Any]]:
+                extra: list[str], work: Path, pretrain: float = 0.0,
+                keep_probs: bool = False) -> tuple[np.ndarray, dict[str, Any]]:
     """[``seisseg pretrain``,] ``seisseg train`` (defaults + ``extra``), ``seisseg predict``.
 
     The model store is a folder of the run's own, so no pretraining cached by another run
@@ -207,9 +207,11 @@ def run_network(cube: np.ndarray, kept: np.ndarray, minutes: float, seed: int,
         pretrain_s = round(time.perf_counter() - t0, 1)
         if done.returncode:
             raise SystemExit(f"seisseg pretrain failed:\n{done.stderr[-4000:]}")
+    # a budget in minutes, unless the options after -- give one in epochs (fair on busy cores)
+    budget = [] if "--epochs" in extra else ["--minutes", str(minutes)]
     train = [_seisseg(), "train", "--image", str(work / "seis.npy"), "--labels",
-             str(work / "labels.npy"), "--out", str(work / "model.safetensors"), "--minutes",
-             str(minutes), "--seed", str(seed), "--overwrite", *extra]
+             str(work / "labels.npy"), "--out", str(work / "model.safetensors"), *budget,
+             "--seed", str(seed), "--overwrite", *extra]
     t0 = time.perf_counter()
     done = subprocess.run(train, capture_output=True, text=True, env=env)
     train_s = time.perf_counter() - t0
@@ -218,11 +220,15 @@ def run_network(cube: np.ndarray, kept: np.ndarray, minutes: float, seed: int,
     log = done.stdout + done.stderr
     t0 = time.perf_counter()
     pred = [_seisseg(), "predict", "--model", str(work / "model.safetensors"), "--image",
-            str(work / "seis.npy"), "--out-mask", str(work / "mask.npy"), "--overwrite", "--quiet"]
+            str(work / "seis.npy"), "--out-mask", str(work / "mask.npy"), "--overwrite", "--quiet",
+            *(["--out-probs", str(work / "probs.npy")] if keep_probs else [])]
     done = subprocess.run(pred, capture_output=True, text=True, env=env)
     predict_s = time.perf_counter() - t0
     if done.returncode:
         raise SystemExit(f"seisseg predict failed:\n{done.stderr[-4000:]}")
+    if keep_probs:  # the same model without the time prior, for comparison
+        subprocess.run([*pred[:pred.index("--out-mask")], "--out-mask", str(work / "mask_noprior.npy"),
+                        "--overwrite", "--quiet", "--no-time-prior"], capture_output=True, env=env)
     from napari_seisseg.bundle import load_bundle
 
     _, card = load_bundle(work / "model.safetensors")
@@ -258,7 +264,8 @@ def penobscot(args: argparse.Namespace) -> dict[str, Any]:
     kept, scored, painted = scenario(args.scenario, labels, inlines, args.seed)
     truth = labels[scored]
     out: dict[str, Any] = {
-        "task": f"penobscot_{args.scenario}", "seed": args.seed, "minutes": args.minutes, "pretrain_minutes": args.pretrain,
+        "task": f"penobscot_{args.scenario}", "seed": args.seed,
+        "minutes": None if "--epochs" in args.extra else args.minutes, "pretrain_minutes": args.pretrain,
         "extra_args": args.extra, "painted_voxels": int(np.count_nonzero(kept)),
         "painted_share": float(np.count_nonzero(kept) / kept.size),
         "machine": machine(), "date": time.strftime("%Y-%m-%d"),
@@ -270,9 +277,13 @@ def penobscot(args: argparse.Namespace) -> dict[str, Any]:
     if not args.baselines_only:
         with tempfile.TemporaryDirectory() as tmp:
             pred, facts = run_network(cube, kept, args.minutes, args.seed, args.extra,
-                                      _work(args, tmp), args.pretrain)
+                                      _work(args, tmp), args.pretrain, bool(args.keep))
         ious = class_ious(pred[scored], truth, n)
         out["defaults"] = {"mean_iou": float(np.nanmean(ious)), "class_iou": ious, **facts}
+        alone = Path(args.keep or tmp) / "mask_noprior.npy"
+        if args.keep and alone.exists():
+            ious = class_ious(np.clip(np.load(alone).astype(np.int64) - 1, 0, None)[scored], truth, n)
+            out["network_alone"] = {"mean_iou": float(np.nanmean(ious)), "class_iou": ious}
     return out
 
 
@@ -335,7 +346,8 @@ def table(runs: list[dict[str, Any]]) -> str:
     for r in runs:
         if any(w in r.get("note", "") for w in ("contended", "superseded")):
             continue
-        key = (r["task"], r["minutes"], r.get("pretrain_minutes", 0.0), " ".join(r["extra_args"]))
+        minutes = -1.0 if r["minutes"] is None else r["minutes"]  # None: an epoch budget
+        key = (r["task"], minutes, r.get("pretrain_minutes", 0.0), " ".join(r["extra_args"]))
         groups.setdefault(key, []).append(r)
     lines = ["| task | train min | pretrain min | options | seeds | score (mean, min-max) | "
              "per class (mean) | baselines: time-sample majority / nearest painted |",
@@ -352,7 +364,8 @@ def table(runs: list[dict[str, Any]]) -> str:
             base = (f"{rs[0]['time_sample_majority']['mean_iou']:.3f} / "
                     f"{rs[0]['nearest_painted']['mean_iou']:.3f}")
         score = f"**{np.mean(vals):.3f}** ({min(vals):.3f}-{max(vals):.3f})"
-        lines.append(f"| {task} | {minutes:g} | {pre:g} | {extra or '-'} | "
+        budget = "-" if minutes < 0 else f"{minutes:g}"  # an epoch budget is in the options
+        lines.append(f"| {task} | {budget} | {pre:g} | {extra or '-'} | "
                      f"{', '.join(str(r['seed']) for r in rs)} | {score} | {per} | {base} |")
     return "\n".join(lines)
 

@@ -9,6 +9,7 @@ from training_helpers import TINY, smooth_field
 
 from napari_seisseg.bundle import Normalizer, load_bundle
 from napari_seisseg.bundle.position import PositionSpec, interleave_position, position_ramp
+from napari_seisseg.bundle.time_prior import TimePrior
 from napari_seisseg.errors import SeisSegError
 from napari_seisseg.inference import predict_bundle
 from napari_seisseg.jobs import drain
@@ -87,8 +88,8 @@ def test_position_tells_look_alike_layers_apart_and_prediction_rebuilds_it(tmp_p
     path = result.save(tmp_path / "m.safetensors")
     model, card2 = load_bundle(path)
     assert card2["input"]["position"] == card["input"]["position"]
-    pred = drain(predict_bundle(path, image, orientations=(0,)))
-    mask = pred.mask()
+    pred = drain(predict_bundle(path, image, orientations=(0,), time_prior=False))
+    mask = drain(predict_bundle(path, image, orientations=(0,))).mask()
     unseen = np.ones(truth.shape[0], bool)
     unseen[[1, 4]] = False
     acc_with = (mask[unseen] == truth[unseen]).mean()
@@ -107,6 +108,33 @@ def test_position_tells_look_alike_layers_apart_and_prediction_rebuilds_it(tmp_p
         direct = torch.softmax(model(torch.from_numpy(x[None])), 1)[0].numpy()
     got = np.asarray(pred.probabilities[:, 2], dtype=np.float32)
     np.testing.assert_allclose(got, direct, atol=2e-3)
+
+
+def test_the_card_records_what_was_painted_at_each_sample_and_prediction_adds_it(tmp_path):
+    image, truth = _layered(shape=(6, 24, 64))
+    labels = np.zeros_like(truth)
+    labels[[1, 4], :12] = truth[[1, 4], :12]
+    cfg = _cfg(True)
+    cfg.epochs, cfg.val_fraction = 1, 0.2
+    result = drain(train(image, labels, cfg))
+    prior = TimePrior.from_card(result.card["input"]["time_prior"])
+    # every painted voxel (the validation band too), but the gaps beside the bands
+    assert (prior.counts.argmax(0) == truth[0, 0] - 1).all()
+    assert 0.8 * np.count_nonzero(labels) < prior.counts.sum() <= np.count_nonzero(labels)
+    path = result.save(tmp_path / "m.safetensors")
+    model, card = load_bundle(path)
+    assert card["input"]["time_prior"] == result.card["input"]["time_prior"]
+    got = np.asarray(drain(predict_bundle(path, image, orientations=(0,))).probabilities[:, 2],
+                     np.float32)
+    norm = Normalizer.from_dict(card["preprocessing"])
+    x = np.stack([norm(image[2]), PositionSpec(64).value(np.arange(64))[None].repeat(24, 0)])
+    with torch.no_grad():
+        logits = model(torch.from_numpy(x[None]))[0]
+    direct = torch.softmax(logits + torch.from_numpy(prior.log_prior())[:, None, :], 0).numpy()
+    np.testing.assert_allclose(got, direct, atol=2e-3)
+    # without position there is no prior
+    blind = drain(train(image, labels, _cfg(False)))
+    assert blind.card["input"]["time_prior"] is None
 
 
 def test_quick_look_on_a_time_slice_uses_that_slice_position():
@@ -147,7 +175,7 @@ def test_context_and_position_predict_as_trained_by_hand():
     cfg.epochs, cfg.model_kwargs = 1, {**TINY, "context": 1}
     result = drain(train(image, labels, cfg))
     assert result.card["input"]["input_channels"] == 6  # 3 slices x (amplitude, position)
-    pred = drain(predict_bundle(result, image, orientations=(0,)))
+    pred = drain(predict_bundle(result, image, orientations=(0,), time_prior=False))
     norm = Normalizer.from_dict(result.card["preprocessing"])
     ramp = PositionSpec(64).value(np.arange(64))[None].repeat(24, 0)
     i = 0  # the first inline: its context repeats it (clamped at the border)
@@ -166,7 +194,7 @@ def test_a_single_2d_section_trains_and_predicts_with_position():
     labels[:12] = truth[:12]
     result = drain(train(image, labels, _cfg(True)))
     assert result.card["input"]["position"]["n_samples"] == 64
-    pred = drain(predict_bundle(result, image))
+    pred = drain(predict_bundle(result, image, time_prior=False))
     assert pred.mask().shape == (40, 64)
     # the stitched probabilities equal the model on the whole section with its ramp
     norm = Normalizer.from_dict(result.card["preprocessing"])

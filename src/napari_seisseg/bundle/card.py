@@ -18,6 +18,7 @@ import torch
 from .classes import ClassInfo
 from .normalize import Normalizer
 from .storage import FORMAT, FORMAT_VERSION, json_safe, package_versions
+from .time_prior import painted_time_prior
 
 if TYPE_CHECKING:  # training's types, for the annotations only (training imports this module)
     from ..training.config import TrainConfig
@@ -56,6 +57,14 @@ def painted_axis(data: TrainingData, section_axes: list[int]) -> int:
     """
     voxels = [data.summary.painted_voxels(a) for a in section_axes]
     return int(section_axes[int(np.argmax(voxels))]) if max(voxels, default=0) > 0 else int(section_axes[0])
+
+
+def _time_prior(layout: PatchLayout, data: TrainingData) -> dict[str, Any] | None:
+    """What was painted at each sample (:mod:`.time_prior`), for models with the position channel."""
+    if layout.position is None or layout.kind != "2d":
+        return None
+    prior = painted_time_prior(data.target, data.sample_axis, len(data.classes), data.held)
+    return prior.to_dict()
 
 
 def build_card(
@@ -122,6 +131,7 @@ def build_card(
             "sample_axis": data.sample_axis,
             "pad_mode": layout.pad_mode,
             "position": None if layout.position is None else layout.position.to_dict(),
+            "time_prior": _time_prior(layout, data),
             "predict_axes": [painted_axis(data, section_axes)],
         },
         "n_classes": len(data.classes),

@@ -120,6 +120,9 @@ def _add_prediction_options(s: argparse._ArgumentGroup) -> None:
     s.add_argument("--tta", action="store_true",
                    help="test-time augmentation: average over flips of the window axes "
                         "(4x the work for sections, 8x for 3D windows)")
+    s.add_argument("--no-time-prior", dest="time_prior", action="store_false",
+                   help="section models with the position channel: use the network alone, "
+                        "without the prior of what was painted at each time sample")
     s.add_argument("--device", choices=DEVICES, default=setting_default("device"),
                    help="where windows run (default auto: CUDA, then MPS, then CPU)")
     s.add_argument("--axes", metavar="A[,B]",
@@ -295,6 +298,7 @@ def _predict(args: argparse.Namespace, bm: Any, kinds: dict, scratch: Path, dask
             overlap=args.overlap, tta=args.tta, device=args.device, batch_size=args.batch_size,
             window=args.window, out=out, out_dtype=args.probs_dtype, overwrite=args.overwrite,
             statistics=args.statistics, pipeline_applied=args.preprocessed,
+            time_prior=args.time_prior,
         )
     with progress_bar(f"predicting with {bm.name}", enabled=not args.quiet) as update:
         printer = PredictionPrinter(update)

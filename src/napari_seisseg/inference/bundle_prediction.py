@@ -50,6 +50,7 @@ import numpy as np
 
 from ..bundle.inputs import input_normalizer
 from ..bundle.model import BundleModel
+from ..bundle.time_prior import with_time_prior
 from ..errors import SeisSegError
 from ..io.geometry import SurveyGeometry
 from ..io.indexing import WithLeadingAxis
@@ -173,6 +174,7 @@ def predict_bundle(
     statistics: str = "stored",
     pipeline_applied: bool = False,
     stop: Any = None,
+    time_prior: bool = True,
 ) -> PredictionGenerator:
     """Predict an image with a trained bundle, as a generator of progress events.
 
@@ -238,6 +240,9 @@ def predict_bundle(
         Checked before every batch: the generator then yields
         :class:`~napari_seisseg.inference.events.PredictionCancelled` and returns None,
         leaving nothing at ``out``.
+    time_prior : bool
+        Combine the network with what was painted at each time sample, when the card holds
+        it (:mod:`napari_seisseg.bundle.time_prior`; models with the position channel).
 
     Returns
     -------
@@ -270,7 +275,7 @@ def predict_bundle(
         n_channels=bm.n_outputs, preprocess=preprocess, tta=bool(tta), dead_mask=part.dead_view,
         stop=stop, overwrite=overwrite, chunks=chunks,
     )
-    gen = _sweep(bm, part, window, batch_size, common)
+    gen = _sweep(bm, part, window, batch_size, common, time_prior)
     return finish_prediction(gen, bm, plan, part.region, part.sub_axis,
                              path_out if write_later else None, out_dtype, chunks, overwrite)
 
@@ -345,9 +350,11 @@ def _quick_look(
 
 
 def _sweep(
-    bm: BundleModel, part: _Part, window: Any, batch_size: int | None, common: dict[str, Any]
+    bm: BundleModel, part: _Part, window: Any, batch_size: int | None, common: dict[str, Any],
+    time_prior: bool = True,
 ) -> Generator[PredictionEvent, None, Any]:
-    """The core generator: sections along ``part.axes`` (section models) or 3D windows."""
+    """The core generator: sections along ``part.axes`` (section models, with the card's time
+    prior when ``time_prior``) or 3D windows."""
     view_shape = tuple(int(s) for s in part.view.shape)
     if not bm.is_section_model:
         return predict_volume(
@@ -358,7 +365,7 @@ def _sweep(
     if isinstance(tile, int | np.integer):
         tile = (int(tile), int(tile))
     return predict_sections(
-        bm.model, part.view, axes=part.axes, context=bm.context, tile=tile,
+        with_time_prior(bm.model, bm.card) if time_prior else bm.model, part.view, axes=part.axes, context=bm.context, tile=tile,
         batch_size=batch_size or 4, layout="slab" if bm.kind == "slab" else "channels",
         min_tile=bm.patch_size, pad=bm.pad_mode,
         position=None if bm.position is None else (bm.position, bm.sample_axis, part.sample_offset),
