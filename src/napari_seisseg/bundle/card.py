@@ -59,7 +59,7 @@ def painted_axis(data: TrainingData, section_axes: list[int]) -> int:
     return int(section_axes[int(np.argmax(voxels))]) if max(voxels, default=0) > 0 else int(section_axes[0])
 
 
-def _time_prior(layout: PatchLayout, data: TrainingData) -> dict[str, Any] | None:
+def card_time_prior(layout: PatchLayout, data: TrainingData) -> dict[str, Any] | None:
     """What was painted at each sample (:mod:`.time_prior`), for models with the position channel."""
     if layout.position is None or layout.kind != "2d":
         return None
@@ -81,6 +81,7 @@ def build_card(
     best_metrics: dict[str, Any] | None,
     run: dict[str, Any],
     fine_tuned_from: dict[str, Any] | None = None,
+    time_prior: dict[str, Any] | None | bool = True,
 ) -> dict[str, Any]:
     """Assemble the JSON model card of a trained model.
 
@@ -108,6 +109,9 @@ def build_card(
         Facts of the run (steps, epochs, stop reason, elapsed seconds, device).
     fine_tuned_from : dict, optional
         Provenance of the starting bundle.
+    time_prior : dict, None or True
+        The card's ``input.time_prior`` (:func:`card_time_prior` of ``layout`` and ``data``,
+        computed here when True; a caller that keeps it between cards passes it).
 
     Returns
     -------
@@ -131,7 +135,7 @@ def build_card(
             "sample_axis": data.sample_axis,
             "pad_mode": layout.pad_mode,
             "position": None if layout.position is None else layout.position.to_dict(),
-            "time_prior": _time_prior(layout, data),
+            "time_prior": card_time_prior(layout, data) if time_prior is True else time_prior,
             "predict_axes": [painted_axis(data, section_axes)],
         },
         "n_classes": len(data.classes),

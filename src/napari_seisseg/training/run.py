@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..bundle.card import build_card
+from ..bundle.card import build_card, card_time_prior
 from ..bundle.storage import save_bundle
 from ..device import autocast, describe_device, is_oom
 from ..errors import SeisSegError
@@ -91,6 +91,9 @@ class TrainingRun:
         self.best_score, self.best_time = -np.inf, 0.0
         self.best_threshold = float(s.init_card.get("threshold", 0.5)) if s.init_card else 0.5
         self.step_count, self.epoch, self.stale, self.skipped = 0, 0, 0, 0
+        #: Bumped when the labels change (live training); the card's time prior follows it.
+        self.labels_version = 0
+        self._prior_memo: tuple[int, dict[str, Any] | None] | None = None
         self.fine = None
         if s.init_card:
             self.fine = {
@@ -128,11 +131,14 @@ class TrainingRun:
     def make_card(self, kept: torch.nn.Module, run: dict[str, Any]) -> dict[str, Any]:
         """The card of ``kept`` (the best model so far) after ``run``."""
         s = self.s
+        if self._prior_memo is None or self._prior_memo[0] != self.labels_version:
+            # counted once per labels version: live previews make a card each
+            self._prior_memo = (self.labels_version, card_time_prior(s.layout, s.data))
         return build_card(
             spec=s.spec, model=kept, layout=s.layout, data=s.data, normalizer=s.normalizer,
             binary=s.binary, threshold=self.best_threshold, config=self.config,
             best_epoch=self.best_epoch, best_metrics=self.best_metrics, run=run,
-            fine_tuned_from=self.fine,
+            fine_tuned_from=self.fine, time_prior=self._prior_memo[1],
         )
 
     def train_epoch(
@@ -295,6 +301,7 @@ class TrainingRun:
         schedule count again from now (their past scores were on other data).
         """
         self.best_score, self.stale, self.best_time = -np.inf, 0, self.elapsed()
+        self.labels_version += 1
         self.sched.best = self.sched.mode_worse
         self.sched.num_bad_epochs = 0
 
