@@ -53,7 +53,13 @@ from ..preprocess.recorded import layer_pipeline
 from ..store import MODEL_STORE, ModelEntry
 from .dialogs import bundle_dialog, given_or_asked
 from .mask_edits import rewrite_mask
-from .predict_controls import model_controls, review_controls, run_outputs, run_settings
+from .predict_controls import (
+    model_controls,
+    review_controls,
+    run_outputs,
+    run_settings,
+    time_prior_box,
+)
 from .result_layers import add_result_layers
 from .rows import tight_box
 
@@ -79,6 +85,7 @@ class PredictWidget(Container):
             self._layer_choices, self._model_choices)
         (self.overlap, self.tta, self.device, self.orientation_boxes, self.orientations,
          self.statistics, self.current_slice) = run_settings()
+        self.time_prior = time_prior_box()
         self.predict_button, self.cancel_button, self.progress, self.status, self.selected = \
             run_outputs()
         (self.threshold, self.rank_axis, self.rank_n, self.rank_gap, self.rank_button,
@@ -101,7 +108,8 @@ class PredictWidget(Container):
                             tooltip="Start or cancel the prediction.")
         self.extend([
             self.layer, model_row, self.model_info, self.overlap, self.tta, self.device,
-            self.statistics, self.orientations, self.current_slice, run_row, self.progress,
+            self.statistics, self.time_prior, self.orientations, self.current_slice, run_row,
+            self.progress,
             self.status, self.selected, self.threshold, self.rank_axis, self.rank_n,
             self.rank_gap, self.rank_button, self.ranked,
         ])
@@ -202,6 +210,7 @@ class PredictWidget(Container):
             return
         self.model_info.value = bm.describe()
         self._set_orientation_enabled(bm.is_section_model)
+        self.time_prior.enabled = bool(bm.input.get("time_prior"))
         self._default_orientation(bm)
 
     def _set_orientation_enabled(self, on: bool) -> None:
@@ -267,6 +276,7 @@ class PredictWidget(Container):
                 overlap=float(self.overlap.value), tta=bool(self.tta.value),
                 device=self.device.value, slice_index=slice_index, slice_axis=slice_axis,
                 statistics=self.statistics.value, pipeline_applied=applied, stop=stop,
+                time_prior=bool(self.time_prior.value),
             )
         except SeisSegError as exc:
             return self._fail(str(exc))

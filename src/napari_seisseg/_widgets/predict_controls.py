@@ -21,7 +21,7 @@ from ..inference.run_choices import device_choices
 from ._status import StatusLabel
 from .rows import tight_box
 
-__all__ = ["model_controls", "review_controls", "run_outputs", "run_settings"]
+__all__ = ["model_controls", "review_controls", "run_outputs", "run_settings", "time_prior_box"]
 
 
 def model_controls(layer_choices: Callable,
@@ -77,6 +77,17 @@ def run_settings() -> tuple[FloatSpinBox, CheckBox, ComboBox, list[CheckBox], Co
                                      "read for context): seconds instead of minutes, to "
                                      "judge a model before running the whole cube.")
     return overlap, tta, device, orientation_boxes, orientations, statistics, current_slice
+
+
+def time_prior_box() -> CheckBox:
+    """Whether to combine the network with what was painted at each time sample."""
+    return CheckBox(text="time prior (what was painted at each time)", value=True,
+                    enabled=False,
+                    tooltip="Models with the position channel: multiply the network's "
+                            "class probabilities by how much likelier each class was "
+                            "painted at that time (depth) sample than overall. Helps layers "
+                            "that keep their time away from the paint; untick for bodies "
+                            "whose depth changes (offered when the model has it).")
 
 
 def run_outputs() -> tuple[PushButton, PushButton, ProgressBar, StatusLabel, Label]:
