@@ -147,3 +147,15 @@ def test_counts_of_a_large_array_are_read_in_blocks(sample_axis):
     moved = np.moveaxis(labels, sample_axis, -1)
     for k in range(3):
         np.testing.assert_array_equal(counts[k], (moved == k + 1).sum(axis=(0, 1)))
+
+
+def test_the_wrapper_keeps_the_models_mode_and_negative_labels_are_not_counted():
+    inner = _Flat().eval()
+    wrapped = TimePriorModel(inner, TimePrior(np.ones((2, 4), np.int64)), PositionSpec(4),
+                             channel=1)
+    assert not wrapped.training  # a prediction's train()/eval() bracket gives it back as it was
+    wrapped.train(wrapped.training)
+    assert not inner.training
+    labels = np.array([[0, 1, -1, 2], [2, 2, 0, -3]], dtype=np.int16)
+    counts = count_along_samples(labels, 1, 2)
+    np.testing.assert_array_equal(counts, [[0, 1, 0, 0], [1, 1, 0, 1]])

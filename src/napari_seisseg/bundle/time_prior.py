@@ -135,7 +135,7 @@ def count_along_samples(
             where = np.nonzero(block)  # labels are sparse: only the painted voxels are binned
             t = where[axis] + (start if axis == 0 else 0)
             k = block[where].astype(np.int64) - 1
-            ok = (k < n_classes) & (t < n)
+            ok = (k >= 0) & (k < n_classes) & (t < n)
             out += np.bincount(k[ok] * n + t[ok], minlength=n_classes * n)
     return out.reshape(n_classes, n)
 
@@ -201,6 +201,7 @@ class TimePriorModel(nn.Module):
     ) -> None:
         super().__init__()
         self.model = model
+        self.train(model.training)  # a new module is in training mode: never flip the model's
         self.register_buffer("log_prior", torch.from_numpy(prior.log_prior()))
         self.span = max(int(position.n_samples) - 1, 1)
         self.channel = int(channel)

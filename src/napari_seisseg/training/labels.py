@@ -71,7 +71,7 @@ def value_counts(block: np.ndarray, minlength: int = 1) -> np.ndarray:
     """
     flat = block.ravel()
     labeled = flat[flat != 0]
-    counts = np.bincount(labeled, minlength=max(1, minlength))
+    counts = np.bincount(labeled.astype(np.intp, copy=False), minlength=max(1, minlength))
     counts[0] = flat.size - labeled.size
     return counts
 

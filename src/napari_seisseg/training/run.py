@@ -7,6 +7,7 @@ memory runs out), score the epoch, keep the best model, write checkpoints and bu
 
 from __future__ import annotations
 
+import copy
 import os
 import time
 from collections.abc import Callable, Generator
@@ -91,9 +92,8 @@ class TrainingRun:
         self.best_score, self.best_time = -np.inf, 0.0
         self.best_threshold = float(s.init_card.get("threshold", 0.5)) if s.init_card else 0.5
         self.step_count, self.epoch, self.stale, self.skipped = 0, 0, 0, 0
-        #: Bumped when the labels change (live training); the card's time prior follows it.
-        self.labels_version = 0
-        self._prior_memo: tuple[int, dict[str, Any] | None] | None = None
+        # the card's time prior, and the training data it was counted from
+        self._prior_memo: tuple[Any, dict[str, Any] | None] | None = None
         self.fine = None
         if s.init_card:
             self.fine = {
@@ -131,14 +131,15 @@ class TrainingRun:
     def make_card(self, kept: torch.nn.Module, run: dict[str, Any]) -> dict[str, Any]:
         """The card of ``kept`` (the best model so far) after ``run``."""
         s = self.s
-        if self._prior_memo is None or self._prior_memo[0] != self.labels_version:
-            # counted once per labels version: live previews make a card each
-            self._prior_memo = (self.labels_version, card_time_prior(s.layout, s.data))
+        if self._prior_memo is None or self._prior_memo[0] is not s.data:
+            # counted once per training data (live rebuilds make new data): previews make a
+            # card each
+            self._prior_memo = (s.data, card_time_prior(s.layout, s.data))
         return build_card(
             spec=s.spec, model=kept, layout=s.layout, data=s.data, normalizer=s.normalizer,
             binary=s.binary, threshold=self.best_threshold, config=self.config,
             best_epoch=self.best_epoch, best_metrics=self.best_metrics, run=run,
-            fine_tuned_from=self.fine, time_prior=self._prior_memo[1],
+            fine_tuned_from=self.fine, time_prior=copy.deepcopy(self._prior_memo[1]),
         )
 
     def train_epoch(
@@ -301,7 +302,6 @@ class TrainingRun:
         schedule count again from now (their past scores were on other data).
         """
         self.best_score, self.stale, self.best_time = -np.inf, 0, self.elapsed()
-        self.labels_version += 1
         self.sched.best = self.sched.mode_worse
         self.sched.num_bad_epochs = 0
 
