@@ -32,8 +32,10 @@ def _data():
     return image, truth, sections_only(truth, 0, [2, 6, 9])
 
 
-def _run(image, labels, control, actions, config=None):
-    """Drive a live run; ``actions[step](events)`` runs when that step's event arrives."""
+def _run(image, labels, control, actions, config=None, **kwargs):
+    """Drive a live run; ``actions[step](events)`` runs when that step's event arrives.
+
+    ``kwargs`` go to ``live_train`` (``geometry``, ``val_labels``...)."""
     events = []
 
     def on_event(e):
@@ -41,7 +43,8 @@ def _run(image, labels, control, actions, config=None):
         if isinstance(e, Step) and e.global_step in actions:
             actions[e.global_step](events)
 
-    result = drain(live_train(image, labels, config or _config(), control=control), on_event)
+    result = drain(live_train(image, labels, config or _config(), control=control, **kwargs),
+                   on_event)
     return events, result
 
 
@@ -181,15 +184,7 @@ def test_a_2d_section_with_a_geometry_takes_region_updates():
     stroke = (slice(0, 24), slice(15, 18))
     actions = {2: lambda ev: control.update_labels(truth[stroke], region=stroke),
                5: lambda ev: control.stop()}
-    events = []
-
-    def on_event(e):
-        events.append(e)
-        if isinstance(e, Step) and e.global_step in actions:
-            actions[e.global_step](events)
-
-    result = drain(live_train(image, labels, _config(), control=control, geometry=geometry),
-                   on_event)
+    events, result = _run(image, labels, control, actions, geometry=geometry)
     updated = _of(events, LabelsUpdated)
     assert updated[1].n_labeled > updated[0].n_labeled and updated[1].n_recent > 0
     assert _of(events, Preview)[-1].mask.shape == (24, 24)  # a 2D image is previewed whole
@@ -242,15 +237,7 @@ def test_explicit_validation_labels_stay_and_erasing_everything_is_refused():
     actions = {2: lambda ev: control.update_labels(truth[stroke], region=stroke),
                4: lambda ev: control.update_labels(np.zeros_like(labels)),
                8: lambda ev: control.stop()}
-    events = []
-
-    def on_event(e):
-        events.append(e)
-        if isinstance(e, Step) and e.global_step in actions:
-            actions[e.global_step](events)
-
-    result = drain(live_train(image, labels, _config(), control=control, val_labels=val),
-                   on_event)
+    events, result = _run(image, labels, control, actions, val_labels=val)
     updated = _of(events, LabelsUpdated)
     assert len(updated) == 2 and updated[1].n_labeled == updated[0].n_labeled + 24 * 24
     assert updated[0].n_val_voxels == updated[1].n_val_voxels == 24 * 24

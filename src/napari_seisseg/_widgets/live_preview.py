@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..io.layer_colors import probability_colormap
+from ..io.layer_colors import class_mask_style, probability_colormap
 from ..io.live_slice import LIVE_KEY, preview_layer_data
 
 __all__ = ["LivePreviewLayer", "preview_choices"]
@@ -115,15 +115,10 @@ class LivePreviewLayer:
     def _add(self, what: str, data: np.ndarray, placement: dict[str, Any],
              info: dict[str, Any], classes: list[dict[str, Any]]) -> Any:
         metadata = {LIVE_KEY: info}
-        name = f"live {what}" if what != "mask" else "live mask"
+        name = f"live {what}"
         if what == "mask":
-            colors: dict[Any, Any] = {None: (0.0, 0.0, 0.0, 0.0), 0: (0.0, 0.0, 0.0, 0.0)}
-            colors.update({c["value"]: tuple(c["color"]) for c in classes})
-            return self.viewer.add_labels(
-                data, name=name, colormap=colors, opacity=0.5, metadata=metadata,
-                features={"index": [0, *(c["value"] for c in classes)],
-                          "class": ["unlabeled", *(c["name"] for c in classes)]},
-                **placement)
+            return self.viewer.add_labels(data, name=name, opacity=0.5, metadata=metadata,
+                                          **class_mask_style(classes), **placement)
         cls = next(c for c in classes if f"P({c['name']})" == what)
         top = 255.0 if data.dtype == np.uint8 else 1.0
         return self.viewer.add_image(

@@ -59,9 +59,8 @@ class LiveSession:
         self._preview, self._on_problem = preview, on_problem
         self.control = LiveControl(PREVIEW_PERIOD_S, stop_when=stop_when)
         self.drawing = LivePreviewLayer(viewer, image)
-        #: Labeled voxels the sampler draws from (the last ``LabelsUpdated``), strokes handed in.
+        #: Labeled voxels the sampler draws from (the last ``LabelsUpdated``).
         self.n_labeled: int | None = None
-        self.n_strokes = 0
         self._links: list[tuple[Any, Callable]] = []
         self._link(labels.events.paint, self._on_paint)
         self._link(labels.events.data, self._on_data)
@@ -110,7 +109,6 @@ class LiveSession:
             self.control.update_labels(np.asarray(data))
         else:
             self.control.update_labels(np.asarray(data[region]), region)
-        self.n_strokes += 1
 
     def _on_data(self, _event: Any = None) -> None:
         self.hand_in(None)  # another shape ends the run with a message; the best model is kept

@@ -166,7 +166,7 @@ def add_result_layers(viewer: Any, source: Any, result: Any, probs: Any, mask: A
 def _add_set(viewer: Any, source: Any, result: Any, probs: Any, mask: Any, unc: Any,
              where: str | None, stamp: dict[str, Any]) -> dict[str, Any]:
     """Add the probability, mask and uncertainty layers of one prediction."""
-    from ..io.layer_colors import probability_colormap
+    from ..io.layer_colors import class_mask_style, probability_colormap
     from ..training.mask_edits import remember_written
 
     bm = result.bundle
@@ -186,12 +186,8 @@ def _add_set(viewer: Any, source: Any, result: Any, probs: Any, mask: Any, unc: 
             **_placement(source, result, "probability", stamp,
                          **{"class": cls["name"], "value": cls["value"]}),
         )
-    colors: dict[Any, Any] = {None: (0.0, 0.0, 0.0, 0.0), 0: (0.0, 0.0, 0.0, 0.0)}
-    colors.update({c["value"]: tuple(c["color"]) for c in bm.classes})
     layers["mask"] = viewer.add_labels(
-        mask, name=names[-2],
-        features={"index": [0, *bm.class_values], "class": ["unlabeled", *bm.class_names]},
-        colormap=colors, opacity=0.5,
+        mask, name=names[-2], **class_mask_style(bm.classes), opacity=0.5,
         **_placement(source, result, "mask", stamp,
                      classes=[dict(c, color=list(c["color"])) for c in bm.classes],
                      threshold=bm.threshold if bm.binary else None),

@@ -307,7 +307,6 @@ class TrainWidget(ModelFiles, Container):
         self.worker = worker
         self.train_button.enabled, self.stop_button.enabled = False, True
         self.predict_cube_button.enabled, self._training = True, True
-        self.progress.native.setFormat("%p%")
         self.pretraining.button.enabled = False
         self.status.set("running", f"preparing {inputs['config'].model} on '{names[1]}'")
         self.curves.start()
@@ -317,9 +316,7 @@ class TrainWidget(ModelFiles, Container):
     def stop(self, *_args) -> None:
         """Stop after the current step, keeping the best model so far (and the latest)."""
         if self.worker is not None and self._stop_event is not None:
-            self._stop_event.set()
-            if self.live is not None:
-                self.live.stop()
+            self._stop_event.set()  # the live control stops on it too (its stop_when)
             self.status.set("running", "stopping after this step; the best model and the "
                                        "latest weights are kept…")
 
@@ -382,7 +379,6 @@ class TrainWidget(ModelFiles, Container):
             show_note(event, self._fail)
         elif isinstance(event, Finished):
             self.progress.value = 1000
-            self.progress.native.setFormat("%p%")
         self.n_events += 1
 
     def _on_live_event(self, event: Any) -> None:

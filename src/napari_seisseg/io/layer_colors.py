@@ -11,7 +11,28 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["label_colors", "probability_colormap"]
+__all__ = ["class_mask_style", "label_colors", "probability_colormap"]
+
+
+def class_mask_style(classes: Any) -> dict[str, Any]:
+    """``colormap`` and ``features`` of a mask Labels layer holding ``classes``.
+
+    Parameters
+    ----------
+    classes : sequence of mapping
+        ``{"value", "name", "color"}`` per class (a bundle's classes).
+
+    Returns
+    -------
+    dict
+        Keyword arguments of ``viewer.add_labels``: 0 (not labeled) transparent, every class
+        in its colour, and the features table naming the values.
+    """
+    colors: dict[Any, Any] = {None: (0.0, 0.0, 0.0, 0.0), 0: (0.0, 0.0, 0.0, 0.0)}
+    colors.update({c["value"]: tuple(c["color"]) for c in classes})
+    return {"colormap": colors,
+            "features": {"index": [0, *(c["value"] for c in classes)],
+                         "class": ["unlabeled", *(c["name"] for c in classes)]}}
 
 
 def label_colors(layer: Any, values: list[int]) -> dict[int, tuple[float, ...]]:
