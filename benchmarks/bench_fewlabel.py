@@ -226,9 +226,11 @@ def run_network(cube: np.ndarray, kept: np.ndarray, minutes: float, seed: int,
     predict_s = time.perf_counter() - t0
     if done.returncode:
         raise SystemExit(f"seisseg predict failed:\n{done.stderr[-4000:]}")
-    if keep_probs:  # the same model without the time prior, for comparison
-        subprocess.run([*pred[:pred.index("--out-mask")], "--out-mask", str(work / "mask_noprior.npy"),
-                        "--overwrite", "--quiet", "--no-time-prior"], capture_output=True, env=env)
+    # the same model with the time prior only, and alone (no prior), for comparison
+    for name, flags in (("mask_timeprior.npy", ["--no-lateral-prior"]),
+                        ("mask_noprior.npy", ["--no-lateral-prior", "--no-time-prior"])):
+        subprocess.run([*pred[:pred.index("--out-mask")], "--out-mask", str(work / name),
+                        "--overwrite", "--quiet", *flags], capture_output=True, env=env)
     from napari_seisseg.bundle import load_bundle
 
     _, card = load_bundle(work / "model.safetensors")
@@ -278,12 +280,13 @@ def penobscot(args: argparse.Namespace) -> dict[str, Any]:
         with tempfile.TemporaryDirectory() as tmp:
             pred, facts = run_network(cube, kept, args.minutes, args.seed, args.extra,
                                       _work(args, tmp), args.pretrain, bool(args.keep))
-        ious = class_ious(pred[scored], truth, n)
-        out["defaults"] = {"mean_iou": float(np.nanmean(ious)), "class_iou": ious, **facts}
-        alone = Path(args.keep or tmp) / "mask_noprior.npy"
-        if args.keep and alone.exists():
-            ious = class_ious(np.clip(np.load(alone).astype(np.int64) - 1, 0, None)[scored], truth, n)
-            out["network_alone"] = {"mean_iou": float(np.nanmean(ious)), "class_iou": ious}
+            ious = class_ious(pred[scored], truth, n)
+            out["defaults"] = {"mean_iou": float(np.nanmean(ious)), "class_iou": ious, **facts}
+            for key, name in (("time_prior_only", "mask_timeprior.npy"), ("network_alone", "mask_noprior.npy")):
+                other = _work(args, tmp) / name
+                if other.exists():
+                    ious = class_ious(np.clip(np.load(other).astype(np.int64) - 1, 0, None)[scored], truth, n)
+                    out[key] = {"mean_iou": float(np.nanmean(ious)), "class_iou": ious}
     return out
 
 

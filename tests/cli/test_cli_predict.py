@@ -62,6 +62,8 @@ def test_npy_outputs_are_disk_backed_and_described(files, tmp_path, capsys):
                    "--out-mask", out["mask"], "--out-uncertainty", out["unc"]) == 0
     text = capsys.readouterr().out
     assert "voxels/s" in text and "sediment, salt, fault" in text and text.count("wrote") == 3
+    n_traces = len(BundleModel.load(paths["model"]).input["lateral_prior"]["positions"])
+    assert f"combined with the nearest of {n_traces:,} painted traces" in text
     probs = np.load(out["probs"])
     assert probs.shape == (3, 24, 32, 40) and probs.dtype == np.float16
     np.testing.assert_allclose(probs, ref.probabilities, atol=2e-3)
@@ -89,6 +91,17 @@ def test_npy_outputs_are_disk_backed_and_described(files, tmp_path, capsys):
     text = capsys.readouterr().out
     assert "class probabilities of 3 classes (1=sediment, 2=salt, 3=fault)" in text
     assert "24 x 32 x 40" in text
+
+
+def test_another_survey_is_told_the_lateral_prior_does_not_apply(files, tmp_path, capsys):
+    paths, cube, _ = files
+    np.save(tmp_path / "part.npy", cube.seismic[:, :20])
+    for flag, told in (((), True), (("--no-lateral-prior",), False)):
+        assert run_cli("--model", paths["model"], "--image", tmp_path / "part.npy", "--out-mask",
+                       tmp_path / "m.npy", "--overwrite", *flag) == 0
+        text = capsys.readouterr().out
+        assert ("lateral prior not applied: this image (24 x 20 x 40) is not the survey the model "
+                "was painted on (24 x 32 x 40)" in text) is told
 
 
 def test_segy_in_and_out_with_the_input_as_template(files, tmp_path):

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from napari_seisseg.bundle import BundleModel, pipeline_already_applied, save_bundle
+from napari_seisseg.bundle.lateral_prior import LateralPrior, combine
 from napari_seisseg.bundle.normalize import Normalizer
 from napari_seisseg.errors import SeisSegError
 from napari_seisseg.inference import (
@@ -319,3 +320,61 @@ def test_a_preprocessed_image_is_not_preprocessed_twice():
     other = Pipeline([StdClip(3.0)]).fit(CUBE, axis=2)
     with pytest.raises(SeisSegError, match="Predict the raw image"):
         pipeline_already_applied(bm, other.to_dict(), "'cube'")
+
+
+def _with_lateral(bm, shape=SHAPE):
+    """``bm`` with a lateral prior painted on inlines 1 and 4 of layered labels of ``shape``."""
+    from napari_seisseg.bundle.lateral_prior import painted_lateral_prior
+
+    labels = np.zeros(shape, np.uint8)
+    layers = (1 + np.arange(shape[2]) * 3 // shape[2]).astype(np.uint8)
+    labels[[1, 4]] = layers
+    card = dict(bm.card, input={**bm.card["input"],
+                                "lateral_prior": painted_lateral_prior(labels, 2, 3).to_dict()})
+    return BundleModel.from_model(bm.model, card, name=bm.name), labels
+
+
+@pytest.mark.parametrize("model", ["unet2d", "unet3d"])
+def test_the_lateral_prior_follows_every_prediction_path_of_its_own_survey(unet2d, model, tmp_path):
+    if model == "unet2d":
+        base = unet2d
+    else:
+        torch.manual_seed(1)
+        net = create_model("unet3d", n_classes=3, width=2, depth=1).eval()
+        base = BundleModel.from_model(net, card_for(net, values=(1, 4, 9), patch=(4, 8, 8)))
+    bm, _ = _with_lateral(base)
+    g = geometry()
+    plain = drain(predict_bundle(bm, CUBE, geometry=g, lateral_prior=False))
+    whole = drain(predict_bundle(bm, CUBE, geometry=g))
+    assert not np.allclose(whole.probabilities, plain.probabilities)
+    assert any("nearest of 16 painted traces" in n for n in whole.notes)
+    assert not any("nearest" in n for n in plain.notes)
+    np.testing.assert_allclose(whole.probabilities.sum(0)[g.live], 1.0, atol=1e-5)
+    assert not whole.probabilities[:, 1, 2].any()  # the dead trace stays dead
+    prior = LateralPrior.from_card(bm.card["input"]["lateral_prior"])
+    np.testing.assert_allclose(whole.probabilities, combine(plain.probabilities, prior.ratio((slice(None),) * 3)),
+                               atol=1e-6)
+    disk = drain(predict_bundle(bm, CUBE, geometry=g, out=tmp_path / "p.npy"))
+    np.testing.assert_allclose(np.asarray(disk.probabilities), whole.probabilities, atol=1e-6)
+    # napari's display order and quick looks along every axis give the same values
+    disp, gd = g.transpose_to(CUBE, g.display_axes)
+    shown = drain(predict_bundle(bm, disp, geometry=gd))
+    np.testing.assert_allclose(shown.probabilities, whole.probabilities.transpose(0, 1, 3, 2), atol=1e-5)
+    # a quick look gets the ratios of its own slice (each along its own axis)
+    for axis, i in ((0, 3), (1, 5), (2, 7)):
+        one = drain(predict_bundle(bm, CUBE, geometry=g, slice_index=i, slice_axis=axis))
+        net = drain(predict_bundle(bm, CUBE, geometry=g, slice_index=i, slice_axis=axis, lateral_prior=False))
+        key = [slice(None)] * 3
+        key[axis] = slice(i, i + 1)
+        expected = combine(np.asarray(net.probabilities), prior.ratio(tuple(key)))
+        np.testing.assert_allclose(one.probabilities, expected, atol=1e-5)
+
+
+def test_another_survey_gets_no_lateral_prior_and_is_told(unet2d):
+    bm, _ = _with_lateral(unet2d)
+    other = CUBE[:, :6]
+    with_it = drain(predict_bundle(bm, other))
+    without = drain(predict_bundle(bm, other, lateral_prior=False))
+    np.testing.assert_array_equal(with_it.probabilities, without.probabilities)
+    assert any("lateral prior not applied: this image (6 x 6 x 12) is not the survey the model "
+               "was painted on (6 x 8 x 12)" in n for n in with_it.notes)

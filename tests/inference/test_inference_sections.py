@@ -117,3 +117,25 @@ def test_preprocess_sees_windows_in_volume_axis_order():
     out = run(lambda x: x, axes=2, context=1, preprocess=prep)
     assert {s[:2] for s in shapes} == {(7, 9)} and {s[2] for s in shapes} <= {2, 3}
     np.testing.assert_allclose(out[1], CUBE - 1, atol=1e-6)
+
+
+@pytest.mark.parametrize("axes", [(0,), (0, 2)])
+@pytest.mark.parametrize("where", ["memory", "npy", "uint8"])
+def test_finalize_sees_every_finished_block_once_in_volume_order(axes, where, tmp_path):
+    """The last step before storing: one pass or the average of several, in memory or on disk."""
+    seen = np.zeros(CUBE.shape, np.int64)
+
+    def finalize(index, block):
+        seen[index] += 1
+        return block * 0.5 + 0.25  # p -> p/2 + 1/4, in [0, 1] as uint8 outputs need
+
+    def sig(x):  # one channel in (0, 1): the activation is left out
+        return torch.sigmoid(x)
+
+    kw = dict(axes=axes, activation="none", n_channels=1)
+    plain = run(sig, **kw)
+    out = {"memory": None, "npy": str(tmp_path / "p.npy"), "uint8": str(tmp_path / "u.npy")}[where]
+    got = run(sig, out=out, out_dtype="uint8" if where == "uint8" else "float32", finalize=finalize, **kw)
+    assert (seen == 1).all()
+    got = np.asarray(got, dtype=np.float32) / (255.0 if where == "uint8" else 1.0)
+    np.testing.assert_allclose(got, plain * 0.5 + 0.25, atol=3e-3 if where == "uint8" else 1e-6)

@@ -88,15 +88,15 @@ def test_position_tells_look_alike_layers_apart_and_prediction_rebuilds_it(tmp_p
     path = result.save(tmp_path / "m.safetensors")
     model, card2 = load_bundle(path)
     assert card2["input"]["position"] == card["input"]["position"]
-    pred = drain(predict_bundle(path, image, orientations=(0,), time_prior=False))
-    mask = drain(predict_bundle(path, image, orientations=(0,))).mask()
+    pred = drain(predict_bundle(path, image, orientations=(0,), time_prior=False, lateral_prior=False))
+    mask = drain(predict_bundle(path, image, orientations=(0,), lateral_prior=False)).mask()
     unseen = np.ones(truth.shape[0], bool)
     unseen[[1, 4]] = False
     acc_with = (mask[unseen] == truth[unseen]).mean()
     # the texture says nothing about the layer: only the position can
     blind = drain(train(image, labels, _cfg(False)))
     assert blind.card["input"]["position"] is None
-    blind_mask = drain(predict_bundle(blind, image, orientations=(0,))).mask()
+    blind_mask = drain(predict_bundle(blind, image, orientations=(0,), lateral_prior=False)).mask()
     acc_without = (blind_mask[unseen] == truth[unseen]).mean()
     assert acc_with > 0.6 and acc_with > acc_without + 0.3  # measured: 0.68 vs 0.28
     # the stitched prediction of a whole inline is the model applied to that inline with
@@ -124,7 +124,7 @@ def test_the_card_records_what_was_painted_at_each_sample_and_prediction_adds_it
     path = result.save(tmp_path / "m.safetensors")
     model, card = load_bundle(path)
     assert card["input"]["time_prior"] == result.card["input"]["time_prior"]
-    got = np.asarray(drain(predict_bundle(path, image, orientations=(0,))).probabilities[:, 2],
+    got = np.asarray(drain(predict_bundle(path, image, orientations=(0,), lateral_prior=False)).probabilities[:, 2],
                      np.float32)
     norm = Normalizer.from_dict(card["preprocessing"])
     x = np.stack([norm(image[2]), PositionSpec(64).value(np.arange(64))[None].repeat(24, 0)])
@@ -175,7 +175,7 @@ def test_context_and_position_predict_as_trained_by_hand():
     cfg.epochs, cfg.model_kwargs = 1, {**TINY, "context": 1}
     result = drain(train(image, labels, cfg))
     assert result.card["input"]["input_channels"] == 6  # 3 slices x (amplitude, position)
-    pred = drain(predict_bundle(result, image, orientations=(0,), time_prior=False))
+    pred = drain(predict_bundle(result, image, orientations=(0,), time_prior=False, lateral_prior=False))
     norm = Normalizer.from_dict(result.card["preprocessing"])
     ramp = PositionSpec(64).value(np.arange(64))[None].repeat(24, 0)
     i = 0  # the first inline: its context repeats it (clamped at the border)
@@ -194,7 +194,7 @@ def test_a_single_2d_section_trains_and_predicts_with_position():
     labels[:12] = truth[:12]
     result = drain(train(image, labels, _cfg(True)))
     assert result.card["input"]["position"]["n_samples"] == 64
-    pred = drain(predict_bundle(result, image, time_prior=False))
+    pred = drain(predict_bundle(result, image, time_prior=False, lateral_prior=False))
     assert pred.mask().shape == (40, 64)
     # the stitched probabilities equal the model on the whole section with its ramp
     norm = Normalizer.from_dict(result.card["preprocessing"])

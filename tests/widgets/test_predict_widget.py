@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 
 import numpy as np
@@ -396,31 +397,41 @@ def test_a_new_predict_widget_offers_the_newest_model(make_napari_viewer, traine
     assert again.model.value == "latest"
 
 
-def test_the_time_prior_box_follows_the_model_and_reaches_the_prediction(viewer_with_sample,
-                                                                         trained, qtbot):
+def test_the_prior_boxes_follow_the_model_and_reach_the_prediction(viewer_with_sample,
+                                                                    trained, qtbot):
     viewer, src = viewer_with_sample
     cube = trained[0]
     facies = _train(cube.sparse_labels(), cube, position=False)
-    assert not facies.card["input"].get("time_prior")  # no position channel: no prior
+    assert not facies.card["input"].get("time_prior")  # no position channel: no time prior
+    assert facies.card["input"]["lateral_prior"]  # painted inlines: their traces are kept
     with_prior = _train(cube.sparse_labels(), cube, position=True)
     assert with_prior.card["input"]["time_prior"]
+    no_traces = copy.deepcopy(facies.card)
+    no_traces["input"]["lateral_prior"] = None
     MODEL_STORE.add(ModelEntry("facies", facies.model, facies.card))
     MODEL_STORE.add(ModelEntry("positioned", with_prior.model, with_prior.card))
+    MODEL_STORE.add(ModelEntry("no traces", facies.model, no_traces))
     w = PredictWidget(viewer)
     w.layer.value = src
     w.model.value = "facies"
-    assert not w.time_prior.enabled
+    assert not w.time_prior.enabled and w.lateral_prior.enabled
+    w.model.value = "no traces"
+    assert not w.lateral_prior.enabled
     w.model.value = "positioned"
     assert w.time_prior.enabled and w.time_prior.value
+    assert w.lateral_prior.enabled and w.lateral_prior.value
     w.current_slice.value = True
     masks = {}
-    for on in (True, False):
-        w.time_prior.value = on
+    for on in ((True, True), (False, True), (True, False)):
+        w.time_prior.value, w.lateral_prior.value = on
         _wait(qtbot, w, w.predict())
         masks[on] = np.asarray(w.layers["mask"].data).copy()
         index = w._current_index(src, 0)
         plain = drain(predict_bundle((with_prior.model, with_prior.card), src.data,
                                      geometry=SurveyGeometry.from_metadata(src.metadata),
-                                     slice_index=index, slice_axis=0, time_prior=on))
+                                     slice_index=index, slice_axis=0, time_prior=on[0],
+                                     lateral_prior=on[1]))
         np.testing.assert_array_equal(masks[on], np.asarray(plain.mask()))
-    assert (masks[True] != masks[False]).any()  # the box changed what was predicted
+    # each box changed what was predicted
+    assert (masks[True, True] != masks[False, True]).any()
+    assert (masks[True, True] != masks[True, False]).any()

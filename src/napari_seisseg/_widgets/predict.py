@@ -54,6 +54,7 @@ from ..store import MODEL_STORE, ModelEntry
 from .dialogs import bundle_dialog, given_or_asked
 from .mask_edits import rewrite_mask
 from .predict_controls import (
+    lateral_prior_box,
     model_controls,
     review_controls,
     run_outputs,
@@ -86,6 +87,7 @@ class PredictWidget(Container):
         (self.overlap, self.tta, self.device, self.orientation_boxes, self.orientations,
          self.statistics, self.current_slice) = run_settings()
         self.time_prior = time_prior_box()
+        self.lateral_prior = lateral_prior_box()
         self.predict_button, self.cancel_button, self.progress, self.status, self.selected = \
             run_outputs()
         (self.threshold, self.rank_axis, self.rank_n, self.rank_gap, self.rank_button,
@@ -103,12 +105,16 @@ class PredictWidget(Container):
         model_row = tight_box([self.model, self.load_button],
                               "Choose a model or load a bundle file.",
                               label="model")
+        priors_row = tight_box([self.time_prior, self.lateral_prior],
+                               "Combine the network with what was painted: at each time "
+                               "sample (time) and on the nearest painted trace (lateral).",
+                               label="paint priors")
         run_row = Container(layout="horizontal", labels=False,
                             widgets=[self.predict_button, self.cancel_button],
                             tooltip="Start or cancel the prediction.")
         self.extend([
             self.layer, model_row, self.model_info, self.overlap, self.tta, self.device,
-            self.statistics, self.time_prior, self.orientations, self.current_slice, run_row,
+            self.statistics, priors_row, self.orientations, self.current_slice, run_row,
             self.progress,
             self.status, self.selected, self.threshold, self.rank_axis, self.rank_n,
             self.rank_gap, self.rank_button, self.ranked,
@@ -211,6 +217,7 @@ class PredictWidget(Container):
         self.model_info.value = bm.describe()
         self._set_orientation_enabled(bm.is_section_model)
         self.time_prior.enabled = bool(bm.input.get("time_prior"))
+        self.lateral_prior.enabled = bool(bm.input.get("lateral_prior"))
         self._default_orientation(bm)
 
     def _set_orientation_enabled(self, on: bool) -> None:
@@ -276,7 +283,7 @@ class PredictWidget(Container):
                 overlap=float(self.overlap.value), tta=bool(self.tta.value),
                 device=self.device.value, slice_index=slice_index, slice_axis=slice_axis,
                 statistics=self.statistics.value, pipeline_applied=applied, stop=stop,
-                time_prior=bool(self.time_prior.value),
+                time_prior=bool(self.time_prior.value), lateral_prior=bool(self.lateral_prior.value),
             )
         except SeisSegError as exc:
             return self._fail(str(exc))
@@ -369,6 +376,11 @@ class PredictWidget(Container):
         clock = self.layers["mask"].metadata[PREDICTION_KEY]["time"].split(" ")[-1]
         self.status.set("done", f"{what}: {bm.name} on '{source.name}', {clock}, "
                                 f"{seconds_text(result.seconds)}")
+        skipped = [n for n in result.notes if "not applied" in n]
+        if skipped:
+            from napari.utils.notifications import show_warning
+
+            show_warning("Predict: " + " ".join(skipped))
 
     def _on_active_layer(self, _event=None) -> None:
         """Show where the selected layer comes from, when it is a prediction."""

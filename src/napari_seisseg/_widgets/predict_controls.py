@@ -21,7 +21,8 @@ from ..inference.run_choices import device_choices
 from ._status import StatusLabel
 from .rows import tight_box
 
-__all__ = ["model_controls", "review_controls", "run_outputs", "run_settings", "time_prior_box"]
+__all__ = ["model_controls", "review_controls", "run_outputs", "run_settings", "time_prior_box",
+           "lateral_prior_box"]
 
 
 def model_controls(layer_choices: Callable,
@@ -81,13 +82,25 @@ def run_settings() -> tuple[FloatSpinBox, CheckBox, ComboBox, list[CheckBox], Co
 
 def time_prior_box() -> CheckBox:
     """Whether to combine the network with what was painted at each time sample."""
-    return CheckBox(text="time prior (what was painted at each time)", value=True,
+    return CheckBox(text="time", value=True,
                     enabled=False,
                     tooltip="Models with the position channel: multiply the network's "
                             "class probabilities by how much likelier each class was "
                             "painted at that time (depth) sample than overall. Helps layers "
                             "that keep their time away from the paint; untick for bodies "
                             "whose depth changes (offered when the model has it).")
+
+
+def lateral_prior_box() -> CheckBox:
+    """Whether to combine the network with what the nearest painted trace holds."""
+    return CheckBox(text="lateral", value=True,
+                    enabled=False,
+                    tooltip="Models trained on painted sections, predicting the survey they "
+                            "were painted on: multiply the network's class probabilities by "
+                            "how often the class the nearest painted trace holds at that "
+                            "sample was found that far along the painted sections. Layers "
+                            "follow the paint sideways; faults and channels, which do not "
+                            "persist, are left to the network (offered when the model has it).")
 
 
 def run_outputs() -> tuple[PushButton, PushButton, ProgressBar, StatusLabel, Label]:

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from .classes import ClassInfo
+from .lateral_prior import painted_lateral_prior
 from .normalize import Normalizer
 from .storage import FORMAT, FORMAT_VERSION, json_safe, package_versions
 from .time_prior import painted_time_prior
@@ -67,6 +68,14 @@ def card_time_prior(layout: PatchLayout, data: TrainingData) -> dict[str, Any] |
     return prior.to_dict()
 
 
+def card_priors(layout: PatchLayout, data: TrainingData) -> dict[str, Any]:
+    """The card's priors from the paint: ``time_prior`` (:func:`card_time_prior`) and
+    ``lateral_prior`` (the painted traces, :mod:`.lateral_prior`; None without any)."""
+    lateral = painted_lateral_prior(data.target, data.sample_axis, len(data.classes), data.held)
+    return {"time_prior": card_time_prior(layout, data),
+            "lateral_prior": None if lateral is None else lateral.to_dict()}
+
+
 def build_card(
     *,
     spec: dict[str, Any],
@@ -81,7 +90,7 @@ def build_card(
     best_metrics: dict[str, Any] | None,
     run: dict[str, Any],
     fine_tuned_from: dict[str, Any] | None = None,
-    time_prior: dict[str, Any] | None | bool = True,
+    priors: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Assemble the JSON model card of a trained model.
 
@@ -109,9 +118,10 @@ def build_card(
         Facts of the run (steps, epochs, stop reason, elapsed seconds, device).
     fine_tuned_from : dict, optional
         Provenance of the starting bundle.
-    time_prior : dict, None or True
-        The card's ``input.time_prior`` (:func:`card_time_prior` of ``layout`` and ``data``,
-        computed here when True; a caller that keeps it between cards passes it).
+    priors : dict, optional
+        The card's ``input.time_prior`` and ``input.lateral_prior`` (:func:`card_priors` of
+        ``layout`` and ``data``, computed here when None; a caller that keeps them between
+        cards passes them).
 
     Returns
     -------
@@ -119,6 +129,7 @@ def build_card(
         JSON-able card.
     """
     section_axes = list(layout.axes)
+    priors = card_priors(layout, data) if priors is None else priors
     card = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -135,7 +146,8 @@ def build_card(
             "sample_axis": data.sample_axis,
             "pad_mode": layout.pad_mode,
             "position": None if layout.position is None else layout.position.to_dict(),
-            "time_prior": card_time_prior(layout, data) if time_prior is True else time_prior,
+            "time_prior": priors.get("time_prior"),
+            "lateral_prior": priors.get("lateral_prior"),
             "predict_axes": [painted_axis(data, section_axes)],
         },
         "n_classes": len(data.classes),

@@ -123,6 +123,9 @@ def _add_prediction_options(s: argparse._ArgumentGroup) -> None:
     s.add_argument("--no-time-prior", dest="time_prior", action="store_false",
                    help="section models with the position channel: use the network alone, "
                         "without the prior of what was painted at each time sample")
+    s.add_argument("--no-lateral-prior", dest="lateral_prior", action="store_false",
+                   help="use the network without the prior of the nearest painted trace (applied "
+                        "by default to the survey the model was painted on)")
     s.add_argument("--device", choices=DEVICES, default=setting_default("device"),
                    help="where windows run (default auto: CUDA, then MPS, then CPU)")
     s.add_argument("--axes", metavar="A[,B]",
@@ -298,7 +301,7 @@ def _predict(args: argparse.Namespace, bm: Any, kinds: dict, scratch: Path, dask
             overlap=args.overlap, tta=args.tta, device=args.device, batch_size=args.batch_size,
             window=args.window, out=out, out_dtype=args.probs_dtype, overwrite=args.overwrite,
             statistics=args.statistics, pipeline_applied=args.preprocessed,
-            time_prior=args.time_prior,
+            time_prior=args.time_prior, lateral_prior=args.lateral_prior,
         )
     with progress_bar(f"predicting with {bm.name}", enabled=not args.quiet) as update:
         printer = PredictionPrinter(update)
@@ -361,5 +364,7 @@ def _report(args: argparse.Namespace, bm: Any, result: Any, finished: Any, writt
     print(f"{args.image} ({shape}) with {bm.name}: {bm.describe()}")
     if finished is not None:
         print(f"predicted in {finished.seconds:.2f} s ({finished.voxels_per_second:,.0f} voxels/s)")
+    for line in getattr(result, "notes", []):
+        print(line)
     for path in written:
         print(f"wrote {path}")

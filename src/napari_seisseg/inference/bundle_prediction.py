@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 
 from ..bundle.inputs import input_normalizer
+from ..bundle.lateral_prior import lateral_finalize, prior_notes
 from ..bundle.model import BundleModel
 from ..bundle.time_prior import with_time_prior
 from ..errors import SeisSegError
@@ -175,6 +176,7 @@ def predict_bundle(
     pipeline_applied: bool = False,
     stop: Any = None,
     time_prior: bool = True,
+    lateral_prior: bool = True,
 ) -> PredictionGenerator:
     """Predict an image with a trained bundle, as a generator of progress events.
 
@@ -243,6 +245,10 @@ def predict_bundle(
     time_prior : bool
         Combine the network with what was painted at each time sample, when the card holds
         it (:mod:`napari_seisseg.bundle.time_prior`; models with the position channel).
+    lateral_prior : bool
+        Combine the network with what the nearest painted trace holds, when the card holds
+        painted traces and the image is the painted survey's shape
+        (:mod:`napari_seisseg.bundle.lateral_prior`).
 
     Returns
     -------
@@ -274,10 +280,12 @@ def predict_bundle(
         activation="auto", out=None if write_later else out, out_dtype=out_dtype,
         n_channels=bm.n_outputs, preprocess=preprocess, tta=bool(tta), dead_mask=part.dead_view,
         stop=stop, overwrite=overwrite, chunks=chunks,
+        finalize=lateral_finalize(bm.card, plan.view.shape, part.origin) if lateral_prior else None,
     )
     gen = _sweep(bm, part, window, batch_size, common, time_prior)
+    notes = prior_notes(bm, plan.view.shape, time_prior, lateral_prior, common["finalize"] is not None)
     return finish_prediction(gen, bm, plan, part.region, part.sub_axis,
-                             path_out if write_later else None, out_dtype, chunks, overwrite)
+                             path_out if write_later else None, out_dtype, chunks, overwrite, notes)
 
 
 @dataclass
@@ -290,6 +298,7 @@ class _Part:
     axes: tuple[int, ...]                # section axes of ``view`` (section models)
     sub_axis: tuple[int, int] | None = None  # quick look: (view axis, slice within ``view``)
     sample_offset: int = 0               # first sample of ``view`` along the sample axis
+    origin: tuple[int, ...] = (0, 0, 0)  # where ``view`` starts in the training-order view
 
 
 def _normalizer(bm: BundleModel, plan: PredictionPlan, statistics: str, pipeline_applied: bool) -> Any:
@@ -345,8 +354,9 @@ def _quick_look(
     if dead_view is not None:
         dead_view = mask_slices(check_dead_mask(dead_view, tuple(plan.view.shape)), axis_key(va, lo, hi, 3))
     view = view[axis_key(va, lo, hi, 3)] if isinstance(view, np.ndarray) else Slab(view, va, lo, hi)
+    origin = tuple(lo if k == va else 0 for k in range(3))
     return _Part(view, dead_view, tuple(region), axes_view, (va, slice_index - lo),
-                 lo if va == bm.sample_axis else 0)
+                 lo if va == bm.sample_axis else 0, origin)
 
 
 def _sweep(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -50,6 +50,9 @@ class BundlePrediction:
         Part of the input image predicted (all of it, or one slice for a quick look).
     seconds : float
         Wall time of the prediction.
+    notes : list of str
+        What the prediction combined the network with (the priors from the paint), or why
+        not, for the user.
     """
 
     probabilities: Any
@@ -58,6 +61,7 @@ class BundlePrediction:
     dead_mask: np.ndarray | None = None
     region: tuple[slice, ...] = ()
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -152,6 +156,7 @@ def finish_prediction(
     out_dtype: str,
     chunks: Any,
     overwrite: bool,
+    notes: list[str] | None = None,
 ) -> PredictionGenerator:
     """Drive the core generator, then bring the result back to the input's order."""
     t0 = time.perf_counter()
@@ -179,4 +184,4 @@ def finish_prediction(
         geometry = subset_geometry(geometry, region) if geometry is not None else None
         if dead is not None:
             dead = mask_slices(dead, region)
-    return BundlePrediction(probs, bm, geometry, dead, region, time.perf_counter() - t0)
+    return BundlePrediction(probs, bm, geometry, dead, region, time.perf_counter() - t0, list(notes or []))

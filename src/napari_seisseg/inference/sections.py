@@ -25,7 +25,7 @@ from ._checks import (
 )
 from .predictor import BatchPredictor, model_attr
 from .stitching import Stitcher, WindowReader
-from .window_driver import Pass, PredictionGenerator, check_common, drive, tta_axes
+from .window_driver import Finalize, Pass, PredictionGenerator, check_common, drive, tta_axes
 from .windows import WindowPlan
 
 __all__ = ["predict_sections"]
@@ -105,6 +105,7 @@ def predict_sections(
     min_tile: int | Sequence[int] | None = None,
     pad: str = "reflect",
     position: tuple[Any, int, int] | None = None,
+    finalize: Finalize | None = None,
 ) -> PredictionGenerator:
     """Predict every section of a 3D cube with a 2D model, along one or several axes.
 
@@ -141,7 +142,7 @@ def predict_sections(
         ``input_dims`` is 3 (the hybrid model), else ``"channels"``.
     tta : bool or sequence of int
         Volume axes to flip (True: the two in-plane axes of each orientation).
-    overlap, blend, batch_size, device, amp, activation, out, out_dtype, n_channels, preprocess, dead_mask, stop, overwrite, chunks
+    overlap, blend, batch_size, device, amp, activation, out, out_dtype, n_channels, preprocess, dead_mask, stop, overwrite, chunks, finalize
         As for :func:`~napari_seisseg.inference.window_driver.predict_volume`.
 
     Returns
@@ -181,7 +182,7 @@ def predict_sections(
         )
         passes.append(p)
         windows.append(window)
-    return drive(passes, shape, windows[0], out, dtype, chunks, overwrite, protect, stop)
+    return drive(passes, shape, windows[0], out, dtype, chunks, overwrite, protect, stop, finalize)
 
 
 def _section_pass(

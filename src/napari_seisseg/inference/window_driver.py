@@ -50,6 +50,8 @@ from .windows import WindowPlan
 __all__ = ["predict_volume"]
 
 PredictionGenerator = Generator[PredictionEvent, None, Any]
+#: ``finalize(index, block) -> block``: the last step before a finished block is stored.
+Finalize = Callable[[tuple[slice, ...], np.ndarray], np.ndarray]
 
 
 @dataclass
@@ -140,6 +142,7 @@ def predict_volume(
     stop: StopLike = None,
     overwrite: bool = True,
     chunks: Sequence[int] | None = None,
+    finalize: Finalize | None = None,
 ) -> PredictionGenerator:
     """Predict a 2D or 3D volume with overlapping, blended windows.
 
@@ -197,6 +200,9 @@ def predict_volume(
         Whether an existing ``out`` file may be replaced.
     chunks : sequence of int, optional
         Chunks of a Zarr output ``(channels, *spatial)``.
+    finalize : callable, optional
+        ``finalize(index, block) -> block``: applied to every finished float32 block of the
+        output (channels first, ``index`` its place in the volume) before it is stored.
 
     Returns
     -------
@@ -227,7 +233,7 @@ def predict_volume(
         blend, dead=dead, batch_size=batch_size, n_channels=n_channels,
     )
     passes = [Pass(stitcher, bp, perm)]
-    return drive(passes, shape, window, out, dtype, chunks, overwrite, protect, stop)
+    return drive(passes, shape, window, out, dtype, chunks, overwrite, protect, stop, finalize)
 
 
 def drive(
@@ -240,10 +246,16 @@ def drive(
     overwrite: bool,
     protect: list[str],
     stop: StopLike,
+    finalize: Finalize | None = None,
 ) -> PredictionGenerator:
-    """Run the passes (averaged when several), yield events, return the output."""
+    """Run the passes (averaged when several), yield events, return the output.
+
+    ``finalize(index, block)`` (optional) turns every finished float32 block of the output
+    (blended and averaged over the passes; ``index`` in the volume's order) into the block
+    stored, e.g. to combine it with a prior.
+    """
     total = sum(p.stitcher.n_windows for p in passes)
-    output = _Assembly(shape, out, dtype, chunks, overwrite, protect, len(passes))
+    output = _Assembly(shape, out, dtype, chunks, overwrite, protect, len(passes), finalize)
     t0, done = time.perf_counter(), 0
     try:
         yield PredictionStarted(total, "windows", str(passes[0].predictor.device), shape, window)
@@ -301,8 +313,9 @@ class _Assembly:
     """
 
     def __init__(self, shape: tuple[int, ...], out: Any, dtype: np.dtype, chunks: Sequence[int] | None,
-                 overwrite: bool, protect: list[str], n_passes: int):
+                 overwrite: bool, protect: list[str], n_passes: int, finalize: Finalize | None = None):
         self.shape, self.out, self.dtype, self.chunks = shape, out, dtype, chunks
+        self.finalize = finalize
         self.overwrite, self.protect, self.n_passes = overwrite, protect, n_passes
         self.target = Path(out) if isinstance(out, str | Path) else None
         self.sink: OutputSink | None = None
@@ -320,7 +333,7 @@ class _Assembly:
     def writer(self, perm: tuple[int, ...]) -> Callable[[tuple[slice, ...], np.ndarray], None]:
         """The ``write`` callback of a pass whose plan order is ``perm``."""
         if self.n_passes == 1:
-            return lambda i, b: self.output(b.shape[0]).write(*_to_volume(perm, i, b))
+            return lambda i, b: self._store(*_to_volume(perm, i, b))
 
         def add(i: tuple[slice, ...], b: np.ndarray) -> None:
             if self.scratch is None and self.out is None and self.dtype == np.float32:
@@ -333,13 +346,18 @@ class _Assembly:
 
         return add
 
+    def _store(self, index: tuple[slice, ...], block: np.ndarray) -> None:
+        if self.finalize is not None:
+            block = self.finalize(index, block)
+        self.output(block.shape[0]).write(index, block)
+
     def commit(self) -> Any:
-        """Copy a separate scratch sum into the output, and commit it."""
+        """Copy a separate scratch sum into the output (or finalize it in place), and commit it."""
         scratch = self.scratch
-        if scratch is not None and self.sink is None:
-            sink = self.output(scratch.array.shape[0])
+        if scratch is not None and (self.sink is None or self.finalize is not None):
+            rest = (slice(None),) * (len(self.shape) - 1)
             for s in block_slices(self.shape, 4 * scratch.array.shape[0]):
-                sink.write((s,), np.asarray(scratch.array[:, s]))
+                self._store((s, *rest), np.array(scratch.array[:, s]))
         return self.sink.commit()
 
     def close(self) -> None:

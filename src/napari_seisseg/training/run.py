@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..bundle.card import build_card, card_time_prior
+from ..bundle.card import build_card, card_priors
 from ..bundle.storage import save_bundle
 from ..device import autocast, describe_device, is_oom
 from ..errors import SeisSegError
@@ -134,13 +134,19 @@ class TrainingRun:
         if self._prior_memo is None or self._prior_memo[0] is not s.data:
             # counted once per training data (live rebuilds make new data): previews make a
             # card each
-            self._prior_memo = (s.data, card_time_prior(s.layout, s.data))
+            self._prior_memo = (s.data, card_priors(s.layout, s.data))
         return build_card(
             spec=s.spec, model=kept, layout=s.layout, data=s.data, normalizer=s.normalizer,
             binary=s.binary, threshold=self.best_threshold, config=self.config,
             best_epoch=self.best_epoch, best_metrics=self.best_metrics, run=run,
-            fine_tuned_from=self.fine, time_prior=copy.deepcopy(self._prior_memo[1]),
+            fine_tuned_from=self.fine, priors=self._card_priors(),
         )
+
+    def _card_priors(self) -> dict[str, Any]:
+        """The memoised priors for one card: the time prior copied, the painted traces shared
+        (read-only; shared, a prediction measures them once per run, not once per preview)."""
+        memo = self._prior_memo[1]
+        return {"time_prior": copy.deepcopy(memo["time_prior"]), "lateral_prior": memo["lateral_prior"]}
 
     def train_epoch(
         self,

@@ -1,0 +1,406 @@
+"""What the painted traces say about their neighbours, combined with the network at prediction.
+
+Layers of a survey run on sideways: a facies painted at some time on a trace is very likely
+the facies at that time a few traces away, and still likely a hundred traces away.  The
+network alone forgets it where the reflections change character: on Penobscot, with the left
+half of two inlines painted, it lost two thin layers 150-250 traces from the paint although
+every layer still sat where the nearest painted trace had it.  The *lateral prior* measures,
+on the paint itself, how well a painted trace predicts another one ``d`` traces away, and
+applies that to every unpainted trace from its nearest painted trace:
+
+    T_a(k | j, d) = P(class k at a trace d away along axis a | class j at the same sample here),
+
+counted over every pair of painted traces ``d`` apart along one lateral axis, both ways (distances
+binned by powers of two, each bin and axis its own matrix, ``K prior(k)`` pseudo-counts per
+row).  A voxel whose nearest painted trace is ``d`` away, mostly along axis ``a``, and holds
+class ``j`` at that sample has its class probabilities multiplied by
+
+    ratio(k) = T_a(k | j, d) / prior(k)      (at least :data:`MIN_RATIO`),
+
+then renormalised (Bayes' rule, as :mod:`.time_prior`; dividing by ``prior(k)`` keeps the
+class balance training chose).  The measurement decides how much a class carries: a layer
+keeps a diagonal near 1 at the largest distances painted, so far traces follow the paint; a
+fault or a channel crossing the section loses its diagonal within a few traces, and its ratio
+falls to about 1 (the network decides).  Next to the paint the network has seen the
+context itself, and the prior would count what it saw twice: within :data:`REACH` traces the
+ratio is raised to ``d / REACH`` (a salt flank painted 3 traces away is left to the
+network; 8 traces and beyond, the full ratio).  Distances beyond the largest one measured along an
+axis use that largest one; an axis without pairs (two painted inlines, nothing across) uses the
+other axis's measurements; samples the nearest painted trace left unpainted get no ratio.
+
+The prior belongs to the survey it was painted on: the card stores the painted traces
+(positions in the training grid, classes run-length coded) and the grid's shape, and
+prediction applies it only to an image of that shape (:func:`lateral_ratio_for`).  Traces
+count as painted with at least :data:`MIN_PAINTED` labeled samples (sections and long strokes,
+not time slices or dots).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .time_prior import MIN_RATIO, _rle, _unrle
+
+__all__ = ["MAX_TRACES", "MIN_PAINTED", "REACH", "LateralPrior", "painted_lateral_prior"]
+
+#: Labeled samples a trace needs to count as painted (fewer when traces are shorter than twice this).
+MIN_PAINTED = 16
+#: Most painted traces stored in a card (evenly spaced beyond).
+MAX_TRACES = 20000
+#: Distance (traces) from the paint at which the prior takes its full weight; nearer, its
+#: ratio is raised to ``d / REACH`` (none on the painted traces themselves).
+REACH = 8.0
+#: Most trace pairs counted per distance bin and axis.
+MAX_PAIRS = 4096
+
+
+def _bin(d: np.ndarray) -> np.ndarray:
+    """Distance bin: 0 for ``d <= 1``, ``j`` for ``2**(j-1) < d <= 2**j``."""
+    return np.ceil(np.log2(np.maximum(np.asarray(d, dtype=np.float64), 1.0))).astype(np.int64)
+
+
+@dataclass
+class LateralPrior:
+    """Painted traces of a survey and the lateral prior they give.
+
+    Attributes
+    ----------
+    shape : tuple of int
+        Shape of the training grid (training order, sample axis included).
+    line_axis : int
+        Axis the painted lines run along: the sample axis (traces of painted sections).
+    positions : numpy.ndarray
+        int64 ``(M, n_lateral)``: lateral index of every painted trace (axes in order, the
+        sample axis left out).
+    columns : numpy.ndarray
+        uint16 ``(M, n_samples)``: its labels (0 = not painted, ``k + 1`` = class ``k``).
+    n_classes : int
+        ``K``.
+    """
+
+    shape: tuple[int, ...]
+    line_axis: int
+    positions: np.ndarray
+    columns: np.ndarray
+    n_classes: int
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def lateral_shape(self) -> tuple[int, ...]:
+        """The grid without its sample axis."""
+        return tuple(n for a, n in enumerate(self.shape) if a != self.line_axis)
+
+    def overall(self) -> np.ndarray:
+        """``prior(k) = (n_k + 1) / (N + K)`` over the painted samples."""
+        c = np.bincount(self.columns[self.columns > 0].astype(np.int64) - 1, minlength=self.n_classes)
+        return (c[: self.n_classes] + 1.0) / (c[: self.n_classes].sum() + self.n_classes)
+
+    def _row_grid(self) -> np.ndarray:
+        grid = np.full(self.lateral_shape, -1, dtype=np.int64)
+        grid[tuple(self.positions.T)] = np.arange(len(self.positions))
+        return grid
+
+    def log_ratios(self) -> dict[int, dict[int, np.ndarray]]:
+        """``{axis: {bin: log ratio (K from, K to)}}`` for every lateral axis and distance bin measured."""
+        ov = self.overall()
+        return {a: {j: np.log(np.maximum(t / ov[None], MIN_RATIO)) for j, t in bins.items()}
+                for a, bins in self.transitions().items()}
+
+    def transitions(self) -> dict[int, dict[int, np.ndarray]]:
+        """``{axis: {bin: T (K from, K to)}}`` for every lateral axis and distance bin measured."""
+        if "ratios" in self._cache:
+            return self._cache["ratios"]
+        k, ov = self.n_classes, self.overall()
+        grid, out = self._row_grid(), {}
+        painted = grid >= 0
+        for axis in range(len(self.lateral_shape)):
+            joint: dict[int, np.ndarray] = {}
+            n = self.lateral_shape[axis]
+            for d in range(1, n):
+                a = painted.take(np.arange(n - d), axis=axis)
+                b = painted.take(np.arange(d, n), axis=axis)
+                where = np.argwhere(a & b)
+                if len(where) == 0:
+                    continue
+                j = int(_bin(d))
+                in_bin = 1 if j == 0 else min(2 ** j, n - 1) - 2 ** (j - 1)
+                take = min(len(where), -(-MAX_PAIRS // max(in_bin, 1)))
+                where = where[np.linspace(0, len(where) - 1, take).astype(int)]
+                r1 = grid[tuple(where.T)]
+                where[:, axis] += d
+                r2 = grid[tuple(where.T)]
+                c1, c2 = self.columns[r1].astype(np.int64), self.columns[r2].astype(np.int64)
+                both = (c1 > 0) & (c2 > 0) & (c1 <= k) & (c2 <= k)
+                pairs = (c1[both] - 1) * k + (c2[both] - 1)
+                c = np.bincount(pairs, minlength=k * k).reshape(k, k)
+                joint[j] = joint.get(j, 0) + c + c.T  # both ways: the paint may lie on either side
+            out[axis] = {j: (c + k * ov[None]) / (c.sum(1, keepdims=True) + k)
+                         for j, c in sorted(joint.items()) if c.sum() > 0}
+        self._cache["ratios"] = out
+        return out
+
+    def _nearest(self) -> tuple[np.ndarray, np.ndarray]:
+        """Row of the nearest painted trace and the offset to it, for every lateral position."""
+        if "nearest" not in self._cache:
+            from scipy.ndimage import distance_transform_edt
+
+            grid = self._row_grid()
+            _, idx = distance_transform_edt(grid < 0, return_indices=True)
+            rows = grid[tuple(idx)]
+            offset = np.stack([idx[a] - np.indices(grid.shape)[a] for a in range(grid.ndim)])
+            self._cache["nearest"] = (rows, offset.astype(np.int32))
+        return self._cache["nearest"]
+
+    def _axis_transition(self, axis: int, j: int) -> np.ndarray | None:
+        """T along ``axis`` at distance bin ``j`` (the nearest bin above measured, else the
+        largest; the other axis's when this one has none; identity for ``j = -1``)."""
+        k = self.n_classes
+        if j < 0:
+            return np.eye(k)
+        measured = self.transitions()
+        own = measured.get(axis) or next((t for t in measured.values() if t), {})
+        if not own:
+            return None
+        above = [b for b in own if b >= j]
+        return own[min(above) if above else max(own)]
+
+    def _table(self) -> tuple[np.ndarray, int]:
+        """Ratios ``(K to, combinations * K from + 1)`` (the last column all 1: nothing
+        measured) and the number of distance bins per axis (bin -1, offset 0, included).
+
+        An offset along both lateral axes composes the two axes' transitions (one step along
+        each, both orders averaged): a layer persists along both, while a stack of unrelated
+        tiles (an axis without persistence) makes any offset across it uninformative.
+        """
+        if "table" in self._cache:
+            return self._cache["table"]
+        k, n_lat, ov = self.n_classes, len(self.lateral_shape), self.overall()
+        n_bins = 2 + max(1, int(_bin(max(self.lateral_shape) * math.sqrt(n_lat))))  # -1 .. top
+        mats = []
+        for combo in np.ndindex(*(n_bins,) * n_lat):
+            parts = [self._axis_transition(a, j - 1) for a, j in enumerate(combo)]
+            if any(t is None for t in parts) or all(j == 0 for j in combo):
+                mats.append(np.zeros((k, k)))  # nothing measured, or on the paint itself
+                continue
+            t = parts[0] if n_lat == 1 else 0.5 * (parts[0] @ parts[1] + parts[1] @ parts[0])
+            mats.append(np.log(np.maximum(t / ov[None], MIN_RATIO)))
+        flat = np.exp(np.concatenate([*mats, np.zeros((1, k))])).T  # (K to, rows)
+        self._cache["table"] = (np.ascontiguousarray(flat, dtype=np.float32), n_bins)
+        return self._cache["table"]
+
+    def ratio(self, region: Sequence[slice]) -> np.ndarray:
+        """float32 ``(K, *region shape)``: the ratio of every voxel of ``region`` (training order;
+        1 where the nearest painted line holds no label at that sample)."""
+        region = tuple(slice(*s.indices(n)) for s, n in zip(region, self.shape, strict=True))
+        lat = tuple(s for a, s in enumerate(region) if a != self.line_axis)
+        rows, offset = self._nearest()
+        rows = rows[lat]
+        off = offset[(slice(None), *lat)].reshape(len(lat), -1)
+        dist = np.sqrt((off.astype(np.float64) ** 2).sum(0))
+        table, n_bins = self._table()
+        mat = np.zeros(off.shape[1], dtype=np.int64)
+        for a in range(len(lat)):  # bin of each axis's offset, 0 for none: one matrix per combination
+            d = np.abs(off[a])
+            mat = mat * n_bins + np.where(d == 0, 0, np.minimum(_bin(d) + 1, n_bins - 1))
+        cls = self.columns[rows.reshape(-1)][:, region[self.line_axis]].astype(np.int64)
+        k = self.n_classes
+        idx = mat[:, None] * k + cls - 1  # (positions, samples) -> a column of the table
+        idx[(cls <= 0) | (cls > k)] = table.shape[1] - 1
+        out = np.take(table, idx, axis=1)  # (K, positions, samples)
+        near = np.flatnonzero(dist < REACH)  # next to the paint: the network has seen it
+        if len(near):
+            out[:, near] **= (dist[near] / REACH).astype(np.float32)[None, :, None]
+        out = out.reshape(k, *rows.shape, idx.shape[1])
+        return np.moveaxis(out, -1, 1 + self.line_axis)  # samples back in place
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form (the card's ``input.lateral_prior``; traces run-length coded)."""
+        return {"shape": [int(n) for n in self.shape], "line_axis": int(self.line_axis),
+                "n_classes": int(self.n_classes), "positions": self.positions.tolist(),
+                "columns": [_rle(c) for c in self.columns]}
+
+    @classmethod
+    def from_card(cls, entry: Mapping[str, Any] | None) -> LateralPrior | None:
+        """The prior a card's ``input.lateral_prior`` holds (None when it holds none)."""
+        if not entry or not entry.get("positions"):
+            return None
+        shape = tuple(int(n) for n in entry["shape"])
+        columns = np.stack([_unrle(c) for c in entry["columns"]]).astype(np.uint16)
+        positions = np.asarray(entry["positions"], dtype=np.int64).reshape(len(columns), -1)
+        return cls(shape, int(entry["line_axis"]), positions, columns, int(entry["n_classes"]))
+
+
+def _lateral_last(arr: np.ndarray, line_axis: int) -> np.ndarray:
+    return np.moveaxis(np.asarray(arr), line_axis, -1)
+
+
+def painted_lateral_prior(
+    target: np.ndarray, sample_axis: int, n_classes: int, held: Any = None
+) -> LateralPrior | None:
+    """The painted lines of the training target and the held-out validation labels.
+
+    Painted sections give traces (lines along the sample axis); when no trace is painted
+    (time slices only), lines along the lateral axis that holds the most painted voxels in
+    painted lines (the longer one on a tie) are used instead, and the prior carries what a painted time slice says
+    about the slices above and below it.
+
+    Parameters
+    ----------
+    target : numpy.ndarray
+        Training labels (0 = not labeled, ``k + 1`` = class ``k``), training order.
+    sample_axis : int
+        Axis of ``target`` along time/depth.
+    n_classes : int
+        ``K``.
+    held : HeldOut, optional
+        Validation labels (slices along ``held.axis``, the other axes in increasing order).
+
+    Returns
+    -------
+    LateralPrior or None
+        None when no line holds :data:`MIN_PAINTED` labeled voxels (dots, short strokes).
+    """
+    prior = _painted_lines(target, sample_axis, n_classes, held)
+    if prior is not None:
+        return prior
+    others = [_painted_lines(target, a, n_classes, held) for a in range(target.ndim) if a != sample_axis]
+    others = [p for p in others if p is not None]
+    return max(others, key=lambda p: (int(np.count_nonzero(p.columns)), p.shape[p.line_axis]), default=None)
+
+
+def _painted_lines(target: np.ndarray, line_axis: int, n_classes: int, held: Any) -> LateralPrior | None:
+    """The lines along ``line_axis`` with at least :data:`MIN_PAINTED` labeled voxels."""
+    tl = _lateral_last(target, line_axis)
+    n_t = tl.shape[-1]
+    counts = np.count_nonzero(tl, axis=-1)
+    sections = []
+    if held is not None and held.axis != line_axis:
+        lat_axis = [a for a in range(target.ndim) if a != line_axis].index(held.axis)
+        others = [a for a in range(target.ndim) if a != held.axis]
+        for index, sec in zip(held.indices, held.sections, strict=True):
+            sec = _lateral_last(sec, others.index(line_axis))
+            np.moveaxis(counts, lat_axis, 0)[index] += np.count_nonzero(sec, axis=-1)
+            sections.append((lat_axis, index, sec))
+    painted = counts >= min(MIN_PAINTED, max(1, n_t // 2))
+    positions = np.argwhere(painted)
+    if len(positions) == 0:
+        return None
+    if len(positions) > MAX_TRACES:
+        positions = positions[np.linspace(0, len(positions) - 1, MAX_TRACES).astype(int)]
+    columns = tl[tuple(positions.T)].astype(np.uint16)
+    for lat_axis, index, sec in sections:
+        rows = np.flatnonzero(positions[:, lat_axis] == index)
+        rest = np.delete(positions[rows], lat_axis, axis=1)
+        vals = sec[tuple(rest.T)]
+        columns[rows] = np.where(vals > 0, vals, columns[rows])
+    columns[columns > n_classes] = 0
+    return LateralPrior(tuple(int(n) for n in target.shape), int(line_axis), positions, columns, n_classes)
+
+
+_LOADED: dict[int, tuple[Any, LateralPrior | None]] = {}
+
+
+def card_lateral_prior(card: Mapping[str, Any]) -> LateralPrior | None:
+    """The card's lateral prior, parsed once per card entry (its measurements kept with it)."""
+    entry = (card.get("input") or {}).get("lateral_prior")
+    if not entry:
+        return None
+    hit = _LOADED.get(id(entry))
+    if hit is None or hit[0] is not entry:
+        if len(_LOADED) >= 4:
+            _LOADED.pop(next(iter(_LOADED)))
+        hit = _LOADED[id(entry)] = (entry, LateralPrior.from_card(entry))
+    return hit[1]
+
+
+def combine(block: np.ndarray, ratio: np.ndarray) -> np.ndarray:
+    """Class probabilities ``block`` (C, ...) times ``ratio`` (K, ...), renormalised.
+
+    A binary output (``C = 1``, ``K = 2``) holds the second class's probability: its odds are
+    multiplied by the ratio of the two.  Voxels whose probabilities are all 0 (dead traces)
+    stay 0.
+    """
+    p = np.asarray(block, dtype=np.float32)
+    if p.shape[0] == 1 and ratio.shape[0] == 2:
+        q = p[0] * ratio[1]
+        den = q + (1.0 - p[0]) * ratio[0]
+        return np.divide(q, den, out=np.zeros_like(q), where=den > 0)[None]
+    if p.shape[0] != ratio.shape[0]:
+        return p
+    q = p * ratio
+    total = q.sum(axis=0, keepdims=True)
+    return np.divide(q, total, out=q, where=total > 0)
+
+
+def lateral_finalize(card: Mapping[str, Any], shape: Sequence[int], origin: Sequence[int]) -> Any:
+    """``finalize(index, block)`` applying the card's lateral prior to a prediction of ``shape``.
+
+    Parameters
+    ----------
+    card : mapping
+        The model card (``input.lateral_prior``).
+    shape : sequence of int
+        Shape of the whole image predicted, in training order (a 2D section may come with
+        a leading axis of 1).
+    origin : sequence of int
+        Where the predicted part (whose blocks come to ``finalize``) starts in that image.
+
+    Returns
+    -------
+    callable or None
+        None when the card holds no lateral prior or the image is not the painted survey's
+        shape (the prior belongs to the survey it was painted on).
+    """
+    prior = card_lateral_prior(card)
+    if prior is None:
+        return None
+    shape, origin = tuple(int(n) for n in shape), tuple(int(o) for o in origin)
+    drop = len(shape) - len(prior.shape)
+    if drop < 0 or shape[drop:] != prior.shape or any(n != 1 for n in shape[:drop]):
+        return None
+
+    def finalize(index: tuple[slice, ...], block: np.ndarray) -> np.ndarray:
+        region = tuple(
+            slice((s.start or 0) + o, (s.start or 0) + o + n)
+            for s, n, o in zip(index, block.shape[1:], origin, strict=True)
+        )[drop:]
+        return combine(block, prior.ratio(region).reshape((prior.n_classes, *block.shape[1:])))
+
+    return finalize
+
+
+def prior_notes(bm: Any, shape: Sequence[int], time_prior: bool, lateral_prior: bool, lateral_applied: bool) -> list[str]:
+    """What a prediction combines the network with, for the user (one line, or none).
+
+    Parameters
+    ----------
+    bm : BundleModel
+        The model (its card's ``input.time_prior`` and ``input.lateral_prior``).
+    shape : sequence of int
+        The image in training order.
+    time_prior, lateral_prior : bool
+        Whether they were asked for.
+    lateral_applied : bool
+        Whether the lateral prior fits the image and is applied.
+    """
+    entry = bm.input
+    used, lines = [], []
+    if time_prior and entry.get("time_prior") and entry.get("position"):
+        used.append("what was painted at each sample (--no-time-prior to leave it out)")
+    prior = card_lateral_prior(bm.card)
+    if lateral_prior and prior is not None:
+        if lateral_applied:
+            what = "trace" if prior.line_axis == bm.sample_axis else "line"
+            used.append(f"the nearest of {len(prior.positions):,} painted {what}s (--no-lateral-prior to leave it out)")
+        else:
+            size = " x ".join(map(str, shape))
+            lines.append(f"lateral prior not applied: this image ({size}) is not the survey the model was painted "
+                         f"on ({' x '.join(map(str, prior.shape))}); the network decides there alone.")
+    if used:
+        lines.insert(0, "combined with " + " and ".join(used))
+    return lines
