@@ -282,11 +282,9 @@ def penobscot(args: argparse.Namespace) -> dict[str, Any]:
                                       _work(args, tmp), args.pretrain, bool(args.keep))
             ious = class_ious(pred[scored], truth, n)
             out["defaults"] = {"mean_iou": float(np.nanmean(ious)), "class_iou": ious, **facts}
-            for key, name in (("time_prior_only", "mask_timeprior.npy"), ("network_alone", "mask_noprior.npy")):
-                other = _work(args, tmp) / name
-                if other.exists():
-                    ious = class_ious(np.clip(np.load(other).astype(np.int64) - 1, 0, None)[scored], truth, n)
-                    out[key] = {"mean_iou": float(np.nanmean(ious)), "class_iou": ious}
+            for key, other in _other_masks(_work(args, tmp)):
+                ious = class_ious(other[scored], truth, n)
+                out[key] = {"mean_iou": float(np.nanmean(ious)), "class_iou": ious}
     return out
 
 
@@ -311,9 +309,19 @@ def synthetic(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         pred, facts = run_network(cube.seismic, kept, args.minutes, args.seed, args.extra,
                                   _work(args, tmp), args.pretrain)
-    ious = class_ious(pred[scored], truth[scored].astype(np.int64) - 1, n)
-    out["defaults"] = {"mean_iou": float(np.nanmean(ious)), "class_iou": ious, **facts}
+        ious = class_ious(pred[scored], truth[scored].astype(np.int64) - 1, n)
+        out["defaults"] = {"mean_iou": float(np.nanmean(ious)), "class_iou": ious, **facts}
+        for key, other in _other_masks(_work(args, tmp)):
+            ious = class_ious(other[scored], truth[scored].astype(np.int64) - 1, n)
+            out[key] = {"mean_iou": float(np.nanmean(ious)), "class_iou": ious}
     return out
+
+
+def _other_masks(work: Path):
+    """The same model's masks with the time prior only and alone, as 0-based class indices."""
+    for key, name in (("time_prior_only", "mask_timeprior.npy"), ("network_alone", "mask_noprior.npy")):
+        if (work / name).exists():
+            yield key, np.clip(np.load(work / name).astype(np.int64) - 1, 0, None)
 
 
 def tgs(args: argparse.Namespace) -> dict[str, Any]:
@@ -333,13 +341,16 @@ def tgs(args: argparse.Namespace) -> dict[str, Any]:
         "extra_args": ["--axes", "0", *args.extra], "machine": machine(),
         "date": time.strftime("%Y-%m-%d"),
     }
+    truth = masks[test_rows].astype(bool)
     with tempfile.TemporaryDirectory() as tmp:
         pred, facts = run_network(image, kept, args.minutes, args.seed,
                                   ["--axes", "0", *args.extra], _work(args, tmp), args.pretrain)
-    truth = masks[test_rows].astype(bool)
-    salt = pred[test_rows] == 1
-    out["defaults"] = {"pixel_iou": pixel_iou(salt, truth),
-                       "competition_metric": competition_metric(salt, truth), **facts}
+        salt = pred[test_rows] == 1
+        out["defaults"] = {"pixel_iou": pixel_iou(salt, truth),
+                           "competition_metric": competition_metric(salt, truth), **facts}
+        for key, other in _other_masks(_work(args, tmp)):
+            salt = other[test_rows] == 1
+            out[key] = {"pixel_iou": pixel_iou(salt, truth), "competition_metric": competition_metric(salt, truth)}
     return out
 
 

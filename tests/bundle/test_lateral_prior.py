@@ -7,12 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from napari_seisseg.bundle.lateral_prior import (
-    LateralPrior,
-    combine,
-    lateral_finalize,
-    painted_lateral_prior,
-)
+from napari_seisseg.bundle.lateral_prior import LateralPrior, painted_lateral_prior
+from napari_seisseg.bundle.prior_application import combine, fitting_prior, lateral_finalize
 from napari_seisseg.training.split import HeldOut
 
 SHAPE = (8, 64, 48)  # (inline, crossline, sample)
@@ -136,13 +132,28 @@ def test_combine_renormalises_and_leaves_dead_voxels_at_zero():
 def test_the_prior_is_applied_to_its_own_survey_only():
     prior = painted_lateral_prior(_painted(_survey()), 2, 5)
     card = {"input": {"lateral_prior": prior.to_dict()}}
-    assert lateral_finalize(card, (8, 64, 40), (0, 0, 0)) is None  # another survey's shape
-    assert lateral_finalize({"input": {}}, SHAPE, (0, 0, 0)) is None
-    fin = lateral_finalize(card, SHAPE, (3, 0, 0))  # a slab starting at inline 3
+    prior2, why = fitting_prior(card, (8, 64, 40))  # another survey's shape
+    assert prior2 is None and why == "this image (8 x 64 x 40) is not the grid the model was painted on (8 x 64 x 48)"
+    assert fitting_prior({"input": {}}, SHAPE) == (None, None)
+    fitted, why = fitting_prior(card, SHAPE)
+    assert why is None
+    fin = lateral_finalize(fitted, SHAPE, (3, 0, 0))  # a slab starting at inline 3
     p = np.full((5, 1, 64, 48), 0.2, np.float32)
     got = fin((slice(0, 1), slice(None), slice(None)), p)
     whole = prior.ratio((slice(3, 4), slice(None), slice(None)))
     np.testing.assert_allclose(got, combine(p, whole), atol=1e-6)
+
+
+def test_large_blocks_are_finalized_in_parts_with_the_same_result(monkeypatch):
+    from napari_seisseg.bundle import prior_application
+
+    prior = painted_lateral_prior(_painted(_survey()), 2, 5)
+    p = np.random.default_rng(0).dirichlet(np.ones(5), size=(5, 64, 48)).transpose(3, 0, 1, 2).astype(np.float32)
+    index = (slice(2, 7), slice(None), slice(None))
+    whole = lateral_finalize(prior, SHAPE, (0, 0, 0))(index, p)
+    monkeypatch.setattr(prior_application, "BLOCK_VOXELS", 5 * 64 * 48 * 2)  # two inlines at a time
+    np.testing.assert_allclose(lateral_finalize(prior, SHAPE, (0, 0, 0))(index, p), whole, atol=1e-7)
+    np.testing.assert_allclose(whole, combine(p, prior.ratio(index)), atol=1e-6)
 
 
 def test_a_section_with_a_leading_axis_uses_the_prior_of_its_2d_training():
@@ -151,7 +162,9 @@ def test_a_section_with_a_leading_axis_uses_the_prior_of_its_2d_training():
     kept[:20] = truth[:20]
     prior = painted_lateral_prior(kept, 1, 5)
     assert prior.lateral_shape == (64,)
-    fin = lateral_finalize({"input": {"lateral_prior": prior.to_dict()}}, (1, 64, 48), (0, 0, 0))
+    fitted, why = fitting_prior({"input": {"lateral_prior": prior.to_dict()}}, (1, 64, 48))
+    assert why is None
+    fin = lateral_finalize(fitted, (1, 64, 48), (0, 0, 0))
     p = np.full((5, 1, 64, 48), 0.2, np.float32)
     got = fin((slice(0, 1), slice(None), slice(None)), p)
     np.testing.assert_allclose(got[:, 0], combine(p[:, 0], prior.ratio((slice(None),) * 2)), atol=1e-6)
@@ -165,3 +178,15 @@ def test_the_sample_axis_may_come_first(sample_axis):
     prior = painted_lateral_prior(moved, sample_axis, 5)
     assert prior.line_axis == sample_axis and prior.lateral_shape == SHAPE[:2]
     np.testing.assert_allclose(prior.ratio((slice(None),) * 3), np.moveaxis(last, 3, 1 + sample_axis), rtol=1e-6)
+
+
+def test_the_survey_is_recognised_by_its_lines_when_both_have_a_geometry():
+    coords = {0: np.arange(100, 108), 1: np.arange(500, 564) * 2, 2: np.arange(48) * 4.0}
+    prior = painted_lateral_prior(_painted(_survey()), 2, 5, coordinates=coords)
+    assert prior.lines == {0: (100.0, 107.0), 1: (1000.0, 1126.0)}  # not the sample axis
+    card = {"input": {"lateral_prior": json.loads(json.dumps(prior.to_dict()))}}
+    assert fitting_prior(card, SHAPE, {0: coords[0], 1: coords[1]})[1] is None
+    assert fitting_prior(card, SHAPE)[1] is None  # a plain array: the grid's shape decides
+    other, why = fitting_prior(card, SHAPE, {0: coords[0] + 40, 1: coords[1]})
+    assert other is None and why == ("this image's lines along axis 0 140-147 are not those of the survey "
+                                     "the model was painted on (100-107)")

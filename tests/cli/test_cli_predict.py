@@ -100,7 +100,7 @@ def test_another_survey_is_told_the_lateral_prior_does_not_apply(files, tmp_path
         assert run_cli("--model", paths["model"], "--image", tmp_path / "part.npy", "--out-mask",
                        tmp_path / "m.npy", "--overwrite", *flag) == 0
         text = capsys.readouterr().out
-        assert ("lateral prior not applied: this image (24 x 20 x 40) is not the survey the model "
+        assert ("lateral prior not applied: this image (24 x 20 x 40) is not the grid the model "
                 "was painted on (24 x 32 x 40)" in text) is told
 
 

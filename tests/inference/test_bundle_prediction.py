@@ -10,8 +10,9 @@ import torch
 from torch import nn
 
 from napari_seisseg.bundle import BundleModel, pipeline_already_applied, save_bundle
-from napari_seisseg.bundle.lateral_prior import LateralPrior, combine
+from napari_seisseg.bundle.lateral_prior import LateralPrior
 from napari_seisseg.bundle.normalize import Normalizer
+from napari_seisseg.bundle.prior_application import combine
 from napari_seisseg.errors import SeisSegError
 from napari_seisseg.inference import (
     predict_bundle,
@@ -243,6 +244,11 @@ def test_dask_path_equals_the_in_process_path(tmp_path):
     out = drain(predict_bundle_dask(path, zin, tmp_path / "p.zarr", scheduler="sync"))
     np.testing.assert_allclose(np.asarray(out.probabilities[:]), ref.probabilities, atol=1e-5)
     np.testing.assert_array_equal(out.mask(), ref.mask())
+    assert out.notes == []
+    # a model with painted traces: the Dask path says it predicts without them
+    with_traces, _ = _with_lateral(BundleModel.load(path))
+    told = drain(predict_bundle_dask(with_traces, zin, tmp_path / "t.zarr", scheduler="sync"))
+    assert any("Dask path predicts with the network alone" in n for n in told.notes)
     with pytest.raises(SeisSegError, match="Convert it"):
         predict_bundle_dask(path, tmp_path / "cube.npy", tmp_path / "q.zarr")
     m2 = create_model("unet2d", n_classes=2, width=4, depth=1)
@@ -322,15 +328,15 @@ def test_a_preprocessed_image_is_not_preprocessed_twice():
         pipeline_already_applied(bm, other.to_dict(), "'cube'")
 
 
-def _with_lateral(bm, shape=SHAPE):
+def _with_lateral(bm, shape=SHAPE, coordinates=None):
     """``bm`` with a lateral prior painted on inlines 1 and 4 of layered labels of ``shape``."""
     from napari_seisseg.bundle.lateral_prior import painted_lateral_prior
 
     labels = np.zeros(shape, np.uint8)
     layers = (1 + np.arange(shape[2]) * 3 // shape[2]).astype(np.uint8)
     labels[[1, 4]] = layers
-    card = dict(bm.card, input={**bm.card["input"],
-                                "lateral_prior": painted_lateral_prior(labels, 2, 3).to_dict()})
+    prior = painted_lateral_prior(labels, 2, 3, coordinates=coordinates)
+    card = dict(bm.card, input={**bm.card["input"], "lateral_prior": prior.to_dict()})
     return BundleModel.from_model(bm.model, card, name=bm.name), labels
 
 
@@ -376,5 +382,19 @@ def test_another_survey_gets_no_lateral_prior_and_is_told(unet2d):
     with_it = drain(predict_bundle(bm, other))
     without = drain(predict_bundle(bm, other, lateral_prior=False))
     np.testing.assert_array_equal(with_it.probabilities, without.probabilities)
-    assert any("lateral prior not applied: this image (6 x 6 x 12) is not the survey the model "
+    assert any("lateral prior not applied: this image (6 x 6 x 12) is not the grid the model "
                "was painted on (6 x 8 x 12)" in n for n in with_it.notes)
+
+
+def test_a_survey_of_the_same_size_with_other_lines_gets_no_lateral_prior(unet2d):
+    g = geometry()
+    bm, _ = _with_lateral(unet2d, coordinates={0: g.ilines, 1: g.xlines})
+    same = drain(predict_bundle(bm, CUBE, geometry=g))
+    assert any("nearest of 16 painted traces" in n for n in same.notes)
+    moved = SurveyGeometry(kind="cube", n_samples=SHAPE[2], dt=4.0, ilines=g.ilines + 100, xlines=g.xlines,
+                           live=g.live)
+    other = drain(predict_bundle(bm, CUBE, geometry=moved))
+    plain = drain(predict_bundle(bm, CUBE, geometry=moved, lateral_prior=False))
+    np.testing.assert_array_equal(other.probabilities, plain.probabilities)
+    assert any("inlines 110-115 are not those of the survey the model was painted on (10-15)" in n
+               for n in other.notes)

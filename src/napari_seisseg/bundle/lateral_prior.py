@@ -10,29 +10,34 @@ applies that to every unpainted trace from its nearest painted trace:
 
     T_a(k | j, d) = P(class k at a trace d away along axis a | class j at the same sample here),
 
-counted over every pair of painted traces ``d`` apart along one lateral axis, both ways (distances
-binned by powers of two, each bin and axis its own matrix, ``K prior(k)`` pseudo-counts per
-row).  A voxel whose nearest painted trace is ``d`` away, mostly along axis ``a``, and holds
-class ``j`` at that sample has its class probabilities multiplied by
+counted over pairs of painted traces ``d`` apart along one lateral axis, both ways
+(distances binned by powers of two; in each bin at most :data:`DISTANCES_PER_BIN` of the
+distances that occur and about :data:`MAX_PAIRS` pairs; ``K prior(k)`` pseudo-counts per
+row).  A voxel whose nearest painted trace is ``(d_0, d_1)`` away and holds class ``j`` at that
+sample has its class probabilities multiplied by
 
-    ratio(k) = T_a(k | j, d) / prior(k)      (at least :data:`MIN_RATIO`),
+    ratio(k) = T(k | j) / prior(k),   T = (T_0(d_0) T_1(d_1) + T_1(d_1) T_0(d_0)) / 2
 
-then renormalised (Bayes' rule, as :mod:`.time_prior`; dividing by ``prior(k)`` keeps the
-class balance training chose).  The measurement decides how much a class carries: a layer
-keeps a diagonal near 1 at the largest distances painted, so far traces follow the paint; a
-fault or a channel crossing the section loses its diagonal within a few traces, and its ratio
-falls to about 1 (the network decides).  Next to the paint the network has seen the
-context itself, and the prior would count what it saw twice: within :data:`REACH` traces the
-ratio is raised to ``d / REACH`` (a salt flank painted 3 traces away is left to the
-network; 8 traces and beyond, the full ratio).  Distances beyond the largest one measured along an
-axis use that largest one; an axis without pairs (two painted inlines, nothing across) uses the
-other axis's measurements; samples the nearest painted trace left unpainted get no ratio.
+(at least :data:`MIN_RATIO`; one factor when the offset runs along one axis), then
+renormalised (Bayes' rule, as :mod:`.time_prior`; dividing by ``prior(k)`` keeps the class
+balance training chose).  Composing the axes keeps a stack of unrelated tiles (no persistence
+across them) from borrowing the persistence inside a tile.  The measurement decides how much
+a class carries: a layer keeps a diagonal near 1 at the largest distances painted, so far
+traces follow the paint; a fault or a channel crossing the section loses its diagonal within
+a few traces, and its ratio falls to about 1 (the network decides).  Next to the paint the
+network has seen the context itself, and the prior would count what it saw twice: within
+:data:`REACH` traces the ratio is raised to ``d / REACH`` (a salt flank painted 3 traces away
+is left to the network; 8 traces and beyond, the full ratio).  A distance between two
+measured bins uses the nearest bin above; beyond the largest bin measured along an axis, that
+largest one; an axis with no pair at all (a single painted inline) borrows the other axis's
+measurements; samples the nearest painted trace left unpainted get no ratio.
 
 The prior belongs to the survey it was painted on: the card stores the painted traces
-(positions in the training grid, classes run-length coded) and the grid's shape, and
-prediction applies it only to an image of that shape (:func:`lateral_ratio_for`).  Traces
-count as painted with at least :data:`MIN_PAINTED` labeled samples (sections and long strokes,
-not time slices or dots).
+(positions in the training grid, classes run-length coded), the grid's shape and, with a
+geometry, its first and last inline and crossline numbers; prediction applies it only to an
+image of that shape and those lines (:mod:`.prior_application`).  Traces count as painted
+with at least :data:`MIN_PAINTED` labeled samples (sections and long strokes); with time slices
+only, lines along a crossline or inline take their place.
 """
 
 from __future__ import annotations
@@ -55,6 +60,8 @@ MAX_TRACES = 20000
 #: Distance (traces) from the paint at which the prior takes its full weight; nearer, its
 #: ratio is raised to ``d / REACH`` (none on the painted traces themselves).
 REACH = 8.0
+#: Most distances sampled per distance bin and axis (evenly, among those that occur).
+DISTANCES_PER_BIN = 16
 #: Most trace pairs counted per distance bin and axis.
 MAX_PAIRS = 4096
 
@@ -81,6 +88,9 @@ class LateralPrior:
         uint16 ``(M, n_samples)``: its labels (0 = not painted, ``k + 1`` = class ``k``).
     n_classes : int
         ``K``.
+    lines : dict
+        ``{axis: (first, last)}``: the line numbers of the first and last index of the
+        lateral axes the survey's geometry named (inline, crossline), to recognise it.
     """
 
     shape: tuple[int, ...]
@@ -88,6 +98,7 @@ class LateralPrior:
     positions: np.ndarray
     columns: np.ndarray
     n_classes: int
+    lines: dict[int, tuple[float, float]] = field(default_factory=dict)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -116,33 +127,46 @@ class LateralPrior:
         if "ratios" in self._cache:
             return self._cache["ratios"]
         k, ov = self.n_classes, self.overall()
-        grid, out = self._row_grid(), {}
-        painted = grid >= 0
+        out = {}
         for axis in range(len(self.lateral_shape)):
             joint: dict[int, np.ndarray] = {}
-            n = self.lateral_shape[axis]
-            for d in range(1, n):
-                a = painted.take(np.arange(n - d), axis=axis)
-                b = painted.take(np.arange(d, n), axis=axis)
-                where = np.argwhere(a & b)
-                if len(where) == 0:
-                    continue
-                j = int(_bin(d))
-                in_bin = 1 if j == 0 else min(2 ** j, n - 1) - 2 ** (j - 1)
-                take = min(len(where), -(-MAX_PAIRS // max(in_bin, 1)))
-                where = where[np.linspace(0, len(where) - 1, take).astype(int)]
-                r1 = grid[tuple(where.T)]
-                where[:, axis] += d
-                r2 = grid[tuple(where.T)]
+            for d, r1, r2 in self._pairs(axis):
                 c1, c2 = self.columns[r1].astype(np.int64), self.columns[r2].astype(np.int64)
                 both = (c1 > 0) & (c2 > 0) & (c1 <= k) & (c2 <= k)
-                pairs = (c1[both] - 1) * k + (c2[both] - 1)
-                c = np.bincount(pairs, minlength=k * k).reshape(k, k)
+                c = np.bincount((c1[both] - 1) * k + (c2[both] - 1), minlength=k * k).reshape(k, k)
+                j = int(_bin(d))
                 joint[j] = joint.get(j, 0) + c + c.T  # both ways: the paint may lie on either side
             out[axis] = {j: (c + k * ov[None]) / (c.sum(1, keepdims=True) + k)
                          for j, c in sorted(joint.items()) if c.sum() > 0}
         self._cache["ratios"] = out
         return out
+
+    def _pairs(self, axis: int):
+        """``(d, rows, rows d further along axis)`` for the distances that occur between painted
+        traces, at most :data:`DISTANCES_PER_BIN` distances per bin and about
+        :data:`MAX_PAIRS` pairs per bin (evenly spaced)."""
+        n = self.lateral_shape[axis]
+        occupied = np.zeros(n, dtype=np.float64)
+        occupied[np.unique(self.positions[:, axis])] = 1.0
+        occurs = np.flatnonzero(np.correlate(occupied, occupied, "full")[n:] > 0.5) + 1  # d = 1 ..
+        lin = np.ravel_multi_index(tuple(self.positions.T), self.lateral_shape)
+        order = np.argsort(lin)
+        lin_sorted = lin[order]
+        stride = int(np.prod(self.lateral_shape[axis + 1:], dtype=np.int64))
+        bins = _bin(occurs)
+        for j in np.unique(bins):
+            ds = occurs[bins == j]
+            ds = ds[np.linspace(0, len(ds) - 1, min(len(ds), DISTANCES_PER_BIN)).astype(int)]
+            for d in ds:
+                ok = self.positions[:, axis] + d < n
+                target = lin[ok] + int(d) * stride
+                at = np.clip(np.searchsorted(lin_sorted, target), 0, len(lin_sorted) - 1)
+                hit = lin_sorted[at] == target
+                r1, r2 = np.flatnonzero(ok)[hit], order[at[hit]]
+                if len(r1) == 0:
+                    continue
+                keep = np.linspace(0, len(r1) - 1, min(len(r1), -(-MAX_PAIRS // len(ds)))).astype(int)
+                yield int(d), r1[keep], r2[keep]
 
     def _nearest(self) -> tuple[np.ndarray, np.ndarray]:
         """Row of the nearest painted trace and the offset to it, for every lateral position."""
@@ -207,9 +231,9 @@ class LateralPrior:
         for a in range(len(lat)):  # bin of each axis's offset, 0 for none: one matrix per combination
             d = np.abs(off[a])
             mat = mat * n_bins + np.where(d == 0, 0, np.minimum(_bin(d) + 1, n_bins - 1))
-        cls = self.columns[rows.reshape(-1)][:, region[self.line_axis]].astype(np.int64)
+        cls = self.columns[:, region[self.line_axis]][rows.reshape(-1)].astype(np.int32)
         k = self.n_classes
-        idx = mat[:, None] * k + cls - 1  # (positions, samples) -> a column of the table
+        idx = mat.astype(np.int32)[:, None] * k + cls - 1  # (positions, samples) -> a column of the table
         idx[(cls <= 0) | (cls > k)] = table.shape[1] - 1
         out = np.take(table, idx, axis=1)  # (K, positions, samples)
         near = np.flatnonzero(dist < REACH)  # next to the paint: the network has seen it
@@ -222,7 +246,8 @@ class LateralPrior:
         """JSON-able form (the card's ``input.lateral_prior``; traces run-length coded)."""
         return {"shape": [int(n) for n in self.shape], "line_axis": int(self.line_axis),
                 "n_classes": int(self.n_classes), "positions": self.positions.tolist(),
-                "columns": [_rle(c) for c in self.columns]}
+                "columns": [_rle(c) for c in self.columns],
+                "lines": {str(a): [float(v) for v in fl] for a, fl in self.lines.items()}}
 
     @classmethod
     def from_card(cls, entry: Mapping[str, Any] | None) -> LateralPrior | None:
@@ -232,7 +257,8 @@ class LateralPrior:
         shape = tuple(int(n) for n in entry["shape"])
         columns = np.stack([_unrle(c) for c in entry["columns"]]).astype(np.uint16)
         positions = np.asarray(entry["positions"], dtype=np.int64).reshape(len(columns), -1)
-        return cls(shape, int(entry["line_axis"]), positions, columns, int(entry["n_classes"]))
+        lines = {int(a): (float(fl[0]), float(fl[1])) for a, fl in (entry.get("lines") or {}).items()}
+        return cls(shape, int(entry["line_axis"]), positions, columns, int(entry["n_classes"]), lines)
 
 
 def _lateral_last(arr: np.ndarray, line_axis: int) -> np.ndarray:
@@ -240,7 +266,8 @@ def _lateral_last(arr: np.ndarray, line_axis: int) -> np.ndarray:
 
 
 def painted_lateral_prior(
-    target: np.ndarray, sample_axis: int, n_classes: int, held: Any = None
+    target: np.ndarray, sample_axis: int, n_classes: int, held: Any = None,
+    coordinates: Mapping[int, np.ndarray] | None = None,
 ) -> LateralPrior | None:
     """The painted lines of the training target and the held-out validation labels.
 
@@ -259,6 +286,9 @@ def painted_lateral_prior(
         ``K``.
     held : HeldOut, optional
         Validation labels (slices along ``held.axis``, the other axes in increasing order).
+    coordinates : mapping, optional
+        ``{axis: line number of every index}`` of the survey's geometry (inlines and
+        crosslines; other axes are ignored): kept to recognise the survey at prediction.
 
     Returns
     -------
@@ -266,11 +296,16 @@ def painted_lateral_prior(
         None when no line holds :data:`MIN_PAINTED` labeled voxels (dots, short strokes).
     """
     prior = _painted_lines(target, sample_axis, n_classes, held)
-    if prior is not None:
-        return prior
-    others = [_painted_lines(target, a, n_classes, held) for a in range(target.ndim) if a != sample_axis]
-    others = [p for p in others if p is not None]
-    return max(others, key=lambda p: (int(np.count_nonzero(p.columns)), p.shape[p.line_axis]), default=None)
+    if prior is None:
+        others = [_painted_lines(target, a, n_classes, held) for a in range(target.ndim) if a != sample_axis]
+        others = [p for p in others if p is not None]
+        prior = max(others, key=lambda p: (int(np.count_nonzero(p.columns)), p.shape[p.line_axis]), default=None)
+    if prior is not None and coordinates:
+        for a, values in coordinates.items():
+            values = np.asarray(values, dtype=np.float64).ravel()
+            if int(a) not in (sample_axis, prior.line_axis) and len(values) == target.shape[int(a)] and len(values):
+                prior.lines[int(a)] = (float(values[0]), float(values[-1]))
+    return prior
 
 
 def _painted_lines(target: np.ndarray, line_axis: int, n_classes: int, held: Any) -> LateralPrior | None:
@@ -301,106 +336,3 @@ def _painted_lines(target: np.ndarray, line_axis: int, n_classes: int, held: Any
     columns[columns > n_classes] = 0
     return LateralPrior(tuple(int(n) for n in target.shape), int(line_axis), positions, columns, n_classes)
 
-
-_LOADED: dict[int, tuple[Any, LateralPrior | None]] = {}
-
-
-def card_lateral_prior(card: Mapping[str, Any]) -> LateralPrior | None:
-    """The card's lateral prior, parsed once per card entry (its measurements kept with it)."""
-    entry = (card.get("input") or {}).get("lateral_prior")
-    if not entry:
-        return None
-    hit = _LOADED.get(id(entry))
-    if hit is None or hit[0] is not entry:
-        if len(_LOADED) >= 4:
-            _LOADED.pop(next(iter(_LOADED)))
-        hit = _LOADED[id(entry)] = (entry, LateralPrior.from_card(entry))
-    return hit[1]
-
-
-def combine(block: np.ndarray, ratio: np.ndarray) -> np.ndarray:
-    """Class probabilities ``block`` (C, ...) times ``ratio`` (K, ...), renormalised.
-
-    A binary output (``C = 1``, ``K = 2``) holds the second class's probability: its odds are
-    multiplied by the ratio of the two.  Voxels whose probabilities are all 0 (dead traces)
-    stay 0.
-    """
-    p = np.asarray(block, dtype=np.float32)
-    if p.shape[0] == 1 and ratio.shape[0] == 2:
-        q = p[0] * ratio[1]
-        den = q + (1.0 - p[0]) * ratio[0]
-        return np.divide(q, den, out=np.zeros_like(q), where=den > 0)[None]
-    if p.shape[0] != ratio.shape[0]:
-        return p
-    q = p * ratio
-    total = q.sum(axis=0, keepdims=True)
-    return np.divide(q, total, out=q, where=total > 0)
-
-
-def lateral_finalize(card: Mapping[str, Any], shape: Sequence[int], origin: Sequence[int]) -> Any:
-    """``finalize(index, block)`` applying the card's lateral prior to a prediction of ``shape``.
-
-    Parameters
-    ----------
-    card : mapping
-        The model card (``input.lateral_prior``).
-    shape : sequence of int
-        Shape of the whole image predicted, in training order (a 2D section may come with
-        a leading axis of 1).
-    origin : sequence of int
-        Where the predicted part (whose blocks come to ``finalize``) starts in that image.
-
-    Returns
-    -------
-    callable or None
-        None when the card holds no lateral prior or the image is not the painted survey's
-        shape (the prior belongs to the survey it was painted on).
-    """
-    prior = card_lateral_prior(card)
-    if prior is None:
-        return None
-    shape, origin = tuple(int(n) for n in shape), tuple(int(o) for o in origin)
-    drop = len(shape) - len(prior.shape)
-    if drop < 0 or shape[drop:] != prior.shape or any(n != 1 for n in shape[:drop]):
-        return None
-
-    def finalize(index: tuple[slice, ...], block: np.ndarray) -> np.ndarray:
-        region = tuple(
-            slice((s.start or 0) + o, (s.start or 0) + o + n)
-            for s, n, o in zip(index, block.shape[1:], origin, strict=True)
-        )[drop:]
-        return combine(block, prior.ratio(region).reshape((prior.n_classes, *block.shape[1:])))
-
-    return finalize
-
-
-def prior_notes(bm: Any, shape: Sequence[int], time_prior: bool, lateral_prior: bool, lateral_applied: bool) -> list[str]:
-    """What a prediction combines the network with, for the user (one line, or none).
-
-    Parameters
-    ----------
-    bm : BundleModel
-        The model (its card's ``input.time_prior`` and ``input.lateral_prior``).
-    shape : sequence of int
-        The image in training order.
-    time_prior, lateral_prior : bool
-        Whether they were asked for.
-    lateral_applied : bool
-        Whether the lateral prior fits the image and is applied.
-    """
-    entry = bm.input
-    used, lines = [], []
-    if time_prior and entry.get("time_prior") and entry.get("position"):
-        used.append("what was painted at each sample (--no-time-prior to leave it out)")
-    prior = card_lateral_prior(bm.card)
-    if lateral_prior and prior is not None:
-        if lateral_applied:
-            what = "trace" if prior.line_axis == bm.sample_axis else "line"
-            used.append(f"the nearest of {len(prior.positions):,} painted {what}s (--no-lateral-prior to leave it out)")
-        else:
-            size = " x ".join(map(str, shape))
-            lines.append(f"lateral prior not applied: this image ({size}) is not the survey the model was painted "
-                         f"on ({' x '.join(map(str, prior.shape))}); the network decides there alone.")
-    if used:
-        lines.insert(0, "combined with " + " and ".join(used))
-    return lines

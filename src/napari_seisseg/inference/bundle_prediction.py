@@ -49,8 +49,8 @@ from typing import Any
 import numpy as np
 
 from ..bundle.inputs import input_normalizer
-from ..bundle.lateral_prior import lateral_finalize, prior_notes
 from ..bundle.model import BundleModel
+from ..bundle.prior_application import fitting_prior, lateral_finalize, prior_notes
 from ..bundle.time_prior import with_time_prior
 from ..errors import SeisSegError
 from ..io.geometry import SurveyGeometry
@@ -280,10 +280,11 @@ def predict_bundle(
         activation="auto", out=None if write_later else out, out_dtype=out_dtype,
         n_channels=bm.n_outputs, preprocess=preprocess, tta=bool(tta), dead_mask=part.dead_view,
         stop=stop, overwrite=overwrite, chunks=chunks,
-        finalize=lateral_finalize(bm.card, plan.view.shape, part.origin) if lateral_prior else None,
     )
+    prior, why_not = fitting_prior(bm.card, plan.view.shape, _lines(plan)) if lateral_prior else (None, None)
+    common["finalize"] = None if prior is None else lateral_finalize(prior, plan.view.shape, part.origin)
     gen = _sweep(bm, part, window, batch_size, common, time_prior)
-    notes = prior_notes(bm, plan.view.shape, time_prior, lateral_prior, common["finalize"] is not None)
+    notes = prior_notes(bm, time_prior, prior, why_not)
     return finish_prediction(gen, bm, plan, part.region, part.sub_axis,
                              path_out if write_later else None, out_dtype, chunks, overwrite, notes)
 
@@ -381,6 +382,14 @@ def _sweep(
         position=None if bm.position is None else (bm.position, bm.sample_axis, part.sample_offset),
         **common,
     )
+
+
+def _lines(plan: PredictionPlan) -> dict[int, np.ndarray] | None:
+    """Line numbers of the training-order view's inline and crossline axes (from the geometry)."""
+    g = plan.geometry
+    if g is None or plan.squeeze or g.kind != "cube":
+        return None
+    return {0: np.asarray(g.ilines), 1: np.asarray(g.xlines)}
 
 
 def _slice_axis(axis: Any, geometry: SurveyGeometry | None, ndim: int) -> int:

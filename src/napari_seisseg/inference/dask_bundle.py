@@ -107,4 +107,6 @@ def predict_bundle_dask(
         overwrite=overwrite,
     )
     plan = PredictionPlan(None, (0, 1, 2), False, geometry, dead, dead)
-    return finish_prediction(gen, bm, plan, (slice(None),) * 3, None, None, out_dtype, None, overwrite)
+    notes = (["lateral prior not applied: the Dask path predicts with the network alone (predict in one "
+              "process to combine it with the paint)"] if bm.input.get("lateral_prior") else [])
+    return finish_prediction(gen, bm, plan, (slice(None),) * 3, None, None, out_dtype, None, overwrite, notes)
