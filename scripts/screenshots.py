@@ -4,6 +4,7 @@ Run under a (virtual) screen, e.g.::
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshots.py
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshots.py live  # one
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshots.py workflow  # train, predict, correct
 
 Pictures are written to docs/images/ and regenerated whenever the UI changes.
 """
@@ -135,6 +136,10 @@ def main() -> int:
     viewer.window._qt_window.resize(1500, 950)
     if sys.argv[1:] == ["live"]:  # only the live-training picture
         live(viewer)
+        viewer.close()
+        return 0
+    if sys.argv[1:] == ["workflow"]:  # only train, predict and correct on the synthetic sample
+        workflow(viewer)
         viewer.close()
         return 0
 
