@@ -54,7 +54,7 @@ def workflow(viewer: napari.Viewer) -> None:
     train.advanced.steps_per_epoch.value = 15
     train.train()
     wait(train)
-    viewer.dims.set_point(0, 32)
+    viewer.dims.set_current_step(0, 32)  # index 32: inline 132, a painted one
     viewer.reset_view()
     settle(viewer)
     viewer.screenshot(str(OUT / "train_widget.png"), canvas_only=False)
@@ -65,11 +65,14 @@ def workflow(viewer: napari.Viewer) -> None:
     wait(predict)
     viewer.layers["synthetic labels"].visible = False
     viewer.window.remove_dock_widget(train_dock)  # room for the Predict widget
-    viewer.dims.set_point(0, 40)  # an inline that was never painted (16, 32, 48 were)
+    viewer.dims.set_current_step(0, 40)  # inline 140: never painted (116, 132, 148 were)
+    if "live mask" in viewer.layers:  # the Train widget's last preview
+        viewer.layers["live mask"].visible = False
+    viewer.reset_view()
     settle(viewer)
     viewer.screenshot(str(OUT / "predict_widget.png"), canvas_only=False)
 
-    mask = next(layer for layer in viewer.layers if layer.name.endswith("mask"))
+    mask = predict.layers["mask"]  # the prediction's mask (not the live preview's "live mask")
     viewer.layers.selection.active = mask
     mask.mode = "paint"
     mask.selected_label = 2
@@ -79,7 +82,7 @@ def workflow(viewer: napari.Viewer) -> None:
 
     # a correction painted on the mask, then taken into the painted labels as a reviewed section
     for t in range(20, 60, 2):
-        mask.paint((40, t, 30), 2)
+        mask.paint((40, t, 30), 2)  # data indices: inline 140
     viewer.window.remove_dock_widget("all")
     _dock, train = viewer.window.add_plugin_dock_widget("napari-seisseg", "Train")
     train.labels_layer.value = viewer.layers["synthetic labels"]
