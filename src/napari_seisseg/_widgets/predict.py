@@ -54,12 +54,11 @@ from ..store import MODEL_STORE, ModelEntry
 from .dialogs import bundle_dialog, given_or_asked
 from .mask_edits import rewrite_mask
 from .predict_controls import (
-    lateral_prior_box,
     model_controls,
+    prior_boxes,
     review_controls,
     run_outputs,
     run_settings,
-    time_prior_box,
 )
 from .result_layers import add_result_layers
 from .rows import tight_box
@@ -86,8 +85,7 @@ class PredictWidget(Container):
             self._layer_choices, self._model_choices)
         (self.overlap, self.tta, self.device, self.orientation_boxes, self.orientations,
          self.statistics, self.current_slice) = run_settings()
-        self.time_prior = time_prior_box()
-        self.lateral_prior = lateral_prior_box()
+        self.time_prior, self.lateral_prior = prior_boxes()
         self.predict_button, self.cancel_button, self.progress, self.status, self.selected = \
             run_outputs()
         (self.threshold, self.rank_axis, self.rank_n, self.rank_gap, self.rank_button,

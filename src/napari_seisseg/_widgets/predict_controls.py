@@ -21,8 +21,7 @@ from ..inference.run_choices import device_choices
 from ._status import StatusLabel
 from .rows import tight_box
 
-__all__ = ["model_controls", "review_controls", "run_outputs", "run_settings", "time_prior_box",
-           "lateral_prior_box"]
+__all__ = ["model_controls", "prior_boxes", "review_controls", "run_outputs", "run_settings"]
 
 
 def model_controls(layer_choices: Callable,
@@ -80,27 +79,23 @@ def run_settings() -> tuple[FloatSpinBox, CheckBox, ComboBox, list[CheckBox], Co
     return overlap, tta, device, orientation_boxes, orientations, statistics, current_slice
 
 
-def time_prior_box() -> CheckBox:
-    """Whether to combine the network with what was painted at each time sample."""
-    return CheckBox(text="time", value=True,
-                    enabled=False,
-                    tooltip="Models with the position channel: multiply the network's "
-                            "class probabilities by how much likelier each class was "
-                            "painted at that time (depth) sample than overall. Helps layers "
-                            "that keep their time away from the paint; untick for bodies "
-                            "whose depth changes (offered when the model has it).")
-
-
-def lateral_prior_box() -> CheckBox:
-    """Whether to combine the network with what the nearest painted trace holds."""
-    return CheckBox(text="lateral", value=True,
-                    enabled=False,
-                    tooltip="Models trained on painted sections, predicting the survey they "
-                            "were painted on: multiply the network's class probabilities by "
-                            "how often the class the nearest painted trace holds at that "
-                            "sample was found that far along the painted sections. Layers "
-                            "follow the paint sideways; faults and channels, which do not "
-                            "persist, are left to the network (offered when the model has it).")
+def prior_boxes() -> tuple[CheckBox, CheckBox]:
+    """Whether to combine the network with the paint: at each time sample, and on the
+    nearest painted trace (each offered when the model holds it)."""
+    tips = (
+        "Models with the position channel: multiply the network's class probabilities by how "
+        "much likelier each class was painted at that time (depth) sample than overall. Helps "
+        "layers that keep their time away from the paint; untick for bodies whose depth "
+        "changes (offered when the model has it).",
+        "Models trained on painted sections, predicting the survey they were painted on: "
+        "multiply the network's class probabilities by how often the class the nearest painted "
+        "trace holds at that sample was found that far along the painted sections. Layers "
+        "follow the paint sideways; faults and channels, which do not persist, are left to the "
+        "network (offered when the model has it).",
+    )
+    time, lateral = (CheckBox(text=text, value=True, enabled=False, tooltip=tip)
+                     for text, tip in zip(("time", "lateral"), tips, strict=True))
+    return time, lateral
 
 
 def run_outputs() -> tuple[PushButton, PushButton, ProgressBar, StatusLabel, Label]:

@@ -27,7 +27,7 @@ traces follow the paint; a fault or a channel crossing the section loses its dia
 a few traces, and its ratio falls to about 1 (the network decides).  Next to the paint the
 network has seen the context itself, and the prior would count what it saw twice: within
 :data:`REACH` traces the ratio is raised to ``d / REACH`` (a salt flank painted 3 traces away
-is left to the network; 8 traces and beyond, the full ratio).  A distance between two
+is left to the network; 16 traces and beyond, the full ratio).  A distance between two
 measured bins uses the nearest bin above; beyond the largest bin measured along an axis, that
 largest one; an axis with no pair at all (a single painted inline) borrows the other axis's
 measurements; samples the nearest painted trace left unpainted get no ratio.
@@ -58,7 +58,7 @@ MIN_PAINTED = 16
 MAX_TRACES = 20000
 #: Distance (traces) from the paint at which the prior takes its full weight; nearer, its
 #: ratio is raised to ``d / REACH`` (none on the painted traces themselves).
-REACH = 8.0
+REACH = 16.0
 #: Most distances sampled per distance bin and axis (evenly, among those that occur).
 DISTANCES_PER_BIN = 16
 #: Most trace pairs counted per distance bin and axis.
