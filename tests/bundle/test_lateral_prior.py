@@ -184,3 +184,30 @@ def test_the_survey_is_recognised_by_its_lines_when_both_have_a_geometry():
     other, why = fitting_prior(card, SHAPE, {0: coords[0] + 40, 1: coords[1]})
     assert other is None and why == ("this image's lines along axis 0 140-147 are not those of the survey "
                                      "the model was painted on (100-107)")
+
+
+def test_pairs_are_counted_line_by_line():
+    """Only traces on the same line along the axis pair up, at the distances that occur there."""
+    positions = np.array([[0, 0], [5, 3], [7, 0], [7, 3]])
+    columns = np.ones((4, 20), np.uint16)
+    prior = LateralPrior((8, 4, 20), 2, positions, columns, 2)
+    along0 = [(d, sorted(zip(r1.tolist(), r2.tolist(), strict=True))) for d, r1, r2 in prior._pairs(0)]
+    assert along0 == [(2, [(1, 3)]), (7, [(0, 2)])]
+    along1 = [(d, sorted(zip(r1.tolist(), r2.tolist(), strict=True))) for d, r1, r2 in prior._pairs(1)]
+    assert along1 == [(3, [(2, 3)])]
+
+
+def test_a_model_whose_outputs_do_not_match_the_painted_classes_gets_no_prior():
+    prior = painted_lateral_prior(_painted(_survey()), 2, 5)
+    card = {"n_outputs": 3, "input": {"lateral_prior": prior.to_dict()}}
+    assert fitting_prior(card, SHAPE) == (None, "the model has 3 outputs for 5 painted classes")
+    two = painted_lateral_prior(np.minimum(_painted(_survey()), 2), 2, 2)
+    binary = {"n_outputs": 1, "binary": True, "input": {"lateral_prior": two.to_dict()}}
+    assert fitting_prior(binary, SHAPE)[1] is None
+
+
+def test_a_2d_image_is_named_by_its_own_shape():
+    prior = painted_lateral_prior(_painted(_survey()), 2, 5)
+    card = {"input": {"lateral_prior": prior.to_dict()}}
+    assert fitting_prior(card, (1, 64, 48))[1] == ("this image (64 x 48) is not the grid the model was "
+                                                   "painted on (8 x 64 x 48)")

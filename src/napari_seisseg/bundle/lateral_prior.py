@@ -42,6 +42,7 @@ with at least :data:`MIN_PAINTED` labeled samples (sections and long strokes, no
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,6 +100,7 @@ class LateralPrior:
     n_classes: int
     lines: dict[int, tuple[float, float]] = field(default_factory=dict)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _lock: Any = field(default_factory=threading.RLock, repr=False, compare=False)
 
     @property
     def lateral_shape(self) -> tuple[int, ...]:
@@ -142,12 +144,16 @@ class LateralPrior:
 
     def _pairs(self, axis: int):
         """``(d, rows, rows d further along axis)`` for the distances that occur between painted
-        traces, at most :data:`DISTANCES_PER_BIN` distances per bin and about
+        traces along one line (counted exactly, by autocorrelating each line of the painted grid),
+    at most :data:`DISTANCES_PER_BIN` distances per bin and about
         :data:`MAX_PAIRS` pairs per bin (evenly spaced)."""
         n = self.lateral_shape[axis]
-        occupied = np.zeros(n, dtype=np.float64)
-        occupied[np.unique(self.positions[:, axis])] = 1.0
-        occurs = np.flatnonzero(np.correlate(occupied, occupied, "full")[n:] > 0.5) + 1  # d = 1 ..
+        grid = np.zeros(self.lateral_shape, dtype=np.float64)
+        grid[tuple(self.positions.T)] = 1.0
+        spectrum = np.fft.rfft(grid, n=2 * n, axis=axis)  # pairs per distance, line by line
+        counts = np.fft.irfft(spectrum * spectrum.conj(), n=2 * n, axis=axis)
+        counts = counts.sum(axis=tuple(a for a in range(grid.ndim) if a != axis))[1:n]
+        occurs = np.flatnonzero(counts > 0.5) + 1  # the distances d = 1 .. n-1 with a pair
         lin = np.ravel_multi_index(tuple(self.positions.T), self.lateral_shape)
         order = np.argsort(lin)
         lin_sorted = lin[order]
@@ -176,7 +182,7 @@ class LateralPrior:
             _, idx = distance_transform_edt(grid < 0, return_indices=True)
             rows = grid[tuple(idx)]
             offset = np.stack([idx[a] - np.indices(grid.shape)[a] for a in range(grid.ndim)])
-            self._cache["nearest"] = (rows, offset.astype(np.int32))
+            self._cache["nearest"] = (rows.astype(np.int32), offset.astype(np.int32))
         return self._cache["nearest"]
 
     def _axis_transition(self, axis: int, j: int) -> np.ndarray | None:
@@ -221,11 +227,12 @@ class LateralPrior:
         1 where the nearest painted line holds no label at that sample)."""
         region = tuple(slice(*s.indices(n)) for s, n in zip(region, self.shape, strict=True))
         lat = tuple(s for a, s in enumerate(region) if a != self.line_axis)
-        rows, offset = self._nearest()
+        with self._lock:  # measured once, even when a preview and the Predict widget ask together
+            rows, offset = self._nearest()
+            table, n_bins = self._table()
         rows = rows[lat]
         off = offset[(slice(None), *lat)].reshape(len(lat), -1)
         dist = np.sqrt((off.astype(np.float64) ** 2).sum(0))
-        table, n_bins = self._table()
         mat = np.zeros(off.shape[1], dtype=np.int64)
         for a in range(len(lat)):  # bin of each axis's offset, 0 for none: one matrix per combination
             d = np.abs(off[a])

@@ -34,7 +34,7 @@ def card_lateral_prior(card: Mapping[str, Any]) -> LateralPrior | None:
     with _LOCK:
         hit = _LOADED.get(id(entry))
         if hit is None or hit[0] is not entry:
-            while len(_LOADED) >= 4:
+            while len(_LOADED) >= 2:  # each holds its survey's nearest-trace grid
                 _LOADED.pop(next(iter(_LOADED)), None)
             hit = _LOADED[id(entry)] = (entry, LateralPrior.from_card(entry))
         return hit[1]
@@ -82,10 +82,14 @@ def fitting_prior(
     if prior is None:
         return None, None
     shape = tuple(int(n) for n in shape)
+    n_out = int(card.get("n_outputs", prior.n_classes))
+    if n_out != prior.n_classes and not (card.get("binary") and prior.n_classes == 2):
+        return None, f"the model has {n_out} outputs for {prior.n_classes} painted classes"
     drop = len(shape) - len(prior.shape)
     if drop < 0 or shape[drop:] != prior.shape or any(n != 1 for n in shape[:drop]):
-        return None, (f"this image ({' x '.join(map(str, shape[max(drop, 0):]))}) is not the grid the model "
-                      f"was painted on ({' x '.join(map(str, prior.shape))})")
+        own = shape[1:] if len(shape) == 3 and shape[0] == 1 else shape  # a 2D image's own shape
+        return None, (f"this image ({' x '.join(map(str, own))}) is not the grid the model was "
+                      f"painted on ({' x '.join(map(str, prior.shape))})")
     names = (card.get("input") or {}).get("axis_names") or []
     for a, (first, last) in prior.lines.items():
         got = None if lines is None else lines.get(a)
@@ -130,7 +134,9 @@ def lateral_finalize(prior: LateralPrior, shape: Sequence[int], origin: Sequence
     return finalize
 
 
-def prior_notes(bm: Any, time_prior: bool, prior: LateralPrior | None, why_not: str | None) -> list[str]:
+def prior_notes(
+    bm: Any, time_prior: bool, prior: LateralPrior | None, why_not: str | None, checked: bool = True
+) -> list[str]:
     """What a prediction combines the network with, and a line on a lateral prior left out.
 
     Parameters
@@ -141,6 +147,8 @@ def prior_notes(bm: Any, time_prior: bool, prior: LateralPrior | None, why_not: 
         Whether the time prior was asked for (applied when the card holds one).
     prior, why_not
         The lateral prior applied, or why the card's was not (:func:`fitting_prior`).
+    checked : bool
+        Whether the image's line numbers could be compared with the painted survey's.
     """
     entry, used, lines = bm.input, [], []
     if time_prior and entry.get("time_prior") and entry.get("position"):
@@ -150,6 +158,9 @@ def prior_notes(bm: Any, time_prior: bool, prior: LateralPrior | None, why_not: 
         used.append(f"the nearest of {len(prior.positions):,} painted {what}s (--no-lateral-prior to leave it out)")
     if why_not:
         lines.append(f"lateral prior not applied: {why_not}; the network decides there alone.")
+    elif prior is not None and prior.lines and not checked:
+        lines.append("lateral prior applied because this image has the painted survey's grid; it has "
+                     "no geometry to check its line numbers (--no-lateral-prior if it is another survey).")
     if used:
         lines.insert(0, "combined with " + " and ".join(used))
     return lines

@@ -281,10 +281,11 @@ def predict_bundle(
         n_channels=bm.n_outputs, preprocess=preprocess, tta=bool(tta), dead_mask=part.dead_view,
         stop=stop, overwrite=overwrite, chunks=chunks,
     )
-    prior, why_not = fitting_prior(bm.card, plan.view.shape, _lines(plan)) if lateral_prior else (None, None)
+    lines = _lines(plan)
+    prior, why_not = fitting_prior(bm.card, plan.view.shape, lines) if lateral_prior else (None, None)
     common["finalize"] = None if prior is None else lateral_finalize(prior, plan.view.shape, part.origin)
     gen = _sweep(bm, part, window, batch_size, common, time_prior)
-    notes = prior_notes(bm, time_prior, prior, why_not)
+    notes = prior_notes(bm, time_prior, prior, why_not, checked=lines is not None)
     return finish_prediction(gen, bm, plan, part.region, part.sub_axis,
                              path_out if write_later else None, out_dtype, chunks, overwrite, notes)
 
@@ -387,8 +388,10 @@ def _sweep(
 def _lines(plan: PredictionPlan) -> dict[int, np.ndarray] | None:
     """Line numbers of the training-order view's inline and crossline axes (from the geometry)."""
     g = plan.geometry
-    if g is None or plan.squeeze or g.kind != "cube":
+    if g is None:
         return None
+    if g.kind == "section":  # a 2D line, seen as (1, trace, sample)
+        return {1: np.asarray(g.traces)} if plan.squeeze else None
     return {0: np.asarray(g.ilines), 1: np.asarray(g.xlines)}
 
 

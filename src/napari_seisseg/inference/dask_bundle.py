@@ -43,6 +43,7 @@ def predict_bundle_dask(
     block: int | Sequence[int] | None = None,
     overwrite: bool = True,
     stop: Any = None,
+    lateral_prior: bool = True,
 ) -> PredictionGenerator:
     """Predict a Zarr cube into a Zarr store on a Dask cluster with a 3D bundle.
 
@@ -64,6 +65,9 @@ def predict_bundle_dask(
         Local Dask scheduler without a client.
     overlap, tta, device, amp, blend, batch_size, window, out_dtype, overwrite, stop
         As for :func:`predict_bundle`.
+    lateral_prior : bool
+        Whether the lateral prior was asked for: the Dask path predicts without it, and says so
+        when it was.
     block : int or sequence of int, optional
         Spatial size of one task (default: four windows per axis).
 
@@ -108,5 +112,5 @@ def predict_bundle_dask(
     )
     plan = PredictionPlan(None, (0, 1, 2), False, geometry, dead, dead)
     notes = (["lateral prior not applied: the Dask path predicts with the network alone (predict in one "
-              "process to combine it with the paint)"] if bm.input.get("lateral_prior") else [])
+              "process to combine it with the paint)"] if lateral_prior and bm.input.get("lateral_prior") else [])
     return finish_prediction(gen, bm, plan, (slice(None),) * 3, None, None, out_dtype, None, overwrite, notes)
