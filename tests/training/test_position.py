@@ -228,9 +228,34 @@ def test_labels_on_time_slices_leave_the_position_channel_off():
     events = []
     result = drain(train(image, labels, cfg), events.append)
     assert result.card["input"]["position"] is None
-    assert any("Most labels are on time slices" in getattr(e, "text", "") for e in events)
+    assert any("position-along-time channel is off" in getattr(e, "text", "") for e in events)
+    # and the few painted slices are distorted, so they are not learned by heart
+    aug = result.card["training"]["config"]["augment"]
+    assert aug["elastic"] == 2.0 and aug["scale"] == 0.15 and aug["rotate"] == 5.0
+    assert any("elastic distortion and zoom are on" in getattr(e, "text", "") for e in events)
     cfg.position = True  # asked for: kept
     assert drain(train(image, labels, cfg)).card["input"]["position"] is not None
+
+
+def test_the_distortion_of_painted_time_slices_leaves_other_choices_alone():
+    from napari_seisseg.training import AugmentConfig
+
+    image, truth = _layered(shape=(8, 24, 64))
+    sliced = np.zeros_like(truth)
+    sliced[:, :, [10, 30, 50]] = truth[:, :, [10, 30, 50]]
+    inlines = np.zeros_like(truth)
+    inlines[[1, 5]] = truth[[1, 5]]
+    for labels, augment, elastic, scale in (
+        (inlines, None, 0.0, 0.0),  # painted sections: nothing added
+        (sliced, AugmentConfig.none(), 0.0, 0.0),  # augmentation off: stays off
+        (sliced, AugmentConfig(elastic=1.0), 1.0, 0.0),  # the user's own choice is kept
+    ):
+        cfg = _cfg(None)
+        cfg.epochs, cfg.steps_per_epoch = 1, 1
+        if augment is not None:
+            cfg.augment = augment
+        aug = drain(train(image, labels, cfg)).card["training"]["config"]["augment"]
+        assert (aug["elastic"], aug["scale"]) == (elastic, scale)
 
 
 def test_prediction_defaults_to_the_orientation_the_labels_were_painted_in():

