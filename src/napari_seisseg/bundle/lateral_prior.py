@@ -120,7 +120,7 @@ class LateralPrior:
     def log_ratios(self) -> dict[int, dict[int, np.ndarray]]:
         """``{axis: {bin: log ratio (K from, K to)}}`` for every lateral axis and distance bin measured."""
         ov = self.overall()
-        return {a: {j: np.log(np.maximum(t / ov[None], MIN_RATIO)) for j, t in bins.items()}
+        return {a: {j: np.log(_ratio_matrix(t, ov)) for j, t in bins.items()}
                 for a, bins in self.transitions().items()}
 
     def transitions(self) -> dict[int, dict[int, np.ndarray]]:
@@ -145,8 +145,8 @@ class LateralPrior:
     def _pairs(self, axis: int):
         """``(d, rows, rows d further along axis)`` for the distances that occur between painted
         traces along one line (counted exactly, by autocorrelating each line of the painted grid),
-    at most :data:`DISTANCES_PER_BIN` distances per bin and about
-        :data:`MAX_PAIRS` pairs per bin (evenly spaced)."""
+        at most :data:`DISTANCES_PER_BIN` distances per bin and about :data:`MAX_PAIRS` pairs
+        per bin (evenly spaced)."""
         n = self.lateral_shape[axis]
         grid = np.zeros(self.lateral_shape, dtype=np.float64)
         grid[tuple(self.positions.T)] = 1.0
@@ -214,11 +214,11 @@ class LateralPrior:
         for combo in np.ndindex(*(n_bins,) * n_lat):
             parts = [self._axis_transition(a, j - 1) for a, j in enumerate(combo)]
             if any(t is None for t in parts) or all(j == 0 for j in combo):
-                mats.append(np.zeros((k, k)))  # nothing measured, or on the paint itself
+                mats.append(np.ones((k, k)))  # nothing measured, or on the paint itself
                 continue
             t = parts[0] if n_lat == 1 else 0.5 * (parts[0] @ parts[1] + parts[1] @ parts[0])
-            mats.append(np.log(np.maximum(t / ov[None], MIN_RATIO)))
-        flat = np.exp(np.concatenate([*mats, np.zeros((1, k))])).T  # (K to, rows)
+            mats.append(_ratio_matrix(t, ov))
+        flat = np.concatenate([*mats, np.ones((1, k))]).T  # (K to, rows)
         self._cache["table"] = (np.ascontiguousarray(flat, dtype=np.float32), n_bins)
         return self._cache["table"]
 
@@ -265,6 +265,11 @@ class LateralPrior:
         positions = np.asarray(entry["positions"], dtype=np.int64).reshape(len(columns), -1)
         lines = {int(a): (float(fl[0]), float(fl[1])) for a, fl in (entry.get("lines") or {}).items()}
         return cls(shape, int(entry["line_axis"]), positions, columns, int(entry["n_classes"]), lines)
+
+
+def _ratio_matrix(t: np.ndarray, overall: np.ndarray) -> np.ndarray:
+    """``T(k | j) / prior(k)``, at least :data:`MIN_RATIO`."""
+    return np.maximum(t / overall[None], MIN_RATIO)
 
 
 def _lateral_last(arr: np.ndarray, line_axis: int) -> np.ndarray:

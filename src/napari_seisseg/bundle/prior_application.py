@@ -52,8 +52,6 @@ def combine(block: np.ndarray, ratio: np.ndarray) -> np.ndarray:
         q = p[0] * ratio[1]
         den = q + (1.0 - p[0]) * ratio[0]
         return np.divide(q, den, out=np.zeros_like(q), where=den > 0)[None]
-    if p.shape[0] != ratio.shape[0]:
-        return p
     q = p * ratio
     total = q.sum(axis=0, keepdims=True)
     return np.divide(q, total, out=q, where=total > 0)
@@ -153,9 +151,8 @@ def prior_notes(
     entry, used, lines = bm.input, [], []
     if time_prior and entry.get("time_prior") and entry.get("position"):
         used.append("what was painted at each sample (--no-time-prior to leave it out)")
-    if prior is not None and prior.n_classes in (bm.n_outputs, 2 if bm.binary else -1):
-        what = "trace" if prior.line_axis == bm.sample_axis else "line"
-        used.append(f"the nearest of {len(prior.positions):,} painted {what}s (--no-lateral-prior to leave it out)")
+    if prior is not None:  # it fits the image and the model's outputs (fitting_prior)
+        used.append(f"the nearest of {len(prior.positions):,} painted traces (--no-lateral-prior to leave it out)")
     if why_not:
         lines.append(f"lateral prior not applied: {why_not}; the network decides there alone.")
     elif prior is not None and prior.lines and not checked:
