@@ -361,7 +361,10 @@ def table(runs: list[dict[str, Any]]) -> str:
         if any(w in r.get("note", "") for w in ("contended", "superseded")):
             continue
         minutes = -1.0 if r["minutes"] is None else r["minutes"]  # None: an epoch budget
-        key = (r["task"], minutes, r.get("pretrain_minutes", 0.0), " ".join(r["extra_args"]))
+        options = " ".join(r["extra_args"])
+        if r.get("defaults_of"):  # the defaults changed since earlier runs with these options
+            options = f"{options} ({r['defaults_of']})".strip()
+        key = (r["task"], minutes, r.get("pretrain_minutes", 0.0), options)
         groups.setdefault(key, []).append(r)
     lines = ["| task | train min | pretrain min | options | seeds | score (mean, min-max) | "
              "per class (mean) | baselines: time-sample majority / nearest painted |",

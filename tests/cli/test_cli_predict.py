@@ -70,6 +70,10 @@ def test_npy_outputs_are_disk_backed_and_described(files, tmp_path, capsys):
     desc = json.loads((tmp_path / "probs.prediction.json").read_text())
     assert desc["axes"] == ["class", "inline", "crossline", "sample"]
     assert [c["name"] for c in desc["channels"]] == ["sediment", "salt", "fault"]
+    from napari_seisseg.bundle.time_prior import time_prior_applies
+
+    card = BundleModel.load(paths["model"]).card
+    assert desc["priors"] == {"time": time_prior_applies(card), "lateral": True}
     mask = read_volume(out["mask"])
     assert mask.geometry is not None and mask.data.dtype == np.uint8
     agree = np.mean(np.asarray(mask.data) == ref.mask())
@@ -98,10 +102,14 @@ def test_another_survey_is_told_the_lateral_prior_does_not_apply(files, tmp_path
     np.save(tmp_path / "part.npy", cube.seismic[:, :20])
     for flag, told in (((), True), (("--no-lateral-prior",), False)):
         assert run_cli("--model", paths["model"], "--image", tmp_path / "part.npy", "--out-mask",
-                       tmp_path / "m.npy", "--overwrite", *flag) == 0
+                       tmp_path / "m.npy", "--out-probs", tmp_path / "p.npy", "--overwrite", *flag) == 0
         text = capsys.readouterr().out
         assert ("lateral prior not applied: this image (24 x 20 x 40) is not the grid the model "
                 "was painted on (24 x 32 x 40)" in text) is told
+        assert not json.loads((tmp_path / "p.prediction.json").read_text())["priors"]["lateral"]
+    assert run_cli("--model", paths["model"], "--image", paths["npy"], "--out-probs", tmp_path / "p.npy",
+                   "--overwrite", "--no-lateral-prior", "--no-time-prior") == 0
+    assert json.loads((tmp_path / "p.prediction.json").read_text())["priors"] == {"time": False, "lateral": False}
 
 
 def test_segy_in_and_out_with_the_input_as_template(files, tmp_path):

@@ -249,6 +249,7 @@ def test_dask_path_equals_the_in_process_path(tmp_path):
     with_traces, _ = _with_lateral(BundleModel.load(path))
     told = drain(predict_bundle_dask(with_traces, zin, tmp_path / "t.zarr", scheduler="sync"))
     assert any("Dask path predicts with the network alone" in n for n in told.notes)
+    assert told.priors == {"time": False, "lateral": False}
     with pytest.raises(SeisSegError, match="Convert it"):
         predict_bundle_dask(path, tmp_path / "cube.npy", tmp_path / "q.zarr")
     m2 = create_model("unet2d", n_classes=2, width=4, depth=1)
@@ -355,6 +356,7 @@ def test_the_lateral_prior_follows_every_prediction_path_of_its_own_survey(unet2
     assert not np.allclose(whole.probabilities, plain.probabilities)
     assert any("nearest of 16 painted traces" in n for n in whole.notes)
     assert not any("nearest" in n for n in plain.notes)
+    assert whole.priors["lateral"] and not plain.priors["lateral"]
     np.testing.assert_allclose(whole.probabilities.sum(0)[g.live], 1.0, atol=1e-5)
     assert not whole.probabilities[:, 1, 2].any()  # the dead trace stays dead
     prior = LateralPrior.from_card(bm.card["input"]["lateral_prior"])

@@ -10,7 +10,7 @@ import pytest
 from napari_seisseg.errors import SeisSegError
 from napari_seisseg.inference.run_choices import (
     check_layer_to_predict,
-    default_orientation,
+    default_orientations,
     device_choices,
     section_orientations,
     slice_in_layer,
@@ -43,12 +43,15 @@ def test_section_orientations_only_for_a_whole_cube_with_a_section_model():
         section_orientations(sections, 3, None, [False, False, False])
 
 
-def test_default_orientation_follows_the_training_axis():
+def test_default_orientations_follow_the_training_axes():
     g = SurveyGeometry(kind="cube", n_samples=5, dt=4.0, ilines=np.arange(3),
                        xlines=np.arange(4), axes=("crossline", "inline", "sample"))
     layer = SimpleNamespace(metadata=g.to_metadata(), ndim=3)
-    assert default_orientation(layer) == 1  # inline
-    assert default_orientation(layer, SimpleNamespace(predict_axes=(1,))) == 0  # crossline
+    assert default_orientations(layer) == [1]  # inline
+    assert default_orientations(layer, SimpleNamespace(predict_axes=(1,))) == [0]  # crossline
+    # painted on time slices: time slices first, then the inline and crossline, in the layer's order
+    assert default_orientations(layer, SimpleNamespace(predict_axes=(2, 0, 1))) == [2, 1, 0]
     plain = SimpleNamespace(metadata={}, ndim=3)
-    assert default_orientation(plain, SimpleNamespace(predict_axes=(2,))) == 2
-    assert default_orientation(None) == 0
+    assert default_orientations(plain, SimpleNamespace(predict_axes=(2,))) == [2]
+    assert default_orientations(plain, SimpleNamespace(predict_axes=(2, 0, 1))) == [2, 0, 1]
+    assert default_orientations(None) == [0]

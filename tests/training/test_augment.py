@@ -160,7 +160,7 @@ def test_named_extras_turn_on_their_fields_only():
     zoom = base.with_extras(["Zoom", "elastic"])
     assert (zoom.scale, zoom.rotate, zoom.elastic) == (0.15, 5.0, 2.0)
     assert zoom.flip_time is False and zoom.gain == 0.0 and not zoom.rotate90
-    assert set(AUGMENT_EXTRAS) == {"rotate90", "polarity", "elastic", "zoom"}
+    assert set(AUGMENT_EXTRAS) == {"rotate90", "polarity", "elastic", "zoom", "maps"}
     for name, fields in AUGMENT_EXTRAS.items():
         one = base.with_extras([name])
         one.validate()
@@ -187,3 +187,36 @@ def test_time_slices_are_turned_as_maps_but_sections_holding_time_never_are():
         np.testing.assert_array_equal(tgt, target)
     off = Augmenter(AugmentConfig.none(), np.random.default_rng(0))
     assert np.array_equal(off(image, target, time_dim=None, context_is_time=True)[1], target)
+
+
+def _bar_angle(target: np.ndarray) -> float:
+    """Direction (degrees, modulo 180) of the labeled bar in ``target``, by its principal axis."""
+    yy, xx = np.nonzero(target == 1)
+    cov = np.cov(np.stack([yy - yy.mean(), xx - xx.mean()]))
+    w, v = np.linalg.eigh(cov)
+    return float(np.degrees(np.arctan2(v[0, -1], v[1, -1])) % 180)
+
+
+def test_time_slices_turn_to_any_azimuth_but_sections_only_by_rotate():
+    from napari_seisseg.training.config import MAP_ROTATE, with_map_distortion
+
+    target = np.zeros((41, 41), np.int64)
+    target[20, 8:33] = 1  # a bar along axis 1: 0 degrees
+    image = target[None].astype(np.float32)
+    cfg = AugmentConfig(flip=False, gain=0.0, noise=0.0, rotate=5.0, map_rotate=45.0, affine_p=1.0)
+    aug = Augmenter(cfg, np.random.default_rng(0))
+    off_axis = []  # distance of each map's bar from the nearest quarter turn
+    for _ in range(60):
+        img, tgt = aug(image, target, time_dim=None, context_is_time=True)
+        assert ((img[0] > 0.5) == (tgt == 1)).mean() > 0.97  # labels move with the image
+        a = _bar_angle(tgt)
+        off_axis.append(min(a % 90, 90 - a % 90))
+    assert max(off_axis) > 30 and np.mean(off_axis) > 12  # spread over every azimuth
+    for _ in range(30):  # an inline holds time: at most the small rotation of `rotate`
+        _, tgt = aug(image, target, time_dim=1, context_is_time=False)
+        a = _bar_angle(tgt)
+        assert min(a, 180 - a) <= 6.0
+    assert AugmentConfig().with_extras(["maps"]).map_rotate == MAP_ROTATE
+    assert with_map_distortion(AugmentConfig()).map_rotate == 0  # an option, not the default
+    with pytest.raises(SeisSegError, match="map_rotate"):
+        AugmentConfig(map_rotate=-1).validate()

@@ -89,7 +89,10 @@ def test_position_tells_look_alike_layers_apart_and_prediction_rebuilds_it(tmp_p
     model, card2 = load_bundle(path)
     assert card2["input"]["position"] == card["input"]["position"]
     pred = drain(predict_bundle(path, image, orientations=(0,), time_prior=False, lateral_prior=False))
-    mask = drain(predict_bundle(path, image, orientations=(0,), lateral_prior=False)).mask()
+    with_prior = drain(predict_bundle(path, image, orientations=(0,), lateral_prior=False))
+    assert pred.priors == {"time": False, "lateral": False}
+    assert with_prior.priors == {"time": True, "lateral": False}
+    mask = with_prior.mask()
     unseen = np.ones(truth.shape[0], bool)
     unseen[[1, 4]] = False
     acc_with = (mask[unseen] == truth[unseen]).mean()
@@ -265,11 +268,22 @@ def test_prediction_defaults_to_the_orientation_the_labels_were_painted_in():
     cfg = _cfg(None)
     cfg.epochs, cfg.steps_per_epoch = 1, 1
     result = drain(train(image, labels, cfg))
-    assert result.card["input"]["predict_axes"] == [2]
+    # time slices first, then the sections through them, averaged
+    assert result.card["input"]["predict_axes"] == [2, 0, 1]
     by_default = drain(predict_bundle(result, image))
+    averaged = drain(predict_bundle(result, image, orientations=(2, 0, 1)))
     along_time = drain(predict_bundle(result, image, orientations=(2,)))
     np.testing.assert_array_equal(np.asarray(by_default.probabilities),
-                                  np.asarray(along_time.probabilities))
+                                  np.asarray(averaged.probabilities))
+    assert not np.allclose(np.asarray(by_default.probabilities), np.asarray(along_time.probabilities))
+    cfg.axes = (2,)  # trained on time slices only: nothing else to average
+    only = drain(train(image, labels, cfg))
+    assert only.card["input"]["predict_axes"] == [2]
+    # painted inlines keep their one orientation
+    inl = np.zeros_like(truth)
+    inl[[2, 5]] = truth[[2, 5]]
+    cfg.axes = None
+    assert drain(train(image, inl, cfg)).card["input"]["predict_axes"] == [0]
 
 
 def test_dense_labels_are_not_painted_time_slices():

@@ -197,6 +197,7 @@ def test_probabilities_from_seisseg_predict_open_one_layer_per_class(make_napari
         salt = np.asarray(layers[1].colormap.colors[-1])
         np.testing.assert_allclose(salt[:3], cube.class_colors[2][:3], atol=1e-6)
         assert layers[1].metadata["seisseg_prediction"]["role"] == "probability"
+        assert layers[1].metadata["seisseg_prediction"]["priors"]["lateral"]  # sparse paint, same grid
         np.testing.assert_allclose(sum(np.asarray(la.data, np.float32) for la in layers), 1.0,
                                    atol=5e-3)
 

@@ -78,6 +78,12 @@ def test_predict_adds_probability_mask_and_uncertainty_layers(viewer_with_sample
     assert w.model.value == "facies" and "3 classes" in w.model_info.value
     assert w.layer.value is src
     assert [b.value for b in w.orientation_boxes] == [True, False, False]  # inline
+    maps = copy.deepcopy(facies.card)
+    maps["input"]["predict_axes"] = [2, 0, 1]  # painted on time slices: all three averaged
+    MODEL_STORE.add(ModelEntry("maps", facies.model, maps))
+    assert w.model.value == "maps" and all(b.value for b in w.orientation_boxes)
+    w.model.value = "facies"
+    assert [b.value for b in w.orientation_boxes] == [True, False, False]
     assert all(x.tooltip for x in (w.layer, w.model, w.load_button, w.overlap, w.tta, w.device,
                                    w.current_slice, w.predict_button, w.cancel_button,
                                    w.threshold, w.rank_axis, w.rank_n, w.rank_button, w.ranked,
@@ -168,6 +174,7 @@ def test_binary_threshold_rewrites_the_mask_in_place(salt_predicted):
     assert low >= high and low > 0
     np.testing.assert_array_equal(mask.data, w.result.mask(0.95))
     assert mask.metadata[PREDICTION_KEY]["threshold"] == 0.95
+    assert mask.metadata[PREDICTION_KEY]["priors"] == w.result.priors  # what was combined, kept
 
 
 def test_cancel_stops_promptly_and_adds_nothing(viewer_with_sample, trained, qtbot):

@@ -41,7 +41,7 @@ from magicgui.widgets import (
 
 from ..inference.run_choices import (
     check_layer_to_predict,
-    default_orientation,
+    default_orientations,
     section_orientations,
     slice_in_layer,
 )
@@ -223,10 +223,10 @@ class PredictWidget(Container):
             box.enabled = on
 
     def _default_orientation(self, bm=None) -> None:
-        """Tick the orientation the model's labels were painted in (else inline)."""
-        axis = default_orientation(self.layer.value, bm)
+        """Tick the orientations the model predicts along by default (else inline)."""
+        axes = default_orientations(self.layer.value, bm)
         for i, box in enumerate(self.orientation_boxes):
-            box.value = i == axis
+            box.value = i in axes
 
     # ------------------------------------------------------------------ models
     def load_bundle(self, path: str | Path | None = None) -> ModelEntry | None:

@@ -163,8 +163,12 @@ class TrainOptions(Container):
         self.aug_zoom = CheckBox(text="zoom and small rotations", value=False,
                                  tooltip="Zoom by up to ±15% and rotate by up to ±5° half of "
                                          "the patches (bodies and dips of many sizes; slower).")
+        self.aug_maps = CheckBox(text="time slices at any azimuth", value=False,
+                                 tooltip="Turn time-slice patches by any angle half of the time "
+                                         "(a map has no up): channels of every direction. A "
+                                         "fault of one strike may be found less well.")
         box = tight_box([self.aug_flip, self.aug_flip_time, self.aug_rotate, self.aug_gain,
-                         self.aug_polarity, self.aug_elastic, self.aug_zoom],
+                         self.aug_polarity, self.aug_elastic, self.aug_zoom, self.aug_maps],
                         "Random changes applied to training patches only.",
                         layout="vertical", label="augmentation")
         return box
@@ -221,7 +225,8 @@ class TrainOptions(Container):
         extras = [name for name, box in (("rotate90", self.aug_rotate),
                                          ("polarity", self.aug_polarity),
                                          ("elastic", self.aug_elastic),
-                                         ("zoom", self.aug_zoom)) if box.value]
+                                         ("zoom", self.aug_zoom),
+                                         ("maps", self.aug_maps)) if box.value]
         base = AugmentConfig(flip=bool(self.aug_flip.value),
                              flip_time=bool(self.aug_flip_time.value),
                              roll_axis=self.circular_axis.value)

@@ -39,8 +39,16 @@ def model_kind(model: torch.nn.Module) -> str:
     return "slab" if inp == 3 else "2d"
 
 
-def painted_axis(data: TrainingData, section_axes: list[int]) -> int:
-    """The section axis most labels were painted in (the default prediction orientation).
+def prediction_axes(data: TrainingData, section_axes: list[int]) -> list[int]:
+    """The orientations predicted and averaged by default: the painted one, or all for time slices.
+
+    A model painted on time slices is also trained on the inline and crossline patches
+    through them (one painted row each), and sections that hold time show the vertical
+    extent of a fault or a thin channel that a single time slice blurs with the wavelet's
+    tails.  Averaging the three orientations raised every model measured on the synthetic
+    time-slice benchmark (8 painted slices, 9 trained models: +0.003 to +0.075 mean IoU;
+    the committed defaults 0.775 / 0.717 -> 0.845 / 0.722 over two seeds) for about twice the
+    prediction time; section paint gains nothing from it and keeps its own orientation.
 
     Parameters
     ----------
@@ -51,13 +59,19 @@ def painted_axis(data: TrainingData, section_axes: list[int]) -> int:
 
     Returns
     -------
-    int
-        Among ``section_axes``, the one whose painted sections hold the most labels, counting
-        only axes painted on fewer than half of their slices (the first one otherwise, e.g.
-        scribbles or dense labels).
+    list of int
+        First the trained axis whose painted sections hold the most labels, counting only
+        axes painted on fewer than half of their slices (the first trained axis otherwise,
+        e.g. scribbles or dense labels); the other trained axes after it when it is the
+        sample axis and over half of the labels were painted on time slices (as
+        ``training.session.painted_on_time_slices`` decides).
     """
     voxels = [data.summary.painted_voxels(a) for a in section_axes]
-    return int(section_axes[int(np.argmax(voxels))]) if max(voxels, default=0) > 0 else int(section_axes[0])
+    first = int(section_axes[int(np.argmax(voxels))]) if max(voxels, default=0) > 0 else int(section_axes[0])
+    on_slices = data.summary.painted_voxels(data.sample_axis) > 0.5 * data.summary.n_labeled
+    if first != data.sample_axis or not on_slices:
+        return [first]
+    return [first, *(int(a) for a in section_axes if int(a) != first)]
 
 
 def card_time_prior(layout: PatchLayout, data: TrainingData) -> dict[str, Any] | None:
@@ -149,7 +163,7 @@ def build_card(
             "position": None if layout.position is None else layout.position.to_dict(),
             "time_prior": priors.get("time_prior"),
             "lateral_prior": priors.get("lateral_prior"),
-            "predict_axes": [painted_axis(data, section_axes)],
+            "predict_axes": prediction_axes(data, section_axes)[: 1 if layout.kind == "3d" else None],
         },
         "n_classes": len(data.classes),
         "n_outputs": 1 if binary else len(data.classes),

@@ -209,10 +209,12 @@ class BundleModel:
 
     @property
     def predict_axes(self) -> tuple[int, ...]:
-        """Default prediction orientation, in training order.
+        """Default prediction orientations (averaged), in training order.
 
-        The orientation most labels were painted in (``input.predict_axes``); the first
-        trained section axis for bundles made before it was recorded.
+        ``input.predict_axes``: the orientation most labels were painted in, then, for time
+        slices, the other trained orientations
+        (:func:`~napari_seisseg.bundle.card.prediction_axes`); the first trained section
+        axis for bundles made before it was recorded.
         """
         axes = self.input.get("predict_axes")
         if axes:

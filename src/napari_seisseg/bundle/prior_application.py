@@ -15,8 +15,10 @@ from typing import Any
 import numpy as np
 
 from .lateral_prior import LateralPrior
+from .time_prior import time_prior_applies
 
-__all__ = ["BLOCK_VOXELS", "card_lateral_prior", "combine", "fitting_prior", "lateral_finalize", "prior_notes"]
+__all__ = ["BLOCK_VOXELS", "applied_priors", "card_lateral_prior", "combine", "fitting_prior",
+           "lateral_finalize", "prior_notes"]
 
 #: Voxels times classes finalized at once (a block is cut along its first axis beyond).
 BLOCK_VOXELS = 1 << 23
@@ -132,10 +134,8 @@ def lateral_finalize(prior: LateralPrior, shape: Sequence[int], origin: Sequence
     return finalize
 
 
-def prior_notes(
-    bm: Any, time_prior: bool, prior: LateralPrior | None, why_not: str | None, checked: bool = True
-) -> list[str]:
-    """What a prediction combines the network with, and a line on a lateral prior left out.
+def applied_priors(bm: Any, time_prior: bool, prior: LateralPrior | None) -> dict[str, bool]:
+    """Which priors from the paint a prediction combined the network with.
 
     Parameters
     ----------
@@ -143,13 +143,34 @@ def prior_notes(
         The model.
     time_prior : bool
         Whether the time prior was asked for (applied when the card holds one).
-    prior, why_not
-        The lateral prior applied, or why the card's was not (:func:`fitting_prior`).
+    prior : LateralPrior or None
+        The lateral prior applied (:func:`fitting_prior`).
+
+    Returns
+    -------
+    dict
+        ``{"time": bool, "lateral": bool}``, as written beside saved probabilities.
+    """
+    return {"time": bool(time_prior) and time_prior_applies(bm.card), "lateral": prior is not None}
+
+
+def prior_notes(
+    bm: Any, time_prior: bool, prior: LateralPrior | None, why_not: str | None, checked: bool = True
+) -> list[str]:
+    """What a prediction combines the network with, and a line on a lateral prior left out.
+
+    Parameters
+    ----------
+    bm, time_prior, prior
+        As for :func:`applied_priors`.
+    why_not : str or None
+        Why the card's lateral prior was not applied (:func:`fitting_prior`).
     checked : bool
         Whether the image's line numbers could be compared with the painted survey's.
     """
-    entry, used, lines = bm.input, [], []
-    if time_prior and entry.get("time_prior") and entry.get("position"):
+    used: list[str] = []
+    lines: list[str] = []
+    if applied_priors(bm, time_prior, prior)["time"]:
         used.append("what was painted at each sample (--no-time-prior to leave it out)")
     if prior is not None:  # it fits the image and the model's outputs (fitting_prior)
         used.append(f"the nearest of {len(prior.positions):,} painted traces (--no-lateral-prior to leave it out)")

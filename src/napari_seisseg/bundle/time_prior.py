@@ -44,7 +44,7 @@ from .position import PositionSpec
 MIN_RATIO = 0.01
 
 __all__ = ["MIN_RATIO", "TimePrior", "TimePriorModel", "count_along_samples", "painted_time_prior",
-           "with_time_prior"]
+           "time_prior_applies", "with_time_prior"]
 
 
 def _rle(row: np.ndarray) -> list[int]:
@@ -242,10 +242,30 @@ def with_time_prior(model: nn.Module, card: Mapping[str, Any]) -> nn.Module:
         A :class:`TimePriorModel`, or ``model`` for cards without a prior or a position
         channel, or of another input kind.
     """
+    if not time_prior_applies(card):
+        return model
     entry = card.get("input") or {}
     prior = TimePrior.from_card(entry.get("time_prior"))
     position = PositionSpec.from_card(entry.get("position"))
-    if prior is None or position is None or entry.get("kind", "2d") != "2d":
-        return model
     channel = 2 * int(entry.get("context") or 0) + 1  # (amplitude, position) per slice
     return TimePriorModel(model, prior, position, channel)
+
+
+def time_prior_applies(card: Mapping[str, Any]) -> bool:
+    """Whether :func:`with_time_prior` combines a model of this card with its time prior.
+
+    Parameters
+    ----------
+    card : mapping
+        A model card.
+
+    Returns
+    -------
+    bool
+        True for a section model (``"2d"`` input) with the position channel whose card
+        holds a time prior.
+    """
+    entry = card.get("input") or {}
+    return (entry.get("kind", "2d") == "2d"
+            and bool(entry.get("time_prior"))
+            and PositionSpec.from_card(entry.get("position")) is not None)

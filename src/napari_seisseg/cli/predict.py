@@ -132,7 +132,8 @@ def _add_prediction_options(s: argparse._ArgumentGroup) -> None:
                    help="section models: orientations predicted and averaged, by name (inline, "
                         "crossline, time) or axis number of IMG (canonical inline, crossline, "
                         "sample order); default: the orientation the model's labels were painted "
-                        "in (else the first axis it was trained on)")
+                        "in (else the first axis it was trained on), and for labels painted on "
+                        "time slices the inline and crossline too")
     s.add_argument("--window", type=_sizes, metavar="N[,N,N]",
                    help="3D models: window (default: the training patch); section models: tile "
                         "of a section (default: whole sections up to ~1M voxels)")
@@ -322,6 +323,7 @@ def describe_prediction(bm: Any, result: Any, dtype: str) -> dict[str, Any]:
         "dtype": dtype,
         "uint8_scale": 255 if dtype == "uint8" else None,
         "geometry": None if g is None else g.to_json_dict(),
+        "priors": dict(getattr(result, "priors", {})),
     }
 
 

@@ -138,7 +138,9 @@ def _add_optimisation_options(o: argparse._ArgumentGroup) -> None:
                         "noise: rotate90 (90° rotations and transposes, for images without a "
                         "preferred vertical), polarity (sign flips half of the time), elastic "
                         "(smooth distortion up to 2 voxels), zoom (±15%% zoom and ±5° rotation "
-                        "on half of the patches)")
+                        "on half of the patches), maps (time slices turned to any azimuth, "
+                        "half of them: channels of every direction; a fault of one strike "
+                        "may be found less well)")
     o.add_argument("--no-time-flip", action="store_true",
                    help="flip patches across traces only, never upside down along time/depth")
     o.add_argument("--seed", type=int, **cli_option("seed"))

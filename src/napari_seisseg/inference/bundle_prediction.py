@@ -50,7 +50,7 @@ import numpy as np
 
 from ..bundle.inputs import input_normalizer
 from ..bundle.model import BundleModel
-from ..bundle.prior_application import fitting_prior, lateral_finalize, prior_notes
+from ..bundle.prior_application import applied_priors, fitting_prior, lateral_finalize, prior_notes
 from ..bundle.time_prior import with_time_prior
 from ..errors import SeisSegError
 from ..io.geometry import SurveyGeometry
@@ -134,7 +134,7 @@ def _view_axes(orientations: tuple[int, ...] | None, plan: PredictionPlan, bm: B
     if plan.squeeze:
         return (0,)
     if orientations is None:
-        return bm.predict_axes[:1]
+        return bm.predict_axes
     return tuple(plan.perm.index(a) for a in orientations)
 
 
@@ -197,7 +197,8 @@ def predict_bundle(
     orientations : sequence of int or str, optional
         Section models: the section axes to predict along and average (input axes, or
         names such as ``"inline"``, ``"crossline"``, ``"time"`` with a geometry).  Default:
-        the first axis the model was trained on (inlines with a geometry).
+        the card's ``predict_axes`` (the painted orientation; for time-slice paint all
+        trained orientations, averaged), else the first axis the model was trained on.
     overlap : float
         Overlap of neighbouring windows (3D models) or section tiles, in ``[0, 1)``.
     tta : bool
@@ -287,7 +288,8 @@ def predict_bundle(
     gen = _sweep(bm, part, window, batch_size, common, time_prior)
     notes = prior_notes(bm, time_prior, prior, why_not, checked=lines is not None)
     return finish_prediction(gen, bm, plan, part.region, part.sub_axis,
-                             path_out if write_later else None, out_dtype, chunks, overwrite, notes)
+                             path_out if write_later else None, out_dtype, chunks, overwrite, notes,
+                             applied_priors(bm, time_prior, prior))
 
 
 @dataclass

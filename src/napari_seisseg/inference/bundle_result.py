@@ -53,6 +53,9 @@ class BundlePrediction:
     notes : list of str
         What the prediction combined the network with (the priors from the paint), or why
         not, for the user.
+    priors : dict
+        Which priors from the paint were applied: ``{"time": bool, "lateral": bool}``
+        (written beside saved probabilities).
     """
 
     probabilities: Any
@@ -62,6 +65,7 @@ class BundlePrediction:
     region: tuple[slice, ...] = ()
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    priors: dict[str, bool] = field(default_factory=lambda: {"time": False, "lateral": False})
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -157,6 +161,7 @@ def finish_prediction(
     chunks: Any,
     overwrite: bool,
     notes: list[str] | None = None,
+    priors: dict[str, bool] | None = None,
 ) -> PredictionGenerator:
     """Drive the core generator, then bring the result back to the input's order."""
     t0 = time.perf_counter()
@@ -184,4 +189,7 @@ def finish_prediction(
         geometry = subset_geometry(geometry, region) if geometry is not None else None
         if dead is not None:
             dead = mask_slices(dead, region)
-    return BundlePrediction(probs, bm, geometry, dead, region, time.perf_counter() - t0, list(notes or []))
+    done = BundlePrediction(probs, bm, geometry, dead, region, time.perf_counter() - t0, list(notes or []))
+    if priors is not None:
+        done.priors = dict(priors)
+    return done

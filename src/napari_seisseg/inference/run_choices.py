@@ -17,7 +17,7 @@ from ..io.layers import check_image_layer
 
 __all__ = [
     "check_layer_to_predict",
-    "default_orientation",
+    "default_orientations",
     "device_choices",
     "section_orientations",
     "slice_in_layer",
@@ -84,14 +84,19 @@ def section_orientations(bm: Any, ndim: int, slice_index: int | None,
     return orientations
 
 
-def default_orientation(layer: Any, bm: Any = None) -> int:
-    """The axis the model's labels were painted along, in ``layer``'s order (else inline)."""
-    axis = inline_axis(layer) if layer is not None else 0
+def default_orientations(layer: Any, bm: Any = None) -> list[int]:
+    """The axes the model predicts along by default, in ``layer``'s order (else inline).
+
+    The orientation its labels were painted in, and for a model painted on time slices the
+    others after it (``BundleModel.predict_axes``), each mapped to the layer's axes.
+    """
     g = layer_geometry(layer) if layer is not None else None
     ndim = getattr(layer, "ndim", 0)
-    if bm is not None and g is not None and ndim == 3:
-        first = CUBE_AXES[bm.predict_axes[0]] if bm.predict_axes else "inline"
-        axis = g.axes.index(first) if first in g.axes else axis
-    elif bm is not None and bm.predict_axes and ndim == 3:
-        axis = bm.predict_axes[0]  # no geometry: the array's own order is the training order
-    return axis
+    axes = tuple(getattr(bm, "predict_axes", ()) or ()) if bm is not None else ()
+    if axes and g is not None and ndim == 3:
+        found = [g.axes.index(CUBE_AXES[a]) for a in axes if CUBE_AXES[a] in g.axes]
+        if found:
+            return found
+    elif axes and ndim == 3:
+        return list(axes)  # no geometry: the array's own order is the training order
+    return [inline_axis(layer) if layer is not None else 0]

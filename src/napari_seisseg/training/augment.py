@@ -187,9 +187,10 @@ class Augmenter:
             image = np.roll(image, shift, axis=lead + d)
             target = np.roll(target, shift, axis=d)
         field = None
-        if (cfg.scale > 0 or cfg.rotate > 0) and rng.random() < cfg.affine_p:
+        turn = max(cfg.rotate, cfg.map_rotate) if map_view else cfg.rotate
+        if (cfg.scale > 0 or turn > 0) and rng.random() < cfg.affine_p:
             zoom = float(np.exp(rng.uniform(np.log1p(-cfg.scale), np.log1p(cfg.scale))))
-            angle = float(rng.uniform(-cfg.rotate, cfg.rotate))  # ignored below 2 axes
+            angle = float(rng.uniform(-turn, turn))  # ignored below 2 axes
             field = affine_field(target.shape, zoom, angle)
         if cfg.elastic > 0 and rng.random() < cfg.elastic_p:
             bend = elastic_field(target.shape, cfg.elastic, rng)

@@ -24,6 +24,10 @@ __all__ = ["AugmentConfig", "TrainConfig", "DEFAULT_PATCH"]
 #: Default patch edge by model input dimensionality.
 DEFAULT_PATCH = {2: 128, 3: 64}
 
+#: Largest rotation of time-slice patches with the ``maps`` extra (with the quarter turns
+#: of ``map_view``, every azimuth).
+MAP_ROTATE = 45.0
+
 #: Augmentations beyond the default flips, gain and noise, by the name the CLI's
 #: ``--augment`` and the Train widget's boxes use, with the :class:`AugmentConfig` fields
 #: each one sets.
@@ -32,6 +36,7 @@ AUGMENT_EXTRAS: dict[str, dict[str, Any]] = {
     "polarity": {"polarity": 0.5},
     "elastic": {"elastic": 2.0},
     "zoom": {"scale": 0.15, "rotate": 5.0},
+    "maps": {"map_rotate": MAP_ROTATE},
 }
 
 
@@ -76,6 +81,10 @@ class AugmentConfig:
         Largest random in-plane rotation, in degrees (plane of the first two patch axes, as
         for ``rotate90``); 0 for none.  A few degrees vary dips without turning the image
         over.
+    map_rotate : float
+        Largest random rotation, in degrees, of a time-slice patch (a map; only with
+        ``map_view`` on), used there in place of ``rotate`` when larger; with the quarter
+        turns of ``map_view`` (square patches only), 45 reaches every azimuth.  0 for none.
     affine_p : float
         Probability of applying the zoom and rotation to a patch.
     elastic : float
@@ -95,13 +104,14 @@ class AugmentConfig:
     noise: float = 0.03
     scale: float = 0.0
     rotate: float = 0.0
+    map_rotate: float = 0.0
     affine_p: float = 0.5
     elastic: float = 0.0
     elastic_p: float = 0.3
 
     def validate(self) -> None:
         """Raise :class:`SeisSegError` for a value outside its range."""
-        for name in ("gain", "noise", "elastic", "rotate"):
+        for name in ("gain", "noise", "elastic", "rotate", "map_rotate"):
             if not float(getattr(self, name)) >= 0:
                 raise SeisSegError(f"augment.{name} must be 0 or more, got {getattr(self, name)}.")
         if not 0.0 <= float(self.scale) < 1.0:
@@ -127,8 +137,10 @@ class AugmentConfig:
         names : sequence of str
             Any of ``rotate90`` (90° rotations and transposes, for images without a
             preferred vertical direction), ``polarity`` (sign flips half of the time),
-            ``elastic`` (smooth distortion of up to 2 voxels on 30% of the patches) and
-            ``zoom`` (zoom by up to ±15% and rotation by up to ±5° on half of them).
+            ``elastic`` (smooth distortion of up to 2 voxels on 30% of the patches),
+            ``zoom`` (zoom by up to ±15% and rotation by up to ±5° on half of them) and
+            ``maps`` (time-slice patches turned by up to ±45° on half of them, so with the
+            quarter turns of ``map_view`` to any azimuth).
 
         Raises
         ------
