@@ -23,7 +23,7 @@ from napari_seisseg.training import TrainConfig
 TRAIN_FLAGS = {
     "--model": "model", "--epochs": "epochs", "--minutes": "minutes",
     "--steps-per-epoch": "steps_per_epoch", "--lr": "lr", "--lr-schedule": "lr_schedule",
-    "--early-stopping": "early_stopping", "--ema": "ema", "--seed": "seed", "--device": "device",
+    "--early-stopping": "early_stopping", "--keep": "keep", "--ema": "ema", "--seed": "seed", "--device": "device",
     "--precision": "amp", "--loss": "loss", "--class-weights": "class_weights",
     "--zero-is-background": "zero_is_background", "--axes": "axes",
     "--val-fraction": "val_fraction", "--position": "position", "--pretrained": "pretrained",

@@ -18,6 +18,7 @@ from typing import Any
 __all__ = [
     "CLASS_WEIGHT_CHOICES",
     "DEVICES",
+    "KEEP_CHOICES",
     "LOSSES",
     "LR_SCHEDULES",
     "MODEL_CHOICES",
@@ -43,6 +44,8 @@ LR_SCHEDULES = ("plateau", "cosine")
 POSITION_CHOICES: dict[str, bool | None] = {"auto": None, "on": True, "off": False}
 #: The CLI's words (``--precision``) for :attr:`TrainConfig.amp`.
 PRECISION_CHOICES: dict[str, bool | None] = {"auto": None, "fp32": False, "mixed": True}
+#: The CLI's words (``--keep``) for :attr:`TrainConfig.keep`.
+KEEP_CHOICES: dict[str, str | None] = {"auto": None, "best": "best", "last": "last"}
 #: The CLI's words (``--class-weights``) for :attr:`TrainConfig.class_weights`.
 CLASS_WEIGHT_CHOICES: dict[str, str | None] = {"none": None, "auto": "auto"}
 
@@ -97,6 +100,12 @@ TRAIN_SETTINGS: dict[str, Setting] = {
         help=("stop after N epochs without a better validation score (with --minutes: after "
               "half of the budget without one; never while the model predicts a single class; "
               "0: never)")),
+    "keep": Setting(
+        None, words=KEEP_CHOICES,
+        help=("the model a run keeps: best (the best validation score), last (the end of the "
+              "run; its validation is still reported, and the run never stops early), auto "
+              "(default): last when most labels lie on a few time slices, where validation "
+              "inside them peaks before the model finds the classes at other times; else best")),
     "ema": Setting(
         0.99,
         help=("keep an exponential moving average of the weights with this decay, and validate "

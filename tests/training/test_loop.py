@@ -298,6 +298,29 @@ def test_ties_keep_the_later_model_and_a_constant_model_never_stops_early(monkey
     assert any(n.startswith("b: 0 of 100 validation voxels found") for n in notes)
 
 
+def test_keep_last_keeps_the_end_of_the_run_and_reports_its_validation(monkeypatch):
+    from napari_seisseg.training.validation import ValidationSet
+
+    calls = []
+
+    def falling(self, *a, **k):  # every epoch scores worse than the first
+        calls.append(1)
+        return _constant_metrics(2, 0.5 - 0.01 * len(calls))
+
+    image, truth = toy_cube()
+    labels = sections_only(truth, 0, [1, 4, 7, 10])
+    monkeypatch.setattr(ValidationSet, "evaluate", falling)
+    _, result = _collect(train(image, labels, _config(epochs=5, early_stopping=2, keep="last")))
+    assert result.stop_reason == "epochs" and result.best_epoch == 5  # never stopped early
+    assert result.best_metrics["mean_iou"] == pytest.approx(0.45)  # the last epoch's score
+    assert result.card["training"]["config"]["keep"] == "last"
+    calls.clear()
+    _, best = _collect(train(image, labels, _config(epochs=5, early_stopping=2, keep="best")))
+    assert best.best_epoch == 1 and best.stop_reason == "early_stopping"
+    with pytest.raises(SeisSegError, match="keep must be"):
+        _config(keep="first").validate()
+
+
 def test_a_class_painted_on_few_voxels_is_named_with_its_count():
     image, truth = toy_cube()
     labels = sections_only(truth, 0, [1, 4, 7, 10])

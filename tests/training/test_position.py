@@ -236,6 +236,9 @@ def test_labels_on_time_slices_leave_the_position_channel_off():
     aug = result.card["training"]["config"]["augment"]
     assert aug["elastic"] == 2.0 and aug["scale"] == 0.15 and aug["rotate"] == 5.0
     assert any("elastic distortion and zoom are on" in getattr(e, "text", "") for e in events)
+    # and the run keeps its last model (validation inside the slices peaks too early)
+    assert result.card["training"]["config"]["keep"] == "last"
+    assert any("the model at the end of the run is kept" in getattr(e, "text", "") for e in events)
     cfg.position = True  # asked for: kept
     assert drain(train(image, labels, cfg)).card["input"]["position"] is not None
 
@@ -257,8 +260,11 @@ def test_the_distortion_of_painted_time_slices_leaves_other_choices_alone():
         cfg.epochs, cfg.steps_per_epoch = 1, 1
         if augment is not None:
             cfg.augment = augment
-        aug = drain(train(image, labels, cfg)).card["training"]["config"]["augment"]
-        assert (aug["elastic"], aug["scale"]) == (elastic, scale)
+        config = drain(train(image, labels, cfg)).card["training"]["config"]
+        assert (config["augment"]["elastic"], config["augment"]["scale"]) == (elastic, scale)
+        assert config["keep"] == ("last" if labels is sliced else None)
+    cfg.keep = "best"  # the user's choice stands
+    assert drain(train(image, sliced, cfg)).card["training"]["config"]["keep"] == "best"
 
 
 def test_prediction_defaults_to_the_orientation_the_labels_were_painted_in():

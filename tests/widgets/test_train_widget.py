@@ -77,6 +77,9 @@ def test_defaults_and_tooltips(sample_viewer):
     assert (aug.scale, aug.rotate, aug.rotate90, aug.transpose) == (0.15, 5.0, True, True)
     assert aug.gain == 0 and aug.noise == 0 and aug.elastic == 0 and aug.roll_axis is None
     assert aug.map_rotate == 0
+    assert w.config().keep is None  # auto
+    w.advanced.keep.value = "last"
+    assert w.config().keep == "last"
     w.advanced.aug_maps.value = True
     assert w.config().augment.map_rotate == 45.0
     # images that wrap around: circular padding in the model, rolling in training

@@ -16,7 +16,13 @@ from typing import Any
 from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox, SpinBox
 
 from ..store import MODEL_STORE
-from ..train_settings import POSITION_CHOICES, setting_choices, setting_default, setting_word
+from ..train_settings import (
+    KEEP_CHOICES,
+    POSITION_CHOICES,
+    setting_choices,
+    setting_default,
+    setting_word,
+)
 from .auto_spinbox import AutoSpinBox
 from .rows import tight_box
 
@@ -128,8 +134,13 @@ class TrainOptions(Container):
                                                  "validation layer is given: a band of every "
                                                  "painted section (fewer than 10 sections), "
                                                  "else whole sections.")
+        self.keep = _setting_box(
+            "keep", label="model kept",
+            tooltip="best: the best validation score; last: the end of the run (validation "
+                    "still reported, no early stop); auto: last when most labels lie on a few "
+                    "time slices (validation inside them peaks too early), else best.")
         return [self.steps_per_epoch, self.lr, self.context, self.axes, self.circular_axis,
-                self.seed, self.device, self.loss, self.position, self.val_fraction]
+                self.seed, self.device, self.loss, self.position, self.val_fraction, self.keep]
 
     def _average_box(self) -> Container:
         """The weight-averaging (EMA) box, on by default as in the configuration."""
@@ -249,5 +260,6 @@ class TrainOptions(Container):
             "axes": self.axes.value,
             "val_fraction": float(self.val_fraction.value),
             "position": POSITION_CHOICES[self.position.value],
+            "keep": KEEP_CHOICES[self.keep.value],
             "augment": self.augment(),
         }

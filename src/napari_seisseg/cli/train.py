@@ -132,6 +132,7 @@ def _add_optimisation_options(o: argparse._ArgumentGroup) -> None:
     o.add_argument("--position", **cli_option("position"))
     o.add_argument("--val-fraction", type=float, metavar="F", **cli_option("val_fraction"))
     o.add_argument("--early-stopping", type=int, metavar="N", **cli_option("early_stopping"))
+    o.add_argument("--keep", **cli_option("keep"))
     o.add_argument("--no-augment", action="store_true", help="no data augmentation")
     o.add_argument("--augment", type=_name_list, default=(), metavar="NAMES",
                    help="extra augmentation, comma-separated, beyond the default flips, gain and "
@@ -269,7 +270,12 @@ def _model_name(args: argparse.Namespace) -> str:
 
 def build_config(args: argparse.Namespace) -> TrainConfig:
     """The :class:`~napari_seisseg.training.TrainConfig` the options ask for."""
-    from ..train_settings import CLASS_WEIGHT_CHOICES, POSITION_CHOICES, PRECISION_CHOICES
+    from ..train_settings import (
+        CLASS_WEIGHT_CHOICES,
+        KEEP_CHOICES,
+        POSITION_CHOICES,
+        PRECISION_CHOICES,
+    )
     from ..training import TrainConfig
 
     model = _model_name(args)
@@ -285,7 +291,8 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         batch_size=args.batch, epochs=epochs, minutes=minutes,
         steps_per_epoch=args.steps_per_epoch, lr=args.lr, lr_schedule=args.lr_schedule,
         ema=TrainConfig.ema if args.ema is None else args.ema,
-        early_stopping=args.early_stopping or None, seed=args.seed, device=args.device,
+        early_stopping=args.early_stopping or None, keep=KEEP_CHOICES[args.keep], seed=args.seed,
+        device=args.device,
         amp=PRECISION_CHOICES[args.precision], loss=args.loss,
         class_weights=CLASS_WEIGHT_CHOICES[args.class_weights],
         position=POSITION_CHOICES[args.position],

@@ -19,7 +19,7 @@ from typing import Any
 from ..errors import SeisSegError
 from ..train_settings import LR_SCHEDULES, setting_choices, train_field
 
-__all__ = ["AugmentConfig", "TrainConfig", "DEFAULT_PATCH"]
+__all__ = ["AugmentConfig", "TrainConfig", "DEFAULT_PATCH", "time_slice_defaults", "with_map_distortion"]
 
 #: Default patch edge by model input dimensionality.
 DEFAULT_PATCH = {2: 128, 3: 64}
@@ -215,6 +215,10 @@ class TrainConfig:
         100 steps); the average is what is validated and kept.  It smooths the validation
         curve and gives a better kept model for the same budget.  0: off, the weights of
         the last step are used.
+    keep : {None, "best", "last"}
+        The model the run keeps: the best by validation, or the last (validation still
+        scored and reported, no early stopping).  None (auto): ``"last"`` when most labels
+        lie on painted time slices (:func:`time_slice_defaults`), else ``"best"``.
     early_stopping : int or None
         Stop after this many epochs without a better validation score (None or 0: never).
         With a time budget (``minutes``), patience is half of the budget instead; a
@@ -294,6 +298,7 @@ class TrainConfig:
     lr_patience: int = 3
     lr_factor: float = 0.5
     early_stopping: int | None = train_field("early_stopping")
+    keep: str | None = train_field("keep")
     ema: float = train_field("ema")
     seed: int = train_field("seed")
     device: str = train_field("device")
@@ -389,6 +394,8 @@ class TrainConfig:
             )
         if self.early_stopping is not None and int(self.early_stopping) < 0:
             raise SeisSegError(f"early_stopping must be 0 or more, got {self.early_stopping}.")
+        if self.keep not in (None, "best", "last"):
+            raise SeisSegError(f"keep must be 'best', 'last' or None (auto), got {self.keep!r}.")
 
     def _check_choices(self) -> None:
         """Settings that take one of a few values: device, loss, position, pad mode, weights."""
@@ -448,3 +455,35 @@ class TrainConfig:
 def _positive_int(name: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise SeisSegError(f"{name} must be a whole number of at least 1, got {value!r}.")
+
+
+def time_slice_defaults(config: TrainConfig) -> list[str]:
+    """Settle the defaults of a run whose labels lie mostly on a few painted time slices.
+
+    Elastic distortion and zoom are added (:func:`with_map_distortion`), and with ``keep``
+    on auto the last model is kept: validation bands inside the painted slices peak within
+    a few epochs, before the network finds the classes at other times (synthetic time-slice
+    benchmark, 8 painted slices, 10 minutes: seeds 0 / 1 0.845 / 0.722 -> 0.852 / 0.762, the
+    fault 0.75 / 0.55 -> 0.77 / 0.66; seed 1 had kept epoch 7 of 26).
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The run's settings, changed in place.
+
+    Returns
+    -------
+    list of str
+        What was turned on, for the run's information lines.
+    """
+    infos = []
+    if (maps := with_map_distortion(config.augment)) is not None:
+        config.augment = maps
+        infos.append("Most labels are on time slices: elastic distortion and zoom are on, so the "
+                     "few painted slices are not learned by heart (--augment elastic or zoom sets them).")
+    if config.keep is None:
+        config.keep = "last"
+        infos.append("Most labels are on time slices: the model at the end of the run is kept (the "
+                     "validation bands inside the painted slices peak before the classes are found "
+                     "at other times); its validation is still reported (--keep best to choose by it).")
+    return infos

@@ -252,8 +252,9 @@ class TrainingRun:
         """Keep the scored weights when they are the best so far; returns whether they were."""
         s = self.s
         # ties go to the later model: an early perfect score must not freeze the kept model
-        is_best = s.val is None or self.best_state is None or score >= self.best_score
-        improved = s.val is None or self.best_state is None or score > self.best_score
+        last = s.val is None or self.best_state is None or self.config.keep == "last"
+        is_best = last or score >= self.best_score
+        improved = last or score > self.best_score  # keeping the last: never stale
         if not is_best:
             self.stale += 1
             return False

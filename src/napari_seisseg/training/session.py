@@ -25,7 +25,7 @@ from ..device import AmpSettings, amp_settings, autocast, is_oom, resolve_device
 from ..errors import SeisSegError
 from ..io.geometry import SurveyGeometry
 from .augment import Augmenter
-from .config import TrainConfig, with_map_distortion
+from .config import TrainConfig, time_slice_defaults
 from .data import TrainingData, prepare_data, split_data
 from .labels import value_counts
 from .losses import SegmentationLoss, region_term
@@ -471,10 +471,8 @@ def build_session(
     layout = _session_layout(kind, data, config, model, position, init_card)
     if position:
         _fit_augment_to_position(config, data, layout, notes, infos)
-    if painted_on_time_slices(data) and (maps := with_map_distortion(config.augment)) is not None:
-        config.augment = maps
-        infos.append("Most labels are on time slices: elastic distortion and zoom are on, so the "
-                     "few painted slices are not learned by heart (--augment elastic or zoom sets them).")
+    if painted_on_time_slices(data):
+        infos += time_slice_defaults(config)
     held = split_data(data, kind=kind, fraction=config.val_fraction, seed=config.seed)
     notes += [n for n in data.notes if n not in notes]
     normalizer = _session_normalizer(data, config, pipeline, init_card)
