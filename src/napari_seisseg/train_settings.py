@@ -84,7 +84,7 @@ TRAIN_SETTINGS: dict[str, Setting] = {
         help="number of epochs (default 30, with early stopping)"),
     "minutes": Setting(
         None,
-        help="wall-clock budget in minutes (the best model is kept)"),
+        help="wall-clock budget in minutes (the model --keep names is kept)"),
     "steps_per_epoch": Setting(
         100,
         help="optimisation steps between two validations (default 100)"),
@@ -104,8 +104,8 @@ TRAIN_SETTINGS: dict[str, Setting] = {
         None, words=KEEP_CHOICES,
         help=("the model a run keeps: best (the best validation score), last (the end of the "
               "run; its validation is still reported, and the run never stops early), auto "
-              "(default): last when most labels lie on a few time slices, where validation "
-              "inside them peaks before the model finds the classes at other times; else best")),
+              "(default): last when most labels lie on a few time slices and validation is held "
+              "out of them (it peaks before the model finds the classes at other times); else best")),
     "ema": Setting(
         0.99,
         help=("keep an exponential moving average of the weights with this decay, and validate "

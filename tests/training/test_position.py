@@ -262,9 +262,13 @@ def test_the_distortion_of_painted_time_slices_leaves_other_choices_alone():
             cfg.augment = augment
         config = drain(train(image, labels, cfg)).card["training"]["config"]
         assert (config["augment"]["elastic"], config["augment"]["scale"]) == (elastic, scale)
-        assert config["keep"] == ("last" if labels is sliced else None)
+        assert config["keep"] == ("last" if labels is sliced else "best")
     cfg.keep = "best"  # the user's choice stands
     assert drain(train(image, sliced, cfg)).card["training"]["config"]["keep"] == "best"
+    cfg.keep = None  # auto, with the user's own validation labels (an inline): they choose
+    val = np.zeros_like(truth)
+    val[3] = np.where(np.isin(truth[3], sliced[sliced > 0]), truth[3], 0)  # the painted classes
+    assert drain(train(image, sliced, cfg, val_labels=val)).card["training"]["config"]["keep"] == "best"
 
 
 def test_prediction_defaults_to_the_orientation_the_labels_were_painted_in():

@@ -197,7 +197,7 @@ class TrainConfig:
     epochs : int or None
         Maximum number of epochs (None: only ``minutes`` limits the run).
     minutes : float or None
-        Wall-clock budget; the run ends (keeping the best model) when it is spent.
+        Wall-clock budget; the run ends (keeping the model ``keep`` names) when it is spent.
     steps_per_epoch : int
         Optimisation steps between two validations.
     lr, weight_decay : float
@@ -218,7 +218,8 @@ class TrainConfig:
     keep : {None, "best", "last"}
         The model the run keeps: the best by validation, or the last (validation still
         scored and reported, no early stopping).  None (auto): ``"last"`` when most labels
-        lie on painted time slices (:func:`time_slice_defaults`), else ``"best"``.
+        lie on painted time slices and validation is held out of them
+        (:func:`time_slice_defaults`), else ``"best"``; the run's card records which.
     early_stopping : int or None
         Stop after this many epochs without a better validation score (None or 0: never).
         With a time budget (``minutes``), patience is half of the budget instead; a
@@ -457,7 +458,7 @@ def _positive_int(name: str, value: Any) -> None:
         raise SeisSegError(f"{name} must be a whole number of at least 1, got {value!r}.")
 
 
-def time_slice_defaults(config: TrainConfig) -> list[str]:
+def time_slice_defaults(config: TrainConfig, own_validation: bool = False) -> list[str]:
     """Settle the defaults of a run whose labels lie mostly on a few painted time slices.
 
     Elastic distortion and zoom are added (:func:`with_map_distortion`), and with ``keep``
@@ -470,6 +471,9 @@ def time_slice_defaults(config: TrainConfig) -> list[str]:
     ----------
     config : TrainConfig
         The run's settings, changed in place.
+    own_validation : bool
+        The user gave validation labels (they may measure other times): ``keep`` on auto
+        stays with the best by validation then.
 
     Returns
     -------
@@ -481,9 +485,10 @@ def time_slice_defaults(config: TrainConfig) -> list[str]:
         config.augment = maps
         infos.append("Most labels are on time slices: elastic distortion and zoom are on, so the "
                      "few painted slices are not learned by heart (--augment elastic or zoom sets them).")
-    if config.keep is None:
+    if config.keep is None and not own_validation:
         config.keep = "last"
-        infos.append("Most labels are on time slices: the model at the end of the run is kept (the "
-                     "validation bands inside the painted slices peak before the classes are found "
-                     "at other times); its validation is still reported (--keep best to choose by it).")
+        infos.append("Most labels are on time slices: the model at the end of the run is kept and the "
+                     "run does not stop early (the validation bands inside the painted slices peak "
+                     "before the classes are found at other times); its validation is still "
+                     "reported (--keep best to choose by it).")
     return infos

@@ -472,7 +472,8 @@ def build_session(
     if position:
         _fit_augment_to_position(config, data, layout, notes, infos)
     if painted_on_time_slices(data):
-        infos += time_slice_defaults(config)
+        infos += time_slice_defaults(config, own_validation=data.val_target is not None)
+    config.keep = config.keep or "best"  # the card says which model was kept
     held = split_data(data, kind=kind, fraction=config.val_fraction, seed=config.seed)
     notes += [n for n in data.notes if n not in notes]
     normalizer = _session_normalizer(data, config, pipeline, init_card)
