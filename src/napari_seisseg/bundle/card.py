@@ -63,13 +63,12 @@ def prediction_axes(data: TrainingData, section_axes: list[int]) -> list[int]:
         First the trained axis whose painted sections hold the most labels, counting only
         axes painted on fewer than half of their slices (the first trained axis otherwise,
         e.g. scribbles or dense labels); the other trained axes after it when it is the
-        sample axis and over half of the labels were painted on time slices (as
-        ``training.session.painted_on_time_slices`` decides).
+        sample axis and over half of the labels were painted on time slices (the label
+        summary's ``mostly_painted_along``, as training decides it too).
     """
     voxels = [data.summary.painted_voxels(a) for a in section_axes]
     first = int(section_axes[int(np.argmax(voxels))]) if max(voxels, default=0) > 0 else int(section_axes[0])
-    on_slices = data.summary.painted_voxels(data.sample_axis) > 0.5 * data.summary.n_labeled
-    if first != data.sample_axis or not on_slices:
+    if first != data.sample_axis or not data.summary.mostly_painted_along(data.sample_axis):
         return [first]
     return [first, *(int(a) for a in section_axes if int(a) != first)]
 

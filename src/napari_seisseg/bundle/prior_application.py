@@ -155,14 +155,16 @@ def applied_priors(bm: Any, time_prior: bool, prior: LateralPrior | None) -> dic
 
 
 def prior_notes(
-    bm: Any, time_prior: bool, prior: LateralPrior | None, why_not: str | None, checked: bool = True
+    applied: Mapping[str, bool], prior: LateralPrior | None, why_not: str | None, checked: bool = True
 ) -> list[str]:
     """What a prediction combines the network with, and a line on a lateral prior left out.
 
     Parameters
     ----------
-    bm, time_prior, prior
-        As for :func:`applied_priors`.
+    applied : mapping
+        The priors applied (:func:`applied_priors`).
+    prior : LateralPrior or None
+        The lateral prior applied (:func:`fitting_prior`).
     why_not : str or None
         Why the card's lateral prior was not applied (:func:`fitting_prior`).
     checked : bool
@@ -170,7 +172,7 @@ def prior_notes(
     """
     used: list[str] = []
     lines: list[str] = []
-    if applied_priors(bm, time_prior, prior)["time"]:
+    if applied["time"]:
         used.append("what was painted at each sample (--no-time-prior to leave it out)")
     if prior is not None:  # it fits the image and the model's outputs (fitting_prior)
         used.append(f"the nearest of {len(prior.positions):,} painted traces (--no-lateral-prior to leave it out)")

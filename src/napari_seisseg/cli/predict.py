@@ -323,7 +323,7 @@ def describe_prediction(bm: Any, result: Any, dtype: str) -> dict[str, Any]:
         "dtype": dtype,
         "uint8_scale": 255 if dtype == "uint8" else None,
         "geometry": None if g is None else g.to_json_dict(),
-        "priors": dict(getattr(result, "priors", {})),
+        "priors": dict(result.priors),
     }
 
 

@@ -286,10 +286,11 @@ def predict_bundle(
     prior, why_not = fitting_prior(bm.card, plan.view.shape, lines) if lateral_prior else (None, None)
     common["finalize"] = None if prior is None else lateral_finalize(prior, plan.view.shape, part.origin)
     gen = _sweep(bm, part, window, batch_size, common, time_prior)
-    notes = prior_notes(bm, time_prior, prior, why_not, checked=lines is not None)
+    applied = applied_priors(bm, time_prior, prior)
+    notes = prior_notes(applied, prior, why_not, checked=lines is not None)
     return finish_prediction(gen, bm, plan, part.region, part.sub_axis,
                              path_out if write_later else None, out_dtype, chunks, overwrite, notes,
-                             applied_priors(bm, time_prior, prior))
+                             applied)
 
 
 @dataclass

@@ -255,6 +255,11 @@ class LabelSummary:
         a = self.axes[axis]
         return int(a.section_voxels) if len(a.sections) < 0.5 * self.shape[axis] else 0
 
+    def mostly_painted_along(self, axis: int) -> bool:
+        """Whether over half of the labeled voxels were painted as a few sections along ``axis``
+        (:meth:`painted_voxels`): e.g. painted time slices, not dense labels."""
+        return self.painted_voxels(axis) > 0.5 * self.n_labeled
+
     def describe(self) -> str:
         """One-paragraph description for the widget and the CLI."""
         per_class = ", ".join(

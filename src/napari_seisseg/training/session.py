@@ -167,7 +167,7 @@ def painted_on_time_slices(data: TrainingData) -> bool:
         slices are fewer than half of the trace length (a fully labeled cube is not
         "painted on time slices", whatever its shape).
     """
-    return data.summary.painted_voxels(data.sample_axis) > 0.5 * data.summary.n_labeled
+    return data.summary.mostly_painted_along(data.sample_axis)
 
 
 def _use_position(config: TrainConfig, kind: str, n_samples: int) -> bool:
