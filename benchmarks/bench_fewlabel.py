@@ -20,7 +20,8 @@ Scenarios on the real Penobscot stack (``../shared/data/penobscot_36il_facies.np
 
 And a synthetic cube with thin, rare classes (``synthetic``): 96 x 96 x 128 with a salt
 diapir, one fault (2 % of the voxels) and ten sinuous channels (2.5 %, best seen on time
-slices); labels on 8 time slices only, scored on the 120 others.  And the TGS salt tiles
+slices); labels on 8 time slices only (``--slices N`` for another number), scored on the
+others.  And the TGS salt tiles
 (``tgs``): folds 0-2 labeled, fold 3 scored (pixel IoU and the challenge metric), with
 ``seisseg train --axes 0`` and nothing else.
 
@@ -294,14 +295,15 @@ def synthetic(args: argparse.Namespace) -> dict[str, Any]:
     cube = make_synthetic_cube((96, 96, 128), seed=args.seed, n_faults=1, n_channels=10)
     truth = cube.labels
     n = int(truth.max())
-    times = np.linspace(8, 120, 8).round().astype(int)
+    times = np.linspace(8, 120, args.slices).round().astype(int)
     kept = np.zeros(truth.shape, np.uint8)
     kept[:, :, times] = truth[:, :, times]
     scored = np.ones(truth.shape, bool)
     scored[:, :, times] = False
     shares = np.bincount(truth.ravel(), minlength=n + 1)[1:] / truth.size
     out: dict[str, Any] = {
-        "task": "synthetic_time_slices", "seed": args.seed, "minutes": args.minutes, "pretrain_minutes": args.pretrain,
+        "task": "synthetic_time_slices" + ("" if args.slices == 8 else f"_{args.slices}"),
+        "seed": args.seed, "minutes": args.minutes, "pretrain_minutes": args.pretrain,
         "extra_args": args.extra, "classes": list(cube.class_names),
         "class_share": [float(v) for v in shares], "painted_time_slices": times.tolist(),
         "machine": machine(), "date": time.strftime("%Y-%m-%d"),
@@ -395,6 +397,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--minutes", type=float, default=10.0)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--baselines-only", action="store_true")
+    p.add_argument("--slices", type=int, default=8, metavar="N",
+                   help="synthetic: painted time slices, evenly from 8 to 120 (default 8; "
+                        "from 10 on, validation holds out whole slices instead of bands)")
     p.add_argument("--pretrain", type=float, default=0.0, metavar="M",
                    help="run 'seisseg pretrain --minutes M' first (its own minutes, reported "
                         "apart); training then starts from it")

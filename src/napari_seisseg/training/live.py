@@ -220,6 +220,11 @@ def _latest_result(
         card = run.make_card(model, {**facts, "kept": "latest"})
     finally:
         run.best_epoch, run.best_metrics, run.best_threshold = kept
+    # the orientations the kept model's validation chose (TrainingRun.finish)
+    if "predict_axes" in result.card["input"]:
+        card["input"]["predict_axes"] = list(result.card["input"]["predict_axes"])
+    if "orientations" in (result.card.get("validation") or {}) and card.get("validation") is not None:
+        card["validation"]["orientations"] = result.card["validation"]["orientations"]
     latest = TrainResult(model, card, result.history, result.stop_reason, last["epoch"],
                          last["metrics"])
     if run.runlog:

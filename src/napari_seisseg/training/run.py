@@ -25,6 +25,7 @@ from .config import TrainConfig
 from .ema import WeightAverage
 from .events import BestUpdated, EpochEnd, Finished, Note, Step, TrainEvent, TrainResult
 from .metrics import headline
+from .orientation_check import check_orientations
 from .report import class_report
 from .runlog import RunLog
 from .schedule import MIN_LR_FACTOR, cosine_lr, selection_score, stop_early
@@ -323,6 +324,36 @@ class TrainingRun:
             return "early_stopping"
         return None
 
+    def _settle_orientations(self, model: torch.nn.Module, card: dict[str, Any]) -> Generator[Note, None, None]:
+        """Keep the three orientations averaged only where validation says so (time-slice paint)."""
+        try:
+            axes, record, why_not = check_orientations(model, card, self.s.data.image, self.s.data.held)
+        except Exception as exc:  # noqa: BLE001 - the trained model must be kept whatever happens
+            yield Note(f"Could not compare the prediction orientations on validation ({exc}); "
+                       "prediction averages the three.", "warning")
+            return
+        if why_not is not None:
+            yield Note(f"Prediction averages time slices, inlines and crosslines without a check "
+                       f"({why_not}); --axes in seisseg predict chooses.", "info")
+        if record is None:
+            return
+        card["input"]["predict_axes"] = axes
+        if card.get("validation") is not None:
+            card["validation"]["orientations"] = record
+        data = self.s.data
+        painted = "time slices" if axes[0] == data.sample_axis else f"{data.axis_names[axes[0]]} sections"
+        averaged, alone = record["averaged"], record["painted_axis"]
+        if record["chosen"] == "averaged":
+            text = (f"Prediction averages time slices, inlines and crosslines: on {record['voxels']:,} "
+                    f"validation voxels they score {averaged:.3f} mean IoU against {alone:.3f} for "
+                    f"{painted} alone.")
+        else:
+            text = (f"Prediction runs along {painted} alone: on {record['voxels']:,} validation "
+                    f"voxels they score {alone:.3f} mean IoU against {averaged:.3f} for the three "
+                    "orientations averaged (the sections across the paint are not learned well "
+                    "enough yet; --axes in seisseg predict chooses).")
+        yield Note(text, "info")
+
     def finish(
         self, reason: str, checkpointer: Any, init_bundle: Any
     ) -> Generator[TrainEvent, None, TrainResult]:
@@ -342,6 +373,7 @@ class TrainingRun:
             "batch_size": s.batch_size,
         }
         card = self.make_card(model, run)
+        yield from self._settle_orientations(model, card)
         result = TrainResult(model, card, self.history, reason, self.best_epoch, self.best_metrics)
         # saving the result removes this run's checkpoint and the one it started from
         result.checkpoints = [checkpointer.path] if checkpointer is not None else []

@@ -1,0 +1,107 @@
+"""Time-slice paint: the three orientations are averaged only where validation says so."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from training_helpers import TINY, sections_only, toy_cube
+
+from napari_seisseg.bundle.model import BundleModel
+from napari_seisseg.bundle.storage import save_bundle
+from napari_seisseg.jobs import drain
+from napari_seisseg.training import TrainConfig, train
+from napari_seisseg.training import orientation_check as oc
+from napari_seisseg.training.split import HeldOut
+
+
+def _trained(shape=(24, 40, 32), times=(4, 12, 20, 28), classes=2, **kw):
+    image, truth = toy_cube(shape, seed=2)
+    if classes == 3:
+        truth[image > np.quantile(image, 0.8)] = 3
+    labels = sections_only(truth, 2, times)
+    cfg = TrainConfig(model="unet2d", model_kwargs=dict(TINY), patch_size=16, batch_size=4,
+                      epochs=1, steps_per_epoch=2, seed=0, **kw)
+    events = []
+    result = drain(train(image, labels, cfg), events.append)
+    return image, truth, result, [e.text for e in events if type(e).__name__ == "Note"]
+
+
+def _fake_predict(vertical_right: bool):
+    """Probabilities read off an image whose values are the classes (1..K): exact along time
+    slices, and along the other axes exact or shifted to the next class."""
+
+    def predict(bm, crop, axis):
+        cls = np.rint(crop).astype(np.int64) - 1
+        n = max(bm.n_outputs, 2)
+        if axis != 2 and not vertical_right:
+            cls = (cls + 1) % n
+        if bm.binary:
+            return cls[None].astype(np.float32)
+        return np.stack([cls == c for c in range(n)]).astype(np.float32)
+
+    return predict
+
+
+def test_the_densest_block_is_chosen():
+    assert oc._block(np.array([0, 1, 5, 5, 0, 9]), 2) == slice(2, 4)
+    assert oc._block(np.array([3, 1]), 32) == slice(0, 2)  # capped at the axis
+    assert oc._widened(slice(10, 20), 25, 8) == (slice(2, 25), slice(8, 18))
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_the_average_is_kept_only_when_it_scores_at_least_as_well(monkeypatch, n_classes):
+    shape = (30, 60, 32)
+    rng = np.random.default_rng(n_classes)
+    truth = rng.integers(1, n_classes + 1, size=shape).astype(np.uint8)
+    _, _, result, _ = _trained(shape, classes=n_classes)
+    card = dict(result.card, input={**result.card["input"], "predict_axes": [2, 0, 1]})
+    assert BundleModel.from_model(result.model, card).binary == (n_classes == 2)
+    # the image holds the classes, so the fake predictions are right or wrong by construction
+    classes = truth.astype(np.float32)
+    times = [5, 17, 30]
+    # validation voxels away from the origin: both blocks start inside the axes
+    window = np.zeros(shape[:2], bool)
+    window[7:20, 12:48] = True
+    held = HeldOut(shape, 2, times, [np.where(window, truth[:, :, t], 0) for t in times], "bands")
+    monkeypatch.setattr(oc, "_predict", _fake_predict(vertical_right=False))
+    axes, record, why_not = oc.check_orientations(result.model, card, classes, held)
+    # every voxel bookkept right: time slices alone are exact, the shifted others outvote them
+    assert record["painted_axis"] == 1.0 and record["averaged"] == 0.0 and why_not is None
+    assert axes == [2] and record["chosen"] == "painted_axis"
+    assert record["voxels"] == 3 * 13 * 32  # the block along axis 1 is capped at 32 of 36
+    monkeypatch.setattr(oc, "_predict", _fake_predict(vertical_right=True))
+    axes, record, _ = oc.check_orientations(result.model, card, classes, held)
+    assert axes == [2, 0, 1] and record["chosen"] == "averaged"  # a tie keeps the average
+
+
+def test_nothing_is_compared_without_validation_or_with_too_few_voxels():
+    image, truth, result, _ = _trained()
+    card = dict(result.card, input={**result.card["input"], "predict_axes": [2, 0, 1]})
+    assert oc.check_orientations(result.model, card, image, None)[2].startswith("there are no")
+    few = HeldOut(truth.shape, 2, [5], [np.where(np.arange(24 * 40).reshape(24, 40) < 50,
+                                                 truth[:, :, 5], 0)], "50 voxels")
+    assert oc.check_orientations(result.model, card, image, few)[:2] == (None, None)
+    inline = {**card, "input": {**card["input"], "predict_axes": [0]}}
+    held = HeldOut(truth.shape, 2, [5], [truth[:, :, 5]], "one slice")
+    assert oc.check_orientations(result.model, inline, image, held) == (None, None, None)
+    across = HeldOut(truth.shape, 0, [3], [truth[3]], "a validation inline")
+    assert "do not lie on time slices" in oc.check_orientations(result.model, card, image, across)[2]
+    two_and_a_half_d = SimpleNamespace(context=2, position=None, normalizer=None)
+    assert "vertical context" in oc._why_not(two_and_a_half_d, held, 2)
+
+
+def test_a_time_slice_run_records_the_comparison_and_says_what_prediction_does(tmp_path):
+    image, _, result, notes = _trained()
+    orient = result.card["validation"]["orientations"]
+    assert set(orient) == {"painted_axis", "averaged", "voxels", "chosen"}
+    assert 0.0 <= orient["painted_axis"] <= 1.0 and 0.0 <= orient["averaged"] <= 1.0
+    expected = [2, 0, 1] if orient["chosen"] == "averaged" else [2]
+    assert result.card["input"]["predict_axes"] == expected
+    assert any(n.startswith("Prediction ") and f"{orient['voxels']:,} validation voxels" in n
+               for n in notes)
+    save_bundle(tmp_path / "m.safetensors", result.model, result.card)
+    loaded = BundleModel.load(tmp_path / "m.safetensors")
+    assert loaded.predict_axes == tuple(expected)  # what seisseg predict and the widget use
+    assert loaded.card["validation"]["orientations"] == orient
