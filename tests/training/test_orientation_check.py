@@ -33,6 +33,7 @@ def _fake_predict(vertical_right: bool):
     slices, and along the other axes exact or shifted to the next class."""
 
     def predict(bm, crop, axis):
+        predict.crops.append((axis, crop.shape))
         cls = np.rint(crop).astype(np.int64) - 1
         n = max(bm.n_outputs, 2)
         if axis != 2 and not vertical_right:
@@ -41,6 +42,7 @@ def _fake_predict(vertical_right: bool):
             return cls[None].astype(np.float32)
         return np.stack([cls == c for c in range(n)]).astype(np.float32)
 
+    predict.crops = []
     return predict
 
 
@@ -52,7 +54,7 @@ def test_the_densest_block_is_chosen():
 
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_the_average_is_kept_only_when_it_scores_at_least_as_well(monkeypatch, n_classes):
-    shape = (30, 60, 32)
+    shape = (50, 60, 32)
     rng = np.random.default_rng(n_classes)
     truth = rng.integers(1, n_classes + 1, size=shape).astype(np.uint8)
     _, _, result, _ = _trained(shape, classes=n_classes)
@@ -63,10 +65,14 @@ def test_the_average_is_kept_only_when_it_scores_at_least_as_well(monkeypatch, n
     times = [5, 17, 30]
     # validation voxels away from the origin: both blocks start inside the axes
     window = np.zeros(shape[:2], bool)
-    window[7:20, 12:48] = True
+    window[20:33, 12:48] = True
     held = HeldOut(shape, 2, times, [np.where(window, truth[:, :, t], 0) for t in times], "bands")
-    monkeypatch.setattr(oc, "_predict", _fake_predict(vertical_right=False))
+    fake = _fake_predict(vertical_right=False)
+    monkeypatch.setattr(oc, "_predict", fake)
     axes, record, why_not = oc.check_orientations(result.model, card, classes, held)
+    # blocks of 32: rows 1..33 (around 20..33), columns 12..44 (32 of 12..48), read with 16
+    # (the patch) of margin inside the cube: rows 0..49, columns 0..60
+    assert fake.crops == [(2, (49, 60, 3)), (0, (32, 60, 32)), (1, (49, 32, 32))]
     # every voxel bookkept right: time slices alone are exact, the shifted others outvote them
     assert record["painted_axis"] == 1.0 and record["averaged"] == 0.0 and why_not is None
     assert axes == [2] and record["chosen"] == "painted_axis"
@@ -86,10 +92,12 @@ def test_nothing_is_compared_without_validation_or_with_too_few_voxels():
     inline = {**card, "input": {**card["input"], "predict_axes": [0]}}
     held = HeldOut(truth.shape, 2, [5], [truth[:, :, 5]], "one slice")
     assert oc.check_orientations(result.model, inline, image, held) == (None, None, None)
-    across = HeldOut(truth.shape, 0, [3], [truth[3]], "a validation inline")
-    assert "do not lie on time slices" in oc.check_orientations(result.model, card, image, across)[2]
+    # validation labels of the user's own are stored along axis 0: read back along time
+    across = HeldOut(truth.shape, 0, [3, 4], [truth[3], truth[4]], "two validation inlines")
+    axes, record, why_not = oc.check_orientations(result.model, card, image, across)
+    assert why_not is None and record["voxels"] == 2 * 32 * 32  # 2 inlines x 32 of 40 x 32 times
     two_and_a_half_d = SimpleNamespace(context=2, position=None, normalizer=None)
-    assert "vertical context" in oc._why_not(two_and_a_half_d, held, 2)
+    assert "vertical context" in oc._why_not(two_and_a_half_d, held)
 
 
 def test_a_time_slice_run_records_the_comparison_and_says_what_prediction_does(tmp_path):

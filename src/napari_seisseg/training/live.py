@@ -220,7 +220,8 @@ def _latest_result(
         card = run.make_card(model, {**facts, "kept": "latest"})
     finally:
         run.best_epoch, run.best_metrics, run.best_threshold = kept
-    # the orientations the kept model's validation chose (TrainingRun.finish)
+    # the orientations the kept model's validation chose (TrainingRun.finish): the same
+    # weights when the last model is kept (time-slice paint), close to them otherwise
     if "predict_axes" in result.card["input"]:
         card["input"]["predict_axes"] = list(result.card["input"]["predict_axes"])
     if "orientations" in (result.card.get("validation") or {}) and card.get("validation") is not None:

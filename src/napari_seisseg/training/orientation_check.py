@@ -13,9 +13,9 @@ ways, with the trained model as prediction runs it, and keeps the average only w
 scores at least as well.  It stays cheap on any survey: the painted slices that hold
 validation voxels, and a block of at most :data:`BLOCK` sections along each other axis
 through them (where they hold the most validation voxels), each read with a patch of margin
-on either side; only the validation voxels inside both blocks are scored.  The kept epoch
-(and a binary model's threshold) were chosen on these voxels along the painted axis, which
-favours that axis a little: the average is kept on a tie.
+on either side; only the validation voxels inside both blocks are scored.  With ``--keep
+best`` the kept epoch, and for a binary model the threshold, were chosen on these voxels
+along the painted axis, which favours it a little: the average is kept on a tie.
 """
 
 from __future__ import annotations
@@ -29,12 +29,14 @@ from ..bundle.model import BundleModel
 from ..jobs import drain
 from .split import HeldOut
 
-__all__ = ["BLOCK", "MIN_VOXELS", "check_orientations"]
+__all__ = ["BLOCK", "MIN_VOXELS", "MOST_SLICES", "check_orientations"]
 
 #: Most sections predicted along each unpainted axis.
 BLOCK = 32
 #: Fewest validation voxels worth a comparison (fewer: the card's orientations stay).
 MIN_VOXELS = 200
+#: Most validation slices along the painted axis read for it.
+MOST_SLICES = 64
 
 
 def _block(counts: np.ndarray, size: int) -> slice:
@@ -92,12 +94,25 @@ def _mean_iou(pred: np.ndarray, target: np.ndarray) -> float:
     return float(np.mean(ious))
 
 
-def _why_not(bm: BundleModel, held: HeldOut | None, p: int) -> str | None:
+def _on_axis(held: HeldOut, p: int) -> tuple[list[int], list[np.ndarray]]:
+    """The validation slices along ``p`` (at most :data:`MOST_SLICES`): their indices and
+    targets, the other axes in increasing order (validation labels of the user's own are
+    stored along axis 0)."""
+    if held.axis == p:
+        return [int(i) for i in held.indices], [np.asarray(s) for s in held.sections]
+    indices = [int(i) for i in np.flatnonzero(held.counts_along(p))[:MOST_SLICES]]
+    sections = []
+    for i in indices:
+        region = [slice(0, n) for n in held.shape]
+        region[p] = slice(i, i + 1)
+        sections.append(np.take(held.read(region), 0, axis=p))
+    return indices, sections
+
+
+def _why_not(bm: BundleModel, held: HeldOut | None) -> str | None:
     """Why the validation voxels cannot tell the orientations apart here (None: they can)."""
     if held is None or not held.indices:
         return "there are no validation voxels to compare them on"
-    if held.axis != p:
-        return "the validation voxels do not lie on time slices"
     norm = bm.normalizer
     if bm.context or bm.position is not None or (norm is not None and norm.halo != (0, 0)):
         # the painted slices are read alone, without neighbours, positions or AGC margins
@@ -105,14 +120,13 @@ def _why_not(bm: BundleModel, held: HeldOut | None, p: int) -> str | None:
     return None
 
 
-def _predicted(bm: BundleModel, image: Any, held: HeldOut, blocks: tuple[slice, slice]):
-    """Probabilities ``(C, slice, a, b)`` of the scored block along the painted axis and along
-    each other axis, from crops widened by a patch on each side."""
-    p = held.axis
+def _predicted(bm: BundleModel, image: Any, p: int, idx: list[int], blocks: tuple[slice, slice]):
+    """Probabilities ``(C, slice, a, b)`` of the scored block along the painted axis ``p``
+    (slices ``idx``) and along each other axis, from crops widened by a patch on each side."""
     a, b = (k for k in range(3) if k != p)
-    order, idx = [p, a, b], [int(i) for i in held.indices]
+    order = [p, a, b]
     margin = int(max(np.atleast_1d(bm.patch_size or 128)))
-    (wide_a, in_a), (wide_b, in_b) = (_widened(blk, held.shape[k], margin)
+    (wide_a, in_a), (wide_b, in_b) = (_widened(blk, image.shape[k], margin)
                                       for blk, k in zip(blocks, (a, b), strict=True))
 
     def key(**at: Any) -> list[Any]:
@@ -155,16 +169,16 @@ def check_orientations(
     if len(axes) != 3:
         return None, None, None
     bm = BundleModel.from_model(model, card)
-    if (why := _why_not(bm, held, axes[0])) is not None:
+    if (why := _why_not(bm, held)) is not None:
         return None, None, why
-    sections = [np.asarray(s) for s in held.sections]
+    idx, sections = _on_axis(held, axes[0])  # not empty: held holds validation voxels
     blocks = (_block(sum((s > 0).sum(axis=1) for s in sections), BLOCK),
               _block(sum((s > 0).sum(axis=0) for s in sections), BLOCK))
     targets = np.stack([s[blocks] for s in sections])  # (slice, a, b)
     scored = targets > 0
     if np.count_nonzero(scored) < MIN_VOXELS:
         return None, None, f"fewer than {MIN_VOXELS} validation voxels lie close together"
-    along_p, along_a, along_b = _predicted(bm, image, held, blocks)
+    along_p, along_a, along_b = _predicted(bm, image, axes[0], idx, blocks)
     threshold = float(card.get("threshold", 0.5))
     truth = targets[scored].astype(np.int64) - 1
     alone = _classes(along_p[:, scored], bm.binary, threshold)

@@ -334,24 +334,23 @@ class TrainingRun:
             return
         if why_not is not None:
             yield Note(f"Prediction averages time slices, inlines and crosslines without a check "
-                       f"({why_not}); --axes in seisseg predict chooses.", "info")
+                       f"({why_not}); seisseg predict --axes with the time axis alone, or the "
+                       "Predict widget's orientations, predicts time slices alone.", "info")
         if record is None:
             return
         card["input"]["predict_axes"] = axes
         if card.get("validation") is not None:
             card["validation"]["orientations"] = record
-        data = self.s.data
-        painted = "time slices" if axes[0] == data.sample_axis else f"{data.axis_names[axes[0]]} sections"
         averaged, alone = record["averaged"], record["painted_axis"]
         if record["chosen"] == "averaged":
             text = (f"Prediction averages time slices, inlines and crosslines: on {record['voxels']:,} "
                     f"validation voxels they score {averaged:.3f} mean IoU against {alone:.3f} for "
-                    f"{painted} alone.")
+                    "time slices alone.")
         else:
-            text = (f"Prediction runs along {painted} alone: on {record['voxels']:,} validation "
+            text = (f"Prediction runs along time slices alone: on {record['voxels']:,} validation "
                     f"voxels they score {alone:.3f} mean IoU against {averaged:.3f} for the three "
-                    "orientations averaged (the sections across the paint are not learned well "
-                    "enough yet; --axes in seisseg predict chooses).")
+                    "orientations averaged (the inlines and crosslines, which hold one painted row "
+                    "each, are probably not learned well enough yet).")
         yield Note(text, "info")
 
     def finish(
