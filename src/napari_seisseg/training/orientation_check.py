@@ -26,7 +26,9 @@ import numpy as np
 import torch
 
 from ..bundle.model import BundleModel
+from ..inference.postprocess import probabilities_to_mask
 from ..jobs import drain
+from .metrics import confusion_matrix, scores_from_confusion
 from .split import HeldOut
 
 __all__ = ["BLOCK", "MIN_VOXELS", "MOST_SLICES", "check_orientations"]
@@ -78,20 +80,13 @@ def _predict(bm: BundleModel, crop: np.ndarray, axis: int) -> np.ndarray:
     return np.asarray(result.probabilities, dtype=np.float32)
 
 
-def _classes(probs: np.ndarray, binary: bool, threshold: float) -> np.ndarray:
-    """Class indices from probabilities ``(C, ...)``."""
-    if binary:
-        return (probs[0] >= threshold).astype(np.int64)
-    return probs.argmax(0)
-
-
-def _mean_iou(pred: np.ndarray, target: np.ndarray) -> float:
-    """Mean IoU over the classes present in ``target``."""
-    ious = []
-    for c in np.unique(target):
-        union = np.count_nonzero((pred == c) | (target == c))
-        ious.append(np.count_nonzero((pred == c) & (target == c)) / union)
-    return float(np.mean(ious))
+def _painted_mean_iou(probs: np.ndarray, target: np.ndarray, bm: BundleModel, threshold: float) -> float:
+    """Validation's score (the mean IoU over the classes present in ``target``, values 1..K) of
+    the mask prediction makes from ``probs`` ``(C, n)``."""
+    mask = probabilities_to_mask(probs, threshold=threshold if bm.binary else None)
+    n = max(bm.n_outputs, 2)
+    cm = confusion_matrix(mask.astype(np.int64) - 1, target.astype(np.int64) - 1, n)
+    return scores_from_confusion(cm)["painted_mean_iou"]
 
 
 def _on_axis(held: HeldOut, p: int) -> tuple[list[int], list[np.ndarray]]:
@@ -180,10 +175,11 @@ def check_orientations(
         return None, None, f"fewer than {MIN_VOXELS} validation voxels lie close together"
     along_p, along_a, along_b = _predicted(bm, image, axes[0], idx, blocks)
     threshold = float(card.get("threshold", 0.5))
-    truth = targets[scored].astype(np.int64) - 1
-    alone = _classes(along_p[:, scored], bm.binary, threshold)
-    mean = _classes((along_p + along_a + along_b)[:, scored] / 3, bm.binary, threshold)
-    record = {"painted_axis": _mean_iou(alone, truth), "averaged": _mean_iou(mean, truth),
-              "voxels": int(np.count_nonzero(scored))}
+    truth = targets[scored]
+    record = {
+        "painted_axis": _painted_mean_iou(along_p[:, scored], truth, bm, threshold),
+        "averaged": _painted_mean_iou((along_p + along_a + along_b)[:, scored] / 3, truth, bm, threshold),
+        "voxels": int(np.count_nonzero(scored)),
+    }
     record["chosen"] = "averaged" if record["averaged"] >= record["painted_axis"] else "painted_axis"
     return (axes if record["chosen"] == "averaged" else [axes[0]]), record, None
