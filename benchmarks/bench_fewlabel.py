@@ -21,7 +21,10 @@ Scenarios on the real Penobscot stack (``../shared/data/penobscot_36il_facies.np
 And a synthetic cube with thin, rare classes (``synthetic``): 96 x 96 x 128 with a salt
 diapir, one fault (2 % of the voxels) and ten sinuous channels (2.5 %, best seen on time
 slices); labels on 8 time slices only (``--slices N`` for another number), scored on the
-others.  And the TGS salt tiles
+others.  And ``survey``: a synthetic stand-in for the issue's held-out survey, 160 x 200
+x 174 without salt: background about 93 %, two faults (2 %), 24 channels (2.7 %) and 20
+gas sands (amplitude anomalies, 1.4-1.8 %), classes 1 background, 2 fault, 3 channel,
+4 amplitude anomaly; labels on 8 time slices, scored on the 166 others.  And the TGS salt tiles
 (``tgs``): folds 0-2 labeled, fold 3 scored (pixel IoU and the challenge metric), with
 ``seisseg train --axes 0`` and nothing else.
 
@@ -292,17 +295,26 @@ def penobscot(args: argparse.Namespace) -> dict[str, Any]:
 def synthetic(args: argparse.Namespace) -> dict[str, Any]:
     from napari_seisseg.synthetic import make_synthetic_cube
 
-    cube = make_synthetic_cube((96, 96, 128), seed=args.seed, n_faults=1, n_channels=10)
+    if args.task == "survey":
+        cube = make_synthetic_cube((160, 200, 174), seed=args.seed, n_faults=2, n_channels=24,
+                                   n_anomalies=20, salt=False)
+        # 1 background, 2 fault, 3 channel, 4 amplitude anomaly (no salt: 2 is never drawn)
+        cube.labels = np.array([0, 1, 1, 2, 3, 4], np.uint8)[cube.labels]
+        cube.class_names = ("background", "fault", "channel", "amplitude anomaly")
+        times = np.linspace(10, 163, args.slices).round().astype(int)
+    else:
+        cube = make_synthetic_cube((96, 96, 128), seed=args.seed, n_faults=1, n_channels=10)
+        times = np.linspace(8, 120, args.slices).round().astype(int)
     truth = cube.labels
     n = int(truth.max())
-    times = np.linspace(8, 120, args.slices).round().astype(int)
     kept = np.zeros(truth.shape, np.uint8)
     kept[:, :, times] = truth[:, :, times]
     scored = np.ones(truth.shape, bool)
     scored[:, :, times] = False
     shares = np.bincount(truth.ravel(), minlength=n + 1)[1:] / truth.size
     out: dict[str, Any] = {
-        "task": "synthetic_time_slices" + ("" if args.slices == 8 else f"_{args.slices}"),
+        "task": ("survey" if args.task == "survey" else "synthetic") + "_time_slices"
+                + ("" if args.slices == 8 else f"_{args.slices}"),
         "seed": args.seed, "minutes": args.minutes, "pretrain_minutes": args.pretrain,
         "extra_args": args.extra, "classes": list(cube.class_names),
         "class_share": [float(v) for v in shares], "painted_time_slices": times.tolist(),
@@ -392,7 +404,7 @@ def table(runs: list[dict[str, Any]]) -> str:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 epilog="options after -- go to 'seisseg train' as they are")
-    p.add_argument("task", choices=("penobscot", "synthetic", "tgs"))
+    p.add_argument("task", choices=("penobscot", "synthetic", "survey", "tgs"))
     p.add_argument("--scenario", choices=("a", "b", "c"), default="a")
     p.add_argument("--minutes", type=float, default=10.0)
     p.add_argument("--seed", type=int, default=0)
@@ -413,7 +425,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     argv = argv[: argv.index("--")] if "--" in argv else argv
     args = p.parse_args(argv)
     args.extra = extra  # 'seisseg train' options given after --
-    result = {"penobscot": penobscot, "synthetic": synthetic, "tgs": tgs}[args.task](args)
+    result = {"penobscot": penobscot, "synthetic": synthetic, "survey": synthetic,
+              "tgs": tgs}[args.task](args)
     show = {k: v for k, v in result.items() if k != "machine"}
     print(json.dumps(show, indent=1, default=float))
     if not args.no_save:

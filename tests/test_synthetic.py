@@ -121,6 +121,35 @@ def test_switches_remove_classes():
     assert len(c.info["faults"]) == 1
 
 
+def test_channels_and_gas_sands_add_classes_without_moving_the_rest():
+    plain = make_synthetic_cube((40, 36, 64), seed=5, n_faults=1, salt=False)
+    both = make_synthetic_cube((40, 36, 64), seed=5, n_faults=1, salt=False, n_channels=3,
+                               n_anomalies=4)
+    assert both.class_names == (*CLASS_NAMES, "channel", "amplitude anomaly")
+    assert set(np.unique(both.labels)) == {1, 3, 4, 5}
+    assert 5 in both.class_colors and "5 amplitude anomaly" in both.geometry.notes[1]
+    # the faults are where they were; channels and sands only replace sediment
+    assert np.array_equal(plain.labels == 3, both.labels == 3)
+    assert set(np.unique(plain.labels[both.labels >= 4])) == {1}
+    # gas sands without channels keep the label values (5, not 4)
+    gas_only = make_synthetic_cube((40, 36, 64), seed=5, salt=False, n_anomalies=4)
+    assert set(np.unique(gas_only.labels)) >= {1, 5} and 4 not in gas_only.labels
+    assert gas_only.class_names[4] == "amplitude anomaly"
+
+
+def test_gas_sands_are_bright_spots():
+    c = make_synthetic_cube((48, 44, 80), seed=6, n_faults=0, salt=False, n_anomalies=5)
+    gas = c.labels == 5
+    assert 0.002 < gas.mean() < 0.1
+    # within two samples of a sand, the amplitude is far above the cube's
+    near = gas.copy()
+    for shift in (-2, -1, 1, 2):
+        near |= np.roll(gas, shift, axis=-1)
+    rms_near = np.sqrt(np.mean(c.seismic[near] ** 2))
+    rms_far = np.sqrt(np.mean(c.seismic[~near] ** 2))
+    assert rms_near > 2.0 * rms_far
+
+
 def test_salt_interior_is_dim_and_its_top_bright(cube):
     salt = cube.labels == 2
     sediment = cube.labels == 1

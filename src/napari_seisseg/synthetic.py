@@ -25,6 +25,13 @@
     flat top, low impedance inside.  They follow the folding and faulting of their layers,
     and are best seen on time slices (thin, rare, winding bodies).
 
+``5`` amplitude anomaly (only with ``n_anomalies > 0``)
+    Gas sands (bright spots): a sand a few samples thick at a random stratigraphic level,
+    under a lobed patch of the map, filled with gas above a flat contact, so the body sits
+    in the shallower part of its layer there and its base is flat where the contact cuts the
+    layer.  The gas lowers the impedance far below any layer's: the body's top and base are
+    the brightest reflections around.  Faults cut them; they win over channels.
+
 Order of events, youngest first: salt emplacement (with its drag), then faulting, then the
 folded layer cake.  Faults are therefore older than the salt: they are cut by the diapir,
 bent by its drag, and **salt wins where the two labels overlap** (no fault label inside salt).
@@ -51,7 +58,7 @@ from typing import Any
 import numpy as np
 
 from .io.geometry import SurveyGeometry
-from .synthetic_geology import CHANNEL, MARGIN, OVERSAMPLE, ModelGrid, earth_model
+from .synthetic_geology import ANOMALY, CHANNEL, MARGIN, OVERSAMPLE, ModelGrid, earth_model
 
 __all__ = [
     "CLASS_COLORS",
@@ -81,6 +88,10 @@ CLASS_COLORS: dict[int, tuple[float, float, float, float]] = {
 #: Name and colour of the channel class (label 4), present in cubes made with channels.
 CHANNEL_NAME = "channel"
 CHANNEL_COLOR = (0.2, 0.85, 0.95, 1.0)
+#: Name and colour of the amplitude-anomaly class (label 5, gas sands), in cubes made with
+#: them (their class names then list the channel too, so label values keep their meaning).
+ANOMALY_NAME = "amplitude anomaly"
+ANOMALY_COLOR = (0.3, 0.95, 0.3, 1.0)
 
 
 @dataclass
@@ -93,7 +104,8 @@ class SyntheticCube:
         Amplitudes, float32, ``(n_inline, n_crossline, n_sample)``, about unit standard
         deviation.
     labels : numpy.ndarray
-        Dense truth, uint8, same shape: 1 sediment, 2 salt, 3 fault.
+        Dense truth, uint8, same shape: 1 sediment, 2 salt, 3 fault, and in cubes made with
+        them 4 channel, 5 amplitude anomaly (gas sands).
     geometry : SurveyGeometry
         Cube geometry (inlines from 100, crosslines from 300, 4 ms sampling).
     seed : int or None
@@ -101,7 +113,8 @@ class SyntheticCube:
     info : dict
         Parameters drawn for the model (wavelet, faults, salt, noise), for reference.
     class_names : tuple of str
-        Names of label values 1, 2, 3.
+        Names of label values 1, 2, ... (a cube with gas sands lists "channel" for 4 even
+        when it has no channels, so that 5 is the amplitude anomaly).
     class_colors : dict
         RGBA colour of every label value (0 fully transparent), for a napari Labels colormap.
     """
@@ -235,6 +248,7 @@ def make_synthetic_cube(
     snr: float = 7.0,
     dt: float = 4.0,
     n_channels: int = 0,
+    n_anomalies: int = 0,
 ) -> SyntheticCube:
     """Make a synthetic labeled seismic cube.
 
@@ -260,6 +274,9 @@ def make_synthetic_cube(
     n_channels : int
         Number of sinuous channels (label 4, ``"channel"``); 0 (the default) leaves the cube
         as it always was, bit for bit.
+    n_anomalies : int
+        Number of gas sands (label 5, ``"amplitude anomaly"``); 0 (the default) leaves the
+        cube as it always was, bit for bit.
 
     Returns
     -------
@@ -287,7 +304,8 @@ def make_synthetic_cube(
     info: dict[str, Any] = {"entropy": seq.entropy, "peak_frequency_hz": peak_frequency,
                             "snr": snr}
     rngs = {"layers": rng_layers, "fold": rng_fold, "faults": rng_faults, "salt": rng_salt}
-    z, labels = earth_model(ModelGrid(ni, nx, nt), rngs, n_faults, salt, (n_channels, seq), info)
+    z, labels = earth_model(ModelGrid(ni, nx, nt), rngs, n_faults, salt,
+                            (n_channels, n_anomalies, seq), info)
     seismic, wav = _convolve(z, nt, dt, peak_frequency)
     del z
     labels = labels[..., MARGIN * OVERSAMPLE : (MARGIN + nt) * OVERSAMPLE : OVERSAMPLE]
@@ -298,13 +316,16 @@ def make_synthetic_cube(
     summary = (f"{n_faults} normal fault(s), {'one salt diapir' if salt else 'no salt'}, "
                f"Ricker {peak_frequency:.1f} Hz, SNR {snr:g}")
     extra: dict[str, Any] = {}
-    if n_channels > 0:
+    if n_channels > 0 or n_anomalies > 0:
         extra = {"class_names": (*CLASS_NAMES, CHANNEL_NAME),
                  "class_colors": {**CLASS_COLORS, CHANNEL: CHANNEL_COLOR}}
+    if n_anomalies > 0:
+        extra["class_names"] = (*extra["class_names"], ANOMALY_NAME)
+        extra["class_colors"][ANOMALY] = ANOMALY_COLOR
     return SyntheticCube(
         seismic=np.ascontiguousarray(seismic),
         labels=np.ascontiguousarray(labels),
-        geometry=_synthetic_geometry(shape, dt, seed, summary, n_channels > 0),
+        geometry=_synthetic_geometry(shape, dt, seed, summary, n_channels, n_anomalies),
         seed=seed,
         info=info,
         **extra,
@@ -361,7 +382,8 @@ def _noise(
 
 
 def _synthetic_geometry(
-    shape: tuple[int, int, int], dt: float, seed: int | None, summary: str, channels: bool
+    shape: tuple[int, int, int], dt: float, seed: int | None, summary: str, channels: int,
+    anomalies: int,
 ) -> SurveyGeometry:
     """The cube's geometry: inlines from 100, crosslines from 300, notes saying what is in it."""
     ni, nx, nt = shape
@@ -380,6 +402,7 @@ def _synthetic_geometry(
         notes=[
             f"synthetic cube (seed={seed}): {summary}",
             "labels: 1 sediment, 2 salt, 3 fault (salt wins where salt and fault overlap)"
-            + (", 4 channel (faults win over channels)" if channels else ""),
+            + (", 4 channel (faults win over channels)" if channels or anomalies else "")
+            + (", 5 amplitude anomaly (over channels, under faults)" if anomalies else ""),
         ],
     )

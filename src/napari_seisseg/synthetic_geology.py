@@ -1,4 +1,4 @@
-"""The geology of a synthetic cube: salt, faults, folding, layers and channels.
+"""The geology of a synthetic cube: salt, faults, folding, layers, channels and gas sands.
 
 :func:`earth_model` builds, on a time grid :data:`OVERSAMPLE` times finer than the cube's
 (with :data:`MARGIN` extra samples above and below), the log-impedance model and the dense
@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "ANOMALY",
     "CHANNEL",
     "FAULT",
     "MARGIN",
@@ -26,7 +27,7 @@ __all__ = [
     "earth_model",
 ]
 
-SEDIMENT, SALT, FAULT, CHANNEL = 1, 2, 3, 4
+SEDIMENT, SALT, FAULT, CHANNEL, ANOMALY = 1, 2, 3, 4, 5
 
 #: Vertical oversampling of the impedance model before convolution.
 OVERSAMPLE = 4
@@ -77,7 +78,7 @@ def earth_model(
     rngs: dict[str, np.random.Generator],
     n_faults: int,
     salt: bool,
-    channels: tuple[int, np.random.SeedSequence],
+    bodies: tuple[int, int, np.random.SeedSequence],
     info: dict[str, Any],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Log-impedance and labels of the model on the fine grid, ``(ni, nx, ntf)`` each.
@@ -92,17 +93,20 @@ def earth_model(
         Number of normal faults.
     salt : bool
         Include the salt diapir.
-    channels : (int, numpy.random.SeedSequence)
-        Number of channels, and the sequence their generator is spawned from (only then).
+    bodies : (int, int, numpy.random.SeedSequence)
+        Number of channels and of gas sands (amplitude anomalies), and the sequence their
+        generators come from (the channels' is spawned only when there are channels, so
+        cubes without them stay as they were; the gas sands' has its own spawn key).
     info : dict
-        Receives what was drawn (``salt``, ``faults``, ``folding``, ``channels``).
+        Receives what was drawn (``salt``, ``faults``, ``folding``, ``channels``,
+        ``anomalies``).
 
     Returns
     -------
     z : numpy.ndarray
         Log-impedance, float32.
     labels : numpy.ndarray
-        Labels, uint8 (salt over fault over channel over sediment).
+        Labels, uint8 (salt over fault over gas sand over channel over sediment).
     """
     nt = grid.nt
     # source time of every voxel, undone event by event (youngest first)
@@ -124,8 +128,8 @@ def earth_model(
     idx = np.searchsorted(tops, tau, side="right") - 1
     z = logz[np.clip(idx, 0, len(logz) - 1)].astype(np.float32)
     del idx
-    channel = None
-    n_channels, seq = channels
+    channel = gas = None
+    n_channels, n_anomalies, seq = bodies
     if n_channels > 0:
         rng_channels = np.random.default_rng(seq.spawn(1)[0])
         channel, z_sand = draw_channels(
@@ -133,6 +137,11 @@ def earth_model(
         )
         info["channels"] = int(n_channels)
         z = np.where(channel, z_sand, z).astype(np.float32)
+    if n_anomalies > 0:
+        key = np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, 1000))
+        gas, z_gas = draw_anomalies(np.random.default_rng(key), int(n_anomalies), grid, tau, logz)
+        info["anomalies"] = int(n_anomalies)
+        z = np.where(gas, z_gas, z).astype(np.float32)
     del tau
     if inside is not None:
         z_salt = float(np.quantile(logz, 0.9)) + rngs["salt"].uniform(0.12, 0.2)
@@ -141,6 +150,8 @@ def earth_model(
     labels = np.full((grid.ni, grid.nx, grid.ntf), SEDIMENT, dtype=np.uint8)
     if channel is not None:
         labels[channel] = CHANNEL
+    if gas is not None:
+        labels[gas] = ANOMALY
     labels[fault_zone] = FAULT  # faults cut the channels
     if inside is not None:
         labels[inside] = SALT  # salt wins over fault
@@ -279,6 +290,44 @@ def draw_channels(
         mask |= (below_top <= 0) & (-below_top < base[:, :, None])
     z_sand = np.float32(np.quantile(logz, 0.1) - 0.08)
     return mask, z_sand
+
+
+def draw_anomalies(
+    rng: np.random.Generator, n: int, grid: ModelGrid, tau: np.ndarray, logz: np.ndarray
+) -> tuple[np.ndarray, np.float32]:
+    """Gas sands (bright spots) in stratigraphic time ``tau``: a mask and their impedance.
+
+    Each is a sand a few samples thick at a random stratigraphic level, inside a lobed
+    ellipse of the map, filled with gas above a flat contact (in time, not in stratigraphy):
+    the shallower part of the sand under the ellipse, so the body is highest where its layer
+    is, and its base is flat where the contact cuts the layer (a flat spot).  The gas lowers
+    the impedance well below any layer's, so its top and base are the brightest reflections
+    around.
+    """
+    ni, nx, nt = grid.ni, grid.nx, grid.nt
+    ii, jj, tf = grid.ii, grid.jj, grid.tf
+    size = float(min(ni, nx))
+    mask = np.zeros(tau.shape, dtype=bool)
+    for _ in range(n):
+        level = rng.uniform(0.12, 0.85) * nt
+        thick = rng.uniform(4.0, 10.0)
+        ci, cj = rng.uniform(0.1, 0.9) * ni, rng.uniform(0.1, 0.9) * nx
+        ra, rb = rng.uniform(0.1, 0.25, size=2) * size
+        az = rng.uniform(0, np.pi)
+        u = ((ii - ci) * np.cos(az) + (jj - cj) * np.sin(az)) / ra
+        v = (-(ii - ci) * np.sin(az) + (jj - cj) * np.cos(az)) / rb
+        ang = np.arctan2(v, u)
+        lobes = 1.0 + sum(rng.uniform(0.05, 0.15) * np.sin(k * ang + rng.uniform(0, 2 * np.pi))
+                          for k in (2, 3))
+        area = np.hypot(u, v) < lobes  # (ni, nx)
+        if not area.any():
+            continue
+        below = tau[area] >= level  # (traces under the patch, ntf)
+        top = tf[np.argmax(below, axis=-1)]  # time of the sand's top, per trace
+        contact = float(np.quantile(top, rng.uniform(0.5, 0.85)))
+        mask[area] |= below & (tau[area] < level + thick) & (tf < contact)
+    z_gas = np.float32(np.quantile(logz, 0.05) - rng.uniform(0.15, 0.25))
+    return mask, z_gas
 
 
 def draw_salt(rng: np.random.Generator, ni: int, nx: int, nt: int) -> dict[str, Any]:

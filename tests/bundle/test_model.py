@@ -47,6 +47,23 @@ def test_position_channel_and_recorded_orientation():
     card["input"].update(position=PositionSpec(50).to_dict(), predict_axes=[1])
     bm = BundleModel.from_model(net, card)
     assert bm.position == PositionSpec(50) and bm.predict_axes == (1,)
+    assert bm.orientation_weights((0, 1, 2)) is None  # one painted orientation: equal weights
+
+
+def test_time_slice_paint_weighs_the_painted_orientation_as_much_as_the_others_together():
+    net = _net()
+    card = _card(net)
+    card["input"].update(axes=[0, 1, 2], predict_axes=[2, 0, 1])
+    bm = BundleModel.from_model(net, card)
+    assert bm.orientation_weights((2, 0, 1)) == (0.5, 0.25, 0.25)
+    assert bm.orientation_weights((0, 1, 2)) == (0.25, 0.25, 0.5)
+    for fewer in ((2, 0), (0, 1), (2,)):  # two orientations average alike anyway
+        assert bm.orientation_weights(fewer) is None
+    # time slices alone kept by the check (or an older bundle): all three asked, weighted too
+    card["input"].update(predict_axes=[2])
+    assert BundleModel.from_model(net, card).orientation_weights((0, 1, 2)) == (0.25, 0.25, 0.5)
+    card["input"].update(predict_axes=[0])  # painted on inlines: alike
+    assert BundleModel.from_model(net, card).orientation_weights((0, 1, 2)) is None
 
 
 def test_coerce_takes_paths_pairs_and_entries(tmp_path):

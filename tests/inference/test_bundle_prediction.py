@@ -127,6 +127,25 @@ def test_orientations_are_averaged_and_named(unet2d):
     np.testing.assert_allclose(both.probabilities, core, atol=1e-6)
 
 
+def test_a_time_slice_model_weighs_its_painted_orientation_as_much_as_the_others(unet2d):
+    card = {**unet2d.card, "input": {**unet2d.card["input"], "predict_axes": [2, 0, 1]}}
+    bm = BundleModel.from_model(unet2d.model, card)
+    g = geometry(dead=())
+    alone = {name: drain(predict_bundle(bm, CUBE, geometry=g, orientations=name)).probabilities
+             for name in ("inline", "crossline", "sample")}
+    default = drain(predict_bundle(bm, CUBE, geometry=g)).probabilities  # the card's three
+    expected = 0.5 * alone["sample"] + 0.25 * (alone["inline"] + alone["crossline"])
+    np.testing.assert_allclose(default, expected, atol=1e-6)
+    asked = drain(predict_bundle(bm, CUBE, geometry=g, orientations="inline,xl,sample"))
+    np.testing.assert_allclose(asked.probabilities, expected, atol=1e-6)
+    two = drain(predict_bundle(bm, CUBE, geometry=g, orientations="inline,sample")).probabilities
+    np.testing.assert_allclose(two, (alone["inline"] + alone["sample"]) / 2, atol=1e-6)
+    # napari's display order (time before crossline): the weights follow the axes' meaning
+    disp, gd = g.transpose_to(CUBE, g.display_axes)
+    shown = drain(predict_bundle(bm, disp, geometry=gd)).probabilities
+    np.testing.assert_allclose(shown, expected.transpose(0, 1, 3, 2), atol=1e-6)
+
+
 def test_slice_only_equals_that_slice_of_the_whole_cube(unet2d):
     g = geometry()
     disp, gd = g.transpose_to(CUBE, g.display_axes)

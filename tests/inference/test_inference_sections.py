@@ -139,3 +139,21 @@ def test_finalize_sees_every_finished_block_once_in_volume_order(axes, where, tm
     assert (seen == 1).all()
     got = np.asarray(got, dtype=np.float32) / (255.0 if where == "uint8" else 1.0)
     np.testing.assert_allclose(got, plain * 0.5 + 0.25, atol=3e-3 if where == "uint8" else 1e-6)
+
+
+@pytest.mark.parametrize("out", ["memory", "npy"])
+def test_orientations_are_averaged_with_their_weights(tmp_path, out):
+    def size(x):  # one channel: the section's in-plane shape, 100 * H + W
+        n, _, h, w = x.shape
+        return torch.full((n, 1, h, w), float(100 * h + w))
+
+    per_axis = {0: 911, 1: 711, 2: 709}  # CUBE is 7 x 9 x 11
+    kw = dict(axes=(2, 0, 1), activation="none", n_channels=1, tile=None,
+              out=None if out == "memory" else str(tmp_path / "p.npy"))
+    equal = np.asarray(run(size, **kw))
+    np.testing.assert_allclose(equal, sum(per_axis.values()) / 3, rtol=1e-6)
+    weighted = np.asarray(run(size, weights=(2, 1, 1), **{**kw, "overwrite": True}))
+    np.testing.assert_allclose(weighted, 0.5 * 709 + 0.25 * (911 + 711), rtol=1e-6)
+    for bad in ((1, 1), (1, 0, 1), (1, float("nan"), 1)):
+        with pytest.raises(ValueError, match="one positive number per axis"):
+            run(size, weights=bad, **kw)

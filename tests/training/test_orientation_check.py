@@ -29,8 +29,9 @@ def _trained(shape=(24, 40, 32), times=(4, 12, 20, 28), classes=2, **kw):
 
 
 def _fake_predict(vertical_right: bool):
-    """Probabilities read off an image whose values are the classes (1..K): exact along time
-    slices, and along the other axes exact or shifted to the next class."""
+    """Probabilities read off an image whose values are the classes (1..K): right along time
+    slices but not sure (0.8), and along the other axes sure, and right or shifted to the
+    next class."""
 
     def predict(bm, crop, axis):
         predict.crops.append((axis, crop.shape))
@@ -38,9 +39,11 @@ def _fake_predict(vertical_right: bool):
         n = max(bm.n_outputs, 2)
         if axis != 2 and not vertical_right:
             cls = (cls + 1) % n
+        sure = 1.0 if axis != 2 else 0.8
         if bm.binary:
-            return cls[None].astype(np.float32)
-        return np.stack([cls == c for c in range(n)]).astype(np.float32)
+            return np.where(cls == 1, sure, 1 - sure)[None].astype(np.float32)
+        probs = np.stack([cls == c for c in range(n)]).astype(np.float32)
+        return probs * sure + (1 - probs) * (1 - sure) / (n - 1)
 
     predict.crops = []
     return predict
@@ -58,11 +61,12 @@ def test_the_average_is_kept_only_when_it_scores_at_least_as_well(monkeypatch, n
     rng = np.random.default_rng(n_classes)
     truth = rng.integers(1, n_classes + 1, size=shape).astype(np.uint8)
     _, _, result, _ = _trained(shape, classes=n_classes)
-    card = dict(result.card, input={**result.card["input"], "predict_axes": [2, 0, 1]})
+    card = dict(result.card, input={**result.card["input"], "predict_axes": [2, 0, 1]},
+                threshold=0.5)
     assert BundleModel.from_model(result.model, card).binary == (n_classes == 2)
     # the image holds the classes, so the fake predictions are right or wrong by construction
     classes = truth.astype(np.float32)
-    times = [5, 17, 30]
+    times = [5, 11, 17, 30]
     # validation voxels away from the origin: both blocks start inside the axes
     window = np.zeros(shape[:2], bool)
     window[20:33, 12:48] = True
@@ -72,14 +76,47 @@ def test_the_average_is_kept_only_when_it_scores_at_least_as_well(monkeypatch, n
     axes, record, why_not = oc.check_orientations(result.model, card, classes, held)
     # blocks of 32: rows 1..33 (around 20..33), columns 12..44 (32 of 12..48), read with 16
     # (the patch) of margin inside the cube: rows 0..49, columns 0..60
-    assert fake.crops == [(2, (49, 60, 3)), (0, (32, 60, 32)), (1, (49, 32, 32))]
-    # every voxel bookkept right: time slices alone are exact, the shifted others outvote them
+    assert fake.crops == [(2, (49, 60, 4)), (0, (32, 60, 32)), (1, (49, 32, 32))]
+    # every voxel bookkept right: time slices alone are right; the others, sure and shifted,
+    # outvote them although the time slices weigh as much as both together
     assert record["painted_axis"] == 1.0 and record["averaged"] == 0.0 and why_not is None
     assert axes == [2] and record["chosen"] == "painted_axis"
-    assert record["voxels"] == 3 * 13 * 32  # the block along axis 1 is capped at 32 of 36
+    assert record["voxels"] == 4 * 13 * 32  # the block along axis 1 is capped at 32 of 36
+    assert record["slices"] == 4 and record["painted_axis_better"] == 1.0  # on every resample
+    assert record["weights"] == [0.5, 0.25, 0.25]
+    assert oc.describe(record).startswith("Prediction runs along time slices alone")
+    # the same lead on three slices only: too few to tell, the average stays, and says why
+    three = HeldOut(shape, 2, times[:3], held.sections[:3], "bands")
+    axes, record, _ = oc.check_orientations(result.model, card, classes, three)
+    assert axes == [2, 0, 1] and record["painted_axis_better"] == 1.0 and record["slices"] == 3
+    assert "only 3 validation slice(s), too few to tell" in oc.describe(record)
+    # a validation slice with nothing inside the blocks is not a unit of the comparison
+    empty = np.zeros(shape[:2], np.uint8)
+    empty[0, 59] = 1
+    five = HeldOut(shape, 2, [*times, 24], [*held.sections, empty], "bands")
+    assert oc.check_orientations(result.model, card, classes, five)[1]["slices"] == 4
     monkeypatch.setattr(oc, "_predict", _fake_predict(vertical_right=True))
     axes, record, _ = oc.check_orientations(result.model, card, classes, held)
     assert axes == [2, 0, 1] and record["chosen"] == "averaged"  # a tie keeps the average
+
+
+def test_time_slices_alone_must_be_better_beyond_the_noise_of_the_validation_slices():
+    n = 3  # classes; per-slice confusion matrices, rows the prediction, columns the truth
+    right, wrong = np.eye(n, dtype=np.int64) * 50, np.full((n, n), 10) + np.eye(n, dtype=np.int64) * 20
+    # better alone on one slice of five, alike elsewhere: not sure, the average stays
+    alone = np.stack([right, *[wrong] * 4])
+    averaged = np.stack([wrong] * 5)
+    assert 0.5 < oc._share_better(alone, averaged) < oc.SURE
+    # better alone on every slice: sure
+    assert oc._share_better(np.stack([right] * 5), averaged) == 1.0
+    assert oc._share_better(averaged, averaged) == 0.0  # a tie is no win
+    assert oc._painted_mean_iou(np.stack([right] * 5)) == 1.0
+    record = {"painted_axis": 0.647, "averaged": 0.613, "voxels": 7328, "slices": 8,
+              "painted_axis_better": 0.84, "chosen": "averaged"}
+    text = oc.describe(record)
+    assert text.startswith("Prediction averages time slices, inlines and crosslines")
+    assert "0.613 mean IoU against 0.647" in text and "higher on only 84%" in text
+    assert oc.describe({**record, "averaged": 0.7}).endswith("for time slices alone.")
 
 
 def test_nothing_is_compared_without_validation_or_with_too_few_voxels():
@@ -103,8 +140,10 @@ def test_nothing_is_compared_without_validation_or_with_too_few_voxels():
 def test_a_time_slice_run_records_the_comparison_and_says_what_prediction_does(tmp_path):
     image, _, result, notes = _trained()
     orient = result.card["validation"]["orientations"]
-    assert set(orient) == {"painted_axis", "averaged", "voxels", "chosen"}
+    assert set(orient) == {"painted_axis", "averaged", "weights", "voxels", "slices", "painted_axis_better",
+                           "chosen"}
     assert 0.0 <= orient["painted_axis"] <= 1.0 and 0.0 <= orient["averaged"] <= 1.0
+    assert 0.0 <= orient["painted_axis_better"] <= 1.0 and orient["slices"] >= 1
     expected = [2, 0, 1] if orient["chosen"] == "averaged" else [2]
     assert result.card["input"]["predict_axes"] == expected
     assert any(n.startswith("Prediction ") and f"{orient['voxels']:,} validation voxels" in n

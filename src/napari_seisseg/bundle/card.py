@@ -48,9 +48,11 @@ def prediction_axes(data: TrainingData, section_axes: list[int]) -> list[int]:
     tails.  Averaging the three orientations raised every model measured on the synthetic
     time-slice benchmark (8 painted slices, 9 trained models: +0.003 to +0.075 mean IoU;
     the committed defaults 0.775 / 0.717 -> 0.845 / 0.722 over two seeds) for about twice the
-    prediction time; section paint gains nothing from it and keeps its own orientation.  At
-    the end of training :func:`~napari_seisseg.training.orientation_check.check_orientations`
-    keeps the average only where it scores at least as well on the validation voxels.
+    prediction time; section paint gains nothing from it and keeps its own orientation.  The
+    painted orientation, listed first, weighs as much as the two others together
+    (:meth:`~napari_seisseg.bundle.model.BundleModel.orientation_weights`).  At the end of
+    training :func:`~napari_seisseg.training.orientation_check.check_orientations` keeps the
+    painted orientation alone where the validation voxels say surely that it scores higher.
 
     Parameters
     ----------

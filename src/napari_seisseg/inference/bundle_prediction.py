@@ -384,7 +384,7 @@ def _sweep(
         batch_size=batch_size or 4, layout="slab" if bm.kind == "slab" else "channels",
         min_tile=bm.patch_size, pad=bm.pad_mode,
         position=None if bm.position is None else (bm.position, bm.sample_axis, part.sample_offset),
-        **common,
+        weights=bm.orientation_weights(part.axes), **common,
     )
 
 

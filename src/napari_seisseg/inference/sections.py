@@ -106,6 +106,7 @@ def predict_sections(
     pad: str = "reflect",
     position: tuple[Any, int, int] | None = None,
     finalize: Finalize | None = None,
+    weights: Sequence[float] | None = None,
 ) -> PredictionGenerator:
     """Predict every section of a 3D cube with a 2D model, along one or several axes.
 
@@ -118,8 +119,9 @@ def predict_sections(
     volume : array-like
         3D cube, sliceable numpy-style.
     axes : int or sequence of int
-        Section axes; with several, the predictions along each are averaged.  Sections
-        along axis ``a`` keep the other two axes in increasing order as ``(H, W)``.
+        Section axes; with several, the predictions along each are averaged (see
+        ``weights``).  Sections along axis ``a`` keep the other two axes in increasing order
+        as ``(H, W)``.
     context : int, optional
         Neighbouring slices on each side (default: the model's ``context``, else 0); slices
         beyond the cube repeat its first or last slice.
@@ -144,6 +146,9 @@ def predict_sections(
         Volume axes to flip (True: the two in-plane axes of each orientation).
     overlap, blend, batch_size, device, amp, activation, out, out_dtype, n_channels, preprocess, dead_mask, stop, overwrite, chunks, finalize
         As for :func:`~napari_seisseg.inference.window_driver.predict_volume`.
+    weights : sequence of float, optional
+        Weight of each axis in the average, in the order of ``axes`` (positive; scaled to
+        sum to 1).  Equal weights by default.
 
     Returns
     -------
@@ -161,6 +166,7 @@ def predict_sections(
     """
     shape = check_shape(volume, ndims=(3,))
     axes = _axes(axes)
+    weights = _weights(weights, axes)
     context, layout = _context_and_layout(model2d, context, layout, position is not None)
     overlaps = check_overlap(overlap, 1) * 2
     dtype, protect, n_channels = check_common(
@@ -182,7 +188,18 @@ def predict_sections(
         )
         passes.append(p)
         windows.append(window)
-    return drive(passes, shape, windows[0], out, dtype, chunks, overwrite, protect, stop, finalize)
+    return drive(passes, shape, windows[0], out, dtype, chunks, overwrite, protect, stop, finalize,
+                 weights)
+
+
+def _weights(weights: Sequence[float] | None, axes: tuple[int, ...]) -> tuple[float, ...] | None:
+    """Checked orientation weights, scaled to sum to 1 (None: equal)."""
+    if weights is None:
+        return None
+    w = np.atleast_1d(np.asarray(weights, dtype=np.float64))
+    if w.shape != (len(axes),) or not np.all(np.isfinite(w)) or not np.all(w > 0):
+        raise SeisSegError(f"weights must be one positive number per axis {axes}, got {weights!r}.")
+    return tuple(float(v) for v in w / w.sum())
 
 
 def _section_pass(

@@ -247,8 +247,12 @@ def drive(
     protect: list[str],
     stop: StopLike,
     finalize: Finalize | None = None,
+    weights: Sequence[float] | None = None,
 ) -> PredictionGenerator:
     """Run the passes (averaged when several), yield events, return the output.
+
+    ``weights`` (optional, one per pass, summing to 1) weigh the passes' average; equal
+    weights otherwise.
 
     ``finalize(index, block)`` (optional) turns every finished float32 block of the output
     (blended and averaged over the passes; ``index`` in the volume's order) into the block
@@ -259,8 +263,9 @@ def drive(
     t0, done = time.perf_counter(), 0
     try:
         yield PredictionStarted(total, "windows", str(passes[0].predictor.device), shape, window)
-        for p in passes:
-            p.stitcher.write = output.writer(p.perm)
+        for k, p in enumerate(passes):
+            p.stitcher.write = output.writer(
+                p.perm, 1.0 / len(passes) if weights is None else float(weights[k]))
             completed, done = yield from _run_pass(p, stop, done, total)
             if not completed:
                 break
@@ -330,8 +335,8 @@ class _Assembly:
             )
         return self.sink
 
-    def writer(self, perm: tuple[int, ...]) -> Callable[[tuple[slice, ...], np.ndarray], None]:
-        """The ``write`` callback of a pass whose plan order is ``perm``."""
+    def writer(self, perm: tuple[int, ...], weight: float) -> Callable[[tuple[slice, ...], np.ndarray], None]:
+        """The ``write`` callback of a pass whose plan order is ``perm`` and share of the average ``weight``."""
         if self.n_passes == 1:
             return lambda i, b: self._store(*_to_volume(perm, i, b))
 
@@ -342,7 +347,7 @@ class _Assembly:
             elif self.scratch is None:
                 self.scratch = ScratchSum((b.shape[0], *self.shape), self.target)
             vi, vb = _to_volume(perm, i, b)
-            self.scratch.add(vi, vb, 1.0 / self.n_passes)
+            self.scratch.add(vi, vb, weight)
 
         return add
 

@@ -1,21 +1,24 @@
 """Whether averaging the three orientations beats the painted one, judged on validation voxels.
 
 A model painted on time slices predicts along time slices, inlines and crosslines, averaged,
-by default (:func:`~napari_seisseg.bundle.card.prediction_axes`): on the 96 x 96 x 128
-synthetic time-slice benchmark after 10 training minutes that raised every model measured.
-It is not always so.  The model learns the vertical sections only from the one painted row
-each of them holds; on a larger cube (240 x 320 x 174, 8 painted slices, 3 training minutes)
-the inlines and crosslines predicted salt on a quarter of the cube and the average scored
-0.48 mean IoU on the unpainted voxels against 0.69 for time slices alone.
+by default (:func:`~napari_seisseg.bundle.card.prediction_axes`), the time slices weighing as
+much as the two others together (:meth:`~napari_seisseg.bundle.model.BundleModel.orientation_weights`).
+The model learns the vertical sections only from the one painted row each of them holds; on
+a larger cube (240 x 320 x 174, 8 painted slices, 3 training minutes) the inlines and
+crosslines predicted salt on a quarter of the cube, and an equal average scored 0.48 mean
+IoU on the unpainted voxels against 0.69 for time slices alone (0.73 with the weights).
 
 So at the end of such a run :func:`check_orientations` predicts the validation voxels both
-ways, with the trained model as prediction runs it, and keeps the average only when it
-scores at least as well.  It stays cheap on any survey: the painted slices that hold
-validation voxels, and a block of at most :data:`BLOCK` sections along each other axis
-through them (where they hold the most validation voxels), each read with a patch of margin
-on either side; only the validation voxels inside both blocks are scored.  With ``--keep
-best`` the kept epoch, and for a binary model the threshold, were chosen on these voxels
-along the painted axis, which favours it a little: the average is kept on a tie.
+ways, with the trained model as prediction runs it, and keeps time slices alone only when
+they are **surely** better: on at least :data:`SURE` of the resamples of the validation
+slices (drawn with replacement, each slice a unit: the bands of one painted slice are not
+independent voxels), of which there must be :data:`MIN_SLICES`.  The weighted average was
+better than time slices alone, or within 0.01 of them, on the unpainted voxels of every model
+measured, and a few thousand validation voxels are a noisy judge (docs/fewlabel-experiments.md, seventh session), so a small lead of time slices alone
+is not enough.  It stays cheap on any survey: the painted slices that hold validation
+voxels, and a block of at most :data:`BLOCK` sections along each other axis through them
+(where they hold the most validation voxels), each read with a patch of margin on either
+side; only the validation voxels inside both blocks are scored.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ from ..jobs import drain
 from .metrics import confusion_matrix, scores_from_confusion
 from .split import HeldOut
 
-__all__ = ["BLOCK", "MIN_VOXELS", "MOST_SLICES", "check_orientations"]
+__all__ = ["BLOCK", "MIN_SLICES", "MIN_VOXELS", "MOST_SLICES", "RESAMPLES", "SURE",
+           "check_orientations", "describe"]
 
 #: Most sections predicted along each unpainted axis.
 BLOCK = 32
@@ -39,6 +43,14 @@ BLOCK = 32
 MIN_VOXELS = 200
 #: Most validation slices along the painted axis read for it.
 MOST_SLICES = 64
+#: Resamples of the validation slices that judge the two ways.
+RESAMPLES = 400
+#: Share of the resamples on which the painted orientation alone must score higher to be kept
+#: alone.
+SURE = 0.95
+#: Fewest validation slices (with scored voxels) that can keep the painted orientation alone:
+#: resamples of fewer say little (of one slice, only "better" or "not").
+MIN_SLICES = 4
 
 
 def _block(counts: np.ndarray, size: int) -> slice:
@@ -80,13 +92,33 @@ def _predict(bm: BundleModel, crop: np.ndarray, axis: int) -> np.ndarray:
     return np.asarray(result.probabilities, dtype=np.float32)
 
 
-def _painted_mean_iou(probs: np.ndarray, target: np.ndarray, bm: BundleModel, threshold: float) -> float:
-    """Validation's score (the mean IoU over the classes present in ``target``, values 1..K) of
-    the mask prediction makes from ``probs`` ``(C, n)``."""
-    mask = probabilities_to_mask(probs, threshold=threshold if bm.binary else None)
+def _confusions(probs: np.ndarray, targets: np.ndarray, bm: BundleModel, threshold: float) -> np.ndarray:
+    """Confusion matrices ``(slice, K, K)`` of the mask prediction makes from ``probs``
+    ``(C, slice, a, b)`` against ``targets`` ``(slice, a, b)`` (values 1..K, 0 not scored)."""
     n = max(bm.n_outputs, 2)
-    cm = confusion_matrix(mask.astype(np.int64) - 1, target.astype(np.int64) - 1, n)
-    return scores_from_confusion(cm)["painted_mean_iou"]
+    out = []
+    for k in range(targets.shape[0]):
+        scored = targets[k] > 0
+        mask = probabilities_to_mask(probs[:, k][:, scored], threshold=threshold if bm.binary else None)
+        out.append(confusion_matrix(mask.astype(np.int64) - 1, targets[k][scored].astype(np.int64) - 1, n))
+    return np.stack(out)
+
+
+def _painted_mean_iou(confusions: np.ndarray) -> float:
+    """Validation's score (the mean IoU over the classes painted) of summed confusion matrices."""
+    return float(scores_from_confusion(confusions.sum(axis=0))["painted_mean_iou"])
+
+
+def _share_better(alone: np.ndarray, averaged: np.ndarray, seed: int = 0) -> float:
+    """Share of :data:`RESAMPLES` resamples of the slices (with replacement) on which
+    ``alone`` scores strictly higher than ``averaged`` (per-slice confusion matrices each)."""
+    rng = np.random.default_rng(seed)
+    n = alone.shape[0]
+    wins = 0
+    for _ in range(RESAMPLES):
+        pick = rng.integers(0, n, size=n)
+        wins += _painted_mean_iou(alone[pick]) > _painted_mean_iou(averaged[pick])
+    return wins / RESAMPLES
 
 
 def _on_axis(held: HeldOut, p: int) -> tuple[list[int], list[np.ndarray]]:
@@ -142,6 +174,10 @@ def check_orientations(
 ) -> tuple[list[int] | None, dict[str, Any] | None, str | None]:
     """Compare the painted orientation alone with all of them averaged, on validation voxels.
 
+    The painted orientation is kept alone only when it scores higher on at least
+    :data:`SURE` of :data:`RESAMPLES` resamples of the validation slices, and there are at
+    least :data:`MIN_SLICES` of them.
+
     Parameters
     ----------
     model : torch.nn.Module
@@ -158,7 +194,10 @@ def check_orientations(
     (list of int or None, dict or None, str or None)
         The orientations to predict along (None: nothing was compared, the card's stay),
         what was measured (``painted_axis``, ``averaged``: mean IoU over the painted classes;
-        ``voxels``; ``chosen``), and, when a three-orientation card was not checked, why.
+        ``weights`` of the painted orientation and the two others, in increasing order;
+        ``voxels``; ``slices``; ``painted_axis_better``: the share of resamples on which the
+        painted orientation alone scored higher; ``chosen``), and, when a three-orientation
+        card was not checked, why.
     """
     axes = [int(a) for a in card.get("input", {}).get("predict_axes") or []]
     if len(axes) != 3:
@@ -170,16 +209,58 @@ def check_orientations(
     blocks = (_block(sum((s > 0).sum(axis=1) for s in sections), BLOCK),
               _block(sum((s > 0).sum(axis=0) for s in sections), BLOCK))
     targets = np.stack([s[blocks] for s in sections])  # (slice, a, b)
-    scored = targets > 0
-    if np.count_nonzero(scored) < MIN_VOXELS:
+    keep = (targets > 0).any(axis=(1, 2))  # slices with scored voxels in the blocks
+    idx, targets = [i for i, k in zip(idx, keep, strict=True) if k], targets[keep]
+    voxels = int(np.count_nonzero(targets))
+    if voxels < MIN_VOXELS:
         return None, None, f"fewer than {MIN_VOXELS} validation voxels lie close together"
-    along_p, along_a, along_b = _predicted(bm, image, axes[0], idx, blocks)
+    p, a, b = _predicted(bm, image, axes[0], idx, blocks)
+    weights = bm.orientation_weights([axes[0], *sorted(axes[1:])]) or (1 / 3,) * 3  # p, a, b
     threshold = float(card.get("threshold", 0.5))
-    truth = targets[scored]
+    alone = _confusions(p, targets, bm, threshold)
+    averaged = _confusions(sum(w * q for w, q in zip(weights, (p, a, b), strict=True)), targets,
+                           bm, threshold)
+    share = _share_better(alone, averaged)
     record = {
-        "painted_axis": _painted_mean_iou(along_p[:, scored], truth, bm, threshold),
-        "averaged": _painted_mean_iou((along_p + along_a + along_b)[:, scored] / 3, truth, bm, threshold),
-        "voxels": int(np.count_nonzero(scored)),
+        "painted_axis": _painted_mean_iou(alone),
+        "averaged": _painted_mean_iou(averaged),
+        "weights": [float(w) for w in weights],
+        "voxels": voxels,
+        "slices": len(idx),
+        "painted_axis_better": share,
+        "chosen": "painted_axis" if share >= SURE and len(idx) >= MIN_SLICES else "averaged",
     }
-    record["chosen"] = "averaged" if record["averaged"] >= record["painted_axis"] else "painted_axis"
     return (axes if record["chosen"] == "averaged" else [axes[0]]), record, None
+
+
+def describe(record: dict[str, Any]) -> str:
+    """What :func:`check_orientations` chose, and why, in a sentence for the user.
+
+    Parameters
+    ----------
+    record : dict
+        Its record (the card's ``validation.orientations``).
+
+    Returns
+    -------
+    str
+        One line for the CLI and the Train widget.
+    """
+    averaged, alone, voxels = record["averaged"], record["painted_axis"], record["voxels"]
+    share = record["painted_axis_better"]
+    if record["chosen"] != "averaged":
+        return (f"Prediction runs along time slices alone: on {voxels:,} validation voxels they "
+                f"score {alone:.3f} mean IoU against {averaged:.3f} for the three orientations "
+                f"averaged, higher on {share:.0%} of the resamples of the validation slices (the "
+                "inlines and crosslines, which hold one painted row each, are probably not "
+                "learned well enough yet).")
+    text = (f"Prediction averages time slices, inlines and crosslines (time slices weigh as much "
+            f"as the two others together): on {voxels:,} validation voxels they score "
+            f"{averaged:.3f} mean IoU against {alone:.3f} for time slices alone")
+    if alone <= averaged:
+        return text + "."
+    why = (f"only {record['slices']} validation slice(s), too few to tell"
+           if record["slices"] < MIN_SLICES else
+           f"time slices alone were higher on only {share:.0%} of the resamples of the "
+           f"validation slices, short of {SURE:.0%}")
+    return f"{text}, kept: {why}."

@@ -25,7 +25,7 @@ from .config import TrainConfig
 from .ema import WeightAverage
 from .events import BestUpdated, EpochEnd, Finished, Note, Step, TrainEvent, TrainResult
 from .metrics import headline
-from .orientation_check import check_orientations
+from .orientation_check import check_orientations, describe
 from .report import class_report
 from .runlog import RunLog
 from .schedule import MIN_LR_FACTOR, cosine_lr, selection_score, stop_early
@@ -333,7 +333,8 @@ class TrainingRun:
                        "prediction averages the three.", "warning")
             return
         if why_not is not None:
-            yield Note(f"Prediction averages time slices, inlines and crosslines without a check "
+            yield Note(f"Prediction averages time slices, inlines and crosslines (time slices "
+                       f"weighing as much as the two others together) without a check "
                        f"({why_not}); seisseg predict --axes with the time axis alone, or the "
                        "Predict widget's orientations, predicts time slices alone.", "info")
         if record is None:
@@ -341,17 +342,7 @@ class TrainingRun:
         card["input"]["predict_axes"] = axes
         if card.get("validation") is not None:
             card["validation"]["orientations"] = record
-        averaged, alone = record["averaged"], record["painted_axis"]
-        if record["chosen"] == "averaged":
-            text = (f"Prediction averages time slices, inlines and crosslines: on {record['voxels']:,} "
-                    f"validation voxels they score {averaged:.3f} mean IoU against {alone:.3f} for "
-                    "time slices alone.")
-        else:
-            text = (f"Prediction runs along time slices alone: on {record['voxels']:,} validation "
-                    f"voxels they score {alone:.3f} mean IoU against {averaged:.3f} for the three "
-                    "orientations averaged (the inlines and crosslines, which hold one painted row "
-                    "each, are probably not learned well enough yet).")
-        yield Note(text, "info")
+        yield Note(describe(record), "info")
 
     def finish(
         self, reason: str, checkpointer: Any, init_bundle: Any
