@@ -222,6 +222,9 @@ def run_network(cube: np.ndarray, kept: np.ndarray, minutes: float, seed: int,
     if done.returncode:
         raise SystemExit(f"seisseg train failed:\n{done.stderr[-4000:]}")
     log = done.stdout + done.stderr
+    from napari_seisseg.bundle.model import BundleModel
+
+    card_tta = BundleModel.load(work / "model.safetensors").test_time_flips(None)
     t0 = time.perf_counter()
     pred = [_seisseg(), "predict", "--model", str(work / "model.safetensors"), "--image",
             str(work / "seis.npy"), "--out-mask", str(work / "mask.npy"), "--overwrite", "--quiet",
@@ -245,6 +248,7 @@ def run_network(cube: np.ndarray, kept: np.ndarray, minutes: float, seed: int,
         "pretrain_s": pretrain_s,
         "started_from_pretraining": "Started from the pretraining" in log,
         "train_s": round(train_s, 1), "predict_s": round(predict_s, 1),
+        "test_time_flips": card_tta,  # what predict did by default (False, True or map axes)
         "stop_reason": card["training"].get("stop_reason"),
         "epochs": card["training"].get("epochs"), "best_epoch": val.get("epoch"),
         "validation_split": (val.get("split") or {}).get("description"),

@@ -66,6 +66,19 @@ def test_time_slice_paint_weighs_the_painted_orientation_as_much_as_the_others_t
     assert BundleModel.from_model(net, card).orientation_weights((0, 1, 2)) is None
 
 
+def test_time_slice_paint_flips_its_maps_by_default_and_never_time():
+    net = _net()
+    card = _card(net)
+    card["input"].update(axes=[0, 1, 2], predict_axes=[2, 0, 1])
+    bm = BundleModel.from_model(net, card)
+    assert bm.flips_by_default and bm.test_time_flips(None) == (0, 1)
+    assert bm.test_time_flips(True) == (0, 1) and bm.test_time_flips(False) is False
+    card["input"].update(predict_axes=[0])  # painted on inlines: off unless asked, then all
+    inline = BundleModel.from_model(net, card)
+    assert not inline.flips_by_default and inline.test_time_flips(None) is False
+    assert inline.test_time_flips(True) is True
+
+
 def test_coerce_takes_paths_pairs_and_entries(tmp_path):
     net = _net()
     path = save_bundle(tmp_path / "salt.seisseg", net, _card(net))

@@ -250,3 +250,20 @@ def test_a_killed_runs_scratch_is_removed_by_the_next_run(files, tmp_path):
     assert not scratch.exists() and not half.exists() and running.exists()
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == [
         "mask.sgy"]
+
+
+def test_a_time_slice_model_flips_its_maps_unless_told_not_to(files, tmp_path):
+    from napari_seisseg.bundle import save_bundle
+
+    paths, cube, _ = files
+    bm = BundleModel.load(paths["model"])
+    card = {**bm.card, "input": {**bm.card["input"], "predict_axes": [2, 0, 1]}}
+    model = save_bundle(tmp_path / "ts.safetensors", bm.model, card)
+    for flag, tta in (((), None), (("--no-tta",), False)):
+        out = tmp_path / f"p{len(flag)}.npy"
+        assert run_cli("--model", model, "--image", paths["npy"], "--out-probs", out,
+                       "--probs-dtype", "float32", *flag) == 0
+        ref = drain(predict_bundle(BundleModel.load(model), cube.seismic, geometry=cube.geometry,
+                                   device="cpu", tta=tta))
+        np.testing.assert_allclose(np.load(out), ref.probabilities, atol=1e-5)
+    assert np.abs(np.load(tmp_path / "p0.npy") - np.load(tmp_path / "p1.npy")).max() > 1e-4

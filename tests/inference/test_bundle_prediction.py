@@ -146,6 +146,34 @@ def test_a_time_slice_model_weighs_its_painted_orientation_as_much_as_the_others
     np.testing.assert_allclose(shown, expected.transpose(0, 1, 3, 2), atol=1e-6)
 
 
+def test_a_time_slice_model_flips_its_maps_by_default(unet2d):
+    card = {**unet2d.card, "input": {**unet2d.card["input"], "predict_axes": [2, 0, 1]}}
+    bm = BundleModel.from_model(unet2d.model, card)
+    g = geometry(dead=())
+    default = drain(predict_bundle(bm, CUBE, geometry=g, orientations="sample")).probabilities
+    plain = drain(predict_bundle(bm, CUBE, geometry=g, orientations="sample", tta=False))
+    # the maps (inline, crossline) flipped and flipped back, averaged: four predictions
+    norm = functools.partial(Normalizer.from_dict(PREP), axis=2)
+    core = drain(predict_sections(bm.model, CUBE, axes=(2,), preprocess=norm, min_tile=(16, 16),
+                                  tta=(0, 1)))
+    np.testing.assert_allclose(default, core, atol=1e-6)
+    assert np.abs(default - plain.probabilities).max() > 1e-4  # the flips changed something
+    # the three orientations: each flips the maps only (the inlines their crosslines, the
+    # crosslines their inlines), never time
+    three = drain(predict_bundle(bm, CUBE, geometry=g)).probabilities
+    maps = drain(predict_sections(bm.model, CUBE, axes=(2, 0, 1), weights=(0.5, 0.25, 0.25),
+                                  preprocess=norm, min_tile=(16, 16), tta=(0, 1)))
+    np.testing.assert_allclose(three, maps, atol=1e-6)
+    every = drain(predict_sections(bm.model, CUBE, axes=(2, 0, 1), weights=(0.5, 0.25, 0.25),
+                                   preprocess=norm, min_tile=(16, 16), tta=True))
+    assert np.abs(three - every).max() > 1e-4
+    # an inline model flips nothing unless asked
+    assert not unet2d.flips_by_default
+    ref = drain(predict_bundle(unet2d, CUBE, geometry=g)).probabilities
+    off = drain(predict_bundle(unet2d, CUBE, geometry=g, tta=False)).probabilities
+    np.testing.assert_array_equal(ref, off)
+
+
 def test_slice_only_equals_that_slice_of_the_whole_cube(unet2d):
     g = geometry()
     disp, gd = g.transpose_to(CUBE, g.display_axes)

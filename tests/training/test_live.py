@@ -97,7 +97,7 @@ def test_preview_equals_a_plain_prediction_of_the_slice():
         model = copy.deepcopy(result.model)
         model.load_state_dict(p.weights)
         plain = drain(predict_bundle((model, p.card), image, slice_index=p.index,
-                                     slice_axis=p.axis, device="cpu"))
+                                     slice_axis=p.axis, device="cpu", tta=False))
         probs = np.take(np.asarray(plain.probabilities), 0, axis=p.axis + 1)
         np.testing.assert_array_equal(p.probabilities, probs)
         np.testing.assert_array_equal(p.mask, np.take(plain.mask(), 0, axis=p.axis))

@@ -82,8 +82,14 @@ def test_predict_adds_probability_mask_and_uncertainty_layers(viewer_with_sample
     maps["input"]["predict_axes"] = [2, 0, 1]  # painted on time slices: all three averaged
     MODEL_STORE.add(ModelEntry("maps", facies.model, maps))
     assert w.model.value == "maps" and all(b.value for b in w.orientation_boxes)
+    assert w.tta.value  # its maps flipped by default
     w.model.value = "facies"
-    assert [b.value for b in w.orientation_boxes] == [True, False, False]
+    assert [b.value for b in w.orientation_boxes] == [True, False, False] and not w.tta.value
+    w.model.value = "maps"
+    w.tta.value = False  # the user's choice survives a refresh of the model store
+    w._on_models_changed()
+    assert w.model.value == "maps" and not w.tta.value
+    w.model.value = "facies"
     assert all(x.tooltip for x in (w.layer, w.model, w.load_button, w.overlap, w.tta, w.device,
                                    w.current_slice, w.predict_button, w.cancel_button,
                                    w.threshold, w.rank_axis, w.rank_n, w.rank_button, w.ranked,

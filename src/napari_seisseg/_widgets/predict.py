@@ -81,6 +81,7 @@ class PredictWidget(Container):
         self.uncertainty: np.ndarray | None = None
         self.layers: dict[str, Any] = {}
         self._known_models = set(MODEL_STORE.names())
+        self._tta_model: str | None = None  # the model whose default the TTA box last took
         self.layer, self.model, self.load_button, self.model_info = model_controls(
             self._layer_choices, self._model_choices)
         (self.overlap, self.tta, self.device, self.orientation_boxes, self.orientations,
@@ -216,6 +217,9 @@ class PredictWidget(Container):
         self._set_orientation_enabled(bm.is_section_model)
         self.time_prior.enabled = bool(bm.input.get("time_prior"))
         self.lateral_prior.enabled = bool(bm.input.get("lateral_prior"))
+        if self.model.value != self._tta_model:  # a model chosen, not the store refreshed
+            self._tta_model = self.model.value
+            self.tta.value = bm.flips_by_default
         self._default_orientation(bm)
 
     def _set_orientation_enabled(self, on: bool) -> None:

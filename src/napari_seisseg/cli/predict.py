@@ -117,9 +117,11 @@ def _add_prediction_options(s: argparse._ArgumentGroup) -> None:
     s.add_argument("--overlap", type=_fraction, default=0.5, metavar="F",
                    help="overlap of neighbouring windows (3D models) or section tiles, in [0, 1) "
                         "(default 0.5)")
-    s.add_argument("--tta", action="store_true",
+    s.add_argument("--tta", action=argparse.BooleanOptionalAction, default=None,
                    help="test-time augmentation: average over flips of the window axes "
-                        "(4x the work for sections, 8x for 3D windows)")
+                        "(4x the work for sections, 8x for 3D windows); for models painted on "
+                        "time slices, over flips of the maps, never of time (2.7x over three "
+                        "orientations), on by default for them (--no-tta: off)")
     s.add_argument("--no-time-prior", dest="time_prior", action="store_false",
                    help="section models with the position channel: use the network alone, "
                         "without the prior of what was painted at each time sample")

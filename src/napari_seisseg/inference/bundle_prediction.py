@@ -159,7 +159,7 @@ def predict_bundle(
     geometry: SurveyGeometry | None = None,
     orientations: Any = None,
     overlap: float = 0.5,
-    tta: bool = False,
+    tta: bool | None = None,
     device: Any = "auto",
     amp: bool | None = None,
     blend: str = "gaussian",
@@ -201,8 +201,11 @@ def predict_bundle(
         trained orientations, averaged), else the first axis the model was trained on.
     overlap : float
         Overlap of neighbouring windows (3D models) or section tiles, in ``[0, 1)``.
-    tta : bool
-        Test-time augmentation: average over flips of the window (or section) axes.
+    tta : bool, optional
+        Test-time augmentation: average over flips of the window (or section) axes; for a
+        model painted on time slices, over flips of its maps (never of time).  Default (None):
+        on for models painted on time slices, off otherwise
+        (:attr:`BundleModel.flips_by_default`).
     device : str
         ``"auto"`` (CUDA, MPS, else CPU), ``"cpu"``, ``"cuda"``...
     amp : bool, optional
@@ -279,7 +282,7 @@ def predict_bundle(
     common = dict(
         overlap=overlap, blend=blend, device=device, amp=True if amp is None else bool(amp),
         activation="auto", out=None if write_later else out, out_dtype=out_dtype,
-        n_channels=bm.n_outputs, preprocess=preprocess, tta=bool(tta), dead_mask=part.dead_view,
+        n_channels=bm.n_outputs, preprocess=preprocess, tta=bm.test_time_flips(tta), dead_mask=part.dead_view,
         stop=stop, overwrite=overwrite, chunks=chunks,
     )
     lines = _lines(plan)

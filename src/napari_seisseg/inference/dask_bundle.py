@@ -33,7 +33,7 @@ def predict_bundle_dask(
     client: Any = None,
     scheduler: str = "threads",
     overlap: float = 0.5,
-    tta: bool = False,
+    tta: bool | None = None,
     device: Any = "auto",
     amp: bool | None = None,
     blend: str = "gaussian",
@@ -106,7 +106,7 @@ def predict_bundle_dask(
         predictor, str(Path(zarr_in).resolve()), Path(zarr_out).resolve(),
         window=window_3d(bm, window, shape), overlap=overlap,
         blend=blend, batch_size=batch_size or 2, device=device, amp=True if amp is None else amp,
-        out_dtype=out_dtype, n_channels=bm.n_outputs, preprocess=preprocess, tta=bool(tta),
+        out_dtype=out_dtype, n_channels=bm.n_outputs, preprocess=preprocess, tta=bool(bm.test_time_flips(tta)),
         dead_mask=dead, block=block, client=client, scheduler=scheduler, stop=stop,
         overwrite=overwrite,
     )

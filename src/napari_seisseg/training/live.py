@@ -93,8 +93,8 @@ def predict_preview(
                                 "stop_reason": "live preview",
                                 "elapsed_s": round(run.elapsed(), 2)})
     bm = BundleModel.from_model(model, card)
-    result = drain(predict_bundle(bm, image, geometry=geometry, slice_index=index,
-                                  slice_axis=axis, device=run.s.device))
+    result = drain(predict_bundle(bm, image, geometry=geometry, slice_index=index,  # quick: no flips
+                                  slice_axis=axis, device=run.s.device, tta=False))
     probs, mask = np.asarray(result.probabilities), np.asarray(result.mask())
     if len(image.shape) == 3:
         probs, mask = np.take(probs, 0, axis=axis + 1), np.take(mask, 0, axis=axis)
