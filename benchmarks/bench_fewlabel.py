@@ -222,9 +222,6 @@ def run_network(cube: np.ndarray, kept: np.ndarray, minutes: float, seed: int,
     if done.returncode:
         raise SystemExit(f"seisseg train failed:\n{done.stderr[-4000:]}")
     log = done.stdout + done.stderr
-    from napari_seisseg.bundle.model import BundleModel
-
-    card_tta = BundleModel.load(work / "model.safetensors").test_time_flips(None)
     t0 = time.perf_counter()
     pred = [_seisseg(), "predict", "--model", str(work / "model.safetensors"), "--image",
             str(work / "seis.npy"), "--out-mask", str(work / "mask.npy"), "--overwrite", "--quiet",
@@ -238,9 +235,10 @@ def run_network(cube: np.ndarray, kept: np.ndarray, minutes: float, seed: int,
                         ("mask_noprior.npy", ["--no-lateral-prior", "--no-time-prior"])):
         subprocess.run([*pred[:pred.index("--out-mask")], "--out-mask", str(work / name),
                         "--overwrite", "--quiet", *flags], capture_output=True, env=env)
-    from napari_seisseg.bundle import load_bundle
+    from napari_seisseg.bundle.model import BundleModel
 
-    _, card = load_bundle(work / "model.safetensors")
+    bm = BundleModel.load(work / "model.safetensors")
+    card = bm.card
     mask = np.load(work / "mask.npy").astype(np.int64) - 1  # label values 1..8 -> 0..7
     val = card.get("validation") or {}
     metrics = val.get("metrics") or {}
@@ -248,7 +246,7 @@ def run_network(cube: np.ndarray, kept: np.ndarray, minutes: float, seed: int,
         "pretrain_s": pretrain_s,
         "started_from_pretraining": "Started from the pretraining" in log,
         "train_s": round(train_s, 1), "predict_s": round(predict_s, 1),
-        "test_time_flips": card_tta,  # what predict did by default (False, True or map axes)
+        "test_time_flips": bm.test_time_flips(None),  # what predict did (False, True, map axes)
         "stop_reason": card["training"].get("stop_reason"),
         "epochs": card["training"].get("epochs"), "best_epoch": val.get("epoch"),
         "validation_split": (val.get("split") or {}).get("description"),

@@ -224,11 +224,11 @@ class BundleModel:
     def orientation_weights(self, axes: Any) -> tuple[float, ...] | None:
         """Weights of the orientations ``axes`` in their average, or None (equal weights).
 
-        A model painted on time slices (the first of ``input.predict_axes`` is the sample
-        axis) gives its time slices, when they are averaged with the two other orientations,
-        as much weight as those two together (0.5, 0.25, 0.25): the inlines and crosslines of
-        such a model were trained on one painted row each, so they may settle what the time
-        slices are unsure of, not outvote them where they are sure.  On the synthetic
+        A model :attr:`painted_on_time_slices` gives its time slices, when they are averaged
+        with the two other orientations, as much weight as those two together (0.5, 0.25,
+        0.25): the inlines and crosslines of such a model were trained on one painted row
+        each, so they may settle what the time slices are unsure of, not outvote them where
+        they are sure.  On the synthetic
         time-slice cubes this scored best or close to best on every model measured; equal
         weights were up to 0.26 mean IoU worse (docs/training.md, "Prediction orientation").
 
@@ -245,15 +245,23 @@ class BundleModel:
         """
         painted = self.predict_axes[0]
         axes = tuple(int(a) for a in axes)
-        if painted != self.sample_axis or len(axes) < 3 or painted not in axes:
+        if not self.painted_on_time_slices or len(axes) < 3 or painted not in axes:
             return None
         others = len(axes) - 1
         return tuple(0.5 if a == painted else 0.5 / others for a in axes)
 
     @property
+    def painted_on_time_slices(self) -> bool:
+        """A section model painted on time slices: the first of ``input.predict_axes`` (the
+        orientation most labels were painted in) is the sample axis.  Such models weigh their
+        orientations (:meth:`orientation_weights`) and flip their maps
+        (:attr:`flips_by_default`)."""
+        return self.is_section_model and self.predict_axes[0] == self.sample_axis
+
+    @property
     def flips_by_default(self) -> bool:
-        """Whether prediction averages test-time flips by default: section models painted on
-        time slices (the first of ``input.predict_axes`` is the sample axis).
+        """Whether prediction averages test-time flips by default: for models
+        :attr:`painted_on_time_slices`.
 
         Their maps are flipped (inlines and crosslines reversed, never time): on five
         time-slice models of three synthetic cubes this raised the mean IoU of the unpainted
@@ -261,7 +269,7 @@ class BundleModel:
         three orientations (4 times along time slices alone; docs/training.md, "Prediction
         orientation").
         """
-        return self.is_section_model and self.predict_axes[0] == self.sample_axis
+        return self.painted_on_time_slices
 
     def test_time_flips(self, tta: bool | None) -> bool | tuple[int, ...]:
         """The flips a prediction averages for the asked ``tta`` (None: :attr:`flips_by_default`).

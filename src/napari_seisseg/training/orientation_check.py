@@ -14,8 +14,8 @@ they are **surely** better: on at least :data:`SURE` of the resamples of the val
 slices (drawn with replacement, each slice a unit: the bands of one painted slice are not
 independent voxels), of which there must be :data:`MIN_SLICES`.  The weighted average was
 better than time slices alone, or within 0.01 of them, on the unpainted voxels of every model
-measured, and a few thousand validation voxels are a noisy judge (docs/fewlabel-experiments.md, seventh session), so a small lead of time slices alone
-is not enough.  It stays cheap on any survey: the painted slices that hold validation
+measured, and a few thousand validation voxels are a noisy judge (docs/fewlabel-experiments.md,
+seventh session), so a small lead of time slices alone is not enough.  It stays cheap on any survey: the painted slices that hold validation
 voxels, and a block of at most :data:`BLOCK` sections along each other axis through them
 (where they hold the most validation voxels), each read with a patch of margin on either
 side; only the validation voxels inside both blocks are scored.
