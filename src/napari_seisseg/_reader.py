@@ -59,7 +59,8 @@ def probability_layer_data(path: Any) -> list[LayerData]:
         cmap = probability_colormap(name, cls.get("color") or (1.0, 1.0, 1.0))
         meta = {PREDICTION_KEY: {"role": "probability", "class": name, "value": cls.get("value"),
                                  "model": probs.description.get("model"), "source": str(path),
-                                 "priors": probs.description.get("priors")}}
+                                 "priors": probs.description.get("priors"),
+                                 "passes": probs.description.get("passes")}}
         data, kw, kind = volume_layer_data(probs.channel(k), probs.geometry,
                                            f"{stem} P({name})", layer_type="image")
         kw.update(colormap=cmap, blending="additive", contrast_limits=[0.0, probs.scale],

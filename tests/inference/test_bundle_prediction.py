@@ -160,7 +160,23 @@ def test_a_time_slice_model_flips_its_maps_by_default(unet2d):
     assert np.abs(default - plain.probabilities).max() > 1e-4  # the flips changed something
     # the three orientations: each flips the maps only (the inlines their crosslines, the
     # crosslines their inlines), never time
-    three = drain(predict_bundle(bm, CUBE, geometry=g)).probabilities
+    told = drain(predict_bundle(bm, CUBE, geometry=g))
+    three = told.probabilities
+    # said and recorded: which orientations, their weights, which axes were flipped
+    names = bm.input["axis_names"]
+    assert told.passes == {"orientations": [names[2], names[0], names[1]], "weights": [0.5, 0.25, 0.25],
+                           "flips": [names[0], names[1]], "sweeps": 8, "text": told.passes["text"]}
+    assert told.notes[0] == (f"predicted along {names[2]}, {names[0]} and {names[1]} sections (weights "
+                             f"0.50, 0.25, 0.25), each averaged over flips of {names[0]} and {names[1]} "
+                             "(test-time augmentation, --no-tta to turn off): 8 sweeps of the image")
+    assert plain.passes["flips"] == [] and plain.passes["sweeps"] == 1
+    # named as the image calls its axes: a plain array by its axis numbers, in any order
+    bare = drain(predict_bundle(bm, CUBE, orientations=(2,), tta=True))
+    assert bare.passes["orientations"] == ["axis 2"] and bare.passes["flips"] == ["axis 0", "axis 1"]
+    disp, gd = g.transpose_to(CUBE, ("sample", "crossline", "inline"))
+    shown = drain(predict_bundle(bm, disp, geometry=gd, orientations="sample"))
+    assert shown.passes["orientations"] == ["sample"] and shown.passes["flips"] == ["inline", "crossline"]
+    assert "no test-time flips (--tta to average flips)" in plain.notes[0]
     maps = drain(predict_sections(bm.model, CUBE, axes=(2, 0, 1), weights=(0.5, 0.25, 0.25),
                                   preprocess=norm, min_tile=(16, 16), tta=(0, 1)))
     np.testing.assert_allclose(three, maps, atol=1e-6)
@@ -291,7 +307,9 @@ def test_dask_path_equals_the_in_process_path(tmp_path):
     out = drain(predict_bundle_dask(path, zin, tmp_path / "p.zarr", scheduler="sync"))
     np.testing.assert_allclose(np.asarray(out.probabilities[:]), ref.probabilities, atol=1e-5)
     np.testing.assert_array_equal(out.mask(), ref.mask())
-    assert out.notes == []
+    assert out.notes == ["predicted in 3D windows, no test-time flips (--tta to average flips): 1 sweep of the image"]
+    assert out.passes == {"orientations": None, "weights": None, "flips": [], "sweeps": 1,
+                          "text": "in 3D windows"}
     # a model with painted traces: the Dask path says it predicts without them
     with_traces, _ = _with_lateral(BundleModel.load(path))
     told = drain(predict_bundle_dask(with_traces, zin, tmp_path / "t.zarr", scheduler="sync"))

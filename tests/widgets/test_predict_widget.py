@@ -181,6 +181,7 @@ def test_binary_threshold_rewrites_the_mask_in_place(salt_predicted):
     np.testing.assert_array_equal(mask.data, w.result.mask(0.95))
     assert mask.metadata[PREDICTION_KEY]["threshold"] == 0.95
     assert mask.metadata[PREDICTION_KEY]["priors"] == w.result.priors  # what was combined, kept
+    assert mask.metadata[PREDICTION_KEY]["passes"] == w.result.passes and w.result.passes["sweeps"] >= 1
 
 
 def test_cancel_stops_promptly_and_adds_nothing(viewer_with_sample, trained, qtbot):
@@ -310,7 +311,7 @@ def test_names_are_short_numbered_alike_and_the_model_is_in_the_metadata(facies_
     assert second[1].metadata[PREDICTION_KEY]["time"].split(" ")[1] in w.status.value
     viewer.layers.selection.active = first[3]
     assert not w.selected.native.isHidden()
-    assert w.selected.value.startswith("'mask': facies on 'synthetic seismic', 20")
+    assert w.selected.value.startswith("'mask': facies on 'synthetic seismic', along inline sections, 20")
     viewer.layers.selection.active = second[1]
     assert w.selected.value.startswith("'mask (2)': salt on 'synthetic seismic'")
     viewer.layers.selection.active = src

@@ -327,6 +327,7 @@ def describe_prediction(bm: Any, result: Any, dtype: str) -> dict[str, Any]:
         "uint8_scale": 255 if dtype == "uint8" else None,
         "geometry": None if g is None else g.to_json_dict(),
         "priors": dict(result.priors),
+        "passes": dict(result.passes),
     }
 
 

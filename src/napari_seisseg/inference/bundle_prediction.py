@@ -59,6 +59,7 @@ from ._checks import check_dead_mask, mask_slices
 from .array_views import HaloNormalized, Slab, transpose_view
 from .bundle_result import PredictionGenerator, PredictionPlan, axis_key, finish_prediction
 from .events import PredictionEvent
+from .passes import describe_passes
 from .sections import predict_sections
 from .survey_axes import (
     canonical_order,
@@ -263,26 +264,22 @@ def predict_bundle(
     bm = BundleModel.coerce(bundle)
     plan = _plan(bm, volume, geometry, dead_mask)
     ndim = len(volume.shape)
-    orient = resolve_orientations(orientations, plan.geometry, ndim)
-    if orient is not None and not bm.is_section_model:
-        raise SeisSegError(
-            f"Orientations apply to section models; '{bm.name}' is a 3D model that predicts "
-            "3D windows (leave the orientations out)."
-        )
+    orient = _orientations(bm, orientations, plan, ndim)
     if plan.squeeze:
-        orient, slice_index = None, None  # a single section: one orientation, one slice
+        slice_index = None  # a single section: one orientation, one slice
     norm = _normalizer(bm, plan, statistics, pipeline_applied)
     view, preprocess = _preprocess(bm, plan.view, norm)
     if slice_index is not None:
         part = _quick_look(bm, plan, view, slice_index, slice_axis, window)
     else:
         part = _whole_image(bm, plan, view, orient)
+    flips = bm.test_time_flips(tta)
     path_out = out if isinstance(out, str | os.PathLike) else None
     write_later = path_out is not None and (plan.squeeze or part.sub_axis is not None)
     common = dict(
         overlap=overlap, blend=blend, device=device, amp=True if amp is None else bool(amp),
         activation="auto", out=None if write_later else out, out_dtype=out_dtype,
-        n_channels=bm.n_outputs, preprocess=preprocess, tta=bm.test_time_flips(tta), dead_mask=part.dead_view,
+        n_channels=bm.n_outputs, preprocess=preprocess, tta=flips, dead_mask=part.dead_view,
         stop=stop, overwrite=overwrite, chunks=chunks,
     )
     lines = _lines(plan)
@@ -290,10 +287,31 @@ def predict_bundle(
     common["finalize"] = None if prior is None else lateral_finalize(prior, plan.view.shape, part.origin)
     gen = _sweep(bm, part, window, batch_size, common, time_prior)
     applied = applied_priors(bm, time_prior, prior)
-    notes = prior_notes(applied, prior, why_not, checked=lines is not None)
+    passes, said = describe_passes(bm, part.axes, flips, _axis_names(plan))
+    notes = [said, *prior_notes(applied, prior, why_not, checked=lines is not None)]
     return finish_prediction(gen, bm, plan, part.region, part.sub_axis,
                              path_out if write_later else None, out_dtype, chunks, overwrite, notes,
-                             applied)
+                             applied, passes)
+
+
+def _axis_names(plan: PredictionPlan) -> list[str] | None:
+    """What the image calls the axes of the training-order view (None for a single section)."""
+    if plan.squeeze or len(plan.perm) != 3:
+        return None
+    g = plan.geometry
+    names = list(g.axes) if g is not None and len(g.axes) == 3 else [f"axis {k}" for k in range(3)]
+    return [str(names[p]) for p in plan.perm]
+
+
+def _orientations(bm: BundleModel, orientations: Any, plan: PredictionPlan, ndim: int) -> Any:
+    """The asked orientations as axes of the input (None: the card's), checked against the model."""
+    orient = resolve_orientations(orientations, plan.geometry, ndim)
+    if orient is not None and not bm.is_section_model:
+        raise SeisSegError(
+            f"Orientations apply to section models; '{bm.name}' is a 3D model that predicts "
+            "3D windows (leave the orientations out)."
+        )
+    return None if plan.squeeze else orient
 
 
 @dataclass

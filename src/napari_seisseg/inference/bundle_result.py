@@ -56,6 +56,10 @@ class BundlePrediction:
     priors : dict
         Which priors from the paint were applied: ``{"time": bool, "lateral": bool}``
         (written beside saved probabilities).
+    passes : dict
+        What the prediction averaged: orientations, their weights, the axes flipped
+        (:func:`~napari_seisseg.inference.passes.describe_passes`; written beside saved
+        probabilities and into the result layers' metadata).
     """
 
     probabilities: Any
@@ -66,6 +70,7 @@ class BundlePrediction:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     priors: dict[str, bool] = field(default_factory=lambda: {"time": False, "lateral": False})
+    passes: dict[str, Any] = field(default_factory=dict)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -162,6 +167,7 @@ def finish_prediction(
     overwrite: bool,
     notes: list[str] | None = None,
     priors: dict[str, bool] | None = None,
+    passes: dict[str, Any] | None = None,
 ) -> PredictionGenerator:
     """Drive the core generator, then bring the result back to the input's order."""
     t0 = time.perf_counter()
@@ -192,4 +198,5 @@ def finish_prediction(
     done = BundlePrediction(probs, bm, geometry, dead, region, time.perf_counter() - t0, list(notes or []))
     if priors is not None:
         done.priors = dict(priors)
+    done.passes = dict(passes or {})
     return done

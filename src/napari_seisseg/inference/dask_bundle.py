@@ -20,6 +20,7 @@ from ..io.zarr_io import read_zarr
 from .bundle_prediction import window_3d
 from .bundle_result import PredictionGenerator, PredictionPlan, finish_prediction
 from .dask_volume import predict_volume_dask
+from .passes import describe_passes
 from .survey_axes import canonical_order, dead_mask_from_geometry
 
 __all__ = ["predict_bundle_dask"]
@@ -102,15 +103,18 @@ def predict_bundle_dask(
     preprocess = None if norm is None else functools.partial(norm, axis=bm.sample_axis)
     predictor: Any = str(Path(bm.path).resolve()) if bm.path is not None else bm.model
     dead = dead_mask_from_geometry(geometry, shape)
+    flips = bool(bm.test_time_flips(tta))
     gen = predict_volume_dask(
         predictor, str(Path(zarr_in).resolve()), Path(zarr_out).resolve(),
         window=window_3d(bm, window, shape), overlap=overlap,
         blend=blend, batch_size=batch_size or 2, device=device, amp=True if amp is None else amp,
-        out_dtype=out_dtype, n_channels=bm.n_outputs, preprocess=preprocess, tta=bool(bm.test_time_flips(tta)),
+        out_dtype=out_dtype, n_channels=bm.n_outputs, preprocess=preprocess, tta=flips,
         dead_mask=dead, block=block, client=client, scheduler=scheduler, stop=stop,
         overwrite=overwrite,
     )
     plan = PredictionPlan(None, (0, 1, 2), False, geometry, dead, dead)
     notes = (["lateral prior not applied: the Dask path predicts with the network alone (predict in one "
               "process to combine it with the paint)"] if lateral_prior and bm.input.get("lateral_prior") else [])
-    return finish_prediction(gen, bm, plan, (slice(None),) * 3, None, None, out_dtype, None, overwrite, notes)
+    passes, said = describe_passes(bm, (), flips)
+    return finish_prediction(gen, bm, plan, (slice(None),) * 3, None, None, out_dtype, None, overwrite,
+                             [said, *notes], passes=passes)

@@ -63,8 +63,10 @@ def describe(layer: Any) -> str | None:
     Returns
     -------
     str or None
-        E.g. ``'mask (2)': facies on 'synthetic seismic', inline 117 only, 2025-05-01
-        14:03:12 (40 ms)``; None when ``layer`` holds no prediction metadata.
+        E.g. ``'mask (2)': facies on 'synthetic seismic', inline 117 only, along inline
+        sections, 2025-05-01 14:03:12 (40 ms)`` (what was averaged, when recorded: the
+        orientations, their weights, the axes flipped); None when ``layer`` holds no
+        prediction metadata.
     """
     info = prediction_info(layer)
     if not info:
@@ -74,6 +76,9 @@ def describe(layer: Any) -> str | None:
         text += f" on '{info['source']}'"
     if info.get("slice"):
         text += f", {info['slice']} only"
+    passes = info.get("passes")
+    if isinstance(passes, dict) and passes.get("text"):
+        text += f", {passes['text']}"
     if info.get("time"):
         text += f", {info['time']}"
         if info.get("seconds") is not None:

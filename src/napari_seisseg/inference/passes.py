@@ -1,0 +1,80 @@
+"""What a prediction averaged: its orientations, their weights and its test-time flips.
+
+:func:`describe_passes` gives the record written beside saved probabilities and into the
+result layers' metadata, and the line printed by ``seisseg predict``, so a reader of a
+prediction knows how it was made (and what ``--no-tta`` or another ``--axes`` would change).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .window_driver import tta_axes
+
+__all__ = ["describe_passes"]
+
+
+def _names(bm: Any, names: Sequence[str] | None) -> list[str]:
+    """Names of the training order's axes: those given, the card's, or ``axis k``."""
+    for given in (names, bm.input.get("axis_names")):
+        if given is not None and len(given) == 3:
+            return [str(n) for n in given]
+    return [f"axis {k}" for k in range(3)]
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def describe_passes(
+    bm: Any, axes: tuple[int, ...], flips: bool | tuple[int, ...], names: Sequence[str] | None = None
+) -> tuple[dict[str, Any], str]:
+    """The record and the line saying what a prediction averaged.
+
+    Parameters
+    ----------
+    bm : BundleModel
+        The model (its card names the axes of the training order).
+    axes : tuple of int
+        The orientations swept, axes of the training order (empty for 3D models).
+    flips : bool or tuple of int
+        The flips asked of the sweep (:meth:`BundleModel.test_time_flips`).
+    names : sequence of str, optional
+        Names of the three axes of the training order as the image calls them (its
+        geometry's, or ``axis k`` of the input); default: the card's.
+
+    Returns
+    -------
+    dict
+        ``orientations`` (axis names, or None for 3D windows), ``weights`` (one per
+        orientation, or None when they average alike), ``flips`` (names of the axes
+        flipped), ``sweeps`` (sweeps over the image: one per orientation and flip) and
+        ``text`` (a short form).
+    str
+        A line for the user.
+    """
+    names = _names(bm, names)
+    flipped = list(tta_axes(flips, 3))
+    if bm.is_section_model and bm.position is not None:  # time is never flipped then
+        flipped = [a for a in flipped if a != bm.sample_axis]
+    if bm.is_section_model:
+        weights = bm.orientation_weights(axes) if len(axes) > 1 else None
+        sweeps = sum(2 ** len([f for f in flipped if f != a]) for a in axes)
+        where = f"along {_and([names[a] for a in axes])} sections"
+        if weights is not None:
+            where += " (weights " + ", ".join(f"{w:.2f}" for w in weights) + ")"
+    else:
+        weights, sweeps, where = None, 2 ** len(flipped), "in 3D windows"
+    record = {
+        "orientations": [names[a] for a in axes] if bm.is_section_model else None,
+        "weights": None if weights is None else [float(w) for w in weights],
+        "flips": [names[a] for a in flipped],
+        "sweeps": int(sweeps),
+    }
+    if flipped:
+        how = f"each averaged over flips of {_and([names[a] for a in flipped])} (test-time augmentation, --no-tta to turn off)"
+    else:
+        how = "no test-time flips (--tta to average flips)"
+    record["text"] = where + ("; flips of " + _and(record["flips"]) if flipped else "")
+    return record, f"predicted {where}, {how}: {sweeps} sweep{'s' if sweeps != 1 else ''} of the image"
