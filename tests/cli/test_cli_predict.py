@@ -74,8 +74,10 @@ def test_npy_outputs_are_disk_backed_and_described(files, tmp_path, capsys):
 
     card = BundleModel.load(paths["model"]).card
     assert desc["priors"] == {"time": time_prior_applies(card), "lateral": True}
-    assert desc["passes"]["sweeps"] >= 1 and desc["passes"]["orientations"]  # what was averaged
-    assert "sweep" in text and "test-time" in text
+    # what was averaged, said and written: an inline model, no flips unless asked
+    assert desc["passes"]["orientations"] and desc["passes"]["flips"] == []
+    assert desc["passes"]["sweeps"] == len(desc["passes"]["orientations"])
+    assert "no test-time flips (--tta to average flips)" in text
     mask = read_volume(out["mask"])
     assert mask.geometry is not None and mask.data.dtype == np.uint8
     agree = np.mean(np.asarray(mask.data) == ref.mask())

@@ -165,7 +165,9 @@ def test_a_time_slice_model_flips_its_maps_by_default(unet2d):
     # said and recorded: which orientations, their weights, which axes were flipped
     names = bm.input["axis_names"]
     assert told.passes == {"orientations": [names[2], names[0], names[1]], "weights": [0.5, 0.25, 0.25],
-                           "flips": [names[0], names[1]], "sweeps": 8, "text": told.passes["text"]}
+                           "flips": [names[0], names[1]], "sweeps": 8,
+                           "text": (f"along {names[2]}, {names[0]} and {names[1]} sections (weights 0.50, "
+                                    f"0.25, 0.25); flips of {names[0]} and {names[1]}")}
     assert told.notes[0] == (f"predicted along {names[2]}, {names[0]} and {names[1]} sections (weights "
                              f"0.50, 0.25, 0.25), each averaged over flips of {names[0]} and {names[1]} "
                              "(test-time augmentation, --no-tta to turn off): 8 sweeps of the image")
@@ -173,6 +175,17 @@ def test_a_time_slice_model_flips_its_maps_by_default(unet2d):
     # named as the image calls its axes: a plain array by its axis numbers, in any order
     bare = drain(predict_bundle(bm, CUBE, orientations=(2,), tta=True))
     assert bare.passes["orientations"] == ["axis 2"] and bare.passes["flips"] == ["axis 0", "axis 1"]
+    # one orientation never flips its own axis: along inlines, the crosslines only (2 sweeps)
+    one = drain(predict_bundle(bm, CUBE, geometry=g, orientations="inline")).passes
+    assert one["flips"] == ["crossline"] and one["sweeps"] == 2 and one["weights"] is None
+    every = drain(predict_bundle(unet2d, CUBE, geometry=g, orientations="inline", tta=True)).passes
+    assert every["flips"] == ["crossline", "sample"] and every["sweeps"] == 4
+    quick = drain(predict_bundle(unet2d, CUBE, geometry=g, slice_index=3, tta=True)).passes
+    assert quick["orientations"] == ["inline"] and quick["flips"] == ["crossline", "sample"]
+    # a single 2D section: its traces flipped (a time-slice model never flips time)
+    line = drain(predict_bundle(bm, CUBE[2])).passes
+    assert line["orientations"] == ["section"] and line["flips"] == ["axis 0"] and line["sweeps"] == 2
+    assert line["text"].startswith("on the single section")
     disp, gd = g.transpose_to(CUBE, ("sample", "crossline", "inline"))
     shown = drain(predict_bundle(bm, disp, geometry=gd, orientations="sample"))
     assert shown.passes["orientations"] == ["sample"] and shown.passes["flips"] == ["inline", "crossline"]

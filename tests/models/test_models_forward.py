@@ -192,3 +192,17 @@ def test_output_stride_rejects_other_values():
     with pytest.raises(SeisSegError, match="output_stride"):
         create_model("resunet", width=4, output_stride=3)
 
+
+
+def test_hybrid_trains_under_cpu_bf16_autocast_on_full_size_slabs():
+    """bf16 3D convolutions over a thin slab crash (segfault) or hang in their backward pass on
+    the CPU at training sizes (8 x 1 x 5 x 128 x 128); the stem runs in float32 there."""
+    torch.manual_seed(0)
+    model = create_model("hybrid", n_classes=4, context=2)
+    x = torch.randn(8, 1, 5, 128, 128)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        logits = model(x)
+    assert logits.shape == (8, 4, 128, 128) and logits.dtype == torch.bfloat16
+    logits.float().mean().backward()
+    grad = model.stem[0].weight.grad
+    assert grad is not None and torch.isfinite(grad).all() and grad.abs().sum() > 0

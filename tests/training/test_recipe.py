@@ -29,6 +29,19 @@ def test_a_stack_of_small_tiles_gets_the_tile_recipe_and_a_survey_unet2d():
     assert resolve_model(explicit, (36, 512, 1536), None) == (explicit, None)
 
 
+def test_time_slice_paint_gets_the_hybrid_with_slices_above_and_below():
+    cfg, note = resolve_model(TrainConfig(), (160, 200, 174), None, time_slices=True)
+    assert cfg.model == "hybrid" and cfg.model_kwargs == {"context": 2}
+    assert "time slices" in note and "--model unet2d" in note
+    mine, _ = resolve_model(TrainConfig(model_kwargs={"context": 4, "width": 8}), (160, 200, 174),
+                            None, time_slices=True)
+    assert mine.model_kwargs == {"context": 4, "width": 8}  # what the user set is kept
+    # tiles stay tiles, an explicit model stays
+    assert resolve_model(TrainConfig(), (2400, 101, 101), (0,), time_slices=True)[0].model == "resunet"
+    explicit = TrainConfig(model="unet2d")
+    assert resolve_model(explicit, (160, 200, 174), None, time_slices=True) == (explicit, None)
+
+
 def test_auto_is_resolved_in_the_run_and_the_card_names_the_model():
     image, truth = toy_cube()
     labels = np.zeros_like(truth)
@@ -40,3 +53,18 @@ def test_auto_is_resolved_in_the_run_and_the_card_names_the_model():
     assert result.card["model"]["name"] == "unet2d"
     assert result.card["training"]["config"]["model"] == "unet2d"
     assert any(getattr(e, "text", "").startswith("model auto: unet2d") for e in events)
+    # painted on time slices: the hybrid, reading two slices above and below each, and the
+    # bundle predicts with it
+    labels = np.zeros_like(truth)
+    labels[:, :, [4, 12, 20]] = truth[:, :, [4, 12, 20]]
+    events = []
+    result = drain(train(image, labels, cfg), events.append)
+    assert result.card["model"]["name"] == "hybrid" and result.card["input"]["context"] == 2
+    assert any(getattr(e, "text", "").startswith("model auto: hybrid") for e in events)
+    from napari_seisseg.bundle import BundleModel
+    from napari_seisseg.inference import predict_bundle
+
+    bm = BundleModel.from_model(result.model, result.card)
+    out = drain(predict_bundle(bm, image))
+    assert out.probabilities.shape[1:] == image.shape and out.passes["orientations"] == [
+        "axis 2", "axis 0", "axis 1"]

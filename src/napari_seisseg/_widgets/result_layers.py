@@ -76,7 +76,8 @@ def _placement(source: Any, result: Any, role: str, stamp: dict[str, Any],
     bm = result.bundle
     metadata[PREDICTION_KEY] = {
         "role": role, "model": bm.name, "model_path": None if bm.path is None else str(bm.path),
-        "source": source.name, "priors": dict(result.priors), "passes": dict(getattr(result, "passes", {})), **stamp, **extra,
+        "source": source.name, "priors": dict(result.priors),
+        "passes": dict(getattr(result, "passes", {})), **stamp, **extra,
     }
     return {
         "scale": tuple(scale), "translate": tuple(translate),

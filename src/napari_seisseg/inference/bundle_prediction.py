@@ -59,7 +59,7 @@ from ._checks import check_dead_mask, mask_slices
 from .array_views import HaloNormalized, Slab, transpose_view
 from .bundle_result import PredictionGenerator, PredictionPlan, axis_key, finish_prediction
 from .events import PredictionEvent
-from .passes import describe_passes
+from .passes import SECTION, describe_passes
 from .sections import predict_sections
 from .survey_axes import (
     canonical_order,
@@ -294,17 +294,19 @@ def predict_bundle(
                              applied, passes)
 
 
-def _axis_names(plan: PredictionPlan) -> list[str] | None:
-    """What the image calls the axes of the training-order view (None for a single section)."""
-    if plan.squeeze or len(plan.perm) != 3:
-        return None
+def _axis_names(plan: PredictionPlan) -> list[str]:
+    """What the image calls the axes of the training-order view (a single section, held as
+    ``(1, trace, sample)``: :data:`~.passes.SECTION` and its two axes)."""
     g = plan.geometry
-    names = list(g.axes) if g is not None and len(g.axes) == 3 else [f"axis {k}" for k in range(3)]
-    return [str(names[p]) for p in plan.perm]
+    n = len(plan.perm)
+    names = list(g.axes) if g is not None and len(g.axes) == n else [f"axis {k}" for k in range(n)]
+    names = [str(names[p]) for p in plan.perm]
+    return [SECTION, *names] if plan.squeeze else names
 
 
 def _orientations(bm: BundleModel, orientations: Any, plan: PredictionPlan, ndim: int) -> Any:
-    """The asked orientations as axes of the input (None: the card's), checked against the model."""
+    """The asked orientations as axes of the input, checked against the model (None: the
+    card's, or the single section of a 2D image)."""
     orient = resolve_orientations(orientations, plan.geometry, ndim)
     if orient is not None and not bm.is_section_model:
         raise SeisSegError(

@@ -51,13 +51,14 @@ class BundlePrediction:
     seconds : float
         Wall time of the prediction.
     notes : list of str
-        What the prediction combined the network with (the priors from the paint), or why
-        not, for the user.
+        For the user: what the prediction averaged (its first line: orientations, weights,
+        flips), what it combined the network with (the priors from the paint), or why not.
     priors : dict
         Which priors from the paint were applied: ``{"time": bool, "lateral": bool}``
         (written beside saved probabilities).
     passes : dict
-        What the prediction averaged: orientations, their weights, the axes flipped
+        What the prediction averaged: ``orientations``, their ``weights``, the axes
+        flipped (``flips``), ``sweeps`` of the image and a short ``text``
         (:func:`~napari_seisseg.inference.passes.describe_passes`; written beside saved
         probabilities and into the result layers' metadata).
     """

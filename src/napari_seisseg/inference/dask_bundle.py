@@ -115,6 +115,6 @@ def predict_bundle_dask(
     plan = PredictionPlan(None, (0, 1, 2), False, geometry, dead, dead)
     notes = (["lateral prior not applied: the Dask path predicts with the network alone (predict in one "
               "process to combine it with the paint)"] if lateral_prior and bm.input.get("lateral_prior") else [])
-    passes, said = describe_passes(bm, (), flips)
+    passes, said = describe_passes(bm, (), flips, None if geometry is None else list(geometry.axes))
     return finish_prediction(gen, bm, plan, (slice(None),) * 3, None, None, out_dtype, None, overwrite,
                              [said, *notes], passes=passes)

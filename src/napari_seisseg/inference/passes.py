@@ -12,7 +12,10 @@ from typing import Any
 
 from .window_driver import tta_axes
 
-__all__ = ["describe_passes"]
+__all__ = ["SECTION", "describe_passes"]
+
+#: Name of the leading axis of a single 2D section, held as ``(1, trace, sample)``.
+SECTION = "section"
 
 
 def _names(bm: Any, names: Sequence[str] | None) -> list[str]:
@@ -42,14 +45,16 @@ def describe_passes(
         The flips asked of the sweep (:meth:`BundleModel.test_time_flips`).
     names : sequence of str, optional
         Names of the three axes of the training order as the image calls them (its
-        geometry's, or ``axis k`` of the input); default: the card's.
+        geometry's, or ``axis k`` of the input; a single 2D section's first axis is
+        :data:`SECTION`); default: the card's.
 
     Returns
     -------
     dict
         ``orientations`` (axis names, or None for 3D windows), ``weights`` (one per
         orientation, or None when they average alike), ``flips`` (names of the axes
-        flipped), ``sweeps`` (sweeps over the image: one per orientation and flip) and
+        flipped by at least one orientation; an orientation flips the axes of its own
+        sections only), ``sweeps`` (sweeps over the image: one per orientation and flip) and
         ``text`` (a short form).
     str
         A line for the user.
@@ -58,10 +63,12 @@ def describe_passes(
     flipped = list(tta_axes(flips, 3))
     if bm.is_section_model and bm.position is not None:  # time is never flipped then
         flipped = [a for a in flipped if a != bm.sample_axis]
-    if bm.is_section_model:
+    if bm.is_section_model:  # each orientation flips its own plane's axes only
+        flipped = [f for f in flipped if any(f != a for a in axes)]
         weights = bm.orientation_weights(axes) if len(axes) > 1 else None
         sweeps = sum(2 ** len([f for f in flipped if f != a]) for a in axes)
-        where = f"along {_and([names[a] for a in axes])} sections"
+        where = ("on the single section" if [names[a] for a in axes] == [SECTION]
+                 else f"along {_and([names[a] for a in axes])} sections")
         if weights is not None:
             where += " (weights " + ", ".join(f"{w:.2f}" for w in weights) + ")"
     else:
@@ -73,8 +80,10 @@ def describe_passes(
         "sweeps": int(sweeps),
     }
     if flipped:
-        how = f"each averaged over flips of {_and([names[a] for a in flipped])} (test-time augmentation, --no-tta to turn off)"
+        how = (f"each averaged over flips of {_and(record['flips'])} (test-time augmentation, "
+               "--no-tta to turn off)")
     else:
         how = "no test-time flips (--tta to average flips)"
     record["text"] = where + ("; flips of " + _and(record["flips"]) if flipped else "")
-    return record, f"predicted {where}, {how}: {sweeps} sweep{'s' if sweeps != 1 else ''} of the image"
+    plural = "s" if sweeps != 1 else ""
+    return record, f"predicted {where}, {how}: {sweeps} sweep{plural} of the image"

@@ -100,10 +100,23 @@ class HybridSlabNet(SegmentationModel):
                 f"axis 2, shaped {self.expected_input()}; got {tuple(x.shape)}."
             )
 
+    def _stem(self, x: torch.Tensor) -> torch.Tensor:
+        """The stem's 2D features; in float32 under CPU autocast.
+
+        bf16 3D convolutions over a thin slab crash or hang in their backward pass on the CPU
+        (torch 2.13: a segmentation fault for 8 x 1 x 5 x 128 x 128, a hang for 2 x 16 x 5 x
+        128 x 128; 64-voxel cubes are fine), which killed ``seisseg train --model hybrid``
+        and would take napari down with it.  The stem is a small share of the work.
+        """
+        if x.device.type == "cpu" and torch.is_autocast_enabled("cpu"):
+            with torch.autocast("cpu", enabled=False):
+                return self.stem(x.float()).squeeze(2)
+        return self.stem(x).squeeze(2)
+
     def _forward_padded(
         self, x: torch.Tensor, want_aux: bool
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        feats = self.stem(x).squeeze(2)  # (N, width, H, W): the centre section's features
+        feats = self._stem(x)  # (N, width, H, W): the centre section's features
         decoded = self.unet(feats)
         fused = torch.cat([decoded[-1], feats, x[:, :, self.context]], dim=1)
         logits = self.head(self.refine(fused))

@@ -240,7 +240,7 @@ def _new_model(
     from ..models import create_model
 
     k = len(data.classes)
-    resolved, note = resolve_model(config, data.target.shape, data.axes)
+    resolved, note = resolve_model(config, data.target.shape, data.axes, painted_on_time_slices(data))
     for f in fields(config):  # in place: the run's own copy records what was run
         setattr(config, f.name, getattr(resolved, f.name))
     if note:
