@@ -7,7 +7,7 @@ from training_helpers import toy_cube
 
 from napari_seisseg.jobs import drain
 from napari_seisseg.training import TrainConfig, train
-from napari_seisseg.training.recipe import is_tile_stack, resolve_model
+from napari_seisseg.training.recipe import hybrid_fits, is_tile_stack, resolve_model
 
 
 def test_a_stack_of_small_tiles_gets_the_tile_recipe_and_a_survey_unet2d():
@@ -40,6 +40,23 @@ def test_time_slice_paint_gets_the_hybrid_with_slices_above_and_below():
     assert resolve_model(TrainConfig(), (2400, 101, 101), (0,), time_slices=True)[0].model == "resunet"
     explicit = TrainConfig(model="unet2d")
     assert resolve_model(explicit, (160, 200, 174), None, time_slices=True) == (explicit, None)
+
+
+def test_the_hybrid_is_chosen_only_where_nothing_asks_for_a_section_model(tmp_path):
+    from napari_seisseg.training.data import prepare_data
+    image, truth = toy_cube()
+    on_time = np.zeros_like(truth)
+    on_time[:, :, [4, 12, 20]] = truth[:, :, [4, 12, 20]]
+    on_inlines = np.zeros_like(truth)
+    on_inlines[[2, 8]] = truth[[2, 8]]
+    data = prepare_data(image, on_time)
+    assert hybrid_fits(TrainConfig(), data)
+    assert not hybrid_fits(TrainConfig(position=True), data)  # the position channel asked for
+    assert not hybrid_fits(TrainConfig(model_kwargs={"context": 0}), data)  # single sections
+    assert not hybrid_fits(TrainConfig(pretrained=str(tmp_path / "p.safetensors")), data)
+    assert not hybrid_fits(TrainConfig(model="unet2d"), data)
+    assert not hybrid_fits(TrainConfig(), prepare_data(image, on_inlines))
+    assert not hybrid_fits(TrainConfig(), prepare_data(image, on_time, axes=(0,)))
 
 
 def test_auto_is_resolved_in_the_run_and_the_card_names_the_model():

@@ -98,8 +98,9 @@ class TrainOptions(Container):
                                tooltip="AdamW learning rate; lowered automatically on plateaus.")
         self.context = SpinBox(label="context", value=0, min=0, max=16,
                                tooltip="Section models: neighbouring slices on each side given "
-                                       "as extra input (2.5D). 0 = single sections. unet3d "
-                                       "ignores it; hybrid uses 2 when 0.")
+                                       "as extra input (2.5D). 0 = the model's default: single "
+                                       "sections, but 2 for hybrid (which model auto chooses "
+                                       "for time-slice paint). unet3d ignores it.")
         self.axes = ComboBox(label="section axes", choices=self._axes_choices,
                              tooltip="Section models: take sections only along these axes "
                                      "(e.g. axis 0 alone for a stack of unrelated 2D images). "

@@ -108,7 +108,7 @@ class HybridSlabNet(SegmentationModel):
         128 x 128; 64-voxel cubes are fine), which killed ``seisseg train --model hybrid``
         and would take napari down with it.  The stem is a small share of the work.
         """
-        if x.device.type == "cpu" and torch.is_autocast_enabled("cpu"):
+        if x.device.type == "cpu" and _cpu_autocast_on():
             with torch.autocast("cpu", enabled=False):
                 return self.stem(x.float()).squeeze(2)
         return self.stem(x).squeeze(2)
@@ -126,6 +126,14 @@ class HybridSlabNet(SegmentationModel):
             stages = decoded[::-1]
             aux = [head(f) for head, f in zip(self.aux_heads, stages, strict=True)]
         return logits, aux
+
+
+def _cpu_autocast_on() -> bool:
+    """Whether CPU autocast is on (``is_autocast_enabled`` takes a device from torch 2.4)."""
+    try:
+        return bool(torch.is_autocast_enabled("cpu"))
+    except TypeError:  # torch < 2.4
+        return bool(torch.is_autocast_cpu_enabled())
 
 
 def _slab_stem(

@@ -19,7 +19,8 @@ the same way):
     unet2d with the plain defaults).
 
 *Labels mostly on a few time slices* (the training knows it from the labels; pretraining,
-    which has none, keeps ``unet2d``)
+    which has none, keeps ``unet2d``, and so does a run that a pretraining would start, asks
+    for the position channel or for single sections: :func:`hybrid_fits`)
     ``hybrid`` with a context of :data:`TIME_SLICE_CONTEXT` slices on each side: a 3D stem
     reads each time slice with its neighbours above and below, so the network sees where a
     channel or a gas sand starts and ends in time, which a single time slice cannot show (a
@@ -39,10 +40,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from .config import TrainConfig
 
-__all__ = ["AUTO", "MIN_TILES", "TILE_EDGE", "TIME_SLICE_CONTEXT", "resolve_model"]
+__all__ = ["AUTO", "MIN_TILES", "TILE_EDGE", "TIME_SLICE_CONTEXT", "hybrid_fits", "resolve_model"]
 
 AUTO = "auto"
 #: Largest tile edge (pixels) for the tile-stack recipe.
@@ -74,6 +76,44 @@ def is_tile_stack(shape: Sequence[int], axes: Sequence[int] | None) -> bool:
     return int(shape[0]) >= MIN_TILES and max(int(shape[1]), int(shape[2])) <= TILE_EDGE
 
 
+def hybrid_fits(config: TrainConfig, data: Any) -> bool:
+    """Whether ``auto`` may choose the hybrid for this run's time-slice paint.
+
+    Most labels must lie on time slices, along a section axis the run trains on; and
+    nothing the user set may need a section model: the position channel asked for, a
+    context of 0 (single sections), or a pretraining that would start the ``unet2d`` run
+    (an explicit file, or this survey's cached one; the hybrid cannot use it).
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The run's settings (``model`` still ``"auto"``).
+    data : TrainingData
+        The run's data.
+
+    Returns
+    -------
+    bool
+    """
+    axis = data.sample_axis
+    if config.model != AUTO or not data.summary.mostly_painted_along(axis):
+        return False
+    if (data.axes is not None and axis not in data.axes) or config.position is True:
+        return False
+    if int(config.model_kwargs.get("context", TIME_SLICE_CONTEXT)) < 1:
+        return False  # single sections asked for
+    if not config.pretrained:
+        return True
+    if str(config.pretrained) != "auto":
+        return False  # a pretraining file was given: the section model it was made for
+    from ..models import create_model, model_spec
+    from .pretrain import find_pretrained
+
+    plain, _ = resolve_model(config, data.target.shape, data.axes)
+    spec = model_spec(create_model(plain.model, in_channels=1, n_classes=2, **plain.model_kwargs))
+    return find_pretrained(data.image, spec)[0] is None
+
+
 def resolve_model(config: TrainConfig, shape: Sequence[int], axes: Sequence[int] | None,
                   time_slices: bool = False) -> tuple[TrainConfig, str | None]:
     """The config with ``model="auto"`` replaced by a concrete recipe, and a note saying why.
@@ -87,8 +127,8 @@ def resolve_model(config: TrainConfig, shape: Sequence[int], axes: Sequence[int]
     axes : sequence of int or None
         Section axes in training order (None: all).
     time_slices : bool
-        Most labels lie on a few painted time slices
-        (:func:`~napari_seisseg.training.session.painted_on_time_slices`).
+        Most labels lie on a few painted time slices and the hybrid fits the run
+        (:func:`hybrid_fits`).
 
     Returns
     -------

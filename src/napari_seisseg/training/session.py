@@ -31,7 +31,7 @@ from .labels import value_counts
 from .losses import SegmentationLoss, region_term
 from .patch_sampler import PatchSampler
 from .patches import PatchLayout, inplane_axes, make_layout
-from .recipe import resolve_model
+from .recipe import hybrid_fits, resolve_model
 from .report import few_voxel_warnings
 from .validation import ValidationSet
 
@@ -240,7 +240,7 @@ def _new_model(
     from ..models import create_model
 
     k = len(data.classes)
-    resolved, note = resolve_model(config, data.target.shape, data.axes, painted_on_time_slices(data))
+    resolved, note = resolve_model(config, data.target.shape, data.axes, hybrid_fits(config, data))
     for f in fields(config):  # in place: the run's own copy records what was run
         setattr(config, f.name, getattr(resolved, f.name))
     if note:
