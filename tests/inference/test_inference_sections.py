@@ -8,6 +8,7 @@ import torch
 
 from napari_seisseg.errors import SeisSegError
 from napari_seisseg.inference import PredictionStarted, predict_sections, predict_volume
+from napari_seisseg.inference.sections import section_flips
 from napari_seisseg.jobs import drain
 
 RNG = np.random.default_rng(2)
@@ -157,3 +158,10 @@ def test_orientations_are_averaged_with_their_weights(tmp_path, out):
     for bad in ((1, 1), (1, 0, 1), (1, float("nan"), 1)):
         with pytest.raises(ValueError, match="one positive number per axis"):
             run(size, weights=bad, **kw)
+
+
+def test_section_flips_never_flip_own_axis_or_time_with_position():
+    assert section_flips(True, (0, 1, 2)) == {0: (1, 2), 1: (0, 2), 2: (0, 1)}
+    assert section_flips(True, (0, 2), sample_axis=1) == {0: (2,), 2: (0,)}
+    assert section_flips(False, (0, 1)) == {0: (), 1: ()}
+    assert section_flips([2], (1, 2)) == {1: (2,), 2: ()}

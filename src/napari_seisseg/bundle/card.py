@@ -68,11 +68,11 @@ def prediction_axes(data: TrainingData, section_axes: list[int]) -> list[int]:
         axes painted on fewer than half of their slices (the first trained axis otherwise,
         e.g. scribbles or dense labels); the other trained axes after it when it is the
         sample axis and over half of the labels were painted on time slices (the label
-        summary's ``mostly_painted_along``, as training decides it too).
+        ``TrainingData.painted_on_time_slices``, as training decides it too).
     """
     voxels = [data.summary.painted_voxels(a) for a in section_axes]
     first = int(section_axes[int(np.argmax(voxels))]) if max(voxels, default=0) > 0 else int(section_axes[0])
-    if first != data.sample_axis or not data.summary.mostly_painted_along(data.sample_axis):
+    if first != data.sample_axis or not data.painted_on_time_slices:
         return [first]
     return [first, *(int(a) for a in section_axes if int(a) != first)]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from .sections import section_flips
 from .window_driver import tta_axes
 
 __all__ = ["SECTION", "describe_passes"]
@@ -60,18 +61,17 @@ def describe_passes(
         A line for the user.
     """
     names = _names(bm, names)
-    flipped = list(tta_axes(flips, 3))
-    if bm.is_section_model and bm.position is not None:  # time is never flipped then
-        flipped = [a for a in flipped if a != bm.sample_axis]
     if bm.is_section_model:  # each orientation flips its own plane's axes only
-        flipped = [f for f in flipped if any(f != a for a in axes)]
+        own = section_flips(flips, axes, bm.sample_axis if bm.position is not None else None)
+        flipped = sorted({f for fs in own.values() for f in fs})
         weights = bm.orientation_weights(axes) if len(axes) > 1 else None
-        sweeps = sum(2 ** len([f for f in flipped if f != a]) for a in axes)
+        sweeps = sum(2 ** len(own[a]) for a in axes)
         where = ("on the single section" if [names[a] for a in axes] == [SECTION]
                  else f"along {_and([names[a] for a in axes])} sections")
         if weights is not None:
             where += " (weights " + ", ".join(f"{w:.2f}" for w in weights) + ")"
     else:
+        flipped = list(tta_axes(flips, 3))
         weights, sweeps, where = None, 2 ** len(flipped), "in 3D windows"
     record = {
         "orientations": [names[a] for a in axes] if bm.is_section_model else None,

@@ -28,7 +28,7 @@ from .stitching import Stitcher, WindowReader
 from .window_driver import Finalize, Pass, PredictionGenerator, check_common, drive, tta_axes
 from .windows import WindowPlan
 
-__all__ = ["predict_sections"]
+__all__ = ["predict_sections", "section_flips"]
 
 LAYOUTS = ("auto", "channels", "slab")
 
@@ -174,15 +174,13 @@ def predict_sections(
     )
     dead = check_dead_mask(dead_mask, shape)
     stop = check_stop(stop)
-    flips_all = tta_axes(tta, 3)
-    if position is not None:  # the position channel is not symmetric in time
-        flips_all = tuple(f for f in flips_all if f != position[1])
+    flips = section_flips(tta, axes, None if position is None else position[1])
     floor = (1, 1) if min_tile is None else check_window(min_tile, 2, "min_tile")
     passes, windows = [], []
     for a in axes:
         p, window = _section_pass(
             model2d, volume, shape, a, tile=tile, floor=floor, overlaps=overlaps, context=context,
-            layout=layout, flips_all=flips_all, device=device, amp=amp, activation=activation,
+            layout=layout, flips=flips[a], device=device, amp=amp, activation=activation,
             n_channels=n_channels, preprocess=preprocess, pad=pad, position=position, blend=blend,
             dead=dead, batch_size=batch_size,
         )
@@ -190,6 +188,30 @@ def predict_sections(
         windows.append(window)
     return drive(passes, shape, windows[0], out, dtype, chunks, overwrite, protect, stop, finalize,
                  weights)
+
+
+def section_flips(
+    tta: bool | Sequence[int], axes: Sequence[int], sample_axis: int | None = None
+) -> dict[int, tuple[int, ...]]:
+    """Volume axes each orientation's sweep flips for test-time augmentation.
+
+    Parameters
+    ----------
+    tta : bool or sequence of int
+        Volume axes to flip (True: all three).
+    axes : sequence of int
+        The orientations (section axes) swept.
+    sample_axis : int, optional
+        The sample axis of a model with the position channel: never flipped, since the
+        channel is not symmetric in time.
+
+    Returns
+    -------
+    dict
+        For each orientation, the flipped axes of its own sections (never its own axis).
+    """
+    flips = tuple(f for f in tta_axes(tta, 3) if f != sample_axis)
+    return {int(a): tuple(f for f in flips if f != a) for a in axes}
 
 
 def _weights(weights: Sequence[float] | None, axes: tuple[int, ...]) -> tuple[float, ...] | None:
@@ -204,7 +226,7 @@ def _weights(weights: Sequence[float] | None, axes: tuple[int, ...]) -> tuple[fl
 
 def _section_pass(
     model2d: Any, volume: Any, shape: tuple[int, ...], a: int, *, tile: Any, floor: tuple[int, ...],
-    overlaps: tuple[float, ...], context: int, layout: str, flips_all: tuple[int, ...], device: Any,
+    overlaps: tuple[float, ...], context: int, layout: str, flips: tuple[int, ...], device: Any,
     amp: bool, activation: str | None, n_channels: int | None, preprocess: Any, pad: str,
     position: Any, blend: str, dead: np.ndarray | None, batch_size: int,
 ) -> tuple[Pass, tuple[int, ...]]:
@@ -215,10 +237,9 @@ def _section_pass(
     tile2 = tuple(max(t, f) for t, f in zip(tile2, floor, strict=True))
     window = (1, *tile2)
     plan = WindowPlan.build(plan_shape, window, (0.0, *overlaps), halo=(context, 0, 0))
-    flips = tuple(perm.index(f) - 3 for f in flips_all if f != a)
     bp = BatchPredictor(
         model2d, window, device=device, amp=amp, activation=activation,
-        flip_dims=flips, n_channels=n_channels,
+        flip_dims=tuple(perm.index(f) - 3 for f in flips), n_channels=n_channels,
         to_input=(lambda t: t.unsqueeze(1)) if layout == "slab" else (lambda t: t),
         from_output=lambda y: y.unsqueeze(2) if y.ndim == 4 else y,
         expected=f"(N, C, {tile2[0]}, {tile2[1]})",

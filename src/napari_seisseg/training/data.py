@@ -84,6 +84,16 @@ class TrainingData:
         """Label value of every class index."""
         return [c.value for c in self.classes]
 
+    @property
+    def painted_on_time_slices(self) -> bool:
+        """Whether most labels lie on a few painted time slices (not dense labels).
+
+        True when over half of the labeled voxels were painted as time slices and those
+        slices are fewer than half of the trace length (a fully labeled cube is not
+        "painted on time slices", whatever its shape).
+        """
+        return self.summary.mostly_painted_along(self.sample_axis)
+
 
 def _transpose(data: Any, perm: tuple[int, ...]) -> Any:
     if perm == tuple(range(len(perm))):

@@ -96,7 +96,7 @@ def hybrid_fits(config: TrainConfig, data: Any) -> bool:
     bool
     """
     axis = data.sample_axis
-    if config.model != AUTO or not data.summary.mostly_painted_along(axis):
+    if config.model != AUTO or not data.painted_on_time_slices:
         return False
     if (data.axes is not None and axis not in data.axes) or config.position is True:
         return False

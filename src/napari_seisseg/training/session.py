@@ -152,24 +152,6 @@ def fit_batch_size(
     return best
 
 
-def painted_on_time_slices(data: TrainingData) -> bool:
-    """Whether most labels lie on a few painted time slices (not dense labels).
-
-    Parameters
-    ----------
-    data : TrainingData
-        The run's data.
-
-    Returns
-    -------
-    bool
-        True when over half of the labeled voxels were painted as time slices and those
-        slices are fewer than half of the trace length (a fully labeled cube is not
-        "painted on time slices", whatever its shape).
-    """
-    return data.summary.mostly_painted_along(data.sample_axis)
-
-
 def _use_position(config: TrainConfig, kind: str, n_samples: int) -> bool:
     """Whether a run gives the network the position channel (see ``TrainConfig.position``)."""
     if kind != "2d":
@@ -270,7 +252,7 @@ def _use_position_channel(
             )
         return position
     position = _use_position(config, kind, data.target.shape[data.sample_axis])
-    if position and config.position is None and painted_on_time_slices(data):
+    if position and config.position is None and data.painted_on_time_slices:
         # painted on time slices: each patch would see one position value, and only the
         # few painted ones; the channel would teach "this time, this class"
         position = False
@@ -471,7 +453,7 @@ def build_session(
     layout = _session_layout(kind, data, config, model, position, init_card)
     if position:
         _fit_augment_to_position(config, data, layout, notes, infos)
-    if painted_on_time_slices(data):
+    if data.painted_on_time_slices:
         infos += time_slice_defaults(config, own_validation=data.val_target is not None)
     config.keep = config.keep or "best"  # the card says which model was kept
     held = split_data(data, kind=kind, fraction=config.val_fraction, seed=config.seed)
