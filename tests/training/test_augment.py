@@ -51,20 +51,6 @@ def test_amplitude_changes_touch_only_the_image():
     assert np.corrcoef(img.ravel(), image.ravel())[0, 1] < -0.9  # polarity flipped, noise small
 
 
-def test_local_gain_is_a_smooth_field_shared_by_every_slice_of_a_slab():
-    target = _blocks((64, 64))
-    image = np.ones((1, 5, 64, 64), dtype=np.float32)
-    cfg = AugmentConfig(flip=False, gain=0.0, noise=0.0, local_gain=0.5)
-    img, tgt = Augmenter(cfg, np.random.default_rng(3), context_axis=1)(image, target)
-    assert np.array_equal(tgt, target)
-    assert np.allclose(img, img[:, :1])  # the same field on every slice of the slab
-    field = np.log(img[0, 0])
-    assert np.abs(field).max() <= 0.5 + 1e-5 and field.max() - field.min() > 0.3
-    assert np.abs(np.diff(field, axis=0)).max() < 0.04  # smooth: changes over ~32 voxels
-    with pytest.raises(SeisSegError, match="local_gain"):
-        AugmentConfig(local_gain=-1.0).validate()
-
-
 def test_elastic_distortion_moves_image_and_labels_together():
     target = _blocks((32, 32), seed=3, size=8)
     image = target.astype(np.float32)[None]
@@ -174,7 +160,7 @@ def test_named_extras_turn_on_their_fields_only():
     zoom = base.with_extras(["Zoom", "elastic"])
     assert (zoom.scale, zoom.rotate, zoom.elastic) == (0.15, 5.0, 2.0)
     assert zoom.flip_time is False and zoom.gain == 0.0 and not zoom.rotate90
-    assert set(AUGMENT_EXTRAS) == {"rotate90", "polarity", "elastic", "zoom", "maps", "brightness"}
+    assert set(AUGMENT_EXTRAS) == {"rotate90", "polarity", "elastic", "zoom", "maps"}
     for name, fields in AUGMENT_EXTRAS.items():
         one = base.with_extras([name])
         one.validate()

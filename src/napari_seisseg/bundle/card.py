@@ -67,8 +67,8 @@ def prediction_axes(data: TrainingData, section_axes: list[int]) -> list[int]:
         First the trained axis whose painted sections hold the most labels, counting only
         axes painted on fewer than half of their slices (the first trained axis otherwise,
         e.g. scribbles or dense labels); the other trained axes after it when it is the
-        sample axis and over half of the labels were painted on time slices (the label
-        ``TrainingData.painted_on_time_slices``, as training decides it too).
+        sample axis and over half of the labels were painted on time slices
+        (``TrainingData.painted_on_time_slices``, as training decides it too).
     """
     voxels = [data.summary.painted_voxels(a) for a in section_axes]
     first = int(section_axes[int(np.argmax(voxels))]) if max(voxels, default=0) > 0 else int(section_axes[0])

@@ -5,7 +5,7 @@ image's trailing axes (``lead`` is the channel axis, plus the slab axis of a hyb
 patch).  Geometric changes (flips, 90-degree rotations, transposes, rolls, zooms and small
 rotations, elastic distortion) move image and target together; the target is resampled with
 nearest neighbours and anything pulled in from outside the patch is marked not labeled (``-1``).
-Amplitude changes (gain, local gain, polarity, noise) touch the image only.
+Amplitude changes (gain, polarity, noise) touch the image only.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 
 from .config import AugmentConfig
 
-__all__ = ["Augmenter", "affine_field", "elastic_field", "smooth_field", "warp"]
+__all__ = ["Augmenter", "affine_field", "elastic_field", "warp"]
 
 #: Spacing (voxels) of the control points of the elastic distortion.
 _ELASTIC_SPACING = 32
@@ -42,11 +42,10 @@ def _interp_linear(data: np.ndarray, coords: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-def smooth_field(
-    shape: tuple[int, ...], amplitude: float, rng: np.random.Generator, count: int = 1
+def elastic_field(
+    shape: tuple[int, ...], alpha: float, rng: np.random.Generator
 ) -> list[np.ndarray]:
-    """Smooth random fields: uniform values in ``[-amplitude, amplitude]`` at control points
-    every :data:`_ELASTIC_SPACING` voxels, interpolated linearly (``count`` of them)."""
+    """A smooth random displacement (one array per axis, voxels, at most ``alpha``)."""
     grids = [np.arange(n, dtype=np.float32) for n in shape]
     mesh = np.meshgrid(*grids, indexing="ij")
     coarse_shape = tuple(max(2, int(round(n / _ELASTIC_SPACING)) + 1) for n in shape)
@@ -54,17 +53,10 @@ def smooth_field(
         m * (cs - 1) / max(n - 1, 1) for m, cs, n in zip(mesh, coarse_shape, shape, strict=True)
     ]
     fields = []
-    for _ in range(count):
-        coarse = rng.uniform(-amplitude, amplitude, size=coarse_shape).astype(np.float32)
+    for _ in shape:
+        coarse = rng.uniform(-alpha, alpha, size=coarse_shape).astype(np.float32)
         fields.append(_interp_linear(coarse, coarse_coords))
     return fields
-
-
-def elastic_field(
-    shape: tuple[int, ...], alpha: float, rng: np.random.Generator
-) -> list[np.ndarray]:
-    """A smooth random displacement (one array per axis, voxels, at most ``alpha``)."""
-    return smooth_field(shape, alpha, rng, count=len(shape))
 
 
 def affine_field(
@@ -208,8 +200,6 @@ class Augmenter:
         image = np.array(image, dtype=np.float32)
         if cfg.gain > 0:
             image *= np.float32(np.exp(rng.uniform(-cfg.gain, cfg.gain)))
-        if cfg.local_gain > 0:  # brighter here, fainter there: the same body either way
-            image *= np.exp(smooth_field(target.shape, cfg.local_gain, rng)[0])
         if cfg.polarity > 0 and rng.random() < cfg.polarity:
             image = -image
         if cfg.noise > 0:

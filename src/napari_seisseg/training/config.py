@@ -37,7 +37,6 @@ AUGMENT_EXTRAS: dict[str, dict[str, Any]] = {
     "elastic": {"elastic": 2.0},
     "zoom": {"scale": 0.15, "rotate": 5.0},
     "maps": {"map_rotate": MAP_ROTATE},
-    "brightness": {"local_gain": 0.5},
 }
 
 
@@ -69,11 +68,6 @@ class AugmentConfig:
         Sections holding time are never turned by it.
     gain : float
         Amplitudes multiplied by ``exp(u)``, ``u`` uniform in ``[-gain, gain]``; 0 for none.
-    local_gain : float
-        Amplitudes multiplied by ``exp(u(x))``, ``u`` a smooth random field in
-        ``[-local_gain, local_gain]`` that changes over about 32 voxels of the patch plane
-        (the same on every slice of a context): a body bright where it was painted and
-        faint elsewhere stays the same body; 0 for none.
     polarity : float
         Probability of flipping the sign of the amplitudes.
     noise : float
@@ -106,7 +100,6 @@ class AugmentConfig:
     roll_axis: int | None = None
     map_view: bool = True
     gain: float = 0.2
-    local_gain: float = 0.0
     polarity: float = 0.0
     noise: float = 0.03
     scale: float = 0.0
@@ -118,7 +111,7 @@ class AugmentConfig:
 
     def validate(self) -> None:
         """Raise :class:`SeisSegError` for a value outside its range."""
-        for name in ("gain", "local_gain", "noise", "elastic", "rotate", "map_rotate"):
+        for name in ("gain", "noise", "elastic", "rotate", "map_rotate"):
             if not float(getattr(self, name)) >= 0:
                 raise SeisSegError(f"augment.{name} must be 0 or more, got {getattr(self, name)}.")
         if not 0.0 <= float(self.scale) < 1.0:
