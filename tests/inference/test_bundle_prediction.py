@@ -163,7 +163,7 @@ def test_a_time_slice_model_flips_its_maps_by_default(unet2d):
     told = drain(predict_bundle(bm, CUBE, geometry=g))
     three = told.probabilities
     # said and recorded: which orientations, their weights, which axes were flipped
-    names = bm.input["axis_names"]
+    names = ["inline", "crossline", "time"]  # as interpreters (and the widgets) call them
     assert told.passes == {"orientations": [names[2], names[0], names[1]], "weights": [0.5, 0.25, 0.25],
                            "flips": [names[0], names[1]], "sweeps": 8,
                            "text": (f"along {names[2]}, {names[0]} and {names[1]} sections (weights 0.50, "
@@ -179,16 +179,16 @@ def test_a_time_slice_model_flips_its_maps_by_default(unet2d):
     one = drain(predict_bundle(bm, CUBE, geometry=g, orientations="inline")).passes
     assert one["flips"] == ["crossline"] and one["sweeps"] == 2 and one["weights"] is None
     every = drain(predict_bundle(unet2d, CUBE, geometry=g, orientations="inline", tta=True)).passes
-    assert every["flips"] == ["crossline", "sample"] and every["sweeps"] == 4
+    assert every["flips"] == ["crossline", "time"] and every["sweeps"] == 4
     quick = drain(predict_bundle(unet2d, CUBE, geometry=g, slice_index=3, tta=True)).passes
-    assert quick["orientations"] == ["inline"] and quick["flips"] == ["crossline", "sample"]
+    assert quick["orientations"] == ["inline"] and quick["flips"] == ["crossline", "time"]
     # a single 2D section: its traces flipped (a time-slice model never flips time)
     line = drain(predict_bundle(bm, CUBE[2])).passes
     assert line["orientations"] == ["section"] and line["flips"] == ["axis 0"] and line["sweeps"] == 2
     assert line["text"].startswith("on the single section")
     disp, gd = g.transpose_to(CUBE, ("sample", "crossline", "inline"))
     shown = drain(predict_bundle(bm, disp, geometry=gd, orientations="sample"))
-    assert shown.passes["orientations"] == ["sample"] and shown.passes["flips"] == ["inline", "crossline"]
+    assert shown.passes["orientations"] == ["time"] and shown.passes["flips"] == ["inline", "crossline"]
     assert "no test-time flips (--tta to average flips)" in plain.notes[0]
     maps = drain(predict_sections(bm.model, CUBE, axes=(2, 0, 1), weights=(0.5, 0.25, 0.25),
                                   preprocess=norm, min_tile=(16, 16), tta=(0, 1)))

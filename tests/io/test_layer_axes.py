@@ -10,6 +10,7 @@ from napari_seisseg.io.geometry import SurveyGeometry
 from napari_seisseg.io.layer_axes import (
     axis_coordinates,
     axis_label,
+    axis_word,
     inline_axis,
     layer_geometry,
     region_text,
@@ -36,6 +37,16 @@ def test_axes_are_named_and_numbered_from_the_geometry():
     assert axis_coordinates(layer, 2) == [100, 104, 108, 112, 116]
     assert region_text(layer, (slice(None), slice(2, 3), slice(None))) == "inline 12"
     assert region_text(layer, (slice(None),) * 3) is None
+
+
+def test_axis_words_follow_the_domain_and_the_trace_key():
+    from dataclasses import replace
+
+    cube = _cube()
+    assert [axis_word(cube, a) for a in ("inline", "crossline", "sample")] == ["inline", "crossline", "time"]
+    assert axis_word(replace(cube, domain="depth", unit="m"), "sample") == "depth"
+    assert axis_word(replace(cube, unit="sample"), "sample") == "sample"
+    assert axis_word(cube, "trace") == cube.trace_key
 
 
 def test_without_geometry_the_layer_labels_or_indices_are_used():

@@ -55,6 +55,7 @@ from ..bundle.time_prior import with_time_prior
 from ..errors import SeisSegError
 from ..io.geometry import SurveyGeometry
 from ..io.indexing import WithLeadingAxis
+from ..io.layer_axes import axis_word
 from ._checks import check_dead_mask, mask_slices
 from .array_views import HaloNormalized, Slab, transpose_view
 from .bundle_result import PredictionGenerator, PredictionPlan, axis_key, finish_prediction
@@ -299,7 +300,8 @@ def _axis_names(plan: PredictionPlan) -> list[str]:
     ``(1, trace, sample)``: :data:`~.passes.SECTION` and its two axes)."""
     g = plan.geometry
     n = len(plan.perm)
-    names = list(g.axes) if g is not None and len(g.axes) == n else [f"axis {k}" for k in range(n)]
+    names = ([axis_word(g, a) for a in g.axes] if g is not None and len(g.axes) == n
+             else [f"axis {k}" for k in range(n)])
     names = [str(names[p]) for p in plan.perm]
     return [SECTION, *names] if plan.squeeze else names
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..bundle.model import BundleModel
 from ..errors import SeisSegError
+from ..io.layer_axes import axis_word
 from ..io.zarr_io import read_zarr
 from .bundle_prediction import window_3d
 from .bundle_result import PredictionGenerator, PredictionPlan, finish_prediction
@@ -115,6 +116,11 @@ def predict_bundle_dask(
     plan = PredictionPlan(None, (0, 1, 2), False, geometry, dead, dead)
     notes = (["lateral prior not applied: the Dask path predicts with the network alone (predict in one "
               "process to combine it with the paint)"] if lateral_prior and bm.input.get("lateral_prior") else [])
-    passes, said = describe_passes(bm, (), flips, None if geometry is None else list(geometry.axes))
+    passes, said = describe_passes(bm, (), flips, _axis_words(geometry))
     return finish_prediction(gen, bm, plan, (slice(None),) * 3, None, None, out_dtype, None, overwrite,
                              [said, *notes], passes=passes)
+
+
+def _axis_words(geometry: Any) -> list[str] | None:
+    """The geometry's axes as the widgets name them (None without a geometry)."""
+    return None if geometry is None else [axis_word(geometry, a) for a in geometry.axes]

@@ -15,6 +15,7 @@ from .geometry import SurveyGeometry
 __all__ = [
     "axis_coordinates",
     "axis_label",
+    "axis_word",
     "inline_axis",
     "layer_geometry",
     "region_text",
@@ -35,14 +36,19 @@ def layer_geometry(layer: Any) -> SurveyGeometry | None:
     return geometry
 
 
+def axis_word(geometry: SurveyGeometry, name: str) -> str:
+    """What an interpreter calls a geometry axis: ``time`` or ``depth`` for the samples (as
+    the geometry's domain says), the trace key for the traces of a 2D line, else its name."""
+    if name == "sample":
+        return geometry.sample_label.split(" ")[0]
+    return geometry.trace_key if name == "trace" else name
+
+
 def axis_label(layer: Any, axis: int) -> str:
     """Name of an axis: from the geometry (inline, time...), else the layer's axis label."""
     g = layer_geometry(layer)
     if g is not None:
-        name = g.axes[axis]
-        if name == "sample":
-            return g.sample_label.split(" ")[0]
-        return g.trace_key if name == "trace" else name
+        return axis_word(g, g.axes[axis])
     labels = tuple(getattr(layer, "axis_labels", ()) or ())
     text = str(labels[axis]) if axis < len(labels) else f"axis {axis}"
     return text if text and not text.lstrip("-").isdigit() else f"axis {axis}"
