@@ -122,3 +122,13 @@ def test_bundle_path_with_its_preprocessing(zarr_in, tmp_path):
     )
     np.testing.assert_allclose(out[:], ref, atol=1e-5)
     np.testing.assert_allclose(out[:].sum(axis=0), 1, atol=1e-5)  # logits -> softmax
+
+
+def test_dask_predictions_name_axes_as_the_widgets_do():
+    from napari_seisseg.inference.dask_bundle import _axis_words
+    from napari_seisseg.io.geometry import SurveyGeometry
+
+    cube = SurveyGeometry(kind="cube", n_samples=5, dt=4.0, t0=0.0, ilines=np.arange(3),
+                          xlines=np.arange(4))
+    assert _axis_words(cube) == ["inline", "crossline", "time"]
+    assert _axis_words(None) == ["axis 0", "axis 1", "axis 2"]

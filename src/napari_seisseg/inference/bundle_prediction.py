@@ -296,8 +296,9 @@ def predict_bundle(
 
 
 def _axis_names(plan: PredictionPlan) -> list[str]:
-    """What the image calls the axes of the training-order view (a single section, held as
-    ``(1, trace, sample)``: :data:`~.passes.SECTION` and its two axes)."""
+    """The training-order view's axes as the widgets name them (``time`` or ``depth`` for
+    the samples, ``axis k`` without a geometry; a single section, held as ``(1, trace,
+    sample)``: :data:`~.passes.SECTION` and its two axes)."""
     g = plan.geometry
     n = len(plan.perm)
     names = ([axis_word(g, a) for a in g.axes] if g is not None and len(g.axes) == n

@@ -121,6 +121,9 @@ def predict_bundle_dask(
                              [said, *notes], passes=passes)
 
 
-def _axis_words(geometry: Any) -> list[str] | None:
-    """The geometry's axes as the widgets name them (None without a geometry)."""
-    return None if geometry is None else [axis_word(geometry, a) for a in geometry.axes]
+def _axis_words(geometry: Any) -> list[str]:
+    """The store's axes as the widgets name them (``axis k`` without a geometry, as for a
+    plain array in one process)."""
+    if geometry is None or len(geometry.axes) != 3:
+        return [f"axis {k}" for k in range(3)]
+    return [axis_word(geometry, a) for a in geometry.axes]

@@ -45,9 +45,10 @@ def describe_passes(
     flips : bool or tuple of int
         The flips asked of the sweep (:meth:`BundleModel.test_time_flips`).
     names : sequence of str, optional
-        Names of the three axes of the training order as the image calls them (its
-        geometry's, or ``axis k`` of the input; a single 2D section's first axis is
-        :data:`SECTION`); default: the card's.
+        Names of the three axes of the training order as the widgets name them
+        (:func:`~napari_seisseg.io.layer_axes.axis_word` of the image's geometry: ``time``
+        or ``depth`` for the samples; ``axis k`` of a plain array; a single 2D section's
+        first axis is :data:`SECTION`); default: the card's (raw geometry names).
 
     Returns
     -------
