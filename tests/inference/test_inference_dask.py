@@ -125,8 +125,11 @@ def test_bundle_path_with_its_preprocessing(zarr_in, tmp_path):
 
 
 def test_dask_predictions_name_axes_as_the_widgets_do():
-    from napari_seisseg.inference.dask_bundle import _axis_words
+    from napari_seisseg.inference.bundle_result import PredictionPlan
     from napari_seisseg.io.geometry import SurveyGeometry
+
+    def _axis_words(geometry):  # the plan the Dask path builds: canonical order, no squeeze
+        return PredictionPlan(None, (0, 1, 2), False, geometry, None, None).axis_names()
 
     cube = SurveyGeometry(kind="cube", n_samples=5, dt=4.0, t0=0.0, ilines=np.arange(3),
                           xlines=np.arange(4))

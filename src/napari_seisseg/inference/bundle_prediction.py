@@ -55,12 +55,11 @@ from ..bundle.time_prior import with_time_prior
 from ..errors import SeisSegError
 from ..io.geometry import SurveyGeometry
 from ..io.indexing import WithLeadingAxis
-from ..io.layer_axes import axis_word
 from ._checks import check_dead_mask, mask_slices
 from .array_views import HaloNormalized, Slab, transpose_view
 from .bundle_result import PredictionGenerator, PredictionPlan, axis_key, finish_prediction
 from .events import PredictionEvent
-from .passes import SECTION, describe_passes
+from .passes import describe_passes
 from .sections import predict_sections
 from .survey_axes import (
     canonical_order,
@@ -288,23 +287,11 @@ def predict_bundle(
     common["finalize"] = None if prior is None else lateral_finalize(prior, plan.view.shape, part.origin)
     gen = _sweep(bm, part, window, batch_size, common, time_prior)
     applied = applied_priors(bm, time_prior, prior)
-    passes, said = describe_passes(bm, part.axes, flips, _axis_names(plan))
+    passes, said = describe_passes(bm, part.axes, flips, plan.axis_names())
     notes = [said, *prior_notes(applied, prior, why_not, checked=lines is not None)]
     return finish_prediction(gen, bm, plan, part.region, part.sub_axis,
                              path_out if write_later else None, out_dtype, chunks, overwrite, notes,
                              applied, passes)
-
-
-def _axis_names(plan: PredictionPlan) -> list[str]:
-    """The training-order view's axes as the widgets name them (``time`` or ``depth`` for
-    the samples, ``axis k`` without a geometry; a single section, held as ``(1, trace,
-    sample)``: :data:`~.passes.SECTION` and its two axes)."""
-    g = plan.geometry
-    n = len(plan.perm)
-    names = ([axis_word(g, a) for a in g.axes] if g is not None and len(g.axes) == n
-             else [f"axis {k}" for k in range(n)])
-    names = [str(names[p]) for p in plan.perm]
-    return [SECTION, *names] if plan.squeeze else names
 
 
 def _orientations(bm: BundleModel, orientations: Any, plan: PredictionPlan, ndim: int) -> Any:

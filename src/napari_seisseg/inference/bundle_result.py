@@ -18,10 +18,12 @@ import numpy as np
 
 from ..bundle.model import BundleModel
 from ..io.geometry import SurveyGeometry
+from ..io.layer_axes import axis_word
 from ._checks import mask_slices
 from .array_views import ChannelView, DerivedArray, transpose_view
 from .events import PredictionEvent
 from .outputs import from_stored, open_output
+from .passes import SECTION
 from .postprocess import probabilities_to_mask, rank_slices, uncertainty
 from .survey_axes import subset_geometry
 
@@ -147,6 +149,17 @@ class PredictionPlan:
     geometry: SurveyGeometry | None
     dead_view: np.ndarray | None
     dead_input: np.ndarray | None
+
+    def axis_names(self) -> list[str]:
+        """The view's axes as the widgets name them (``time`` or ``depth`` for the samples,
+        ``axis k`` without a geometry; a single section, held as ``(1, trace, sample)``:
+        :data:`~.passes.SECTION` and its two axes)."""
+        g = self.geometry
+        n = len(self.perm)
+        names = ([axis_word(g, a) for a in g.axes] if g is not None and len(g.axes) == n
+                 else [f"axis {k}" for k in range(n)])
+        names = [str(names[p]) for p in self.perm]
+        return [SECTION, *names] if self.squeeze else names
 
 
 def axis_key(axis: int, lo: int, hi: int, ndim: int) -> tuple[slice, ...]:

@@ -16,7 +16,6 @@ from typing import Any
 
 from ..bundle.model import BundleModel
 from ..errors import SeisSegError
-from ..io.layer_axes import axis_word
 from ..io.zarr_io import read_zarr
 from .bundle_prediction import window_3d
 from .bundle_result import PredictionGenerator, PredictionPlan, finish_prediction
@@ -116,14 +115,6 @@ def predict_bundle_dask(
     plan = PredictionPlan(None, (0, 1, 2), False, geometry, dead, dead)
     notes = (["lateral prior not applied: the Dask path predicts with the network alone (predict in one "
               "process to combine it with the paint)"] if lateral_prior and bm.input.get("lateral_prior") else [])
-    passes, said = describe_passes(bm, (), flips, _axis_words(geometry))
+    passes, said = describe_passes(bm, (), flips, plan.axis_names())
     return finish_prediction(gen, bm, plan, (slice(None),) * 3, None, None, out_dtype, None, overwrite,
                              [said, *notes], passes=passes)
-
-
-def _axis_words(geometry: Any) -> list[str]:
-    """The store's axes as the widgets name them (``axis k`` without a geometry, as for a
-    plain array in one process)."""
-    if geometry is None or len(geometry.axes) != 3:
-        return [f"axis {k}" for k in range(3)]
-    return [axis_word(geometry, a) for a in geometry.axes]
