@@ -20,8 +20,8 @@ Scenarios on the real Penobscot stack (``../shared/data/penobscot_36il_facies.np
 
 And a synthetic cube with thin, rare classes (``synthetic``): 96 x 96 x 128 with a salt
 diapir, one fault (2 % of the voxels) and ten sinuous channels (2.5 %, best seen on time
-slices); labels on 8 time slices only (``--slices N`` for another number), scored on the
-others.  And ``survey``: a synthetic stand-in for the issue's held-out survey, 160 x 200
+slices); labels on 8 time slices only (``--slices N`` for another number; ``--lines N``
+paints N inlines and N crosslines as well: mixed paint), scored on the others.  And ``survey``: a synthetic stand-in for the issue's held-out survey, 160 x 200
 x 174 without salt: background about 93 %, two faults (2 %), 24 channels (2.7 %) and 20
 gas sands (amplitude anomalies, 1.4-1.8 %), classes 1 background, 2 fault, 3 channel,
 4 amplitude anomaly; labels on 8 time slices, scored on the 166 others.  And the TGS salt tiles
@@ -313,13 +313,21 @@ def synthetic(args: argparse.Namespace) -> dict[str, Any]:
     kept[:, :, times] = truth[:, :, times]
     scored = np.ones(truth.shape, bool)
     scored[:, :, times] = False
+    lines = [np.linspace(0, n_ax, args.lines + 2).round().astype(int)[1:-1]
+             for n_ax in truth.shape[:2]]
+    kept[lines[0]] = truth[lines[0]]
+    kept[:, lines[1]] = truth[:, lines[1]]
+    scored[lines[0]] = False
+    scored[:, lines[1]] = False
     shares = np.bincount(truth.ravel(), minlength=n + 1)[1:] / truth.size
     out: dict[str, Any] = {
         "task": ("survey" if args.task == "survey" else "synthetic") + "_time_slices"
-                + ("" if args.slices == 8 else f"_{args.slices}"),
+                + ("" if args.slices == 8 else f"_{args.slices}")
+                + (f"_{args.lines}il_{args.lines}xl" if args.lines else ""),
         "seed": args.seed, "minutes": args.minutes, "pretrain_minutes": args.pretrain,
         "extra_args": args.extra, "classes": list(cube.class_names),
         "class_share": [float(v) for v in shares], "painted_time_slices": times.tolist(),
+        "painted_inlines": lines[0].tolist(), "painted_crosslines": lines[1].tolist(),
         "machine": machine(), "date": time.strftime("%Y-%m-%d"),
     }
     with tempfile.TemporaryDirectory() as tmp:
@@ -414,6 +422,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--slices", type=int, default=8, metavar="N",
                    help="synthetic: painted time slices, evenly from 8 to 120 (default 8; "
                         "from 10 on, validation holds out whole slices instead of bands)")
+    p.add_argument("--lines", type=int, default=0, metavar="N",
+                   help="synthetic, survey: also paint N inlines and N crosslines, evenly "
+                        "spaced (mixed paint; default 0)")
     p.add_argument("--pretrain", type=float, default=0.0, metavar="M",
                    help="run 'seisseg pretrain --minutes M' first (its own minutes, reported "
                         "apart); training then starts from it")

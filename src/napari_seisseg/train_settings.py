@@ -77,7 +77,7 @@ TRAIN_SETTINGS: dict[str, Setting] = {
     "model": Setting(
         "auto", choices=MODEL_CHOICES,
         help=("architecture (default auto: unet2d on the sections of a survey; hybrid with 2 "
-              "slices above and below when most labels are on time slices; for a stack of "
+              "slices above and below when time slices are the orientation painted most; for a stack of "
               "small unrelated tiles (--axes 0), resunet with the recipe tuned on TGS salt "
               "tiles; the choice is printed. With --init: its model)")),
     "epochs": Setting(

@@ -152,3 +152,23 @@ def test_a_time_slice_run_records_the_comparison_and_says_what_prediction_does(t
     loaded = BundleModel.load(tmp_path / "m.safetensors")
     assert loaded.predict_axes == tuple(expected)  # what seisseg predict and the widget use
     assert loaded.card["validation"]["orientations"] == orient
+
+
+def test_mixed_paint_led_by_inlines_averages_every_orientation_unchecked():
+    # two inlines and two crosslines painted: every orientation was taught, all three are
+    # predicted (the most painted first) without the time-slice check, and the user is told
+    image, truth = toy_cube((24, 40, 32), seed=2)
+    labels = np.zeros_like(truth)
+    labels[[6, 18]] = truth[[6, 18]]
+    labels[:, [10, 30]] = truth[:, [10, 30]]
+    cfg = TrainConfig(model="unet2d", model_kwargs=dict(TINY), patch_size=16, batch_size=4,
+                      epochs=1, steps_per_epoch=2, seed=0)
+    events = []
+    result = drain(train(image, labels, cfg), events.append)
+    notes = [e.text for e in events if type(e).__name__ == "Note"]
+    assert result.card["input"]["predict_axes"] == [0, 1, 2]
+    assert "orientations" not in result.card["validation"]
+    assert any(n.startswith("Prediction averages axis 0, axis 1 and axis 2 sections by default")
+               for n in notes), notes
+    card = dict(result.card, input={**result.card["input"], "predict_axes": [0, 1, 2]})
+    assert oc.check_orientations(result.model, card, image, None) == (None, None, None)

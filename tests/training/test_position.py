@@ -294,6 +294,15 @@ def test_prediction_defaults_to_the_orientation_the_labels_were_painted_in():
     inl[[2, 5]] = truth[[2, 5]]
     cfg.axes = None
     assert drain(train(image, inl, cfg)).card["input"]["predict_axes"] == [0]
+    # mixed paint (an inline and a crossline, each over a tenth of the painted voxels):
+    # every orientation taught, every one averaged, the most painted first
+    mixed = np.zeros_like(truth)
+    mixed[2], mixed[:, 10] = truth[2], truth[:, 10]
+    assert drain(train(image, mixed, cfg)).card["input"]["predict_axes"] == [0, 1, 2]
+    # a crossline under a tenth of the painted voxels does not make the paint mixed
+    few = inl.copy()
+    few[:, 10, :20] = truth[:, 10, :20]
+    assert drain(train(image, few, cfg)).card["input"]["predict_axes"] == [0]
 
 
 def test_dense_labels_are_not_painted_time_slices():

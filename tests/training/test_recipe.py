@@ -85,3 +85,22 @@ def test_auto_is_resolved_in_the_run_and_the_card_names_the_model():
     out = drain(predict_bundle(bm, image))
     assert out.probabilities.shape[1:] == image.shape and out.passes["orientations"] == [
         "axis 2", "axis 0", "axis 1"]
+
+
+def test_mixed_paint_gets_the_hybrid_when_time_slices_are_painted_most():
+    from napari_seisseg.training.data import prepare_data
+
+    image, truth = toy_cube((16, 16, 32))
+    # 3 time slices (768 voxels), an inline and a crossline (512 each, 32 shared): time
+    # slices lead with under half of the paint
+    mixed = np.zeros_like(truth)
+    mixed[:, :, [4, 16, 28]] = truth[:, :, [4, 16, 28]]
+    mixed[5], mixed[:, 9] = truth[5], truth[:, 9]
+    data = prepare_data(image, mixed)
+    assert not data.painted_on_time_slices and data.time_slices_painted_most
+    assert hybrid_fits(TrainConfig(), data)
+    # led by inlines (three of them), the same time slices do not choose the hybrid
+    led = mixed.copy()
+    led[[2, 8, 12]] = truth[[2, 8, 12]]
+    data = prepare_data(image, led)
+    assert not data.time_slices_painted_most and not hybrid_fits(TrainConfig(), data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from napari_seisseg.io.geometry import SurveyGeometry
 from napari_seisseg.training.data import prepare_data, split_data
 from napari_seisseg.training.split import held_out_from_target
 
@@ -153,3 +154,24 @@ def test_best_draw_keeps_the_first_best_and_stops_at_a_perfect_score():
     calls.clear()
     assert _best_draw(draw, lambda v: (v - _DRAWS,), perfect=(3,)) == _DRAWS + 3
     assert len(calls) == 4  # stopped at the perfect draw
+
+
+@pytest.mark.parametrize("domain, word", [("time", "time"), ("depth", "depth")])
+def test_split_names_time_slices_as_the_survey_does(domain, word):
+    # labels on a few time slices of a cube with a geometry: the sentence says "time slice",
+    # not the geometry's internal "sample"; an array without a geometry keeps "axis k"
+    shape = (16, 20, 30)  # inline, crossline, sample
+    labels = np.zeros(shape, np.uint8)
+    for t in (5, 14, 23):
+        labels[:, :, t] = 1
+        labels[3:9, 4:10, t] = 2
+    image = np.random.default_rng(2).standard_normal(shape).astype(np.float32)
+    g = SurveyGeometry(kind="cube", n_samples=30, dt=4.0, domain=domain,
+                       ilines=np.arange(100, 116), xlines=np.arange(200, 220))
+    data = prepare_data(image, labels, geometry=g)
+    held = split_data(data, kind="2d", fraction=0.2, seed=0)
+    assert held.axis == 2
+    assert f"labeled {word} slice(s)" in held.description, held.description
+    assert "sample" not in held.description
+    plain = prepare_data(image, labels)
+    assert "labeled axis 2 slice(s)" in split_data(plain, kind="2d", fraction=0.2, seed=0).description

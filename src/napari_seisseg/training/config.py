@@ -459,7 +459,11 @@ def _positive_int(name: str, value: Any) -> None:
 
 
 def time_slice_defaults(config: TrainConfig, own_validation: bool = False) -> list[str]:
-    """Settle the defaults of a run whose labels lie mostly on a few painted time slices.
+    """Settle the defaults of a run whose paint is led by a few time slices.
+
+    Applied when time slices are the orientation painted most
+    (``TrainingData.time_slices_painted_most``: most labels on them, or mixed paint led by
+    them, whose validation bands lie in the painted time slices too).
 
     Elastic distortion and zoom are added (:func:`with_map_distortion`), and with ``keep``
     on auto the last model is kept: validation bands inside the painted slices peak within
@@ -483,11 +487,11 @@ def time_slice_defaults(config: TrainConfig, own_validation: bool = False) -> li
     infos = []
     if (maps := with_map_distortion(config.augment)) is not None:
         config.augment = maps
-        infos.append("Most labels are on time slices: elastic distortion and zoom are on, so the "
+        infos.append("Time slices are painted most: elastic distortion and zoom are on, so the "
                      "few painted slices are not learned by heart (--augment elastic or zoom sets them).")
     if config.keep is None and not own_validation:
         config.keep = "last"
-        infos.append("Most labels are on time slices: the model at the end of the run is kept and the "
+        infos.append("Time slices are painted most: the model at the end of the run is kept and the "
                      "run does not stop early (the validation bands inside the painted slices peak "
                      "before the classes are found at other times); its validation is still "
                      "reported (--keep best to choose by it).")

@@ -22,6 +22,7 @@ from ..bundle.classes import ClassInfo, build_classes
 from ..errors import SeisSegError
 from ..io.geometry import CUBE_AXES, SECTION_AXES, SurveyGeometry
 from ..io.indexing import WithLeadingAxis
+from ..io.layer_axes import axis_word
 from .labels import (
     LabelSummary,
     check_finite,
@@ -65,6 +66,9 @@ class TrainingData:
         Validation labels after :func:`split_data`.
     notes : list of str
         Messages for the user.
+    axis_words : list of str
+        What the user calls each training axis (``time`` or ``depth`` for the samples of a
+        survey, the trace key of a 2D line), for messages; empty: ``axis_names``.
     """
 
     image: Any
@@ -78,6 +82,7 @@ class TrainingData:
     val_target: np.ndarray | None = None
     held: HeldOut | None = None
     notes: list[str] = field(default_factory=list)
+    axis_words: list[str] = field(default_factory=list)
 
     @property
     def class_values(self) -> list[int]:
@@ -93,6 +98,18 @@ class TrainingData:
         "painted on time slices", whatever its shape).
         """
         return self.summary.mostly_painted_along(self.sample_axis)
+
+    @property
+    def time_slices_painted_most(self) -> bool:
+        """Whether time slices are the orientation painted most.
+
+        True when :attr:`painted_on_time_slices`, and for mixed paint whose painted time
+        slices hold at least as many labels as the painted sections of any other orientation
+        (``LabelSummary.painted_voxels``).
+        """
+        voxels = [self.summary.painted_voxels(a) for a in range(len(self.summary.shape))]
+        t = voxels[self.sample_axis]
+        return self.painted_on_time_slices or (t > 0 and t == max(voxels))
 
 
 def _transpose(data: Any, perm: tuple[int, ...]) -> Any:
@@ -232,6 +249,8 @@ def prepare_data(
         val_target,
         None,
         notes,
+        [axis_word(geometry, n) if n in geometry.axes else n for n in names]
+        if geometry is not None else [],
     )
 
 
@@ -255,7 +274,7 @@ def split_data(data: TrainingData, *, kind: str, fraction: float, seed: int) -> 
     allowed = (0, 1, 2) if kind == "3d" or data.axes is None else data.axes
     data.held = split_validation(
         data.target, data.summary, fraction=fraction, axes=allowed, seed=seed,
-        sample_axis=data.sample_axis,
+        sample_axis=data.sample_axis, axis_words=data.axis_words or None,
     )
     if data.held is None and fraction > 0:
         data.notes.append(

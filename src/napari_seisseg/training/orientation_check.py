@@ -175,6 +175,10 @@ def check_orientations(
 ) -> tuple[list[int] | None, dict[str, Any] | None, str | None]:
     """Compare the painted orientation alone with all of them averaged, on validation voxels.
 
+    Only for cards that predict time slices first and the two other orientations after
+    them; other cards (one orientation, or mixed paint led by an inline or a crossline)
+    keep their orientations unchecked.
+
     The painted orientation is kept alone only when it scores higher on at least
     :data:`SURE` of :data:`RESAMPLES` resamples of the validation slices, and there are at
     least :data:`MIN_SLICES` of them.
@@ -201,8 +205,8 @@ def check_orientations(
         card was not checked, why.
     """
     axes = [int(a) for a in card.get("input", {}).get("predict_axes") or []]
-    if len(axes) != 3:
-        return None, None, None
+    if len(axes) != 3 or axes[0] != card.get("input", {}).get("sample_axis"):
+        return None, None, None  # not time slices first (mixed paint): the three stay
     bm = BundleModel.from_model(model, card)
     if (why := _why_not(bm, held)) is not None:
         return None, None, why

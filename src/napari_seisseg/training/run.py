@@ -338,6 +338,11 @@ class TrainingRun:
                        f"({why_not}); seisseg predict --axes with the time axis alone, or the "
                        "Predict widget's orientations, predicts time slices alone.", "info")
         if record is None:
+            if why_not is None and len(order := card["input"].get("predict_axes") or []) > 1:
+                words = [(self.s.data.axis_words or self.s.data.axis_names)[a] for a in order]
+                yield Note(f"Prediction averages {', '.join(words[:-1])} and {words[-1]} "
+                           "sections by default (seisseg predict --axes, or the Predict widget's "
+                           "orientations, to choose others).", "info")
             return
         card["input"]["predict_axes"] = axes
         if card.get("validation") is not None:

@@ -453,7 +453,7 @@ def build_session(
     layout = _session_layout(kind, data, config, model, position, init_card)
     if position:
         _fit_augment_to_position(config, data, layout, notes, infos)
-    if data.painted_on_time_slices:
+    if data.time_slices_painted_most:
         infos += time_slice_defaults(config, own_validation=data.val_target is not None)
     config.keep = config.keep or "best"  # the card says which model was kept
     held = split_data(data, kind=kind, fraction=config.val_fraction, seed=config.seed)

@@ -139,13 +139,14 @@ def _present(counts: np.ndarray) -> int:
 
 @dataclass(frozen=True)
 class _Candidates:
-    """What a split chooses from: the target, its summary, the split axis and the labeled
-    slices along it."""
+    """What a split chooses from: the target, its summary, the split axis, the labeled
+    slices along it and what the user calls each axis (for the description)."""
 
     target: np.ndarray
     summary: LabelSummary
     axis: int
     slices: np.ndarray
+    words: tuple[str, ...]
 
 
 def _best_draw(draw: Callable[[], T], score: Callable[[T], tuple], perfect: Any = None) -> T:
@@ -173,6 +174,7 @@ def split_validation(
     axes: Sequence[int],
     seed: int,
     sample_axis: int | None = None,
+    axis_words: Sequence[str] | None = None,
 ) -> HeldOut | None:
     """Hold out validation labels, removing them from ``target`` (modified in place).
 
@@ -190,6 +192,9 @@ def split_validation(
         Seed of the choice.
     sample_axis : int, optional
         Sample (time/depth) axis of ``target``: bands run across traces, never across time.
+    axis_words : sequence of str, optional
+        What the user calls each axis (``time``, ``inline``...), for the description;
+        default the summary's axis names.
 
     Returns
     -------
@@ -208,7 +213,8 @@ def split_validation(
         return a.sections if use_sections else a.indices
 
     axis = max(axes, key=lambda ax: (len(candidates(ax)), summary.axes[ax].section_voxels, -ax))
-    found = _Candidates(target, summary, axis, candidates(axis))
+    words = tuple(axis_words) if axis_words is not None else tuple(a.name for a in summary.axes)
+    found = _Candidates(target, summary, axis, candidates(axis), words)
     if len(found.slices) >= MIN_WHOLE_SECTIONS:
         return _whole_sections(found, fraction, rng)
     if len(found.slices) == 0:
@@ -243,7 +249,7 @@ def _whole_sections(found: _Candidates, fraction: float, rng: np.random.Generato
         held.sections.append(np.array(target[key], dtype=np.uint8))
         target[key] = 0
     shown = ", ".join(str(int(i)) for i in best[:10])
-    names = summary.axes[axis].name
+    names = found.words[axis]
     held.description = (
         f"held out {k} of {len(cand)} labeled {names} slices ({shown}): {held.n_voxels:,} voxels"
     )
@@ -321,11 +327,11 @@ def _bands(
         target[key] = np.where(margin, 0, sec).astype(target.dtype)
         held.indices.append(index)
         held.sections.append(val_sec)
-        band_names.add(summary.axes[others[p]].name)
+        band_names.add(found.words[others[p]])
         parts.append(f"{index}: {start}..{start + width - 1}")
     if not held.indices:
         return None
-    names = summary.axes[axis].name
+    names = found.words[axis]
     across = " / ".join(sorted(band_names))
     shown = "; ".join(parts[:6]) + ("; ..." if len(parts) > 6 else "")
     held.description = (
