@@ -105,8 +105,8 @@ TRAIN_SETTINGS: dict[str, Setting] = {
         None, words=KEEP_CHOICES,
         help=("the model a run keeps: best (the best validation score), last (the end of the "
               "run; its validation is still reported, and the run never stops early), auto "
-              "(default): last when most labels lie on a few time slices and validation is held "
-              "out of them (it peaks before the model finds the classes at other times); else best")),
+              "(default): last when time slices are the orientation painted most and "
+              "validation is held out of them (it peaks before the model finds the classes at other times); else best")),
     "ema": Setting(
         0.99,
         help=("keep an exponential moving average of the weights with this decay, and validate "

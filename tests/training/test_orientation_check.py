@@ -155,12 +155,14 @@ def test_a_time_slice_run_records_the_comparison_and_says_what_prediction_does(t
 
 
 def test_mixed_paint_led_by_inlines_averages_every_orientation_unchecked():
-    # two inlines and two crosslines painted: every orientation was taught, all three are
-    # predicted (the most painted first) without the time-slice check, and the user is told
+    # two inlines, two crosslines and a time slice (19 % of the paint) painted: every
+    # orientation was taught, all three are predicted (the most painted first) without the
+    # time-slice check, and the user is told
     image, truth = toy_cube((24, 40, 32), seed=2)
     labels = np.zeros_like(truth)
     labels[[6, 18]] = truth[[6, 18]]
     labels[:, [10, 30]] = truth[:, [10, 30]]
+    labels[:, :, 16] = truth[:, :, 16]
     cfg = TrainConfig(model="unet2d", model_kwargs=dict(TINY), patch_size=16, batch_size=4,
                       epochs=1, steps_per_epoch=2, seed=0)
     events = []
@@ -172,3 +174,29 @@ def test_mixed_paint_led_by_inlines_averages_every_orientation_unchecked():
                for n in notes), notes
     card = dict(result.card, input={**result.card["input"], "predict_axes": [0, 1, 2]})
     assert oc.check_orientations(result.model, card, image, None) == (None, None, None)
+
+
+@pytest.mark.parametrize("shape, inlines, crosslines, times, keep", [
+    # 2 time slices lead (41 % of the paint) and hold the validation bands: kept last
+    ((24, 40, 32), [12], [10, 30], [8, 24], "last"),
+    # 2 time slices lead (45 %), but 3 inlines and 3 crosslines are more sections, so
+    # validation holds out bands of them: the best model by validation is kept
+    ((40, 40, 16), [10, 20, 30], [8, 20, 32], [4, 12], "best"),
+])
+def test_mixed_paint_led_by_time_slices_averages_all_and_keeps_by_where_validation_is(
+    shape, inlines, crosslines, times, keep
+):
+    image, truth = toy_cube(shape, seed=2)
+    labels = np.zeros_like(truth)
+    labels[inlines] = truth[inlines]
+    labels[:, crosslines] = truth[:, crosslines]
+    labels[:, :, times] = truth[:, :, times]
+    cfg = TrainConfig(model="unet2d", model_kwargs=dict(TINY), patch_size=16, batch_size=4,
+                      epochs=1, steps_per_epoch=2, seed=0)
+    result = drain(train(image, labels, cfg))
+    card = result.card
+    assert card["input"]["predict_axes"] == [2, 0, 1]  # time slices first, never checked alone
+    assert "orientations" not in card["validation"]
+    assert card["training"]["config"]["keep"] == keep
+    augment = card["training"]["config"]["augment"]
+    assert augment["elastic"] > 0 and augment["scale"] > 0  # the time-slice recipe

@@ -294,10 +294,13 @@ def test_prediction_defaults_to_the_orientation_the_labels_were_painted_in():
     inl[[2, 5]] = truth[[2, 5]]
     cfg.axes = None
     assert drain(train(image, inl, cfg)).card["input"]["predict_axes"] == [0]
-    # mixed paint (an inline and a crossline, each over a tenth of the painted voxels):
-    # every orientation taught, every one averaged, the most painted first
+    # an inline and a crossline: vertical sections alone keep the most painted one
     mixed = np.zeros_like(truth)
     mixed[2], mixed[:, 10] = truth[2], truth[:, 10]
+    assert drain(train(image, mixed, cfg)).card["input"]["predict_axes"] == [0]
+    # with two time slices as well (16 % of the paint): every orientation averaged, the
+    # most painted first
+    mixed[:, :, [20, 40]] = truth[:, :, [20, 40]]
     assert drain(train(image, mixed, cfg)).card["input"]["predict_axes"] == [0, 1, 2]
     # a crossline under a tenth of the painted voxels does not make the paint mixed
     few = inl.copy()

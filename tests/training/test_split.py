@@ -175,3 +175,15 @@ def test_split_names_time_slices_as_the_survey_does(domain, word):
     assert "sample" not in held.description
     plain = prepare_data(image, labels)
     assert "labeled axis 2 slice(s)" in split_data(plain, kind="2d", fraction=0.2, seed=0).description
+
+
+def test_a_2d_line_names_its_traces_by_the_trace_key():
+    # a 2D line gets a leading "section" axis; its words follow the geometry (cdp, depth)
+    line = np.random.default_rng(3).standard_normal((60, 40)).astype(np.float32)
+    labels = np.zeros(line.shape, np.uint8)
+    labels[:, 5:35] = np.where(line[:, 5:35] > 0, 2, 1)
+    g = SurveyGeometry(kind="section", n_samples=40, dt=4.0, domain="depth",
+                       traces=np.arange(1000, 1060), trace_key="cdp")
+    data = prepare_data(line, labels, geometry=g)
+    assert data.axis_names == ["section", "trace", "sample"]
+    assert data.axis_words == ["section", "cdp", "depth"]

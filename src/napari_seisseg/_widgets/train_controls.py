@@ -62,8 +62,8 @@ def model_chooser() -> ComboBox:
     model = ComboBox(label="model", choices=list(setting_choices("model")),
                      value=setting_default("model"),
                      tooltip="auto: unet2d on the sections of a survey; hybrid (each time "
-                             "slice read with two slices above and below) when most labels "
-                             "are on time slices; for a stack of "
+                             "slice read with two slices above and below) when time slices "
+                             "are the orientation painted most; for a stack of "
                              "small unrelated tiles (section axes 0), resunet with the "
                              "recipe tuned on salt tiles (the choice is shown). unet2d: "
                              "fast 2D U-Net on sections; resunet: residual encoder, "

@@ -138,8 +138,9 @@ class TrainOptions(Container):
         self.keep = _setting_box(
             "keep", label="model kept",
             tooltip="best: the best validation score; last: the end of the run (validation "
-                    "still reported, no early stop); auto: last when most labels lie on a few "
-                    "time slices (validation inside them peaks too early), else best.")
+                    "still reported, no early stop); auto: last when time slices are the "
+                    "orientation painted most (validation inside them peaks too early), else "
+                    "best.")
         return [self.steps_per_epoch, self.lr, self.context, self.axes, self.circular_axis,
                 self.seed, self.device, self.loss, self.position, self.val_fraction, self.keep]
 

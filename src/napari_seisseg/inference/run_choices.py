@@ -87,8 +87,8 @@ def section_orientations(bm: Any, ndim: int, slice_index: int | None,
 def default_orientations(layer: Any, bm: Any = None) -> list[int]:
     """The axes the model predicts along by default, in ``layer``'s order (else inline).
 
-    The orientation its labels were painted in, and for a model painted on time slices or in
-    two or more orientations the others after it (``BundleModel.predict_axes``), each mapped to the layer's axes.
+    The orientation its labels were painted in, and for a model painted on time slices (alone
+    or with vertical sections) the others after it (``BundleModel.predict_axes``), each mapped to the layer's axes.
     """
     g = layer_geometry(layer) if layer is not None else None
     ndim = getattr(layer, "ndim", 0)

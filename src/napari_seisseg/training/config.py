@@ -217,8 +217,8 @@ class TrainConfig:
         the last step are used.
     keep : {None, "best", "last"}
         The model the run keeps: the best by validation, or the last (validation still
-        scored and reported, no early stopping).  None (auto): ``"last"`` when most labels
-        lie on painted time slices and validation is held out of them
+        scored and reported, no early stopping).  None (auto): ``"last"`` when time slices
+        are the orientation painted most and validation is held out of them
         (:func:`time_slice_defaults`), else ``"best"``; the run's card records which.
     early_stopping : int or None
         Stop after this many epochs without a better validation score (None or 0: never).
@@ -463,7 +463,7 @@ def time_slice_defaults(config: TrainConfig, own_validation: bool = False) -> li
 
     Applied when time slices are the orientation painted most
     (``TrainingData.time_slices_painted_most``: most labels on them, or mixed paint led by
-    them, whose validation bands lie in the painted time slices too).
+    them).
 
     Elastic distortion and zoom are added (:func:`with_map_distortion`), and with ``keep``
     on auto the last model is kept: validation bands inside the painted slices peak within
@@ -476,8 +476,9 @@ def time_slice_defaults(config: TrainConfig, own_validation: bool = False) -> li
     config : TrainConfig
         The run's settings, changed in place.
     own_validation : bool
-        The user gave validation labels (they may measure other times): ``keep`` on auto
-        stays with the best by validation then.
+        Validation is not the bands of the painted time slices (the user gave validation
+        labels, which may measure other times, or the split held out bands of inlines or
+        crosslines): ``keep`` on auto stays with the best by validation then.
 
     Returns
     -------

@@ -103,13 +103,16 @@ class TrainingData:
     def time_slices_painted_most(self) -> bool:
         """Whether time slices are the orientation painted most.
 
-        True when :attr:`painted_on_time_slices`, and for mixed paint whose painted time
-        slices hold at least as many labels as the painted sections of any other orientation
-        (``LabelSummary.painted_voxels``).
+        True when :attr:`painted_on_time_slices`, and for mixed paint
+        (``LabelSummary.painted_in_several`` over the allowed section axes) whose painted time
+        slices hold at least as many labels as the painted sections of any other orientation.
         """
-        voxels = [self.summary.painted_voxels(a) for a in range(len(self.summary.shape))]
-        t = voxels[self.sample_axis]
-        return self.painted_on_time_slices or (t > 0 and t == max(voxels))
+        if self.painted_on_time_slices:
+            return True
+        axes = tuple(range(len(self.summary.shape))) if self.axes is None else self.axes
+        voxels = [self.summary.painted_voxels(a) for a in axes]
+        return (self.summary.painted_in_several(axes, including=self.sample_axis)
+                and self.summary.painted_voxels(self.sample_axis) == max(voxels))
 
 
 def _transpose(data: Any, perm: tuple[int, ...]) -> Any:

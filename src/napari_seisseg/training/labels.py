@@ -30,6 +30,7 @@ __all__ = [
     "LabelSummary",
     "AxisLabels",
     "MAX_CLASSES",
+    "MIXED_SHARE",
     "check_finite",
     "check_label_content",
     "check_shapes",
@@ -41,6 +42,9 @@ __all__ = [
 _BLOCK_VOXELS = 1 << 24
 #: Most classes a target array (uint8, 0 = ignored) can hold.
 MAX_CLASSES = 254
+#: Share of the painted voxels that a second orientation's painted sections must hold for
+#: the paint to count as mixed (sections painted in two or more orientations).
+MIXED_SHARE = 0.1
 #: Label values below this are mapped through a lookup table.
 _LUT_SIZE = 1 << 16
 
@@ -254,6 +258,15 @@ class LabelSummary:
         """
         a = self.axes[axis]
         return int(a.section_voxels) if len(a.sections) < 0.5 * self.shape[axis] else 0
+
+    def painted_in_several(self, axes: Sequence[int], including: int | None = None) -> bool:
+        """Whether sections were painted in two or more of the orientations ``axes``, each
+        holding at least :data:`MIXED_SHARE` of their painted voxels (:meth:`painted_voxels`),
+        ``including`` (an axis, e.g. the sample axis: time slices) among them when given."""
+        voxels = {int(a): self.painted_voxels(int(a)) for a in axes}
+        total = sum(voxels.values())
+        several = [a for a, v in voxels.items() if v > 0 and v >= MIXED_SHARE * total]
+        return len(several) >= 2 and (including is None or int(including) in several)
 
     def mostly_painted_along(self, axis: int) -> bool:
         """Whether over half of the labeled voxels were painted as a few sections along ``axis``

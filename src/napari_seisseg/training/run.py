@@ -325,12 +325,15 @@ class TrainingRun:
         return None
 
     def _settle_orientations(self, model: torch.nn.Module, card: dict[str, Any]) -> Generator[Note, None, None]:
-        """Keep the three orientations averaged only where validation says so (time-slice paint)."""
+        """Keep the three orientations averaged only where validation says so (time-slice paint;
+        mixed paint keeps every painted orientation: its validation bands favour one)."""
         try:
-            axes, record, why_not = check_orientations(model, card, self.s.data.image, self.s.data.held)
+            axes, record, why_not = (
+                check_orientations(model, card, self.s.data.image, self.s.data.held)
+                if self.s.data.painted_on_time_slices else (None, None, None))
         except Exception as exc:  # noqa: BLE001 - the trained model must be kept whatever happens
             yield Note(f"Could not compare the prediction orientations on validation ({exc}); "
-                       "prediction averages the three.", "warning")
+                       "prediction averages the orientations of the card.", "warning")
             return
         if why_not is not None:
             yield Note(f"Prediction averages time slices, inlines and crosslines (time slices "

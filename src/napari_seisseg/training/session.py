@@ -453,10 +453,13 @@ def build_session(
     layout = _session_layout(kind, data, config, model, position, init_card)
     if position:
         _fit_augment_to_position(config, data, layout, notes, infos)
-    if data.time_slices_painted_most:
-        infos += time_slice_defaults(config, own_validation=data.val_target is not None)
-    config.keep = config.keep or "best"  # the card says which model was kept
+    own_validation = data.val_target is not None  # split_data clears it
     held = split_data(data, kind=kind, fraction=config.val_fraction, seed=config.seed)
+    if data.time_slices_painted_most:
+        # keep last where validation is the bands of the painted time slices (or none)
+        in_time = held is None or held.axis == data.sample_axis
+        infos += time_slice_defaults(config, own_validation=own_validation or not in_time)
+    config.keep = config.keep or "best"  # the card says which model was kept
     notes += [n for n in data.notes if n not in notes]
     normalizer = _session_normalizer(data, config, pipeline, init_card)
     device = resolve_device(config.device)
