@@ -302,9 +302,9 @@ def test_prediction_defaults_to_the_orientation_the_labels_were_painted_in():
     # most painted first
     mixed[:, :, [20, 40]] = truth[:, :, [20, 40]]
     assert drain(train(image, mixed, cfg)).card["input"]["predict_axes"] == [0, 1, 2]
-    # a crossline under a tenth of the painted voxels does not make the paint mixed
+    # a time slice under a tenth of the painted voxels (6 %) does not make the paint mixed
     few = inl.copy()
-    few[:, 10, :20] = truth[:, 10, :20]
+    few[:, :, 20] = truth[:, :, 20]
     assert drain(train(image, few, cfg)).card["input"]["predict_axes"] == [0]
 
 

@@ -139,8 +139,8 @@ class TrainOptions(Container):
             "keep", label="model kept",
             tooltip="best: the best validation score; last: the end of the run (validation "
                     "still reported, no early stop); auto: last when time slices are the "
-                    "orientation painted most (validation inside them peaks too early), else "
-                    "best.")
+                    "orientation painted most and validation is held out of them (it peaks too "
+                    "early there), else best.")
         return [self.steps_per_epoch, self.lr, self.context, self.axes, self.circular_axis,
                 self.seed, self.device, self.loss, self.position, self.val_fraction, self.keep]
 

@@ -328,9 +328,12 @@ class TrainingRun:
         """Keep the three orientations averaged only where validation says so (time-slice paint;
         mixed paint keeps every painted orientation: its validation bands favour one)."""
         try:
+            d = self.s.data
+            mixed = d.summary.painted_in_several(card["input"].get("axes") or range(3),
+                                                 including=d.sample_axis)
             axes, record, why_not = (
-                check_orientations(model, card, self.s.data.image, self.s.data.held)
-                if self.s.data.painted_on_time_slices else (None, None, None))
+                check_orientations(model, card, d.image, d.held)
+                if d.painted_on_time_slices and not mixed else (None, None, None))
         except Exception as exc:  # noqa: BLE001 - the trained model must be kept whatever happens
             yield Note(f"Could not compare the prediction orientations on validation ({exc}); "
                        "prediction averages the orientations of the card.", "warning")
