@@ -51,14 +51,13 @@ def prediction_axes(data: TrainingData, section_axes: list[int]) -> list[int]:
     the committed defaults 0.775 / 0.717 -> 0.845 / 0.722 over two seeds) for about twice the
     prediction time.  Time slices painted with vertical sections (mixed paint: two or more
     orientations, time slices among them, each holding at least a tenth of the painted
-    voxels: ``LabelSummary.painted_in_several``) taught the model every orientation: on the
+    voxels: ``TrainingData.mixed_paint``) taught the model every orientation: on the
     survey stand-in with 3 time slices, 2 inlines and 2 crosslines painted, predicting along
     the most painted orientation alone scored 0.581 mean IoU (unet2d) and 0.643 (hybrid),
     all three averaged 0.787 and 0.826 (docs/fewlabel-experiments.md, tenth session).  Paint
     on vertical sections alone keeps its most painted orientation: inlines and crosslines
     painted gained 0.005 from the average (0.863 -> 0.868) for three times the prediction
-    time.  A painted time
-    orientation, listed first, weighs as much as the two others together
+    time.  A painted time orientation, listed first, weighs as much as the two others together
     (:meth:`~napari_seisseg.bundle.model.BundleModel.orientation_weights`).  At the end of
     training of time-slice paint :func:`~napari_seisseg.training.orientation_check.check_orientations`
     keeps time slices alone where the validation voxels say surely that they score higher.
@@ -82,8 +81,7 @@ def prediction_axes(data: TrainingData, section_axes: list[int]) -> list[int]:
     """
     voxels = [data.summary.painted_voxels(a) for a in section_axes]
     first = int(section_axes[int(np.argmax(voxels))]) if max(voxels, default=0) > 0 else int(section_axes[0])
-    mixed = data.summary.painted_in_several(section_axes, including=data.sample_axis)
-    if not mixed and (first != data.sample_axis or not data.painted_on_time_slices):
+    if not data.mixed_paint and (first != data.sample_axis or not data.painted_on_time_slices):
         return [first]
     return [first, *(int(a) for a in section_axes if int(a) != first)]
 

@@ -199,7 +199,8 @@ def predict_bundle(
         Section models: the section axes to predict along and average (input axes, or
         names such as ``"inline"``, ``"crossline"``, ``"time"`` with a geometry).  Default:
         the card's ``predict_axes`` (the painted orientation; for time slices painted, alone
-        or with vertical sections, all trained orientations, averaged), else the first axis the model was trained on.
+        or with vertical sections, all trained orientations, averaged), else the first axis
+        the model was trained on.
     overlap : float
         Overlap of neighbouring windows (3D models) or section tiles, in ``[0, 1)``.
     tta : bool, optional

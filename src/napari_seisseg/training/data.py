@@ -68,7 +68,7 @@ class TrainingData:
         Messages for the user.
     axis_words : list of str
         What the user calls each training axis (``time`` or ``depth`` for the samples of a
-        survey, the trace key of a 2D line), for messages; empty: ``axis_names``.
+        survey, the trace key of a 2D line; ``axis_names`` without a geometry), for messages.
     """
 
     image: Any
@@ -109,10 +109,20 @@ class TrainingData:
         """
         if self.painted_on_time_slices:
             return True
-        axes = tuple(range(len(self.summary.shape))) if self.axes is None else self.axes
-        voxels = [self.summary.painted_voxels(a) for a in axes]
-        return (self.summary.painted_in_several(axes, including=self.sample_axis)
-                and self.summary.painted_voxels(self.sample_axis) == max(voxels))
+        voxels = [self.summary.painted_voxels(a) for a in self.section_axes]
+        return self.mixed_paint and self.summary.painted_voxels(self.sample_axis) == max(voxels)
+
+    @property
+    def section_axes(self) -> tuple[int, ...]:
+        """The axes sections may be taken along: ``axes``, else all of them."""
+        return tuple(range(len(self.summary.shape))) if self.axes is None else tuple(self.axes)
+
+    @property
+    def mixed_paint(self) -> bool:
+        """Whether time slices were painted with vertical sections: two or more of the
+        :attr:`section_axes` painted, time slices among them
+        (``LabelSummary.painted_in_several``)."""
+        return self.summary.painted_in_several(self.section_axes, including=self.sample_axis)
 
 
 def _transpose(data: Any, perm: tuple[int, ...]) -> Any:
@@ -253,7 +263,7 @@ def prepare_data(
         None,
         notes,
         [axis_word(geometry, n) if n in geometry.axes else n for n in names]
-        if geometry is not None else [],
+        if geometry is not None else list(names),
     )
 
 
@@ -274,10 +284,10 @@ def split_data(data: TrainingData, *, kind: str, fraction: float, seed: int) -> 
         data.held = held_out_from_target(val, desc)
         data.val_target = None
         return data.held
-    allowed = (0, 1, 2) if kind == "3d" or data.axes is None else data.axes
+    allowed = (0, 1, 2) if kind == "3d" else data.section_axes
     data.held = split_validation(
         data.target, data.summary, fraction=fraction, axes=allowed, seed=seed,
-        sample_axis=data.sample_axis, axis_words=data.axis_words or None,
+        sample_axis=data.sample_axis, axis_words=data.axis_words,
     )
     if data.held is None and fraction > 0:
         data.notes.append(

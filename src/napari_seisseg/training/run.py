@@ -329,11 +329,9 @@ class TrainingRun:
         mixed paint keeps every painted orientation: its validation bands favour one)."""
         try:
             d = self.s.data
-            mixed = d.summary.painted_in_several(card["input"].get("axes") or range(3),
-                                                 including=d.sample_axis)
             axes, record, why_not = (
                 check_orientations(model, card, d.image, d.held)
-                if d.painted_on_time_slices and not mixed else (None, None, None))
+                if d.painted_on_time_slices and not d.mixed_paint else (None, None, None))
         except Exception as exc:  # noqa: BLE001 - the trained model must be kept whatever happens
             yield Note(f"Could not compare the prediction orientations on validation ({exc}); "
                        "prediction averages the orientations of the card.", "warning")
@@ -345,7 +343,7 @@ class TrainingRun:
                        "Predict widget's orientations, predicts time slices alone.", "info")
         if record is None:
             if why_not is None and len(order := card["input"].get("predict_axes") or []) > 1:
-                words = [(self.s.data.axis_words or self.s.data.axis_names)[a] for a in order]
+                words = [self.s.data.axis_words[a] for a in order]
                 yield Note(f"Prediction averages {', '.join(words[:-1])} and {words[-1]} "
                            "sections by default (seisseg predict --axes, or the Predict widget's "
                            "orientations, to choose others).", "info")
