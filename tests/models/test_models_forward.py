@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 import torch
 
@@ -193,7 +196,6 @@ def test_output_stride_rejects_other_values():
         create_model("resunet", width=4, output_stride=3)
 
 
-
 def test_hybrid_trains_under_cpu_bf16_autocast_on_full_size_slabs():
     """bf16 3D convolutions over a thin slab crash (segfault) or hang in their backward pass on
     the CPU at training sizes (8 x 1 x 5 x 128 x 128); the stem runs in float32 there."""
@@ -206,3 +208,21 @@ def test_hybrid_trains_under_cpu_bf16_autocast_on_full_size_slabs():
     logits.float().mean().backward()
     grad = model.stem[0].weight.grad
     assert grad is not None and torch.isfinite(grad).all() and grad.abs().sum() > 0
+
+
+def test_a_thin_unet3d_patch_trains_under_cpu_bf16_autocast():
+    """A user's thin 3D patch (4 x 128 x 128 with depth 2) took the process down in the
+    backward pass of bf16 3D convolutions (a segmentation fault); run in a child process so a
+    regression fails this test instead of the suite."""
+    code = (
+        "import torch\n"
+        "from napari_seisseg.models.registry import create_model\n"
+        "m = create_model('unet3d', n_classes=3, width=8, depth=2)\n"
+        "with torch.autocast('cpu', dtype=torch.bfloat16):\n"
+        "    y = m(torch.randn(2, 1, 4, 128, 128))\n"
+        "y.float().mean().backward()\n"
+        "print('trained', tuple(y.shape))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "trained (2, 3, 4, 128, 128)" in done.stdout

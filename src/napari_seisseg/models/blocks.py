@@ -17,6 +17,7 @@ __all__ = [
     "WrapConv3d",
     "WrapMaxPool2d",
     "conv_norm_relu",
+    "cpu_autocast_on",
     "make_dropout",
     "make_head",
     "make_norm",
@@ -24,6 +25,34 @@ __all__ = [
 ]
 
 NORMS = ("batch", "instance", "group", "none")
+
+#: A 3D convolution's input runs in float32 under CPU autocast when its longest spatial
+#: edge exceeds its shortest by more than this factor (see :func:`_bf16_conv3d_unsafe`).
+THIN_3D_RATIO = 4
+
+
+def cpu_autocast_on() -> bool:
+    """Whether CPU autocast is on (``is_autocast_enabled`` takes a device from torch 2.4)."""
+    try:
+        return bool(torch.is_autocast_enabled("cpu"))
+    except TypeError:  # torch < 2.4
+        return bool(torch.is_autocast_cpu_enabled())
+
+
+def _bf16_conv3d_unsafe(x: torch.Tensor) -> bool:
+    """Whether a bf16 3D (transposed) convolution of ``x`` may corrupt memory on the CPU.
+
+    torch 2.13's oneDNN bf16 3D convolutions crash (a segmentation fault, ``free(): invalid
+    next size``) or hang in their backward pass for thin inputs, erratically by shape: 2 x 1
+    x 5 x 128 x 128, 2 x 16 x 16 x 384 x 384 and a transposed 2 x 32 x 4 x 128 x 128 do,
+    2 x 1 x 8 x 128 x 128 does not.  Every input measured whose edges were within a factor
+    4 of each other (16 shapes from 4^3 with 256 channels to 128^3) ran; such inputs, the
+    cubes a 3D U-Net trains on, keep bf16, thinner ones run in float32.
+    """
+    if x.device.type != "cpu" or x.dim() != 5 or not cpu_autocast_on():
+        return False
+    edges = x.shape[2:]
+    return max(edges) > THIN_3D_RATIO * max(min(edges), 1)
 
 
 def _group_count(channels: int, max_groups: int = 8) -> int:
@@ -120,6 +149,9 @@ class _WrapConvMixin:
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self._wrap:
             x = wrap_pad(x, self.circular_axis, self._wrap, self._wrap)
+        if _bf16_conv3d_unsafe(x):
+            with torch.autocast("cpu", enabled=False):
+                return super().forward(x.float())  # type: ignore[misc]
         return super().forward(x)  # type: ignore[misc]
 
 
@@ -230,13 +262,27 @@ def conv_norm_relu(
     ]
 
 
+class UpConv3d(nn.ConvTranspose3d):
+    """A 3D transposed convolution that runs in float32 where bf16 is unsafe on the CPU.
+
+    See :func:`_bf16_conv3d_unsafe`; the parameters and state dict are those of
+    :class:`torch.nn.ConvTranspose3d`.
+    """
+
+    def forward(self, x: torch.Tensor, output_size: list[int] | None = None) -> torch.Tensor:
+        if _bf16_conv3d_unsafe(x):
+            with torch.autocast("cpu", enabled=False):
+                return super().forward(x.float(), output_size)
+        return super().forward(x, output_size)
+
+
 def make_upconv(dims: int, in_channels: int, out_channels: int) -> nn.Module:
     """Return a transposed convolution that doubles every spatial axis (kernel 2, stride 2).
 
     It touches no neighbours outside each 2-cell block, so it needs no padding and keeps
     circular axes exact.
     """
-    cls = nn.ConvTranspose2d if dims == 2 else nn.ConvTranspose3d
+    cls = nn.ConvTranspose2d if dims == 2 else UpConv3d
     return cls(in_channels, out_channels, kernel_size=2, stride=2)
 
 

@@ -8,7 +8,7 @@ from torch import nn
 
 from ..errors import SeisSegError
 from .base import SegmentationModel, check_options
-from .blocks import ConvBlock, conv_norm_relu, make_head, make_norm
+from .blocks import ConvBlock, conv_norm_relu, cpu_autocast_on, make_head, make_norm
 from .unet import UNetCore
 
 __all__ = ["HybridSlabNet"]
@@ -106,9 +106,11 @@ class HybridSlabNet(SegmentationModel):
         bf16 3D convolutions over a thin slab crash or hang in their backward pass on the CPU
         (torch 2.13: a segmentation fault for 8 x 1 x 5 x 128 x 128, a hang for 2 x 16 x 5 x
         128 x 128; 64-voxel cubes are fine), which killed ``seisseg train --model hybrid``
-        and would take napari down with it.  The stem is a small share of the work.
+        and would take napari down with it.  The stem is a small share of the work.  (The
+        3D convolutions of the other models guard themselves by shape:
+        :data:`~napari_seisseg.models.blocks.THIN_3D_RATIO`.)
         """
-        if x.device.type == "cpu" and _cpu_autocast_on():
+        if x.device.type == "cpu" and cpu_autocast_on():
             with torch.autocast("cpu", enabled=False):
                 return self.stem(x.float()).squeeze(2)
         return self.stem(x).squeeze(2)
@@ -126,14 +128,6 @@ class HybridSlabNet(SegmentationModel):
             stages = decoded[::-1]
             aux = [head(f) for head, f in zip(self.aux_heads, stages, strict=True)]
         return logits, aux
-
-
-def _cpu_autocast_on() -> bool:
-    """Whether CPU autocast is on (``is_autocast_enabled`` takes a device from torch 2.4)."""
-    try:
-        return bool(torch.is_autocast_enabled("cpu"))
-    except TypeError:  # torch < 2.4
-        return bool(torch.is_autocast_cpu_enabled())
 
 
 def _slab_stem(
