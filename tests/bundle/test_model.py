@@ -77,6 +77,14 @@ def test_time_slice_paint_flips_its_maps_by_default_and_never_time():
     inline = BundleModel.from_model(net, card)
     assert not inline.flips_by_default and inline.test_time_flips(None) is False
     assert inline.test_time_flips(True) is True
+    # inlines and crosslines painted: their traces flipped by default, never time
+    card["input"].update(predict_axes=[1, 0])
+    both = BundleModel.from_model(net, card)
+    assert both.flips_by_default and both.test_time_flips(None) == (0, 1)
+    assert both.test_time_flips(True) == (0, 1) and both.test_time_flips(False) is False
+    # mixed paint led by an inline (time among the orientations): no flips unless asked
+    card["input"].update(predict_axes=[0, 1, 2])
+    assert not BundleModel.from_model(net, card).flips_by_default
 
 
 def test_coerce_takes_paths_pairs_and_entries(tmp_path):

@@ -74,10 +74,12 @@ def test_npy_outputs_are_disk_backed_and_described(files, tmp_path, capsys):
 
     card = BundleModel.load(paths["model"]).card
     assert desc["priors"] == {"time": time_prior_applies(card), "lateral": True}
-    # what was averaged, said and written: an inline model, no flips unless asked
-    assert desc["passes"]["orientations"] and desc["passes"]["flips"] == []
-    assert desc["passes"]["sweeps"] == len(desc["passes"]["orientations"])
-    assert "no test-time flips (--tta to average flips)" in text
+    # what was averaged, said and written: inlines and crosslines were painted, so both are
+    # averaged and each section's traces flipped by default (never time)
+    assert desc["passes"]["orientations"] == ["inline", "crossline"]
+    assert desc["passes"]["flips"] == ["inline", "crossline"] and desc["passes"]["sweeps"] == 4
+    assert "inline and crossline sections, each averaged over flips" in text
+    assert "--no-tta to turn off" in text
     mask = read_volume(out["mask"])
     assert mask.geometry is not None and mask.data.dtype == np.uint8
     agree = np.mean(np.asarray(mask.data) == ref.mask())

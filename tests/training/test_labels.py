@@ -25,6 +25,21 @@ def _two_class_section(shape2d, rng):
     return rng.integers(1, 3, size=shape2d).astype(np.uint8)
 
 
+def test_painted_orientations_are_listed_most_painted_first_above_a_tenth():
+    rng = np.random.default_rng(0)
+    labels = np.zeros(SHAPE, np.uint8)
+    labels[[2, 7]] = _two_class_section((2, 12, 14), rng)  # 2 inlines: 336 voxels
+    labels[:, [3, 5, 8, 10]] = _two_class_section((10, 4, 14), rng)  # 4 crosslines: 448 more
+    s = _summary(labels)
+    assert s.painted_orientations([0, 1, 2]) == [1, 0]
+    assert s.painted_orientations([0, 2]) == [0] and s.painted_orientations([2]) == []
+    assert s.painted_in_several([0, 1, 2]) and not s.painted_in_several([0, 1, 2], including=2)
+    labels[:, :, 4] = _two_class_section((10, 12), rng)  # a time slice: 64 more (8 %)
+    assert _summary(labels).painted_orientations([0, 1, 2]) == [1, 0]
+    labels[:, :, 11] = _two_class_section((10, 12), rng)  # two: 128 (14 %)
+    assert _summary(labels).painted_orientations([0, 1, 2]) == [1, 0, 2]
+
+
 @pytest.mark.parametrize("axis", [0, 1, 2])
 def test_whole_sections_are_found_in_their_orientation(axis):
     rng = np.random.default_rng(axis)

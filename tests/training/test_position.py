@@ -8,6 +8,7 @@ import torch
 from training_helpers import TINY, smooth_field
 
 from napari_seisseg.bundle import Normalizer, load_bundle
+from napari_seisseg.bundle.model import BundleModel
 from napari_seisseg.bundle.position import PositionSpec, interleave_position, position_ramp
 from napari_seisseg.bundle.time_prior import TimePrior
 from napari_seisseg.errors import SeisSegError
@@ -294,10 +295,19 @@ def test_prediction_defaults_to_the_orientation_the_labels_were_painted_in():
     inl[[2, 5]] = truth[[2, 5]]
     cfg.axes = None
     assert drain(train(image, inl, cfg)).card["input"]["predict_axes"] == [0]
-    # an inline and a crossline: vertical sections alone keep the most painted one
+    # an inline and a crossline: the two painted orientations, the most painted first
+    # (unpainted time slices are not averaged in), with their traces flipped by default
     mixed = np.zeros_like(truth)
     mixed[2], mixed[:, 10] = truth[2], truth[:, 10]
-    assert drain(train(image, mixed, cfg)).card["input"]["predict_axes"] == [0]
+    vertical = drain(train(image, mixed, cfg))
+    assert vertical.card["input"]["predict_axes"] == [0, 1]
+    bm = BundleModel.coerce(vertical)
+    assert bm.flips_by_default and bm.test_time_flips(None) == (0, 1)
+    assert bm.test_time_flips(True) == (0, 1) and bm.orientation_weights((0, 1)) is None
+    # a crossline under a tenth of the painted voxels (6 %) keeps the inlines alone
+    lone = np.zeros_like(truth)
+    lone[[1, 4, 6]], lone[:, 10] = truth[[1, 4, 6]], truth[:, 10]
+    assert drain(train(image, lone, cfg)).card["input"]["predict_axes"] == [0]
     # with two time slices as well (16 % of the paint): every orientation averaged, the
     # most painted first
     mixed[:, :, [20, 40]] = truth[:, :, [20, 40]]

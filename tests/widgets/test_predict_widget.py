@@ -77,14 +77,20 @@ def test_predict_adds_probability_mask_and_uncertainty_layers(viewer_with_sample
     w = PredictWidget(viewer)
     assert w.model.value == "facies" and "3 classes" in w.model_info.value
     assert w.layer.value is src
-    assert [b.value for b in w.orientation_boxes] == [True, False, False]  # inline
+    # painted on inlines and crosslines: those two averaged (the boxes in the viewer's order:
+    # inline, time, crossline), their traces flipped
+    assert [b.value for b in w.orientation_boxes] == [True, False, True] and w.tta.value
     maps = copy.deepcopy(facies.card)
     maps["input"]["predict_axes"] = [2, 0, 1]  # painted on time slices: all three averaged
     MODEL_STORE.add(ModelEntry("maps", facies.model, maps))
     assert w.model.value == "maps" and all(b.value for b in w.orientation_boxes)
     assert w.tta.value  # its maps flipped by default
-    w.model.value = "facies"
+    inline_only = copy.deepcopy(facies.card)
+    inline_only["input"]["predict_axes"] = [0]  # painted on inlines alone: no flips unless asked
+    MODEL_STORE.add(ModelEntry("inlines", facies.model, inline_only))
     assert [b.value for b in w.orientation_boxes] == [True, False, False] and not w.tta.value
+    w.model.value = "facies"
+    assert [b.value for b in w.orientation_boxes] == [True, False, True] and w.tta.value
     w.model.value = "maps"
     w.tta.value = False  # the user's choice survives a refresh of the model store
     w._on_models_changed()
@@ -138,8 +144,9 @@ def test_current_slice_rank_and_jump(facies_widget, trained, qtbot):
     assert new[0].translate[0] == src.translate[0] + 17 * src.scale[0]
     g = SurveyGeometry.from_metadata(new[3].metadata)
     assert list(g.ilines) == [SurveyGeometry.from_metadata(src.metadata).ilines[17]]
-    full = drain(predict_bundle((facies.model, facies.card), src.data,
-                                            geometry=SurveyGeometry.from_metadata(src.metadata)))
+    # the slice on screen along its own orientation (the card averages crosslines in too)
+    full = drain(predict_bundle((facies.model, facies.card), src.data, orientations=("inline",),
+                                geometry=SurveyGeometry.from_metadata(src.metadata)))
     np.testing.assert_allclose(new[0].data[0], full.probabilities[0, 17], atol=1e-6)
     # where to label next, on a whole-cube prediction
     w.current_slice.value = False
@@ -311,7 +318,7 @@ def test_names_are_short_numbered_alike_and_the_model_is_in_the_metadata(facies_
     assert second[1].metadata[PREDICTION_KEY]["time"].split(" ")[1] in w.status.value
     viewer.layers.selection.active = first[3]
     assert not w.selected.native.isHidden()
-    assert w.selected.value.startswith("'mask': facies on 'synthetic seismic', along inline sections, 20")
+    assert w.selected.value.startswith("'mask': facies on 'synthetic seismic', along inline and crossline sections; flips of inline and crossline, 20")
     viewer.layers.selection.active = second[1]
     assert w.selected.value.startswith("'mask (2)': salt on 'synthetic seismic'")
     viewer.layers.selection.active = src

@@ -40,8 +40,9 @@ def model_kind(model: torch.nn.Module) -> str:
 
 
 def prediction_axes(data: TrainingData, section_axes: list[int]) -> list[int]:
-    """The orientations predicted and averaged by default: the painted one, or all of them for
-    time slices, alone or mixed with vertical sections.
+    """The orientations predicted and averaged by default: the painted one, all of them for
+    time slices (alone or mixed with vertical sections), or the painted ones for vertical
+    sections painted in several orientations.
 
     A model painted on time slices is also trained on the inline and crossline patches
     through them (one painted row each), and sections that hold time show the vertical
@@ -54,10 +55,12 @@ def prediction_axes(data: TrainingData, section_axes: list[int]) -> list[int]:
     voxels: ``TrainingData.mixed_paint``) taught the model every orientation: on the
     survey stand-in with 3 time slices, 2 inlines and 2 crosslines painted, predicting along
     the most painted orientation alone scored 0.581 mean IoU (unet2d) and 0.643 (hybrid),
-    all three averaged 0.787 and 0.826 (docs/fewlabel-experiments.md, tenth session).  Paint
-    on vertical sections alone keeps its most painted orientation: inlines and crosslines
-    painted gained 0.005 from the average (0.863 -> 0.868) for three times the prediction
-    time.  A painted time orientation, listed first, weighs as much as the two others together
+    all three averaged 0.787 and 0.826 (docs/fewlabel-experiments.md, tenth session).
+    Inlines and crosslines painted without time slices average the painted orientations
+    only: 3 of each on the survey stand-in scored 0.863 / 0.844 (two seeds) along inlines
+    alone, 0.897 / 0.875 averaging inlines and crosslines, 0.868 / 0.853 with unpainted
+    time slices averaged in as well (eleventh session).  A painted time orientation, listed
+    first, weighs as much as the two others together
     (:meth:`~napari_seisseg.bundle.model.BundleModel.orientation_weights`).  At the end of
     training of time-slice paint :func:`~napari_seisseg.training.orientation_check.check_orientations`
     keeps time slices alone where the validation voxels say surely that they score higher.
@@ -74,16 +77,21 @@ def prediction_axes(data: TrainingData, section_axes: list[int]) -> list[int]:
     list of int
         First the trained axis whose painted sections hold the most labels, counting only
         axes painted on fewer than half of their slices (the first trained axis otherwise,
-        e.g. scribbles or dense labels); the other trained axes after it when time slices
+        e.g. scribbles or dense labels); after it the other trained axes when time slices
         were painted with vertical sections, or when it is the sample axis and over half of
         the labels were painted on time slices (``TrainingData.painted_on_time_slices``, as
-        training decides it too).
+        training decides it too); or the other painted vertical orientations
+        (``LabelSummary.painted_orientations``) when vertical sections were painted in
+        several.
     """
     voxels = [data.summary.painted_voxels(a) for a in section_axes]
     first = int(section_axes[int(np.argmax(voxels))]) if max(voxels, default=0) > 0 else int(section_axes[0])
-    if not data.mixed_paint and (first != data.sample_axis or not data.painted_on_time_slices):
-        return [first]
-    return [first, *(int(a) for a in section_axes if int(a) != first)]
+    if data.mixed_paint or (first == data.sample_axis and data.painted_on_time_slices):
+        return [first, *(int(a) for a in section_axes if int(a) != first)]
+    painted = data.summary.painted_orientations(section_axes)
+    if first in painted and len(painted) > 1:
+        return [first, *(a for a in painted if a != first)]
+    return [first]
 
 
 def card_time_prior(layout: PatchLayout, data: TrainingData) -> dict[str, Any] | None:

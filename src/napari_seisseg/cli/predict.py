@@ -121,7 +121,9 @@ def _add_prediction_options(s: argparse._ArgumentGroup) -> None:
                    help="test-time augmentation: average over flips of the window axes "
                         "(4x the work for sections, 8x for 3D windows); for models painted on "
                         "time slices, over flips of the maps, never of time (2.7x over three "
-                        "orientations), on by default for them (--no-tta: off)")
+                        "orientations), on by default for them; for models painted on inlines "
+                        "and crosslines, over flips of the traces, never of time, by default (2x "
+                        "over two orientations); --no-tta: off")
     s.add_argument("--no-time-prior", dest="time_prior", action="store_false",
                    help="section models with the position channel: use the network alone, "
                         "without the prior of what was painted at each time sample")
@@ -137,7 +139,7 @@ def _add_prediction_options(s: argparse._ArgumentGroup) -> None:
                         "in (else the first axis it was trained on), and for labels painted on "
                         "time slices (alone or with inlines or crosslines) the others too (when "
                         "time slices were painted most, time weighs as much as the other two "
-                        "together)")
+                        "together); for labels painted on inlines and crosslines, those two")
     s.add_argument("--window", type=_sizes, metavar="N[,N,N]",
                    help="3D models: window (default: the training patch); section models: tile "
                         "of a section (default: whole sections up to ~1M voxels)")

@@ -259,13 +259,20 @@ class LabelSummary:
         a = self.axes[axis]
         return int(a.section_voxels) if len(a.sections) < 0.5 * self.shape[axis] else 0
 
-    def painted_in_several(self, axes: Sequence[int], including: int | None = None) -> bool:
-        """Whether sections were painted in two or more of the orientations ``axes``, each
-        holding at least :data:`MIXED_SHARE` of their painted voxels (:meth:`painted_voxels`),
-        ``including`` (an axis, e.g. the sample axis: time slices) among them when given."""
+    def painted_orientations(self, axes: Sequence[int]) -> list[int]:
+        """The orientations among ``axes`` whose painted sections hold at least
+        :data:`MIXED_SHARE` of the painted voxels of them all (:meth:`painted_voxels`), the
+        most painted first (ties in the order of ``axes``)."""
         voxels = {int(a): self.painted_voxels(int(a)) for a in axes}
         total = sum(voxels.values())
-        several = [a for a, v in voxels.items() if v > 0 and v >= MIXED_SHARE * total]
+        painted = [a for a, v in voxels.items() if v > 0 and v >= MIXED_SHARE * total]
+        return sorted(painted, key=lambda a: -voxels[a])
+
+    def painted_in_several(self, axes: Sequence[int], including: int | None = None) -> bool:
+        """Whether sections were painted in two or more of the orientations ``axes``
+        (:meth:`painted_orientations`), ``including`` (an axis, e.g. the sample axis: time
+        slices) among them when given."""
+        several = self.painted_orientations(axes)
         return len(several) >= 2 and (including is None or int(including) in several)
 
     def mostly_painted_along(self, axis: int) -> bool:
