@@ -308,10 +308,13 @@ def test_prediction_defaults_to_the_orientation_the_labels_were_painted_in():
     lone = np.zeros_like(truth)
     lone[[1, 4, 6]], lone[:, 10] = truth[[1, 4, 6]], truth[:, 10]
     assert drain(train(image, lone, cfg)).card["input"]["predict_axes"] == [0]
-    # with two time slices as well (16 % of the paint): every orientation averaged, the
-    # most painted first
+    # with two time slices as well (16 % of the paint): still the inlines and crosslines
     mixed[:, :, [20, 40]] = truth[:, :, [20, 40]]
-    assert drain(train(image, mixed, cfg)).card["input"]["predict_axes"] == [0, 1, 2]
+    assert drain(train(image, mixed, cfg)).card["input"]["predict_axes"] == [0, 1]
+    # time slices with inlines alone (12 %): every orientation averaged, the most painted first
+    with_time = inl.copy()
+    with_time[:, :, [10, 30, 50]] = truth[:, :, [10, 30, 50]]
+    assert drain(train(image, with_time, cfg)).card["input"]["predict_axes"] == [0, 1, 2]
     # a time slice under a tenth of the painted voxels (6 %) does not make the paint mixed
     few = inl.copy()
     few[:, :, 20] = truth[:, :, 20]

@@ -40,27 +40,31 @@ def model_kind(model: torch.nn.Module) -> str:
 
 
 def prediction_axes(data: TrainingData, section_axes: list[int]) -> list[int]:
-    """The orientations predicted and averaged by default: the painted one, all of them for
-    time slices (alone or mixed with vertical sections), or the painted ones for vertical
-    sections painted in several orientations.
+    """The orientations predicted and averaged by default: the painted vertical ones when
+    inlines and crosslines were both painted, else the painted one, or all three for time
+    slices (alone or with one vertical orientation).
 
-    A model painted on time slices is also trained on the inline and crossline patches
-    through them (one painted row each), and sections that hold time show the vertical
-    extent of a fault or a thin channel that a single time slice blurs with the wavelet's
-    tails.  Averaging the three orientations raised every model measured on the synthetic
-    time-slice benchmark (8 painted slices, 9 trained models: +0.003 to +0.075 mean IoU;
-    the committed defaults 0.775 / 0.717 -> 0.845 / 0.722 over two seeds) for about twice the
-    prediction time.  Time slices painted with vertical sections (mixed paint: two or more
-    orientations, time slices among them, each holding at least a tenth of the painted
-    voxels: ``TrainingData.mixed_paint``) taught the model every orientation: on the
-    survey stand-in with 3 time slices, 2 inlines and 2 crosslines painted, predicting along
-    the most painted orientation alone scored 0.581 mean IoU (unet2d) and 0.643 (hybrid),
-    all three averaged 0.787 and 0.826 (docs/fewlabel-experiments.md, tenth session).
-    Inlines and crosslines painted without time slices average the painted orientations
-    only: 3 of each on the survey stand-in scored 0.863 / 0.844 (two seeds) along inlines
-    alone, 0.897 / 0.875 averaging inlines and crosslines, 0.868 / 0.853 with unpainted
-    time slices averaged in as well (eleventh session).  A painted time orientation, listed
-    first, weighs as much as the two others together
+    **Inlines and crosslines painted** (each holding at least a tenth of the painted voxels,
+    ``LabelSummary.painted_orientations``), with or without time slices: the two vertical
+    orientations, alike (and their traces flipped:
+    :attr:`~napari_seisseg.bundle.model.BundleModel.flips_by_default`).  On the survey
+    stand-in (docs/fewlabel-experiments.md, eleventh session) they beat every other average
+    on all eight models measured: 3 inlines + 3 crosslines, two seeds, 0.906 / 0.882 against
+    0.863 / 0.844 along inlines alone and 0.868 / 0.853 for the three alike; 3 time slices
+    + 2 inlines + 2 crosslines (the time slices 43 % of the paint), the hybrid of the
+    defaults, two seeds, 0.910 / 0.892 against 0.846 / 0.819 for the three weighted toward
+    time; unet2d models of the same paint 0.874 / 0.857 against 0.787 / 0.775; 2 time slices
+    + 3 inlines + 3 crosslines 0.906 against 0.877 for the three alike.  Vertical sections
+    show the waveform that a time slice blurs, and a painted vertical section teaches them
+    far more than the one row a time slice crosses them with.
+
+    **Time slices** alone (or with one vertical orientation) teach the model the inline and
+    crossline patches through them (one painted row each), and sections that hold time show
+    the vertical extent of a fault or a thin channel that a single time slice blurs with the
+    wavelet's tails: averaging the three orientations raised every model measured on the
+    synthetic time-slice benchmark (8 painted slices, 9 trained models: +0.003 to +0.075 mean
+    IoU) for about twice the prediction time.  A painted time orientation, listed first,
+    weighs as much as the two others together
     (:meth:`~napari_seisseg.bundle.model.BundleModel.orientation_weights`).  At the end of
     training of time-slice paint :func:`~napari_seisseg.training.orientation_check.check_orientations`
     keeps time slices alone where the validation voxels say surely that they score higher.
@@ -75,22 +79,21 @@ def prediction_axes(data: TrainingData, section_axes: list[int]) -> list[int]:
     Returns
     -------
     list of int
-        First the trained axis whose painted sections hold the most labels, counting only
+        The painted vertical orientations, most painted first, when there are two; else
+        first the trained axis whose painted sections hold the most labels, counting only
         axes painted on fewer than half of their slices (the first trained axis otherwise,
-        e.g. scribbles or dense labels); after it the other trained axes when time slices
-        were painted with vertical sections, or when it is the sample axis and over half of
-        the labels were painted on time slices (``TrainingData.painted_on_time_slices``, as
-        training decides it too); or the other painted vertical orientations
-        (``LabelSummary.painted_orientations``) when vertical sections were painted in
-        several.
+        e.g. scribbles or dense labels), and after it the other trained axes when time
+        slices were painted with a vertical orientation (``TrainingData.mixed_paint``) or
+        when it is the sample axis and over half of the labels were painted on time slices
+        (``TrainingData.painted_on_time_slices``, as training decides it too).
     """
+    vertical = [a for a in data.summary.painted_orientations(section_axes) if a != data.sample_axis]
+    if len(vertical) >= 2:
+        return vertical
     voxels = [data.summary.painted_voxels(a) for a in section_axes]
     first = int(section_axes[int(np.argmax(voxels))]) if max(voxels, default=0) > 0 else int(section_axes[0])
     if data.mixed_paint or (first == data.sample_axis and data.painted_on_time_slices):
         return [first, *(int(a) for a in section_axes if int(a) != first)]
-    painted = data.summary.painted_orientations(section_axes)
-    if first in painted and len(painted) > 1:
-        return [first, *(a for a in painted if a != first)]
     return [first]
 
 

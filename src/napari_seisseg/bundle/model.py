@@ -211,9 +211,9 @@ class BundleModel:
     def predict_axes(self) -> tuple[int, ...]:
         """Default prediction orientations (averaged), in training order.
 
-        ``input.predict_axes``: the orientation most labels were painted in, then, for time
-        slices (alone or painted with vertical sections), the other trained orientations,
-        or, for vertical sections painted in several orientations, the other painted ones
+        ``input.predict_axes``: the painted inlines and crosslines when both were painted;
+        else the orientation most labels were painted in, then, for time slices (alone or
+        painted with a vertical orientation), the other trained orientations
         (:func:`~napari_seisseg.bundle.card.prediction_axes`); the first trained section
         axis for bundles made before it was recorded.
         """
@@ -232,9 +232,9 @@ class BundleModel:
         they are sure.  On the synthetic
         time-slice cubes this scored best or close to best on every model measured; equal
         weights were up to 0.26 mean IoU worse (docs/training.md, "Prediction orientation").
-        Mixed paint led by time slices weighs the same way (0.787 and 0.775 mean IoU on two
-        seeds of the survey stand-in with 3 time slices, 2 inlines and 2 crosslines painted;
-        docs/training.md, "Mixed paint"); led by an inline or a crossline it averages alike.
+        Time slices painted with one vertical orientation and led by them weigh the same way;
+        led by the vertical orientation they average alike (time slices painted with inlines
+        and crosslines predict along those two alone: docs/training.md, "Mixed paint").
 
         Parameters
         ----------
@@ -265,8 +265,9 @@ class BundleModel:
     @property
     def flips_by_default(self) -> bool:
         """Whether prediction averages test-time flips by default: for models
-        :attr:`painted_on_time_slices`, and for models painted on vertical sections of
-        several orientations (``input.predict_axes`` lists two or more, time not among them).
+        :attr:`painted_on_time_slices`, and for models painted on inlines and crosslines
+        (``input.predict_axes`` lists two or more, time not among them; with or without
+        painted time slices).
 
         Maps are flipped (inlines and crosslines reversed, never time): on five
         time-slice models of three synthetic cubes this raised the mean IoU of the unpainted
