@@ -85,6 +85,11 @@ def test_time_slice_paint_flips_its_maps_by_default_and_never_time():
     # mixed paint led by an inline (time among the orientations): no flips unless asked
     card["input"].update(predict_axes=[0, 1, 2])
     assert not BundleModel.from_model(net, card).flips_by_default
+    # a 3D model never takes the section defaults, whatever its card lists
+    net3 = create_model("unet3d", n_classes=3, width=4, depth=1)
+    card3 = _card(net3)
+    card3["input"].update(kind="3d", patch_size=[8, 8, 8], axes=None, predict_axes=[1, 0])
+    assert not BundleModel.from_model(net3, card3).flips_by_default
 
 
 def test_coerce_takes_paths_pairs_and_entries(tmp_path):

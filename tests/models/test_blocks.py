@@ -11,6 +11,7 @@ from napari_seisseg.models.blocks import (
     UpConv3d,
     WrapConv2d,
     WrapConv3d,
+    _bf16_conv3d_unsafe,
     conv_norm_relu,
     make_upconv,
 )
@@ -60,5 +61,9 @@ def test_thin_3d_inputs_run_in_float32_under_cpu_autocast(layer):
         assert layer(cube).dtype == torch.bfloat16
         assert layer(edge).dtype == torch.bfloat16  # 12 / 3: a ratio of 4 is still safe
     assert layer(thin).dtype == torch.float32
+    with torch.autocast("cpu", dtype=torch.bfloat16):  # tensors elsewhere are not guarded
+        assert not _bf16_conv3d_unsafe(torch.empty(1, 1, 2, 12, 12, device="meta"))
+        assert _bf16_conv3d_unsafe(torch.empty(1, 1, 2, 12, 12))
+    assert not _bf16_conv3d_unsafe(torch.empty(1, 1, 2, 12, 12))  # no autocast
     assert isinstance(make_upconv(3, 4, 2), UpConv3d)
     assert set(make_upconv(3, 4, 2).state_dict()) == set(nn.ConvTranspose3d(4, 2, 2).state_dict())

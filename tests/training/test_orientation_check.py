@@ -170,8 +170,8 @@ def test_mixed_paint_led_by_inlines_averages_the_painted_inlines_and_crosslines_
     notes = [e.text for e in events if type(e).__name__ == "Note"]
     assert result.card["input"]["predict_axes"] == [0, 1]
     assert "orientations" not in result.card["validation"]
-    assert any(n.startswith("Prediction averages axis 0 and axis 1 sections by default")
-               for n in notes), notes
+    assert any(n.startswith("Prediction averages axis 0 and axis 1 sections by default, each "
+                            "section's traces flipped") for n in notes), notes
     card = dict(result.card, input={**result.card["input"], "predict_axes": [0, 1, 2]})
     assert oc.check_orientations(result.model, card, image, None) == (None, None, None)
 

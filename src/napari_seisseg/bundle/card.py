@@ -50,7 +50,8 @@ def prediction_axes(data: TrainingData, section_axes: list[int]) -> list[int]:
     :attr:`~napari_seisseg.bundle.model.BundleModel.flips_by_default`).  On the survey
     stand-in (docs/fewlabel-experiments.md, eleventh session) they beat every other average
     on all eight models measured: 3 inlines + 3 crosslines, two seeds, 0.906 / 0.882 against
-    0.863 / 0.844 along inlines alone and 0.868 / 0.853 for the three alike; 3 time slices
+    0.863 / 0.844 along inlines alone and 0.882 / 0.868 for the three alike (every axis
+    flipped); 3 time slices
     + 2 inlines + 2 crosslines (the time slices 43 % of the paint), the hybrid of the
     defaults, two seeds, 0.910 / 0.892 against 0.846 / 0.819 for the three weighted toward
     time; unet2d models of the same paint 0.874 / 0.857 against 0.787 / 0.775; 2 time slices

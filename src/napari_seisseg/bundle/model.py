@@ -256,9 +256,11 @@ class BundleModel:
 
     @property
     def painted_on_time_slices(self) -> bool:
-        """A section model painted on time slices: the first of ``input.predict_axes`` (the
-        orientation most labels were painted in) is the sample axis.  Such models weigh their
-        orientations (:meth:`orientation_weights`) and flip their maps
+        """A section model predicted first along time slices: the first of
+        ``input.predict_axes`` (the orientation most labels were painted in, unless inlines
+        and crosslines were painted too: then they are predicted instead, and this is False
+        even if time slices held most of the paint) is the sample axis.  Such models weigh
+        their orientations (:meth:`orientation_weights`) and flip their maps
         (:attr:`flips_by_default`)."""
         return self.is_section_model and self.predict_axes[0] == self.sample_axis
 

@@ -88,8 +88,8 @@ def default_orientations(layer: Any, bm: Any = None) -> list[int]:
     """The axes the model predicts along by default, in ``layer``'s order (else inline).
 
     The orientation its labels were painted in, and for a model painted on time slices (alone
-    or with vertical sections) the others after it (``BundleModel.predict_axes``), each
-    mapped to the layer's axes.
+    or with one vertical orientation) the others after it, or the painted inlines and
+    crosslines (``BundleModel.predict_axes``), each mapped to the layer's axes.
     """
     g = layer_geometry(layer) if layer is not None else None
     ndim = getattr(layer, "ndim", 0)

@@ -326,7 +326,7 @@ class TrainingRun:
 
     def _settle_orientations(self, model: torch.nn.Module, card: dict[str, Any]) -> Generator[Note, None, None]:
         """Keep the three orientations averaged only where validation says so (time-slice paint;
-        mixed paint keeps every painted orientation: its validation bands favour one)."""
+        mixed paint keeps the card's orientations unchecked: its validation bands favour one)."""
         try:
             d = self.s.data
             axes, record, why_not = (
@@ -344,9 +344,11 @@ class TrainingRun:
         if record is None:
             if why_not is None and len(order := card["input"].get("predict_axes") or []) > 1:
                 words = [self.s.data.axis_words[a] for a in order]
+                flips = ("" if self.s.data.sample_axis in order else ", each section's traces "
+                         "flipped (--no-tta, or the Predict widget's TTA box, to turn off)")
                 yield Note(f"Prediction averages {', '.join(words[:-1])} and {words[-1]} "
-                           "sections by default (seisseg predict --axes, or the Predict widget's "
-                           "orientations, to choose others).", "info")
+                           f"sections by default{flips} (seisseg predict --axes, or the Predict "
+                           "widget's orientations, to choose others).", "info")
             return
         card["input"]["predict_axes"] = axes
         if card.get("validation") is not None:
