@@ -311,6 +311,13 @@ def test_prediction_defaults_to_the_orientation_the_labels_were_painted_in():
     # with two time slices as well (16 % of the paint): still the inlines and crosslines
     mixed[:, :, [20, 40]] = truth[:, :, [20, 40]]
     assert drain(train(image, mixed, cfg)).card["input"]["predict_axes"] == [0, 1]
+    # time slices holding most of the paint (74 %), an inline and a crossline the rest (13 %
+    # each): the inline and crossline still
+    cube, layers = _layered(shape=(24, 24, 16))
+    most = np.zeros_like(layers)
+    most[5], most[:, 12] = layers[5], layers[:, 12]
+    most[:, :, [3, 8, 13]] = layers[:, :, [3, 8, 13]]
+    assert drain(train(cube, most, cfg)).card["input"]["predict_axes"] == [0, 1]
     # time slices with inlines alone (12 %): every orientation averaged, the most painted first
     with_time = inl.copy()
     with_time[:, :, [10, 30, 50]] = truth[:, :, [10, 30, 50]]

@@ -48,14 +48,16 @@ def prediction_axes(data: TrainingData, section_axes: list[int]) -> list[int]:
     ``LabelSummary.painted_orientations``), with or without time slices: the two vertical
     orientations, alike (and their traces flipped:
     :attr:`~napari_seisseg.bundle.model.BundleModel.flips_by_default`).  On the survey
-    stand-in (docs/fewlabel-experiments.md, eleventh session) they beat every other average
-    on all eight models measured: 3 inlines + 3 crosslines, two seeds, 0.906 / 0.882 against
+    stand-in (docs/fewlabel-experiments.md, eleventh session) they beat or matched every other
+    average on all nine models measured: 3 inlines + 3 crosslines, two seeds, 0.906 / 0.882 against
     0.863 / 0.844 along inlines alone and 0.882 / 0.868 for the three alike (every axis
     flipped); 3 time slices
     + 2 inlines + 2 crosslines (the time slices 43 % of the paint), the hybrid of the
     defaults, two seeds, 0.910 / 0.892 against 0.846 / 0.819 for the three weighted toward
     time; unet2d models of the same paint 0.874 / 0.857 against 0.787 / 0.775; 2 time slices
-    + 3 inlines + 3 crosslines 0.906 against 0.877 for the three alike.  Vertical sections
+    + 3 inlines + 3 crosslines 0.906 against 0.877 for the three alike; 6 time slices + 1
+    inline + 1 crossline (time 75 % of the paint) 0.859 against 0.818 weighted toward time
+    and 0.857 alike.  Vertical sections
     show the waveform that a time slice blurs, and a painted vertical section teaches them
     far more than the one row a time slice crosses them with.
 
