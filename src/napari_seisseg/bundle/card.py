@@ -90,11 +90,11 @@ def prediction_axes(data: TrainingData, section_axes: list[int]) -> list[int]:
         when it is the sample axis and over half of the labels were painted on time slices
         (``TrainingData.painted_on_time_slices``, as training decides it too).
     """
-    vertical = [a for a in data.summary.painted_orientations(section_axes) if a != data.sample_axis]
+    painted = data.summary.painted_orientations(section_axes)  # the most painted first
+    vertical = [a for a in painted if a != data.sample_axis]
     if len(vertical) >= 2:
         return vertical
-    voxels = [data.summary.painted_voxels(a) for a in section_axes]
-    first = int(section_axes[int(np.argmax(voxels))]) if max(voxels, default=0) > 0 else int(section_axes[0])
+    first = painted[0] if painted else int(section_axes[0])
     if data.mixed_paint or (first == data.sample_axis and data.painted_on_time_slices):
         return [first, *(int(a) for a in section_axes if int(a) != first)]
     return [first]

@@ -3,7 +3,8 @@ around one spatial axis, and the two-convolution block of a U-Net."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -54,6 +55,14 @@ def _bf16_conv3d_unsafe(x: torch.Tensor) -> bool:
         return False
     edges = x.shape[2:]
     return max(edges) > THIN_3D_RATIO * max(min(edges), 1)
+
+
+def _guarded(forward: Callable[..., torch.Tensor], x: torch.Tensor, *args: Any) -> torch.Tensor:
+    """``forward(x, *args)``, in float32 without autocast where :func:`_bf16_conv3d_unsafe`."""
+    if _bf16_conv3d_unsafe(x):
+        with torch.autocast("cpu", enabled=False):
+            return forward(x.float(), *args)
+    return forward(x, *args)
 
 
 def _group_count(channels: int, max_groups: int = 8) -> int:
@@ -150,10 +159,7 @@ class _WrapConvMixin:
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self._wrap:
             x = wrap_pad(x, self.circular_axis, self._wrap, self._wrap)
-        if _bf16_conv3d_unsafe(x):
-            with torch.autocast("cpu", enabled=False):
-                return super().forward(x.float())  # type: ignore[misc]
-        return super().forward(x)  # type: ignore[misc]
+        return _guarded(super().forward, x)  # type: ignore[misc]
 
 
 class WrapConv2d(_WrapConvMixin, nn.Conv2d):
@@ -271,10 +277,7 @@ class UpConv3d(nn.ConvTranspose3d):
     """
 
     def forward(self, x: torch.Tensor, output_size: list[int] | None = None) -> torch.Tensor:
-        if _bf16_conv3d_unsafe(x):
-            with torch.autocast("cpu", enabled=False):
-                return super().forward(x.float(), output_size)
-        return super().forward(x, output_size)
+        return _guarded(super().forward, x, output_size)
 
 
 def make_upconv(dims: int, in_channels: int, out_channels: int) -> nn.Module:
