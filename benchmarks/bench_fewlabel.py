@@ -313,8 +313,9 @@ def synthetic(args: argparse.Namespace) -> dict[str, Any]:
     kept[:, :, times] = truth[:, :, times]
     scored = np.ones(truth.shape, bool)
     scored[:, :, times] = False
-    lines = [np.linspace(0, n_ax, args.lines + 2).round().astype(int)[1:-1]
-             for n_ax in truth.shape[:2]]
+    xl = args.lines if args.crosslines is None else args.crosslines
+    lines = [np.linspace(0, n_ax, k + 2).round().astype(int)[1:-1]
+             for n_ax, k in zip(truth.shape[:2], (args.lines, xl), strict=True)]
     kept[lines[0]] = truth[lines[0]]
     kept[:, lines[1]] = truth[:, lines[1]]
     scored[lines[0]] = False
@@ -323,7 +324,7 @@ def synthetic(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {
         "task": ("survey" if args.task == "survey" else "synthetic") + "_time_slices"
                 + ("" if args.slices == 8 else f"_{args.slices}")
-                + (f"_{args.lines}il_{args.lines}xl" if args.lines else ""),
+                + (f"_{args.lines}il_{xl}xl" if args.lines or xl else ""),
         "seed": args.seed, "minutes": args.minutes, "pretrain_minutes": args.pretrain,
         "extra_args": args.extra, "classes": list(cube.class_names),
         "class_share": [float(v) for v in shares], "painted_time_slices": times.tolist(),
@@ -425,6 +426,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--lines", type=int, default=0, metavar="N",
                    help="synthetic, survey: also paint N inlines and N crosslines, evenly "
                         "spaced (mixed paint; default 0)")
+    p.add_argument("--crosslines", type=int, metavar="N",
+                   help="synthetic, survey: paint N crosslines instead of --lines of them "
+                        "(0: inlines only)")
     p.add_argument("--pretrain", type=float, default=0.0, metavar="M",
                    help="run 'seisseg pretrain --minutes M' first (its own minutes, reported "
                         "apart); training then starts from it")
