@@ -183,9 +183,9 @@ def test_mixed_paint_led_by_inlines_averages_the_painted_inlines_and_crosslines_
     # 2 time slices lead (45 %), but 3 inlines and 3 crosslines are more sections, so
     # validation holds out bands of them: the best model by validation is kept
     ((40, 40, 16), [10, 20, 30], [8, 20, 32], [4, 12], "best", [0, 1]),
-    # 3 time slices hold most of the paint (69 %), an inline the rest: still mixed, unchecked,
-    # all three orientations averaged, time slices first
-    ((24, 40, 32), [12], [], [8, 16, 24], "last", [2, 0, 1]),
+    # 3 time slices hold most of the paint (69 %), an inline the rest: still mixed, unchecked;
+    # the inlines and the (unpainted) crosslines are predicted
+    ((24, 40, 32), [12], [], [8, 16, 24], "last", [0, 1]),
 ])
 def test_mixed_paint_led_by_time_slices_is_never_checked_and_keeps_by_where_validation_is(
     shape, inlines, crosslines, times, keep, predicted
@@ -197,10 +197,32 @@ def test_mixed_paint_led_by_time_slices_is_never_checked_and_keeps_by_where_vali
     labels[:, :, times] = truth[:, :, times]
     cfg = TrainConfig(model="unet2d", model_kwargs=dict(TINY), patch_size=16, batch_size=4,
                       epochs=1, steps_per_epoch=2, seed=0, position=False)  # checkable
-    result = drain(train(image, labels, cfg))
+    events = []
+    result = drain(train(image, labels, cfg), events.append)
     card = result.card
     assert card["input"]["predict_axes"] == predicted  # never checked along time slices alone
+    # the run says what prediction averages by default: weights and flips included
+    notes = [e.text for e in events if type(e).__name__ == "Note"]
+    words = " and ".join([", ".join(f"axis {a}" for a in predicted[:-1]), f"axis {predicted[-1]}"])
+    assert any(n.startswith(f"Prediction averages {words} sections by default, each section's "
+                            "traces flipped (--no-tta") for n in notes), notes
     assert "orientations" not in card["validation"]
     assert card["training"]["config"]["keep"] == keep
     augment = card["training"]["config"]["augment"]
     assert augment["elastic"] > 0 and augment["scale"] > 0  # the time-slice recipe
+
+
+def test_time_slices_trained_with_one_other_orientation_are_said_to_flip_their_maps():
+    # the check needs the three orientations: a run on time slices and inlines is not checked,
+    # and the run says what prediction averages, maps flipped
+    image, truth = toy_cube((24, 40, 32), seed=2)
+    labels = np.zeros_like(truth)
+    labels[:, :, [8, 16, 24]] = truth[:, :, [8, 16, 24]]
+    cfg = TrainConfig(model="unet2d", model_kwargs=dict(TINY), patch_size=16, batch_size=4,
+                      epochs=1, steps_per_epoch=2, seed=0, position=False, axes=(2, 0))
+    events = []
+    result = drain(train(image, labels, cfg), events.append)
+    assert result.card["input"]["predict_axes"] == [2, 0]
+    notes = [e.text for e in events if type(e).__name__ == "Note"]
+    assert any(n.startswith("Prediction averages axis 2 and axis 0 sections by default, maps "
+                            "flipped (--no-tta") for n in notes), notes

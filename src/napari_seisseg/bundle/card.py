@@ -40,37 +40,37 @@ def model_kind(model: torch.nn.Module) -> str:
 
 
 def prediction_axes(data: TrainingData, section_axes: list[int]) -> list[int]:
-    """The orientations predicted and averaged by default: the painted vertical ones when
-    inlines and crosslines were both painted, else the painted one, or all three for time
-    slices (alone or with one vertical orientation).
+    """The orientations predicted and averaged by default: inlines and crosslines when
+    vertical sections were painted in both orientations or with time slices, else the painted
+    one, or all three for time slices painted alone.
 
-    **Inlines and crosslines painted** (each holding at least a tenth of the painted voxels,
-    ``LabelSummary.painted_orientations``), with or without time slices: the two vertical
-    orientations, alike (and their traces flipped:
-    :attr:`~napari_seisseg.bundle.model.BundleModel.flips_by_default`).  On the survey
-    stand-in (docs/fewlabel-experiments.md, eleventh session) they beat or matched every other
-    average on all nine models measured: 3 inlines + 3 crosslines, two seeds, 0.906 / 0.882 against
-    0.863 / 0.844 along inlines alone and 0.882 / 0.868 for the three alike (every axis
-    flipped); 3 time slices
+    **Vertical sections painted in both orientations, or with time slices** (each orientation
+    holding at least a tenth of the painted voxels, ``LabelSummary.painted_orientations``):
+    the inlines and crosslines, the most painted first, alike (and their traces flipped:
+    :attr:`~napari_seisseg.bundle.model.BundleModel.flips_by_default`), even a vertical
+    orientation that was not painted.  On the survey stand-in (docs/fewlabel-experiments.md,
+    eleventh and twelfth sessions) this beat or matched every other average on every model
+    measured: 3 inlines + 3 crosslines, two seeds, 0.906 / 0.882 against 0.863 / 0.844 along
+    inlines alone and 0.882 / 0.868 for the three alike (every axis flipped); 3 time slices
     + 2 inlines + 2 crosslines (the time slices 43 % of the paint), the hybrid of the
     defaults, two seeds, 0.910 / 0.892 against 0.846 / 0.819 for the three weighted toward
-    time; unet2d models of the same paint 0.874 / 0.857 against 0.787 / 0.775; 2 time slices
-    + 3 inlines + 3 crosslines 0.906 against 0.877 for the three alike; 6 time slices + 1
-    inline + 1 crossline (time 75 % of the paint) 0.859 against 0.818 weighted toward time
-    and 0.857 alike.  Vertical sections
-    show the waveform that a time slice blurs, and a painted vertical section teaches them
-    far more than the one row a time slice crosses them with.
+    time; 6 time slices + 1 inline + 1 crossline (time 75 % of the paint) 0.859 against 0.818;
+    3 time slices + 2 inlines (time 58 %), two seeds, 0.882 / 0.859 against 0.805 / 0.730 for
+    the three weighted toward time and 0.876 / 0.848 along the painted inlines alone; 2 time
+    slices + 3 inlines (inlines 62 %, a weak unet2d model) 0.655 against 0.658 for the three
+    alike.  Vertical sections show the waveform that a time slice blurs, and a painted
+    vertical section teaches them far more than the one row a time slice crosses them with.
 
-    **Time slices** alone (or with one vertical orientation) teach the model the inline and
-    crossline patches through them (one painted row each), and sections that hold time show
-    the vertical extent of a fault or a thin channel that a single time slice blurs with the
-    wavelet's tails: averaging the three orientations raised every model measured on the
-    synthetic time-slice benchmark (8 painted slices, 9 trained models: +0.003 to +0.075 mean
-    IoU) for about twice the prediction time.  A painted time orientation, listed first,
-    weighs as much as the two others together
-    (:meth:`~napari_seisseg.bundle.model.BundleModel.orientation_weights`).  At the end of
-    training of time-slice paint :func:`~napari_seisseg.training.orientation_check.check_orientations`
-    keeps time slices alone where the validation voxels say surely that they score higher.
+    **Time slices** alone teach the model the inline and crossline patches through them (one
+    painted row each), and sections that hold time show the vertical extent of a fault or a
+    thin channel that a single time slice blurs with the wavelet's tails: averaging the three
+    orientations raised every model measured on the synthetic time-slice benchmark (8
+    painted slices, 9 trained models: +0.003 to +0.075 mean IoU) for about twice the
+    prediction time.  The time orientation, listed first, weighs as much as the two others
+    together (:meth:`~napari_seisseg.bundle.model.BundleModel.orientation_weights`).  At the
+    end of training of time-slice paint
+    :func:`~napari_seisseg.training.orientation_check.check_orientations` keeps time slices
+    alone where the validation voxels say surely that they score higher.
 
     Parameters
     ----------
@@ -82,20 +82,24 @@ def prediction_axes(data: TrainingData, section_axes: list[int]) -> list[int]:
     Returns
     -------
     list of int
-        The painted vertical orientations, most painted first, when there are two; else
-        first the trained axis whose painted sections hold the most labels, counting only
-        axes painted on fewer than half of their slices (the first trained axis otherwise,
-        e.g. scribbles or dense labels), and after it the other trained axes when time
-        slices were painted with a vertical orientation (``TrainingData.mixed_paint``) or
-        when it is the sample axis and over half of the labels were painted on time slices
-        (``TrainingData.painted_on_time_slices``, as training decides it too).
+        The painted vertical orientations, most painted first, when there are two; the
+        painted vertical one and then the other trained vertical axis when time slices were
+        painted with it (``TrainingData.mixed_paint``); else first the trained axis whose
+        painted sections hold the most labels, counting only axes painted on fewer than half
+        of their slices (the first trained axis otherwise, e.g. scribbles or dense labels),
+        and after it the other trained axes when it is the sample axis and over half of the
+        labels were painted on time slices (``TrainingData.painted_on_time_slices``, as
+        training decides it too).
     """
     painted = data.summary.painted_orientations(section_axes)  # the most painted first
     vertical = [a for a in painted if a != data.sample_axis]
     if len(vertical) >= 2:
         return vertical
+    if vertical and data.mixed_paint:  # time slices and one vertical orientation
+        return [*vertical, *(int(a) for a in section_axes
+                             if int(a) not in (data.sample_axis, vertical[0]))]
     first = painted[0] if painted else int(section_axes[0])
-    if data.mixed_paint or (first == data.sample_axis and data.painted_on_time_slices):
+    if first == data.sample_axis and data.painted_on_time_slices:
         return [first, *(int(a) for a in section_axes if int(a) != first)]
     return [first]
 

@@ -121,9 +121,9 @@ def _add_prediction_options(s: argparse._ArgumentGroup) -> None:
                    help="test-time augmentation: average over flips of the window axes "
                         "(4x the work for sections, 8x for 3D windows); for models painted on "
                         "time slices, over flips of the maps, never of time (2.7x over three "
-                        "orientations), on by default for them; for models painted on inlines "
-                        "and crosslines, over flips of the traces, never of time, by default (2x "
-                        "over two orientations); --no-tta: off")
+                        "orientations), on by default for them; for models predicted along "
+                        "inlines and crosslines, over flips of the traces, never of time, by "
+                        "default (2x over two orientations); --no-tta: off")
     s.add_argument("--no-time-prior", dest="time_prior", action="store_false",
                    help="section models with the position channel: use the network alone, "
                         "without the prior of what was painted at each time sample")
@@ -137,10 +137,9 @@ def _add_prediction_options(s: argparse._ArgumentGroup) -> None:
                         "crossline, time) or axis number of IMG (canonical inline, crossline, "
                         "sample order); default: the orientation the model's labels were painted "
                         "in (else the first axis it was trained on), and for labels painted on "
-                        "time slices (alone or with inlines or with crosslines) the others too "
-                        "(when time slices were painted most, time weighs as much as the other "
-                        "two together); for labels painted on inlines and crosslines (with or "
-                        "without time slices), those two")
+                        "time slices alone the others too (time weighing as much as the other "
+                        "two together); for labels painted on inlines and crosslines, or on "
+                        "time slices with inlines or crosslines, those two")
     s.add_argument("--window", type=_sizes, metavar="N[,N,N]",
                    help="3D models: window (default: the training patch); section models: tile "
                         "of a section (default: whole sections up to ~1M voxels)")

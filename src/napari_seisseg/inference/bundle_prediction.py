@@ -198,16 +198,16 @@ def predict_bundle(
     orientations : sequence of int or str, optional
         Section models: the section axes to predict along and average (input axes, or
         names such as ``"inline"``, ``"crossline"``, ``"time"`` with a geometry).  Default:
-        the card's ``predict_axes`` (the painted orientation; the painted inlines and
-        crosslines when both were painted; for time slices painted alone or with one vertical
-        orientation, all trained orientations, averaged), else the first axis the model was
-        trained on.
+        the card's ``predict_axes`` (the painted orientation; the inlines and crosslines when
+        vertical sections were painted in both orientations or with time slices; for time
+        slices painted alone, all trained orientations, averaged), else the first axis the
+        model was trained on.
     overlap : float
         Overlap of neighbouring windows (3D models) or section tiles, in ``[0, 1)``.
     tta : bool, optional
         Test-time augmentation: average over flips of the window (or section) axes; for a
-        model painted on time slices, over flips of its maps, and for one painted on inlines
-        and crosslines, over flips of their traces (never of time).  Default (None): on for
+        model painted on time slices, over flips of its maps, and for one predicted along
+        inlines and crosslines, over flips of their traces (never of time).  Default (None): on for
         those two kinds, off otherwise (:attr:`BundleModel.flips_by_default`).
     device : str
         ``"auto"`` (CUDA, MPS, else CPU), ``"cpu"``, ``"cuda"``...

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from ..bundle.card import build_card, card_priors
+from ..bundle.model import BundleModel
 from ..bundle.storage import save_bundle
 from ..device import autocast, describe_device, is_oom
 from ..errors import SeisSegError
@@ -342,18 +343,29 @@ class TrainingRun:
                        f"({why_not}); seisseg predict --axes with the time axis alone, or the "
                        "Predict widget's orientations, predicts time slices alone.", "info")
         if record is None:
-            if why_not is None and len(order := card["input"].get("predict_axes") or []) > 1:
-                words = [self.s.data.axis_words[a] for a in order]
-                flips = ("" if self.s.data.sample_axis in order else ", each section's traces "
-                         "flipped (--no-tta, or the Predict widget's TTA box, to turn off)")
-                yield Note(f"Prediction averages {', '.join(words[:-1])} and {words[-1]} "
-                           f"sections by default{flips} (seisseg predict --axes, or the Predict "
-                           "widget's orientations, to choose others).", "info")
+            if why_not is None and len(card["input"].get("predict_axes") or []) > 1:
+                yield Note(self._default_average(model, card), "info")
             return
         card["input"]["predict_axes"] = axes
         if card.get("validation") is not None:
             card["validation"]["orientations"] = record
         yield Note(describe(record), "info")
+
+    def _default_average(self, model: torch.nn.Module, card: dict[str, Any]) -> str:
+        """What prediction averages by default, for a card of several orientations
+        (:class:`~napari_seisseg.bundle.model.BundleModel`: its weights and flips)."""
+        bm = BundleModel.coerce((model, card))
+        order = list(bm.predict_axes)
+        words = [self.s.data.axis_words[a] for a in order]
+        weights = bm.orientation_weights(order)
+        lead = "time slices" if order[0] == self.s.data.sample_axis else f"{words[0]} sections"
+        weighed = "" if weights is None else f", {lead} weighing as much as the others together"
+        flipped = "" if not bm.flips_by_default else (
+            ", maps flipped" if bm.painted_on_time_slices else ", each section's traces flipped")
+        tta = " (--no-tta, or the Predict widget's TTA box, to turn off flips)" if flipped else ""
+        return (f"Prediction averages {', '.join(words[:-1])} and {words[-1]} sections by "
+                f"default{weighed}{flipped}{tta} (seisseg predict --axes, or the Predict "
+                "widget's orientations, to choose others).")
 
     def finish(
         self, reason: str, checkpointer: Any, init_bundle: Any
