@@ -40,12 +40,14 @@ def model_kind(model: torch.nn.Module) -> str:
 
 
 def prediction_axes(data: TrainingData, section_axes: list[int]) -> list[int]:
-    """The orientations predicted and averaged by default: inlines and crosslines when
-    vertical sections were painted in both orientations or with time slices, else the painted
-    one, or all three for time slices painted alone.
+    """The orientations predicted and averaged by default: inlines and crosslines when both
+    were painted, or when time slices lead paint with one of them; else the painted one, and
+    all three for time slices painted alone or for a vertical orientation leading paint
+    with time slices.
 
-    **Vertical sections painted in both orientations, or with time slices** (each orientation
-    holding at least a tenth of the painted voxels, ``LabelSummary.painted_orientations``):
+    **Inlines and crosslines painted, or time slices leading paint with one of them** (each
+    orientation holding at least a tenth of the painted voxels,
+    ``LabelSummary.painted_orientations``):
     the inlines and crosslines, the most painted first, alike (and their traces flipped:
     :attr:`~napari_seisseg.bundle.model.BundleModel.flips_by_default`), even a vertical
     orientation that was not painted.  On the survey stand-in (docs/fewlabel-experiments.md,
@@ -56,10 +58,12 @@ def prediction_axes(data: TrainingData, section_axes: list[int]) -> list[int]:
     defaults, two seeds, 0.910 / 0.892 against 0.846 / 0.819 for the three weighted toward
     time; 6 time slices + 1 inline + 1 crossline (time 75 % of the paint) 0.859 against 0.818;
     3 time slices + 2 inlines (time 58 %), two seeds, 0.882 / 0.859 against 0.805 / 0.730 for
-    the three weighted toward time and 0.876 / 0.848 along the painted inlines alone; 2 time
-    slices + 3 inlines (inlines 62 %, a weak unet2d model) 0.655 against 0.658 for the three
-    alike.  Vertical sections show the waveform that a time slice blurs, and a painted
+    the three weighted toward time and 0.876 / 0.848 along the painted inlines alone.  Vertical sections show the waveform that a time slice blurs, and a painted
     vertical section teaches them far more than the one row a time slice crosses them with.
+
+    **A vertical orientation leading paint with time slices** (2 time slices + 3 inlines,
+    unet2d, two seeds): the three alike, 0.658 / 0.806, against 0.655 / 0.801 for the inlines
+    and crosslines (0.681 / 0.822 with every axis flipped, time included: not the default).
 
     **Time slices** alone teach the model the inline and crossline patches through them (one
     painted row each), and sections that hold time show the vertical extent of a fault or a
@@ -83,23 +87,24 @@ def prediction_axes(data: TrainingData, section_axes: list[int]) -> list[int]:
     -------
     list of int
         The painted vertical orientations, most painted first, when there are two; the
-        painted vertical one and then the other trained vertical axis when time slices were
-        painted with it (``TrainingData.mixed_paint``); else first the trained axis whose
+        painted vertical one and then the other trained vertical axis when time slices lead
+        paint with it (``TrainingData.mixed_paint``); else first the trained axis whose
         painted sections hold the most labels, counting only axes painted on fewer than half
         of their slices (the first trained axis otherwise, e.g. scribbles or dense labels),
-        and after it the other trained axes when it is the sample axis and over half of the
-        labels were painted on time slices (``TrainingData.painted_on_time_slices``, as
-        training decides it too).
+        and after it the other trained axes when time slices were painted with a vertical
+        orientation, or when it is the sample axis and over half of the labels were painted
+        on time slices (``TrainingData.painted_on_time_slices``, as training decides it too).
     """
     painted = data.summary.painted_orientations(section_axes)  # the most painted first
     vertical = [a for a in painted if a != data.sample_axis]
     if len(vertical) >= 2:
         return vertical
-    if vertical and data.mixed_paint:  # time slices and one vertical orientation
+    first = painted[0] if painted else int(section_axes[0])
+    if vertical and data.mixed_paint and first == data.sample_axis:
+        # time slices lead, one vertical orientation painted: the inlines and crosslines
         return [*vertical, *(int(a) for a in section_axes
                              if int(a) not in (data.sample_axis, vertical[0]))]
-    first = painted[0] if painted else int(section_axes[0])
-    if first == data.sample_axis and data.painted_on_time_slices:
+    if data.mixed_paint or (first == data.sample_axis and data.painted_on_time_slices):
         return [first, *(int(a) for a in section_axes if int(a) != first)]
     return [first]
 

@@ -211,9 +211,10 @@ class BundleModel:
     def predict_axes(self) -> tuple[int, ...]:
         """Default prediction orientations (averaged), in training order.
 
-        ``input.predict_axes``: the inlines and crosslines when vertical sections were painted
-        in both orientations or with time slices; else the orientation most labels were
-        painted in, then, for time slices painted alone, the other trained orientations
+        ``input.predict_axes``: the inlines and crosslines when both were painted, or when
+        time slices lead paint with one of them; else the orientation most labels were
+        painted in, then, for time slices painted alone or a vertical orientation leading
+        paint with time slices, the other trained orientations
         (:func:`~napari_seisseg.bundle.card.prediction_axes`); the first trained section
         axis for bundles made before it was recorded.
         """
@@ -232,8 +233,9 @@ class BundleModel:
         they are sure.  On the synthetic
         time-slice cubes this scored best or close to best on every model measured; equal
         weights were up to 0.26 mean IoU worse (docs/training.md, "Prediction orientation").
-        Time slices painted with vertical sections are not averaged in by default (the
-        inlines and crosslines are predicted alone, alike: docs/training.md, "Mixed paint").
+        Time slices painted with vertical sections are never weighted: led by them, the
+        inlines and crosslines are predicted alone; led by a vertical orientation, the three
+        average alike (docs/training.md, "Mixed paint").
 
         Parameters
         ----------
@@ -257,8 +259,8 @@ class BundleModel:
     def painted_on_time_slices(self) -> bool:
         """A section model predicted first along time slices: the first of
         ``input.predict_axes`` (the orientation most labels were painted in, unless inlines
-        or crosslines were painted too: then those two are predicted instead, and this is
-        False even if time slices held most of the paint) is the sample axis.  Such models weigh
+        or crosslines were painted too: then they are predicted first, and this is False
+        even if time slices held most of the paint) is the sample axis.  Such models weigh
         their orientations (:meth:`orientation_weights`) and flip their maps
         (:attr:`flips_by_default`)."""
         return self.is_section_model and self.predict_axes[0] == self.sample_axis
@@ -267,8 +269,8 @@ class BundleModel:
     def flips_by_default(self) -> bool:
         """Whether prediction averages test-time flips by default: for models
         :attr:`painted_on_time_slices`, and for models predicted along inlines and
-        crosslines (``input.predict_axes`` lists two or more, time not among them: vertical
-        sections painted in both orientations, or with time slices).
+        crosslines (``input.predict_axes`` lists two or more, time not among them: both
+        painted, or time slices leading paint with one of them).
 
         Maps are flipped (inlines and crosslines reversed, never time): on five
         time-slice models of three synthetic cubes this raised the mean IoU of the unpainted

@@ -137,9 +137,10 @@ def _add_prediction_options(s: argparse._ArgumentGroup) -> None:
                         "crossline, time) or axis number of IMG (canonical inline, crossline, "
                         "sample order); default: the orientation the model's labels were painted "
                         "in (else the first axis it was trained on), and for labels painted on "
-                        "time slices alone the others too (time weighing as much as the other "
-                        "two together); for labels painted on inlines and crosslines, or on "
-                        "time slices with inlines or crosslines, those two")
+                        "time slices (alone, or fewer than those on inlines or crosslines) the "
+                        "others too (time slices painted alone weighing as much as the other "
+                        "two together); for labels painted on inlines and crosslines, or mostly "
+                        "on time slices with inlines or crosslines, those two")
     s.add_argument("--window", type=_sizes, metavar="N[,N,N]",
                    help="3D models: window (default: the training patch); section models: tile "
                         "of a section (default: whole sections up to ~1M voxels)")

@@ -87,10 +87,10 @@ def section_orientations(bm: Any, ndim: int, slice_index: int | None,
 def default_orientations(layer: Any, bm: Any = None) -> list[int]:
     """The axes the model predicts along by default, in ``layer``'s order (else inline).
 
-    The orientation its labels were painted in, and for a model painted on time slices alone
-    the others after it, or the inlines and crosslines for vertical sections painted in both
-    orientations or with time slices (``BundleModel.predict_axes``), each mapped to the
-    layer's axes.
+    The orientation its labels were painted in, and for a model painted on time slices (alone
+    or led by one vertical orientation) the others after it, or the inlines and crosslines
+    when both were painted or time slices lead paint with one of them
+    (``BundleModel.predict_axes``), each mapped to the layer's axes.
     """
     g = layer_geometry(layer) if layer is not None else None
     ndim = getattr(layer, "ndim", 0)
