@@ -425,7 +425,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         "from 10 on, validation holds out whole slices instead of bands)")
     p.add_argument("--lines", type=int, default=0, metavar="N",
                    help="synthetic, survey: also paint N inlines and N crosslines, evenly "
-                        "spaced (mixed paint; default 0)")
+                        "spaced (mixed paint; default 0; --crosslines sets their own count)")
     p.add_argument("--crosslines", type=int, metavar="N",
                    help="synthetic, survey: paint N crosslines instead of --lines of them "
                         "(0: inlines only)")

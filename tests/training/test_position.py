@@ -318,12 +318,12 @@ def test_prediction_defaults_to_the_orientation_the_labels_were_painted_in():
     most[5], most[:, 12] = layers[5], layers[:, 12]
     most[:, :, [3, 8, 13]] = layers[:, :, [3, 8, 13]]
     assert drain(train(cube, most, cfg)).card["input"]["predict_axes"] == [0, 1]
-    # time slices with inlines alone, the inlines leading (the time slices 16 % of the
+    # time slices with inlines alone, the inlines leading (the time slices 12 % of the
     # paint): every orientation averaged alike, the most painted first
     with_time = inl.copy()
     with_time[:, :, [10, 30, 50]] = truth[:, :, [10, 30, 50]]
     assert drain(train(image, with_time, cfg)).card["input"]["predict_axes"] == [0, 1, 2]
-    # time slices leading (53 % of the paint) with one crossline: the crosslines and the
+    # time slices leading (52 % of the paint) with one crossline: the crosslines and the
     # unpainted inlines, traces flipped (never the time slices)
     time_led = np.zeros_like(truth)
     time_led[:, 10], time_led[:, :, [10, 30, 50]] = truth[:, 10], truth[:, :, [10, 30, 50]]

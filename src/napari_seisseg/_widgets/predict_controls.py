@@ -65,8 +65,8 @@ def run_settings() -> tuple[FloatSpinBox, CheckBox, ComboBox, list[CheckBox], Co
         CheckBox(text=f"axis {i}", value=i == 0,
                  tooltip="Section models: predict sections along this axis; several "
                          "orientations are averaged (each one costs a full pass; for a "
-                         "model painted on time slices, with all three ticked, time "
-                         "weighs as much as the two others together).")
+                         "model painted on time slices alone, with all three ticked, "
+                         "time weighs as much as the two others together).")
         for i in range(3)
     ]
     orientations = tight_box(orientation_boxes,

@@ -58,7 +58,8 @@ def prediction_axes(data: TrainingData, section_axes: list[int]) -> list[int]:
     defaults, two seeds, 0.910 / 0.892 against 0.846 / 0.819 for the three weighted toward
     time; 6 time slices + 1 inline + 1 crossline (time 75 % of the paint) 0.859 against 0.818;
     3 time slices + 2 inlines (time 58 %), two seeds, 0.882 / 0.859 against 0.805 / 0.730 for
-    the three weighted toward time and 0.876 / 0.848 along the painted inlines alone.  Vertical sections show the waveform that a time slice blurs, and a painted
+    the three weighted toward time and 0.876 / 0.848 along the painted inlines alone, traces
+    flipped (0.863 / 0.844 without).  Vertical sections show the waveform that a time slice blurs, and a painted
     vertical section teaches them far more than the one row a time slice crosses them with.
 
     **A vertical orientation leading paint with time slices** (2 time slices + 3 inlines,
@@ -87,8 +88,9 @@ def prediction_axes(data: TrainingData, section_axes: list[int]) -> list[int]:
     -------
     list of int
         The painted vertical orientations, most painted first, when there are two; the
-        painted vertical one and then the other trained vertical axis when time slices lead
-        paint with it (``TrainingData.mixed_paint``); else first the trained axis whose
+        painted vertical one and then the other vertical axis, when it was trained too, if
+        time slices lead paint with it (``TrainingData.mixed_paint`` and
+        ``TrainingData.time_slices_painted_most``); else first the trained axis whose
         painted sections hold the most labels, counting only axes painted on fewer than half
         of their slices (the first trained axis otherwise, e.g. scribbles or dense labels),
         and after it the other trained axes when time slices were painted with a vertical
@@ -100,10 +102,11 @@ def prediction_axes(data: TrainingData, section_axes: list[int]) -> list[int]:
     if len(vertical) >= 2:
         return vertical
     first = painted[0] if painted else int(section_axes[0])
-    if vertical and data.mixed_paint and first == data.sample_axis:
-        # time slices lead, one vertical orientation painted: the inlines and crosslines
-        return [*vertical, *(int(a) for a in section_axes
-                             if int(a) not in (data.sample_axis, vertical[0]))]
+    other = [int(a) for a in section_axes if int(a) != data.sample_axis and a not in vertical]
+    if vertical and other and data.mixed_paint and data.time_slices_painted_most:
+        # time slices lead (ties as training decides), one vertical orientation painted and
+        # the other trained too: the inlines and crosslines
+        return [*vertical, *other]
     if data.mixed_paint or (first == data.sample_axis and data.painted_on_time_slices):
         return [first, *(int(a) for a in section_axes if int(a) != first)]
     return [first]

@@ -259,7 +259,8 @@ class BundleModel:
     def painted_on_time_slices(self) -> bool:
         """A section model predicted first along time slices: the first of
         ``input.predict_axes`` (the orientation most labels were painted in, unless inlines
-        or crosslines were painted too: then they are predicted first, and this is False
+        or crosslines were painted too, each at least a tenth of the paint: then they are
+        predicted first, and this is False
         even if time slices held most of the paint) is the sample axis.  Such models weigh
         their orientations (:meth:`orientation_weights`) and flip their maps
         (:attr:`flips_by_default`)."""

@@ -199,9 +199,9 @@ def predict_bundle(
         Section models: the section axes to predict along and average (input axes, or
         names such as ``"inline"``, ``"crossline"``, ``"time"`` with a geometry).  Default:
         the card's ``predict_axes`` (the painted orientation; the inlines and crosslines when
-        both were painted or when time slices lead paint with one of them; for time slices
-        painted alone or led by one vertical orientation, all trained orientations,
-        averaged), else the first axis the model was trained on.
+        both were painted or when time slices lead paint with one of them; all trained
+        orientations for time slices painted alone, time first, or led by one painted
+        vertical orientation, it first), else the first axis the model was trained on.
     overlap : float
         Overlap of neighbouring windows (3D models) or section tiles, in ``[0, 1)``.
     tta : bool, optional

@@ -87,8 +87,9 @@ def section_orientations(bm: Any, ndim: int, slice_index: int | None,
 def default_orientations(layer: Any, bm: Any = None) -> list[int]:
     """The axes the model predicts along by default, in ``layer``'s order (else inline).
 
-    The orientation its labels were painted in, and for a model painted on time slices (alone
-    or led by one vertical orientation) the others after it, or the inlines and crosslines
+    The orientation its labels were painted in, and the others after it for a model painted
+    on time slices alone or on time slices and one leading vertical orientation, or the
+    inlines and crosslines
     when both were painted or time slices lead paint with one of them
     (``BundleModel.predict_axes``), each mapped to the layer's axes.
     """

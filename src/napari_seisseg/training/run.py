@@ -353,19 +353,24 @@ class TrainingRun:
 
     def _default_average(self, model: torch.nn.Module, card: dict[str, Any]) -> str:
         """What prediction averages by default, for a card of several orientations
-        (:class:`~napari_seisseg.bundle.model.BundleModel`: its weights and flips)."""
-        bm = BundleModel.coerce((model, card))
-        order = list(bm.predict_axes)
-        words = [self.s.data.axis_words[a] for a in order]
-        weights = bm.orientation_weights(order)
-        lead = "time slices" if order[0] == self.s.data.sample_axis else f"{words[0]} sections"
-        weighed = "" if weights is None else f", {lead} weighing as much as the others together"
-        flipped = "" if not bm.flips_by_default else (
-            ", maps flipped" if bm.painted_on_time_slices else ", each section's traces flipped")
+        (:class:`~napari_seisseg.bundle.model.BundleModel`: its flips), and whether painted
+        time slices are left out of it."""
+        d = self.s.data
+        order = [int(a) for a in card["input"]["predict_axes"]]
+        words = [d.axis_words[a] for a in order]
+        try:
+            bm = BundleModel.coerce((model, card))
+            flipped = "" if not bm.flips_by_default else (
+                ", maps flipped" if bm.painted_on_time_slices else ", each section's traces flipped")
+        except Exception:  # noqa: BLE001 - a note must not lose the trained model
+            flipped = ""
         tta = " (--no-tta, or the Predict widget's TTA box, to turn off flips)" if flipped else ""
+        left = ("" if d.sample_axis in order or not d.mixed_paint else
+                "; not along the painted time slices (they predicted worse on every such paint "
+                "measured)")
         return (f"Prediction averages {', '.join(words[:-1])} and {words[-1]} sections by "
-                f"default{weighed}{flipped}{tta} (seisseg predict --axes, or the Predict "
-                "widget's orientations, to choose others).")
+                f"default{flipped}{tta}{left} (seisseg predict --axes, or the Predict widget's "
+                "orientations, to choose others).")
 
     def finish(
         self, reason: str, checkpointer: Any, init_bundle: Any
