@@ -366,8 +366,8 @@ class TrainingRun:
             flipped = ""
         tta = " (--no-tta, or the Predict widget's TTA box, to turn off flips)" if flipped else ""
         left = ("" if d.sample_axis in order or not d.mixed_paint else
-                "; not along the painted time slices (they predicted worse on every such paint "
-                "measured)")
+                "; not along the painted time slices, which predicted worse on every such paint "
+                "measured")
         return (f"Prediction averages {', '.join(words[:-1])} and {words[-1]} sections by "
                 f"default{flipped}{tta}{left} (seisseg predict --axes, or the Predict widget's "
                 "orientations, to choose others).")
