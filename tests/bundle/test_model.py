@@ -82,9 +82,12 @@ def test_time_slice_paint_flips_its_maps_by_default_and_never_time():
     both = BundleModel.from_model(net, card)
     assert both.flips_by_default and both.test_time_flips(None) == (0, 1)
     assert both.test_time_flips(True) == (0, 1) and both.test_time_flips(False) is False
-    # mixed paint led by an inline (time among the orientations): no flips unless asked
+    # time slices painted with inlines leading: the three alike, the traces flipped (never
+    # time), with no weights
     card["input"].update(predict_axes=[0, 1, 2])
-    assert not BundleModel.from_model(net, card).flips_by_default
+    led = BundleModel.from_model(net, card)
+    assert led.flips_by_default and led.test_time_flips(None) == (0, 1)
+    assert led.orientation_weights((0, 1, 2)) is None
     # a 3D model never takes the section defaults, whatever its card lists
     net3 = create_model("unet3d", n_classes=3, width=4, depth=1)
     card3 = _card(net3)

@@ -56,8 +56,8 @@ def run_settings() -> tuple[FloatSpinBox, CheckBox, ComboBox, list[CheckBox], Co
                            "a model painted on time slices is chosen: its maps are flipped, "
                            "never time (2.7x slower over three orientations, 4x along time "
                            "slices alone; better on every model measured), and when one "
-                           "predicted along inlines and crosslines is: their traces are "
-                           "flipped (2x slower).")
+                           "painted in several orientations is: the traces are flipped "
+                           "(2x slower).")
     device = ComboBox(label="device", choices=device_choices(), value="auto",
                       tooltip="Where windows run: auto takes CUDA, then Apple MPS, then "
                               "the CPU.")

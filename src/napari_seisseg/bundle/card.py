@@ -63,8 +63,10 @@ def prediction_axes(data: TrainingData, section_axes: list[int]) -> list[int]:
     vertical section teaches them far more than the one row a time slice crosses them with.
 
     **A vertical orientation leading paint with time slices** (2 time slices + 3 inlines,
-    unet2d, two seeds): the three alike, 0.658 / 0.806, against 0.655 / 0.801 for the inlines
-    and crosslines (0.681 / 0.822 with every axis flipped, time included: not the default).
+    unet2d, two seeds): the three alike, their traces flipped
+    (:attr:`~napari_seisseg.bundle.model.BundleModel.flips_by_default`), 0.674 / 0.819,
+    against 0.658 / 0.806 without flips and 0.655 / 0.801 for the inlines and crosslines
+    (0.681 / 0.822 with every axis flipped, time included: not the default).
 
     **Time slices** alone teach the model the inline and crossline patches through them (one
     painted row each), and sections that hold time show the vertical extent of a fault or a

@@ -206,8 +206,8 @@ def predict_bundle(
         Overlap of neighbouring windows (3D models) or section tiles, in ``[0, 1)``.
     tta : bool, optional
         Test-time augmentation: average over flips of the window (or section) axes; for a
-        model painted on time slices, over flips of its maps, and for one predicted along
-        inlines and crosslines, over flips of their traces (never of time).  Default (None): on for
+        model painted on time slices, over flips of its maps, and for one painted in several
+        orientations, over flips of the traces (never of time).  Default (None): on for
         those two kinds, off otherwise (:attr:`BundleModel.flips_by_default`).
     device : str
         ``"auto"`` (CUDA, MPS, else CPU), ``"cpu"``, ``"cuda"``...
