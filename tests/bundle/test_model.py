@@ -87,7 +87,9 @@ def test_time_slice_paint_flips_its_maps_by_default_and_never_time():
     card["input"].update(predict_axes=[0, 1, 2])
     led = BundleModel.from_model(net, card)
     assert led.flips_by_default and led.test_time_flips(None) == (0, 1)
-    assert led.orientation_weights((0, 1, 2)) is None
+    assert led.test_time_flips(True) == (0, 1) and led.orientation_weights((0, 1, 2)) is None
+    card["input"].update(predict_axes=[0, 2])  # an inline run restricted to inlines and time
+    assert BundleModel.from_model(net, card).test_time_flips(None) == (0, 1)
     # a 3D model never takes the section defaults, whatever its card lists
     net3 = create_model("unet3d", n_classes=3, width=4, depth=1)
     card3 = _card(net3)

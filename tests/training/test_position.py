@@ -322,7 +322,16 @@ def test_prediction_defaults_to_the_orientation_the_labels_were_painted_in():
     # paint): every orientation averaged alike, the most painted first
     with_time = inl.copy()
     with_time[:, :, [10, 30, 50]] = truth[:, :, [10, 30, 50]]
-    assert drain(train(image, with_time, cfg)).card["input"]["predict_axes"] == [0, 1, 2]
+    events = []
+    three = drain(train(image, with_time, cfg), events.append)
+    assert three.card["input"]["predict_axes"] == [0, 1, 2]
+    # flipped along the inlines and crosslines, never time; the run says so
+    assert BundleModel.coerce(three).test_time_flips(None) == (0, 1)
+    assert any(e.text.startswith("Prediction averages axis 0, axis 1 and axis 2 sections by "
+                                 "default, flipped along axis 0 and axis 1 (never axis 2)")
+               for e in events if type(e).__name__ == "Note")
+    three_way = drain(predict_bundle(three, image))
+    assert three_way.passes["sweeps"] == 8
     # time slices leading (52 % of the paint) with one crossline: the crosslines and the
     # unpainted inlines, traces flipped (never the time slices)
     time_led = np.zeros_like(truth)

@@ -122,8 +122,9 @@ def _add_prediction_options(s: argparse._ArgumentGroup) -> None:
                         "(4x the work for sections, 8x for 3D windows); for models painted on "
                         "time slices, over flips of the maps, never of time (2.7x over three "
                         "orientations), on by default for them; for models painted in several "
-                        "orientations, over flips of the traces, never of time, by default (2x); "
-                        "--no-tta: off")
+                        "orientations, over flips of the traces (and of time slices' maps), never "
+                        "of time, by default (2x over inlines and crosslines, 2.7x with time "
+                        "slices); --no-tta: off")
     s.add_argument("--no-time-prior", dest="time_prior", action="store_false",
                    help="section models with the position channel: use the network alone, "
                         "without the prior of what was painted at each time sample")

@@ -360,8 +360,11 @@ class TrainingRun:
         words = [d.axis_words[a] for a in order]
         try:
             bm = BundleModel.coerce((model, card))
+            lateral = " and ".join(d.axis_words[a] for a in range(3) if a != d.sample_axis)
             flipped = "" if not bm.flips_by_default else (
-                ", maps flipped" if bm.painted_on_time_slices else ", each section's traces flipped")
+                ", maps flipped" if bm.painted_on_time_slices else
+                ", each section's traces flipped" if d.sample_axis not in order else
+                f", flipped along {lateral} (never {d.axis_words[d.sample_axis]})")
         except Exception:  # noqa: BLE001 - a note must not lose the trained model
             flipped = ""
         tta = " (--no-tta, or the Predict widget's TTA box, to turn off flips)" if flipped else ""
