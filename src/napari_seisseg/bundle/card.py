@@ -47,8 +47,8 @@ def prediction_axes(data: TrainingData, section_axes: list[int]) -> list[int]:
 
     **Inlines and crosslines painted, or time slices leading paint with one of them** (each
     orientation holding at least a tenth of the painted voxels,
-    ``LabelSummary.painted_orientations``):
-    the inlines and crosslines, the most painted first, alike (and their traces flipped:
+    ``LabelSummary.painted_orientations``): the inlines and crosslines, the most painted
+    first, alike (and their traces flipped:
     :attr:`~napari_seisseg.bundle.model.BundleModel.flips_by_default`), even a vertical
     orientation that was not painted.  On the survey stand-in (docs/fewlabel-experiments.md,
     eleventh and twelfth sessions) this beat or matched every other average on every model
@@ -59,8 +59,9 @@ def prediction_axes(data: TrainingData, section_axes: list[int]) -> list[int]:
     time; 6 time slices + 1 inline + 1 crossline (time 75 % of the paint) 0.859 against 0.818;
     3 time slices + 2 inlines (time 58 %), two seeds, 0.882 / 0.859 against 0.805 / 0.730 for
     the three weighted toward time and 0.876 / 0.848 along the painted inlines alone, traces
-    flipped (0.863 / 0.844 without).  Vertical sections show the waveform that a time slice blurs, and a painted
-    vertical section teaches them far more than the one row a time slice crosses them with.
+    flipped (0.863 / 0.844 without).  Vertical sections show the waveform that a time slice
+    blurs, and a painted vertical section teaches them far more than the one row a time
+    slice crosses them with.
 
     **A vertical orientation leading paint with time slices** (2 time slices + 3 inlines,
     unet2d, two seeds): the three alike, their traces flipped

@@ -260,8 +260,8 @@ class BundleModel:
         """A section model predicted first along time slices: the first of
         ``input.predict_axes`` (the orientation most labels were painted in, unless inlines
         or crosslines were painted too, each at least a tenth of the paint: then they are
-        predicted first, and this is False
-        even if time slices held most of the paint) is the sample axis.  Such models weigh
+        predicted first, and this is False even if time slices held most of the paint) is
+        the sample axis.  Such models weigh
         their orientations (:meth:`orientation_weights`) and flip their maps
         (:attr:`flips_by_default`)."""
         return self.is_section_model and self.predict_axes[0] == self.sample_axis

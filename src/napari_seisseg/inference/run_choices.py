@@ -89,9 +89,8 @@ def default_orientations(layer: Any, bm: Any = None) -> list[int]:
 
     The orientation its labels were painted in, and the others after it for a model painted
     on time slices alone or on time slices and one leading vertical orientation, or the
-    inlines and crosslines
-    when both were painted or time slices lead paint with one of them
-    (``BundleModel.predict_axes``), each mapped to the layer's axes.
+    inlines and crosslines when both were painted or time slices lead paint with one of
+    them (``BundleModel.predict_axes``), each mapped to the layer's axes.
     """
     g = layer_geometry(layer) if layer is not None else None
     ndim = getattr(layer, "ndim", 0)
