@@ -13,7 +13,7 @@ from typing import Any
 from .sections import section_flips
 from .window_driver import tta_axes
 
-__all__ = ["SECTION", "describe_passes"]
+__all__ = ["SECTION", "describe_default_passes", "describe_passes"]
 
 #: Name of the leading axis of a single 2D section, held as ``(1, trace, sample)``.
 SECTION = "section"
@@ -61,6 +61,16 @@ def describe_passes(
     str
         A line for the user.
     """
+    record, where, how = _passes(bm, tuple(axes), flips, names)
+    sweeps = record["sweeps"]
+    plural = "s" if sweeps != 1 else ""
+    return record, f"predicted {where}, {how}: {sweeps} sweep{plural} of the image"
+
+
+def _passes(
+    bm: Any, axes: tuple[int, ...], flips: bool | tuple[int, ...], names: Sequence[str] | None
+) -> tuple[dict[str, Any], str, str]:
+    """:func:`describe_passes`' record, and where and how the sweeps run, in words."""
     names = _names(bm, names)
     if bm.is_section_model:  # each orientation flips its own plane's axes only
         own = section_flips(flips, axes, bm.sample_axis if bm.position is not None else None)
@@ -86,5 +96,27 @@ def describe_passes(
     else:
         how = "no test-time flips (--tta to average flips)"
     record["text"] = where + ("; flips of " + _and(record["flips"]) if flipped else "")
-    plural = "s" if sweeps != 1 else ""
-    return record, f"predicted {where}, {how}: {sweeps} sweep{plural} of the image"
+    return record, where, how
+
+
+def describe_default_passes(bm: Any, axes: Sequence[int], names: Sequence[str] | None = None) -> str:
+    """What prediction averages by default, in words (the model's own flips).
+
+    Parameters
+    ----------
+    bm : BundleModel
+        The model.
+    axes : sequence of int
+        Its default orientations (``input.predict_axes``), axes of the training order.
+    names : sequence of str, optional
+        Names of the three axes, as for :func:`describe_passes`.
+
+    Returns
+    -------
+    str
+        E.g. ``"along inline and crossline sections by default, each averaged over flips of
+        inline and crossline (test-time augmentation, --no-tta to turn off)"``.
+    """
+    axes = tuple(int(a) for a in axes)
+    _, where, how = _passes(bm, axes, bm.test_time_flips(None), names)
+    return f"{where} by default, {how}"

@@ -22,6 +22,7 @@ from ..bundle.model import BundleModel
 from ..bundle.storage import save_bundle
 from ..device import autocast, describe_device, is_oom
 from ..errors import SeisSegError
+from ..inference.passes import describe_default_passes
 from .config import TrainConfig
 from .ema import WeightAverage
 from .events import BestUpdated, EpochEnd, Finished, Note, Step, TrainEvent, TrainResult
@@ -352,28 +353,21 @@ class TrainingRun:
         yield Note(describe(record), "info")
 
     def _default_average(self, model: torch.nn.Module, card: dict[str, Any]) -> str:
-        """What prediction averages by default, for a card of several orientations
-        (:class:`~napari_seisseg.bundle.model.BundleModel`: its flips), and whether painted
-        time slices are left out of it."""
+        """What prediction averages by default, for a card of several orientations (worded as
+        ``seisseg predict`` words it: :func:`~napari_seisseg.inference.passes.describe_default_passes`),
+        and whether painted time slices are left out of it."""
         d = self.s.data
         order = [int(a) for a in card["input"]["predict_axes"]]
-        words = [d.axis_words[a] for a in order]
         try:
-            bm = BundleModel.coerce((model, card))
-            lateral = " and ".join(d.axis_words[a] for a in range(3) if a != d.sample_axis)
-            flipped = "" if not bm.flips_by_default else (
-                ", maps flipped" if bm.painted_on_time_slices else
-                ", each section's traces flipped" if d.sample_axis not in order else
-                f", flipped along {lateral} (never {d.axis_words[d.sample_axis]})")
+            how = describe_default_passes(BundleModel.coerce((model, card)), order, d.axis_words)
         except Exception:  # noqa: BLE001 - a note must not lose the trained model
-            flipped = ""
-        tta = " (--no-tta, or the Predict widget's TTA box, to turn off flips)" if flipped else ""
+            words = [d.axis_words[a] for a in order]
+            how = f"along {', '.join(words[:-1])} and {words[-1]} sections by default"
         left = ("" if d.sample_axis in order or not d.mixed_paint else
                 "; not along the painted time slices, which predicted worse on every such paint "
                 "measured")
-        return (f"Prediction averages {', '.join(words[:-1])} and {words[-1]} sections by "
-                f"default{flipped}{tta}{left} (seisseg predict --axes, or the Predict widget's "
-                "orientations, to choose others).")
+        return (f"Prediction averages {how}{left} (seisseg predict --axes, or the Predict "
+                "widget's orientations and TTA box, to choose others).")
 
     def finish(
         self, reason: str, checkpointer: Any, init_bundle: Any
