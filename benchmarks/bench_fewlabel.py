@@ -201,7 +201,7 @@ def run_network(cube: np.ndarray, kept: np.ndarray, minutes: float, seed: int,
                      "--position"):
             if flag in extra:
                 value = extra[extra.index(flag) + 1]
-                if flag == "--model" and value not in ("auto", "unet2d", "resunet"):
+                if flag == "--model" and value not in ("auto", "unet2d", "resunet", "hybrid"):
                     raise SystemExit(f"--pretrain is for section models, not {value}.")
                 shared += [flag, value]
         cmd = [_seisseg(), "pretrain", "--image", str(work / "seis.npy"), "--minutes",

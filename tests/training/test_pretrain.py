@@ -100,6 +100,42 @@ def test_another_cube_or_architecture_never_uses_it_silently(tmp_path):
                                                pretrained=str(made.cache_path))))
 
 
+def test_the_hybrid_pretrains_and_its_training_starts_from_it(tmp_path):
+    # time slices painted: the hybrid (a 3D stem over a slab of slices) pretrains like the
+    # section models, and a hybrid trained on the same cube starts from it
+    image, truth = _layered((12, 20, 24))
+    cfg = _cfg(model="hybrid", model_kwargs={"width": 4, "depth": 1, "context": 1})
+    stop_after = iter(range(3))
+    _, made = _run(pretrain(image, cfg, minutes=5, stop=lambda: next(stop_after, None) is None))
+    assert made.card["model"]["name"] == "hybrid" and made.card["position"] is None
+    assert all(np.isfinite(made.losses))
+    labels = np.zeros_like(truth)
+    labels[:, :, [6, 18]] = truth[:, :, [6, 18]]
+    events, trained = _run(train(image, labels, cfg))
+    notes = [e.text for e in events if type(e).__name__ == "Note"]
+    assert any(n.startswith("Started from the pretraining of this survey") for n in notes), notes
+    from napari_seisseg.bundle import load_bundle
+
+    assert load_bundle(trained.save(tmp_path / "h.safetensors"))[1]["model"]["name"] == "hybrid"
+    # auto, for this time-slice paint: the hybrid, from this survey's pretraining of it or
+    # from a file of it
+    from napari_seisseg.training.data import prepare_data
+    from napari_seisseg.training.recipe import hybrid_fits
+
+    data = prepare_data(image, labels)
+    auto = _cfg(model="auto", model_kwargs=dict(cfg.model_kwargs))
+    assert hybrid_fits(auto, data)
+    assert hybrid_fits(_cfg(model="auto", model_kwargs=dict(cfg.model_kwargs),
+                            pretrained=str(made.cache_path)), data)
+    # with a unet2d pretraining as well, the hybrid's still wins (it was made for this paint)
+    stop_after = iter(range(2))
+    _run(pretrain(image, _cfg(model="unet2d", model_kwargs=dict(cfg.model_kwargs)), minutes=5,
+                  stop=lambda: next(stop_after, None) is None))
+    assert hybrid_fits(auto, data)
+    made.cache_path.unlink()  # the unet2d pretraining alone: auto trains unet2d from it
+    assert not hybrid_fits(auto, data)
+
+
 def test_pretraining_refuses_3d_models_and_a_trained_bundle_as_pretraining(tmp_path):
     image, _ = _layered()
     with pytest.raises(SeisSegError, match="section models"):

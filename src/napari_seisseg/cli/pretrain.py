@@ -36,9 +36,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace ENCODER if it exists")
     p.add_argument("--minutes", type=positive(float), default=3.0, metavar="M",
                    help="wall-clock budget in minutes (default 3)")
-    p.add_argument("--model", choices=[m for m in MODEL_CHOICES if m in ("auto", "unet2d", "resunet")],
+    p.add_argument("--model", choices=[m for m in MODEL_CHOICES
+                                       if m in ("auto", "unet2d", "resunet", "hybrid")],
                    default="auto", help="section architecture to pretrain, as you will train "
-                                        "(default auto, as 'seisseg train' chooses)")
+                                        "(default auto, as 'seisseg train' chooses for "
+                                        "sections; for paint mostly on time slices, where it "
+                                        "trains the hybrid, give hybrid)")
     add_width_depth(p, "as you will train")
     p.add_argument("--context", type=int, metavar="C",
                    help="neighbouring slices on each side (as you will train)")

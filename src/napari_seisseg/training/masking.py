@@ -1,7 +1,8 @@
 """The pretraining task: patches drawn anywhere in the survey, with traces and blocks hidden.
 
 :func:`~napari_seisseg.training.pretrain.pretrain` teaches a network to fill in what
-:func:`masked_batch` hides (groups of traces, a few blocks) from patches that
+:func:`masked_batch` hides (groups of traces, a few blocks; through every slice of a
+hybrid's slab) from patches that
 :class:`AnywhereSampler` draws uniformly over the sections of the allowed axes; no labels
 are needed.
 """
@@ -127,10 +128,11 @@ def masked_batch(
         (dead traces are never scored).
     """
     c = layout.context
+    slab = layout.kind == "slab"  # (1, slices, H, W): the slab's slices are its second axis
     xs, ts, ms = [], [], []
     for _ in range(batch):
         x, time_dim, (start, axis, index) = sampler.sample()
-        target = x[c].copy()
+        target = (x[0, c] if slab else x[c]).copy()
         if not np.isfinite(target).all():
             raise SeisSegError(nonfinite_message())
         hidden = hide_traces_and_blocks(x, time_dim, mask_rng)
@@ -138,7 +140,10 @@ def masked_batch(
             live = target.std(axis=time_dim) > 1e-6
             hidden &= np.expand_dims(live, time_dim)
         x = x + np.float32(0.1) * mask_rng.standard_normal(x.shape).astype(np.float32)
-        x[c][hidden] = 0.0
+        if slab:  # hidden through the whole slab: the neighbouring slices would give it away
+            x[0][:, hidden] = 0.0
+        else:
+            x[c][hidden] = 0.0
         x = add_position(layout, np.ascontiguousarray(x), start, axis=axis, index=index,
                          n=tshape[axis])
         xs.append(x)

@@ -387,9 +387,10 @@ def _pretraining_model(
     torch.manual_seed(config.seed)
     model = create_model(config.model, in_channels=1, n_classes=1, **config.model_kwargs)
     kind = model_kind(model)
-    if kind != "2d":
+    if kind not in ("2d", "slab"):
         raise SeisSegError(
-            f"Pretraining is for section models (unet2d, resunet); {config.model} is not one."
+            f"Pretraining is for section models (unet2d, resunet, hybrid); {config.model} is "
+            "not one."
         )
     position = _use_position(config, kind, n_samples)
     if position:

@@ -85,8 +85,9 @@ def hybrid_fits(config: TrainConfig, data: Any) -> bool:
     Time slices must be the orientation painted most
     (``TrainingData.time_slices_painted_most``), along a section axis the run trains on; and
     nothing the user set may need a section model: the position channel asked for, a
-    context of 0 (single sections), or a pretraining that would start the ``unet2d`` run
-    (an explicit file, or this survey's cached one; the hybrid cannot use it).
+    context of 0 (single sections), or a pretraining made for the ``unet2d`` run (an
+    explicit file, or this survey's cached one when it holds none for the hybrid, which
+    ``seisseg pretrain --model hybrid`` makes).
 
     Parameters
     ----------
@@ -108,14 +109,24 @@ def hybrid_fits(config: TrainConfig, data: Any) -> bool:
         return False  # single sections asked for
     if not config.pretrained:
         return True
-    if str(config.pretrained) != "auto":
-        return False  # a pretraining file was given: the section model it was made for
     from ..models import create_model, model_spec
-    from .pretrain import find_pretrained
+    from .pretrain import find_pretrained, load_pretrained
 
-    plain, _ = resolve_model(config, data.target.shape, data.axes)
-    spec = model_spec(create_model(plain.model, in_channels=1, n_classes=2, **plain.model_kwargs))
-    return find_pretrained(data.image, spec)[0] is None
+    if str(config.pretrained) != "auto":  # a file given: the model it was made for
+        try:
+            return load_pretrained(config.pretrained)[1]["model"]["name"] == "hybrid"
+        except Exception:  # noqa: BLE001 - training says what is wrong with the file
+            return False
+
+    def cached(choice: TrainConfig) -> bool:
+        spec = model_spec(create_model(choice.model, in_channels=1, n_classes=2,
+                                       **choice.model_kwargs))
+        return find_pretrained(data.image, spec)[0] is not None
+
+    shape = data.target.shape
+    if cached(resolve_model(config, shape, data.axes, True)[0]):
+        return True  # this survey's pretraining of the hybrid
+    return not cached(resolve_model(config, shape, data.axes)[0])
 
 
 def resolve_model(config: TrainConfig, shape: Sequence[int], axes: Sequence[int] | None,

@@ -405,7 +405,7 @@ def _session_model(
         # amplitude and position per slice
         torch.manual_seed(config.seed)
         model = create_model(config.model, in_channels=2, n_classes=n_out, **config.model_kwargs)
-    if init_model is None and config.pretrained and kind == "2d":
+    if init_model is None and config.pretrained and kind in ("2d", "slab"):
         for level, text in _start_from_pretraining(model, config.pretrained, image):
             (infos if level == "info" else notes).append(text)
     return model, binary, kind, position

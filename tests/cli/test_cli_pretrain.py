@@ -1,0 +1,30 @@
+"""``seisseg pretrain`` end to end on a real SEG-Y file."""
+
+from __future__ import annotations
+
+import pytest
+
+from napari_seisseg.cli import main
+from napari_seisseg.store import pretrained_dir
+from napari_seisseg.training.pretrain import load_pretrained
+
+TINY = ["--width", "4", "--model-depth", "1", "--patch", "16", "--batch", "2", "--seed", "0",
+        "--quiet"]
+
+
+def test_the_hybrid_pretrains_on_f3_caches_and_writes_its_file(tmp_f3, tmp_path, capsys):
+    out = tmp_path / "hybrid.safetensors"
+    argv = ["pretrain", "--image", str(tmp_f3), "--minutes", "0.02", "--model", "hybrid",
+            "--context", "1", "--out", str(out), *TINY]
+    assert main(argv) == 0
+    assert "Pretrained hybrid" in capsys.readouterr().out
+    state, card = load_pretrained(out)
+    assert card["model"]["name"] == "hybrid" and card["model"]["context"] == 1 and state
+    assert len(list(pretrained_dir().glob("*.safetensors"))) == 1  # cached for this survey
+    # the file is never replaced unasked
+    assert main(argv) == 2
+    assert "already exists" in capsys.readouterr().err
+    # a 3D model is not among the choices
+    with pytest.raises(SystemExit) as stop:
+        main(["pretrain", "--image", str(tmp_f3), "--minutes", "0.02", "--model", "unet3d"])
+    assert stop.value.code == 2
