@@ -106,7 +106,8 @@ def test_the_hybrid_pretrains_and_its_training_starts_from_it(tmp_path):
     image, truth = _layered((12, 20, 24))
     cfg = _cfg(model="hybrid", model_kwargs={"width": 4, "depth": 1, "context": 1})
     stop_after = iter(range(3))
-    _, made = _run(pretrain(image, cfg, minutes=5, stop=lambda: next(stop_after, None) is None))
+    _, made = _run(pretrain(image, cfg, minutes=5, out=tmp_path / "hyb.safetensors",
+                            stop=lambda: next(stop_after, None) is None))
     assert made.card["model"]["name"] == "hybrid" and made.card["position"] is None
     assert all(np.isfinite(made.losses))
     labels = np.zeros_like(truth)
@@ -129,11 +130,19 @@ def test_the_hybrid_pretrains_and_its_training_starts_from_it(tmp_path):
                             pretrained=str(made.cache_path)), data)
     # with a unet2d pretraining as well, the hybrid's still wins (it was made for this paint)
     stop_after = iter(range(2))
-    _run(pretrain(image, _cfg(model="unet2d", model_kwargs=dict(cfg.model_kwargs)), minutes=5,
-                  stop=lambda: next(stop_after, None) is None))
+    _, plain = _run(pretrain(image, _cfg(model="unet2d", model_kwargs=dict(cfg.model_kwargs)),
+                             minutes=5, stop=lambda: next(stop_after, None) is None))
     assert hybrid_fits(auto, data)
+    assert not hybrid_fits(_cfg(model="auto", model_kwargs=dict(cfg.model_kwargs),
+                                pretrained=str(plain.cache_path)), data)  # a unet2d file
     made.cache_path.unlink()  # the unet2d pretraining alone: auto trains unet2d from it
     assert not hybrid_fits(auto, data)
+    # the cache is keyed by the image as given, not by the training order's view of it
+    assert hybrid_fits(auto, data, image=image[:, :, ::-1].copy())
+    # an explicit hybrid file for a run that trains unet2d says what to do
+    with pytest.raises(SeisSegError, match="made for hybrid, but this run trains unet2d"):
+        drain(train(image, labels, _cfg(model="unet2d", model_kwargs=dict(cfg.model_kwargs),
+                                        pretrained=str(tmp_path / "hyb.safetensors"))))
 
 
 def test_pretraining_refuses_3d_models_and_a_trained_bundle_as_pretraining(tmp_path):

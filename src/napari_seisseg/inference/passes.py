@@ -114,9 +114,11 @@ def describe_default_passes(bm: Any, axes: Sequence[int], names: Sequence[str] |
     Returns
     -------
     str
-        E.g. ``"along inline and crossline sections by default, each averaged over flips of
-        inline and crossline (test-time augmentation, --no-tta to turn off)"``.
+        E.g. ``"along inline and crossline sections by default, with test-time flips of
+        inline and crossline"`` (each orientation flips the axes of its own sections).
     """
     axes = tuple(int(a) for a in axes)
-    _, where, how = _passes(bm, axes, bm.test_time_flips(None), names)
-    return f"{where} by default, {how}"
+    record, where, _ = _passes(bm, axes, bm.test_time_flips(None), names)
+    flips = record["flips"]
+    return f"{where} by default, " + (f"with test-time flips of {_and(flips)}" if flips
+                                      else "without test-time flips")

@@ -48,13 +48,8 @@ from .patches import PatchLayout, make_layout
 from .recipe import resolve_model
 
 __all__ = [
-    "PretrainResult",
-    "apply_pretrained",
-    "architecture_key",
-    "cube_fingerprint",
-    "find_pretrained",
-    "load_pretrained",
-    "pretrain",
+    "PretrainResult", "apply_pretrained", "architecture_key", "cached_for", "cube_fingerprint",
+    "find_pretrained", "load_pretrained", "pretrain", "pretrained_card",
 ]
 
 FORMAT = "napari-seisseg pretrained"
@@ -155,12 +150,28 @@ def load_pretrained(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str
     SeisSegError
         For an unreadable file, or one that is not a pretrained network (a trained bundle).
     """
+    from safetensors.torch import load_file
+
+    card = pretrained_card(path)
+    try:
+        return load_file(str(path)), card
+    except Exception as exc:  # noqa: BLE001 - any unreadable file gets one message
+        raise SeisSegError(f"{path} is not a readable pretrained network ({exc}).") from None
+
+
+def pretrained_card(path: str | Path) -> dict[str, Any]:
+    """The card of a file written by :func:`save_pretrained`, without reading its weights.
+
+    Raises
+    ------
+    SeisSegError
+        As :func:`load_pretrained`.
+    """
     from safetensors import safe_open
 
     try:
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
-            state = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 - safe_open API
     except Exception as exc:  # noqa: BLE001 - any unreadable file gets one message
         raise SeisSegError(f"{path} is not a readable pretrained network ({exc}).") from None
     if "seisseg_pretrained" not in meta:
@@ -168,7 +179,21 @@ def load_pretrained(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str
             f"{path} is not a pretrained network from 'seisseg pretrain' (a trained model "
             "bundle is used with --init instead)."
         )
-    return state, json.loads(meta["seisseg_pretrained"])
+    return json.loads(meta["seisseg_pretrained"])
+
+
+def cached_for(image: Any, specs: Any) -> list[bool]:
+    """Whether this cube has a cached pretraining for each model spec (one fingerprint read).
+
+    ``specs`` is an iterable of :func:`~napari_seisseg.models.model_spec` mappings, or of
+    callables giving one (built only when the cache holds anything at all).
+    """
+    specs = list(specs)
+    folder = pretrained_dir()
+    if not folder.is_dir() or not any(folder.glob("*.safetensors")):
+        return [False] * len(specs)
+    fp = cube_fingerprint(image)
+    return [_cache_path(fp, architecture_key(s() if callable(s) else s)).exists() for s in specs]
 
 
 def find_pretrained(image: Any, spec: Mapping[str, Any]) -> tuple[Path | None, str | None]:
@@ -233,8 +258,15 @@ def apply_pretrained(
     """
     from ..models import model_spec
 
-    want = architecture_key(model_spec(model))
-    if card.get("architecture") != want:
+    spec = model_spec(model)
+    made_for = (card.get("model") or {}).get("name", "?")
+    if made_for != spec.get("name"):
+        raise SeisSegError(
+            f"The pretrained network was made for {made_for}, but this run trains "
+            f"{spec.get('name')}; train with --model {made_for} (and the settings it was "
+            "pretrained with), or without the pretraining."
+        )
+    if card.get("architecture") != architecture_key(spec):
         raise SeisSegError(
             f"The pretrained network is a {card.get('model', {}).get('name', '?')} with other "
             "settings than this model (width, depth, context or position channel); pretrain "
@@ -329,8 +361,9 @@ def pretrain(
     model.to(device)
     sample_seed, augment_seed, mask_seed = np.random.SeedSequence(config.seed).spawn(3)
     aug = AugmentConfig(flip=True, flip_time=not position, gain=0.0, noise=0.0)
+    context_axis = 1 if kind == "slab" else 0  # as training augments (the slab's slices)
     sampler = AnywhereSampler(img, layout, normalizer, np.random.default_rng(sample_seed),
-                               Augmenter(aug, np.random.default_rng(augment_seed), 0))
+                               Augmenter(aug, np.random.default_rng(augment_seed), context_axis))
     mask_rng = np.random.default_rng(mask_seed)
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     batch = config.batch_size or 8

@@ -19,8 +19,9 @@ the same way):
     unet2d with the plain defaults).
 
 *Time slices the orientation painted most* (the training knows it from the labels; pretraining,
-    which has none, keeps ``unet2d``, and so does a run that a pretraining would start, asks
-    for the position channel or for single sections: :func:`hybrid_fits`)
+    which has none, keeps ``unet2d`` unless told ``hybrid``, and so does a run that a
+    pretraining made for ``unet2d`` would start, asks for the position channel or for single
+    sections: :func:`hybrid_fits`)
     ``hybrid`` with a context of :data:`TIME_SLICE_CONTEXT` slices on each side: a 3D stem
     reads each time slice with its neighbours above and below, so the network sees where a
     channel or a gas sand starts and ends in time, which a single time slice cannot show (a
@@ -79,7 +80,7 @@ def is_tile_stack(shape: Sequence[int], axes: Sequence[int] | None) -> bool:
     return int(shape[0]) >= MIN_TILES and max(int(shape[1]), int(shape[2])) <= TILE_EDGE
 
 
-def hybrid_fits(config: TrainConfig, data: Any) -> bool:
+def hybrid_fits(config: TrainConfig, data: Any, image: Any = None) -> bool:
     """Whether ``auto`` may choose the hybrid for this run's time-slice paint.
 
     Time slices must be the orientation painted most
@@ -95,6 +96,9 @@ def hybrid_fits(config: TrainConfig, data: Any) -> bool:
         The run's settings (``model`` still ``"auto"``).
     data : TrainingData
         The run's data.
+    image : array-like, optional
+        The image as given (the cache is keyed by it, not by ``data.image``, which is in
+        training order); default ``data.image``.
 
     Returns
     -------
@@ -110,23 +114,23 @@ def hybrid_fits(config: TrainConfig, data: Any) -> bool:
     if not config.pretrained:
         return True
     from ..models import create_model, model_spec
-    from .pretrain import find_pretrained, load_pretrained
+    from .pretrain import cached_for, pretrained_card
 
     if str(config.pretrained) != "auto":  # a file given: the model it was made for
         try:
-            return load_pretrained(config.pretrained)[1]["model"]["name"] == "hybrid"
+            return (pretrained_card(config.pretrained).get("model") or {}).get("name") == "hybrid"
         except Exception:  # noqa: BLE001 - training says what is wrong with the file
             return False
 
-    def cached(choice: TrainConfig) -> bool:
-        spec = model_spec(create_model(choice.model, in_channels=1, n_classes=2,
-                                       **choice.model_kwargs))
-        return find_pretrained(data.image, spec)[0] is not None
+    def spec(choice: TrainConfig) -> Any:
+        return lambda: model_spec(create_model(choice.model, in_channels=1, n_classes=2,
+                                               **choice.model_kwargs))
 
     shape = data.target.shape
-    if cached(resolve_model(config, shape, data.axes, True)[0]):
-        return True  # this survey's pretraining of the hybrid
-    return not cached(resolve_model(config, shape, data.axes)[0])
+    hybrid, plain = (resolve_model(config, shape, data.axes, t)[0] for t in (True, False))
+    has_hybrid, has_plain = cached_for(data.image if image is None else image,
+                                       [spec(hybrid), spec(plain)])
+    return has_hybrid or not has_plain
 
 
 def resolve_model(config: TrainConfig, shape: Sequence[int], axes: Sequence[int] | None,

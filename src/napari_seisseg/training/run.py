@@ -366,8 +366,8 @@ class TrainingRun:
         left = ("" if d.sample_axis in order or not d.mixed_paint else
                 "; not along the painted time slices, which predicted worse on every such paint "
                 "measured")
-        return (f"Prediction averages {how}{left} (seisseg predict --axes, or the Predict "
-                "widget's orientations and TTA box, to choose others).")
+        return (f"Prediction averages {how}{left} (seisseg predict --axes and --no-tta, or the "
+                "Predict widget's orientations and TTA box, to change them).")
 
     def finish(
         self, reason: str, checkpointer: Any, init_bundle: Any

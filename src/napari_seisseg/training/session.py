@@ -216,13 +216,14 @@ def _check_init(init_bundle: Any, config: TrainConfig) -> tuple[Any, dict[str, A
 
 
 def _new_model(
-    config: TrainConfig, data: TrainingData, infos: list[str]
+    config: TrainConfig, data: TrainingData, infos: list[str], image: Any = None
 ) -> tuple[torch.nn.Module, bool, int]:
     """A fresh model for ``data``: ``(model, binary, n_out)``; resolves ``"auto"`` in ``config``."""
     from ..models import create_model
 
     k = len(data.classes)
-    resolved, note = resolve_model(config, data.target.shape, data.axes, hybrid_fits(config, data))
+    fits = hybrid_fits(config, data, image)
+    resolved, note = resolve_model(config, data.target.shape, data.axes, fits)
     for f in fields(config):  # in place: the run's own copy records what was run
         setattr(config, f.name, getattr(resolved, f.name))
     if note:
@@ -398,7 +399,7 @@ def _session_model(
         if config.model.lower() not in ("auto", str(init_card["model"]["name"])):
             notes.append(f"Fine-tuning keeps the bundle's model ({init_card['model']['name']}).")
     else:
-        model, binary, n_out = _new_model(config, data, infos)
+        model, binary, n_out = _new_model(config, data, infos, image)
     kind = model_kind(model)
     position = _use_position_channel(config, kind, data, init_card, notes, infos)
     if position and init_model is None:
