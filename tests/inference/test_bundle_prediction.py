@@ -198,6 +198,14 @@ def test_a_time_slice_model_flips_its_maps_by_default(unet2d):
     assert np.abs(three - every).max() > 1e-4
     # an inline model flips nothing unless asked
     assert not unet2d.flips_by_default
+    # what prediction averages by default, in words (the run's note when training ends)
+    from napari_seisseg.inference.passes import describe_default_passes
+
+    assert describe_default_passes(bm, (2, 0, 1), names) == (
+        "along time, inline and crossline sections (weights 0.50, 0.25, 0.25) by default, with "
+        "test-time flips of inline and crossline")
+    assert describe_default_passes(unet2d, (0,), names) == (
+        "along inline sections by default, without test-time flips")
     ref = drain(predict_bundle(unet2d, CUBE, geometry=g)).probabilities
     off = drain(predict_bundle(unet2d, CUBE, geometry=g, tta=False)).probabilities
     np.testing.assert_array_equal(ref, off)

@@ -222,3 +222,36 @@ def test_one_pretraining_serves_a_model_with_or_without_the_position_channel():
     import torch
 
     assert torch.equal(plain.state_dict()[first], before)  # 1 input channel: left fresh
+
+
+def test_the_cache_is_looked_up_with_the_layer_as_given_and_slabs_are_mirrored(monkeypatch):
+    # napari holds a survey as (inline, sample, crossline): training reorders it, but the
+    # cache is keyed by the array as given, so the lookup must get that array
+    import importlib
+
+    from napari_seisseg.io.geometry import SurveyGeometry
+
+    pretrain_module = importlib.import_module("napari_seisseg.training.pretrain")
+    seen = []
+    real = pretrain_module.cached_for
+    monkeypatch.setattr(pretrain_module, "cached_for",
+                        lambda image, specs: seen.append(image) or real(image, specs))
+    g = SurveyGeometry(kind="cube", n_samples=24, dt=4.0, domain="time",
+                       ilines=np.arange(100, 112), xlines=np.arange(200, 220),
+                       axes=("inline", "sample", "crossline"))
+    image, truth = _layered((12, 20, 24))
+    shown = np.ascontiguousarray(image.transpose(0, 2, 1))  # (inline, sample, crossline)
+    labels = np.zeros_like(shown, dtype=np.uint8)
+    labels[:, [6, 18], :] = truth.transpose(0, 2, 1)[:, [6, 18], :]
+    cfg = _cfg(model="auto", model_kwargs={"width": 4, "depth": 1, "context": 1})
+    drain(train(shown, labels, cfg, geometry=g))
+    assert seen and all(s is shown for s in seen)
+    # pretraining a hybrid mirrors its slabs' slices (the context axis), as training does
+    axes = []
+    real_augmenter = pretrain_module.Augmenter
+    monkeypatch.setattr(pretrain_module, "Augmenter",
+                        lambda cfg_, rng, axis: axes.append(axis) or real_augmenter(cfg_, rng, axis))
+    stop_after = iter(range(1))
+    _run(pretrain(image, _cfg(model="hybrid", model_kwargs={"width": 4, "depth": 1, "context": 1}),
+                  minutes=5, cache=False, stop=lambda: next(stop_after, None) is None))
+    assert axes == [1]

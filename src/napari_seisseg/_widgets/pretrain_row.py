@@ -37,7 +37,8 @@ class PretrainRow:
             tooltip="Learn from the whole image without labels (reconstruct hidden traces), "
                     "with the model settings above; cached for this survey, so every later "
                     "training on it with the same settings starts from it (model auto "
-                    "pretrains unet2d; choose hybrid for paint mostly on time slices). Stop "
+                    "pretrains unet2d, resunet for a stack of tiles; choose hybrid for paint "
+                    "mostly on time slices). Stop "
                     "keeps what was learned.")
         self.row = tight_box([self.minutes, self.button],
                              "Self-supervised pretraining on the unlabeled survey.",

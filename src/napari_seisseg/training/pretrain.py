@@ -260,11 +260,11 @@ def apply_pretrained(
 
     spec = model_spec(model)
     made_for = (card.get("model") or {}).get("name", "?")
-    if made_for != spec.get("name"):
+    if made_for not in ("?", spec.get("name")):
         raise SeisSegError(
             f"The pretrained network was made for {made_for}, but this run trains "
-            f"{spec.get('name')}; train with --model {made_for} (and the settings it was "
-            "pretrained with), or without the pretraining."
+            f"{spec.get('name')}; train with --model {made_for} (or the model box) and the "
+            "settings it was pretrained with, or without the pretraining."
         )
     if card.get("architecture") != architecture_key(spec):
         raise SeisSegError(

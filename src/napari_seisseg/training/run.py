@@ -353,9 +353,10 @@ class TrainingRun:
         yield Note(describe(record), "info")
 
     def _default_average(self, model: torch.nn.Module, card: dict[str, Any]) -> str:
-        """What prediction averages by default, for a card of several orientations (worded as
-        ``seisseg predict`` words it: :func:`~napari_seisseg.inference.passes.describe_default_passes`),
-        and whether painted time slices are left out of it."""
+        """What prediction averages by default, for a card of several orientations
+        (:func:`~napari_seisseg.inference.passes.describe_default_passes`: the orientations,
+        weights and flips ``seisseg predict`` records), and whether painted time slices are
+        left out of it."""
         d = self.s.data
         order = [int(a) for a in card["input"]["predict_axes"]]
         try:
@@ -366,7 +367,8 @@ class TrainingRun:
         left = ("" if d.sample_axis in order or not d.mixed_paint else
                 "; not along the painted time slices, which predicted worse on every such paint "
                 "measured")
-        return (f"Prediction averages {how}{left} (seisseg predict --axes and --no-tta, or the "
+        flag = "--tta" if how.endswith("without test-time flips") else "--no-tta"
+        return (f"Prediction averages {how}{left} (seisseg predict --axes and {flag}, or the "
                 "Predict widget's orientations and TTA box, to change them).")
 
     def finish(
