@@ -233,9 +233,9 @@ def test_the_cache_is_looked_up_with_the_layer_as_given_and_slabs_are_mirrored(m
 
     pretrain_module = importlib.import_module("napari_seisseg.training.pretrain")
     seen = []
-    real = pretrain_module.cached_for
-    monkeypatch.setattr(pretrain_module, "cached_for",
-                        lambda image, specs: seen.append(image) or real(image, specs))
+    real = pretrain_module.cached_fingerprint
+    monkeypatch.setattr(pretrain_module, "cached_fingerprint",
+                        lambda image: seen.append(image) or real(image))
     g = SurveyGeometry(kind="cube", n_samples=24, dt=4.0, domain="time",
                        ilines=np.arange(100, 112), xlines=np.arange(200, 220),
                        axes=("inline", "sample", "crossline"))

@@ -107,6 +107,12 @@ def warp(
     return img, tgt
 
 
+def context_axis(kind: str) -> int | None:
+    """Axis of a patch of a ``kind`` layout that holds its slices (the 2.5D context's
+    channels, a slab's slices; None for 3D boxes): :class:`Augmenter`'s ``context_axis``."""
+    return None if kind == "3d" else (0 if kind == "2d" else 1)
+
+
 class Augmenter:
     """Random patch augmentation from one seeded generator.
 

@@ -38,7 +38,7 @@ from ..io.geometry import SurveyGeometry
 from ..io.indexing import WithLeadingAxis
 from ..jobs import stop_requested
 from ..store import pretrained_dir
-from .augment import Augmenter
+from .augment import Augmenter, context_axis
 from .config import AugmentConfig, TrainConfig
 from .data import _transpose, orient
 from .events import Note, Step
@@ -48,8 +48,9 @@ from .patches import PatchLayout, make_layout
 from .recipe import resolve_model
 
 __all__ = [
-    "PretrainResult", "apply_pretrained", "architecture_key", "cached_for", "cube_fingerprint",
-    "find_pretrained", "load_pretrained", "pretrain", "pretrained_card",
+    "PretrainResult", "apply_pretrained", "architecture_key", "cached_fingerprint",
+    "cached_pretraining", "cube_fingerprint", "find_pretrained", "load_pretrained", "pretrain",
+    "pretrained_card",
 ]
 
 FORMAT = "napari-seisseg pretrained"
@@ -182,18 +183,18 @@ def pretrained_card(path: str | Path) -> dict[str, Any]:
     return json.loads(meta["seisseg_pretrained"])
 
 
-def cached_for(image: Any, specs: Any) -> list[bool]:
-    """Whether this cube has a cached pretraining for each model spec (one fingerprint read).
-
-    ``specs`` is an iterable of :func:`~napari_seisseg.models.model_spec` mappings, or of
-    callables giving one (built only when the cache holds anything at all).
-    """
-    specs = list(specs)
+def cached_fingerprint(image: Any) -> str | None:
+    """The cube's fingerprint, or None (and nothing read) while the cache holds no pretraining."""
     folder = pretrained_dir()
     if not folder.is_dir() or not any(folder.glob("*.safetensors")):
-        return [False] * len(specs)
-    fp = cube_fingerprint(image)
-    return [_cache_path(fp, architecture_key(s() if callable(s) else s)).exists() for s in specs]
+        return None
+    return cube_fingerprint(image)
+
+
+def cached_pretraining(fingerprint: str, spec: Mapping[str, Any]) -> Path | None:
+    """The cached pretraining of the cube ``fingerprint`` for the architecture ``spec``, if any."""
+    path = _cache_path(fingerprint, architecture_key(spec))
+    return path if path.exists() else None
 
 
 def find_pretrained(image: Any, spec: Mapping[str, Any]) -> tuple[Path | None, str | None]:
@@ -218,14 +219,13 @@ def find_pretrained(image: Any, spec: Mapping[str, Any]) -> tuple[Path | None, s
     -----
     Nothing is read from the cube while the cache holds no pretraining at all.
     """
-    folder = pretrained_dir()
-    if not folder.is_dir() or not any(folder.glob("*.safetensors")):
+    fp = cached_fingerprint(image)
+    if fp is None:
         return None, None
-    fp = cube_fingerprint(image)
-    path = _cache_path(fp, architecture_key(spec))
-    if path.exists():
+    path = cached_pretraining(fp, spec)
+    if path is not None:
         return path, None
-    others = sorted(folder.glob(f"{fp}-*.safetensors"))
+    others = sorted(pretrained_dir().glob(f"{fp}-*.safetensors"))
     if others:
         return None, (
             f"This survey has a pretraining for another architecture ({others[0].name}); it was "
@@ -361,9 +361,9 @@ def pretrain(
     model.to(device)
     sample_seed, augment_seed, mask_seed = np.random.SeedSequence(config.seed).spawn(3)
     aug = AugmentConfig(flip=True, flip_time=not position, gain=0.0, noise=0.0)
-    context_axis = 1 if kind == "slab" else 0  # as training augments (the slab's slices)
     sampler = AnywhereSampler(img, layout, normalizer, np.random.default_rng(sample_seed),
-                               Augmenter(aug, np.random.default_rng(augment_seed), context_axis))
+                               Augmenter(aug, np.random.default_rng(augment_seed),
+                                         context_axis(kind)))
     mask_rng = np.random.default_rng(mask_seed)
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     batch = config.batch_size or 8

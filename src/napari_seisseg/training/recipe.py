@@ -114,7 +114,7 @@ def hybrid_fits(config: TrainConfig, data: Any, image: Any = None) -> bool:
     if not config.pretrained:
         return True
     from ..models import create_model, model_spec
-    from .pretrain import cached_for, pretrained_card
+    from .pretrain import cached_fingerprint, cached_pretraining, pretrained_card
 
     if str(config.pretrained) != "auto":  # a file given: the model it was made for
         try:
@@ -122,15 +122,17 @@ def hybrid_fits(config: TrainConfig, data: Any, image: Any = None) -> bool:
         except Exception:  # noqa: BLE001 - training says what is wrong with the file
             return False
 
-    def spec(choice: TrainConfig) -> Any:
-        return lambda: model_spec(create_model(choice.model, in_channels=1, n_classes=2,
-                                               **choice.model_kwargs))
+    fp = cached_fingerprint(data.image if image is None else image)
+    if fp is None:
+        return True  # no pretraining cached at all (nothing read from the cube)
 
-    shape = data.target.shape
-    hybrid, plain = (resolve_model(config, shape, data.axes, t)[0] for t in (True, False))
-    has_hybrid, has_plain = cached_for(data.image if image is None else image,
-                                       [spec(hybrid), spec(plain)])
-    return has_hybrid or not has_plain
+    def cached(time_slices: bool) -> bool:
+        choice = resolve_model(config, data.target.shape, data.axes, time_slices)[0]
+        spec = model_spec(create_model(choice.model, in_channels=1, n_classes=2,
+                                       **choice.model_kwargs))
+        return cached_pretraining(fp, spec) is not None
+
+    return cached(True) or not cached(False)  # this survey's hybrid pretraining, else no unet2d one
 
 
 def resolve_model(config: TrainConfig, shape: Sequence[int], axes: Sequence[int] | None,

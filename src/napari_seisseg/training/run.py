@@ -359,15 +359,17 @@ class TrainingRun:
         left out of it."""
         d = self.s.data
         order = [int(a) for a in card["input"]["predict_axes"]]
+        flag = "--no-tta"
         try:
-            how = describe_default_passes(BundleModel.coerce((model, card)), order, d.axis_words)
+            bm = BundleModel.coerce((model, card))
+            how = describe_default_passes(bm, order, d.axis_words)
+            flag = "--no-tta" if bm.flips_by_default else "--tta"
         except Exception:  # noqa: BLE001 - a note must not lose the trained model
             words = [d.axis_words[a] for a in order]
             how = f"along {', '.join(words[:-1])} and {words[-1]} sections by default"
         left = ("" if d.sample_axis in order or not d.mixed_paint else
                 "; not along the painted time slices, which predicted worse on every such paint "
                 "measured")
-        flag = "--tta" if how.endswith("without test-time flips") else "--no-tta"
         return (f"Prediction averages {how}{left} (seisseg predict --axes and {flag}, or the "
                 "Predict widget's orientations and TTA box, to change them).")
 

@@ -24,7 +24,7 @@ from ..bundle.storage import load_bundle
 from ..device import AmpSettings, amp_settings, autocast, is_oom, resolve_device
 from ..errors import SeisSegError
 from ..io.geometry import SurveyGeometry
-from .augment import Augmenter
+from .augment import Augmenter, context_axis
 from .config import TrainConfig, time_slice_defaults
 from .data import TrainingData, prepare_data, split_data
 from .labels import value_counts
@@ -336,8 +336,7 @@ def _session_sampler(
 ) -> PatchSampler:
     """The seeded, augmenting patch sampler of the run."""
     sample_seed, augment_seed = np.random.SeedSequence(config.seed).spawn(2)
-    context_axis = None if kind == "3d" else (0 if kind == "2d" else 1)
-    augmenter = Augmenter(config.augment, np.random.default_rng(augment_seed), context_axis)
+    augmenter = Augmenter(config.augment, np.random.default_rng(augment_seed), context_axis(kind))
     return PatchSampler(
         data.image, data.target, layout, normalizer, np.random.default_rng(sample_seed),
         augmenter, n_classes=len(data.classes),
