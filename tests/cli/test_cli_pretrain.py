@@ -6,7 +6,7 @@ import pytest
 
 from napari_seisseg.cli import main
 from napari_seisseg.store import pretrained_dir
-from napari_seisseg.training.pretrain import load_pretrained
+from napari_seisseg.training.pretrain_store import load_pretrained
 
 TINY = ["--width", "4", "--model-depth", "1", "--patch", "16", "--batch", "2", "--seed", "0",
         "--quiet"]
@@ -28,3 +28,25 @@ def test_the_hybrid_pretrains_on_f3_caches_and_writes_its_file(tmp_f3, tmp_path,
     with pytest.raises(SystemExit) as stop:
         main(["pretrain", "--image", str(tmp_f3), "--minutes", "0.02", "--model", "unet3d"])
     assert stop.value.code == 2
+
+
+def test_auto_pretrains_as_training_will_choose_for_the_paint(tmp_f3, tmp_path, capsys):
+    # f3.sgy reads as (inline, crossline, sample) = (23, 18, 75); 3 time slices painted
+    import numpy as np
+
+    painted = np.zeros((23, 18, 75), np.uint8)
+    painted[:, :, [20, 40, 60]] = 1
+    painted[5:12, 4:9, [20, 40, 60]] = 2
+    labels = tmp_path / "ts.npy"
+    np.save(labels, painted)
+    out = tmp_path / "auto.safetensors"
+    argv = ["pretrain", "--image", str(tmp_f3), "--minutes", "0.02", "--labels", str(labels),
+            "--context", "1", "--out", str(out), *TINY]
+    assert main(argv) == 0
+    assert "model auto: hybrid" in capsys.readouterr().out
+    assert load_pretrained(out)[1]["model"]["name"] == "hybrid"
+    # labels of another shape: refused before any pretraining, naming both files
+    np.save(labels, painted[:, :, :-1])
+    assert main([*argv, "--overwrite"]) == 2
+    err = capsys.readouterr().err
+    assert "shape (23, 18, 74)" in err and "f3.sgy" in err

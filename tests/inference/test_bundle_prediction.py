@@ -202,10 +202,10 @@ def test_a_time_slice_model_flips_its_maps_by_default(unet2d):
     from napari_seisseg.inference.passes import describe_default_passes
 
     assert describe_default_passes(bm, (2, 0, 1), names) == (
-        "along time, inline and crossline sections (weights 0.50, 0.25, 0.25) by default, with "
-        "test-time flips of inline and crossline")
+        "along time, inline and crossline sections (weights 0.50, 0.25, 0.25) by default, each "
+        "averaged over flips of inline and crossline")
     assert describe_default_passes(unet2d, (0,), names) == (
-        "along inline sections by default, without test-time flips")
+        "along inline sections by default, no test-time flips")
     ref = drain(predict_bundle(unet2d, CUBE, geometry=g)).probabilities
     off = drain(predict_bundle(unet2d, CUBE, geometry=g, tta=False)).probabilities
     np.testing.assert_array_equal(ref, off)

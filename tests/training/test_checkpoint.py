@@ -17,7 +17,7 @@ from napari_seisseg.bundle import load_bundle
 from napari_seisseg.jobs import drain
 from napari_seisseg.training import TrainConfig, train
 from napari_seisseg.training.checkpoint import Checkpointer, find_checkpoints
-from napari_seisseg.training.pretrain import cube_fingerprint
+from napari_seisseg.training.pretrain_store import cube_fingerprint
 
 _KILLED_RUN = """
 import sys, numpy as np, torch

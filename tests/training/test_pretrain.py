@@ -9,11 +9,8 @@ from training_helpers import TINY, smooth_field
 from napari_seisseg.errors import SeisSegError
 from napari_seisseg.jobs import drain
 from napari_seisseg.training import TrainConfig, train
-from napari_seisseg.training.pretrain import (
-    find_pretrained,
-    load_pretrained,
-    pretrain,
-)
+from napari_seisseg.training.pretrain import pretrain
+from napari_seisseg.training.pretrain_store import find_pretrained, load_pretrained
 
 
 def _cfg(**kw):
@@ -61,7 +58,7 @@ def test_pretraining_caches_and_training_starts_from_it(tmp_path):
     import torch
 
     from napari_seisseg.models import create_model
-    from napari_seisseg.training.pretrain import apply_pretrained
+    from napari_seisseg.training.pretrain_store import apply_pretrained
 
     fresh = create_model("unet2d", in_channels=2, n_classes=3, **TINY)
     assert apply_pretrained(fresh, state, card) > 4
@@ -165,7 +162,7 @@ def test_a_binary_model_does_not_inherit_the_reconstruction_head(tmp_path):
     _, made = _run(pretrain(image, _cfg(), minutes=5, stop=lambda: next(stop_after, None) is None))
     state, card = load_pretrained(made.cache_path)
     from napari_seisseg.models import create_model
-    from napari_seisseg.training.pretrain import apply_pretrained
+    from napari_seisseg.training.pretrain_store import apply_pretrained
 
     binary = create_model("unet2d", in_channels=2, n_classes=1, **TINY)  # same head shape
     head = binary.state_dict()["head.weight"].clone()
@@ -176,19 +173,42 @@ def test_a_binary_model_does_not_inherit_the_reconstruction_head(tmp_path):
 
 
 def test_no_cube_is_read_for_a_fingerprint_while_the_cache_is_empty(monkeypatch):
-    import importlib
-
-    # the module (the package exports the function under the same name)
-    pretrain_module = importlib.import_module("napari_seisseg.training.pretrain")
+    from napari_seisseg.training import pretrain_store
 
     def boom(image):
         raise AssertionError("the cube was fingerprinted with an empty cache")
 
-    monkeypatch.setattr(pretrain_module, "cube_fingerprint", boom)
+    monkeypatch.setattr(pretrain_store, "cube_fingerprint", boom)
     image, truth = _layered()
     labels = np.zeros_like(truth)
     labels[[1, 4]] = truth[[1, 4]]
     drain(train(image, labels, _cfg()))  # the autouse fixture gives an empty store
+
+
+def test_auto_pretrains_the_network_training_will_choose_for_the_paint():
+    # time slices painted: auto pretrains the hybrid when given the paint, and the training
+    # with auto on that paint starts from it; without the paint it pretrains unet2d
+    image, truth = _layered((12, 20, 24))
+    labels = np.zeros_like(truth)
+    labels[:, :, [6, 18]] = truth[:, :, [6, 18]]
+    cfg = _cfg(model="auto", model_kwargs={"width": 4, "depth": 1, "context": 1})
+    stop_after = iter(range(2))
+    events, made = _run(pretrain(image, cfg, minutes=5, labels=labels,
+                                 stop=lambda: next(stop_after, None) is None))
+    assert made.card["model"]["name"] == "hybrid"
+    assert any(e.text.startswith("model auto: hybrid") for e in events
+               if type(e).__name__ == "Note")
+    events, trained = _run(train(image, labels, cfg))
+    notes = [e.text for e in events if type(e).__name__ == "Note"]
+    assert trained.card["model"]["name"] == "hybrid"
+    assert any(n.startswith("Started from the pretraining of this survey") for n in notes), notes
+    stop_after = iter(range(1))
+    events, plain = _run(pretrain(image, cfg, minutes=5, cache=False,
+                                  labels=np.zeros_like(truth),
+                                  stop=lambda: next(stop_after, None) is None))
+    assert plain.card["model"]["name"] == "unet2d"
+    warnings = [e.text for e in events if type(e).__name__ == "Note" and e.level == "warning"]
+    assert warnings and warnings[0].startswith("The labels did not choose the model: No labels")
 
 
 def test_pretraining_refuses_nan_and_leaves_dead_traces_out():
@@ -212,7 +232,7 @@ def test_one_pretraining_serves_a_model_with_or_without_the_position_channel():
     assert made.card["position"] is not None
     state, card = load_pretrained(made.cache_path)
     from napari_seisseg.models import create_model, model_spec
-    from napari_seisseg.training.pretrain import apply_pretrained
+    from napari_seisseg.training.pretrain_store import apply_pretrained
 
     plain = create_model("unet2d", in_channels=1, n_classes=3, **TINY)
     assert find_pretrained(image, model_spec(plain))[0] == made.cache_path
@@ -230,11 +250,12 @@ def test_the_cache_is_looked_up_with_the_layer_as_given_and_slabs_are_mirrored(m
     import importlib
 
     from napari_seisseg.io.geometry import SurveyGeometry
+    from napari_seisseg.training import pretrain_store
 
     pretrain_module = importlib.import_module("napari_seisseg.training.pretrain")
     seen = []
-    real = pretrain_module.cached_fingerprint
-    monkeypatch.setattr(pretrain_module, "cached_fingerprint",
+    real = pretrain_store.cached_fingerprint
+    monkeypatch.setattr(pretrain_store, "cached_fingerprint",
                         lambda image: seen.append(image) or real(image))
     g = SurveyGeometry(kind="cube", n_samples=24, dt=4.0, domain="time",
                        ilines=np.arange(100, 112), xlines=np.arange(200, 220),
@@ -255,3 +276,11 @@ def test_the_cache_is_looked_up_with_the_layer_as_given_and_slabs_are_mirrored(m
     _run(pretrain(image, _cfg(model="hybrid", model_kwargs={"width": 4, "depth": 1, "context": 1}),
                   minutes=5, cache=False, stop=lambda: next(stop_after, None) is None))
     assert axes == [1]
+
+
+def test_a_budget_spent_before_the_first_step_still_takes_one_and_stop_takes_none():
+    image, _ = _layered()
+    _, made = _run(pretrain(image, _cfg(), minutes=1e-9, cache=False))
+    assert len(made.losses) == 1  # a slow start (a busy machine) never leaves nothing
+    with pytest.raises(SeisSegError, match="stopped before its first step"):
+        _run(pretrain(image, _cfg(), minutes=5, cache=False, stop=lambda: True))

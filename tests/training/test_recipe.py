@@ -104,3 +104,25 @@ def test_mixed_paint_gets_the_hybrid_when_time_slices_are_painted_most():
     led[[2, 8, 12]] = truth[[2, 8, 12]]
     data = prepare_data(image, led)
     assert not data.time_slices_painted_most and not hybrid_fits(TrainConfig(), data)
+
+
+def test_pretraining_chooses_from_the_paint_as_training_will():
+    from napari_seisseg.training.recipe import paint_wants_hybrid
+
+    image, truth = toy_cube()
+    on_time = np.zeros_like(truth)
+    on_time[:, :, [4, 12, 20]] = truth[:, :, [4, 12, 20]]
+    on_inlines = np.zeros_like(truth)
+    on_inlines[[2, 8]] = truth[[2, 8]]
+    assert paint_wants_hybrid(TrainConfig(), image, on_time) == (True, None)
+    assert paint_wants_hybrid(TrainConfig(), image, on_inlines) == (False, None)
+    assert paint_wants_hybrid(TrainConfig(), image, None) == (False, None)  # no paint given
+    assert paint_wants_hybrid(TrainConfig(model="unet2d"), image, on_time) == (False, None)
+    assert paint_wants_hybrid(TrainConfig(position=True), image, on_time) == (False, None)
+    # a pretraining to start from does not count: this is the run that makes it
+    assert paint_wants_hybrid(TrainConfig(pretrained="x.safetensors"), image, on_time)[0]
+    # paint training would refuse: not used, and the note says why
+    fits, note = paint_wants_hybrid(TrainConfig(), image, np.zeros_like(truth))
+    assert not fits and note.startswith("The labels did not choose the model: No labels")
+    fits, note = paint_wants_hybrid(TrainConfig(), image, on_time[:, :, :-1])
+    assert not fits and "shape" in note

@@ -367,6 +367,30 @@ def test_pretrain_on_the_image_then_train_starts_from_it(sample_viewer, qtbot, n
     assert any("Started from the pretraining of this survey" in m for m in infos), infos
 
 
+def test_pretrain_with_model_auto_chooses_for_the_labels_layers_paint(sample_viewer, qtbot):
+    # time slices painted in the labels layer: auto pretrains the hybrid that Train will train
+    from napari_seisseg.io.geometry import SurveyGeometry
+
+    image = sample_viewer.layers["synthetic seismic"]
+    truth = sample_viewer.layers["synthetic truth"].data
+    t = SurveyGeometry.from_metadata(image.metadata).axes.index("sample")
+    painted = np.zeros_like(truth)
+    for k in (8, 20, 32):
+        index = [slice(None)] * 3
+        index[t] = k
+        painted[tuple(index)] = truth[tuple(index)]
+    sample_viewer.layers["synthetic labels"].data = painted
+    w = TrainWidget(sample_viewer)
+    _tiny(w, epochs=1, steps=2)
+    w.pretraining.minutes.value = 0.1
+    assert "hybrid" in w.pretraining.button.tooltip
+    w.pretraining.start()
+    qtbot.waitUntil(lambda: w.progress.value > 0, timeout=20_000)
+    w.stop()
+    qtbot.waitUntil(lambda: w.worker is None, timeout=20_000)
+    assert w.status.state == "done" and "Pretrained hybrid" in w.status.value, w.status.value
+
+
 def test_pretraining_refuses_a_3d_model_with_a_notification(sample_viewer, qtbot, notifications):
     w = TrainWidget(sample_viewer)
     w.model.value = "unet3d"
@@ -387,7 +411,7 @@ def test_a_killed_runs_checkpoint_is_offered_for_its_cube(sample_viewer, notific
 
     from napari_seisseg.training import TrainConfig, train
     from napari_seisseg.training.checkpoint import Checkpointer
-    from napari_seisseg.training.pretrain import cube_fingerprint
+    from napari_seisseg.training.pretrain_store import cube_fingerprint
 
     image = sample_viewer.layers["synthetic seismic"].data
     labels = sample_viewer.layers["synthetic labels"].data

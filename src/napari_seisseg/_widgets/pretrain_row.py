@@ -1,8 +1,8 @@
 """The Train widget's "Pretrain on the image" row: self-supervised pretraining in a worker.
 
 The computation is :func:`napari_seisseg.training.pretrain.pretrain` (no labels needed): it
-teaches the network the Train widget's settings describe to reconstruct hidden traces of
-the chosen image, and caches it in the model store, keyed by the survey and the
+teaches the network the Train widget's settings describe (model auto: the one Train will
+choose for the labels layer's paint) to reconstruct hidden traces of the chosen image, and caches it in the model store, keyed by the survey and the
 architecture.  Every later training on that image with the same settings starts from it
 (a note says so).  The row shares the Train widget's progress bar, status line and Stop.
 """
@@ -37,9 +37,9 @@ class PretrainRow:
             tooltip="Learn from the whole image without labels (reconstruct hidden traces), "
                     "with the model settings above; cached for this survey, so every later "
                     "training on it with the same settings starts from it (model auto "
-                    "pretrains unet2d, resunet for a stack of tiles; choose hybrid for paint "
-                    "mostly on time slices). Stop "
-                    "keeps what was learned.")
+                    "chooses as Train will on the labels layer's paint: the hybrid for paint "
+                    "mostly on time slices; unet2d before anything is painted, resunet for a "
+                    "stack of tiles). Stop keeps what was learned.")
         self.row = tight_box([self.minutes, self.button],
                              "Self-supervised pretraining on the unlabeled survey.",
                              label="pretraining")
@@ -88,7 +88,8 @@ class PretrainRow:
             return stop.is_set() or closing.is_set()
 
         worker = thread_worker(_run_pretrain, start_thread=False, ignore_errors=True)(
-            image.data, config, float(self.minutes.value), geometry, should_stop)
+            image.data, config, float(self.minutes.value), geometry, should_stop,
+            self._paint(), bool(owner.zero_is_background.value))
         worker.yielded.connect(self._on_event)
         worker.returned.connect(self._on_returned)
         worker.errored.connect(lambda exc: owner._fail(f"{type(exc).__name__}: {exc}"))
@@ -102,6 +103,16 @@ class PretrainRow:
         worker.start()
         return worker
 
+    def _paint(self) -> Any:
+        """The labels layer's data when it holds paint (auto then chooses as Train will)."""
+        import numpy as np
+
+        layer = self.owner.labels_layer.value
+        if layer is None or getattr(layer, "multiscale", False):
+            return None
+        data = layer.data
+        return data if bool(self.owner.zero_is_background.value) or np.any(data) else None
+
     def _on_event(self, event: Any) -> None:
         from ..training.events import Note, Step
 
@@ -111,7 +122,12 @@ class PretrainRow:
             owner.status.set("running", f"pretraining: step {event.global_step}, "
                                         f"reconstruction error {event.loss:.4f}")
         elif isinstance(event, Note):
-            self.message = event.text
+            if event.level == "warning":
+                from napari.utils.notifications import show_warning
+
+                show_warning(f"Train: {event.text}")
+            else:
+                self.message = event.text
 
     def _on_returned(self, returned: Any) -> None:
         from napari.utils.notifications import show_info
@@ -126,13 +142,15 @@ class PretrainRow:
         show_info(f"Train: {text}")
 
 
-def _run_pretrain(image: Any, config: Any, minutes: float, geometry: Any, stop: Any):
+def _run_pretrain(image: Any, config: Any, minutes: float, geometry: Any, stop: Any,
+                  labels: Any = None, zero_is_background: bool = False):
     """The worker: yields the pretraining's events; returns its result or an error message."""
     from ..errors import SeisSegError
     from ..training.pretrain import pretrain
 
     try:
-        return (yield from pretrain(image, config, minutes=minutes, geometry=geometry, stop=stop))
+        return (yield from pretrain(image, config, minutes=minutes, geometry=geometry, stop=stop,
+                                    labels=labels, zero_is_background=zero_is_background))
     except SeisSegError as exc:
         return str(exc)
     except Exception as exc:  # noqa: BLE001 - reported to the user; traceback to the log

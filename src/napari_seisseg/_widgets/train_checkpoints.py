@@ -36,7 +36,7 @@ def offer_checkpoint(layer: Any, load: Callable[[Path], Any]) -> str | None:
     from napari.utils.notifications import show_info
 
     from ..training.checkpoint import find_checkpoints, has_checkpoints
-    from ..training.pretrain import cube_fingerprint
+    from ..training.pretrain_store import cube_fingerprint
 
     if layer is None or getattr(layer, "multiscale", False) or not has_checkpoints():
         return None

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..errors import SeisSegError
 
 
@@ -153,6 +155,22 @@ def read_named(path: str, what: str, args: argparse.Namespace) -> Any:
         return read_input(path, **options)
     except SeisSegError as exc:
         raise SeisSegError(f"cannot read {what} {path}: {exc}") from None
+
+
+def check_labels(volume: Any, path: str, image_shape: tuple[int, ...], image_path: str) -> None:
+    """Refuse labels that are not numbers or not of the image's shape (the message names both files)."""
+    dtype = np.dtype(volume.data.dtype)
+    if dtype.kind not in "iubf":
+        raise SeisSegError(
+            f"labels {path} have dtype {dtype}; labels must be integers (0 = not labeled, "
+            "1..K = classes)."
+        )
+    if tuple(volume.shape) != tuple(image_shape):
+        raise SeisSegError(
+            f"labels {path} have shape {tuple(volume.shape)} but image {image_path} has shape "
+            f"{tuple(image_shape)}; give labels of the image's shape (0 = not labeled, "
+            "1..K = classes)."
+        )
 
 
 @contextmanager

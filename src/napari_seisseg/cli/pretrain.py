@@ -9,7 +9,15 @@ from pathlib import Path
 from ..errors import SeisSegError
 from ..jobs import drain
 from ..train_settings import MODEL_CHOICES, cli_option
-from ._common import add_segy_options, add_width_depth, ctrl_c_stops, int_list, positive, read_named
+from ._common import (
+    add_segy_options,
+    add_width_depth,
+    check_labels,
+    ctrl_c_stops,
+    int_list,
+    positive,
+    read_named,
+)
 from .printer import TrainingPrinter
 
 __all__ = ["add_parser", "run"]
@@ -31,6 +39,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("pretrain", help=HELP, description=DESCRIPTION, epilog=EPILOG)
     p.add_argument("--image", required=True, metavar="IMG",
                    help="amplitudes: SEG-Y file or folder, .npy or .zarr")
+    p.add_argument("--labels", metavar="LAB",
+                   help="the paint you will train on (not trained on here): with --model auto "
+                        "the network is chosen as 'seisseg train' will choose it (the hybrid "
+                        "for paint mostly on time slices)")
+    p.add_argument("--zero-is-background", action="store_true",
+                   help="0 in LAB is a class (as you will train)")
     p.add_argument("--out", metavar="ENCODER",
                    help="also write the pretrained network here (.safetensors)")
     p.add_argument("--overwrite", action="store_true", help="replace ENCODER if it exists")
@@ -39,9 +53,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", choices=[m for m in MODEL_CHOICES
                                        if m in ("auto", "unet2d", "resunet", "hybrid")],
                    default="auto", help="section architecture to pretrain, as you will train "
-                                        "(default auto, as 'seisseg train' chooses for "
-                                        "sections; for paint mostly on time slices, where it "
-                                        "trains the hybrid, give hybrid)")
+                                        "(default auto: as 'seisseg train' chooses; without "
+                                        "--labels, as it chooses for sections: give --labels "
+                                        "or hybrid for paint mostly on time slices)")
     add_width_depth(p, "as you will train")
     p.add_argument("--context", type=int, metavar="C",
                    help="neighbouring slices on each side (as you will train)")
@@ -69,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
         out = Path(args.out)
         if out.suffix.lower() != ".safetensors":
             raise SeisSegError(f"--out {out}: name the file .safetensors, e.g. {out.stem}.safetensors.")
-        check_target(out, overwrite=args.overwrite, protect=[args.image])
+        check_target(out, overwrite=args.overwrite,
+                     protect=[p for p in (args.image, args.labels) if p])
     kwargs = {k: v for k, v in (("width", args.width), ("depth", args.model_depth),
                                 ("context", args.context)) if v is not None}
     config = TrainConfig(model=args.model, model_kwargs=kwargs, patch_size=args.patch,
@@ -78,9 +93,15 @@ def run(args: argparse.Namespace) -> int:
                          position=POSITION_CHOICES[args.position])
     config.validate()
     image = read_named(args.image, "image", args)
+    labels = None
+    if args.labels:
+        volume = read_named(args.labels, "labels", args)
+        check_labels(volume, args.labels, image.shape, args.image)
+        labels = volume.data
     stop = threading.Event()
     gen = pretrain(image.data, config, minutes=args.minutes, geometry=image.geometry,
-                   out=args.out, stop=stop)
+                   out=args.out, stop=stop, labels=labels,
+                   zero_is_background=args.zero_is_background)
     with (TrainingPrinter(enabled=not args.quiet, pretraining=True) as printer,
           ctrl_c_stops(stop, printer.write)):
         drain(gen, printer)

@@ -19,7 +19,15 @@ import numpy as np
 from ..errors import SeisSegError
 from ..jobs import drain
 from ..train_settings import cli_option
-from ._common import add_segy_options, add_width_depth, ctrl_c_stops, int_list, positive, read_named
+from ._common import (
+    add_segy_options,
+    add_width_depth,
+    check_labels,
+    ctrl_c_stops,
+    int_list,
+    positive,
+    read_named,
+)
 from .printer import TrainingPrinter, fmt
 
 if TYPE_CHECKING:
@@ -154,21 +162,6 @@ def _add_optimisation_options(o: argparse._ArgumentGroup) -> None:
 
 
 # ---------------------------------------------------------------------- inputs
-def _check_labels(volume: Volume, path: str, image_shape: tuple[int, ...], image_path: str) -> None:
-    dtype = np.dtype(volume.data.dtype)
-    if dtype.kind not in "iubf":
-        raise SeisSegError(
-            f"labels {path} have dtype {dtype}; labels must be integers (0 = not labeled, "
-            "1..K = classes)."
-        )
-    if tuple(volume.shape) != tuple(image_shape):
-        raise SeisSegError(
-            f"labels {path} have shape {tuple(volume.shape)} but image {image_path} has shape "
-            f"{tuple(image_shape)}; give labels of the image's shape (0 = not labeled, "
-            "1..K = classes)."
-        )
-
-
 def _pipeline(path: str, image: Volume) -> Pipeline:
     """Load a pipeline; fit it on ``image`` when it holds no statistics."""
     from ..preprocess import Pipeline
@@ -190,9 +183,9 @@ def _with_corrections(args: argparse.Namespace, labels: Volume, image: Volume) -
         raise SeisSegError("--corrections and --predicted go together: give the corrected "
                            "mask and the mask as seisseg predict wrote it.")
     corrected = read_named(args.corrections, "corrected mask", args)
-    _check_labels(corrected, args.corrections, image.shape, args.image)
+    check_labels(corrected, args.corrections, image.shape, args.image)
     predicted = read_named(args.predicted, "predicted mask", args)
-    _check_labels(predicted, args.predicted, image.shape, args.image)
+    check_labels(predicted, args.predicted, image.shape, args.image)
     merged, added, erased = merge_corrections(labels.data, corrected.data, predicted.data)
     note = f" ({erased:,} erased voxels left out)" if erased else ""
     print(f"labels: {added:,} corrected voxels of {args.corrections} added to {args.labels}{note}",
@@ -204,14 +197,14 @@ def _read_inputs(args: argparse.Namespace) -> tuple[Volume, Any, Volume | None, 
     """The image, the labels (with the corrections), the validation labels and the pipeline."""
     image = read_named(args.image, "image", args)
     labels = read_named(args.labels, "labels", args)
-    _check_labels(labels, args.labels, image.shape, args.image)
+    check_labels(labels, args.labels, image.shape, args.image)
     label_data = labels.data
     if args.corrections or args.predicted:
         label_data = _with_corrections(args, labels, image)
     val = None
     if args.val_labels:
         val = read_named(args.val_labels, "validation labels", args)
-        _check_labels(val, args.val_labels, image.shape, args.image)
+        check_labels(val, args.val_labels, image.shape, args.image)
     pipeline = _pipeline(args.pipeline, image) if args.pipeline else None
     return image, label_data, val, pipeline
 
@@ -348,7 +341,7 @@ def check_run_dir(folder: Path, *, overwrite: bool, protect: list[str]) -> None:
 def _offer_checkpoints(image: Any) -> None:
     """Say which killed runs on this cube left a checkpoint, and how to continue from it."""
     from ..training.checkpoint import find_checkpoints
-    from ..training.pretrain import cube_fingerprint
+    from ..training.pretrain_store import cube_fingerprint
 
     for info in find_checkpoints(cube_fingerprint(image))[:3]:
         print(f"note: {info.describe()}; continue from it with --init {info.path}", flush=True)

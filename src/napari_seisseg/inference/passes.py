@@ -90,11 +90,8 @@ def _passes(
         "flips": [names[a] for a in flipped],
         "sweeps": int(sweeps),
     }
-    if flipped:
-        how = (f"each averaged over flips of {_and(record['flips'])} (test-time augmentation, "
-               "--no-tta to turn off)")
-    else:
-        how = "no test-time flips (--tta to average flips)"
+    how = _flip_words(record["flips"]) + (" (test-time augmentation, --no-tta to turn off)"
+                                           if flipped else " (--tta to average flips)")
     record["text"] = where + ("; flips of " + _and(record["flips"]) if flipped else "")
     return record, where, how
 
@@ -114,11 +111,14 @@ def describe_default_passes(bm: Any, axes: Sequence[int], names: Sequence[str] |
     Returns
     -------
     str
-        E.g. ``"along inline and crossline sections by default, with test-time flips of
+        E.g. ``"along inline and crossline sections by default, each averaged over flips of
         inline and crossline"`` (each orientation flips the axes of its own sections).
     """
     axes = tuple(int(a) for a in axes)
     record, where, _ = _passes(bm, axes, bm.test_time_flips(None), names)
-    flips = record["flips"]
-    return f"{where} by default, " + (f"with test-time flips of {_and(flips)}" if flips
-                                      else "without test-time flips")
+    return f"{where} by default, {_flip_words(record['flips'])}"
+
+
+def _flip_words(flips: Sequence[str]) -> str:
+    """The test-time flips of a prediction, in the words every message uses."""
+    return f"each averaged over flips of {_and(flips)}" if flips else "no test-time flips"

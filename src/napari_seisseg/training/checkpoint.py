@@ -50,7 +50,7 @@ class CheckpointInfo:
     image : str
         What the run trained on (a file path or a layer name).
     survey : str
-        Fingerprint of that cube (:func:`~napari_seisseg.training.pretrain.cube_fingerprint`).
+        Fingerprint of that cube (:func:`~napari_seisseg.training.pretrain_store.cube_fingerprint`).
     saved : float
         When the checkpoint was written (seconds since the epoch).
     epoch : int

@@ -159,7 +159,7 @@ def _checkpointer(config: TrainConfig, s: Session, image: Any, image_name: str |
     if not config.checkpoint_minutes:
         return None
     from .checkpoint import Checkpointer
-    from .pretrain import cube_fingerprint
+    from .pretrain_store import cube_fingerprint
 
     return Checkpointer(s.spec["name"], image_name or "an unnamed image",
                         lambda: cube_fingerprint(image), 60.0 * config.checkpoint_minutes)

@@ -9,21 +9,17 @@ part).  To fill a gap the network must follow reflectors across it and know what
 interval looks like: the features segmentation needs.
 
 The result is saved in the model store (``<store>/pretrained/``) under a key made of the
-cube's fingerprint (shape, type, and a hash of a few slices) and the architecture, and,
-when asked, to a file of the user's choice.  :func:`find_pretrained` finds it again for the
-same cube and architecture only; :func:`apply_pretrained` copies every weight whose name
-and shape match into a fresh model (the output layer, which differs, is left as is).
-:func:`~napari_seisseg.training.loop.train` does this by itself (``TrainConfig.pretrained``
+cube's fingerprint and the architecture, and, when asked, to a file of the user's choice
+(:mod:`.pretrain_store` writes, finds and applies these files).
+:func:`~napari_seisseg.training.loop.train` starts from it by itself (``TrainConfig.pretrained``
 = ``"auto"``), so every training on a survey starts from its pretraining once one exists.
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import time
-from collections.abc import Generator, Mapping
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +33,6 @@ from ..errors import SeisSegError
 from ..io.geometry import SurveyGeometry
 from ..io.indexing import WithLeadingAxis
 from ..jobs import stop_requested
-from ..store import pretrained_dir
 from .augment import Augmenter, context_axis
 from .config import AugmentConfig, TrainConfig
 from .data import _transpose, orient
@@ -45,245 +40,10 @@ from .events import Note, Step
 from .labels import check_finite
 from .masking import AnywhereSampler, masked_batch
 from .patches import PatchLayout, make_layout
-from .recipe import resolve_model
+from .pretrain_store import FORMAT, architecture_key, cache_path, cube_fingerprint, save_pretrained
+from .recipe import paint_wants_hybrid, resolve_model
 
-__all__ = [
-    "PretrainResult", "apply_pretrained", "architecture_key", "cached_fingerprint",
-    "cached_pretraining", "cube_fingerprint", "find_pretrained", "load_pretrained", "pretrain",
-    "pretrained_card",
-]
-
-FORMAT = "napari-seisseg pretrained"
-
-
-def cube_fingerprint(image: Any) -> str:
-    """A short key of a cube: its shape, type and a hash of five of its slices.
-
-    Parameters
-    ----------
-    image : array-like
-        The cube (or section), numpy or lazy.
-
-    Returns
-    -------
-    str
-        16 hexadecimal digits.  Reads five slices along the first axis (whole inlines of a
-        SEG-Y cube: a few traces' worth of the file each); two different surveys, or the
-        same survey cropped, resampled or transposed, get different keys.
-    """
-    shape = tuple(int(n) for n in image.shape)
-    h = hashlib.sha1(json.dumps({"shape": shape, "dtype": str(image.dtype)}).encode())
-    for frac in (0.1, 0.3, 0.5, 0.7, 0.9):
-        index = min(shape[0] - 1, int(frac * shape[0]))
-        h.update(np.ascontiguousarray(np.asarray(image[index])).tobytes())
-    return h.hexdigest()[:16]
-
-
-def architecture_key(spec: Mapping[str, Any]) -> str:
-    """A short key of a model spec's architecture (all but its input and output channels).
-
-    With or without the position channel the network is the same but for its first layer
-    (which :func:`apply_pretrained` then leaves fresh): one pretraining serves both.
-
-    Parameters
-    ----------
-    spec : mapping
-        :func:`~napari_seisseg.models.model_spec` of a model.
-
-    Returns
-    -------
-    str
-        12 hexadecimal digits.
-    """
-    arch = {k: v for k, v in spec.items() if k not in ("n_classes", "in_channels")}
-    return hashlib.sha1(json.dumps(arch, sort_keys=True).encode()).hexdigest()[:12]
-
-
-def _cache_path(fingerprint: str, arch: str) -> Path:
-    return pretrained_dir() / f"{fingerprint}-{arch}.safetensors"
-
-
-def save_pretrained(path: str | Path, model: torch.nn.Module, card: Mapping[str, Any]) -> Path:
-    """Write a pretrained network (weights + JSON card) atomically.
-
-    Parameters
-    ----------
-    path : path
-        Output ``.safetensors`` file (its folder is made).
-    model : torch.nn.Module
-        The pretrained network.
-    card : mapping
-        Its JSON-able description (``survey``, ``architecture``, ``model``...).
-
-    Returns
-    -------
-    pathlib.Path
-        ``path``.
-    """
-    from safetensors.torch import save_file
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
-    tmp = path.with_name(f".{path.name}.tmp")
-    save_file(state, str(tmp), metadata={"seisseg_pretrained": json.dumps(card)})
-    tmp.replace(path)
-    return path
-
-
-def load_pretrained(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """Read a file written by :func:`save_pretrained`.
-
-    Parameters
-    ----------
-    path : path
-        The file.
-
-    Returns
-    -------
-    state : dict
-        Weights by name.
-    card : dict
-        Its description.
-
-    Raises
-    ------
-    SeisSegError
-        For an unreadable file, or one that is not a pretrained network (a trained bundle).
-    """
-    from safetensors.torch import load_file
-
-    card = pretrained_card(path)
-    try:
-        return load_file(str(path)), card
-    except Exception as exc:  # noqa: BLE001 - any unreadable file gets one message
-        raise SeisSegError(f"{path} is not a readable pretrained network ({exc}).") from None
-
-
-def pretrained_card(path: str | Path) -> dict[str, Any]:
-    """The card of a file written by :func:`save_pretrained`, without reading its weights.
-
-    Raises
-    ------
-    SeisSegError
-        As :func:`load_pretrained`.
-    """
-    from safetensors import safe_open
-
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            meta = f.metadata() or {}
-    except Exception as exc:  # noqa: BLE001 - any unreadable file gets one message
-        raise SeisSegError(f"{path} is not a readable pretrained network ({exc}).") from None
-    if "seisseg_pretrained" not in meta:
-        raise SeisSegError(
-            f"{path} is not a pretrained network from 'seisseg pretrain' (a trained model "
-            "bundle is used with --init instead)."
-        )
-    return json.loads(meta["seisseg_pretrained"])
-
-
-def cached_fingerprint(image: Any) -> str | None:
-    """The cube's fingerprint, or None (and nothing read) while the cache holds no pretraining."""
-    folder = pretrained_dir()
-    if not folder.is_dir() or not any(folder.glob("*.safetensors")):
-        return None
-    return cube_fingerprint(image)
-
-
-def cached_pretraining(fingerprint: str, spec: Mapping[str, Any]) -> Path | None:
-    """The cached pretraining of the cube ``fingerprint`` for the architecture ``spec``, if any."""
-    path = _cache_path(fingerprint, architecture_key(spec))
-    return path if path.exists() else None
-
-
-def find_pretrained(image: Any, spec: Mapping[str, Any]) -> tuple[Path | None, str | None]:
-    """The cached pretraining of this cube for this architecture, and a note.
-
-    Parameters
-    ----------
-    image : array-like
-        The cube about to be trained on.
-    spec : mapping
-        :func:`~napari_seisseg.models.model_spec` of the model about to be trained.
-
-    Returns
-    -------
-    path : pathlib.Path or None
-        The cached file when one fits.
-    note : str or None
-        When the cube has a pretraining for another architecture only, a note saying it
-        was not used (it is never used silently); None otherwise.
-
-    Notes
-    -----
-    Nothing is read from the cube while the cache holds no pretraining at all.
-    """
-    fp = cached_fingerprint(image)
-    if fp is None:
-        return None, None
-    path = cached_pretraining(fp, spec)
-    if path is not None:
-        return path, None
-    others = sorted(pretrained_dir().glob(f"{fp}-*.safetensors"))
-    if others:
-        return None, (
-            f"This survey has a pretraining for another architecture ({others[0].name}); it was "
-            "not used. Pretrain again with the same model settings to use one."
-        )
-    return None, None
-
-
-def apply_pretrained(
-    model: torch.nn.Module, state: Mapping[str, torch.Tensor], card: Mapping[str, Any]
-) -> int:
-    """Copy the weights whose name and shape match into ``model`` (never its output layer).
-
-    Parameters
-    ----------
-    model : torch.nn.Module
-        A fresh model of the pretrained architecture (any number of outputs).
-    state, card : mapping
-        What :func:`load_pretrained` returns.
-
-    Returns
-    -------
-    int
-        Number of weight tensors copied.
-
-    Raises
-    ------
-    SeisSegError
-        When the pretraining was made for another architecture (nothing is copied).
-    """
-    from ..models import model_spec
-
-    spec = model_spec(model)
-    made_for = (card.get("model") or {}).get("name", "?")
-    if made_for not in ("?", spec.get("name")):
-        raise SeisSegError(
-            f"The pretrained network was made for {made_for}, but this run trains "
-            f"{spec.get('name')}; train with --model {made_for} (or the model box) and the "
-            "settings it was pretrained with, or without the pretraining."
-        )
-    if card.get("architecture") != architecture_key(spec):
-        raise SeisSegError(
-            f"The pretrained network is a {card.get('model', {}).get('name', '?')} with other "
-            "settings than this model (width, depth, context or position channel); pretrain "
-            "again with the same settings, or train without it."
-        )
-    own = model.state_dict()
-    take = {k: v for k, v in state.items()
-            if k in own and tuple(own[k].shape) == tuple(v.shape) and not _is_output(k)}
-    own.update({k: v.to(own[k].dtype) for k, v in take.items()})
-    model.load_state_dict(own)
-    return sum(1 for k in take if not k.endswith("num_batches_tracked"))
-
-
-def _is_output(name: str) -> bool:
-    """Output layers (a reconstruction head, not a classifier: never copied)."""
-    first = name.split(".", 1)[0]
-    return first == "head" or "aux" in first
+__all__ = ["PretrainResult", "pretrain"]
 
 
 @dataclass
@@ -306,6 +66,8 @@ def pretrain(
     out: str | Path | None = None,
     cache: bool = True,
     stop: Any = None,
+    labels: Any = None,
+    zero_is_background: bool = False,
 ) -> Generator[Step | Note, None, PretrainResult]:
     """Pretrain the network ``config`` describes on ``image`` alone, yielding progress.
 
@@ -319,7 +81,7 @@ def pretrain(
         network is built exactly as :func:`~napari_seisseg.training.loop.train` will build
         it, so the weights fit.
     minutes : float
-        Wall-clock budget.
+        Wall-clock budget (at least one step is taken, however small).
     geometry : SurveyGeometry, optional
         Geometry of the input (its axis order).
     out : path, optional
@@ -328,6 +90,12 @@ def pretrain(
         Save it in the model store's cache, where training finds it.
     stop : callable or threading.Event, optional
         Polled before every step; ends the run (what was learned is kept).
+    labels : array-like, optional
+        The paint training will use (never trained on here): with ``model="auto"`` the
+        network is chosen as training on it will choose (the hybrid for paint mostly on
+        time slices, :func:`~napari_seisseg.training.recipe.paint_wants_hybrid`).
+    zero_is_background : bool
+        Label 0 of ``labels`` is a class.
 
     Yields
     ------
@@ -348,9 +116,12 @@ def pretrain(
         raise SeisSegError(f"minutes must be positive, got {minutes}.")
     img, shape, sample_axis, axes = _oriented_input(image, config, geometry)
     tshape = tuple(int(n) for n in img.shape)
-    config, auto_note = resolve_model(config, tshape, axes)
-    if auto_note:
-        yield Note(auto_note, "info")
+    fits, why = paint_wants_hybrid(config, image, labels, geometry=geometry,
+                                   zero_is_background=zero_is_background)
+    config, auto_note = resolve_model(config, tshape, axes, fits)
+    for text in (why, auto_note):
+        if text:
+            yield Note(text, "warning" if text is why else "info")
     model, kind, position = _pretraining_model(config, tshape[sample_axis])
     layout = make_layout(kind, tshape, config.patch_size,
                          context=int(getattr(model, "context", 0) or 0), axes=axes,
@@ -371,7 +142,7 @@ def pretrain(
     losses: list[float] = []
     step = 0
     model.train()
-    while time.perf_counter() - t0 < budget and not stop_requested(stop):
+    while (not step or time.perf_counter() - t0 < budget) and not stop_requested(stop):
         x, y, m = masked_batch(sampler, layout, mask_rng, batch, tshape)
         losses.append(_reconstruction_step(
             model, opt, x.to(device), y.to(device), m.to(device).float(), device, amp
@@ -480,7 +251,7 @@ def _save_pretraining(result: PretrainResult, cache: bool, out: str | Path | Non
     """Save the pretrained network (cache and/or ``out``); the note that says what was made."""
     card = result.card
     if cache:
-        result.cache_path = save_pretrained(_cache_path(card["survey"], card["architecture"]),
+        result.cache_path = save_pretrained(cache_path(card["survey"], card["architecture"]),
                                             result.model, card)
     if out is not None:
         result.out_path = save_pretrained(out, result.model, card)

@@ -18,10 +18,11 @@ the same way):
     fold 3 in 10 CPU minutes with ``benchmarks/bench_train_tgs.py``, against 0.71 for
     unet2d with the plain defaults).
 
-*Time slices the orientation painted most* (the training knows it from the labels; pretraining,
-    which has none, keeps ``unet2d`` unless told ``hybrid``, and so does a run that a
-    pretraining made for ``unet2d`` would start, asks for the position channel or for single
-    sections: :func:`hybrid_fits`)
+*Time slices the orientation painted most* (the training knows it from the labels;
+    pretraining when given the labels that training will use (:func:`paint_wants_hybrid`),
+    else it keeps ``unet2d`` unless told ``hybrid``; a run that a pretraining made for
+    ``unet2d`` would start, that asks for the position channel or for single sections keeps
+    ``unet2d`` too: :func:`hybrid_fits`)
     ``hybrid`` with a context of :data:`TIME_SLICE_CONTEXT` slices on each side: a 3D stem
     reads each time slice with its neighbours above and below, so the network sees where a
     channel or a gas sand starts and ends in time, which a single time slice cannot show (a
@@ -48,7 +49,10 @@ from typing import Any
 
 from .config import TrainConfig
 
-__all__ = ["AUTO", "MIN_TILES", "TILE_EDGE", "TIME_SLICE_CONTEXT", "hybrid_fits", "resolve_model"]
+__all__ = [
+    "AUTO", "MIN_TILES", "TILE_EDGE", "TIME_SLICE_CONTEXT", "hybrid_fits", "paint_wants_hybrid",
+    "resolve_model",
+]
 
 AUTO = "auto"
 #: Largest tile edge (pixels) for the tile-stack recipe.
@@ -114,7 +118,7 @@ def hybrid_fits(config: TrainConfig, data: Any, image: Any = None) -> bool:
     if not config.pretrained:
         return True
     from ..models import create_model, model_spec
-    from .pretrain import cached_fingerprint, cached_pretraining, pretrained_card
+    from .pretrain_store import cached_fingerprint, cached_pretraining, pretrained_card
 
     if str(config.pretrained) != "auto":  # a file given: the model it was made for
         try:
@@ -133,6 +137,46 @@ def hybrid_fits(config: TrainConfig, data: Any, image: Any = None) -> bool:
         return cached_pretraining(fp, spec) is not None
 
     return cached(True) or not cached(False)  # this survey's hybrid pretraining, else no unet2d one
+
+
+def paint_wants_hybrid(
+    config: TrainConfig, image: Any, labels: Any, *, geometry: Any = None,
+    zero_is_background: bool = False,
+) -> tuple[bool, str | None]:
+    """Whether training on ``labels`` would choose the hybrid, before any pretraining exists.
+
+    Pretraining asks it, so that ``auto`` pretrains the network that training on this paint
+    will train (:func:`hybrid_fits` with no pretraining to start from).
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The settings (only ``model="auto"`` may choose).
+    image, labels : array-like
+        The image and the paint training will use (``labels`` None: no paint, False).
+    geometry : SurveyGeometry, optional
+        Geometry of the input (its axis order).
+    zero_is_background : bool
+        Label 0 is a class.
+
+    Returns
+    -------
+    fits : bool
+    note : str or None
+        Why the labels could not be used to choose (they are not what training accepts),
+        None when they could or none were given.
+    """
+    if labels is None or config.model != AUTO:
+        return False, None
+    from ..errors import SeisSegError
+    from .data import prepare_data
+
+    try:
+        data = prepare_data(image, labels, zero_is_background=zero_is_background,
+                            axes=config.axes, geometry=geometry)
+    except SeisSegError as exc:
+        return False, f"The labels did not choose the model: {exc}"
+    return hybrid_fits(replace(config, pretrained=None), data), None
 
 
 def resolve_model(config: TrainConfig, shape: Sequence[int], axes: Sequence[int] | None,

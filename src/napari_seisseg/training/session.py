@@ -178,7 +178,7 @@ def _start_from_pretraining(
     Returns the notes to show, as ``(level, text)``.
     """
     from ..models import model_spec
-    from .pretrain import apply_pretrained, cube_fingerprint, find_pretrained, load_pretrained
+    from .pretrain_store import apply_pretrained, cube_fingerprint, find_pretrained, load_pretrained
 
     if choice == "auto":
         path, note = find_pretrained(image, model_spec(model))
