@@ -78,7 +78,7 @@ def test_npy_outputs_are_disk_backed_and_described(files, tmp_path, capsys):
     # averaged and each section's traces flipped by default (never time)
     assert desc["passes"]["orientations"] == ["inline", "crossline"]
     assert desc["passes"]["flips"] == ["inline", "crossline"] and desc["passes"]["sweeps"] == 4
-    assert "inline and crossline sections, each averaged over flips" in text
+    assert "inline and crossline sections, each averaged over test-time flips" in text
     assert "--no-tta to turn off" in text
     mask = read_volume(out["mask"])
     assert mask.geometry is not None and mask.data.dtype == np.uint8

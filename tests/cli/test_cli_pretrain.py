@@ -45,8 +45,20 @@ def test_auto_pretrains_as_training_will_choose_for_the_paint(tmp_f3, tmp_path, 
     assert main(argv) == 0
     assert "model auto: hybrid" in capsys.readouterr().out
     assert load_pretrained(out)[1]["model"]["name"] == "hybrid"
+    # paint training would refuse: a warning on stderr, and sections are pretrained
+    np.save(labels, np.zeros_like(painted))
+    assert main([*argv, "--overwrite"]) == 0
+    captured = capsys.readouterr()
+    assert "warning: The labels did not choose the model" in captured.err
+    assert "model auto: unet2d" in captured.out
+    # --labels with a model named: said, and the model asked for is pretrained
+    assert main([*argv, "--overwrite", "--model", "unet2d"]) == 0
+    assert "note: --labels chooses the model for --model auto only" in capsys.readouterr().out
     # labels of another shape: refused before any pretraining, naming both files
     np.save(labels, painted[:, :, :-1])
     assert main([*argv, "--overwrite"]) == 2
     err = capsys.readouterr().err
     assert "shape (23, 18, 74)" in err and "f3.sgy" in err
+    # --zero-is-background describes labels: refused without them
+    assert main(["pretrain", "--image", str(tmp_f3), "--zero-is-background", *TINY]) == 2
+    assert "give --labels too" in capsys.readouterr().err

@@ -73,7 +73,10 @@ def test_training_printer_prints_notes_and_closing_lines(capsys):
         train_printer(Note("look here"))
     with printer.TrainingPrinter(enabled=False, pretraining=True) as pretrain_printer:
         pretrain_printer(Note("cached for later"))
-    assert capsys.readouterr().out.splitlines() == ["note: look here", "cached for later"]
+        pretrain_printer(Note("labels not used", "warning"))
+    out = capsys.readouterr()
+    assert out.out.splitlines() == ["note: look here", "cached for later"]
+    assert out.err.splitlines() == ["warning: labels not used"]
 
 
 def test_epoch_line():

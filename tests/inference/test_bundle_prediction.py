@@ -169,8 +169,8 @@ def test_a_time_slice_model_flips_its_maps_by_default(unet2d):
                            "text": (f"along {names[2]}, {names[0]} and {names[1]} sections (weights 0.50, "
                                     f"0.25, 0.25); flips of {names[0]} and {names[1]}")}
     assert told.notes[0] == (f"predicted along {names[2]}, {names[0]} and {names[1]} sections (weights "
-                             f"0.50, 0.25, 0.25), each averaged over flips of {names[0]} and {names[1]} "
-                             "(test-time augmentation, --no-tta to turn off): 8 sweeps of the image")
+                             f"0.50, 0.25, 0.25), each averaged over test-time flips of {names[0]} and {names[1]} "
+                             "(--no-tta to turn off): 8 sweeps of the image")
     assert plain.passes["flips"] == [] and plain.passes["sweeps"] == 1
     # named as the image calls its axes: a plain array by its axis numbers, in any order
     bare = drain(predict_bundle(bm, CUBE, orientations=(2,), tta=True))
@@ -203,7 +203,7 @@ def test_a_time_slice_model_flips_its_maps_by_default(unet2d):
 
     assert describe_default_passes(bm, (2, 0, 1), names) == (
         "along time, inline and crossline sections (weights 0.50, 0.25, 0.25) by default, each "
-        "averaged over flips of inline and crossline")
+        "averaged over test-time flips of inline and crossline")
     assert describe_default_passes(unet2d, (0,), names) == (
         "along inline sections by default, no test-time flips")
     ref = drain(predict_bundle(unet2d, CUBE, geometry=g)).probabilities

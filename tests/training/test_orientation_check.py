@@ -171,7 +171,7 @@ def test_mixed_paint_led_by_inlines_averages_the_painted_inlines_and_crosslines_
     assert result.card["input"]["predict_axes"] == [0, 1]
     assert "orientations" not in result.card["validation"]
     assert any(n.startswith("Prediction averages along axis 0 and axis 1 sections by default, "
-                            "each averaged over flips of axis 0 and axis 1") for n in notes), notes
+                            "each averaged over test-time flips of axis 0 and axis 1") for n in notes), notes
     card = dict(result.card, input={**result.card["input"], "predict_axes": [0, 1, 2]})
     assert oc.check_orientations(result.model, card, image, None) == (None, None, None)
 
@@ -205,7 +205,7 @@ def test_mixed_paint_led_by_time_slices_is_never_checked_and_keeps_by_where_vali
     notes = [e.text for e in events if type(e).__name__ == "Note"]
     words = " and ".join([", ".join(f"axis {a}" for a in predicted[:-1]), f"axis {predicted[-1]}"])
     assert any(n.startswith(f"Prediction averages along {words} sections by default, each "
-                            "averaged over flips of axis 0 and axis 1; not along the painted time "
+                            "averaged over test-time flips of axis 0 and axis 1; not along the painted time "
                             "slices") for n in notes), notes
     assert any("not along the painted time slices" in n for n in notes), notes
     assert "orientations" not in card["validation"]
@@ -232,5 +232,5 @@ def test_runs_trained_on_time_slices_and_inlines_only_keep_both_and_flip_their_m
     assert result.card["input"]["predict_axes"] == [2, 0]
     notes = [e.text for e in events if type(e).__name__ == "Note"]
     assert any(n.startswith("Prediction averages along axis 2 and axis 0 sections by default, "
-                            "each averaged over flips of axis 0 and axis 1 (seisseg predict --axes "
+                            "each averaged over test-time flips of axis 0 and axis 1 (seisseg predict --axes "
                             "and --no-tta") for n in notes), notes

@@ -328,7 +328,7 @@ def test_prediction_defaults_to_the_orientation_the_labels_were_painted_in():
     # flipped along the inlines and crosslines, never time; the run says so
     assert BundleModel.coerce(three).test_time_flips(None) == (0, 1)
     assert any(e.text.startswith("Prediction averages along axis 0, axis 1 and axis 2 sections "
-                                 "by default, each averaged over flips of axis 0 and axis 1 (")
+                                 "by default, each averaged over test-time flips of axis 0 and axis 1 (")
                for e in events if type(e).__name__ == "Note")
     three_way = drain(predict_bundle(three, image))
     assert three_way.passes["sweeps"] == 8

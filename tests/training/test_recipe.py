@@ -123,6 +123,10 @@ def test_pretraining_chooses_from_the_paint_as_training_will():
     assert paint_wants_hybrid(TrainConfig(pretrained="x.safetensors"), image, on_time)[0]
     # paint training would refuse: not used, and the note says why
     fits, note = paint_wants_hybrid(TrainConfig(), image, np.zeros_like(truth))
-    assert not fits and note.startswith("The labels did not choose the model: No labels")
+    assert not fits and note.startswith("The labels did not choose the model") and "Why: No labels" in note
     fits, note = paint_wants_hybrid(TrainConfig(), image, on_time[:, :, :-1])
-    assert not fits and "shape" in note
+    assert not fits and "shape" in note and "--model hybrid" in note
+    # labels read as training reads them: with zero as a class, one painted value is two classes
+    one = (on_time > 1).astype(np.uint8)
+    assert "Only one class" in paint_wants_hybrid(TrainConfig(), image, one)[1]
+    assert paint_wants_hybrid(TrainConfig(zero_is_background=True), image, one) == (False, None)

@@ -344,63 +344,6 @@ def test_a_failed_automatic_save_keeps_the_model(sample_viewer, qtbot, notificat
                for m in warnings)
 
 
-def test_pretrain_on_the_image_then_train_starts_from_it(sample_viewer, qtbot, notifications):
-    from napari_seisseg.store import pretrained_dir
-
-    w = TrainWidget(sample_viewer)
-    _tiny(w, epochs=1, steps=2)
-    w.pretraining.minutes.value = 0.1
-    assert w.pretraining.row.tooltip and w.pretraining.button.tooltip
-    worker = w.pretraining.start()
-    assert worker is not None and not w.train_button.enabled and w.stop_button.enabled
-    qtbot.waitUntil(lambda: w.progress.value > 0, timeout=20_000)
-    w.stop()  # Stop keeps what was learned
-    qtbot.waitUntil(lambda: w.worker is None, timeout=20_000)
-    assert w.status.state == "done" and "Pretrained unet2d" in w.status.value, w.status.value
-    assert len(list(pretrained_dir().glob("*.safetensors"))) == 1
-    assert w.train_button.enabled and w.pretraining.button.enabled
-    # the next training on this image with these settings starts from it
-    w.train()
-    qtbot.waitUntil(lambda: w.worker is None, timeout=20_000)
-    assert w.result is not None
-    infos = [str(n.message) for n in notifications]
-    assert any("Started from the pretraining of this survey" in m for m in infos), infos
-
-
-def test_pretrain_with_model_auto_chooses_for_the_labels_layers_paint(sample_viewer, qtbot):
-    # time slices painted in the labels layer: auto pretrains the hybrid that Train will train
-    from napari_seisseg.io.geometry import SurveyGeometry
-
-    image = sample_viewer.layers["synthetic seismic"]
-    truth = sample_viewer.layers["synthetic truth"].data
-    t = SurveyGeometry.from_metadata(image.metadata).axes.index("sample")
-    painted = np.zeros_like(truth)
-    for k in (8, 20, 32):
-        index = [slice(None)] * 3
-        index[t] = k
-        painted[tuple(index)] = truth[tuple(index)]
-    sample_viewer.layers["synthetic labels"].data = painted
-    w = TrainWidget(sample_viewer)
-    _tiny(w, epochs=1, steps=2)
-    w.pretraining.minutes.value = 0.1
-    assert "hybrid" in w.pretraining.button.tooltip
-    w.pretraining.start()
-    qtbot.waitUntil(lambda: w.progress.value > 0, timeout=20_000)
-    w.stop()
-    qtbot.waitUntil(lambda: w.worker is None, timeout=20_000)
-    assert w.status.state == "done" and "Pretrained hybrid" in w.status.value, w.status.value
-
-
-def test_pretraining_refuses_a_3d_model_with_a_notification(sample_viewer, qtbot, notifications):
-    w = TrainWidget(sample_viewer)
-    w.model.value = "unet3d"
-    w.pretraining.minutes.value = 0.1
-    w.pretraining.start()
-    qtbot.waitUntil(lambda: w.worker is None, timeout=20_000)
-    assert w.status.state == "failed" and "section models" in w.status.value
-    assert any("section models" in m for m in _errors(notifications))
-
-
 def test_a_killed_runs_checkpoint_is_offered_for_its_cube(sample_viewer, notifications, tmp_path):
     """Issue 21: a run killed on this cube left a checkpoint; choosing the cube in the Train
     widget loads its best model (for 'start from' and Predict) and says what it is."""

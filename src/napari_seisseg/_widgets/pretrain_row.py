@@ -1,6 +1,6 @@
 """The Train widget's "Pretrain on the image" row: self-supervised pretraining in a worker.
 
-The computation is :func:`napari_seisseg.training.pretrain.pretrain` (no labels needed): it
+The computation is :func:`napari_seisseg.training.pretrain.pretrain` (never trained on labels): it
 teaches the network the Train widget's settings describe (model auto: the one Train will
 choose for the labels layer's paint) to reconstruct hidden traces of the chosen image, and caches it in the model store, keyed by the survey and the
 architecture.  Every later training on that image with the same settings starts from it
@@ -38,8 +38,8 @@ class PretrainRow:
                     "with the model settings above; cached for this survey, so every later "
                     "training on it with the same settings starts from it (model auto "
                     "chooses as Train will on the labels layer's paint: the hybrid for paint "
-                    "mostly on time slices; unet2d before anything is painted, resunet for a "
-                    "stack of tiles). Stop keeps what was learned.")
+                    "mostly on time slices, unet2d for other sections or before anything is "
+                    "painted, resunet for a stack of tiles). Stop keeps what was learned.")
         self.row = tight_box([self.minutes, self.button],
                              "Self-supervised pretraining on the unlabeled survey.",
                              label="pretraining")
@@ -57,7 +57,7 @@ class PretrainRow:
         from napari.qt.threading import thread_worker
 
         from ..errors import SeisSegError
-        from ..io.geometry import SurveyGeometry
+        from ..io.layer_axes import layer_geometry
 
         owner = self.owner
         if owner.worker is not None:
@@ -78,9 +78,8 @@ class PretrainRow:
         except Exception as exc:  # noqa: BLE001 - never a traceback dialog
             logger.exception("reading the training settings failed")
             return owner._fail(f"{type(exc).__name__}: {exc}")
-        geometry = SurveyGeometry.from_metadata(image.metadata)
-        if geometry is not None and len(geometry.axes) != image.ndim:
-            geometry = None
+        geometry = layer_geometry(image)
+        labels = self.owner.labels_layer.value
         stop = threading.Event()
         closing = owner._closing
 
@@ -89,7 +88,7 @@ class PretrainRow:
 
         worker = thread_worker(_run_pretrain, start_thread=False, ignore_errors=True)(
             image.data, config, float(self.minutes.value), geometry, should_stop,
-            self._paint(), bool(owner.zero_is_background.value))
+            None if labels is None or getattr(labels, "multiscale", False) else labels.data)
         worker.yielded.connect(self._on_event)
         worker.returned.connect(self._on_returned)
         worker.errored.connect(lambda exc: owner._fail(f"{type(exc).__name__}: {exc}"))
@@ -102,16 +101,6 @@ class PretrainRow:
         owner.status.set("running", f"pretraining {config.model} on '{image.name}'")
         worker.start()
         return worker
-
-    def _paint(self) -> Any:
-        """The labels layer's data when it holds paint (auto then chooses as Train will)."""
-        import numpy as np
-
-        layer = self.owner.labels_layer.value
-        if layer is None or getattr(layer, "multiscale", False):
-            return None
-        data = layer.data
-        return data if bool(self.owner.zero_is_background.value) or np.any(data) else None
 
     def _on_event(self, event: Any) -> None:
         from ..training.events import Note, Step
@@ -143,14 +132,22 @@ class PretrainRow:
 
 
 def _run_pretrain(image: Any, config: Any, minutes: float, geometry: Any, stop: Any,
-                  labels: Any = None, zero_is_background: bool = False):
-    """The worker: yields the pretraining's events; returns its result or an error message."""
+                  labels: Any = None):
+    """The worker: yields the pretraining's events; returns its result or an error message.
+
+    ``labels`` (the labels layer's data) choose the model for auto as Train will, when they
+    hold paint; an empty layer chooses nothing, as if none were given.
+    """
+    import numpy as np
+
     from ..errors import SeisSegError
     from ..training.pretrain import pretrain
 
     try:
+        if labels is not None and not config.zero_is_background and not np.any(labels):
+            labels = None
         return (yield from pretrain(image, config, minutes=minutes, geometry=geometry, stop=stop,
-                                    labels=labels, zero_is_background=zero_is_background))
+                                    labels=labels))
     except SeisSegError as exc:
         return str(exc)
     except Exception as exc:  # noqa: BLE001 - reported to the user; traceback to the log

@@ -30,8 +30,8 @@ DESCRIPTION = ("Teach the network training will use to reconstruct hidden traces
                "($SEISSEG_MODEL_DIR, else the user data folder), keyed by the survey and the "
                "architecture: every later 'seisseg train' (and the Train widget) on this survey with "
                "the same model settings starts from it. --out also writes it to a file of your own.")
-EPILOG = ("example: seisseg pretrain --image cube.sgy --minutes 5 && seisseg train --image "
-          "cube.sgy --labels painted.npy --out m.safetensors --minutes 10")
+EPILOG = ("example: seisseg pretrain --image cube.sgy --labels painted.npy --minutes 5 && "
+          "seisseg train --image cube.sgy --labels painted.npy --out m.safetensors --minutes 10")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -55,7 +55,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    default="auto", help="section architecture to pretrain, as you will train "
                                         "(default auto: as 'seisseg train' chooses; without "
                                         "--labels, as it chooses for sections: give --labels "
-                                        "or hybrid for paint mostly on time slices)")
+                                        "or --model hybrid for paint mostly on time slices)")
     add_width_depth(p, "as you will train")
     p.add_argument("--context", type=int, metavar="C",
                    help="neighbouring slices on each side (as you will train)")
@@ -87,9 +87,11 @@ def run(args: argparse.Namespace) -> int:
                      protect=[p for p in (args.image, args.labels) if p])
     kwargs = {k: v for k, v in (("width", args.width), ("depth", args.model_depth),
                                 ("context", args.context)) if v is not None}
+    if args.zero_is_background and not args.labels:
+        raise SeisSegError("--zero-is-background describes the labels: give --labels too.")
     config = TrainConfig(model=args.model, model_kwargs=kwargs, patch_size=args.patch,
                          batch_size=args.batch, axes=args.axes, seed=args.seed,
-                         device=args.device,
+                         device=args.device, zero_is_background=args.zero_is_background,
                          position=POSITION_CHOICES[args.position])
     config.validate()
     image = read_named(args.image, "image", args)
@@ -98,10 +100,12 @@ def run(args: argparse.Namespace) -> int:
         volume = read_named(args.labels, "labels", args)
         check_labels(volume, args.labels, image.shape, args.image)
         labels = volume.data
+        if args.model != "auto":
+            print(f"note: --labels chooses the model for --model auto only; pretraining "
+                  f"{args.model} as asked.", flush=True)
     stop = threading.Event()
     gen = pretrain(image.data, config, minutes=args.minutes, geometry=image.geometry,
-                   out=args.out, stop=stop, labels=labels,
-                   zero_is_background=args.zero_is_background)
+                   out=args.out, stop=stop, labels=labels)
     with (TrainingPrinter(enabled=not args.quiet, pretraining=True) as printer,
           ctrl_c_stops(stop, printer.write)):
         drain(gen, printer)

@@ -180,8 +180,14 @@ class TrainingPrinter:
         self.start()
 
     def note(self, event: Any) -> None:
-        """A training note as ``note: ...``; a pretraining's note as it is, below the bar."""
-        if self.pretraining:
+        """A training note as ``note: ...``; a pretraining's note as it is, below the bar; a
+        warning as ``warning: ...`` on stderr."""
+        if getattr(event, "level", "info") == "warning":
+            if self.bar is not None and not self.bar.disable:
+                self.bar.write(f"warning: {event.text}", file=sys.stderr)
+            else:
+                print(f"warning: {event.text}", file=sys.stderr, flush=True)
+        elif self.pretraining:
             self.close()
             self.write(event.text)
         else:

@@ -90,8 +90,8 @@ def _passes(
         "flips": [names[a] for a in flipped],
         "sweeps": int(sweeps),
     }
-    how = _flip_words(record["flips"]) + (" (test-time augmentation, --no-tta to turn off)"
-                                           if flipped else " (--tta to average flips)")
+    how = _flip_words(record) + (" (--no-tta to turn off)" if flipped
+                                 else " (--tta to average flips)")
     record["text"] = where + ("; flips of " + _and(record["flips"]) if flipped else "")
     return record, where, how
 
@@ -111,14 +111,19 @@ def describe_default_passes(bm: Any, axes: Sequence[int], names: Sequence[str] |
     Returns
     -------
     str
-        E.g. ``"along inline and crossline sections by default, each averaged over flips of
-        inline and crossline"`` (each orientation flips the axes of its own sections).
+        E.g. ``"along inline and crossline sections by default, each averaged over test-time
+        flips of inline and crossline"`` (each orientation flips the axes of its own sections).
     """
     axes = tuple(int(a) for a in axes)
     record, where, _ = _passes(bm, axes, bm.test_time_flips(None), names)
-    return f"{where} by default, {_flip_words(record['flips'])}"
+    return f"{where} by default, {_flip_words(record)}"
 
 
-def _flip_words(flips: Sequence[str]) -> str:
-    """The test-time flips of a prediction, in the words every message uses."""
-    return f"each averaged over flips of {_and(flips)}" if flips else "no test-time flips"
+def _flip_words(record: dict[str, Any]) -> str:
+    """The test-time flips of a prediction (:func:`describe_passes`' record), in the words
+    every message uses."""
+    flips = record["flips"]
+    if not flips:
+        return "no test-time flips"
+    several = len(record.get("orientations") or ()) > 1
+    return f"{'each ' if several else ''}averaged over test-time flips of {_and(flips)}"

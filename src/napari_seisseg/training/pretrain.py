@@ -67,7 +67,6 @@ def pretrain(
     cache: bool = True,
     stop: Any = None,
     labels: Any = None,
-    zero_is_background: bool = False,
 ) -> Generator[Step | Note, None, PretrainResult]:
     """Pretrain the network ``config`` describes on ``image`` alone, yielding progress.
 
@@ -93,9 +92,8 @@ def pretrain(
     labels : array-like, optional
         The paint training will use (never trained on here): with ``model="auto"`` the
         network is chosen as training on it will choose (the hybrid for paint mostly on
-        time slices, :func:`~napari_seisseg.training.recipe.paint_wants_hybrid`).
-    zero_is_background : bool
-        Label 0 of ``labels`` is a class.
+        time slices, :func:`~napari_seisseg.training.recipe.paint_wants_hybrid`; label 0
+        is a class with ``config.zero_is_background``).
 
     Yields
     ------
@@ -116,8 +114,7 @@ def pretrain(
         raise SeisSegError(f"minutes must be positive, got {minutes}.")
     img, shape, sample_axis, axes = _oriented_input(image, config, geometry)
     tshape = tuple(int(n) for n in img.shape)
-    fits, why = paint_wants_hybrid(config, image, labels, geometry=geometry,
-                                   zero_is_background=zero_is_background)
+    fits, why = paint_wants_hybrid(config, image, labels, geometry=geometry)
     config, auto_note = resolve_model(config, tshape, axes, fits)
     for text in (why, auto_note):
         if text:

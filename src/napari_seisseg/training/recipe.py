@@ -1,7 +1,7 @@
 """``model="auto"``: the architecture and recipe measured best for the kind of task.
 
-Two kinds of task, told apart by the data alone (no labels needed, so pretraining chooses
-the same way):
+Three kinds of task: the first two told apart by the data alone (pretraining without
+labels chooses the same way), the third by the paint:
 
 *Sections of a survey* (the usual case: a cube, or a section, painted on a few slices)
     ``unet2d`` (width 16, depth 4): on 2 CPU cores it takes the most steps per minute of
@@ -140,8 +140,7 @@ def hybrid_fits(config: TrainConfig, data: Any, image: Any = None) -> bool:
 
 
 def paint_wants_hybrid(
-    config: TrainConfig, image: Any, labels: Any, *, geometry: Any = None,
-    zero_is_background: bool = False,
+    config: TrainConfig, image: Any, labels: Any, *, geometry: Any = None
 ) -> tuple[bool, str | None]:
     """Whether training on ``labels`` would choose the hybrid, before any pretraining exists.
 
@@ -151,13 +150,12 @@ def paint_wants_hybrid(
     Parameters
     ----------
     config : TrainConfig
-        The settings (only ``model="auto"`` may choose).
+        The settings (only ``model="auto"`` may choose; ``zero_is_background`` reads the
+        labels as training will).
     image, labels : array-like
         The image and the paint training will use (``labels`` None: no paint, False).
     geometry : SurveyGeometry, optional
         Geometry of the input (its axis order).
-    zero_is_background : bool
-        Label 0 is a class.
 
     Returns
     -------
@@ -172,10 +170,12 @@ def paint_wants_hybrid(
     from .data import prepare_data
 
     try:
-        data = prepare_data(image, labels, zero_is_background=zero_is_background,
+        data = prepare_data(image, labels, zero_is_background=config.zero_is_background,
                             axes=config.axes, geometry=geometry)
     except SeisSegError as exc:
-        return False, f"The labels did not choose the model: {exc}"
+        return False, (f"The labels did not choose the model, so auto pretrains for sections "
+                       f"as without paint; for paint mostly on time slices choose the hybrid "
+                       f"model (--model hybrid, or the model box). Why: {exc}")
     return hybrid_fits(replace(config, pretrained=None), data), None
 
 
