@@ -329,3 +329,4 @@ def test_a_class_painted_on_few_voxels_is_named_with_its_count():
     notes = [e.text for e in events if type(e).__name__ == "Note"]
     assert any("class 3 is painted on only 5 voxels" in n or "3 is painted on only 5 voxels" in n
                for n in notes), notes
+    assert not [n for n in notes if "separate patch" in n]  # said once: the voxels

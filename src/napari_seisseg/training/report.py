@@ -3,7 +3,9 @@
 At the end of training, the kept model's validation scores become one line per painted
 class ("fault: IoU 0.62, found 71 % of its 1,234 validation voxels") and a warning for
 every class the model misses ("channel: 0 of 1,234 validation voxels found; paint more of
-it").  Before training, classes painted on very few voxels are named with their count.
+it").  Before training, classes painted on very few voxels are named with their count, and
+classes painted as a few separate patches only (say three gas sands) are named too: the
+validation bands lie in those patches, so they cannot tell how the unpainted ones fare.
 The CLI prints these lines and the Train widget shows them in its status and as
 notifications, from the same function.
 """
@@ -14,12 +16,19 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["class_report", "few_voxel_warnings", "FEW_VOXELS", "MISSED_RECALL"]
+__all__ = [
+    "FEW_BODIES", "FEW_VOXELS", "MISSED_RECALL", "class_report", "few_body_warnings",
+    "few_voxel_warnings",
+]
 
 #: A class painted on fewer voxels than this gets a warning before training.
 FEW_VOXELS = 200
 #: A class whose validation voxels are found less often than this is reported as missed.
 MISSED_RECALL = 0.1
+#: A class painted as at most this many separate compact patches gets a warning.
+FEW_BODIES = 3
+#: Painted sections beyond which the paint is not "a few sections" (no body count).
+_MAX_SECTIONS = 64
 
 
 def class_report(metrics: Mapping[str, Any] | None) -> list[tuple[str, str]]:
@@ -79,3 +88,60 @@ def few_voxel_warnings(
                 f"it on more sections (a few hundred voxels or more)."
             )
     return out
+
+
+def few_body_warnings(target: Any, summary: Any, names: Sequence[str],
+                      minimum: int = FEW_BODIES) -> list[str]:
+    """A warning for each class painted as at most ``minimum`` separate compact patches.
+
+    Every painted section (``LabelSummary``: the orientation each stroke was painted in)
+    is cut into the connected patches of each class; a patch is *compact* when it spans
+    less than half of the section's painted extent both ways.  A class with a patch that
+    spans the section (a layer, a fault across a time slice) is never named, nor one
+    :func:`few_voxel_warnings` names; nor is any
+    class when more than 64 sections are painted (not a few painted sections).  On the survey stand-in (8 painted time slices, 10 minutes) the gas sands
+    scored 0.07 on the unpainted slices when the paint held 3 sand patches (two draws) and
+    0.31 / 0.47 with 5 / 10, while their validation IoU read 0.27-0.32 either way.
+
+    Parameters
+    ----------
+    target : numpy.ndarray
+        Training targets (0 = not labeled, ``k + 1`` = class ``k``), training order.
+    summary : LabelSummary
+        :func:`~napari_seisseg.training.labels.summarize_labels` of ``target``.
+    names : sequence of str
+        Class names, by class index.
+    minimum : int
+        Largest number of patches that is warned about.
+
+    Returns
+    -------
+    list of str
+    """
+    import numpy as np
+    from scipy import ndimage
+
+    sections = [(a.axis, int(s)) for a in summary.axes for s in a.sections]
+    if not sections or len(sections) > _MAX_SECTIONS:
+        return []
+    compact = np.zeros(len(names), int)
+    spans = np.zeros(len(names), bool)
+    for axis, index in sections:
+        section = np.asarray(np.take(target, index, axis=axis))
+        rows, cols = np.nonzero(section)
+        extent = (np.ptp(rows) + 1, np.ptp(cols) + 1)
+        for k in np.unique(section[section > 0]) - 1:
+            patches, _ = ndimage.label(section == k + 1, structure=np.ones((3, 3)))
+            for box in ndimage.find_objects(patches):
+                wide = (box[0].stop - box[0].start >= 0.5 * extent[0]
+                        or box[1].stop - box[1].start >= 0.5 * extent[1])
+                spans[k] |= wide
+                compact[k] += not wide
+    return [
+        f"{name} is painted as only {int(n)} separate patch{'es' if n != 1 else ''}: the "
+        "model learns how these look and may miss its other bodies, and validation (inside "
+        "these patches) cannot tell. Paint it on a few more bodies, on other slices or "
+        "sections where it shows."
+        for name, n, wide, voxels in zip(names, compact, spans, summary.class_counts, strict=True)
+        if 0 < n <= minimum and not wide and voxels >= FEW_VOXELS  # else: too few voxels
+    ]

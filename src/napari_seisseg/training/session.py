@@ -32,7 +32,7 @@ from .losses import SegmentationLoss, region_term
 from .patch_sampler import PatchSampler
 from .patches import PatchLayout, inplane_axes, make_layout
 from .recipe import hybrid_fits, resolve_model
-from .report import few_voxel_warnings
+from .report import few_body_warnings, few_voxel_warnings
 from .validation import ValidationSet
 
 __all__ = ["Session", "build_session"]
@@ -411,6 +411,13 @@ def _session_model(
     return model, binary, kind, position
 
 
+def _paint_warnings(data: TrainingData) -> list[str]:
+    """The data's notes, and what the paint holds too little of (a few voxels, a few bodies)."""
+    names = [c.name for c in data.classes]
+    return [*data.notes, *few_voxel_warnings(data.summary.class_counts, names),
+            *few_body_warnings(data.target, data.summary, names)]
+
+
 def build_session(
     image: Any,
     labels: Any,
@@ -441,9 +448,8 @@ def build_session(
         class_colors=class_colors,
         classes=[ClassInfo.from_dict(c) for c in init_card["classes"]] if init_card else None,
     )
-    notes = list(data.notes)
+    notes = _paint_warnings(data)
     infos: list[str] = []  # said at the start, not warnings
-    notes += few_voxel_warnings(data.summary.class_counts, [c.name for c in data.classes])
     model, binary, kind, position = _session_model(
         config, data, image, init_model, init_card, notes, infos
     )

@@ -1,0 +1,69 @@
+"""What a run says about the paint before training and what it learned after."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from napari_seisseg.bundle.classes import build_classes
+from napari_seisseg.training.labels import summarize_labels
+from napari_seisseg.training.report import class_report, few_body_warnings, few_voxel_warnings
+
+NAMES = ["background", "fault", "gas sand", "layer"]
+
+
+def _time_slices(n_blobs: int, slices=(10, 30, 50)) -> np.ndarray:
+    """Paint on time slices (axis 2): background, a fault across each slice, ``n_blobs``
+    compact sand patches in all, and a layer across the first slice."""
+    target = np.zeros((40, 48, 60), np.uint8)
+    for t in slices:
+        target[:, :, t] = 1
+        target[:, 20, t] = 2  # a fault line across the slice
+    for b in range(n_blobs):  # 210 voxels each (never too few voxels to be named for that)
+        t = slices[b % len(slices)]
+        r = 2 + 18 * (b // len(slices))
+        target[r:r + 15, 26:40, t] = 3
+    target[36:39, :, slices[0]] = 4  # a layer: spans the slice
+    return target
+
+
+def _warnings(target):
+    classes = build_classes(list(range(1, len(NAMES) + 1)), NAMES, None,
+                            zero_is_background=False)
+    return few_body_warnings(target, summarize_labels(target, classes), NAMES)
+
+
+def test_a_class_painted_as_a_few_patches_is_named_with_their_count():
+    [warning] = _warnings(_time_slices(3))
+    assert warning.startswith("gas sand is painted as only 3 separate patches: ")
+    assert "Paint it on a few more bodies" in warning
+    assert _warnings(_time_slices(1))[0].startswith("gas sand is painted as only 1 separate patch:")
+    assert _warnings(_time_slices(4)) == []  # more bodies: learned from several
+    # classes that span a section (the fault, the layer, the background) are never named
+    assert not [w for w in _warnings(_time_slices(2)) if not w.startswith("gas sand")]
+
+
+def test_many_painted_sections_are_not_counted():
+    from types import SimpleNamespace
+
+    target = _time_slices(2)
+    counts = np.bincount(target.ravel(), minlength=5)[1:]
+    few = SimpleNamespace(axes=[SimpleNamespace(axis=2, sections=np.array([10, 30, 50]))],
+                          class_counts=counts)
+    assert len(few_body_warnings(target, few, NAMES)) == 1
+    many = SimpleNamespace(axes=[SimpleNamespace(axis=2, sections=np.arange(60)),
+                                 SimpleNamespace(axis=0, sections=np.arange(10))],
+                          class_counts=counts)
+    assert few_body_warnings(target, many, NAMES) == []  # over 64: not a few sections
+
+
+def test_the_other_lines_of_the_report():
+    assert few_voxel_warnings([5, 500], ["fault", "sand"]) == [
+        "fault is painted on only 5 voxels: too few to learn it well. Paint it on more sections "
+        "(a few hundred voxels or more)."]
+    metrics = {"classes": [
+        {"name": "fault", "iou": 0.0, "recall": 0.0, "support": 1234},
+        {"name": "salt", "iou": 0.81, "recall": 0.9, "support": 100},
+    ]}
+    (level, missed), (info_level, found) = class_report(metrics)
+    assert level == "warning" and missed.startswith("fault: 0 of 1,234 validation voxels found")
+    assert info_level == "info" and found == "salt: validation IoU 0.81, found 90% of its 100 validation voxels."
