@@ -35,11 +35,38 @@ def _warnings(target):
 def test_a_class_painted_as_a_few_patches_is_named_with_their_count():
     [warning] = _warnings(_time_slices(3))
     assert warning.startswith("gas sand is painted as only 3 separate patches: ")
-    assert "Paint it on a few more bodies" in warning
+    assert "Paint it in a few more places" in warning
     assert _warnings(_time_slices(1))[0].startswith("gas sand is painted as only 1 separate patch:")
     assert _warnings(_time_slices(4)) == []  # more bodies: learned from several
     # classes that span a section (the fault, the layer, the background) are never named
     assert not [w for w in _warnings(_time_slices(2)) if not w.startswith("gas sand")]
+
+
+def test_what_counts_as_a_patch():
+    # a patch alone on its slice is measured against the paint of every slice of its
+    # orientation, so it is still compact
+    target = _time_slices(2)
+    target[5:20, 5:19, 55] = 3
+    assert _warnings(target)[0].startswith("gas sand is painted as only 3 separate patches")
+    # a class with one patch across its section is never named, whatever else it has
+    target[5:8, :, 55] = 4
+    assert not [w for w in _warnings(target) if w.startswith("layer")]
+    # scribbles: three short strokes of a class among strokes of others
+    strokes = np.zeros((40, 48, 60), np.uint8)
+    strokes[2:5, 3:40, 30] = 1
+    strokes[30:33, 3:40, 30] = 1
+    for r in (8, 16, 24):
+        strokes[r:r + 7, 10:20, 30] = 3  # 70 voxels each, short of half the painted extent
+    assert _warnings(strokes)[0].startswith("gas sand is painted as only 3 separate patches")
+
+
+def test_a_single_section_labeled_whole_is_not_counted():
+    section = np.ones((1, 48, 60), np.uint8)
+    section[0, 10:25, 20:40] = 3  # one salt body on a fully labeled 2D line
+    assert _warnings(section) == []
+    section[0, 40:, :] = 0  # now only partly labeled: there is more to paint
+    section[0, :, :10] = 0
+    assert _warnings(section)[0].startswith("gas sand is painted as only 1 separate patch")
 
 
 def test_many_painted_sections_are_not_counted():
@@ -54,6 +81,13 @@ def test_many_painted_sections_are_not_counted():
                                  SimpleNamespace(axis=0, sections=np.arange(10))],
                           class_counts=counts)
     assert few_body_warnings(target, many, NAMES) == []  # over 64: not a few sections
+    large = np.zeros((3, 2600, 2600), np.uint8)  # 3 sections of 6.8 million voxels
+    large[:, :, :] = 1
+    large[0, 10:40, 10:40] = 3
+    three = SimpleNamespace(axes=[SimpleNamespace(axis=0, sections=np.arange(3))],
+                            class_counts=np.bincount(large[0].ravel(), minlength=5)[1:])
+    assert few_body_warnings(large, three, NAMES) == []  # over 20 million section voxels
+    assert len(few_body_warnings(large[:, :2000, :2000], three, NAMES)) == 1  # 12 million
 
 
 def test_the_other_lines_of_the_report():

@@ -11,7 +11,7 @@ with :func:`~napari_seisseg.jobs.drain` and one of these printers as ``on_event`
   ``pretraining=True``, those of :func:`~napari_seisseg.training.pretrain.pretrain`.
 
 Bars go to stderr and are redrawn at most every :data:`LOG_REDRAW_S` into a log file; lines
-go to stdout.
+go to stdout, warnings (``warning: ...``) to stderr.
 """
 
 from __future__ import annotations
@@ -134,7 +134,8 @@ class TrainingPrinter:
         On ``Started``, say the classes and the task with the validation (``seisseg
         train``); False: the validation alone (the demo).
     pretraining : bool
-        The events of a pretraining: a note closes the bar and is printed as it is.
+        The events of a pretraining: a note closes the bar and is printed as it is (a
+        warning is printed as in training: ``warning: ...`` on stderr, the bar kept).
 
     Use it as a context manager (the bar is closed on the way out) or call :meth:`close`.
     """
@@ -183,6 +184,7 @@ class TrainingPrinter:
         """A training note as ``note: ...``; a pretraining's note as it is, below the bar; a
         warning as ``warning: ...`` on stderr."""
         if getattr(event, "level", "info") == "warning":
+            sys.stdout.flush()  # in order with the lines before it when both go to one log
             if self.bar is not None and not self.bar.disable:
                 self.bar.write(f"warning: {event.text}", file=sys.stderr)
             else:
