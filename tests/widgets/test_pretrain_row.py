@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from widget_helpers import errors as _errors
+from widget_helpers import tiny as _tiny
 
 from napari_seisseg._widgets.train import TrainWidget
 
 pytestmark = pytest.mark.gui
-
-
-def _tiny(w: TrainWidget, epochs: int = 2, steps: int = 3) -> None:
-    w.advanced.model_width.value = 4
-    w.advanced.patch.value = 32
-    w.advanced.batch.value = 2
-    w.advanced.steps_per_epoch.value = steps
-    w.set_budget(epochs, "epochs")
-
-
-def _errors(notifications) -> list[str]:
-    return [str(n.message) for n in notifications if "error" in str(n.severity).lower()]
 
 
 def _time_slices(viewer, ks, classes=None):

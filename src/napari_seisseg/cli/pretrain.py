@@ -9,15 +9,7 @@ from pathlib import Path
 from ..errors import SeisSegError
 from ..jobs import drain
 from ..train_settings import MODEL_CHOICES, cli_option
-from ._common import (
-    add_segy_options,
-    add_width_depth,
-    check_labels,
-    ctrl_c_stops,
-    int_list,
-    positive,
-    read_named,
-)
+from ._common import add_segy_options, add_width_depth, ctrl_c_stops, int_list, positive, read_named
 from .printer import TrainingPrinter
 
 __all__ = ["add_parser", "run"]
@@ -78,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
     from ..train_settings import POSITION_CHOICES
     from ..training import TrainConfig
     from ..training.pretrain import pretrain
+    from ._common import check_labels
 
     if args.out:
         out = Path(args.out)
