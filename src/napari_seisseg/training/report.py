@@ -135,8 +135,9 @@ def few_body_warnings(target: Any, summary: Any, names: Sequence[str],
         return []  # a single section labeled (almost) whole: nowhere left to paint
     compact = np.zeros(len(names), int)
     spans = np.zeros(len(names), bool)
+    extents = {a: _painted_extent([c for b, c in cuts if b == a]) for a in {a for a, _ in cuts}}
     for axis, cut in cuts:
-        extent = _painted_extent([c for a, c in cuts if a == axis])
+        extent = extents[axis]
         for k in np.unique(cut[cut > 0]) - 1:
             if not spans[k] and compact[k] <= minimum:
                 n, wide = _patches(cut == k + 1, extent)
