@@ -37,7 +37,8 @@ def test_a_class_painted_as_a_few_patches_is_named_with_their_count():
     assert warning.startswith("gas sand is painted as only 3 separate patches: ")
     assert "Paint it in a few more places" in warning
     assert _warnings(_time_slices(1))[0].startswith("gas sand is painted as only 1 separate patch:")
-    assert _warnings(_time_slices(4)) == []  # more bodies: learned from several
+    assert _warnings(_time_slices(5))[0].startswith("gas sand is painted as only 5 separate")
+    assert _warnings(_time_slices(6)) == []  # more bodies: learned from several
     # classes that span a section (the fault, the layer, the background) are never named
     assert not [w for w in _warnings(_time_slices(2)) if not w.startswith("gas sand")]
 

@@ -26,7 +26,7 @@ FEW_VOXELS = 200
 #: A class whose validation voxels are found less often than this is reported as missed.
 MISSED_RECALL = 0.1
 #: A class painted as at most this many separate compact patches gets a warning.
-FEW_BODIES = 3
+FEW_BODIES = 5
 #: Painted sections, and their voxels, beyond which the paint is not "a few sections" (no
 #: body count).
 _MAX_SECTIONS = 64
@@ -106,8 +106,8 @@ def few_body_warnings(target: Any, summary: Any, names: Sequence[str],
     few painted sections).  Paint of another orientation crossing a section
     adds fragments to it, which only makes a class less likely to be named.  On the survey
     stand-in (8 painted time slices, 10 minutes) the gas sands scored 0.07 on the unpainted
-    slices when the paint held 3 sand patches (two draws) and 0.31 / 0.47 with 5 / 10, while
-    their validation IoU read 0.27-0.32 either way.
+    slices when the paint held 3 sand patches (two draws), 0.31 and 0.14 with 5 (two draws)
+    and 0.47 with 10, while their validation IoU read 0.27-0.32 every time.
 
     Parameters
     ----------
