@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from widget_helpers import errors as _errors
 
 from napari_seisseg import synthetic
 from napari_seisseg._widgets.train import TrainWidget
@@ -46,10 +47,6 @@ def _show_inline(viewer, image, index: int) -> None:
     viewer.dims.order = (0, 1, 2)
     world = image.data_to_world([index, 0, 0])[0]
     viewer.dims.set_point(0, world)
-
-
-def _errors(notifications) -> list[str]:
-    return [str(n.message) for n in notifications if "error" in str(n.severity).lower()]
 
 
 def test_preview_appears_changes_follows_the_slider_and_takes_strokes(live_viewer, qtbot):
