@@ -1,10 +1,11 @@
 """The Train widget's "Pretrain on the image" row: self-supervised pretraining in a worker.
 
-The computation is :func:`napari_seisseg.training.pretrain.pretrain` (never trained on labels): it
-teaches the network the Train widget's settings describe (model auto: the one Train will
-choose for the labels layer's paint) to reconstruct hidden traces of the chosen image, and caches it in the model store, keyed by the survey and the
-architecture.  Every later training on that image with the same settings starts from it
-(a note says so).  The row shares the Train widget's progress bar, status line and Stop.
+The computation is :func:`napari_seisseg.training.pretrain.pretrain` (never trained on
+labels): it teaches the network the Train widget's settings describe (model auto: the one
+Train will choose for the labels layer's paint) to reconstruct hidden traces of the chosen
+image, and caches it in the model store, keyed by the survey and the architecture.  Every
+later training on that image with the same settings starts from it (a note says so).  The
+row shares the Train widget's progress bar, status line and Stop.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ class PretrainRow:
             logger.exception("reading the training settings failed")
             return owner._fail(f"{type(exc).__name__}: {exc}")
         geometry = layer_geometry(image)
-        labels = self.owner.labels_layer.value
+        labels = owner.labels_layer.value
         stop = threading.Event()
         closing = owner._closing
 

@@ -185,10 +185,7 @@ class TrainingPrinter:
         warning as ``warning: ...`` on stderr."""
         if getattr(event, "level", "info") == "warning":
             sys.stdout.flush()  # in order with the lines before it when both go to one log
-            if self.bar is not None and not self.bar.disable:
-                self.bar.write(f"warning: {event.text}", file=sys.stderr)
-            else:
-                print(f"warning: {event.text}", file=sys.stderr, flush=True)
+            self.write(f"warning: {event.text}", sys.stderr)
         elif self.pretraining:
             self.close()
             self.write(event.text)
@@ -207,12 +204,13 @@ class TrainingPrinter:
         self.bar.set_description_str(f"epoch {event.epoch} loss {event.loss:.4f}", refresh=False)
         move_bar(self.bar, int(round(1000 * min(1.0, max(0.0, event.progress)))))
 
-    def write(self, text: str) -> None:
-        """Print a line on stdout (above the bar when one is shown)."""
+    def write(self, text: str, file: Any = None) -> None:
+        """Print a line on ``file`` (default stdout), above the bar when one is shown."""
+        file = sys.stdout if file is None else file
         if self.bar is None or self.bar.disable:
-            print(text, flush=True)
+            print(text, file=file, flush=True)
         else:
-            self.bar.write(text, file=sys.stdout)
+            self.bar.write(text, file=file)
 
     def close(self) -> None:
         """Remove the bar."""

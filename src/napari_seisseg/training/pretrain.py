@@ -114,11 +114,8 @@ def pretrain(
         raise SeisSegError(f"minutes must be positive, got {minutes}.")
     img, shape, sample_axis, axes = _oriented_input(image, config, geometry)
     tshape = tuple(int(n) for n in img.shape)
-    fits, why = paint_wants_hybrid(config, image, labels, geometry=geometry)
-    config, auto_note = resolve_model(config, tshape, axes, fits)
-    for text in (why, auto_note):
-        if text:
-            yield Note(text, "warning" if text is why else "info")
+    config, notes = _auto_choice(config, image, labels, geometry, tshape, axes)
+    yield from notes
     model, kind, position = _pretraining_model(config, tshape[sample_axis])
     layout = make_layout(kind, tshape, config.patch_size,
                          context=int(getattr(model, "context", 0) or 0), axes=axes,
@@ -154,6 +151,18 @@ def pretrain(
     result = PretrainResult(model, card, losses=losses)
     yield _save_pretraining(result, cache, out)
     return result
+
+
+def _auto_choice(
+    config: TrainConfig, image: Any, labels: Any, geometry: SurveyGeometry | None,
+    tshape: tuple[int, ...], axes: tuple[int, ...] | None,
+) -> tuple[TrainConfig, list[Note]]:
+    """The config with ``auto`` resolved (from the paint, when given) and the notes saying
+    why: a warning when the paint could not choose, then what was chosen."""
+    fits, why = paint_wants_hybrid(config, image, labels, geometry=geometry)
+    config, chosen = resolve_model(config, tshape, axes, fits)
+    return config, [Note(text, level) for text, level in ((why, "warning"), (chosen, "info"))
+                    if text]
 
 
 def _oriented_input(
