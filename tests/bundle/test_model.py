@@ -97,6 +97,31 @@ def test_time_slice_paint_flips_its_maps_by_default_and_never_time():
     assert not BundleModel.from_model(net3, card3).flips_by_default
 
 
+def test_time_slice_paint_turns_its_maps_when_training_turned_them():
+    net = _net()
+    card = _card(net, training={"config": {"augment": {"map_view": True}}})
+    card["input"].update(axes=[0, 1, 2], predict_axes=[2, 0, 1])
+    bm = BundleModel.from_model(net, card)
+    assert bm.trained_on_turned_maps
+    assert bm.test_time_turns(None, (2, 0, 1)) == (2,) and bm.test_time_turns(True, (0, 2)) == (2,)
+    assert bm.test_time_turns(False, (2, 0, 1)) == () and bm.test_time_turns(None, (0, 1)) == ()
+    # training that never turned its maps (or a card that does not say), or oblong patches:
+    # the maps are flipped only
+    for augment, patch in (({"map_view": False}, [16, 16]), ({}, [16, 16]), ({"map_view": True}, [16, 32])):
+        card["training"]["config"]["augment"], card["input"]["patch_size"] = augment, patch
+        other = BundleModel.from_model(net, card)
+        assert not other.trained_on_turned_maps and other.test_time_turns(None, (2, 0, 1)) == ()
+    card["input"]["patch_size"] = [16, 16]
+    card["training"]["config"]["augment"] = {"transpose": True}
+    assert BundleModel.from_model(net, card).test_time_turns(None, (2,)) == (2,)
+    del card["training"]
+    assert BundleModel.from_model(net, card).test_time_turns(None, (2,)) == ()
+    # painted on inlines (even led by them with time slices): flips as before, no turns
+    card = _card(net, training={"config": {"augment": {"map_view": True}}})
+    card["input"].update(axes=[0, 1, 2], predict_axes=[0, 1, 2])
+    assert BundleModel.from_model(net, card).test_time_turns(True, (0, 1, 2)) == ()
+
+
 def test_coerce_takes_paths_pairs_and_entries(tmp_path):
     net = _net()
     path = save_bundle(tmp_path / "salt.seisseg", net, _card(net))

@@ -165,7 +165,7 @@ def test_a_time_slice_model_flips_its_maps_by_default(unet2d):
     # said and recorded: which orientations, their weights, which axes were flipped
     names = ["inline", "crossline", "time"]  # as interpreters (and the widgets) call them
     assert told.passes == {"orientations": [names[2], names[0], names[1]], "weights": [0.5, 0.25, 0.25],
-                           "flips": [names[0], names[1]], "sweeps": 8,
+                           "flips": [names[0], names[1]], "turned": [], "sweeps": 8,
                            "text": (f"along {names[2]}, {names[0]} and {names[1]} sections (weights 0.50, "
                                     f"0.25, 0.25); flips of {names[0]} and {names[1]}")}
     assert told.notes[0] == (f"predicted along {names[2]}, {names[0]} and {names[1]} sections (weights "
@@ -193,6 +193,18 @@ def test_a_time_slice_model_flips_its_maps_by_default(unet2d):
     maps = drain(predict_sections(bm.model, CUBE, axes=(2, 0, 1), weights=(0.5, 0.25, 0.25),
                                   preprocess=norm, min_tile=(16, 16), tta=(0, 1)))
     np.testing.assert_allclose(three, maps, atol=1e-6)
+    # trained on maps turned every way: the time slices in their 8 turns and mirrors
+    turned = BundleModel.from_model(bm.model, {**card, "training": {"config": {"augment": {"map_view": True}}}})
+    told = drain(predict_bundle(turned, CUBE, geometry=g))
+    every = drain(predict_sections(bm.model, CUBE, axes=(2, 0, 1), weights=(0.5, 0.25, 0.25),
+                                   preprocess=norm, min_tile=(16, 16), tta=(0, 1), turn_axes=(2,)))
+    np.testing.assert_allclose(told.probabilities, every, atol=1e-6)
+    assert np.abs(told.probabilities - three).max() > 1e-4  # the transposes changed something
+    assert told.passes["turned"] == ["time"] and told.passes["sweeps"] == 12
+    assert told.passes["text"].endswith("; time slices also transposed")
+    assert ("flips of inline and crossline, time slices over all 8 turns and mirrors (--no-tta to turn off): "
+            "12 sweeps of the image") in told.notes[0]
+    assert drain(predict_bundle(turned, CUBE, geometry=g, tta=False)).passes["sweeps"] == 3
     every = drain(predict_sections(bm.model, CUBE, axes=(2, 0, 1), weights=(0.5, 0.25, 0.25),
                                    preprocess=norm, min_tile=(16, 16), tta=True))
     assert np.abs(three - every).max() > 1e-4
@@ -329,7 +341,7 @@ def test_dask_path_equals_the_in_process_path(tmp_path):
     np.testing.assert_allclose(np.asarray(out.probabilities[:]), ref.probabilities, atol=1e-5)
     np.testing.assert_array_equal(out.mask(), ref.mask())
     assert out.notes == ["predicted in 3D windows, no test-time flips (--tta to average flips): 1 sweep of the image"]
-    assert out.passes == {"orientations": None, "weights": None, "flips": [], "sweeps": 1,
+    assert out.passes == {"orientations": None, "weights": None, "flips": [], "turned": [], "sweeps": 1,
                           "text": "in 3D windows"}
     # a model with painted traces: the Dask path says it predicts without them
     with_traces, _ = _with_lateral(BundleModel.load(path))

@@ -165,3 +165,31 @@ def test_section_flips_never_flip_own_axis_or_time_with_position():
     assert section_flips(True, (0, 2), sample_axis=1) == {0: (2,), 2: (0,)}
     assert section_flips(False, (0, 1)) == {0: (), 1: ()}
     assert section_flips([2], (1, 2)) == {1: (2,), 2: ()}
+
+
+def test_turned_sections_average_the_transposed_prediction():
+    """A time slice predicted transposed as well: the model sees (W, H) maps, and its answer,
+    transposed back, is averaged with the plain one; other orientations are not turned."""
+    seen = []
+
+    def asym(x):  # not symmetric under a transpose: the row index, a ramp down the map
+        seen.append(tuple(x.shape[-2:]))
+        return torch.zeros_like(x) + torch.arange(x.shape[-2], dtype=x.dtype)[:, None]
+
+    plain = run(asym, axes=(2,))
+    turned = run(asym, axes=(0, 2), turn_axes=(2,))
+    assert (9, 7) in seen and (7, 9) in seen  # the map, and the map transposed
+    rows = np.arange(7, dtype=np.float32)[:, None, None]
+    cols = np.arange(9, dtype=np.float32)[None, :, None]
+    np.testing.assert_allclose(plain[0], np.broadcast_to(rows, CUBE.shape), atol=1e-5)
+    maps = (rows + cols) / 2  # the plain map and the transposed one, averaged
+    inlines = np.arange(9, dtype=np.float32)[None, :, None]  # the inline sections' rows
+    np.testing.assert_allclose(turned[0], np.broadcast_to((maps + inlines) / 2, CUBE.shape), atol=1e-5)
+    # with both map axes flipped: the 8 turns and mirrors, for a model blind to them the same
+    np.testing.assert_allclose(run(lambda x: x**2, axes=(2,), tta=(0, 1), turn_axes=(2,)),
+                               run(lambda x: x**2, axes=(2,)), atol=1e-5)
+    # tiles of a map need not be square: each is predicted as it is and transposed
+    np.testing.assert_allclose(run(lambda x: x + 1, axes=(2,), tile=(4, 6), turn_axes=(2,))[0],
+                               CUBE + 1, atol=1e-5)
+    with pytest.raises(SeisSegError, match="turn_axes"):
+        run(asym, axes=(0,), turn_axes=(2,))

@@ -232,5 +232,6 @@ def test_runs_trained_on_time_slices_and_inlines_only_keep_both_and_flip_their_m
     assert result.card["input"]["predict_axes"] == [2, 0]
     notes = [e.text for e in events if type(e).__name__ == "Note"]
     assert any(n.startswith("Prediction averages along axis 2 and axis 0 sections by default, "
-                            "each averaged over test-time flips of axis 0 and axis 1 (seisseg predict --axes "
+                            "each averaged over test-time flips of axis 0 and axis 1, axis 2 slices over all "
+                            "8 turns and mirrors (seisseg predict --axes "
                             "and --no-tta") for n in notes), notes

@@ -277,7 +277,7 @@ class BundleModel:
         time-slice models of three synthetic cubes this raised the mean IoU of the unpainted
         voxels by 0.006 to 0.031 (mean 0.017), for 2.7 times the prediction time of the
         three orientations (4 times along time slices alone; docs/training.md, "Prediction
-        orientation").  Inlines and crosslines averaged together flip each section's traces
+        orientation"); :meth:`test_time_turns` adds their transposes.  Inlines and crosslines averaged together flip each section's traces
         (never time): +0.009 and +0.007 mean IoU on the two models of the survey stand-in
         with 3 inlines and 3 crosslines painted (0.897 -> 0.906, 0.875 -> 0.882), for twice
         the prediction time (flipping time as well gave 0.912 and 0.888 for twice as long
@@ -311,6 +311,47 @@ class BundleModel:
         if self.flips_by_default:
             return tuple(a for a in range(3) if a != self.sample_axis)
         return True
+
+    @property
+    def trained_on_turned_maps(self) -> bool:
+        """Whether training turned and mirrored its time-slice patches every way (the card's
+        ``training.config.augment``: ``map_view``, ``rotate90`` or ``transpose`` on, square
+        patches); False for cards that do not say."""
+        config = (self.card.get("training") or {}).get("config") or {}
+        aug = config.get("augment") or {}
+        size = self.patch_size
+        square = size is not None and len(size) == 2 and size[0] == size[1]
+        return square and any(bool(aug.get(k)) for k in ("map_view", "rotate90", "transpose"))
+
+    def test_time_turns(self, tta: bool | None, axes: Any) -> tuple[int, ...]:
+        """The orientations among ``axes`` whose sections prediction also averages transposed.
+
+        A model :attr:`painted_on_time_slices` and :attr:`trained_on_turned_maps` predicts its
+        time slices in all 8 turns and mirrors of the map when it flips them (the flips of
+        :meth:`test_time_flips` give 4; the transposes the other 4).  Measured on six such
+        models (the hybrid, synthetic and survey stand-in cubes): mean IoU of the unpainted
+        voxels +0.001 to +0.020, never lower, for 1.5 times the prediction time of a
+        time-slice model (docs/fewlabel-experiments.md, "Fourteenth session").
+
+        Parameters
+        ----------
+        tta : bool or None
+            Test-time augmentation asked for; None takes the model's default.
+        axes : sequence of int
+            The orientations swept, in training order.
+
+        Returns
+        -------
+        tuple of int
+            The sample axis when it is among ``axes`` and the conditions above hold, else
+            empty.
+        """
+        flips = self.test_time_flips(tta)
+        lateral = {a for a in range(3) if a != self.sample_axis}
+        flipped = set(range(3)) if flips is True else set(flips or ())
+        if not (self.painted_on_time_slices and self.trained_on_turned_maps and lateral <= flipped):
+            return ()
+        return tuple(int(a) for a in axes if int(a) == self.sample_axis)
 
     @property
     def sample_axis(self) -> int:

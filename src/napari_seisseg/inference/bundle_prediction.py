@@ -206,9 +206,10 @@ def predict_bundle(
         Overlap of neighbouring windows (3D models) or section tiles, in ``[0, 1)``.
     tta : bool, optional
         Test-time augmentation: average over flips of the window (or section) axes; for a
-        model painted on time slices, over flips of its maps, and for one painted in several
-        orientations, over flips of the traces (never of time).  Default (None): on for
-        those two kinds, off otherwise (:attr:`BundleModel.flips_by_default`).
+        model painted on time slices, over flips of its maps (and their transposes, when
+        training turned the maps: :meth:`BundleModel.test_time_turns`), and for one painted
+        in several orientations, over flips of the traces (never of time).  Default (None):
+        on for those two kinds, off otherwise (:attr:`BundleModel.flips_by_default`).
     device : str
         ``"auto"`` (CUDA, MPS, else CPU), ``"cpu"``, ``"cuda"``...
     amp : bool, optional
@@ -276,6 +277,7 @@ def predict_bundle(
     else:
         part = _whole_image(bm, plan, view, orient)
     flips = bm.test_time_flips(tta)
+    turns = bm.test_time_turns(tta, part.axes) if bm.is_section_model else ()
     path_out = out if isinstance(out, str | os.PathLike) else None
     write_later = path_out is not None and (plan.squeeze or part.sub_axis is not None)
     common = dict(
@@ -287,9 +289,9 @@ def predict_bundle(
     lines = _lines(plan)
     prior, why_not = fitting_prior(bm.card, plan.view.shape, lines) if lateral_prior else (None, None)
     common["finalize"] = None if prior is None else lateral_finalize(prior, plan.view.shape, part.origin)
-    gen = _sweep(bm, part, window, batch_size, common, time_prior)
+    gen = _sweep(bm, part, window, batch_size, common, time_prior, turns)
     applied = applied_priors(bm, time_prior, prior)
-    passes, said = describe_passes(bm, part.axes, flips, plan.axis_names())
+    passes, said = describe_passes(bm, part.axes, flips, plan.axis_names(), turns)
     notes = [said, *prior_notes(applied, prior, why_not, checked=lines is not None)]
     return finish_prediction(gen, bm, plan, part.region, part.sub_axis,
                              path_out if write_later else None, out_dtype, chunks, overwrite, notes,
@@ -381,10 +383,10 @@ def _quick_look(
 
 def _sweep(
     bm: BundleModel, part: _Part, window: Any, batch_size: int | None, common: dict[str, Any],
-    time_prior: bool = True,
+    time_prior: bool = True, turns: tuple[int, ...] = (),
 ) -> Generator[PredictionEvent, None, Any]:
     """The core generator: sections along ``part.axes`` (section models, with the card's time
-    prior when ``time_prior``) or 3D windows."""
+    prior when ``time_prior``, the orientations ``turns`` also transposed) or 3D windows."""
     view_shape = tuple(int(s) for s in part.view.shape)
     if not bm.is_section_model:
         return predict_volume(
@@ -399,7 +401,7 @@ def _sweep(
         batch_size=batch_size or 4, layout="slab" if bm.kind == "slab" else "channels",
         min_tile=bm.patch_size, pad=bm.pad_mode,
         position=None if bm.position is None else (bm.position, bm.sample_axis, part.sample_offset),
-        weights=bm.orientation_weights(part.axes), **common,
+        weights=bm.orientation_weights(part.axes), turn_axes=turns, **common,
     )
 
 

@@ -32,7 +32,8 @@ def _and(items: list[str]) -> str:
 
 
 def describe_passes(
-    bm: Any, axes: tuple[int, ...], flips: bool | tuple[int, ...], names: Sequence[str] | None = None
+    bm: Any, axes: tuple[int, ...], flips: bool | tuple[int, ...], names: Sequence[str] | None = None,
+    turns: Sequence[int] = (),
 ) -> tuple[dict[str, Any], str]:
     """The record and the line saying what a prediction averaged.
 
@@ -49,6 +50,9 @@ def describe_passes(
         (:func:`~napari_seisseg.io.layer_axes.axis_word` of the image's geometry: ``time``
         or ``depth`` for the samples; ``axis k`` of a plain array; a single 2D section's
         first axis is :data:`SECTION`); default: the card's (raw geometry names).
+    turns : sequence of int
+        The orientations whose sections are also predicted transposed
+        (:meth:`BundleModel.test_time_turns`).
 
     Returns
     -------
@@ -56,19 +60,21 @@ def describe_passes(
         ``orientations`` (axis names, or None for 3D windows), ``weights`` (one per
         orientation, or None when they average alike), ``flips`` (names of the axes
         flipped by at least one orientation; an orientation flips the axes of its own
-        sections only), ``sweeps`` (sweeps over the image: one per orientation and flip) and
-        ``text`` (a short form).
+        sections only), ``turned`` (names of the orientations also transposed), ``sweeps``
+        (sweeps over the image: one per orientation, flip and transpose) and ``text`` (a
+        short form).
     str
         A line for the user.
     """
-    record, where, how = _passes(bm, tuple(axes), flips, names)
+    record, where, how = _passes(bm, tuple(axes), flips, names, tuple(turns))
     sweeps = record["sweeps"]
     plural = "s" if sweeps != 1 else ""
     return record, f"predicted {where}, {how}: {sweeps} sweep{plural} of the image"
 
 
 def _passes(
-    bm: Any, axes: tuple[int, ...], flips: bool | tuple[int, ...], names: Sequence[str] | None
+    bm: Any, axes: tuple[int, ...], flips: bool | tuple[int, ...], names: Sequence[str] | None,
+    turns: tuple[int, ...] = (),
 ) -> tuple[dict[str, Any], str, str]:
     """:func:`describe_passes`' record, and where and how the sweeps run, in words."""
     names = _names(bm, names)
@@ -76,7 +82,7 @@ def _passes(
         own = section_flips(flips, axes, bm.sample_axis if bm.position is not None else None)
         flipped = sorted({f for fs in own.values() for f in fs})
         weights = bm.orientation_weights(axes) if len(axes) > 1 else None
-        sweeps = sum(2 ** len(own[a]) for a in axes)
+        sweeps = sum(2 ** len(own[a]) * (2 if a in turns else 1) for a in axes)
         where = ("on the single section" if [names[a] for a in axes] == [SECTION]
                  else f"along {_and([names[a] for a in axes])} sections")
         if weights is not None:
@@ -88,11 +94,13 @@ def _passes(
         "orientations": [names[a] for a in axes] if bm.is_section_model else None,
         "weights": None if weights is None else [float(w) for w in weights],
         "flips": [names[a] for a in flipped],
+        "turned": [names[a] for a in axes if a in turns] if bm.is_section_model else [],
         "sweeps": int(sweeps),
     }
     how = _flip_words(record) + (" (--no-tta to turn off)" if flipped
                                  else " (--tta to average flips)")
-    record["text"] = where + ("; flips of " + _and(record["flips"]) if flipped else "")
+    record["text"] = (where + ("; flips of " + _and(record["flips"]) if flipped else "")
+                      + "".join(f"; {n} slices also transposed" for n in record["turned"]))
     return record, where, how
 
 
@@ -115,7 +123,8 @@ def describe_default_passes(bm: Any, axes: Sequence[int], names: Sequence[str] |
         flips of inline and crossline"`` (each orientation flips the axes of its own sections).
     """
     axes = tuple(int(a) for a in axes)
-    record, where, _ = _passes(bm, axes, bm.test_time_flips(None), names)
+    turns = bm.test_time_turns(None, axes) if bm.is_section_model else ()
+    record, where, _ = _passes(bm, axes, bm.test_time_flips(None), names, turns)
     return f"{where} by default, {_flip_words(record)}"
 
 
@@ -126,4 +135,5 @@ def _flip_words(record: dict[str, Any]) -> str:
     if not flips:
         return "no test-time flips"
     several = len(record.get("orientations") or ()) > 1
-    return f"{'each ' if several else ''}averaged over test-time flips of {_and(flips)}"
+    turned = "".join(f", {n} slices over all 8 turns and mirrors" for n in record.get("turned") or ())
+    return f"{'each ' if several else ''}averaged over test-time flips of {_and(flips)}{turned}"

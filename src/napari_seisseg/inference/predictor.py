@@ -102,6 +102,10 @@ class BatchPredictor:
     flip_dims : sequence of int
         Negative tensor dims (counted from the end, the same for the model's input and
         output) to flip for test-time augmentation; every subset is predicted and averaged.
+    transpose : bool
+        Also predict every flip with the last two dims swapped (a map's turns: with both
+        dims flipped, the 8 turns and mirrors of the plane) and average those too.  The
+        window need not be square: the model gets the swapped shape.
     n_channels : int, optional
         Expected output channels.
     to_input, from_output : callable, optional
@@ -120,6 +124,7 @@ class BatchPredictor:
         amp: bool = False,
         activation: str | None = "auto",
         flip_dims: Sequence[int] = (),
+        transpose: bool = False,
         n_channels: int | None = None,
         to_input: Callable[[torch.Tensor], torch.Tensor] | None = None,
         from_output: Callable[[torch.Tensor], torch.Tensor] | None = None,
@@ -135,7 +140,10 @@ class BatchPredictor:
         self.device = resolve_device(device, predictor)
         self.amp = bool(amp) and self.device.type == "cuda"
         self.activation = _activation(predictor, activation)
-        self.flip_sets = [c for k in range(len(flip_dims) + 1) for c in itertools.combinations(flip_dims, k)]
+        flip_sets = [c for k in range(len(flip_dims) + 1) for c in itertools.combinations(flip_dims, k)]
+        #: every (flipped dims, transposed) the batch is predicted in and averaged over
+        self.variants = [(dims, turn) for turn in ((False, True) if transpose else (False,))
+                         for dims in flip_sets]
         self.n_channels = n_channels
         self.to_input = to_input or (lambda t: t.unsqueeze(1))
         self.from_output = from_output or (lambda t: t)
@@ -206,8 +214,12 @@ class BatchPredictor:
             if x.ndim in self._memory_format:
                 x = x.contiguous(memory_format=self._memory_format[x.ndim])
             total = None
-            for dims in self.flip_sets:
-                raw = self._forward(torch.flip(x, dims) if dims else x)
+            for dims, turn in self.variants:
+                xin = _turned(torch.flip(x, dims) if dims else x, turn)
+                if turn and xin.ndim in self._memory_format:
+                    xin = xin.contiguous(memory_format=self._memory_format[xin.ndim])
+                raw = self._forward(xin)
+                raw = _turned(raw, turn)
                 if dims:
                     raw = torch.flip(raw, dims)
                 y = self.from_output(raw)
@@ -217,8 +229,13 @@ class BatchPredictor:
                 elif self.activation == "sigmoid":
                     y = torch.sigmoid(y)
                 total = y if total is None else total + y
-            if len(self.flip_sets) > 1:
-                total = total / len(self.flip_sets)
+            if len(self.variants) > 1:
+                total = total / len(self.variants)
             if self.n_channels is None:
                 self.n_channels = int(total.shape[1])
             return total.to("cpu", torch.float32).numpy()
+
+
+def _turned(t: torch.Tensor, turn: bool) -> torch.Tensor:
+    """``t`` with its last two dims swapped when ``turn`` (its own inverse)."""
+    return t.transpose(-1, -2) if turn else t

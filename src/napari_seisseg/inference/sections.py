@@ -107,6 +107,7 @@ def predict_sections(
     position: tuple[Any, int, int] | None = None,
     finalize: Finalize | None = None,
     weights: Sequence[float] | None = None,
+    turn_axes: Sequence[int] = (),
 ) -> PredictionGenerator:
     """Predict every section of a 3D cube with a 2D model, along one or several axes.
 
@@ -149,6 +150,11 @@ def predict_sections(
     weights : sequence of float, optional
         Weight of each axis in the average, in the order of ``axes`` (positive; scaled to
         sum to 1).  Equal weights by default.
+    turn_axes : sequence of int
+        Orientations (among ``axes``) whose sections are also predicted transposed (the
+        section's two axes swapped) and averaged with the rest: with ``tta`` flipping both
+        in-plane axes, the 8 turns and mirrors of a time slice, for a model trained on maps
+        turned every way.
 
     Returns
     -------
@@ -176,13 +182,16 @@ def predict_sections(
     stop = check_stop(stop)
     flips = section_flips(tta, axes, None if position is None else position[1])
     floor = (1, 1) if min_tile is None else check_window(min_tile, 2, "min_tile")
+    turns = set(_axes(turn_axes)) if len(turn_axes) else set()
+    if not turns <= set(axes):
+        raise SeisSegError(f"turn_axes {tuple(turn_axes)} must be among the axes swept, {axes}.")
     passes, windows = [], []
     for a in axes:
         p, window = _section_pass(
             model2d, volume, shape, a, tile=tile, floor=floor, overlaps=overlaps, context=context,
-            layout=layout, flips=flips[a], device=device, amp=amp, activation=activation,
-            n_channels=n_channels, preprocess=preprocess, pad=pad, position=position, blend=blend,
-            dead=dead, batch_size=batch_size,
+            layout=layout, flips=flips[a], turn=a in turns, device=device, amp=amp,
+            activation=activation, n_channels=n_channels, preprocess=preprocess, pad=pad,
+            position=position, blend=blend, dead=dead, batch_size=batch_size,
         )
         passes.append(p)
         windows.append(window)
@@ -226,8 +235,8 @@ def _weights(weights: Sequence[float] | None, axes: tuple[int, ...]) -> tuple[fl
 
 def _section_pass(
     model2d: Any, volume: Any, shape: tuple[int, ...], a: int, *, tile: Any, floor: tuple[int, ...],
-    overlaps: tuple[float, ...], context: int, layout: str, flips: tuple[int, ...], device: Any,
-    amp: bool, activation: str | None, n_channels: int | None, preprocess: Any, pad: str,
+    overlaps: tuple[float, ...], context: int, layout: str, flips: tuple[int, ...], turn: bool,
+    device: Any, amp: bool, activation: str | None, n_channels: int | None, preprocess: Any, pad: str,
     position: Any, blend: str, dead: np.ndarray | None, batch_size: int,
 ) -> tuple[Pass, tuple[int, ...]]:
     """The sweep along section axis ``a``, and its window in the volume's axis order."""
@@ -239,7 +248,7 @@ def _section_pass(
     plan = WindowPlan.build(plan_shape, window, (0.0, *overlaps), halo=(context, 0, 0))
     bp = BatchPredictor(
         model2d, window, device=device, amp=amp, activation=activation,
-        flip_dims=tuple(perm.index(f) - 3 for f in flips), n_channels=n_channels,
+        flip_dims=tuple(perm.index(f) - 3 for f in flips), transpose=turn, n_channels=n_channels,
         to_input=(lambda t: t.unsqueeze(1)) if layout == "slab" else (lambda t: t),
         from_output=lambda y: y.unsqueeze(2) if y.ndim == 4 else y,
         expected=f"(N, C, {tile2[0]}, {tile2[1]})",
