@@ -247,6 +247,7 @@ def run_network(cube: np.ndarray, kept: np.ndarray, minutes: float, seed: int,
         "started_from_pretraining": "Started from the pretraining" in log,
         "train_s": round(train_s, 1), "predict_s": round(predict_s, 1),
         "test_time_flips": bm.test_time_flips(None),  # what predict did (False, True, map axes)
+        "test_time_turns": list(bm.test_time_turns(None, bm.predict_axes)),  # maps also transposed
         "stop_reason": card["training"].get("stop_reason"),
         "epochs": card["training"].get("epochs"), "best_epoch": val.get("epoch"),
         "validation_split": (val.get("split") or {}).get("description"),

@@ -193,18 +193,6 @@ def test_a_time_slice_model_flips_its_maps_by_default(unet2d):
     maps = drain(predict_sections(bm.model, CUBE, axes=(2, 0, 1), weights=(0.5, 0.25, 0.25),
                                   preprocess=norm, min_tile=(16, 16), tta=(0, 1)))
     np.testing.assert_allclose(three, maps, atol=1e-6)
-    # trained on maps turned every way: the time slices in their 8 turns and mirrors
-    turned = BundleModel.from_model(bm.model, {**card, "training": {"config": {"augment": {"map_view": True}}}})
-    told = drain(predict_bundle(turned, CUBE, geometry=g))
-    every = drain(predict_sections(bm.model, CUBE, axes=(2, 0, 1), weights=(0.5, 0.25, 0.25),
-                                   preprocess=norm, min_tile=(16, 16), tta=(0, 1), turn_axes=(2,)))
-    np.testing.assert_allclose(told.probabilities, every, atol=1e-6)
-    assert np.abs(told.probabilities - three).max() > 1e-4  # the transposes changed something
-    assert told.passes["turned"] == ["time"] and told.passes["sweeps"] == 12
-    assert told.passes["text"].endswith("; time slices also transposed")
-    assert ("flips of inline and crossline, time slices over all 8 turns and mirrors (--no-tta to turn off): "
-            "12 sweeps of the image") in told.notes[0]
-    assert drain(predict_bundle(turned, CUBE, geometry=g, tta=False)).passes["sweeps"] == 3
     every = drain(predict_sections(bm.model, CUBE, axes=(2, 0, 1), weights=(0.5, 0.25, 0.25),
                                    preprocess=norm, min_tile=(16, 16), tta=True))
     assert np.abs(three - every).max() > 1e-4

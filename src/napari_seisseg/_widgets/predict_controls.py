@@ -53,10 +53,11 @@ def run_settings() -> tuple[FloatSpinBox, CheckBox, ComboBox, list[CheckBox], Co
     tta = CheckBox(text="test-time augmentation (flips)", value=False,
                    tooltip="Average the predictions of flipped copies of each window: "
                            "smoother, 4x (sections) or 8x (3D windows) slower. Ticked when "
-                           "a model painted on time slices is chosen: its maps are flipped "
-                           "and transposed (all 8 turns and mirrors), never time (4x slower "
-                           "over three orientations, 8x along time slices alone; better on "
-                           "every model measured), and when one "
+                           "a model painted on time slices is chosen: its maps are flipped, "
+                           "never time, and transposed when training turned them (all 8 "
+                           "turns and mirrors: 4x slower over three orientations, 8x along "
+                           "time slices alone; flips only: 2.7x, 4x; better on every model "
+                           "measured), and when one "
                            "painted in several orientations is: the traces are flipped "
                            "(2x slower over inlines and crosslines, 2.7x with time slices).")
     device = ComboBox(label="device", choices=device_choices(), value="auto",

@@ -9,7 +9,7 @@ refuses a card that does not fit its network.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -262,8 +262,8 @@ class BundleModel:
         or crosslines were painted too, each at least a tenth of the paint: then they are
         predicted first, and this is False even if time slices held most of the paint) is
         the sample axis.  Such models weigh
-        their orientations (:meth:`orientation_weights`) and flip their maps
-        (:attr:`flips_by_default`)."""
+        their orientations (:meth:`orientation_weights`), flip their maps
+        (:attr:`flips_by_default`) and turn them (:meth:`test_time_turns`)."""
         return self.is_section_model and self.predict_axes[0] == self.sample_axis
 
     @property
@@ -277,8 +277,9 @@ class BundleModel:
         time-slice models of three synthetic cubes this raised the mean IoU of the unpainted
         voxels by 0.006 to 0.031 (mean 0.017), for 2.7 times the prediction time of the
         three orientations (4 times along time slices alone; docs/training.md, "Prediction
-        orientation"); :meth:`test_time_turns` adds their transposes.  Inlines and crosslines averaged together flip each section's traces
-        (never time): +0.009 and +0.007 mean IoU on the two models of the survey stand-in
+        orientation"); :meth:`test_time_turns` adds their transposes (12 sweeps
+        instead of 8 over the three orientations).  Inlines and crosslines averaged
+        together flip each section's traces (never time): +0.009 and +0.007 mean IoU on the two models of the survey stand-in
         with 3 inlines and 3 crosslines painted (0.897 -> 0.906, 0.875 -> 0.882), for twice
         the prediction time (flipping time as well gave 0.912 and 0.888 for twice as long
         again, and would show a model trained without upside-down sections ones it never
@@ -323,15 +324,16 @@ class BundleModel:
         square = size is not None and len(size) == 2 and size[0] == size[1]
         return square and any(bool(aug.get(k)) for k in ("map_view", "rotate90", "transpose"))
 
-    def test_time_turns(self, tta: bool | None, axes: Any) -> tuple[int, ...]:
+    def test_time_turns(self, tta: bool | None, axes: Sequence[int]) -> tuple[int, ...]:
         """The orientations among ``axes`` whose sections prediction also averages transposed.
 
         A model :attr:`painted_on_time_slices` and :attr:`trained_on_turned_maps` predicts its
         time slices in all 8 turns and mirrors of the map when it flips them (the flips of
         :meth:`test_time_flips` give 4; the transposes the other 4).  Measured on six such
-        models (the hybrid, synthetic and survey stand-in cubes): mean IoU of the unpainted
-        voxels +0.001 to +0.020, never lower, for 1.5 times the prediction time of a
-        time-slice model (docs/fewlabel-experiments.md, "Fourteenth session").
+        models (hybrids, on the synthetic and survey stand-in cubes): mean IoU of the
+        unpainted voxels +0.001 to +0.020, never lower, for 1.5 times the prediction time
+        over the three orientations (twice the time along time slices alone;
+        docs/fewlabel-experiments.md, "Fourteenth session").
 
         Parameters
         ----------

@@ -120,9 +120,10 @@ def _add_prediction_options(s: argparse._ArgumentGroup) -> None:
     s.add_argument("--tta", action=argparse.BooleanOptionalAction, default=None,
                    help="test-time augmentation: average over flips of the window axes "
                         "(4x the work for sections, 8x for 3D windows); for models painted on "
-                        "time slices, over flips and transposes of the maps (all 8 turns and "
-                        "mirrors), never of time (4x over three orientations), on by default "
-                        "for them; for models painted in several "
+                        "time slices, over flips of the maps, never of time, and their "
+                        "transposes when training turned the maps (all 8 turns and mirrors: "
+                        "4x over three orientations; flips alone 2.7x), on by default for "
+                        "them; for models painted in several "
                         "orientations, over flips of the traces (and of time slices' maps), never "
                         "of time, by default (2x over inlines and crosslines, 2.7x with time "
                         "slices); --no-tta: off")

@@ -60,7 +60,8 @@ class BundlePrediction:
         (written beside saved probabilities).
     passes : dict
         What the prediction averaged: ``orientations``, their ``weights``, the axes
-        flipped (``flips``), ``sweeps`` of the image and a short ``text``
+        flipped (``flips``), the orientations also transposed (``turned``), ``sweeps`` of
+        the image and a short ``text``
         (:func:`~napari_seisseg.inference.passes.describe_passes`; written beside saved
         probabilities and into the result layers' metadata).
     """

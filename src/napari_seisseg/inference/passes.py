@@ -1,4 +1,5 @@
-"""What a prediction averaged: its orientations, their weights and its test-time flips.
+"""What a prediction averaged: its orientations, their weights, its test-time flips and
+transposes.
 
 :func:`describe_passes` gives the record written beside saved probabilities and into the
 result layers' metadata, and the line printed by ``seisseg predict``, so a reader of a
@@ -97,7 +98,7 @@ def _passes(
         "turned": [names[a] for a in axes if a in turns] if bm.is_section_model else [],
         "sweeps": int(sweeps),
     }
-    how = _flip_words(record) + (" (--no-tta to turn off)" if flipped
+    how = _flip_words(record) + (" (--no-tta to turn off)" if flipped or record["turned"]
                                  else " (--tta to average flips)")
     record["text"] = (where + ("; flips of " + _and(record["flips"]) if flipped else "")
                       + "".join(f"; {n} slices also transposed" for n in record["turned"]))
@@ -131,9 +132,10 @@ def describe_default_passes(bm: Any, axes: Sequence[int], names: Sequence[str] |
 def _flip_words(record: dict[str, Any]) -> str:
     """The test-time flips of a prediction (:func:`describe_passes`' record), in the words
     every message uses."""
-    flips = record["flips"]
+    flips, turned = record["flips"], record.get("turned") or []
+    how = "all 8 turns and mirrors" if len(flips) >= 2 else "their transposes"
+    turns = "".join(f", {n} slices over {how}" for n in turned)
     if not flips:
-        return "no test-time flips"
+        return "no test-time flips" + turns
     several = len(record.get("orientations") or ()) > 1
-    turned = "".join(f", {n} slices over all 8 turns and mirrors" for n in record.get("turned") or ())
-    return f"{'each ' if several else ''}averaged over test-time flips of {_and(flips)}{turned}"
+    return f"{'each ' if several else ''}averaged over test-time flips of {_and(flips)}{turns}"

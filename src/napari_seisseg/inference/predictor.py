@@ -216,8 +216,9 @@ class BatchPredictor:
             total = None
             for dims, turn in self.variants:
                 xin = _turned(torch.flip(x, dims) if dims else x, turn)
-                if turn and xin.ndim in self._memory_format:
-                    xin = xin.contiguous(memory_format=self._memory_format[xin.ndim])
+                if turn:  # a dense tensor, as the model gets untransposed ones
+                    xin = xin.contiguous(memory_format=self._memory_format.get(
+                        xin.ndim, torch.contiguous_format))
                 raw = self._forward(xin)
                 raw = _turned(raw, turn)
                 if dims:

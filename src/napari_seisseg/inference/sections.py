@@ -107,7 +107,7 @@ def predict_sections(
     position: tuple[Any, int, int] | None = None,
     finalize: Finalize | None = None,
     weights: Sequence[float] | None = None,
-    turn_axes: Sequence[int] = (),
+    turn_axes: int | Sequence[int] = (),
 ) -> PredictionGenerator:
     """Predict every section of a 3D cube with a 2D model, along one or several axes.
 
@@ -150,11 +150,12 @@ def predict_sections(
     weights : sequence of float, optional
         Weight of each axis in the average, in the order of ``axes`` (positive; scaled to
         sum to 1).  Equal weights by default.
-    turn_axes : sequence of int
+    turn_axes : int or sequence of int
         Orientations (among ``axes``) whose sections are also predicted transposed (the
         section's two axes swapped) and averaged with the rest: with ``tta`` flipping both
         in-plane axes, the 8 turns and mirrors of a time slice, for a model trained on maps
-        turned every way.
+        turned every way.  With ``position``, only the sample axis (its slices hold no
+        time to turn).
 
     Returns
     -------
@@ -182,9 +183,7 @@ def predict_sections(
     stop = check_stop(stop)
     flips = section_flips(tta, axes, None if position is None else position[1])
     floor = (1, 1) if min_tile is None else check_window(min_tile, 2, "min_tile")
-    turns = set(_axes(turn_axes)) if len(turn_axes) else set()
-    if not turns <= set(axes):
-        raise SeisSegError(f"turn_axes {tuple(turn_axes)} must be among the axes swept, {axes}.")
+    turns = _turns(turn_axes, axes, None if position is None else position[1])
     passes, windows = [], []
     for a in axes:
         p, window = _section_pass(
@@ -221,6 +220,21 @@ def section_flips(
     """
     flips = tuple(f for f in tta_axes(tta, 3) if f != sample_axis)
     return {int(a): tuple(f for f in flips if f != a) for a in axes}
+
+
+def _turns(turn_axes: int | Sequence[int], axes: tuple[int, ...], sample_axis: int | None) -> set[int]:
+    """Checked ``turn_axes``: orientations among ``axes`` (the sample axis alone when the
+    model takes the position along it, which a transpose would move into the plane)."""
+    given = [turn_axes] if isinstance(turn_axes, int | np.integer) else list(turn_axes)
+    turns = set(_axes(given)) if given else set()
+    if not turns <= set(axes):
+        raise SeisSegError(f"turn_axes {tuple(given)} must be among the axes swept, {axes}.")
+    if sample_axis is not None and turns - {sample_axis}:
+        raise SeisSegError(
+            f"turn_axes {tuple(given)}: a model with the position channel may turn only its "
+            f"time slices (axis {sample_axis}); sections holding time are never transposed."
+        )
+    return turns
 
 
 def _weights(weights: Sequence[float] | None, axes: tuple[int, ...]) -> tuple[float, ...] | None:
