@@ -390,6 +390,8 @@ def table(runs: list[dict[str, Any]]) -> str:
         options = " ".join(r["extra_args"])
         if r.get("defaults_of"):  # the defaults changed since earlier runs with these options
             options = f"{options} ({r['defaults_of']})".strip()
+        elif r["defaults"].get("test_time_turns"):  # never pooled with runs predicted without
+            options = f"{options} (time slices predicted in their 8 turns and mirrors)".strip()
         key = (r["task"], minutes, r.get("pretrain_minutes", 0.0), options)
         groups.setdefault(key, []).append(r)
     lines = ["| task | train min | pretrain min | options | seeds | score (mean, min-max) | "

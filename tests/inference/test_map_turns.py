@@ -76,16 +76,21 @@ def test_the_bundle_turns_time_slices_only_and_says_so(hybrid):
     assert told.passes["text"].endswith("; time slices also transposed")
     assert told.notes[0].endswith("flips of inline and crossline, time slices over all 8 turns and mirrors "
                                   "(--no-tta to turn off): 12 sweeps of the image")
-    plain = drain(predict_bundle(hybrid, CUBE, geometry=g, tta=False)).passes
-    assert plain["turned"] == [] and plain["sweeps"] == 3
+    plain = drain(predict_bundle(hybrid, CUBE, geometry=g, tta=False))
+    assert plain.passes["turned"] == [] and plain.passes["sweeps"] == 3
+    assert "no test-time flips (--tta to average flips and transposes): 3 sweeps" in plain.notes[0]
     # a quick look along time turns its slice; along an inline, nothing is turned
     quick = drain(predict_bundle(hybrid, CUBE, geometry=g, slice_index=4, slice_axis="sample")).passes
     assert quick["orientations"] == ["time"] and quick["turned"] == ["time"] and quick["sweeps"] == 8
     inline = drain(predict_bundle(hybrid, CUBE, geometry=g, orientations="inline")).passes
     assert inline["turned"] == [] and inline["sweeps"] == 2
-    # the line without flips (a direct caller): the transposes named all the same
-    _, line = describe_passes(hybrid, (2,), False, ["inline", "crossline", "time"], turns=(2,))
+    # direct callers: transposes without flips, or with one map axis flipped, are named
+    # as what they are (not the 8 turns and mirrors)
+    names = ["inline", "crossline", "time"]
+    _, line = describe_passes(hybrid, (2,), False, names, turns=(2,))
     assert "no test-time flips, time slices over their transposes (--no-tta to turn off)" in line
+    _, line = describe_passes(hybrid, (2, 0), (0, 2), names, turns=(2,))
+    assert "flips of inline and time, time slices over their transposes" in line
 
 
 def test_a_position_channel_model_turns_its_time_slices_only():
@@ -100,3 +105,6 @@ def test_a_position_channel_model_turns_its_time_slices_only():
         predict_sections(model, CUBE, axes=(0, 2), turn_axes=(0,), position=position)
     with pytest.raises(SeisSegError, match="among the axes swept"):
         predict_sections(model, CUBE, axes=(0,), turn_axes=2, position=position)
+    with pytest.raises(SeisSegError, match="turn_axes must be section axes"):
+        predict_sections(lambda x: x, CUBE, axes=(2,), turn_axes=(5,))
+    assert drain(predict_sections(lambda x: x, CUBE, axes=(2,), turn_axes=None)).shape == (1, *SHAPE)

@@ -50,7 +50,7 @@ def run_settings() -> tuple[FloatSpinBox, CheckBox, ComboBox, list[CheckBox], Co
                            tooltip="Overlap of neighbouring windows (3D models) or section "
                                    "tiles; overlapping windows are blended so no seams "
                                    "show. 0.5: each window half-overlaps the next.")
-    tta = CheckBox(text="test-time augmentation (flips)", value=False,
+    tta = CheckBox(text="test-time augmentation (flips, turns)", value=False,
                    tooltip="Average the predictions of flipped copies of each window: "
                            "smoother, 4x (sections) or 8x (3D windows) slower. Ticked when "
                            "a model painted on time slices is chosen: its maps are flipped, "

@@ -67,7 +67,7 @@ def describe_passes(
     str
         A line for the user.
     """
-    record, where, how = _passes(bm, tuple(axes), flips, names, tuple(turns))
+    record, where, how, _ = _passes(bm, tuple(axes), flips, names, tuple(turns))
     sweeps = record["sweeps"]
     plural = "s" if sweeps != 1 else ""
     return record, f"predicted {where}, {how}: {sweeps} sweep{plural} of the image"
@@ -76,8 +76,9 @@ def describe_passes(
 def _passes(
     bm: Any, axes: tuple[int, ...], flips: bool | tuple[int, ...], names: Sequence[str] | None,
     turns: tuple[int, ...] = (),
-) -> tuple[dict[str, Any], str, str]:
-    """:func:`describe_passes`' record, and where and how the sweeps run, in words."""
+) -> tuple[dict[str, Any], str, str, str]:
+    """:func:`describe_passes`' record, where and how the sweeps run (with the hint of the
+    option that changes them), and the flips and transposes alone, in words."""
     names = _names(bm, names)
     if bm.is_section_model:  # each orientation flips its own plane's axes only
         own = section_flips(flips, axes, bm.sample_axis if bm.position is not None else None)
@@ -98,11 +99,15 @@ def _passes(
         "turned": [names[a] for a in axes if a in turns] if bm.is_section_model else [],
         "sweeps": int(sweeps),
     }
-    how = _flip_words(record) + (" (--no-tta to turn off)" if flipped or record["turned"]
-                                 else " (--tta to average flips)")
+    full = all(len(own.get(a, ())) >= 2 for a in turns) if bm.is_section_model else True
+    turnable = bm.is_section_model and bool(bm.test_time_turns(True, axes))
+    words = _flip_words(record, full)
+    how = words + (
+        " (--no-tta to turn off)" if flipped or record["turned"]
+        else " (--tta to average flips and transposes)" if turnable else " (--tta to average flips)")
     record["text"] = (where + ("; flips of " + _and(record["flips"]) if flipped else "")
                       + "".join(f"; {n} slices also transposed" for n in record["turned"]))
-    return record, where, how
+    return record, where, how, words
 
 
 def describe_default_passes(bm: Any, axes: Sequence[int], names: Sequence[str] | None = None) -> str:
@@ -125,15 +130,16 @@ def describe_default_passes(bm: Any, axes: Sequence[int], names: Sequence[str] |
     """
     axes = tuple(int(a) for a in axes)
     turns = bm.test_time_turns(None, axes) if bm.is_section_model else ()
-    record, where, _ = _passes(bm, axes, bm.test_time_flips(None), names, turns)
-    return f"{where} by default, {_flip_words(record)}"
+    _, where, _, words = _passes(bm, axes, bm.test_time_flips(None), names, turns)
+    return f"{where} by default, {words}"
 
 
-def _flip_words(record: dict[str, Any]) -> str:
-    """The test-time flips of a prediction (:func:`describe_passes`' record), in the words
-    every message uses."""
+def _flip_words(record: dict[str, Any], full_turns: bool = True) -> str:
+    """The test-time flips and transposes of a prediction (:func:`describe_passes`' record),
+    in the words every message uses; ``full_turns``: each turned orientation also flips both
+    of its axes (the 8 turns and mirrors of its sections)."""
     flips, turned = record["flips"], record.get("turned") or []
-    how = "all 8 turns and mirrors" if len(flips) >= 2 else "their transposes"
+    how = "all 8 turns and mirrors" if full_turns and flips else "their transposes"
     turns = "".join(f", {n} slices over {how}" for n in turned)
     if not flips:
         return "no test-time flips" + turns

@@ -107,7 +107,7 @@ def predict_sections(
     position: tuple[Any, int, int] | None = None,
     finalize: Finalize | None = None,
     weights: Sequence[float] | None = None,
-    turn_axes: int | Sequence[int] = (),
+    turn_axes: int | Sequence[int] | None = (),
 ) -> PredictionGenerator:
     """Predict every section of a 3D cube with a 2D model, along one or several axes.
 
@@ -222,13 +222,18 @@ def section_flips(
     return {int(a): tuple(f for f in flips if f != a) for a in axes}
 
 
-def _turns(turn_axes: int | Sequence[int], axes: tuple[int, ...], sample_axis: int | None) -> set[int]:
+def _turns(turn_axes: int | Sequence[int] | None, axes: tuple[int, ...], sample_axis: int | None) -> set[int]:
     """Checked ``turn_axes``: orientations among ``axes`` (the sample axis alone when the
     model takes the position along it, which a transpose would move into the plane)."""
-    given = [turn_axes] if isinstance(turn_axes, int | np.integer) else list(turn_axes)
-    turns = set(_axes(given)) if given else set()
+    if turn_axes is None or (not isinstance(turn_axes, int | np.integer) and len(turn_axes) == 0):
+        return set()
+    try:
+        turns = set(_axes(turn_axes))
+    except SeisSegError:
+        raise SeisSegError(f"turn_axes must be section axes among 0, 1, 2; got {turn_axes!r}.") from None
+    given = tuple(sorted(turns))
     if not turns <= set(axes):
-        raise SeisSegError(f"turn_axes {tuple(given)} must be among the axes swept, {axes}.")
+        raise SeisSegError(f"turn_axes {given} must be among the axes swept, {axes}.")
     if sample_axis is not None and turns - {sample_axis}:
         raise SeisSegError(
             f"turn_axes {tuple(given)}: a model with the position channel may turn only its "

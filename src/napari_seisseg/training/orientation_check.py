@@ -85,7 +85,7 @@ def _probabilities(bm: BundleModel, crop: np.ndarray, axis: int, order: list[int
 
 def _predict(bm: BundleModel, crop: np.ndarray, axis: int) -> np.ndarray:
     """Probabilities ``(C, *crop.shape)`` along ``axis`` alone, as prediction runs without
-    priors and without test-time flips (both ways alike, at a third of the cost or less)."""
+    priors and without test-time flips (both ways alike, at a quarter of the cost or less)."""
     from ..inference.bundle_prediction import predict_bundle
 
     result = drain(predict_bundle(bm, crop, orientations=(axis,), device="cpu", dead_mask=None,
