@@ -277,7 +277,7 @@ def predict_bundle(
     else:
         part = _whole_image(bm, plan, view, orient)
     flips = bm.test_time_flips(tta)
-    turns = bm.test_time_turns(tta, part.axes) if bm.is_section_model else ()
+    turns = bm.test_time_turns(tta, part.axes)  # () but for time-slice section models
     path_out = out if isinstance(out, str | os.PathLike) else None
     write_later = path_out is not None and (plan.squeeze or part.sub_axis is not None)
     common = dict(

@@ -100,7 +100,7 @@ def _passes(
         "sweeps": int(sweeps),
     }
     full = all(len(own.get(a, ())) >= 2 for a in turns) if bm.is_section_model else True
-    turnable = bm.is_section_model and bool(bm.test_time_turns(True, axes))
+    turnable = bool(bm.test_time_turns(True, axes))
     words = _flip_words(record, full)
     how = words + (
         " (--no-tta to turn off)" if flipped or record["turned"]
@@ -129,7 +129,7 @@ def describe_default_passes(bm: Any, axes: Sequence[int], names: Sequence[str] |
         flips of inline and crossline"`` (each orientation flips the axes of its own sections).
     """
     axes = tuple(int(a) for a in axes)
-    turns = bm.test_time_turns(None, axes) if bm.is_section_model else ()
+    turns = bm.test_time_turns(None, axes)
     _, where, _, words = _passes(bm, axes, bm.test_time_flips(None), names, turns)
     return f"{where} by default, {words}"
 

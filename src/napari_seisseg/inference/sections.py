@@ -236,7 +236,7 @@ def _turns(turn_axes: int | Sequence[int] | None, axes: tuple[int, ...], sample_
         raise SeisSegError(f"turn_axes {given} must be among the axes swept, {axes}.")
     if sample_axis is not None and turns - {sample_axis}:
         raise SeisSegError(
-            f"turn_axes {tuple(given)}: a model with the position channel may turn only its "
+            f"turn_axes {given}: a model with the position channel may turn only its "
             f"time slices (axis {sample_axis}); sections holding time are never transposed."
         )
     return turns
