@@ -183,16 +183,24 @@ def _seisseg() -> str:
     return str(exe) if exe.exists() else "seisseg"
 
 
+#: The layout the development files store their arrays in: (inline or tile, time, crossline).
+STORED_ORDER = (0, 2, 1)
+
+
 def run_network(cube: np.ndarray, kept: np.ndarray, minutes: float, seed: int,
                 extra: list[str], work: Path, pretrain: float = 0.0,
-                keep_probs: bool = False) -> tuple[np.ndarray, dict[str, Any]]:
+                keep_probs: bool = False, layout: Any = None) -> tuple[np.ndarray, dict[str, Any]]:
     """[``seisseg pretrain``,] ``seisseg train`` (defaults + ``extra``), ``seisseg predict``.
 
     The model store is a folder of the run's own, so no pretraining cached by another run
-    (or by the user) is picked up.
+    (or by the user) is picked up.  ``layout`` (``args`` of :func:`main`): with ``stored``,
+    the files are written in the development files' own order (:data:`STORED_ORDER`) and
+    the masks read back in the canonical one; ``sample_axis`` goes to every command.
     """
-    np.save(work / "seis.npy", cube)
-    np.save(work / "labels.npy", kept)
+    order = STORED_ORDER if layout is not None and layout.stored else None
+    axis = [] if layout is None or layout.sample_axis is None else ["--sample-axis", layout.sample_axis]
+    np.save(work / "seis.npy", cube if order is None else np.ascontiguousarray(cube.transpose(order)))
+    np.save(work / "labels.npy", kept if order is None else np.ascontiguousarray(kept.transpose(order)))
     env = {**os.environ, "SEISSEG_MODEL_DIR": str(work / "store")}
     pretrain_s = None
     if pretrain > 0:
@@ -205,7 +213,7 @@ def run_network(cube: np.ndarray, kept: np.ndarray, minutes: float, seed: int,
                     raise SystemExit(f"--pretrain is for section models, not {value}.")
                 shared += [flag, value]
         cmd = [_seisseg(), "pretrain", "--image", str(work / "seis.npy"), "--minutes",
-               str(pretrain), "--seed", str(seed), "--quiet", *shared]
+               str(pretrain), "--seed", str(seed), "--quiet", *shared, *axis]
         t0 = time.perf_counter()
         done = subprocess.run(cmd, capture_output=True, text=True, env=env)
         pretrain_s = round(time.perf_counter() - t0, 1)
@@ -215,7 +223,7 @@ def run_network(cube: np.ndarray, kept: np.ndarray, minutes: float, seed: int,
     budget = [] if "--epochs" in extra else ["--minutes", str(minutes)]
     train = [_seisseg(), "train", "--image", str(work / "seis.npy"), "--labels",
              str(work / "labels.npy"), "--out", str(work / "model.safetensors"), *budget,
-             "--seed", str(seed), "--overwrite", *extra]
+             "--seed", str(seed), "--overwrite", *axis, *extra]
     t0 = time.perf_counter()
     done = subprocess.run(train, capture_output=True, text=True, env=env)
     train_s = time.perf_counter() - t0
@@ -225,7 +233,7 @@ def run_network(cube: np.ndarray, kept: np.ndarray, minutes: float, seed: int,
     t0 = time.perf_counter()
     pred = [_seisseg(), "predict", "--model", str(work / "model.safetensors"), "--image",
             str(work / "seis.npy"), "--out-mask", str(work / "mask.npy"), "--overwrite", "--quiet",
-            *(["--out-probs", str(work / "probs.npy")] if keep_probs else [])]
+            *axis, *(["--out-probs", str(work / "probs.npy")] if keep_probs else [])]
     done = subprocess.run(pred, capture_output=True, text=True, env=env)
     predict_s = time.perf_counter() - t0
     if done.returncode:
@@ -235,6 +243,10 @@ def run_network(cube: np.ndarray, kept: np.ndarray, minutes: float, seed: int,
                         ("mask_noprior.npy", ["--no-lateral-prior", "--no-time-prior"])):
         subprocess.run([*pred[:pred.index("--out-mask")], "--out-mask", str(work / name),
                         "--overwrite", "--quiet", *flags], capture_output=True, env=env)
+    if order is not None:  # the masks back in the canonical order the scoring uses
+        for name in ("mask.npy", "mask_timeprior.npy", "mask_noprior.npy"):
+            if (work / name).exists():
+                np.save(work / name, np.ascontiguousarray(np.load(work / name).transpose(np.argsort(order))))
     from napari_seisseg.bundle.model import BundleModel
 
     bm = BundleModel.load(work / "model.safetensors")
@@ -260,6 +272,16 @@ def run_network(cube: np.ndarray, kept: np.ndarray, minutes: float, seed: int,
     return np.clip(mask, 0, None), facts
 
 
+def _layout(args: argparse.Namespace) -> dict[str, Any]:
+    """The files' layout when not the canonical one (``--stored``, ``--sample-axis``), for the record."""
+    out: dict[str, Any] = {}
+    if args.stored:
+        out["stored_order"] = ["inline or tile", "time", "crossline"]
+    if args.sample_axis is not None:
+        out["sample_axis"] = args.sample_axis
+    return out
+
+
 def _work(args: argparse.Namespace, tmp: str) -> Path:
     """The run's folder: ``--keep DIR`` (kept afterwards), else the temporary one."""
     work = Path(args.keep) if args.keep else Path(tmp)
@@ -275,7 +297,7 @@ def penobscot(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {
         "task": f"penobscot_{args.scenario}", "seed": args.seed,
         "minutes": None if "--epochs" in args.extra else args.minutes, "pretrain_minutes": args.pretrain,
-        "extra_args": args.extra, "painted_voxels": int(np.count_nonzero(kept)),
+        "extra_args": args.extra, "painted_voxels": int(np.count_nonzero(kept)), **_layout(args),
         "painted_share": float(np.count_nonzero(kept) / kept.size),
         "machine": machine(), "date": time.strftime("%Y-%m-%d"),
     }
@@ -286,7 +308,7 @@ def penobscot(args: argparse.Namespace) -> dict[str, Any]:
     if not args.baselines_only:
         with tempfile.TemporaryDirectory() as tmp:
             pred, facts = run_network(cube, kept, args.minutes, args.seed, args.extra,
-                                      _work(args, tmp), args.pretrain, bool(args.keep))
+                                      _work(args, tmp), args.pretrain, bool(args.keep), args)
             ious = class_ious(pred[scored], truth, n)
             out["defaults"] = {"mean_iou": float(np.nanmean(ious)), "class_iou": ious, **facts}
             for key, other in _other_masks(_work(args, tmp)):
@@ -364,13 +386,14 @@ def tgs(args: argparse.Namespace) -> dict[str, Any]:
     kept = np.where(train_rows[:, None, None], masks + 1, 0).astype(np.uint8)
     out: dict[str, Any] = {
         "task": "tgs_fold3", "seed": args.seed, "minutes": args.minutes, "pretrain_minutes": args.pretrain,
-        "extra_args": ["--axes", "0", *args.extra], "machine": machine(),
+        "extra_args": ["--axes", "0", *args.extra], **_layout(args), "machine": machine(),
         "date": time.strftime("%Y-%m-%d"),
     }
     truth = masks[test_rows].astype(bool)
     with tempfile.TemporaryDirectory() as tmp:
         pred, facts = run_network(image, kept, args.minutes, args.seed,
-                                  ["--axes", "0", *args.extra], _work(args, tmp), args.pretrain)
+                                  ["--axes", "0", *args.extra], _work(args, tmp), args.pretrain,
+                                  layout=args)
         salt = pred[test_rows] == 1
         out["defaults"] = {"pixel_iou": pixel_iou(salt, truth),
                            "competition_metric": competition_metric(salt, truth), **facts}
@@ -388,6 +411,10 @@ def table(runs: list[dict[str, Any]]) -> str:
             continue
         minutes = -1.0 if r["minutes"] is None else r["minutes"]  # None: an epoch budget
         options = " ".join(r["extra_args"])
+        if r.get("stored_order"):  # never pooled with runs given the canonical layout
+            options = f"--stored {options}".strip()
+        if r.get("sample_axis") is not None:
+            options = f"--sample-axis {r['sample_axis']} {options}".strip()
         if r.get("defaults_of"):  # the defaults changed since earlier runs with these options
             options = f"{options} ({r['defaults_of']})".strip()
         elif r["defaults"].get("test_time_turns"):  # never pooled with runs predicted without
@@ -435,6 +462,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--pretrain", type=float, default=0.0, metavar="M",
                    help="run 'seisseg pretrain --minutes M' first (its own minutes, reported "
                         "apart); training then starts from it")
+    p.add_argument("--stored", action="store_true",
+                   help="penobscot, tgs: give seisseg the arrays in the order the .npz stores "
+                        "them, (inline or tile, time, crossline), as a user saving them would")
+    p.add_argument("--sample-axis", metavar="AXIS",
+                   help="pass --sample-axis AXIS to every seisseg command (default: auto)")
     p.add_argument("--no-save", action="store_true", help="print only")
     p.add_argument("--keep", metavar="DIR", help="keep the cube, labels, model and mask here")
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -90,6 +90,21 @@ def add_segy_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--endian", choices=("big", "little"), help="override byte-order detection")
     g.add_argument("--domain", choices=("time", "depth"),
                    help="vertical domain (default: guessed from the file name and textual header)")
+    a = parser.add_argument_group("plain arrays (.npy, Zarr without a geometry)")
+    a.add_argument("--sample-axis", type=sample_axis_option, default="auto", metavar="AXIS",
+                   help="the axis of the image that holds time or depth: auto (default) reads "
+                        "it from the amplitudes (the axis they oscillate along; the last axis "
+                        "when none stands out), or 0, 1, 2. Outputs keep the input's layout")
+
+
+def sample_axis_option(text: str) -> int | str:
+    """An argparse ``type``: ``auto`` or an axis number."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected auto or an axis number (0, 1, 2), not {text!r}") from None
 
 
 def segy_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -100,6 +115,7 @@ def segy_options(args: argparse.Namespace) -> dict[str, Any]:
         "sample_format": args.sample_format,
         "endian": args.endian,
         "domain": args.domain,
+        "sample_axis": getattr(args, "sample_axis", "auto"),
     }
 
 
@@ -123,6 +139,7 @@ def read_input(paths: Any, args: argparse.Namespace | None = None, **kwargs: Any
     napari_seisseg.io.Volume
     """
     from ..io import read_volume
+    from ..io.sample_axis import is_guessed
     from ..io.volume import file_kind
 
     options = {**(segy_options(args) if args is not None else {}), **kwargs}
@@ -131,7 +148,7 @@ def read_input(paths: Any, args: argparse.Namespace | None = None, **kwargs: Any
     first = paths[0] if many else paths
     # SEG-Y notes say what reading assumed; an array's sidecar notes only describe it
     segy = (many and len(paths) > 1) or file_kind(first) == "segy"
-    if volume.geometry is not None and segy:
+    if volume.geometry is not None and (segy or is_guessed(volume.geometry)):
         name = f"{first} (+{len(paths) - 1} files)" if many and len(paths) > 1 else str(first)
         for note in volume.geometry.notes:
             print(f"{name}: note: {note}", file=sys.stderr)

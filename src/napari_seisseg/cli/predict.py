@@ -290,6 +290,7 @@ def _check_options(args: argparse.Namespace, bm: Any, dask_mode: bool) -> None:
 
 def _predict(args: argparse.Namespace, bm: Any, kinds: dict, scratch: Path, dask_mode: bool):
     from ..inference import predict_bundle, predict_bundle_dask
+    from ..io.sample_axis import is_guessed
 
     direct = kinds["probs"] in ("npy", "zarr")
     if dask_mode:
@@ -302,7 +303,7 @@ def _predict(args: argparse.Namespace, bm: Any, kinds: dict, scratch: Path, dask
         )
     else:
         volume = read_input(args.image, args, lazy=True)
-        if volume.geometry is None and any(k == "segy" for k in kinds.values()):
+        if (volume.geometry is None or is_guessed(volume.geometry)) and any(k == "segy" for k in kinds.values()):
             raise SeisSegError(
                 f"SEG-Y output needs the survey geometry of the input, and {args.image} has none "
                 "(a plain array). Write .npy or .zarr outputs, or predict the SEG-Y file itself."

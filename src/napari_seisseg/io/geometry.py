@@ -430,8 +430,9 @@ class SurveyGeometry:
         shape = " x ".join(str(n) for n in self.shape)
         lines.append(f"kind:        {self.kind} ({', '.join(self.axes)}), shape {shape}")
         if self.kind == "cube":
-            lines.append(f"inlines:     {_range_text(self.ilines)}  (byte {self.iline_byte})")
-            lines.append(f"crosslines:  {_range_text(self.xlines)}  (byte {self.xline_byte})")
+            for name, values, byte in (("inlines:    ", self.ilines, self.iline_byte),
+                                       ("crosslines: ", self.xlines, self.xline_byte)):
+                lines.append(f"{name} {_range_text(values)}" + (f"  (byte {byte})" if byte else ""))
         else:
             lines.append(f"traces:      {_range_text(self.traces)}  ({self.trace_key})")
             if self.line_number is not None:

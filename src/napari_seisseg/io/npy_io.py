@@ -17,11 +17,14 @@ from .geometry import SurveyGeometry, sidecar_path
 from .volume import Volume
 
 
-def read_npy(path: str | os.PathLike, mmap: bool = True) -> Volume:
+def read_npy(path: str | os.PathLike, mmap: bool = True, sample_axis: int | str | None = "auto") -> Volume:
     """Open a ``.npy`` file (memory-mapped by default) and its geometry sidecar if present.
 
-    A sidecar whose shape does not match the array is ignored, with a note in nothing but
-    the returned geometry being None; the array still opens.
+    A sidecar whose shape does not match the array is ignored; the array still opens.
+    Without a sidecar, an array whose time (or depth) axis is not the last one gets a
+    geometry without survey coordinates that says so (``sample_axis``: ``"auto"`` reads it
+    from the amplitudes, an int names it, None keeps the last axis; see
+    :mod:`.sample_axis`).
     """
     p = Path(path)
     if not p.exists():
@@ -48,6 +51,10 @@ def read_npy(path: str | os.PathLike, mmap: bool = True) -> Volume:
     geometry = SurveyGeometry.load_sidecar(p)
     if geometry is not None and geometry.shape != data.shape:
         geometry = None
+    if geometry is None:
+        from .sample_axis import plain_array_geometry
+
+        geometry = plain_array_geometry(data, sample_axis)
     return Volume(data, geometry)
 
 

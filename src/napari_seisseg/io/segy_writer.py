@@ -114,11 +114,15 @@ def write_segy_job(
     pathlib.Path
         The file written (the generator's return value).
     """
+    from .sample_axis import is_guessed
     from .segy_reader import is_segy_path, read_segy, segy_files_in
 
     get_format(sample_format)
     templates = segy_files_in(template) if template is not None else []
-    if geometry is None:
+    if geometry is not None and is_guessed(geometry) and templates:
+        data = geometry.transpose_to(data, geometry.canonical_axes)[0]
+        geometry = None  # a guessed order, no survey: the template's geometry describes it
+    if geometry is None or is_guessed(geometry):
         if not templates:
             raise GeometryError(
                 "Writing SEG-Y needs the survey geometry of the data, and this array has none. "

@@ -97,13 +97,19 @@ def read_volume(path: Any, **options: Any) -> Volume:
     **options
         SEG-Y options for :func:`~napari_seisseg.io.segy_reader.read_segy` (``iline_byte``,
         ``xline_byte``, ``sample_format``, ``endian``, ``domain``, ``lazy``); ignored for
-        .npy and Zarr except ``lazy``.
+        .npy and Zarr except ``lazy``.  ``sample_axis`` (.npy and Zarr without a geometry,
+        ignored for SEG-Y): ``"auto"`` (default), an axis number or None, as in
+        :func:`~napari_seisseg.io.npy_io.read_npy`.
 
     Returns
     -------
     Volume
-        Data in canonical axis order, and its geometry (None for plain arrays).
+        Data in canonical axis order, and its geometry (None for plain arrays in the
+        canonical order).  A plain array whose time axis is not the last keeps the order it
+        is stored in, with a geometry naming it (:mod:`.sample_axis`), so that what is
+        written from it keeps the input's layout.
     """
+    sample_axis = options.pop("sample_axis", "auto")
     if isinstance(path, list | tuple):
         if len(path) == 1:
             path = path[0]
@@ -116,14 +122,18 @@ def read_volume(path: Any, **options: Any) -> Volume:
         from .segy_reader import read_segy
 
         return read_segy(path, **options)
+    from .sample_axis import is_guessed
+
     lazy = options.get("lazy", "auto")
     if kind == "npy":
         from .npy_io import read_npy
 
-        return read_npy(path, mmap=lazy is not False).canonical()
-    from .zarr_io import read_zarr
+        volume = read_npy(path, mmap=lazy is not False, sample_axis=sample_axis)
+    else:
+        from .zarr_io import read_zarr
 
-    return read_zarr(path).canonical()
+        volume = read_zarr(path, sample_axis=sample_axis)
+    return volume if is_guessed(volume.geometry) else volume.canonical()
 
 
 def write_volume(path: str | os.PathLike, data: Any, geometry: SurveyGeometry | None = None,

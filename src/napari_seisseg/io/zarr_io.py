@@ -18,8 +18,11 @@ from .geometry import METADATA_KEY, SurveyGeometry
 from .volume import Volume
 
 
-def read_zarr(path: str | os.PathLike) -> Volume:
-    """Open a Zarr array lazily (as a dask array), with the geometry stored in its attributes."""
+def read_zarr(path: str | os.PathLike, sample_axis: int | str | None = "auto") -> Volume:
+    """Open a Zarr array lazily (as a dask array), with the geometry stored in its attributes.
+
+    Without one, ``sample_axis`` as in :func:`~napari_seisseg.io.npy_io.read_npy`.
+    """
     import dask.array as da
     import zarr
 
@@ -43,6 +46,10 @@ def read_zarr(path: str | os.PathLike) -> Volume:
         geometry = SurveyGeometry.from_json_dict(raw if isinstance(raw, dict) else json.loads(raw))
         if geometry.shape != tuple(arr.shape):
             geometry = None
+    if geometry is None:
+        from .sample_axis import plain_array_geometry
+
+        geometry = plain_array_geometry(arr, sample_axis)
     return Volume(da.from_zarr(arr), geometry)
 
 

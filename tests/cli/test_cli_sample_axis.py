@@ -1,0 +1,81 @@
+"""``seisseg train`` / ``predict`` on plain arrays stored time first: read, trained and written back in that layout."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from napari_seisseg.cli import main
+from napari_seisseg.synthetic import make_synthetic_cube
+
+TINY = ["--model", "unet2d", "--width", "4", "--model-depth", "2", "--patch", "16",
+        "--batch", "2", "--steps-per-epoch", "3", "--epochs", "1", "--quiet", "--device", "cpu"]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def layouts(tmp_path_factory):
+    """The same cube and labels stored canonical (time last) and time first."""
+    folder = tmp_path_factory.mktemp("layouts")
+    cube = make_synthetic_cube(shape=(24, 32, 48), seed=1)
+    labels = np.zeros_like(cube.labels)
+    for t in (12, 30):
+        labels[:, :, t] = cube.labels[:, :, t]  # two painted time slices
+    paths = {}
+    for name, data in (("image", cube.seismic), ("labels", labels)):
+        paths[name] = folder / f"{name}.npy"
+        np.save(paths[name], data)
+        paths[f"{name}_tf"] = folder / f"{name}_tf.npy"
+        np.save(paths[f"{name}_tf"], np.ascontiguousarray(np.moveaxis(data, -1, 0)))
+    return paths
+
+
+def test_time_first_trains_and_predicts_in_its_own_layout(layouts, tmp_path, capsys):
+    model = tmp_path / "m.safetensors"
+    rc = main(["train", "--image", str(layouts["image_tf"]), "--labels", str(layouts["labels_tf"]),
+               "--out", str(model), *TINY])
+    err = capsys.readouterr().err
+    assert rc == 0, err
+    assert "no survey geometry: axis 0 taken as time or depth" in err
+    for image, mask in ((layouts["image_tf"], tmp_path / "tf.npy"), (layouts["image"], tmp_path / "c.npy")):
+        assert main(["predict", "--image", str(image), "--model", str(model), "--out-mask", str(mask),
+                     "--no-tta", "--quiet", "--device", "cpu"]) == 0
+    first, last = np.load(tmp_path / "tf.npy"), np.load(tmp_path / "c.npy")
+    assert first.shape == (48, 24, 32)  # the input's layout, not the canonical one
+    np.testing.assert_array_equal(first, np.moveaxis(last, -1, 0))
+
+
+def test_sample_axis_option(layouts, tmp_path, capsys):
+    model = tmp_path / "m.safetensors"
+    # the last axis named: the time-first file is taken as canonical, as before the guess
+    assert main(["train", "--image", str(layouts["image_tf"]), "--labels", str(layouts["labels_tf"]),
+                 "--out", str(model), "--sample-axis", "2", *TINY]) == 0
+    assert "no survey geometry" not in capsys.readouterr().err
+    rc = main(["info", str(layouts["image"]), "--sample-axis", "1"])
+    out = capsys.readouterr().out
+    assert rc == 0 and "(inline, sample, crossline)" in out
+    assert main(["info", str(layouts["image"]), "--sample-axis", "4"]) == 2
+    assert "--sample-axis 4 is not an axis" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["info", str(layouts["image"]), "--sample-axis", "up"])
+    assert "expected auto or an axis number" in capsys.readouterr().err
+
+
+def test_segy_output_of_a_guessed_layout_is_refused(layouts, tmp_path, capsys):
+    model = tmp_path / "m.safetensors"
+    assert main(["train", "--image", str(layouts["image"]), "--labels", str(layouts["labels"]),
+                 "--out", str(model), *TINY]) == 0
+    capsys.readouterr()
+    rc = main(["predict", "--image", str(layouts["image_tf"]), "--model", str(model),
+               "--out-mask", str(tmp_path / "m.sgy"), "--quiet", "--device", "cpu"])
+    assert rc == 2
+    assert "SEG-Y output needs the survey geometry" in capsys.readouterr().err
+    assert not (tmp_path / "m.sgy").exists()
