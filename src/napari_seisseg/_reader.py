@@ -127,12 +127,9 @@ def volume_or_labels(
     """
     from .io.label_classes import NOTE_PREFIX, LabelClasses, read_classes
     from .io.layers import looks_like_labels, volume_layer_data
-    from .io.sample_axis import GUESSED_NOTE, is_guessed
 
     shape = volume.display().shape
     classes, notes = read_classes(path, shape, text_header)
-    if is_guessed(volume.geometry):  # say which axis was taken for time, and why
-        notes = [*(n for n in volume.geometry.notes if n.startswith(GUESSED_NOTE)), *notes]
     # only a sidecar's class table says "labels" on its own; a header card alone (it may
     # have been copied from a template) leaves the usual checks of the values to decide
     from_sidecar = classes is not None and classes != LabelClasses.from_text_header(text_header)

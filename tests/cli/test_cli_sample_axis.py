@@ -79,3 +79,15 @@ def test_segy_output_of_a_guessed_layout_is_refused(layouts, tmp_path, capsys):
     assert rc == 2
     assert "SEG-Y output needs the survey geometry" in capsys.readouterr().err
     assert not (tmp_path / "m.sgy").exists()
+
+
+def test_labels_saved_in_display_order_follow_the_image(layouts, tmp_path, capsys):
+    """Labels painted in napari over a time-first image are saved (inline, sample, crossline)."""
+    from napari_seisseg.io import read_volume, write_volume
+
+    image = read_volume(layouts["image_tf"])
+    labels, display = image.geometry.transpose_to(np.load(layouts["labels_tf"]), image.geometry.display_axes)
+    write_volume(tmp_path / "painted.npy", np.ascontiguousarray(labels), display)
+    assert np.load(tmp_path / "painted.npy").shape == (24, 48, 32)
+    assert main(["train", "--image", str(layouts["image_tf"]), "--labels", str(tmp_path / "painted.npy"),
+                 "--out", str(tmp_path / "m.safetensors"), *TINY]) == 0, capsys.readouterr().err

@@ -155,13 +155,16 @@ def read_input(paths: Any, args: argparse.Namespace | None = None, **kwargs: Any
     return volume
 
 
-def read_named(path: str, what: str, args: argparse.Namespace) -> Any:
+def read_named(path: str, what: str, args: argparse.Namespace, like: Any = None) -> Any:
     """Read one input of a training command, named ``what`` in messages; the SEG-Y options describe the image.
 
     Masks exported by seisseg copy the image's trace headers, so ``--iline-byte`` and
     ``--xline-byte`` hold for label files too; their sample format, byte order and domain are
     their own (read from the file), so ``--format``, ``--endian`` and ``--domain`` are not
-    applied to them.
+    applied to them (nor ``--sample-axis``: labels do not wiggle, and a plain labels array is
+    taken in the image's layout).  With ``like`` (the image's Volume), a volume whose geometry
+    names the same axes in another order is put in the image's order (a Labels layer saved
+    from napari in display order, beside an image that keeps its own order).
     """
     if not Path(path).exists():
         raise SeisSegError(f"{what} {path} does not exist.")
@@ -169,9 +172,13 @@ def read_named(path: str, what: str, args: argparse.Namespace) -> Any:
     if what != "image":
         options = {k: options[k] for k in ("iline_byte", "xline_byte")}
     try:
-        return read_input(path, **options)
+        volume = read_input(path, **options)
     except SeisSegError as exc:
         raise SeisSegError(f"cannot read {what} {path}: {exc}") from None
+    g, image_g = volume.geometry, getattr(like, "geometry", None)
+    if g is None or image_g is None or g.axes == image_g.axes or sorted(g.axes) != sorted(image_g.axes):
+        return volume
+    return type(volume)(*g.transpose_to(volume.data, image_g.axes))
 
 
 def check_labels(volume: Any, path: str, image_shape: tuple[int, ...], image_path: str) -> None:

@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     image = read_named(args.image, "image", args)
     labels = None
     if args.labels:
-        volume = read_named(args.labels, "labels", args)
+        volume = read_named(args.labels, "labels", args, image)
         check_labels(volume, args.labels, image.shape, args.image)
         labels = volume.data
         if args.model != "auto":

@@ -182,9 +182,9 @@ def _with_corrections(args: argparse.Namespace, labels: Volume, image: Volume) -
     if not (args.corrections and args.predicted):
         raise SeisSegError("--corrections and --predicted go together: give the corrected "
                            "mask and the mask as seisseg predict wrote it.")
-    corrected = read_named(args.corrections, "corrected mask", args)
+    corrected = read_named(args.corrections, "corrected mask", args, image)
     check_labels(corrected, args.corrections, image.shape, args.image)
-    predicted = read_named(args.predicted, "predicted mask", args)
+    predicted = read_named(args.predicted, "predicted mask", args, image)
     check_labels(predicted, args.predicted, image.shape, args.image)
     merged, added, erased = merge_corrections(labels.data, corrected.data, predicted.data)
     note = f" ({erased:,} erased voxels left out)" if erased else ""
@@ -196,14 +196,14 @@ def _with_corrections(args: argparse.Namespace, labels: Volume, image: Volume) -
 def _read_inputs(args: argparse.Namespace) -> tuple[Volume, Any, Volume | None, Pipeline | None]:
     """The image, the labels (with the corrections), the validation labels and the pipeline."""
     image = read_named(args.image, "image", args)
-    labels = read_named(args.labels, "labels", args)
+    labels = read_named(args.labels, "labels", args, image)
     check_labels(labels, args.labels, image.shape, args.image)
     label_data = labels.data
     if args.corrections or args.predicted:
         label_data = _with_corrections(args, labels, image)
     val = None
     if args.val_labels:
-        val = read_named(args.val_labels, "validation labels", args)
+        val = read_named(args.val_labels, "validation labels", args, image)
         check_labels(val, args.val_labels, image.shape, args.image)
     pipeline = _pipeline(args.pipeline, image) if args.pipeline else None
     return image, label_data, val, pipeline
