@@ -232,8 +232,8 @@ def run_network(cube: np.ndarray, kept: np.ndarray, minutes: float, seed: int,
     log = done.stdout + done.stderr
     t0 = time.perf_counter()
     pred = [_seisseg(), "predict", "--model", str(work / "model.safetensors"), "--image",
-            str(work / "seis.npy"), "--out-mask", str(work / "mask.npy"), "--overwrite", "--quiet",
-            *axis, *(["--out-probs", str(work / "probs.npy")] if keep_probs else [])]
+            str(work / "seis.npy"), *axis, "--out-mask", str(work / "mask.npy"), "--overwrite",
+            "--quiet", *(["--out-probs", str(work / "probs.npy")] if keep_probs else [])]
     done = subprocess.run(pred, capture_output=True, text=True, env=env)
     predict_s = time.perf_counter() - t0
     if done.returncode:

@@ -159,13 +159,37 @@ def _read_segy_files(path: Any) -> list[LayerData]:
 def _read_npy(path: Any) -> list[LayerData]:
     from .io.npy_io import read_npy
 
-    return [volume_or_labels(read_npy(path), Path(path).stem, path)]
+    return [volume_or_labels(_like_open_image(read_npy(path)), Path(path).stem, path)]
 
 
 def _read_zarr(path: Any) -> list[LayerData]:
     from .io.zarr_io import read_zarr
 
-    return [volume_or_labels(read_zarr(path), Path(path).stem, path)]
+    return [volume_or_labels(_like_open_image(read_zarr(path)), Path(path).stem, path)]
+
+
+def _like_open_image(volume: Any) -> Any:
+    """A plain array (labels) laid out like an open image whose time axis was guessed.
+
+    Such an image is shown transposed and stretched by its geometry; a labels file of the
+    same stored layout has no geometry of its own, and would otherwise lie beside it.
+    """
+    if volume.geometry is not None:
+        return volume
+    try:
+        import napari
+
+        viewer = napari.current_viewer()
+    except Exception:  # noqa: BLE001 - no viewer (headless use of the reader)
+        viewer = None
+    from .io.geometry import SurveyGeometry
+    from .io.sample_axis import layout_like
+
+    for layer in [] if viewer is None else list(viewer.layers)[::-1]:
+        geometry = layout_like(volume.shape, SurveyGeometry.from_metadata(layer.metadata))
+        if geometry is not None:
+            return type(volume)(volume.data, geometry)
+    return volume
 
 
 def _guarded(read: Callable[[Any], list[LayerData]]) -> Callable[[Any], list[LayerData]]:

@@ -44,7 +44,7 @@ def test_time_first_trains_and_predicts_in_its_own_layout(layouts, tmp_path, cap
                "--out", str(model), *TINY])
     err = capsys.readouterr().err
     assert rc == 0, err
-    assert "no survey geometry: axis 0 taken as time or depth" in err
+    assert "no survey geometry: time or depth taken along the axis of 48 values" in err
     for image, mask in ((layouts["image_tf"], tmp_path / "tf.npy"), (layouts["image"], tmp_path / "c.npy")):
         assert main(["predict", "--image", str(image), "--model", str(model), "--out-mask", str(mask),
                      "--no-tta", "--quiet", "--device", "cpu"]) == 0
@@ -58,7 +58,7 @@ def test_sample_axis_option(layouts, tmp_path, capsys):
     # the last axis named: the time-first file is taken as canonical, as before the guess
     assert main(["train", "--image", str(layouts["image_tf"]), "--labels", str(layouts["labels_tf"]),
                  "--out", str(model), "--sample-axis", "2", *TINY]) == 0
-    assert "no survey geometry" not in capsys.readouterr().err
+    assert "the axis of 32 values (as given)" in capsys.readouterr().err
     rc = main(["info", str(layouts["image"]), "--sample-axis", "1"])
     out = capsys.readouterr().out
     assert rc == 0 and "(inline, sample, crossline)" in out
@@ -91,3 +91,18 @@ def test_labels_saved_in_display_order_follow_the_image(layouts, tmp_path, capsy
     assert np.load(tmp_path / "painted.npy").shape == (24, 48, 32)
     assert main(["train", "--image", str(layouts["image_tf"]), "--labels", str(tmp_path / "painted.npy"),
                  "--out", str(tmp_path / "m.safetensors"), *TINY]) == 0, capsys.readouterr().err
+
+
+def test_dask_path_refuses_a_guessed_layout_with_what_to_do(layouts, tmp_path, capsys):
+    from napari_seisseg.io import write_volume
+
+    model = tmp_path / "m3.safetensors"
+    tiny3d = ["--model", "unet3d", *TINY[2:]]
+    assert main(["train", "--image", str(layouts["image"]), "--labels", str(layouts["labels"]),
+                 "--out", str(model), *tiny3d]) == 0
+    write_volume(tmp_path / "tf.zarr", np.load(layouts["image_tf"]))  # no geometry: guessed on reading
+    capsys.readouterr()
+    rc = main(["predict", "--image", str(tmp_path / "tf.zarr"), "--model", str(model), "--out-probs",
+               str(tmp_path / "p.zarr"), "--dask-scheduler", "synchronous", "--quiet"])
+    assert rc == 2
+    assert "Predict without --dask-scheduler" in capsys.readouterr().err

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from napari_seisseg.errors import SeisSegError
+from napari_seisseg.errors import GeometryError, SeisSegError
 from napari_seisseg.io import read_segy, read_volume, write_volume
 from napari_seisseg.io.npy_io import read_npy
 from napari_seisseg.io.sample_axis import (
@@ -13,6 +13,7 @@ from napari_seisseg.io.sample_axis import (
     guess_sample_axis,
     guessed_geometry,
     is_guessed,
+    layout_like,
     plain_array_geometry,
 )
 from napari_seisseg.synthetic import make_synthetic_cube
@@ -73,7 +74,7 @@ def test_guessed_geometry_names_the_stored_order():
     g = guessed_geometry((64, 40, 48), 0, "why")
     assert g.axes == ("sample", "inline", "crossline") and g.shape == (64, 40, 48)
     assert g.unit == "sample" and g.domain == "unknown" and not g.sources
-    assert g.notes[0].startswith(f"{GUESSED_NOTE}: axis 0 taken as time or depth (why)")
+    assert g.notes[0].startswith(f"{GUESSED_NOTE}: time or depth taken along the axis of 64 values (why)")
     assert is_guessed(g)
     assert list(g.ilines[:3]) == [0, 1, 2]
     s = guessed_geometry((100, 30), 0)
@@ -86,10 +87,30 @@ def test_guessed_geometry_names_the_stored_order():
 def test_explicit_axis(cube):
     data = np.moveaxis(cube.seismic, -1, 1)
     assert plain_array_geometry(data, 1).axes == ("inline", "sample", "crossline")
-    assert plain_array_geometry(data, -1) is None  # the last axis: canonical, no geometry
+    given = plain_array_geometry(data, -1)  # the last axis named: canonical, and said so
+    assert given.axes == ("inline", "crossline", "sample") and "(as given)" in given.notes[0]
     assert plain_array_geometry(data, None) is None  # no guess
     with pytest.raises(SeisSegError, match="not an axis"):
         plain_array_geometry(data, 3)
+    with pytest.raises(SeisSegError, match="'auto', an axis number"):
+        plain_array_geometry(data, "2")
+
+
+def test_a_short_last_axis_is_never_overruled(segy_dir):
+    """Too short to be measured, the last axis may still be time: the array is left as it is."""
+    line = np.asarray(read_segy(segy_dir / "viking_small.segy").data, dtype=np.float32)
+    narrow = line[:, 300:324]  # 480 traces of 24 samples, (trace, sample)
+    assert guess_sample_axis(narrow).axis == 0  # the traces wiggle too (band ratio 8.9)...
+    assert plain_array_geometry(narrow) is None  # ...but the short time axis was not measured
+
+
+def test_nan_and_constant_axes(cube):
+    data = np.moveaxis(cube.seismic, -1, 0).copy()
+    data[32, 20, 24] = np.nan  # in the central block
+    assert guess_sample_axis(data).axis == 0
+    flat = np.broadcast_to(cube.seismic[:, :1, :], cube.seismic.shape)  # constant along crosslines
+    guess = guess_sample_axis(flat)
+    assert guess.axis == 2 and np.isnan(guess.ratios[1])
 
 
 def test_time_first_npy_keeps_its_layout(cube, tmp_path):
@@ -101,8 +122,8 @@ def test_time_first_npy_keeps_its_layout(cube, tmp_path):
     assert vol.display().shape == (40, 64, 48)  # napari shows time downwards
     canonical = vol.canonical()
     np.testing.assert_array_equal(np.asarray(canonical.data), cube.seismic)
-    # the last axis given: as before, a plain array without geometry
-    assert read_volume(tmp_path / "tf.npy", sample_axis=2).geometry is None
+    # the last axis given: taken in the canonical order, as before the guess
+    assert read_volume(tmp_path / "tf.npy", sample_axis=2).geometry.axes == ("inline", "crossline", "sample")
     assert read_npy(tmp_path / "tf.npy", sample_axis=None).geometry is None
 
 
@@ -129,5 +150,28 @@ def test_guessed_order_written_back(cube, tmp_path):
     write_volume(tmp_path / "mask.npy", mask, vol.geometry)
     back = read_volume(tmp_path / "mask.npy")
     assert back.shape == mask.shape and back.geometry.axes == vol.geometry.axes
-    with pytest.raises(Exception, match="survey geometry"):
+    with pytest.raises(GeometryError, match="only the axis order read from its amplitudes"):
         write_volume(tmp_path / "mask.sgy", mask, vol.geometry)
+    assert not (tmp_path / "mask.sgy").exists()
+
+
+def test_segy_from_a_guessed_layout_with_a_template(segy_dir, tmp_path):
+    f3 = read_segy(segy_dir / "f3.sgy")  # 23 x 18 x 75, canonical
+    stored = np.ascontiguousarray(np.moveaxis(np.asarray(f3.data), -1, 0))  # time first
+    g = plain_array_geometry(stored, 0)
+    write_volume(tmp_path / "out.sgy", stored, g, template=segy_dir / "f3.sgy")
+    back = read_segy(tmp_path / "out.sgy")
+    np.testing.assert_array_equal(np.asarray(back.data), np.asarray(f3.data))
+    np.testing.assert_array_equal(back.geometry.ilines, f3.geometry.ilines)
+
+
+def test_layout_like_places_plain_labels():
+    g = guessed_geometry((64, 40, 48), 0)  # stored time first
+    display = g.transpose_to(np.zeros((64, 40, 48)), g.display_axes)[1]
+    assert layout_like((64, 40, 48), display).axes == ("sample", "inline", "crossline")
+    assert layout_like((40, 48, 64), display).axes == ("inline", "crossline", "sample")
+    assert layout_like((40, 64, 48), display).axes == ("inline", "sample", "crossline")
+    assert layout_like((5, 5, 5), display) is None
+    square = guessed_geometry((30, 30, 30), 1)
+    assert layout_like((30, 30, 30), square) is None  # several orders fit: not guessed
+    assert layout_like((64, 40, 48), None) is None

@@ -292,3 +292,22 @@ def test_writer_refuses_a_sidecar_it_was_not_asked_to_replace(make_napari_viewer
     viewer.layers.save(str(tmp_path / "mask.sgy"), selected=True, plugin="napari-seisseg")
     assert not (tmp_path / "mask.sgy").exists() and side.read_text() == "kept"
     assert any("mask.sgy.classes.json already exists" in e for e in _errors(notifications))
+
+
+def test_reader_puts_a_time_first_array_and_its_labels_the_right_way_up(make_napari_viewer, tmp_path,
+                                                                      notifications):
+    """A plain cube stored time first: time downwards, and its plain labels file over it."""
+    from napari_seisseg.synthetic import make_synthetic_cube
+
+    cube = make_synthetic_cube((40, 48, 64), seed=0)
+    np.save(tmp_path / "tf.npy", np.ascontiguousarray(np.moveaxis(cube.seismic, -1, 0)))
+    np.save(tmp_path / "tf_labels.npy", np.ascontiguousarray(np.moveaxis(cube.labels, -1, 0)))
+    viewer = make_napari_viewer()
+    (image,) = viewer.open(tmp_path / "tf.npy", plugin="napari-seisseg")
+    assert image.data.shape == (40, 64, 48)  # inline slider, samples down, crosslines across
+    assert tuple(viewer.dims.axis_labels) == ("inline", "sample", "crossline")
+    assert any("time or depth taken along the axis of 64 values" in str(n.message) for n in notifications)
+    (labels,) = viewer.open(tmp_path / "tf_labels.npy", plugin="napari-seisseg")
+    assert labels.data.shape == image.data.shape
+    np.testing.assert_allclose(labels.scale, image.scale)
+    np.testing.assert_array_equal(np.asarray(labels.data), np.moveaxis(cube.labels, -1, 1))

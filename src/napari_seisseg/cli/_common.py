@@ -98,7 +98,18 @@ def add_segy_options(parser: argparse.ArgumentParser) -> None:
 
 
 def sample_axis_option(text: str) -> int | str:
-    """An argparse ``type``: ``auto`` or an axis number."""
+    """An argparse ``type`` for ``--sample-axis``.
+
+    Parameters
+    ----------
+    text : str
+        ``auto`` (any case) or a whole number.
+
+    Returns
+    -------
+    int or str
+        ``"auto"`` or the axis number (checked against the array when it is read).
+    """
     if text.strip().lower() == "auto":
         return "auto"
     try:
@@ -169,8 +180,8 @@ def read_named(path: str, what: str, args: argparse.Namespace, like: Any = None)
     if not Path(path).exists():
         raise SeisSegError(f"{what} {path} does not exist.")
     options = segy_options(args)
-    if what != "image":
-        options = {k: options[k] for k in ("iline_byte", "xline_byte")}
+    if what != "image":  # labels do not wiggle: never guessed, taken in the image's layout
+        options = {**{k: options[k] for k in ("iline_byte", "xline_byte")}, "sample_axis": None}
     try:
         volume = read_input(path, **options)
     except SeisSegError as exc:

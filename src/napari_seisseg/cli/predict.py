@@ -299,7 +299,7 @@ def _predict(args: argparse.Namespace, bm: Any, kinds: dict, scratch: Path, dask
             bm, args.image, out, client=args.dask_scheduler, overlap=args.overlap, tta=args.tta,
             device=args.device, batch_size=args.batch_size, window=args.window,
             out_dtype=args.probs_dtype, block=args.block, overwrite=args.overwrite,
-            lateral_prior=args.lateral_prior,
+            lateral_prior=args.lateral_prior, sample_axis=args.sample_axis,
         )
     else:
         volume = read_input(args.image, args, lazy=True)

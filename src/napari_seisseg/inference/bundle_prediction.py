@@ -330,7 +330,8 @@ def _normalizer(bm: BundleModel, plan: PredictionPlan, statistics: str, pipeline
     live = None
     if plan.geometry is not None and plan.geometry.live is not None:
         live = np.asarray(plan.geometry.live)
-    dt = getattr(plan.geometry, "dt", None) if plan.geometry is not None else None
+    g = plan.geometry  # an AGC window in ms needs a sample interval in ms
+    dt = g.dt if g is not None and g.unit == "ms" else None
     return input_normalizer(bm, plan.view, statistics=statistics,
                             pipeline_applied=pipeline_applied, dt=dt, live=live)
 

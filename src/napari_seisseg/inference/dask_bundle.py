@@ -16,6 +16,7 @@ from typing import Any
 
 from ..bundle.model import BundleModel
 from ..errors import SeisSegError
+from ..io.sample_axis import is_guessed
 from ..io.zarr_io import read_zarr
 from .bundle_prediction import window_3d
 from .bundle_result import PredictionGenerator, PredictionPlan, finish_prediction
@@ -24,6 +25,23 @@ from .passes import describe_passes
 from .survey_axes import canonical_order, dead_mask_from_geometry
 
 __all__ = ["predict_bundle_dask"]
+
+
+def _check_order(zarr_in: Any, geometry: Any) -> Any:
+    """``geometry`` when the store is in the canonical order; a SeisSegError saying what to do otherwise."""
+    if geometry is None or tuple(geometry.axes) == canonical_order(geometry):
+        return geometry
+    if is_guessed(geometry):
+        raise SeisSegError(
+            f"{zarr_in} has no survey geometry and its amplitudes put time along axis "
+            f"{geometry.axes.index('sample')}, not last; the Dask path needs the (inline, crossline, "
+            "sample) order. Predict without --dask-scheduler (it reads any order), store the cube "
+            "with time last, or give --sample-axis 2 if time is the last axis after all."
+        )
+    raise SeisSegError(
+        f"{zarr_in} is stored in {', '.join(geometry.axes)} order; the Dask path needs the "
+        f"canonical order. Rewrite it: seisseg convert {zarr_in} canonical.zarr"
+    )
 
 
 def predict_bundle_dask(
@@ -45,6 +63,7 @@ def predict_bundle_dask(
     overwrite: bool = True,
     stop: Any = None,
     lateral_prior: bool = True,
+    sample_axis: int | str | None = "auto",
 ) -> PredictionGenerator:
     """Predict a Zarr cube into a Zarr store on a Dask cluster with a 3D bundle.
 
@@ -89,16 +108,11 @@ def predict_bundle_dask(
             f"The Dask path reads a Zarr store every worker can open, not {zarr_in}. Convert it "
             f"first: seisseg convert {zarr_in} {Path(zarr_in).with_suffix('.zarr')}"
         )
-    vol = read_zarr(zarr_in)
+    vol = read_zarr(zarr_in, sample_axis=sample_axis)
     shape = tuple(int(n) for n in vol.data.shape)
     if len(shape) != 3:
         raise SeisSegError(f"{zarr_in} is {len(shape)}D (shape {shape}); the Dask path predicts 3D cubes.")
-    geometry = vol.geometry
-    if geometry is not None and tuple(geometry.axes) != canonical_order(geometry):
-        raise SeisSegError(
-            f"{zarr_in} is stored in {', '.join(geometry.axes)} order; the Dask path needs the "
-            f"canonical order. Rewrite it: seisseg convert {zarr_in} canonical.zarr"
-        )
+    geometry = _check_order(zarr_in, vol.geometry)
     norm = bm.normalizer
     preprocess = None if norm is None else functools.partial(norm, axis=bm.sample_axis)
     predictor: Any = str(Path(bm.path).resolve()) if bm.path is not None else bm.model

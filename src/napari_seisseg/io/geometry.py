@@ -268,7 +268,8 @@ class SurveyGeometry:
         -------
         float
         """
-        traces = max(self.grid_shape) if self.grid_shape else 1
+        # without a survey (unit "sample") the first lateral axis may be a stack of tiles
+        traces = (self.grid_shape[-1] if self.unit == "sample" else max(self.grid_shape)) if self.grid_shape else 1
         wanted = traces / (SECTION_ASPECT * max(self.n_samples, 1))
         return nice_number(float(np.clip(wanted, *EXAGGERATION_RANGE)))
 

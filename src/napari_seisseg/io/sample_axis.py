@@ -42,7 +42,7 @@ from .geometry import SurveyGeometry
 
 __all__ = [
     "GUESSED_NOTE", "SampleAxisGuess", "guess_sample_axis", "guessed_geometry", "is_guessed",
-    "plain_array_geometry",
+    "layout_like", "plain_array_geometry",
 ]
 
 #: Start of the note a guessed geometry carries (it marks the geometry as guessed).
@@ -54,9 +54,10 @@ MIN_LENGTH = 32
 #: A candidate's neighbouring values must correlate at least this much (not a stack of
 #: unrelated tiles or noise).
 MIN_CORRELATION = 0.3
-#: The winner's band ratio must reach this, and this many times every other candidate's.
-MIN_RATIO = 1.6
-MIN_LEAD = 2.0
+#: The winner's band ratio must reach this...
+MIN_RATIO = 1.5
+#: ...and this many times every other candidate's ratio (and 1).
+MIN_LEAD = 1.5
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class SampleAxisGuess:
     correlations: tuple[float, ...]
 
     def describe(self) -> str:
-        """The evidence in words, e.g. ``"band ratio 7.0 along axis 1 against 1.4, 1.1"``."""
+        """The evidence in words: ``"spectral band ratio per axis 1.4 / 7.0 / 1.1"`` (``-``: no candidate)."""
         parts = ["-" if np.isnan(r) else f"{r:.1f}" for r in self.ratios]
         return "spectral band ratio per axis " + " / ".join(parts)
 
@@ -87,7 +88,7 @@ class SampleAxisGuess:
 def _central_block(data: Any) -> np.ndarray:
     region = tuple(slice(max(0, n // 2 - BLOCK_EDGE // 2), max(0, n // 2 - BLOCK_EDGE // 2) + BLOCK_EDGE)
                    for n in data.shape)
-    block = np.asarray(data[region], dtype=np.float64)
+    block = np.nan_to_num(np.asarray(data[region], dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
     return block - block.mean() if block.size else block
 
 
@@ -97,6 +98,21 @@ def _looks_like_classes(block: np.ndarray, dtype: np.dtype) -> bool:
     return dtype.kind in "iu" and np.unique(block).size <= 32
 
 
+def _axis_measures(block: np.ndarray, axis: int) -> tuple[float, float]:
+    """``(band ratio or NaN, lag-1 correlation)`` of the series along ``axis``."""
+    y = np.moveaxis(block, axis, -1)
+    n = y.shape[-1]
+    y = y - y.mean(axis=-1, keepdims=True)
+    energy = float((y * y).sum())
+    r1 = float((y[..., 1:] * y[..., :-1]).sum()) / energy if energy > 0 and n > 1 else 0.0
+    # constant along this axis (rounding noise only), too short, or neighbours unrelated
+    flat = energy <= 1e-9 * float((block * block).sum())
+    if flat or n < MIN_LENGTH or r1 < MIN_CORRELATION:
+        return float("nan"), 0.0 if flat else r1
+    power = (np.abs(np.fft.rfft(y * np.hanning(n), axis=-1)) ** 2).reshape(-1, n // 2 + 1).mean(0)
+    return float(power[1:].max() / max(float(power[1:3].mean()), 1e-30)), r1
+
+
 def guess_sample_axis(data: Any) -> SampleAxisGuess:
     """Guess which axis of a 2D or 3D seismic array holds time (or depth).
 
@@ -104,35 +120,24 @@ def guess_sample_axis(data: Any) -> SampleAxisGuess:
     ----------
     data : array-like
         Amplitudes (numpy, memory map, dask, Zarr); only a central block of at most
-        :data:`BLOCK_EDGE` values per axis is read.
+        :data:`BLOCK_EDGE` values per axis is read (NaN and infinite values count as 0).
 
     Returns
     -------
     SampleAxisGuess
-        ``axis`` None when no axis stands out: fewer than 2 dimensions, class labels (whole
-        numbers with at most 32 values), a constant or noise-like array, or two axes alike.
+        ``axis`` None when no axis stands out: not 2D or 3D, not numbers, class labels
+        (whole numbers with at most 32 values), a constant or noise-like array, or two axes
+        alike.
     """
     ndim = len(data.shape)
     nan = (float("nan"),) * ndim
-    if ndim not in (2, 3) or min(data.shape) < 1:
-        return SampleAxisGuess(None, nan, nan)
     dtype = np.dtype(data.dtype)
-    block = _central_block(data)
-    if dtype.kind not in "iufb" or _looks_like_classes(block, dtype) or not np.any(block):
+    if ndim not in (2, 3) or min(data.shape) < 1 or dtype.kind not in "iufb":
         return SampleAxisGuess(None, nan, nan)
-    ratios, correlations = [], []
-    for a in range(ndim):
-        y = np.moveaxis(block, a, -1)
-        n = y.shape[-1]
-        y = y - y.mean(axis=-1, keepdims=True)
-        energy = float((y * y).sum())
-        r1 = float((y[..., 1:] * y[..., :-1]).sum()) / energy if energy > 0 and n > 1 else 0.0
-        correlations.append(r1)
-        if n < MIN_LENGTH or r1 < MIN_CORRELATION:
-            ratios.append(float("nan"))
-            continue
-        power = (np.abs(np.fft.rfft(y * np.hanning(n), axis=-1)) ** 2).reshape(-1, n // 2 + 1).mean(0)
-        ratios.append(float(power[1:].max() / max(float(power[1:3].mean()), 1e-30)))
+    block = _central_block(data)
+    if _looks_like_classes(block, dtype) or not np.any(block):
+        return SampleAxisGuess(None, nan, nan)
+    ratios, correlations = zip(*(_axis_measures(block, a) for a in range(ndim)), strict=True)
     r = np.nan_to_num(np.asarray(ratios), nan=0.0)
     best = int(np.argmax(r))
     others = np.delete(r, best)
@@ -165,7 +170,8 @@ def guessed_geometry(shape: tuple[int, ...], sample_axis: int, why: str = "") ->
     names = ["inline", "crossline"] if ndim == 3 else ["trace"]
     axes = list(names)
     axes.insert(axis, "sample")
-    note = (f"{GUESSED_NOTE}: axis {axis} taken as time or depth"
+    # the axis by its length: the note travels with the geometry into other axis orders
+    note = (f"{GUESSED_NOTE}: time or depth taken along the axis of {shape[axis]} values"
             + (f" ({why})" if why else "")
             + "; lines and samples are counted from 0 (seisseg commands: --sample-axis N to choose "
             "another axis)")
@@ -184,37 +190,78 @@ def is_guessed(geometry: SurveyGeometry | None) -> bool:
 
 
 def plain_array_geometry(data: Any, sample_axis: int | str | None = "auto") -> SurveyGeometry | None:
-    """The geometry of a plain array (no sidecar): None when time is the last axis.
+    """The geometry of a plain array (no sidecar), or None for the canonical order.
 
     Parameters
     ----------
     data : array-like
         The array as stored.
     sample_axis : {"auto"} or int or None
-        ``"auto"``: :func:`guess_sample_axis`; an axis number: that axis; None: the last axis
-        (no guess).
+        ``"auto"``: :func:`guess_sample_axis`, trusted only against a last axis that was
+        measured (at least :data:`MIN_LENGTH` long, neighbours correlated) and found not to
+        wiggle; an axis number: that axis (the last one included, so that what is written
+        from the array says so); None: the last axis, no geometry.
 
     Returns
     -------
     SurveyGeometry or None
-        A :func:`guessed_geometry` when the vertical axis is not the last one, else None (the
-        canonical order, as before any guess).
+        A :func:`guessed_geometry`, or None (the canonical order, as before any guess).
+
+    Raises
+    ------
+    SeisSegError
+        ``sample_axis`` is neither ``"auto"`` nor an axis of ``data``.
     """
+    from ..errors import SeisSegError
+
     ndim = len(data.shape)
     if sample_axis is None or ndim not in (2, 3):
         return None
-    if isinstance(sample_axis, str):
+    if isinstance(sample_axis, str) and sample_axis != "auto":
+        raise SeisSegError(f"sample_axis must be 'auto', an axis number or None, not {sample_axis!r}.")
+    if sample_axis == "auto":
         guess = guess_sample_axis(data)
-        if guess.axis is None or guess.axis == ndim - 1:
+        if guess.axis is None or guess.axis == ndim - 1 or np.isnan(guess.ratios[-1]):
             return None
         return guessed_geometry(tuple(data.shape), guess.axis,
                                 f"the amplitudes oscillate along it: {guess.describe()}")
     axis = int(sample_axis)
     if not -ndim <= axis < ndim:
-        from ..errors import SeisSegError
-
         raise SeisSegError(f"--sample-axis {axis} is not an axis of the {ndim}-D array of shape "
                            f"{tuple(data.shape)}.")
-    if axis % ndim == ndim - 1:
+    return guessed_geometry(tuple(data.shape), axis % ndim, "as given")
+
+
+def layout_like(shape: tuple[int, ...], geometry: SurveyGeometry | None) -> SurveyGeometry | None:
+    """``geometry`` (guessed) in the axis order that gives ``shape``, when only one order does.
+
+    A plain labels file beside an image whose time axis was guessed has no geometry of its
+    own (labels do not wiggle); when its shape fits exactly one order of the image's axes
+    (inline before crossline, as :func:`guessed_geometry` names them), it is that image's
+    layout.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Shape of the plain array.
+    geometry : SurveyGeometry or None
+        The image's geometry, in any axis order.
+
+    Returns
+    -------
+    SurveyGeometry or None
+        A copy naming the matching order; None when ``geometry`` is not guessed, or no order
+        or several orders fit.
+    """
+    from dataclasses import replace
+    from itertools import permutations
+
+    if not is_guessed(geometry) or len(shape) != len(geometry.axes):
         return None
-    return guessed_geometry(tuple(data.shape), axis, "as given")
+    fits = []
+    for axes in permutations(geometry.canonical_axes):
+        if "inline" in axes and axes.index("inline") > axes.index("crossline"):
+            continue
+        if tuple(geometry.axis_length(a) for a in axes) == tuple(shape):
+            fits.append(axes)
+    return replace(geometry, axes=fits[0]) if len(fits) == 1 else None

@@ -124,11 +124,13 @@ def write_segy_job(
         geometry = None  # a guessed order, no survey: the template's geometry describes it
     if geometry is None or is_guessed(geometry):
         if not templates:
+            what = ("has only the axis order read from its amplitudes (no survey: no line "
+                    "numbers, coordinates or sample interval)") if geometry is not None else "has none"
             raise GeometryError(
-                "Writing SEG-Y needs the survey geometry of the data, and this array has none. "
+                f"Writing SEG-Y needs the survey geometry of the data, and this array {what}. "
                 "Open the data from SEG-Y (or a .npy/.zarr written with its geometry), or give a "
                 "template SEG-Y of the same survey (--template on the command line; in the Export "
-                "widget, choose the seismic layer under 'geometry from')."
+                "widget, choose a layer opened from SEG-Y under 'geometry from')."
             )
         geometry = read_segy(templates, lazy=True).geometry
         geometry.axes = geometry.canonical_axes

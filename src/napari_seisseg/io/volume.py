@@ -18,7 +18,9 @@ class Volume:
     """An array (numpy, memmap, dask, zarr or lazy SEG-Y) and its geometry (or None).
 
     ``data`` is in ``geometry.axes`` order; readers return the canonical order
-    ``(inline, crossline, sample)`` for cubes and ``(trace, sample)`` for sections.
+    ``(inline, crossline, sample)`` for cubes and ``(trace, sample)`` for sections, except for
+    a plain array whose time axis was read from its amplitudes or given
+    (:mod:`.sample_axis`), which keeps the order it is stored in.
     """
 
     data: Any
