@@ -182,13 +182,17 @@ def _like_open_image(volume: Any) -> Any:
         viewer = napari.current_viewer()
     except Exception:  # noqa: BLE001 - no viewer (headless use of the reader)
         viewer = None
+    from dataclasses import replace
+
     from .io.geometry import SurveyGeometry
-    from .io.sample_axis import layout_like
+    from .io.sample_axis import GUESSED_NOTE, layout_like
 
     for layer in [] if viewer is None else list(viewer.layers)[::-1]:
         geometry = layout_like(volume.shape, SurveyGeometry.from_metadata(layer.metadata))
         if geometry is not None:
-            return type(volume)(volume.data, geometry)
+            note = (f"{GUESSED_NOTE}: laid out like '{layer.name}', whose time axis (of "
+                    f"{geometry.n_samples} values) was read from its amplitudes")
+            return type(volume)(volume.data, replace(geometry, notes=[note]))
     return volume
 
 

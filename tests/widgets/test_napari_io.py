@@ -308,6 +308,7 @@ def test_reader_puts_a_time_first_array_and_its_labels_the_right_way_up(make_nap
     assert tuple(viewer.dims.axis_labels) == ("inline", "sample", "crossline")
     assert any("time or depth taken along the axis of 64 values" in str(n.message) for n in notifications)
     (labels,) = viewer.open(tmp_path / "tf_labels.npy", plugin="napari-seisseg")
+    assert any("laid out like 'tf'" in str(n.message) for n in notifications)
     assert labels.data.shape == image.data.shape
     np.testing.assert_allclose(labels.scale, image.scale)
     np.testing.assert_array_equal(np.asarray(labels.data), np.moveaxis(cube.labels, -1, 1))
