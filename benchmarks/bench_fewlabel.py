@@ -197,6 +197,8 @@ def run_network(cube: np.ndarray, kept: np.ndarray, minutes: float, seed: int,
     the files are written in the development files' own order (:data:`STORED_ORDER`) and
     the masks read back in the canonical one; ``sample_axis`` goes to every command.
     """
+    if layout is not None and layout.stored and layout.task not in ("penobscot", "tgs"):
+        raise SystemExit("--stored is for penobscot and tgs (the arrays of the .npz files).")
     order = STORED_ORDER if layout is not None and layout.stored else None
     axis = [] if layout is None or layout.sample_axis is None else ["--sample-axis", layout.sample_axis]
     np.save(work / "seis.npy", cube if order is None else np.ascontiguousarray(cube.transpose(order)))
@@ -349,14 +351,14 @@ def synthetic(args: argparse.Namespace) -> dict[str, Any]:
                 + ("" if args.slices == 8 else f"_{args.slices}")
                 + (f"_{args.lines}il_{xl}xl" if args.lines or xl else ""),
         "seed": args.seed, "minutes": args.minutes, "pretrain_minutes": args.pretrain,
-        "extra_args": args.extra, "classes": list(cube.class_names),
+        "extra_args": args.extra, **_layout(args), "classes": list(cube.class_names),
         "class_share": [float(v) for v in shares], "painted_time_slices": times.tolist(),
         "painted_inlines": lines[0].tolist(), "painted_crosslines": lines[1].tolist(),
         "machine": machine(), "date": time.strftime("%Y-%m-%d"),
     }
     with tempfile.TemporaryDirectory() as tmp:
         pred, facts = run_network(cube.seismic, kept, args.minutes, args.seed, args.extra,
-                                  _work(args, tmp), args.pretrain)
+                                  _work(args, tmp), args.pretrain, layout=args)
         ious = class_ious(pred[scored], truth[scored].astype(np.int64) - 1, n)
         out["defaults"] = {"mean_iou": float(np.nanmean(ious)), "class_iou": ious, **facts}
         for key, other in _other_masks(_work(args, tmp)):

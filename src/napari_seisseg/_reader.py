@@ -174,7 +174,9 @@ def _like_open_image(volume: Any) -> Any:
     Such an image is shown transposed and stretched by its geometry; a labels file of the
     same stored layout has no geometry of its own, and would otherwise lie beside it.
     """
-    if volume.geometry is not None:
+    from .io.layers import looks_like_labels
+
+    if volume.geometry is not None or not looks_like_labels(volume.data, ""):
         return volume
     try:
         import napari
@@ -184,14 +186,20 @@ def _like_open_image(volume: Any) -> Any:
         viewer = None
     from dataclasses import replace
 
+    from .errors import SeisSegError
     from .io.geometry import SurveyGeometry
     from .io.sample_axis import GUESSED_NOTE, layout_like
 
     for layer in [] if viewer is None else list(viewer.layers)[::-1]:
-        geometry = layout_like(volume.shape, SurveyGeometry.from_metadata(layer.metadata))
+        if (layer.metadata or {}).get("unit") != "sample":
+            continue
+        try:
+            geometry = layout_like(volume.shape, SurveyGeometry.from_metadata(layer.metadata))
+        except (SeisSegError, TypeError, ValueError):  # a layer's metadata we cannot read
+            continue
         if geometry is not None:
-            note = (f"{GUESSED_NOTE}: laid out like '{layer.name}', whose time axis (of "
-                    f"{geometry.n_samples} values) was read from its amplitudes")
+            note = (f"{GUESSED_NOTE}: laid out like '{layer.name}' (time along its axis of "
+                    f"{geometry.n_samples} values)")
             return type(volume)(volume.data, replace(geometry, notes=[note]))
     return volume
 

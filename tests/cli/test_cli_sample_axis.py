@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from napari_seisseg.cli import main
 from napari_seisseg.synthetic import make_synthetic_cube
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 TINY = ["--model", "unet2d", "--width", "4", "--model-depth", "2", "--patch", "16",
         "--batch", "2", "--steps-per-epoch", "3", "--epochs", "1", "--quiet", "--device", "cpu"]
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

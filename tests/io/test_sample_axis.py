@@ -52,6 +52,19 @@ def test_stack_of_unrelated_real_tiles_is_not_time(penobscot_line):
     assert guess.axis == 1
     assert np.isnan(guess.ratios[0])  # neighbouring tiles do not correlate: no candidate
     assert guess.correlations[0] < 0.3
+    # the tile axis last: uncorrelated, yet long enough to have been measured, so overruled
+    last = plain_array_geometry(np.ascontiguousarray(np.moveaxis(tiles, 0, -1)))
+    assert last is not None and last.axes[0] == "sample"
+
+
+def test_guessed_lines_are_no_survey_lines(cube):
+    """Training records no line numbers from a guessed geometry (they are counted from 0)."""
+    from napari_seisseg.training.data import orient
+
+    shape = (64, 40, 48)
+    perm, names, coords, _ = orient(shape, guessed_geometry(shape, 0))
+    assert perm == (1, 2, 0) and names == ["inline", "crossline", "sample"] and coords == {}
+    assert len(orient((40, 48, 64), cube.geometry)[2]) == 3  # a survey's lines are kept
 
 
 def test_short_real_cube_keeps_its_last_axis(segy_dir):
@@ -150,7 +163,7 @@ def test_guessed_order_written_back(cube, tmp_path):
     write_volume(tmp_path / "mask.npy", mask, vol.geometry)
     back = read_volume(tmp_path / "mask.npy")
     assert back.shape == mask.shape and back.geometry.axes == vol.geometry.axes
-    with pytest.raises(GeometryError, match="only the axis order read from its amplitudes"):
+    with pytest.raises(GeometryError, match="has only an axis order"):
         write_volume(tmp_path / "mask.sgy", mask, vol.geometry)
     assert not (tmp_path / "mask.sgy").exists()
 

@@ -55,6 +55,7 @@ from ..bundle.time_prior import with_time_prior
 from ..errors import SeisSegError
 from ..io.geometry import SurveyGeometry
 from ..io.indexing import WithLeadingAxis
+from ..io.sample_axis import is_guessed
 from ._checks import check_dead_mask, mask_slices
 from .array_views import HaloNormalized, Slab, transpose_view
 from .bundle_result import PredictionGenerator, PredictionPlan, axis_key, finish_prediction
@@ -409,7 +410,7 @@ def _sweep(
 def _lines(plan: PredictionPlan) -> dict[int, np.ndarray] | None:
     """Line numbers of the training-order view's inline and crossline axes (from the geometry)."""
     g = plan.geometry
-    if g is None:
+    if g is None or is_guessed(g):  # lines counted from 0 are no survey's line numbers
         return None
     if g.kind == "section":  # a 2D line, seen as (1, trace, sample)
         return {1: np.asarray(g.traces)} if plan.squeeze else None

@@ -33,10 +33,11 @@ def _check_order(zarr_in: Any, geometry: Any) -> Any:
         return geometry
     if is_guessed(geometry):
         raise SeisSegError(
-            f"{zarr_in} has no survey geometry and its amplitudes put time along axis "
-            f"{geometry.axes.index('sample')}, not last; the Dask path needs the (inline, crossline, "
-            "sample) order. Predict without --dask-scheduler (it reads any order), store the cube "
-            "with time last, or give --sample-axis 2 if time is the last axis after all."
+            f"{zarr_in} has no survey geometry, and time was taken along its axis "
+            f"{geometry.axes.index('sample')} (read from its amplitudes or given), not the last; the "
+            "Dask path needs the (inline, crossline, sample) order. Predict without "
+            "--dask-scheduler (it reads any order), store the cube with time last, or give "
+            "--sample-axis 2 if time is the last axis after all."
         )
     raise SeisSegError(
         f"{zarr_in} is stored in {', '.join(geometry.axes)} order; the Dask path needs the "

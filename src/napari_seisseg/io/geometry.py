@@ -268,8 +268,8 @@ class SurveyGeometry:
         -------
         float
         """
-        # without a survey (unit "sample") the first lateral axis may be a stack of tiles
-        traces = (self.grid_shape[-1] if self.unit == "sample" else max(self.grid_shape)) if self.grid_shape else 1
+        plain = self.unit == "sample" and not self.sources  # no survey: axis 0 may be a stack of tiles
+        traces = (self.grid_shape[-1] if plain else max(self.grid_shape)) if self.grid_shape else 1
         wanted = traces / (SECTION_ASPECT * max(self.n_samples, 1))
         return nice_number(float(np.clip(wanted, *EXAGGERATION_RANGE)))
 

@@ -24,7 +24,7 @@ array                                      ratio per axis      guess
 Penobscot stack (inline, time, crossline)  1.4 / 7.0 / 1.1     axis 1
 TGS tiles (tile, depth, x)                 - / 2.4 / 1.0       axis 1 (tiles unrelated)
 Viking Graben 2D line (trace, sample)      8.9 / 3500          axis 1 (the last: as now)
-synthetic cube, time first                 900 / 1.0 / 1.0     axis 0
+synthetic cubes, time first                23-1700 / 1.0-1.4   axis 0
 F3 crop (23 x 18 x 75)                     - / - / 2.9         axis 2 (short axes left out)
 Volve velocity model (smooth, no wiggle)   - / 1.5 / 1.4       none (the last axis)
 white noise                                - / - / -           none
@@ -197,9 +197,8 @@ def plain_array_geometry(data: Any, sample_axis: int | str | None = "auto") -> S
     data : array-like
         The array as stored.
     sample_axis : {"auto"} or int or None
-        ``"auto"``: :func:`guess_sample_axis`, trusted only against a last axis that was
-        measured (at least :data:`MIN_LENGTH` long, neighbours correlated) and found not to
-        wiggle; an axis number: that axis (the last one included, so that what is written
+        ``"auto"``: :func:`guess_sample_axis`, trusted only against a last axis long enough
+        to be measured (at least :data:`MIN_LENGTH` values); an axis number: that axis (the last one included, so that what is written
         from the array says so); None: the last axis, no geometry.
 
     Returns
@@ -221,7 +220,7 @@ def plain_array_geometry(data: Any, sample_axis: int | str | None = "auto") -> S
         raise SeisSegError(f"sample_axis must be 'auto', an axis number or None, not {sample_axis!r}.")
     if sample_axis == "auto":
         guess = guess_sample_axis(data)
-        if guess.axis is None or guess.axis == ndim - 1 or np.isnan(guess.ratios[-1]):
+        if guess.axis is None or guess.axis == ndim - 1 or data.shape[-1] < MIN_LENGTH:
             return None
         return guessed_geometry(tuple(data.shape), guess.axis,
                                 f"the amplitudes oscillate along it: {guess.describe()}")

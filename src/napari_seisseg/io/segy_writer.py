@@ -124,8 +124,8 @@ def write_segy_job(
         geometry = None  # a guessed order, no survey: the template's geometry describes it
     if geometry is None or is_guessed(geometry):
         if not templates:
-            what = ("has only the axis order read from its amplitudes (no survey: no line "
-                    "numbers, coordinates or sample interval)") if geometry is not None else "has none"
+            what = ("has only an axis order (read from its amplitudes or given with --sample-axis; "
+                    "no line numbers, coordinates or sample interval)") if geometry is not None else "has none"
             raise GeometryError(
                 f"Writing SEG-Y needs the survey geometry of the data, and this array {what}. "
                 "Open the data from SEG-Y (or a .npy/.zarr written with its geometry), or give a "

@@ -106,10 +106,10 @@ def read_volume(path: Any, **options: Any) -> Volume:
     Returns
     -------
     Volume
-        Data in canonical axis order, and its geometry (None for plain arrays in the
-        canonical order).  A plain array whose time axis is not the last keeps the order it
-        is stored in, with a geometry naming it (:mod:`.sample_axis`), so that what is
-        written from it keeps the input's layout.
+        Data in canonical axis order, and its geometry (None for plain arrays read as
+        canonical without a given ``sample_axis``).  A plain array whose time axis was read
+        from its amplitudes or given keeps the order it is stored in, with a geometry naming
+        it (:mod:`.sample_axis`), so that what is written from it keeps the input's layout.
     """
     sample_axis = options.pop("sample_axis", "auto")
     if isinstance(path, list | tuple):

@@ -23,6 +23,7 @@ from ..errors import SeisSegError
 from ..io.geometry import CUBE_AXES, SECTION_AXES, SurveyGeometry
 from ..io.indexing import WithLeadingAxis
 from ..io.layer_axes import axis_word
+from ..io.sample_axis import is_guessed
 from .labels import (
     LabelSummary,
     check_finite,
@@ -153,7 +154,8 @@ def orient(
             geometry.check_shape(tuple(shape), "image")
             perm = geometry.permutation_to(canonical)
             names = list(canonical)
-            coords = {i: geometry.axis_values(n) for i, n in enumerate(names)}
+            if not is_guessed(geometry):  # lines counted from 0 are no survey's line numbers
+                coords = {i: geometry.axis_values(n) for i, n in enumerate(names)}
         else:
             notes.append(
                 f"The geometry describes a {geometry.kind}, not this {ndim}-D array; ignored."
