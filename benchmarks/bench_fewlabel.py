@@ -197,8 +197,6 @@ def run_network(cube: np.ndarray, kept: np.ndarray, minutes: float, seed: int,
     the files are written in the development files' own order (:data:`STORED_ORDER`) and
     the masks read back in the canonical one; ``sample_axis`` goes to every command.
     """
-    if layout is not None and layout.stored and layout.task not in ("penobscot", "tgs"):
-        raise SystemExit("--stored is for penobscot and tgs (the arrays of the .npz files).")
     order = STORED_ORDER if layout is not None and layout.stored else None
     axis = [] if layout is None or layout.sample_axis is None else ["--sample-axis", layout.sample_axis]
     np.save(work / "seis.npy", cube if order is None else np.ascontiguousarray(cube.transpose(order)))
@@ -479,6 +477,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     argv = argv[: argv.index("--")] if "--" in argv else argv
     args = p.parse_args(argv)
     args.extra = extra  # 'seisseg train' options given after --
+    if args.stored and args.task not in ("penobscot", "tgs"):
+        p.error("--stored is for penobscot and tgs (the arrays of the .npz files)")
     result = {"penobscot": penobscot, "synthetic": synthetic, "survey": synthetic,
               "tgs": tgs}[args.task](args)
     show = {k: v for k, v in result.items() if k != "machine"}

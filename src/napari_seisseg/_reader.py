@@ -159,24 +159,31 @@ def _read_segy_files(path: Any) -> list[LayerData]:
 def _read_npy(path: Any) -> list[LayerData]:
     from .io.npy_io import read_npy
 
-    return [volume_or_labels(_like_open_image(read_npy(path)), Path(path).stem, path)]
+    return [volume_or_labels(_like_open_image(read_npy(path), path), Path(path).stem, path)]
 
 
 def _read_zarr(path: Any) -> list[LayerData]:
     from .io.zarr_io import read_zarr
 
-    return [volume_or_labels(_like_open_image(read_zarr(path)), Path(path).stem, path)]
+    return [volume_or_labels(_like_open_image(read_zarr(path), path), Path(path).stem, path)]
 
 
-def _like_open_image(volume: Any) -> Any:
+def _like_open_image(volume: Any, path: Any) -> Any:
     """A plain array (labels) laid out like an open image whose time axis was guessed.
 
     Such an image is shown transposed and stretched by its geometry; a labels file of the
-    same stored layout has no geometry of its own, and would otherwise lie beside it.
+    same stored layout has no geometry of its own, and would otherwise lie beside it.  What
+    counts as labels is what :func:`volume_or_labels` will decide (the file's name and a
+    class-table sidecar count, as there).
     """
     from .io.layers import looks_like_labels
 
-    if volume.geometry is not None or not looks_like_labels(volume.data, ""):
+    if volume.geometry is not None:
+        return volume
+    name = Path(path).stem
+    if Path(f"{os.fspath(path)}.classes.json").is_file():
+        name = f"{name} (class table)"
+    if not looks_like_labels(volume.data, name):
         return volume
     try:
         import napari

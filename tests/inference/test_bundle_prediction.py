@@ -488,4 +488,4 @@ def test_a_survey_of_the_same_size_with_other_lines_gets_no_lateral_prior(unet2d
                for n in other.notes)
     bare = drain(predict_bundle(bm, CUBE))  # a plain array: recognised by its grid, and told so
     assert any("nearest of 16 painted traces" in n for n in bare.notes)
-    assert any("no geometry to check its line numbers" in n for n in bare.notes)
+    assert any("no survey line numbers to check" in n for n in bare.notes)

@@ -188,3 +188,31 @@ def test_layout_like_places_plain_labels():
     square = guessed_geometry((30, 30, 30), 1)
     assert layout_like((30, 30, 30), square) is None  # several orders fit: not guessed
     assert layout_like((64, 40, 48), None) is None
+
+
+def _ricker_cube(shape, cycles_per_sample, dip=0.5, seed=0):
+    """Reflectivity convolved with a Ricker wavelet along the last axis, dipping laterally."""
+    rng = np.random.default_rng(seed)
+    ni, nx, nt = shape
+    refl = rng.normal(size=nt + ni + nx)
+    t = np.arange(-16, 17)
+    a = (np.pi * cycles_per_sample * t) ** 2
+    trace = np.convolve(refl, (1 - 2 * a) * np.exp(-a), mode="same")
+    shift = (dip * (np.arange(ni)[:, None] + np.arange(nx)[None, :])).astype(int)
+    return np.stack([[trace[s:s + nt] for s in row] for row in shift]).astype(np.float32)
+
+
+@pytest.mark.parametrize("f", [0.2, 0.25, 0.3])
+def test_a_finely_wiggling_last_axis_stays_time(f):
+    """Time sampled coarsely (neighbours barely correlate) and dipping events that alias
+    laterally: the last axis is still time, never overruled by a lateral axis."""
+    cube = _ricker_cube((64, 64, 200), f)
+    guess = guess_sample_axis(cube)
+    assert np.isnan(guess.ratios[2]) and guess.ungated[2] > 100  # gated out, yet it wiggles
+    assert plain_array_geometry(cube) is None
+
+
+def test_dipping_ricker_cube_either_way():
+    cube = _ricker_cube((64, 64, 200), 0.16)
+    assert plain_array_geometry(cube) is None
+    assert plain_array_geometry(np.ascontiguousarray(np.moveaxis(cube, -1, 0))).axes[0] == "sample"

@@ -312,3 +312,16 @@ def test_reader_puts_a_time_first_array_and_its_labels_the_right_way_up(make_nap
     assert labels.data.shape == image.data.shape
     np.testing.assert_allclose(labels.scale, image.scale)
     np.testing.assert_array_equal(np.asarray(labels.data), np.moveaxis(cube.labels, -1, 1))
+
+
+def test_reader_lays_out_a_plain_mask_by_its_name(make_napari_viewer, tmp_path):
+    """An unpainted (all zero) labels file, a labels file by its name, beside a time-first image."""
+    from napari_seisseg.synthetic import make_synthetic_cube
+
+    cube = make_synthetic_cube((40, 48, 64), seed=1)
+    np.save(tmp_path / "tf.npy", np.ascontiguousarray(np.moveaxis(cube.seismic, -1, 0)))
+    np.save(tmp_path / "tf_labels.npy", np.zeros((64, 40, 48), np.uint8))
+    viewer = make_napari_viewer()
+    (image,) = viewer.open(tmp_path / "tf.npy", plugin="napari-seisseg")
+    (labels,) = viewer.open(tmp_path / "tf_labels.npy", plugin="napari-seisseg")
+    assert type(labels).__name__ == "Labels" and labels.data.shape == image.data.shape

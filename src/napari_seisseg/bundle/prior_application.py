@@ -180,7 +180,7 @@ def prior_notes(
         lines.append(f"lateral prior not applied: {why_not}; the network decides there alone.")
     elif prior is not None and prior.lines and not checked:
         lines.append("lateral prior applied because this image has the painted survey's grid; it has "
-                     "no geometry to check its line numbers (--no-lateral-prior if it is another survey).")
+                     "no survey line numbers to check (--no-lateral-prior if it is another survey).")
     if used:
         lines.insert(0, "combined with " + " and ".join(used))
     return lines

@@ -73,11 +73,16 @@ class SampleAxisGuess:
         axis that is no candidate: too short, or its neighbours uncorrelated).
     correlations : tuple of float
         Per axis, the correlation of neighbouring values.
+    ungated : tuple of float
+        Per axis, the band ratio whatever the correlation (NaN: too short or constant): a
+        time axis sampled coarsely (neighbours correlating below the gate) still peaks well
+        above its lowest frequencies, a stack of unrelated tiles does not.
     """
 
     axis: int | None
     ratios: tuple[float, ...]
     correlations: tuple[float, ...]
+    ungated: tuple[float, ...] = ()
 
     def describe(self) -> str:
         """The evidence in words: ``"spectral band ratio per axis 1.4 / 7.0 / 1.1"`` (``-``: no candidate)."""
@@ -98,19 +103,22 @@ def _looks_like_classes(block: np.ndarray, dtype: np.dtype) -> bool:
     return dtype.kind in "iu" and np.unique(block).size <= 32
 
 
-def _axis_measures(block: np.ndarray, axis: int) -> tuple[float, float]:
-    """``(band ratio or NaN, lag-1 correlation)`` of the series along ``axis``."""
+def _axis_measures(block: np.ndarray, axis: int) -> tuple[float, float, float]:
+    """``(band ratio or NaN, lag-1 correlation, band ratio whatever the correlation)`` along ``axis``.
+
+    The ratios are NaN for an axis too short to measure or constant (rounding noise only);
+    the first also for neighbours that do not correlate.
+    """
     y = np.moveaxis(block, axis, -1)
     n = y.shape[-1]
     y = y - y.mean(axis=-1, keepdims=True)
     energy = float((y * y).sum())
     r1 = float((y[..., 1:] * y[..., :-1]).sum()) / energy if energy > 0 and n > 1 else 0.0
-    # constant along this axis (rounding noise only), too short, or neighbours unrelated
-    flat = energy <= 1e-9 * float((block * block).sum())
-    if flat or n < MIN_LENGTH or r1 < MIN_CORRELATION:
-        return float("nan"), 0.0 if flat else r1
+    if energy <= 1e-9 * float((block * block).sum()) or n < MIN_LENGTH:
+        return float("nan"), 0.0, float("nan")
     power = (np.abs(np.fft.rfft(y * np.hanning(n), axis=-1)) ** 2).reshape(-1, n // 2 + 1).mean(0)
-    return float(power[1:].max() / max(float(power[1:3].mean()), 1e-30)), r1
+    ratio = float(power[1:].max() / max(float(power[1:3].mean()), 1e-30))
+    return (ratio if r1 >= MIN_CORRELATION else float("nan")), r1, ratio
 
 
 def guess_sample_axis(data: Any) -> SampleAxisGuess:
@@ -137,12 +145,12 @@ def guess_sample_axis(data: Any) -> SampleAxisGuess:
     block = _central_block(data)
     if _looks_like_classes(block, dtype) or not np.any(block):
         return SampleAxisGuess(None, nan, nan)
-    ratios, correlations = zip(*(_axis_measures(block, a) for a in range(ndim)), strict=True)
+    ratios, correlations, ungated = zip(*(_axis_measures(block, a) for a in range(ndim)), strict=True)
     r = np.nan_to_num(np.asarray(ratios), nan=0.0)
     best = int(np.argmax(r))
     others = np.delete(r, best)
     ok = r[best] >= MIN_RATIO and r[best] >= MIN_LEAD * max(float(others.max(initial=0.0)), 1.0)
-    return SampleAxisGuess(best if ok else None, tuple(ratios), tuple(correlations))
+    return SampleAxisGuess(best if ok else None, tuple(ratios), tuple(correlations), tuple(ungated))
 
 
 def guessed_geometry(shape: tuple[int, ...], sample_axis: int, why: str = "") -> SurveyGeometry:
@@ -189,6 +197,18 @@ def is_guessed(geometry: SurveyGeometry | None) -> bool:
             and any(n.startswith(GUESSED_NOTE) for n in geometry.notes))
 
 
+def _last_axis_is_not_time(guess: SampleAxisGuess) -> bool:
+    """Whether the last axis was measured and does not wiggle (so the guess may overrule it).
+
+    Measured: a candidate that lost, or long enough and wiggling less than a winner must
+    whatever its correlation (unrelated tiles); not a last axis too short or constant to
+    measure, nor a finely wiggling time axis sampled coarsely (its neighbours correlate
+    below the gate, its band ratio is high).
+    """
+    last, ungated = guess.ratios[-1], guess.ungated[-1] if guess.ungated else float("nan")
+    return not np.isnan(last) or (not np.isnan(ungated) and ungated < MIN_RATIO)
+
+
 def plain_array_geometry(data: Any, sample_axis: int | str | None = "auto") -> SurveyGeometry | None:
     """The geometry of a plain array (no sidecar), or None for the canonical order.
 
@@ -197,8 +217,8 @@ def plain_array_geometry(data: Any, sample_axis: int | str | None = "auto") -> S
     data : array-like
         The array as stored.
     sample_axis : {"auto"} or int or None
-        ``"auto"``: :func:`guess_sample_axis`, trusted only against a last axis long enough
-        to be measured (at least :data:`MIN_LENGTH` values); an axis number: that axis (the last one included, so that what is written
+        ``"auto"``: :func:`guess_sample_axis`, trusted only against a last axis measured
+        not to wiggle (:func:`_last_axis_is_not_time`); an axis number: that axis (the last one included, so that what is written
         from the array says so); None: the last axis, no geometry.
 
     Returns
@@ -220,7 +240,7 @@ def plain_array_geometry(data: Any, sample_axis: int | str | None = "auto") -> S
         raise SeisSegError(f"sample_axis must be 'auto', an axis number or None, not {sample_axis!r}.")
     if sample_axis == "auto":
         guess = guess_sample_axis(data)
-        if guess.axis is None or guess.axis == ndim - 1 or data.shape[-1] < MIN_LENGTH:
+        if guess.axis is None or guess.axis == ndim - 1 or not _last_axis_is_not_time(guess):
             return None
         return guessed_geometry(tuple(data.shape), guess.axis,
                                 f"the amplitudes oscillate along it: {guess.describe()}")
