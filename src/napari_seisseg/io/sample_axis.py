@@ -85,7 +85,7 @@ class SampleAxisGuess:
     ungated: tuple[float, ...] = ()
 
     def describe(self) -> str:
-        """The evidence in words: ``"spectral band ratio per axis 1.4 / 7.0 / 1.1"`` (``-``: no candidate)."""
+        """The evidence in words: ``"spectral band ratio per axis 1.4 / 7.0 / 1.1"`` (- : none)."""
         parts = ["-" if np.isnan(r) else f"{r:.1f}" for r in self.ratios]
         return "spectral band ratio per axis " + " / ".join(parts)
 
@@ -218,8 +218,9 @@ def plain_array_geometry(data: Any, sample_axis: int | str | None = "auto") -> S
         The array as stored.
     sample_axis : {"auto"} or int or None
         ``"auto"``: :func:`guess_sample_axis`, trusted only against a last axis measured
-        not to wiggle (:func:`_last_axis_is_not_time`); an axis number: that axis (the last one included, so that what is written
-        from the array says so); None: the last axis, no geometry.
+        not to wiggle (:func:`_last_axis_is_not_time`); an axis number: that axis (the last
+        one included, so that what is written from the array says so); None: the last axis,
+        no geometry.
 
     Returns
     -------
