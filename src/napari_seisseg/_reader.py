@@ -135,6 +135,8 @@ def volume_or_labels(
     from_sidecar = classes is not None and classes != LabelClasses.from_text_header(text_header)
     hint = f"{name} (class table)" if from_sidecar else name  # 'class': a labels name
     is_labels = looks_like_labels(volume.data, hint)
+    if is_labels and volume.geometry is None:
+        volume = _like_open_image(volume)
     if classes is not None and not is_labels:
         notes.append(f"{NOTE_PREFIX}the data are not whole non-negative numbers, so they open "
                      "as an image and the class names are not used")
@@ -159,32 +161,21 @@ def _read_segy_files(path: Any) -> list[LayerData]:
 def _read_npy(path: Any) -> list[LayerData]:
     from .io.npy_io import read_npy
 
-    return [volume_or_labels(_like_open_image(read_npy(path), path), Path(path).stem, path)]
+    return [volume_or_labels(read_npy(path), Path(path).stem, path)]
 
 
 def _read_zarr(path: Any) -> list[LayerData]:
     from .io.zarr_io import read_zarr
 
-    return [volume_or_labels(_like_open_image(read_zarr(path), path), Path(path).stem, path)]
+    return [volume_or_labels(read_zarr(path), Path(path).stem, path)]
 
 
-def _like_open_image(volume: Any, path: Any) -> Any:
-    """A plain array (labels) laid out like an open image whose time axis was guessed.
+def _like_open_image(volume: Any) -> Any:
+    """Plain labels (no geometry) laid out like an open image whose time axis was guessed.
 
     Such an image is shown transposed and stretched by its geometry; a labels file of the
-    same stored layout has no geometry of its own, and would otherwise lie beside it.  What
-    counts as labels is what :func:`volume_or_labels` will decide (the file's name and a
-    class-table sidecar count, as there).
+    same stored layout has no geometry of its own, and would otherwise lie beside it.
     """
-    from .io.layers import looks_like_labels
-
-    if volume.geometry is not None:
-        return volume
-    name = Path(path).stem
-    if Path(f"{os.fspath(path)}.classes.json").is_file():
-        name = f"{name} (class table)"
-    if not looks_like_labels(volume.data, name):
-        return volume
     try:
         import napari
 
@@ -198,8 +189,6 @@ def _like_open_image(volume: Any, path: Any) -> Any:
     from .io.sample_axis import GUESSED_NOTE, layout_like
 
     for layer in [] if viewer is None else list(viewer.layers)[::-1]:
-        if (layer.metadata or {}).get("unit") != "sample":
-            continue
         try:
             geometry = layout_like(volume.shape, SurveyGeometry.from_metadata(layer.metadata))
         except (SeisSegError, TypeError, ValueError):  # a layer's metadata we cannot read
