@@ -127,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
     from ..io.atomic import check_target
     from ..io.volume import output_kind
     from ..preprocess import preprocess_job
+    from ..preprocess.fitting import interval_ms
 
     pipeline = build_pipeline(args)
     output_kind(args.output)  # a name without a known suffix: refused before any reading
@@ -138,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
     g = volume.geometry
     data = volume.data
     axis = g.axes.index("sample") if g is not None else len(data.shape) - 1
-    dt = g.dt if g is not None and g.unit == "ms" else None
+    dt = interval_ms(g)
     grid = tuple(n for a, n in enumerate(data.shape) if a != axis)
     live = g.live if g is not None and g.live.shape == grid else None
     if pipeline.is_fitted:

@@ -165,12 +165,13 @@ def _add_optimisation_options(o: argparse._ArgumentGroup) -> None:
 def _pipeline(path: str, image: Volume) -> Pipeline:
     """Load a pipeline; fit it on ``image`` when it holds no statistics."""
     from ..preprocess import Pipeline
+    from ..preprocess.fitting import interval_ms
 
     pipeline = Pipeline.load(path)
     if not pipeline.is_fitted:
         g = image.geometry
         axis = g.axes.index("sample") if g is not None else len(image.shape) - 1
-        dt = g.dt if g is not None and g.unit == "ms" else None
+        dt = interval_ms(g)
         pipeline.fit(image.data, axis, dt=dt)
     return pipeline
 

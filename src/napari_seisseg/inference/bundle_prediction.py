@@ -56,6 +56,7 @@ from ..errors import SeisSegError
 from ..io.geometry import SurveyGeometry
 from ..io.indexing import WithLeadingAxis
 from ..io.sample_axis import is_guessed
+from ..preprocess.fitting import interval_ms
 from ._checks import check_dead_mask, mask_slices
 from .array_views import HaloNormalized, Slab, transpose_view
 from .bundle_result import PredictionGenerator, PredictionPlan, axis_key, finish_prediction
@@ -331,10 +332,8 @@ def _normalizer(bm: BundleModel, plan: PredictionPlan, statistics: str, pipeline
     live = None
     if plan.geometry is not None and plan.geometry.live is not None:
         live = np.asarray(plan.geometry.live)
-    g = plan.geometry  # an AGC window in ms needs a sample interval in ms
-    dt = g.dt if g is not None and g.unit == "ms" else None
-    return input_normalizer(bm, plan.view, statistics=statistics,
-                            pipeline_applied=pipeline_applied, dt=dt, live=live)
+    return input_normalizer(bm, plan.view, statistics=statistics, pipeline_applied=pipeline_applied,
+                            dt=interval_ms(plan.geometry), live=live)
 
 
 def _whole_image(bm: BundleModel, plan: PredictionPlan, view: Any, orient: Any) -> _Part:

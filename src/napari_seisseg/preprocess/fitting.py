@@ -25,6 +25,7 @@ __all__ = [
     "SampleCache",
     "check_preprocessable",
     "fit_pipeline",
+    "interval_ms",
     "result_mode",
     "trace_axis",
 ]
@@ -33,6 +34,27 @@ __all__ = [
 RESULT_MODES = ["auto", "in memory", "lazy"]
 #: Largest output computed into memory by the "auto" result mode for a lazy source.
 AUTO_MEMORY_BYTES = 2 << 30
+
+
+def interval_ms(geometry: SurveyGeometry | None, axis: int | None = None) -> float | None:
+    """The sample interval a pipeline's windows in ms are measured with, or None.
+
+    Parameters
+    ----------
+    geometry : SurveyGeometry or None
+        The volume's geometry.
+    axis : int, optional
+        The axis traces are taken along; None: the geometry's sample axis.
+
+    Returns
+    -------
+    float or None
+        ``geometry.dt`` for time traces sampled in ms along ``axis``; None without a
+        geometry, for depth, for numbered samples (no sample interval known) or another axis.
+    """
+    if geometry is None or geometry.unit != "ms":
+        return None
+    return geometry.dt if axis is None or geometry.axes[axis] == "sample" else None
 
 
 def trace_axis(metadata: Any, ndim: int,
@@ -64,8 +86,7 @@ def trace_axis(metadata: Any, ndim: int,
         axis = chosen
     else:
         axis = g.axes.index("sample") if g is not None else ndim - 1
-    dt = g.dt if g is not None and g.unit == "ms" and g.axes[axis] == "sample" else None
-    return g, axis, dt
+    return g, axis, interval_ms(g, axis)
 
 
 def check_preprocessable(layer: Any, n_steps: int) -> None:
