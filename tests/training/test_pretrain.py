@@ -244,29 +244,42 @@ def test_one_pretraining_serves_a_model_with_or_without_the_position_channel():
     assert torch.equal(plain.state_dict()[first], before)  # 1 input channel: left fresh
 
 
-def test_the_cache_is_looked_up_with_the_layer_as_given_and_slabs_are_mirrored(monkeypatch):
-    # napari holds a survey as (inline, sample, crossline): training reorders it, but the
-    # cache is keyed by the array as given, so the lookup must get that array
+def test_the_cache_is_keyed_in_training_order_and_slabs_are_mirrored(tmp_path, monkeypatch):
+    # napari holds a survey as (inline, sample, crossline), the command line reads it as
+    # (inline, crossline, sample): a pretraining made either way is found the other way, and
+    # one made under another reading of the same array (time along another axis) is not
     import importlib
 
     from napari_seisseg.io.geometry import SurveyGeometry
-    from napari_seisseg.training import pretrain_store
+    from napari_seisseg.models import create_model, model_spec
+    from napari_seisseg.training.pretrain_store import cube_fingerprint
 
     pretrain_module = importlib.import_module("napari_seisseg.training.pretrain")
-    seen = []
-    real = pretrain_store.cached_fingerprint
-    monkeypatch.setattr(pretrain_store, "cached_fingerprint",
-                        lambda image: seen.append(image) or real(image))
     g = SurveyGeometry(kind="cube", n_samples=24, dt=4.0, domain="time",
                        ilines=np.arange(100, 112), xlines=np.arange(200, 220),
                        axes=("inline", "sample", "crossline"))
     image, truth = _layered((12, 20, 24))
     shown = np.ascontiguousarray(image.transpose(0, 2, 1))  # (inline, sample, crossline)
+    assert cube_fingerprint(shown, g) == cube_fingerprint(image)
+    assert cube_fingerprint(shown) != cube_fingerprint(image)  # as given, without its geometry
+    from napari_seisseg.io.sample_axis import guessed_geometry
+
+    time_first = np.ascontiguousarray(image.transpose(2, 0, 1))  # a plain array, time first
+    read = guessed_geometry(time_first.shape, 0)
+    assert cube_fingerprint(time_first, read) == cube_fingerprint(image)
+    assert cube_fingerprint(time_first, guessed_geometry(time_first.shape, 2)) != cube_fingerprint(image)
+    hybrid = {"width": 4, "depth": 1, "context": 1}
+    stop_after = iter(range(2))
+    _, made = _run(pretrain(image, _cfg(model="hybrid", model_kwargs=hybrid), minutes=5,
+                            stop=lambda: next(stop_after, None) is None))
+    spec = model_spec(create_model("hybrid", in_channels=1, n_classes=3, **hybrid))
+    assert find_pretrained(shown, spec, g)[0] == made.cache_path
+    assert find_pretrained(shown, spec)[0] is None
     labels = np.zeros_like(shown, dtype=np.uint8)
     labels[:, [6, 18], :] = truth.transpose(0, 2, 1)[:, [6, 18], :]
-    cfg = _cfg(model="auto", model_kwargs={"width": 4, "depth": 1, "context": 1})
-    drain(train(shown, labels, cfg, geometry=g))
-    assert seen and all(s is shown for s in seen)
+    events, _ = _run(train(shown, labels, _cfg(model="auto", model_kwargs=hybrid), geometry=g))
+    notes = [e.text for e in events if type(e).__name__ == "Note"]
+    assert any(n.startswith("Started from the pretraining of this survey") for n in notes), notes
     # pretraining a hybrid mirrors its slabs' slices (the context axis), as training does
     axes = []
     real_augmenter = pretrain_module.Augmenter

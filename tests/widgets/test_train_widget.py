@@ -350,7 +350,11 @@ def test_a_killed_runs_checkpoint_is_offered_for_its_cube(sample_viewer, notific
     result = drain(train(image, labels, TrainConfig(
         model="unet2d", model_kwargs={"width": 4, "depth": 2}, patch_size=32, batch_size=2,
         epochs=1, steps_per_epoch=2, checkpoint_minutes=None)))
-    saved = Checkpointer("unet2d", "synthetic seismic", cube_fingerprint(image), 0.0)
+    from napari_seisseg.io.layer_axes import layer_geometry
+
+    # keyed as a run on this layer keys it: the cube in training order
+    key = cube_fingerprint(image, layer_geometry(sample_viewer.layers["synthetic seismic"]))
+    saved = Checkpointer("unet2d", "synthetic seismic", key, 0.0)
     saved.save(result.model.state_dict(), result.card, 61.0, 1, 0.42)
     meta = saved.path.with_suffix(".json")
     dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],

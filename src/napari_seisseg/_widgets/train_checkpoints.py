@@ -35,13 +35,14 @@ def offer_checkpoint(layer: Any, load: Callable[[Path], Any]) -> str | None:
     """
     from napari.utils.notifications import show_info
 
+    from ..io.layer_axes import layer_geometry
     from ..training.checkpoint import find_checkpoints, has_checkpoints
     from ..training.pretrain_store import cube_fingerprint
 
     if layer is None or getattr(layer, "multiscale", False) or not has_checkpoints():
         return None
     try:
-        found = [c for c in find_checkpoints(cube_fingerprint(layer.data))
+        found = [c for c in find_checkpoints(cube_fingerprint(layer.data, layer_geometry(layer)))
                  if c.path not in _OFFERED]
         if not found:
             return None

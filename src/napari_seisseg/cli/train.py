@@ -339,12 +339,12 @@ def check_run_dir(folder: Path, *, overwrite: bool, protect: list[str]) -> None:
 
 
 # ---------------------------------------------------------------------- run
-def _offer_checkpoints(image: Any) -> None:
+def _offer_checkpoints(image: Any, geometry: Any) -> None:
     """Say which killed runs on this cube left a checkpoint, and how to continue from it."""
     from ..training.checkpoint import find_checkpoints
     from ..training.pretrain_store import cube_fingerprint
 
-    for info in find_checkpoints(cube_fingerprint(image))[:3]:
+    for info in find_checkpoints(cube_fingerprint(image, geometry))[:3]:
         print(f"note: {info.describe()}; continue from it with --init {info.path}", flush=True)
 
 
@@ -375,7 +375,7 @@ def run(args: argparse.Namespace) -> int:
     config = build_config(args)
     class_names = parse_class_names(args.class_names) or None
     image, label_data, val, pipeline = _read_inputs(args)
-    _offer_checkpoints(image.data)
+    _offer_checkpoints(image.data, image.geometry)
     stop = threading.Event()
     gen = train(image.data, label_data, config, geometry=image.geometry,
                 val_labels=None if val is None else val.data, class_names=class_names,

@@ -154,7 +154,10 @@ def train(
         raise
 
 
-def _checkpointer(config: TrainConfig, s: Session, image: Any, image_name: str | None) -> Any:
+def _checkpointer(
+    config: TrainConfig, s: Session, image: Any, geometry: SurveyGeometry | None,
+    image_name: str | None,
+) -> Any:
     """The run's :class:`~.checkpoint.Checkpointer`, or None without ``checkpoint_minutes``."""
     if not config.checkpoint_minutes:
         return None
@@ -162,7 +165,7 @@ def _checkpointer(config: TrainConfig, s: Session, image: Any, image_name: str |
     from .pretrain_store import cube_fingerprint
 
     return Checkpointer(s.spec["name"], image_name or "an unnamed image",
-                        lambda: cube_fingerprint(image), 60.0 * config.checkpoint_minutes)
+                        lambda: cube_fingerprint(image, geometry), 60.0 * config.checkpoint_minutes)
 
 
 def _train(
@@ -195,7 +198,7 @@ def _train(
         init_bundle=init_bundle,
     )
     run = TrainingRun(s, config, t0)
-    checkpointer = _checkpointer(config, s, image, image_name)
+    checkpointer = _checkpointer(config, s, image, geometry, image_name)
     if checkpointer is not None:
         holder.append(checkpointer)
     yield _started(s, run.total_steps)

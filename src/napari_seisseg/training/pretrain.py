@@ -147,7 +147,7 @@ def pretrain(
     if not losses:
         raise SeisSegError("Pretraining was stopped before its first step; nothing to keep.")
     model.to("cpu").eval()
-    card = _pretraining_card(model, image, shape, layout, losses, t0, device)
+    card = _pretraining_card(model, image, geometry, shape, layout, losses, t0, device)
     result = PretrainResult(model, card, losses=losses)
     yield _save_pretraining(result, cache, out)
     return result
@@ -227,7 +227,8 @@ def _reconstruction_step(
 
 
 def _pretraining_card(
-    model: torch.nn.Module, image: Any, shape: tuple[int, ...], layout: PatchLayout,
+    model: torch.nn.Module, image: Any, geometry: SurveyGeometry | None,
+    shape: tuple[int, ...], layout: PatchLayout,
     losses: list[float], t0: float, device: torch.device,
 ) -> dict[str, Any]:
     """The card saved beside pretrained weights (what training checks before using them)."""
@@ -238,7 +239,7 @@ def _pretraining_card(
         "format": FORMAT,
         "model": spec,
         "architecture": architecture_key(spec),
-        "survey": cube_fingerprint(image),
+        "survey": cube_fingerprint(image, geometry),
         "shape": list(shape),
         "position": None if layout.position is None else layout.position.to_dict(),
         "patch_size": list(layout.size),

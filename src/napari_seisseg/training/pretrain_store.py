@@ -31,27 +31,47 @@ __all__ = [
 FORMAT = "napari-seisseg pretrained"
 
 
-def cube_fingerprint(image: Any) -> str:
-    """A short key of a cube: its shape, type and a hash of five of its slices.
+def cube_fingerprint(image: Any, geometry: Any = None) -> str:
+    """A short key of a cube as training sees it: its shape, type and a hash of five slices.
 
     Parameters
     ----------
     image : array-like
         The cube (or section), numpy or lazy.
+    geometry : SurveyGeometry, optional
+        Its geometry: the key is taken in training order (inline, crossline, sample), so a
+        napari layer in display order, the same survey read on the command line and a plain
+        array whose time axis was read from its amplitudes share one key; an array without
+        one is keyed as it is.
 
     Returns
     -------
     str
-        16 hexadecimal digits.  Reads five slices along the first axis (whole inlines of a
-        SEG-Y cube: a few traces' worth of the file each); two different surveys, or the
-        same survey cropped, resampled or transposed, get different keys.
+        16 hexadecimal digits.  Reads five slices along the first training axis (whole
+        inlines of a SEG-Y cube: a few traces' worth of the file each); two different
+        surveys, or the same survey cropped, resampled or read with another time axis, get
+        different keys.
     """
+    image = _training_order(image, geometry)
     shape = tuple(int(n) for n in image.shape)
     h = hashlib.sha1(json.dumps({"shape": shape, "dtype": str(image.dtype)}).encode())
     for frac in (0.1, 0.3, 0.5, 0.7, 0.9):
         index = min(shape[0] - 1, int(frac * shape[0]))
         h.update(np.ascontiguousarray(np.asarray(image[index])).tobytes())
     return h.hexdigest()[:16]
+
+
+def _training_order(image: Any, geometry: Any) -> Any:
+    """``image`` viewed in training order (:func:`~.data.orient`); as it is when that fails."""
+    if geometry is None:
+        return image
+    from .data import _transpose, orient
+
+    try:
+        perm = orient(tuple(int(n) for n in image.shape), geometry)[0]
+    except Exception:  # noqa: BLE001 - a geometry that does not fit: training says so
+        return image
+    return _transpose(image, perm)
 
 
 def architecture_key(spec: Mapping[str, Any]) -> str:
@@ -159,12 +179,13 @@ def pretrained_card(path: str | Path) -> dict[str, Any]:
     return json.loads(meta["seisseg_pretrained"])
 
 
-def cached_fingerprint(image: Any) -> str | None:
-    """The cube's fingerprint, or None (and nothing read) while the cache holds no pretraining."""
+def cached_fingerprint(image: Any, geometry: Any = None) -> str | None:
+    """The cube's fingerprint (:func:`cube_fingerprint`), or None (and nothing read) while the
+    cache holds no pretraining."""
     folder = pretrained_dir()
     if not folder.is_dir() or not any(folder.glob("*.safetensors")):
         return None
-    return cube_fingerprint(image)
+    return cube_fingerprint(image, geometry)
 
 
 def cached_pretraining(fingerprint: str, spec: Mapping[str, Any]) -> Path | None:
@@ -173,7 +194,9 @@ def cached_pretraining(fingerprint: str, spec: Mapping[str, Any]) -> Path | None
     return path if path.exists() else None
 
 
-def find_pretrained(image: Any, spec: Mapping[str, Any]) -> tuple[Path | None, str | None]:
+def find_pretrained(
+    image: Any, spec: Mapping[str, Any], geometry: Any = None
+) -> tuple[Path | None, str | None]:
     """The cached pretraining of this cube for this architecture, and a note.
 
     Parameters
@@ -182,6 +205,8 @@ def find_pretrained(image: Any, spec: Mapping[str, Any]) -> tuple[Path | None, s
         The cube about to be trained on.
     spec : mapping
         :func:`~napari_seisseg.models.model_spec` of the model about to be trained.
+    geometry : SurveyGeometry, optional
+        The cube's geometry (the key is taken in training order).
 
     Returns
     -------
@@ -195,7 +220,7 @@ def find_pretrained(image: Any, spec: Mapping[str, Any]) -> tuple[Path | None, s
     -----
     Nothing is read from the cube while the cache holds no pretraining at all.
     """
-    fp = cached_fingerprint(image)
+    fp = cached_fingerprint(image, geometry)
     if fp is None:
         return None, None
     path = cached_pretraining(fp, spec)

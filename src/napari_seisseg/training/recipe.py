@@ -84,7 +84,7 @@ def is_tile_stack(shape: Sequence[int], axes: Sequence[int] | None) -> bool:
     return int(shape[0]) >= MIN_TILES and max(int(shape[1]), int(shape[2])) <= TILE_EDGE
 
 
-def hybrid_fits(config: TrainConfig, data: Any, image: Any = None) -> bool:
+def hybrid_fits(config: TrainConfig, data: Any, image: Any = None, geometry: Any = None) -> bool:
     """Whether ``auto`` may choose the hybrid for this run's time-slice paint.
 
     Time slices must be the orientation painted most
@@ -101,8 +101,9 @@ def hybrid_fits(config: TrainConfig, data: Any, image: Any = None) -> bool:
     data : TrainingData
         The run's data.
     image : array-like, optional
-        The image as given (the cache is keyed by it, not by ``data.image``, which is in
-        training order); default ``data.image``.
+        The image as given, and ``geometry`` its geometry (the cache is keyed by the image in
+        training order: :func:`~.pretrain_store.cube_fingerprint`); default ``data.image``.
+    geometry : SurveyGeometry, optional
 
     Returns
     -------
@@ -126,7 +127,7 @@ def hybrid_fits(config: TrainConfig, data: Any, image: Any = None) -> bool:
         except Exception:  # noqa: BLE001 - training says what is wrong with the file
             return False
 
-    fp = cached_fingerprint(data.image if image is None else image)
+    fp = cached_fingerprint(data.image, None) if image is None else cached_fingerprint(image, geometry)
     if fp is None:
         return True  # no pretraining cached at all (nothing read from the cube)
 

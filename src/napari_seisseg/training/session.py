@@ -171,7 +171,7 @@ def _use_position(config: TrainConfig, kind: str, n_samples: int) -> bool:
 
 
 def _start_from_pretraining(
-    model: torch.nn.Module, choice: str, image: Any
+    model: torch.nn.Module, choice: str, image: Any, geometry: SurveyGeometry | None
 ) -> list[tuple[str, str]]:
     """Load the pretraining ``choice`` names ("auto": this cube's cached one) into ``model``.
 
@@ -181,7 +181,7 @@ def _start_from_pretraining(
     from .pretrain_store import apply_pretrained, cube_fingerprint, find_pretrained, load_pretrained
 
     if choice == "auto":
-        path, note = find_pretrained(image, model_spec(model))
+        path, note = find_pretrained(image, model_spec(model), geometry)
         if path is None:
             return [("warning", note)] if note else []
         whose = "this survey"
@@ -191,7 +191,7 @@ def _start_from_pretraining(
     state, card = load_pretrained(path)
     n = apply_pretrained(model, state, card)
     if whose is None:
-        same = card.get("survey") == cube_fingerprint(image)
+        same = card.get("survey") == cube_fingerprint(image, geometry)
         whose = "this survey" if same else "another survey (given explicitly)"
     return [(
         "info",
@@ -216,13 +216,14 @@ def _check_init(init_bundle: Any, config: TrainConfig) -> tuple[Any, dict[str, A
 
 
 def _new_model(
-    config: TrainConfig, data: TrainingData, infos: list[str], image: Any = None
+    config: TrainConfig, data: TrainingData, infos: list[str], image: Any = None,
+    geometry: SurveyGeometry | None = None,
 ) -> tuple[torch.nn.Module, bool, int]:
     """A fresh model for ``data``: ``(model, binary, n_out)``; resolves ``"auto"`` in ``config``."""
     from ..models import create_model
 
     k = len(data.classes)
-    fits = hybrid_fits(config, data, image)
+    fits = hybrid_fits(config, data, image, geometry)
     resolved, note = resolve_model(config, data.target.shape, data.axes, fits)
     for f in fields(config):  # in place: the run's own copy records what was run
         setattr(config, f.name, getattr(resolved, f.name))
@@ -382,7 +383,8 @@ def _session_loss(
 
 
 def _session_model(
-    config: TrainConfig, data: TrainingData, image: Any, init_model: Any,
+    config: TrainConfig, data: TrainingData, image: Any, geometry: SurveyGeometry | None,
+    init_model: Any,
     init_card: dict[str, Any] | None, notes: list[str], infos: list[str],
 ) -> tuple[torch.nn.Module, bool, str, bool]:
     """The seeded model of the run: ``(model, binary, kind, position)``.
@@ -398,7 +400,7 @@ def _session_model(
         if config.model.lower() not in ("auto", str(init_card["model"]["name"])):
             notes.append(f"Fine-tuning keeps the bundle's model ({init_card['model']['name']}).")
     else:
-        model, binary, n_out = _new_model(config, data, infos, image)
+        model, binary, n_out = _new_model(config, data, infos, image, geometry)
     kind = model_kind(model)
     position = _use_position_channel(config, kind, data, init_card, notes, infos)
     if position and init_model is None:
@@ -406,7 +408,7 @@ def _session_model(
         torch.manual_seed(config.seed)
         model = create_model(config.model, in_channels=2, n_classes=n_out, **config.model_kwargs)
     if init_model is None and config.pretrained and kind in ("2d", "slab"):
-        for level, text in _start_from_pretraining(model, config.pretrained, image):
+        for level, text in _start_from_pretraining(model, config.pretrained, image, geometry):
             (infos if level == "info" else notes).append(text)
     return model, binary, kind, position
 
@@ -451,7 +453,7 @@ def build_session(
     notes = _paint_warnings(data)
     infos: list[str] = []  # said at the start, not warnings
     model, binary, kind, position = _session_model(
-        config, data, image, init_model, init_card, notes, infos
+        config, data, image, geometry, init_model, init_card, notes, infos
     )
     from ..models import model_spec
 
