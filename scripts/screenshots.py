@@ -146,8 +146,9 @@ def main() -> int:
         viewer.close()
         return 0
 
-    # 1. the Open SEG-Y with options widget next to a real survey (Volve, depth, bytes 189/193)
-    _dock, widget = viewer.window.add_plugin_dock_widget("napari-seisseg", "Open SEG-Y with options")
+    # 1. the Open with options widget next to a real survey (F3, samples coordinates)
+    _dock, widget = viewer.window.add_plugin_dock_widget("napari-seisseg",
+                                                         "Open with options (SEG-Y, .npy, Zarr)")
     widget.path.value = [str(DATA / "f3-ebcidctest.sgy")]
     widget.coordinates.value = "samples"
     widget.colormap.value = "gray"
@@ -155,6 +156,9 @@ def main() -> int:
     viewer.reset_view()
     settle(viewer)
     viewer.screenshot(str(OUT / "open_segy_widget.png"), canvas_only=False)
+    if sys.argv[1:] == ["open"]:  # only the Open with options picture
+        viewer.close()
+        return 0
 
     # 2. the F3 sample: inline slider, time downwards, crosslines across
     viewer.layers.clear()

@@ -56,7 +56,7 @@ def test_sample_axis_option(layouts, tmp_path, capsys):
     out = capsys.readouterr().out
     assert rc == 0 and "(inline, sample, crossline)" in out
     assert main(["info", str(layouts["image"]), "--sample-axis", "4"]) == 2
-    assert "--sample-axis 4 is not an axis" in capsys.readouterr().err
+    assert "Time axis 4 is not an axis" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["info", str(layouts["image"]), "--sample-axis", "up"])
     assert "expected auto or an axis number" in capsys.readouterr().err

@@ -228,3 +228,54 @@ def test_geometry_from_offers_only_survey_layers_of_the_same_shape(make_napari_v
     viewer.layers.remove(seismic)  # the list follows the viewer
     w.layer.value = painted
     assert list(w.geometry_from.choices) == [None, mask]
+
+
+def test_open_an_array_with_its_time_axis_read_or_named(make_napari_viewer, tmp_path, notifications):
+    """A plain .npy stored time first opens time downwards by itself; a wrong guess is put
+    right by naming the axis, and an axis the array lacks is refused with what to do."""
+    from napari_seisseg.synthetic import make_synthetic_cube
+
+    cube = make_synthetic_cube((40, 48, 64), seed=0)
+    stored = np.ascontiguousarray(np.moveaxis(cube.seismic, -1, 0))  # (time, inline, crossline)
+    np.save(tmp_path / "tf.npy", stored)
+    viewer = make_napari_viewer()
+    w = OpenSegyWidget(viewer)
+    assert w.time_axis.value == "auto"
+    w.path.value = [str(tmp_path / "tf.npy")]
+    (auto,) = w.open()
+    assert auto.data.shape == (40, 64, 48) and w.status.state == "done"
+    assert tuple(viewer.dims.axis_labels) == ("inline", "sample", "crossline")
+    assert any("taken along the axis of 64 values" in str(n.message) for n in notifications)
+    viewer.layers.remove(auto)
+    w.time_axis.value = 2  # as the file would be read without a guess: crosslines for time
+    (sideways,) = w.open()
+    assert sideways.data.shape == (64, 48, 40)
+    np.testing.assert_array_equal(np.asarray(sideways.data), stored.transpose(0, 2, 1))
+    viewer.layers.remove(sideways)
+    w.time_axis.value = 0  # named: the same as the guess
+    (named,) = w.open()
+    np.testing.assert_array_equal(np.asarray(named.data), np.moveaxis(cube.seismic, -1, 1))
+    # an axis a section does not have
+    np.save(tmp_path / "section.npy", stored[:, 0])
+    w.path.value = [str(tmp_path / "section.npy")]
+    w.time_axis.value = 2
+    assert w.open() == [] and w.status.state == "failed"
+    assert any("Time axis 2 is not an axis of the 2-D array" in str(n.message) for n in notifications)
+    # one array at a time, never mixed with SEG-Y
+    w.path.value = [str(tmp_path / "tf.npy"), str(tmp_path / "section.npy")]
+    assert w.open() == [] and "one array at a time" in w.status.value
+
+
+def test_open_an_array_with_a_geometry_keeps_it_over_a_named_axis(make_napari_viewer, segy_dir,
+                                                                  tmp_path, notifications):
+    from napari_seisseg.io.npy_io import write_npy
+
+    volume = read_segy(segy_dir / "f3.sgy")
+    write_npy(tmp_path / "f3.npy", volume.data, volume.geometry)
+    viewer = make_napari_viewer()
+    w = OpenSegyWidget(viewer)
+    w.path.value = [str(tmp_path / "f3.npy")]
+    w.time_axis.value = 0
+    (layer,) = w.open()
+    assert layer.data.shape == (23, 75, 18)  # (inline, time, crossline), as the sidecar says
+    assert any("holds its own geometry" in str(n.message) for n in notifications)

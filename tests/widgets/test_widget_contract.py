@@ -11,7 +11,7 @@ from napari_seisseg._widgets.scroll import MAX_DOCK_HEIGHT
 
 pytestmark = pytest.mark.gui
 
-WIDGETS = ["Open SEG-Y with options", "Export (SEG-Y / .npy / Zarr)", "Preprocess", "Train",
+WIDGETS = ["Open with options (SEG-Y, .npy, Zarr)", "Export (SEG-Y / .npy / Zarr)", "Preprocess", "Train",
            "Predict", "View"]
 
 
@@ -94,7 +94,7 @@ def test_every_dock_widget_fits_a_1366_by_768_screen(make_napari_viewer, name):
                      "log_uint8", "clip_percentile", "agc"):
             widget.add_step(kind)
         heights["eight steps"] = _min_height(widget)
-    if name == "Open SEG-Y with options":
+    if name == "Open with options (SEG-Y, .npy, Zarr)":
         widget.status.set("failed", "a long reason " * 40)
         heights["long status"] = _min_height(widget)
     assert max(heights.values()) <= MAX_DOCK_HEIGHT, f"{name}: minimum heights {heights}"
@@ -109,7 +109,7 @@ def test_a_zero_meaning_automatic_says_so(make_napari_viewer, name):
     viewer = make_napari_viewer()
     _, widget = viewer.window.add_plugin_dock_widget("napari-seisseg", name)
     spins = [c for c in _controls(widget) if isinstance(c, AutoSpinBox)]
-    expected = {"Train": 3, "Open SEG-Y with options": 2}.get(name, 0)
+    expected = {"Train": 3, "Open with options (SEG-Y, .npy, Zarr)": 2}.get(name, 0)
     assert len(spins) >= expected
     for spin in spins:
         assert spin.value == 0 and type(spin.value) is int

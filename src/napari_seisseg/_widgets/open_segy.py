@@ -1,4 +1,5 @@
-""""Open SEG-Y with options": header bytes, sample format, byte order, domain, laziness."""
+""""Open with options": SEG-Y header bytes, sample format, byte order, domain, laziness; the
+time axis of a plain .npy or Zarr array."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from .auto_spinbox import AutoSpinBox
 if TYPE_CHECKING:
     import napari
 
+ARRAY_SUFFIXES = (".npy", ".zarr")
+TIME_AXIS_CHOICES = [("auto (read from the amplitudes)", "auto"), ("axis 0", 0), ("axis 1", 1),
+                     ("axis 2", 2)]
 FORMAT_CHOICES = [
     ("detect (binary header)", 0), ("1: IBM float", 1), ("2: int32", 2), ("3: int16", 3),
     ("5: IEEE float", 5), ("6: IEEE double", 6), ("7: int24", 7), ("8: int8", 8),
@@ -22,7 +26,8 @@ FORMAT_CHOICES = [
 
 
 class OpenSegyWidget(Container):
-    """Open one SEG-Y file, several, or a folder of them, with explicit reading options."""
+    """Open one SEG-Y file, several, or a folder of them, with explicit reading options; or
+    one .npy / Zarr array with its time axis named."""
 
     def __init__(self, napari_viewer: napari.viewer.Viewer):
         super().__init__(labels=True)
@@ -30,9 +35,11 @@ class OpenSegyWidget(Container):
         from .survey_status import watch_viewer
 
         watch_viewer(self.viewer)  # the status bar reads inline 122, 200 ms
-        self.path = FileEdit(label="SEG-Y file(s)", mode="rm", filter="SEG-Y (*.sgy *.segy *.SGY *.SEGY)",
-                             tooltip="One file, or several holding parts of one survey (e.g. one "
-                                     "inline per file); they are assembled into one cube.")
+        self.path = FileEdit(label="file(s)", mode="rm",
+                             filter="SEG-Y (*.sgy *.segy *.SGY *.SEGY);;NumPy array (*.npy);;All files (*)",
+                             tooltip="One SEG-Y file, or several holding parts of one survey (e.g. "
+                                     "one inline per file): they are assembled into one cube. Or "
+                                     "one .npy array (a Zarr folder: type its path).")
         self.folder = CheckBox(text="all SEG-Y files in the folder of the first file", value=False,
                                tooltip="Assemble every .sgy/.segy file of that folder into one volume.")
         self.iline_byte = AutoSpinBox("detect", label="inline byte", max=237, value=0,
@@ -64,6 +71,13 @@ class OpenSegyWidget(Container):
                     "tall as a trace is wide). auto: a section fills the view. Change it later "
                     "for every layer in the View widget.")
         self.exaggeration.native.setSpecialValueText("auto")
+        self.time_axis = ComboBox(
+            label="time axis (arrays)", choices=TIME_AXIS_CHOICES, value="auto",
+            tooltip="For a .npy or Zarr array without a geometry sidecar: the axis that holds "
+                    "time or depth, counted in the file's own order. auto: read from the "
+                    "amplitudes (the last axis unless another one clearly oscillates as a "
+                    "trace does); the axis named here is used as given. A sidecar's geometry "
+                    "wins. SEG-Y files have their own.")
         self.colormap = ComboBox(label="colormap", choices=["gray", "gray_r", "seismic", "RdGy"], value="gray",
                                  tooltip="Colormap of the new layer (contrast is symmetric around zero).")
         self.open_button = PushButton(text="Open", tooltip="Read the file(s) and add an Image layer.")
@@ -71,7 +85,7 @@ class OpenSegyWidget(Container):
         self.open_button.changed.connect(self.open)
         self.extend([self.path, self.folder, self.iline_byte, self.xline_byte, self.sample_format,
                      self.endian, self.domain, self.loading, self.coordinates,
-                     self.exaggeration, self.colormap,
+                     self.exaggeration, self.time_axis, self.colormap,
                      self.open_button, self.status])
 
     def options(self) -> dict:
@@ -96,16 +110,24 @@ class OpenSegyWidget(Container):
 
     def open(self) -> list:
         """Open the chosen file(s); errors become a notification and the status line."""
-        from napari.utils.notifications import show_error, show_info
+        from napari.utils.notifications import show_error
 
         from .._reader import segy_layer_data
         from ..errors import SeisSegError
 
         paths = self._paths()
         if not paths:
-            self.status.set("failed", "choose a SEG-Y file first")
-            show_error("Open SEG-Y: choose a SEG-Y file (or several) first.")
+            self.status.set("failed", "choose a file first")
+            show_error("Open: choose a SEG-Y file (or several), a .npy file or a Zarr folder first.")
             return []
+        arrays = [p for p in paths if p.suffix.lower() in ARRAY_SUFFIXES]
+        if arrays and len(paths) > 1:
+            self.status.set("failed", "one array at a time")
+            show_error("Open: choose one .npy file or Zarr folder at a time (several files are "
+                       "assembled only when they are all SEG-Y).")
+            return []
+        if arrays:
+            return self._add(self._array_layers(arrays[0]))
         options = self.options()
         if (options["iline_byte"] is None) != (options["xline_byte"] is None):
             self.status.set("failed", "give both header bytes or neither")
@@ -120,12 +142,43 @@ class OpenSegyWidget(Container):
             self.status.set("failed", str(exc))
             show_error(f"Open SEG-Y: {exc}")
             return []
+        return self._add(layers)
+
+    def _array_layers(self, path: Path) -> list:
+        """Layer data of one .npy / Zarr array read with the chosen time axis ([] on failure)."""
+        from napari.utils.notifications import show_error, show_info
+
+        from .._reader import volume_or_labels
+        from ..errors import SeisSegError
+        from ..io.npy_io import read_npy
+        from ..io.sample_axis import is_guessed
+        from ..io.zarr_io import read_zarr
+
+        axis = self.time_axis.value
+        self.status.set("running", f"reading {path.name}")
+        try:
+            read = read_npy if path.suffix.lower() == ".npy" else read_zarr
+            volume = read(path, sample_axis=axis)
+            layer = volume_or_labels(volume, path.stem, path, coordinates=self.coordinates.value,
+                                     exaggeration=self.exaggeration.value or None)
+        except (SeisSegError, OSError) as exc:
+            self.status.set("failed", str(exc))
+            show_error(f"Open: {exc}")
+            return []
+        if axis != "auto" and volume.geometry is not None and not is_guessed(volume.geometry):
+            show_info(f"Open: {path.name} holds its own geometry (axes {', '.join(volume.geometry.axes)}); "
+                      "it is used, and the time axis chosen here is not.")
+        return [layer]
+
+    def _add(self, layers: list) -> list:
+        """Add the layers read; say what was read and the notes that came with them."""
+        from napari.utils.notifications import show_info
+
         added = []
         for data, kwargs, kind in layers:
-            if kind == "labels":  # a mask exported as SEG-Y: paintable, as a correction
+            if kind == "labels":  # a mask exported earlier: paintable, as a correction
                 added.append(self.viewer.add_labels(data, **kwargs))
-                show_info(f"Open SEG-Y: {kwargs['name']} holds class labels; opened as a "
-                          "Labels layer.")
+                show_info(f"Open: {kwargs['name']} holds class labels; opened as a Labels layer.")
             else:
                 kwargs["colormap"] = self.colormap.value
                 added.append(self.viewer.add_image(data, **kwargs))

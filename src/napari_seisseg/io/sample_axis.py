@@ -247,8 +247,9 @@ def plain_array_geometry(data: Any, sample_axis: int | str | None = "auto") -> S
                                 f"the amplitudes oscillate along it: {guess.describe()}")
     axis = int(sample_axis)
     if not -ndim <= axis < ndim:
-        raise SeisSegError(f"--sample-axis {axis} is not an axis of the {ndim}-D array of shape "
-                           f"{tuple(data.shape)}.")
+        raise SeisSegError(f"Time axis {axis} is not an axis of the {ndim}-D array of shape "
+                           f"{tuple(data.shape)}: name one of 0..{ndim - 1} (--sample-axis, or "
+                           "'time axis' in Open with options).")
     return guessed_geometry(tuple(data.shape), axis % ndim, "as given")
 
 
