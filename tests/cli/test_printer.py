@@ -23,11 +23,29 @@ def _run_bar(monkeypatch: pytest.MonkeyPatch, stream: io.StringIO, steps: int = 
     return stream.getvalue()
 
 
-def test_log_file_gets_few_redraws(monkeypatch):
-    # 2000 moves within well under LOG_REDRAW_S: the opening line and little else (the old
-    # bar redrew on every move, thousands of carriage-return lines in a log)
+def test_log_file_gets_few_whole_lines(monkeypatch):
+    # 2000 moves within well under LOG_REDRAW_S: nothing (the first bar redrew on every move,
+    # thousands of carriage-return lines in a log; the next drew a few that ran into the
+    # lines printed between them)
     text = _run_bar(monkeypatch, io.StringIO())
-    assert 1 <= text.count("writing out.npy") <= 3
+    assert text == ""
+    clock = iter(range(0, 10_000, 7))  # 7 s a move: a line at 35 s and every 35 s after
+    monkeypatch.setattr(printer.time, "monotonic", lambda: float(next(clock)))
+    text = _run_bar(monkeypatch, io.StringIO(), steps=20)
+    lines = text.splitlines()
+    assert "\r" not in text and len(lines) == 4 and text.endswith("\n")
+    assert lines[0] == "writing out.npy: 20% (35 s)" and lines[-1] == "writing out.npy: 95% (2 min 20 s)"
+
+
+def test_training_lines_in_a_log_are_never_cut_by_the_bar(monkeypatch, capsys):
+    from napari_seisseg.training import Note
+
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    with printer.TrainingPrinter(enabled=True) as p:
+        p.start()
+        p(Note("look here"))
+    assert capsys.readouterr().out == "note: look here\n"
+    assert sys.stderr.getvalue() == ""
 
 
 def test_terminal_bar_is_drawn(monkeypatch):
