@@ -71,6 +71,9 @@ def test_bad_npy_inputs(tmp_path):
         read_volume(one_d)
     with pytest.raises(SeisSegError, match="Cannot tell the format"):
         read_volume(tmp_path / "x.tif")
+    (tmp_path / "empty.npy").write_bytes(b"")  # an empty or cut-off file: EOFError in numpy
+    with pytest.raises(SeisSegError, match="cannot be read as .npy.*complete NumPy"):
+        read_volume(tmp_path / "empty.npy")
 
 
 def test_geometry_json_round_trip_and_napari_kwargs(segy_dir):

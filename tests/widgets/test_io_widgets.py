@@ -1,4 +1,4 @@
-"""The Open SEG-Y and Export widgets in a real viewer (Xvfb)."""
+"""The Open with options and Export widgets in a real viewer (Xvfb)."""
 
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ def test_export_painted_labels_with_seismic_geometry(make_napari_viewer, segy_di
     expected[5, :, :40] = 2
     expected[~live] = 0
     np.testing.assert_array_equal(data, expected)
-    # opened again with Open SEG-Y: a Labels layer to correct, not an image
+    # opened again with Open with options: a Labels layer to correct, not an image
     from napari.layers import Labels
 
     opener = OpenSegyWidget(viewer)
@@ -264,6 +264,30 @@ def test_open_an_array_with_its_time_axis_read_or_named(make_napari_viewer, tmp_
     # one array at a time, never mixed with SEG-Y
     w.path.value = [str(tmp_path / "tf.npy"), str(tmp_path / "section.npy")]
     assert w.open() == [] and "one array at a time" in w.status.value
+    # "all SEG-Y files in the folder" leaves an array alone; a damaged array says so
+    w.folder.value, w.time_axis.value = True, "auto"
+    w.path.value = [str(tmp_path / "tf.npy")]
+    (again,) = w.open()
+    assert again.data.shape == (40, 64, 48)
+    (tmp_path / "cut.npy").write_bytes((tmp_path / "tf.npy").read_bytes()[:100])
+    w.path.value = [str(tmp_path / "cut.npy")]
+    assert w.open() == [] and w.status.state == "failed"
+    assert any("cut.npy" in str(n.message) and "complete" in str(n.message) for n in notifications)
+
+
+def test_open_a_zarr_array_from_a_file_chosen_inside_it(make_napari_viewer, tmp_path):
+    """The file dialog picks files: one inside a Zarr folder opens that folder's array."""
+    from napari_seisseg.io.zarr_io import write_zarr
+    from napari_seisseg.synthetic import make_synthetic_cube
+
+    cube = make_synthetic_cube((40, 48, 64), seed=0)
+    write_zarr(tmp_path / "tf.zarr", np.ascontiguousarray(np.moveaxis(cube.seismic, -1, 0)))
+    inside = next(p for p in sorted((tmp_path / "tf.zarr").rglob("*")) if p.is_file())
+    viewer = make_napari_viewer()
+    w = OpenSegyWidget(viewer)
+    w.path.value = [str(inside)]
+    (layer,) = w.open()
+    assert layer.data.shape == (40, 64, 48) and layer.name == "tf"
 
 
 def test_open_an_array_with_a_geometry_keeps_it_over_a_named_axis(make_napari_viewer, segy_dir,

@@ -3,6 +3,7 @@ time axis of a plain .npy or Zarr array."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,8 @@ from .auto_spinbox import AutoSpinBox
 if TYPE_CHECKING:
     import napari
 
+logger = logging.getLogger(__name__)
+
 ARRAY_SUFFIXES = (".npy", ".zarr")
 TIME_AXIS_CHOICES = [("auto (read from the amplitudes)", "auto"), ("axis 0", 0), ("axis 1", 1),
                      ("axis 2", 2)]
@@ -23,6 +26,14 @@ FORMAT_CHOICES = [
     ("9: int64", 9), ("10: uint32", 10), ("11: uint16", 11), ("12: uint64", 12),
     ("15: uint24", 15), ("16: uint8", 16),
 ]
+
+
+def _zarr_root(path: Path) -> Path:
+    """``path``, or the ``*.zarr`` folder that holds it (a file chosen inside one)."""
+    for parent in [path, *path.parents]:
+        if parent.suffix.lower() == ".zarr":
+            return parent
+    return path
 
 
 class OpenSegyWidget(Container):
@@ -101,9 +112,11 @@ class OpenSegyWidget(Container):
         }
 
     def _paths(self) -> list[Path]:
+        """The chosen paths; a file inside a Zarr folder (the dialog picks files) is that folder."""
         value = self.path.value
-        paths = [Path(p) for p in (value if isinstance(value, list | tuple) else [value]) if str(p) not in ("", ".")]
-        if self.folder.value and paths:
+        paths = [_zarr_root(Path(p)) for p in (value if isinstance(value, list | tuple) else [value])
+                 if str(p) not in ("", ".")]
+        if self.folder.value and paths and paths[0].suffix.lower() not in ARRAY_SUFFIXES:
             first = paths[0]
             return [first if first.is_dir() else first.parent]
         return paths
@@ -131,7 +144,7 @@ class OpenSegyWidget(Container):
         options = self.options()
         if (options["iline_byte"] is None) != (options["xline_byte"] is None):
             self.status.set("failed", "give both header bytes or neither")
-            show_error("Open SEG-Y: give both the inline and the crossline byte, or leave both at 0 to detect them.")
+            show_error("Open: give both the inline and the crossline byte, or leave both at 0 to detect them.")
             return []
         self.status.set("running", f"reading {paths[0].name}")
         try:
@@ -140,7 +153,7 @@ class OpenSegyWidget(Container):
                                      exaggeration=self.exaggeration.value or None, **options)
         except (SeisSegError, OSError) as exc:
             self.status.set("failed", str(exc))
-            show_error(f"Open SEG-Y: {exc}")
+            show_error(f"Open: {exc}")
             return []
         return self._add(layers)
 
@@ -164,6 +177,12 @@ class OpenSegyWidget(Container):
         except (SeisSegError, OSError) as exc:
             self.status.set("failed", str(exc))
             show_error(f"Open: {exc}")
+            return []
+        except Exception as exc:  # noqa: BLE001 - a damaged file must not leave a traceback
+            logger.exception("opening %s failed", path)
+            self.status.set("failed", f"{path.name} could not be read")
+            show_error(f"Open: {path.name} could not be read as an array ({type(exc).__name__}: "
+                       f"{exc}). Is it a NumPy .npy file or a Zarr array, and complete?")
             return []
         if axis != "auto" and volume.geometry is not None and not is_guessed(volume.geometry):
             show_info(f"Open: {path.name} holds its own geometry (axes {', '.join(volume.geometry.axes)}); "

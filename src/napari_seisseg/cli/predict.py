@@ -3,7 +3,7 @@
 The command runs the generator the Predict widget runs
 (:func:`napari_seisseg.inference.bundle_prediction.predict_bundle`, or
 :func:`~napari_seisseg.inference.dask_bundle.predict_bundle_dask` with
-``--dask-scheduler``) with a tqdm progress bar, then writes the outputs block by block.
+``--dask-scheduler``) with a progress bar, then writes the outputs block by block.
 
 Outputs (each optional, at least one):
 

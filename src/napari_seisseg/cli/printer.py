@@ -92,7 +92,7 @@ def move_bar(bar: Any, n: int) -> None:
 
 @contextmanager
 def progress_bar(desc: str, enabled: bool = True) -> Iterator[Callable[[float], None]]:
-    """A tqdm bar driven by fractions (0..1); yields the update function.
+    """A progress bar (:func:`new_bar`) driven by fractions (0..1); yields the update function.
 
     The update function is the ``on_event`` of jobs that yield fractions
     (``drain(write_volume_job(...), update)``).
@@ -166,7 +166,7 @@ def epoch_line(event: Any) -> str:
 
 
 class TrainingPrinter:
-    """``on_event`` of a training (or pretraining): a tqdm bar for the steps, lines for the rest.
+    """``on_event`` of a training (or pretraining): a bar for the steps, lines for the rest.
 
     Parameters
     ----------

@@ -1,7 +1,7 @@
 """``seisseg train --image IMG --labels LAB --out MODEL``: train a model on painted labels.
 
 The command runs the same generator as the Train widget
-(:func:`napari_seisseg.training.train`) with a tqdm progress bar driven by its ``Step``
+(:func:`napari_seisseg.training.train`) with a progress bar (:func:`~.printer.new_bar`) driven by its ``Step``
 events and one line per epoch.  The bundle is written at exactly ``--out``; that path is
 what ``seisseg predict --model`` and the widgets' "Load model…" take.  Ctrl-C stops the run
 after the current step and still saves the best model so far (a second Ctrl-C aborts).

@@ -32,12 +32,17 @@ def read_npy(path: str | os.PathLike, mmap: bool = True, sample_axis: int | str 
     try:
         data = np.load(p, mmap_mode="r" if mmap else None, allow_pickle=False)
     except ValueError as exc:
-        raise SeisSegError(
-            f"{p} is not a plain numeric .npy array ({exc}). Object arrays are refused because "
-            "loading them could run code; save the data with a numeric dtype."
-        ) from exc
-    except OSError as exc:
-        raise SeisSegError(f"{p} cannot be read as .npy: {exc}. Is it a NumPy .npy file?") from exc
+        why = str(exc).rstrip(".")
+        if "pickle" in why or "Python objects" in why:
+            raise SeisSegError(
+                f"{p} is not a plain numeric .npy array ({why}). Object arrays are refused because "
+                "loading them could run code; save the data with a numeric dtype."
+            ) from exc
+        raise SeisSegError(f"{p} cannot be read as .npy: {why}. Is it a complete NumPy .npy "
+                           "file (a copy or download cut short, a file still being written)?") from exc
+    except (OSError, EOFError) as exc:  # EOFError: an empty file
+        raise SeisSegError(f"{p} cannot be read as .npy: {exc or 'the file is empty'}. Is it a "
+                           "complete NumPy .npy file?") from exc
     if data.ndim == 4:
         from .probabilities import description_path, not_a_volume
 

@@ -70,7 +70,7 @@ def get_format(code: int) -> SampleFormat:
         raise SegyError(
             f"Unknown SEG-Y sample format code {code} in the binary header (bytes 3225-3226). "
             f"Valid codes are {sorted(FORMATS)}; if you know the format, pass it explicitly "
-            "(--format in the CLI, 'sample format' in the Open SEG-Y widget)."
+            "(--format in the CLI, 'sample format' in the Open with options widget)."
         )
     return FORMATS[code]
 

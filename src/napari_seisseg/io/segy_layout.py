@@ -328,7 +328,7 @@ def _damage_note(
     return (
         f"{len(bad)} trace header(s) look damaged: {'; '.join(shown)}{more}. These traces were "
         "left out and their cells are marked dead; if the numbers are right, give the bytes "
-        f"that hold them (--iline-byte {il_b} --xline-byte {xl_b}, or the Open SEG-Y widget's "
+        f"that hold them (--iline-byte {il_b} --xline-byte {xl_b}, or the Open with options widget's "
         "bytes) to keep every trace."
     )
 

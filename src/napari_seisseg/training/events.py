@@ -2,7 +2,7 @@
 
 A widget maps them onto a progress bar (:class:`Step.progress`), live curves
 (:class:`Step`, :class:`EpochEnd`) and a per-class table (``EpochEnd.metrics["classes"]``);
-the CLI onto a tqdm bar.  Every event has a one-line :meth:`~TrainEvent.message`.
+the CLI onto a progress bar.  Every event has a one-line :meth:`~TrainEvent.message`.
 """
 
 from __future__ import annotations

@@ -306,7 +306,7 @@ def live_train(
         init_bundle=init_bundle, until_stopped=True,
     )
     run = TrainingRun(s, config, t0)
-    checkpointer = _checkpointer(config, s, image, image_name)
+    checkpointer = _checkpointer(config, s, image, geometry=geometry, image_name=image_name)
     live = _LiveRun(run, control, LiveLabels(s, labels, val_labels, geometry, config,
                                              model_kind(s.model)), image, geometry)
     yield _started(s, run.total_steps)

@@ -155,7 +155,7 @@ def train(
 
 
 def _checkpointer(
-    config: TrainConfig, s: Session, image: Any, geometry: SurveyGeometry | None,
+    config: TrainConfig, s: Session, image: Any, *, geometry: SurveyGeometry | None,
     image_name: str | None,
 ) -> Any:
     """The run's :class:`~.checkpoint.Checkpointer`, or None without ``checkpoint_minutes``."""
@@ -198,7 +198,7 @@ def _train(
         init_bundle=init_bundle,
     )
     run = TrainingRun(s, config, t0)
-    checkpointer = _checkpointer(config, s, image, geometry, image_name)
+    checkpointer = _checkpointer(config, s, image, geometry=geometry, image_name=image_name)
     if checkpointer is not None:
         holder.append(checkpointer)
     yield _started(s, run.total_steps)

@@ -101,9 +101,10 @@ def hybrid_fits(config: TrainConfig, data: Any, image: Any = None, geometry: Any
     data : TrainingData
         The run's data.
     image : array-like, optional
-        The image as given, and ``geometry`` its geometry (the cache is keyed by the image in
-        training order: :func:`~.pretrain_store.cube_fingerprint`); default ``data.image``.
+        The image as given (the cache is keyed by it in training order, with ``geometry``:
+        :func:`~.pretrain_store.cube_fingerprint`); default ``data.image``.
     geometry : SurveyGeometry, optional
+        The image's geometry (its axis order), as training is given it.
 
     Returns
     -------
