@@ -74,6 +74,19 @@ def test_bad_npy_inputs(tmp_path):
     (tmp_path / "empty.npy").write_bytes(b"")  # an empty or cut-off file: EOFError in numpy
     with pytest.raises(SeisSegError, match="cannot be read as .npy.*complete NumPy"):
         read_volume(tmp_path / "empty.npy")
+    np.save(tmp_path / "cube.npy", np.zeros((4, 5, 40), np.float32))
+    whole = (tmp_path / "cube.npy").read_bytes()
+    for name, cut in (("head.npy", 4), ("header.npy", 100), ("body.npy", 2000)):
+        (tmp_path / name).write_bytes(whole[:cut])  # a copy stopped half way
+        with pytest.raises(SeisSegError, match="complete NumPy .npy file"):
+            read_volume(tmp_path / name)
+    np.savez(tmp_path / "two.npz", a=np.zeros(3), b=np.ones(3))
+    (tmp_path / "two.npy").write_bytes((tmp_path / "two.npz").read_bytes())
+    with pytest.raises(SeisSegError, match=r"is a .npz archive"):
+        read_volume(tmp_path / "two.npy")
+    (tmp_path / "page.npy").write_text("<html>404 not found</html>")
+    with pytest.raises(SeisSegError, match="not a NumPy .npy file"):
+        read_volume(tmp_path / "page.npy")
 
 
 def test_geometry_json_round_trip_and_napari_kwargs(segy_dir):

@@ -288,6 +288,14 @@ def test_open_a_zarr_array_from_a_file_chosen_inside_it(make_napari_viewer, tmp_
     w.path.value = [str(inside)]
     (layer,) = w.open()
     assert layer.data.shape == (40, 64, 48) and layer.name == "tf"
+    # an array inside a group: the array's folder, not the store
+    import zarr
+
+    group = zarr.open_group(str(tmp_path / "survey.zarr"), mode="w")
+    group.create_array("seismic", data=np.ascontiguousarray(cube.seismic, np.float32))
+    w.path.value = [str(tmp_path / "survey.zarr" / "seismic" / "zarr.json")]
+    (nested,) = w.open()
+    assert nested.name == "seismic" and nested.data.shape == (40, 64, 48)
 
 
 def test_open_an_array_with_a_geometry_keeps_it_over_a_named_axis(make_napari_viewer, segy_dir,
@@ -302,4 +310,15 @@ def test_open_an_array_with_a_geometry_keeps_it_over_a_named_axis(make_napari_vi
     w.time_axis.value = 0
     (layer,) = w.open()
     assert layer.data.shape == (23, 75, 18)  # (inline, time, crossline), as the sidecar says
+    assert any("holds its own geometry" in str(n.message) for n in notifications)
+    # a plain array's layout written down by seisseg (convert, an export) is a stored geometry too
+    from napari_seisseg.io.sample_axis import guessed_geometry
+
+    notifications.clear()
+    time_first = np.zeros((40, 6, 7), np.float32)
+    write_npy(tmp_path / "tf.npy", time_first, guessed_geometry(time_first.shape, 0))
+    w.path.value = [str(tmp_path / "tf.npy")]
+    w.time_axis.value = 2
+    (tf,) = w.open()
+    assert tf.data.shape == (6, 40, 7)
     assert any("holds its own geometry" in str(n.message) for n in notifications)

@@ -29,11 +29,32 @@ FORMAT_CHOICES = [
 
 
 def _zarr_root(path: Path) -> Path:
-    """``path``, or the ``*.zarr`` folder that holds it (a file chosen inside one)."""
-    for parent in [path, *path.parents]:
-        if parent.suffix.lower() == ".zarr":
-            return parent
+    """``path``, or the Zarr array that holds it (the file dialog picks files).
+
+    Inside a ``*.zarr`` store, the nearest folder holding an array's metadata (``.zarray``,
+    or a ``zarr.json`` of an array): an array in a group too.  Else ``path``.
+    """
+    chain = [path, *path.parents]
+    if not any(p.suffix.lower() == ".zarr" for p in chain):
+        return path
+    for folder in chain:
+        if folder.is_dir() and _is_zarr_array(folder):
+            return folder
+        if folder.suffix.lower() == ".zarr":
+            return folder  # the store itself: read_zarr says what is wrong with it
     return path
+
+
+def _is_zarr_array(folder: Path) -> bool:
+    """Whether ``folder`` holds a Zarr array's metadata (format 2 or 3)."""
+    if (folder / ".zarray").is_file():
+        return True
+    try:
+        import json
+
+        return json.loads((folder / "zarr.json").read_text()).get("node_type") == "array"
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 class OpenSegyWidget(Container):
@@ -116,7 +137,8 @@ class OpenSegyWidget(Container):
         value = self.path.value
         paths = [_zarr_root(Path(p)) for p in (value if isinstance(value, list | tuple) else [value])
                  if str(p) not in ("", ".")]
-        if self.folder.value and paths and paths[0].suffix.lower() not in ARRAY_SUFFIXES:
+        if (self.folder.value and paths and paths[0].suffix.lower() not in ARRAY_SUFFIXES
+                and not _is_zarr_array(paths[0])):
             first = paths[0]
             return [first if first.is_dir() else first.parent]
         return paths
@@ -133,7 +155,7 @@ class OpenSegyWidget(Container):
             self.status.set("failed", "choose a file first")
             show_error("Open: choose a SEG-Y file (or several), a .npy file or a Zarr folder first.")
             return []
-        arrays = [p for p in paths if p.suffix.lower() in ARRAY_SUFFIXES]
+        arrays = [p for p in paths if p.suffix.lower() in ARRAY_SUFFIXES or _is_zarr_array(p)]
         if arrays and len(paths) > 1:
             self.status.set("failed", "one array at a time")
             show_error("Open: choose one .npy file or Zarr folder at a time (several files are "
@@ -164,14 +186,16 @@ class OpenSegyWidget(Container):
         from .._reader import volume_or_labels
         from ..errors import SeisSegError
         from ..io.npy_io import read_npy
-        from ..io.sample_axis import is_guessed
         from ..io.zarr_io import read_zarr
 
         axis = self.time_axis.value
         self.status.set("running", f"reading {path.name}")
         try:
             read = read_npy if path.suffix.lower() == ".npy" else read_zarr
-            volume = read(path, sample_axis=axis)
+            volume = read(path, sample_axis=None)  # the geometry stored with it, if any
+            stored = volume.geometry is not None
+            if not stored:
+                volume = read(path, sample_axis=axis)
             layer = volume_or_labels(volume, path.stem, path, coordinates=self.coordinates.value,
                                      exaggeration=self.exaggeration.value or None)
         except (SeisSegError, OSError) as exc:
@@ -184,9 +208,10 @@ class OpenSegyWidget(Container):
             show_error(f"Open: {path.name} could not be read as an array ({type(exc).__name__}: "
                        f"{exc}). Is it a NumPy .npy file or a Zarr array, and complete?")
             return []
-        if axis != "auto" and volume.geometry is not None and not is_guessed(volume.geometry):
-            show_info(f"Open: {path.name} holds its own geometry (axes {', '.join(volume.geometry.axes)}); "
-                      "it is used, and the time axis chosen here is not.")
+        if axis != "auto" and stored:
+            show_info(f"Open: {path.name} holds its own geometry (axes "
+                      f"{', '.join(volume.geometry.axes)}); it is used, and the time axis chosen "
+                      "here is not (seisseg convert --sample-axis writes a copy read another way).")
         return [layer]
 
     def _add(self, layers: list) -> list:
@@ -201,7 +226,7 @@ class OpenSegyWidget(Container):
             else:
                 kwargs["colormap"] = self.colormap.value
                 added.append(self.viewer.add_image(data, **kwargs))
-            for note in kwargs["metadata"].get("notes", []):
+            for note in (kwargs.get("metadata") or {}).get("notes", []):
                 show_info(f"{kwargs['name']}: {note}")
             shape = " x ".join(map(str, data.shape))
             self.status.set("done", f"opened {kwargs['name']} ({shape})")

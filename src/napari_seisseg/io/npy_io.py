@@ -17,6 +17,26 @@ from .geometry import SurveyGeometry, sidecar_path
 from .volume import Volume
 
 
+def _check_signature(p: Path) -> None:
+    """Refuse a file that does not start as a .npy file does (a ``.npz``, a web page...)."""
+    try:
+        with open(p, "rb") as f:
+            head = f.read(6)
+    except OSError as exc:
+        raise SeisSegError(f"{p} cannot be read: {exc}.") from exc
+    if head.startswith(b"PK\x03\x04"):
+        raise SeisSegError(f"{p} is a .npz archive (several arrays), not a .npy file: save the "
+                           "array you want with numpy.save, or rename the file .npz and take "
+                           "one array out of it.")
+    if len(head) < 6:
+        raise SeisSegError(f"{p} cannot be read as .npy: it holds {len(head)} bytes. Is it a "
+                           "complete NumPy .npy file (a copy or download cut short, a file "
+                           "still being written)?")
+    if head != b"\x93NUMPY":
+        raise SeisSegError(f"{p} is not a NumPy .npy file (it does not start with the .npy "
+                           "signature): check the path, or save the array with numpy.save.")
+
+
 def read_npy(path: str | os.PathLike, mmap: bool = True, sample_axis: int | str | None = "auto") -> Volume:
     """Open a ``.npy`` file (memory-mapped by default) and its geometry sidecar if present.
 
@@ -29,11 +49,12 @@ def read_npy(path: str | os.PathLike, mmap: bool = True, sample_axis: int | str 
     p = Path(path)
     if not p.exists():
         raise SeisSegError(f"{p} does not exist. Check the path.")
+    _check_signature(p)
     try:
         data = np.load(p, mmap_mode="r" if mmap else None, allow_pickle=False)
     except ValueError as exc:
         why = str(exc).rstrip(".")
-        if "pickle" in why or "Python objects" in why:
+        if "Object arrays" in why or "Python objects" in why:
             raise SeisSegError(
                 f"{p} is not a plain numeric .npy array ({why}). Object arrays are refused because "
                 "loading them could run code; save the data with a numeric dtype."
@@ -41,8 +62,8 @@ def read_npy(path: str | os.PathLike, mmap: bool = True, sample_axis: int | str 
         raise SeisSegError(f"{p} cannot be read as .npy: {why}. Is it a complete NumPy .npy "
                            "file (a copy or download cut short, a file still being written)?") from exc
     except (OSError, EOFError) as exc:  # EOFError: an empty file
-        raise SeisSegError(f"{p} cannot be read as .npy: {exc or 'the file is empty'}. Is it a "
-                           "complete NumPy .npy file?") from exc
+        raise SeisSegError(f"{p} cannot be read as .npy: {str(exc) or 'the file is empty'}. Is it "
+                           "a complete NumPy .npy file?") from exc
     if data.ndim == 4:
         from .probabilities import description_path, not_a_volume
 
