@@ -49,12 +49,8 @@ def probability_layer_data(path: Any) -> list[LayerData]:
     from .io.layer_colors import probability_colormap
     from .io.layers import volume_layer_data
     from .io.probabilities import PREDICTION_KEY, read_probabilities
-    from .io.sample_axis import time_last_geometry
 
     probs = read_probabilities(path)
-    # of a plain array: laid out as its image opens (time along the last axis, shown down)
-    geometry = (probs.geometry if probs.geometry is not None
-                else time_last_geometry(tuple(probs.data.shape[1:])))
     stem = Path(os.fspath(path)).stem
     layers = []
     binary = bool(probs.description.get("binary"))
@@ -65,7 +61,7 @@ def probability_layer_data(path: Any) -> list[LayerData]:
                                  "model": probs.description.get("model"), "source": str(path),
                                  "priors": probs.description.get("priors"),
                                  "passes": probs.description.get("passes")}}
-        data, kw, kind = volume_layer_data(probs.channel(k), geometry,
+        data, kw, kind = volume_layer_data(probs.channel(k), probs.geometry,
                                            f"{stem} P({name})", layer_type="image")
         kw.update(colormap=cmap, blending="additive", contrast_limits=[0.0, probs.scale],
                   opacity=0.8, visible=(k == 0) if binary else True)
@@ -141,10 +137,6 @@ def volume_or_labels(
     is_labels = looks_like_labels(volume.data, hint)
     if is_labels and volume.geometry is None:
         volume = _like_open_image(volume)
-    if volume.geometry is None:  # a plain array read as seisseg reads it: time last, shown down
-        from .io.sample_axis import time_last_geometry
-
-        volume = type(volume)(volume.data, time_last_geometry(tuple(volume.shape)))
     if classes is not None and not is_labels:
         notes.append(f"{NOTE_PREFIX}the data are not whole non-negative numbers, so they open "
                      "as an image and the class names are not used")

@@ -131,9 +131,8 @@ def test_npy_named_like_labels_opens_as_labels_with_geometry(make_napari_viewer,
     assert labels.data[3, 10, 5] == 2
     np.testing.assert_array_equal(np.load(tmp_path / "salt_labels.npy"), mask)
     (plain,) = viewer.open(tmp_path / "plain.npy", plugin="napari-seisseg")
-    # a plain array is shown as seisseg reads it, (inline, crossline, time), time downwards
-    assert isinstance(plain, Image) and plain.data.shape == (3, 5, 4)
-    assert isinstance(plain.data, np.memmap)  # a view of the file, not a copy
+    assert isinstance(plain, Image) and plain.data.shape == (3, 4, 5)
+    assert isinstance(plain.data, np.memmap)
     (store,) = viewer.open(write_volume(tmp_path / "cube.zarr", vol.data, vol.geometry),
                            plugin="napari-seisseg")
     assert store.data.shape == (23, 75, 18)
@@ -182,21 +181,9 @@ def test_probabilities_from_seisseg_predict_open_one_layer_per_class(make_napari
         for probs in ("p.npy", "q.zarr"):
             assert main(["predict", "--model", str(model), "--image", str(image), "--out-probs",
                          str(tmp_path / probs), "--quiet", "--device", "cpu"]) == 0
-        np.save(tmp_path / "plain.npy", cube.seismic)  # no geometry: (inline, crossline, time)
-        assert main(["predict", "--model", str(model), "--image", str(tmp_path / "plain.npy"),
-                     "--out-probs", str(tmp_path / "plain_p.npy"), "--quiet", "--device", "cpu"]) == 0
     finally:
         torch.set_num_threads(threads)
     viewer = make_napari_viewer()
-    # a plain array and the probabilities predicted from it lie over each other, time down
-    (plain,) = viewer.open(tmp_path / "plain.npy", plugin="napari-seisseg")
-    plain_probs = viewer.open(tmp_path / "plain_p.npy", plugin="napari-seisseg")
-    assert plain.data.shape == (16, 32, 16) and tuple(viewer.dims.axis_labels) == (
-        "inline", "sample", "crossline")
-    for la in plain_probs:
-        assert la.data.shape == plain.data.shape
-        np.testing.assert_allclose(la.scale, plain.scale)
-    viewer.layers.clear()
     for probs in ("p.npy", "q.zarr"):
         assert get_reader(str(tmp_path / probs)) is not None
         layers = viewer.open(tmp_path / probs, plugin="napari-seisseg")
@@ -338,29 +325,3 @@ def test_reader_lays_out_a_plain_mask_by_its_name(make_napari_viewer, tmp_path):
     (image,) = viewer.open(tmp_path / "tf.npy", plugin="napari-seisseg")
     (labels,) = viewer.open(tmp_path / "tf_labels.npy", plugin="napari-seisseg")
     assert type(labels).__name__ == "Labels" and labels.data.shape == image.data.shape
-
-
-def test_a_plain_canonical_array_opens_time_downwards_with_its_labels(make_napari_viewer, tmp_path,
-                                                                     notifications):
-    """A .npy without geometry in seisseg's own order (inline, crossline, time), as
-    segyio.tools.cube makes it: shown as a survey is, and what is painted on it saved back in
-    the file's order."""
-    from napari_seisseg.io.npy_io import read_npy
-    from napari_seisseg.synthetic import make_synthetic_cube
-
-    cube = make_synthetic_cube((20, 24, 48), seed=2)
-    np.save(tmp_path / "seis.npy", cube.seismic)
-    np.save(tmp_path / "seis_labels.npy", cube.labels)
-    viewer = make_napari_viewer()
-    (image,) = viewer.open(tmp_path / "seis.npy", plugin="napari-seisseg")
-    assert image.data.shape == (20, 48, 24)
-    assert tuple(viewer.dims.axis_labels) == ("inline", "sample", "crossline")
-    assert any("the last axis, as a plain array is read" in str(n.message) for n in notifications)
-    (labels,) = viewer.open(tmp_path / "seis_labels.npy", plugin="napari-seisseg")
-    np.testing.assert_array_equal(np.asarray(labels.data), cube.labels.transpose(0, 2, 1))
-    labels.data[3, 10:20, 5] = 4
-    from napari_seisseg._writer import write_npy  # napari's Save Layers with our writer
-
-    write_npy(str(tmp_path / "painted.npy"), labels.data, {"metadata": labels.metadata})
-    back = np.asarray(read_npy(tmp_path / "painted.npy").data)
-    assert back.shape == cube.labels.shape and back[3, 5, 10:20].tolist() == [4] * 10

@@ -42,7 +42,7 @@ from .geometry import SurveyGeometry
 
 __all__ = [
     "GUESSED_NOTE", "SampleAxisGuess", "guess_sample_axis", "guessed_geometry", "is_guessed",
-    "layout_like", "plain_array_geometry", "time_last_geometry",
+    "layout_like", "plain_array_geometry",
 ]
 
 #: Start of the note a guessed geometry carries (it marks the geometry as guessed).
@@ -189,20 +189,6 @@ def guessed_geometry(shape: tuple[int, ...], sample_axis: int, why: str = "") ->
         return SurveyGeometry(kind="cube", ilines=np.arange(lateral[0]), xlines=np.arange(lateral[1]),
                               **common)
     return SurveyGeometry(kind="section", traces=np.arange(lateral[0]), trace_key="trace", **common)
-
-
-def time_last_geometry(shape: tuple[int, ...]) -> SurveyGeometry | None:
-    """The geometry napari shows a plain array by when no other axis was read as time.
-
-    ``seisseg`` reads such an array as ``(inline, crossline, sample)`` (or ``(trace,
-    sample)``) without a geometry; napari gets this one, time along the last axis, so that
-    the array is shown as a survey is, time downwards, and what is painted on it is saved in
-    the array's own order.  None for arrays that are not 2-D or 3-D.
-    """
-    if len(shape) not in (2, 3):
-        return None
-    return guessed_geometry(tuple(int(n) for n in shape), len(shape) - 1,
-                            "the last axis, as a plain array is read")
 
 
 def is_guessed(geometry: SurveyGeometry | None) -> bool:
