@@ -127,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     from ..io.atomic import check_target
     from ..io.volume import output_kind
     from ..preprocess import preprocess_job
-    from ..preprocess.fitting import interval_ms
+    from ..preprocess.fitting import interval_ms, sample_axis_of
 
     pipeline = build_pipeline(args)
     output_kind(args.output)  # a name without a known suffix: refused before any reading
@@ -138,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
     volume = read_input(args.input, args, lazy=True)
     g = volume.geometry
     data = volume.data
-    axis = g.axes.index("sample") if g is not None else len(data.shape) - 1
+    axis = sample_axis_of(g, len(data.shape))
     dt = interval_ms(g)
     grid = tuple(n for a, n in enumerate(data.shape) if a != axis)
     live = g.live if g is not None and g.live.shape == grid else None

@@ -165,14 +165,12 @@ def _add_optimisation_options(o: argparse._ArgumentGroup) -> None:
 def _pipeline(path: str, image: Volume) -> Pipeline:
     """Load a pipeline; fit it on ``image`` when it holds no statistics."""
     from ..preprocess import Pipeline
-    from ..preprocess.fitting import interval_ms
+    from ..preprocess.fitting import interval_ms, sample_axis_of
 
     pipeline = Pipeline.load(path)
     if not pipeline.is_fitted:
         g = image.geometry
-        axis = g.axes.index("sample") if g is not None else len(image.shape) - 1
-        dt = interval_ms(g)
-        pipeline.fit(image.data, axis, dt=dt)
+        pipeline.fit(image.data, sample_axis_of(g, len(image.shape)), dt=interval_ms(g))
     return pipeline
 
 

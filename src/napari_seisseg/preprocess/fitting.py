@@ -27,6 +27,7 @@ __all__ = [
     "fit_pipeline",
     "interval_ms",
     "result_mode",
+    "sample_axis_of",
     "trace_axis",
 ]
 
@@ -57,6 +58,11 @@ def interval_ms(geometry: SurveyGeometry | None, axis: int | None = None) -> flo
     return geometry.dt if axis is None or geometry.axes[axis] == "sample" else None
 
 
+def sample_axis_of(geometry: SurveyGeometry | None, ndim: int) -> int:
+    """The axis traces run along: the geometry's sample axis, else the last of ``ndim``."""
+    return geometry.axes.index("sample") if geometry is not None else ndim - 1
+
+
 def trace_axis(metadata: Any, ndim: int,
                chosen: int | None = -1) -> tuple[SurveyGeometry | None, int, float | None]:
     """Geometry, trace axis and sample interval of a volume.
@@ -85,7 +91,7 @@ def trace_axis(metadata: Any, ndim: int,
     if chosen is not None and 0 <= chosen < ndim:
         axis = chosen
     else:
-        axis = g.axes.index("sample") if g is not None else ndim - 1
+        axis = sample_axis_of(g, ndim)
     return g, axis, interval_ms(g, axis)
 
 
