@@ -189,7 +189,7 @@ def read_named(path: str, what: str, args: argparse.Namespace, like: Any = None)
     g, image_g = volume.geometry, getattr(like, "geometry", None)
     if g is None or image_g is None or g.axes == image_g.axes or sorted(g.axes) != sorted(image_g.axes):
         return volume
-    return type(volume)(*g.transpose_to(volume.data, image_g.axes))
+    return volume.in_order(image_g.axes)
 
 
 def check_labels(volume: Any, path: str, image_shape: tuple[int, ...], image_path: str) -> None:

@@ -30,19 +30,21 @@ class Volume:
     def shape(self) -> tuple[int, ...]:
         return tuple(self.data.shape)
 
-    def display(self) -> Volume:
-        """The same volume transposed for napari (vertical axis shown downwards)."""
+    def in_order(self, axes: tuple[str, ...]) -> Volume:
+        """The same volume with its axes in the order ``axes`` names (a view; as it is
+        without a geometry)."""
         if self.geometry is None:
             return self
-        data, geom = self.geometry.transpose_to(self.data, self.geometry.display_axes)
+        data, geom = self.geometry.transpose_to(self.data, tuple(axes))
         return Volume(data, geom)
+
+    def display(self) -> Volume:
+        """The same volume transposed for napari (vertical axis shown downwards)."""
+        return self if self.geometry is None else self.in_order(self.geometry.display_axes)
 
     def canonical(self) -> Volume:
         """The same volume in canonical axis order."""
-        if self.geometry is None:
-            return self
-        data, geom = self.geometry.transpose_to(self.data, self.geometry.canonical_axes)
-        return Volume(data, geom)
+        return self if self.geometry is None else self.in_order(self.geometry.canonical_axes)
 
 
 def file_kind(path: str | os.PathLike) -> str:
