@@ -49,8 +49,12 @@ def probability_layer_data(path: Any) -> list[LayerData]:
     from .io.layer_colors import probability_colormap
     from .io.layers import volume_layer_data
     from .io.probabilities import PREDICTION_KEY, read_probabilities
+    from .io.sample_axis import FILE_AXES_KEY, time_last_geometry
 
     probs = read_probabilities(path)
+    # of a plain array: laid out as its image opens (time along the last axis, shown down)
+    geometry = probs.geometry if probs.geometry is not None else time_last_geometry(
+        tuple(probs.data.shape[1:]))
     stem = Path(os.fspath(path)).stem
     layers = []
     binary = bool(probs.description.get("binary"))
@@ -61,11 +65,13 @@ def probability_layer_data(path: Any) -> list[LayerData]:
                                  "model": probs.description.get("model"), "source": str(path),
                                  "priors": probs.description.get("priors"),
                                  "passes": probs.description.get("passes")}}
-        data, kw, kind = volume_layer_data(probs.channel(k), probs.geometry,
+        data, kw, kind = volume_layer_data(probs.channel(k), geometry,
                                            f"{stem} P({name})", layer_type="image")
         kw.update(colormap=cmap, blending="additive", contrast_limits=[0.0, probs.scale],
                   opacity=0.8, visible=(k == 0) if binary else True)
         kw.setdefault("metadata", {}).update(meta)
+        if probs.geometry is None and geometry is not None:
+            kw["metadata"][FILE_AXES_KEY] = list(geometry.axes)
         layers.append((data, kw, kind))
     return layers
 
@@ -127,6 +133,7 @@ def volume_or_labels(
     """
     from .io.label_classes import NOTE_PREFIX, LabelClasses, read_classes
     from .io.layers import looks_like_labels, volume_layer_data
+    from .io.sample_axis import FILE_AXES_KEY, is_guessed
 
     shape = volume.display().shape
     classes, notes = read_classes(path, shape, text_header)
@@ -137,6 +144,7 @@ def volume_or_labels(
     is_labels = looks_like_labels(volume.data, hint)
     if is_labels and volume.geometry is None:
         volume = _like_open_image(volume)
+    volume = _shown_as_a_survey(volume)
     if classes is not None and not is_labels:
         notes.append(f"{NOTE_PREFIX}the data are not whole non-negative numbers, so they open "
                      "as an image and the class names are not used")
@@ -147,7 +155,24 @@ def volume_or_labels(
     if notes:
         meta = layer[1].setdefault("metadata", {})
         meta["notes"] = [*(meta.get("notes") or []), *notes]
+    if is_guessed(volume.geometry):  # the file's own order, for labels beside it and exports
+        layer[1].setdefault("metadata", {})[FILE_AXES_KEY] = list(volume.geometry.axes)
     return layer
+
+
+def _shown_as_a_survey(volume: Any) -> Any:
+    """A plain array (no geometry) with the geometry seisseg reads it by: time last.
+
+    napari then shows it as a survey is (time downwards, :func:`time_last_geometry`), as
+    it does arrays whose time axis was read from the amplitudes; arrays that cannot be
+    traces along their last axis (1-D, 4-D, a last axis of a few values) stay as stored.
+    """
+    from .io.sample_axis import time_last_geometry
+
+    if volume.geometry is not None:
+        return volume
+    geometry = time_last_geometry(tuple(volume.shape))
+    return volume if geometry is None else type(volume)(volume.data, geometry)
 
 
 def _suffix(path: Any) -> str:
@@ -171,10 +196,13 @@ def _read_zarr(path: Any) -> list[LayerData]:
 
 
 def _like_open_image(volume: Any) -> Any:
-    """Plain labels (no geometry) laid out like an open image whose time axis was guessed.
+    """Plain labels (no geometry) laid out like an open image.
 
     Such an image is shown transposed and stretched by its geometry; a labels file of the
-    same stored layout has no geometry of its own, and would otherwise lie beside it.
+    same stored layout has no geometry of its own, and would otherwise lie beside it.  An
+    image whose time axis was guessed lends its layout (:func:`layout_like`, the image's
+    file order first); a survey's image (SEG-Y, a geometry sidecar) its geometry, when the
+    labels have its shape in seisseg's order (a mask exported as a plain array).
     """
     try:
         import napari
@@ -186,17 +214,25 @@ def _like_open_image(volume: Any) -> Any:
 
     from .errors import SeisSegError
     from .io.geometry import SurveyGeometry
-    from .io.sample_axis import GUESSED_NOTE, layout_like
+    from .io.sample_axis import FILE_AXES_KEY, GUESSED_NOTE, is_guessed, layout_like
 
     for layer in [] if viewer is None else list(viewer.layers)[::-1]:
         try:
-            geometry = layout_like(volume.shape, SurveyGeometry.from_metadata(layer.metadata))
+            prefer = layer.metadata.get(FILE_AXES_KEY)
+            theirs = SurveyGeometry.from_metadata(layer.metadata)
+            geometry = layout_like(volume.shape, theirs, tuple(prefer) if prefer else None)
         except (SeisSegError, TypeError, ValueError):  # a layer's metadata we cannot read
             continue
         if geometry is not None:
             note = (f"{GUESSED_NOTE}: laid out like '{layer.name}' (time along its axis of "
                     f"{geometry.n_samples} values)")
             return type(volume)(volume.data, replace(geometry, notes=[note]))
+        canonical = None if theirs is None else replace(theirs, axes=theirs.canonical_axes)
+        if canonical is not None and not is_guessed(theirs) and canonical.shape == tuple(volume.shape):
+            # a survey's mask written as a plain array (seisseg's order, as Export's "none" writes)
+            note = (f"laid out like '{layer.name}': a plain array in seisseg's order (inline, "
+                    "crossline, time), given that survey's geometry")
+            return type(volume)(volume.data, replace(canonical, notes=[note]))
     return volume
 
 

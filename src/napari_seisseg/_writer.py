@@ -49,6 +49,21 @@ def layer_geometry(data: Any, attributes: dict):
     return geometry
 
 
+def _in_file_order(data: Any, geometry: Any, attributes: dict) -> tuple[Any, Any]:
+    """A layer of a plain array back in its file's order (napari shows it time downwards).
+
+    What is painted on a plain ``(inline, crossline, time)`` array is then saved as that
+    array is stored, and ``numpy.load`` gives the two in the same order; the sidecar names
+    the order either way.
+    """
+    from .io.sample_axis import FILE_AXES_KEY, is_guessed
+
+    axes = (attributes.get("metadata") or {}).get(FILE_AXES_KEY)
+    if geometry is None or not axes or not is_guessed(geometry) or sorted(axes) != sorted(geometry.axes):
+        return data, geometry
+    return geometry.transpose_to(data, tuple(axes))
+
+
 def is_labels_state(attributes: dict) -> bool:
     """Whether npe2 ``attributes`` are a Labels layer's (only those have a ``features`` table)."""
     return "features" in attributes
@@ -68,6 +83,7 @@ def _write(path: str, data: Any, attributes: dict, kind: str) -> list[str]:
     name = attributes.get("name", "layer")
     try:
         geometry = layer_geometry(data, attributes)
+        data, geometry = _in_file_order(data, geometry, attributes)
         if kind == "segy":
             if geometry is None:
                 raise SeisSegError(

@@ -86,6 +86,28 @@ def test_labels_saved_in_display_order_follow_the_image(layouts, tmp_path, capsy
                  "--out", str(tmp_path / "m.safetensors"), *TINY]) == 0, capsys.readouterr().err
 
 
+def test_labels_painted_over_a_plain_image_in_napari_follow_it(layouts, tmp_path, capsys):
+    """napari shows a plain (inline, crossline, time) array time downwards; labels painted on
+    it and saved in display order with a sidecar (Export with its geometry) still train."""
+    from napari_seisseg.cli import build_parser
+    from napari_seisseg.cli._common import read_named
+    from napari_seisseg.io import read_volume, write_volume
+    from napari_seisseg.io.sample_axis import time_last_geometry
+
+    plain = np.load(layouts["labels"])
+    g = time_last_geometry(plain.shape)
+    shown, display = g.transpose_to(plain, g.display_axes)
+    write_volume(tmp_path / "painted.npy", np.ascontiguousarray(shown), display)
+    assert np.load(tmp_path / "painted.npy").shape == (24, 48, 32)
+    image = read_volume(layouts["image"])
+    assert image.geometry is None
+    args = build_parser().parse_args(["info", "x.npy"])
+    labels = read_named(str(tmp_path / "painted.npy"), "labels", args, like=image)
+    np.testing.assert_array_equal(np.asarray(labels.data), plain)
+    assert main(["train", "--image", str(layouts["image"]), "--labels", str(tmp_path / "painted.npy"),
+                 "--out", str(tmp_path / "m.safetensors"), *TINY]) == 0, capsys.readouterr().err
+
+
 def test_dask_path_refuses_a_guessed_layout_with_what_to_do(layouts, tmp_path, capsys):
     from napari_seisseg.io import write_volume
 

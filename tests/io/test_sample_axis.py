@@ -15,6 +15,7 @@ from napari_seisseg.io.sample_axis import (
     is_guessed,
     layout_like,
     plain_array_geometry,
+    time_last_geometry,
 )
 from napari_seisseg.synthetic import make_synthetic_cube
 
@@ -188,6 +189,24 @@ def test_layout_like_places_plain_labels():
     square = guessed_geometry((30, 30, 30), 1)
     assert layout_like((30, 30, 30), square) is None  # several orders fit: not guessed
     assert layout_like((64, 40, 48), None) is None
+    # the image's file order first, whatever else fits
+    assert layout_like((30, 30, 30), square, ("inline", "sample", "crossline")).axes == (
+        "inline", "sample", "crossline")
+    tiles = time_last_geometry((100, 40, 40))
+    shown = tiles.transpose_to(np.zeros((100, 40, 40)), tiles.display_axes)[1]
+    assert layout_like((100, 40, 40), shown) is None  # two orders fit
+    assert layout_like((100, 40, 40), shown, tiles.axes).axes == tiles.axes
+    # the preferred order does not fit: the one order that does
+    assert layout_like((40, 100, 40), shown, tiles.axes).axes == ("sample", "inline", "crossline")
+
+
+def test_time_last_geometry_only_for_traces():
+    g = time_last_geometry((20, 24, 48))
+    assert g.axes == ("inline", "crossline", "sample") and is_guessed(g)
+    assert g.display_axes == ("inline", "sample", "crossline")
+    assert time_last_geometry((300, 64)).axes == ("trace", "sample")
+    assert time_last_geometry((64, 48, 3)) is None  # an RGB picture: no trace is 3 samples
+    assert time_last_geometry((4, 5, 6, 64)) is None
 
 
 def _ricker_cube(shape, cycles_per_sample, dip=0.5, seed=0):

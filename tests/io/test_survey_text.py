@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from napari_seisseg.io.geometry import DISPLAY_KEY, SurveyGeometry
-from napari_seisseg.io.survey_text import parse_goto, survey_words
+from napari_seisseg.io.survey_text import goto_unit, parse_goto, survey_words
 
 
 def test_parse_goto_accepts_what_an_interpreter_types():
@@ -28,3 +28,13 @@ def test_survey_words_name_the_nearest_line_and_sample():
     meta[DISPLAY_KEY] = {"vertical_per_world": 1.0}  # world = line numbers and times
     assert survey_words(meta, [11.4, 203.0, 109.0]) == ["inline 11", "crossline 202", "108 ms"]
     assert survey_words({}, [1.0]) == []
+
+
+def test_a_plain_arrays_samples_are_named_by_number():
+    from napari_seisseg.io.sample_axis import time_last_geometry
+
+    meta = time_last_geometry((4, 5, 64)).to_metadata()
+    assert survey_words(meta, [1.0, 2.0, 30.0]) == ["inline 1", "crossline 2", "sample 30"]
+    assert parse_goto("sample 30") == ("sample", 30.0)
+    assert [goto_unit(t) for t in ("1200 ms", "depth 1500 m", "time 1200", "sample 3", "4 ft")] == [
+        "ms", "m", None, None, "ft"]

@@ -268,6 +268,10 @@ def test_the_cache_is_keyed_in_training_order_and_slabs_are_mirrored(tmp_path, m
     read = guessed_geometry(time_first.shape, 0)
     assert cube_fingerprint(time_first, read) == cube_fingerprint(image)
     assert cube_fingerprint(time_first, guessed_geometry(time_first.shape, 2)) != cube_fingerprint(image)
+    # a plain canonical array as napari shows it (time downwards, its time-last geometry:
+    # time_last_geometry for traces of 32 samples or more)
+    plain = guessed_geometry(image.shape, 2)
+    assert cube_fingerprint(*plain.transpose_to(image, plain.display_axes)) == cube_fingerprint(image)
     hybrid = {"width": 4, "depth": 1, "context": 1}
     stop_after = iter(range(2))
     _, made = _run(pretrain(image, _cfg(model="hybrid", model_kwargs=hybrid), minutes=5,

@@ -295,7 +295,8 @@ def test_open_a_zarr_array_from_a_file_chosen_inside_it(make_napari_viewer, tmp_
     group.create_array("seismic", data=np.ascontiguousarray(cube.seismic, np.float32))
     w.path.value = [str(tmp_path / "survey.zarr" / "seismic" / "zarr.json")]
     (nested,) = w.open()
-    assert nested.name == "seismic" and nested.data.shape == (40, 48, 64)  # canonical: as stored
+    # canonical (time last): shown time downwards, as the time-first store beside it
+    assert nested.name == "seismic" and nested.data.shape == (40, 64, 48)
 
 
 def test_open_an_array_with_a_geometry_keeps_it_over_a_named_axis(make_napari_viewer, segy_dir,

@@ -40,7 +40,9 @@ class ExportWidget(Container):
                               tooltip="The Image or Labels layer to write.")
         self.geometry_from = ComboBox(label="geometry from", choices=self._geometry_choices,
                                       tooltip="Layer whose survey geometry (and source SEG-Y headers) "
-                                              "the export uses; same shape as the layer.")
+                                              "the export uses; same shape as the layer. none: a "
+                                              "plain array, in its file's order (a survey's layer: "
+                                              "inline, crossline, time).")
         self.path = FileEdit(label="output", mode="w", filter="*.sgy *.segy *.npy *.zarr",
                              tooltip=".sgy/.segy: SEG-Y with the survey's headers; .npy: array + JSON "
                                      "geometry sidecar; .zarr: chunked array for large cubes.")
@@ -84,9 +86,10 @@ class ExportWidget(Container):
             return
         # the layer list may have changed before this widget's choices were refreshed
         self.geometry_from.reset_choices()
-        offered = [c for c in self.geometry_from.choices if c is not None]
-        if offered:
-            self.geometry_from.value = offered[0]
+        offered = [c for c in self.geometry_from.choices if c is not None and not _guessed(c)]
+        # a survey's geometry first; a plain array's (lines from 0, no headers) is offered
+        # but not chosen: "none" writes such a layer back as its file was stored
+        self.geometry_from.value = offered[0] if offered else None
 
     def export(self):
         """Check the choices, then write the chosen layer in a worker thread.
@@ -135,6 +138,8 @@ class ExportWidget(Container):
         data = layer.data[0] if getattr(layer, "multiscale", False) else layer.data
         if labels and isinstance(data, np.ndarray):
             data = data.copy()  # a snapshot: the layer may be painted on while it is written
+        if geometry is None:
+            data = plain_order(layer, data)
         options = {"overwrite": self.overwrite.value, "sample_format": self.sample_format.value}
         if labels:  # a snapshot of the names and colours too
             options["classes"] = LabelClasses.from_layer(layer.features, layer.colormap)
@@ -209,6 +214,55 @@ def lends_geometry(layer, shape: tuple[int, ...]) -> bool:
     except (SeisSegError, TypeError, ValueError):  # damaged metadata: this layer lends nothing
         return False
     return geometry is not None and geometry.shape == tuple(shape)
+
+
+def _guessed(layer) -> bool:
+    """Whether ``layer``'s geometry was made for a plain array (no survey behind it)."""
+    from ..errors import SeisSegError
+    from ..io.geometry import SurveyGeometry
+    from ..io.sample_axis import is_guessed
+
+    try:
+        return is_guessed(SurveyGeometry.from_metadata(getattr(layer, "metadata", None) or {}))
+    except (SeisSegError, TypeError, ValueError):
+        return False
+
+
+def plain_order(layer, data):
+    """``data`` of ``layer`` in the order a plain array of it is written ("none").
+
+    napari shows a survey's layers in display order (time downwards); written without a
+    geometry, that order would be read back as ``(inline, crossline, time)`` and be wrong.
+    A layer of a plain array goes back in its file's order (its :data:`FILE_AXES_KEY`),
+    another layer with a geometry in seisseg's canonical order; a layer without one as it is.
+
+    Parameters
+    ----------
+    layer : napari.layers.Layer
+        The layer exported.
+    data : array-like
+        Its data (or a snapshot of it), in the layer's order.
+
+    Returns
+    -------
+    array-like
+        A transposed view, or ``data`` itself.
+    """
+    from ..errors import SeisSegError
+    from ..io.geometry import SurveyGeometry
+    from ..io.sample_axis import FILE_AXES_KEY
+
+    metadata = getattr(layer, "metadata", None) or {}
+    try:
+        geometry = SurveyGeometry.from_metadata(metadata)
+    except (SeisSegError, TypeError, ValueError):
+        return data
+    if geometry is None or geometry.shape != tuple(data.shape):
+        return data
+    axes = metadata.get(FILE_AXES_KEY)
+    if not axes or sorted(axes) != sorted(geometry.axes):
+        axes = geometry.canonical_axes
+    return geometry.transpose_to(data, tuple(axes))[0]
 
 
 def _export_job(path: Path, data, geometry, options: dict) -> Generator[float, None, Path]:

@@ -6,7 +6,8 @@
   survey geometry together, so they stay overlaid, and keeps the slice shown.
 - **position**: the current slice in survey words (``inline 122``, ``1200 ms``).
 - **go to**: ``inline 122``, ``crossline 885`` (or ``xl 885``), ``1200 ms`` / ``time 1200`` /
-  ``depth 1500``: shows that slice (the axis becomes the slider's).
+  ``depth 1500`` (``sample 300`` for a plain array, whose samples are counted from 0): shows
+  that slice (the axis becomes the slider's).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 from magicgui.widgets import Container, FloatSpinBox, Label, LineEdit, PushButton
 
 from ..io.geometry import DISPLAY_KEY
-from ..io.survey_text import parse_goto
+from ..io.survey_text import goto_unit, parse_goto
 from ._status import StatusLabel
 from .survey_status import (
     describe_point,
@@ -69,9 +70,12 @@ def go_to(viewer: Any, text: str) -> str:
         survey layer, or a 3D view.
     """
     name, value = parse_goto(text)
+    unit = goto_unit(text)
+    by_index = text.strip().lower().startswith("sample")
     if viewer.dims.ndisplay != 2:
         raise ValueError("Go to shows a slice: switch the viewer to 2D first.")
     found_axis = False
+    counted = None  # a layer skipped for counting samples where a unit was named
     for layer in reversed(survey_layers(viewer)):
         meta = layer.metadata
         axes = list(meta["axes"])
@@ -82,11 +86,14 @@ def go_to(viewer: Any, text: str) -> str:
             name_here = name
         if name_here not in axes:
             continue
+        if name_here == "sample" and unit is not None and meta.get("unit") == "sample":
+            counted = layer.name  # no times or depths (a plain array): the lowest layer named
+            continue
         found_axis = True
         k = axes.index(name_here)
         world = value
         if name_here == "sample":
-            world = value / float(meta[DISPLAY_KEY]["vertical_per_world"])
+            world = _sample_world(meta, value, by_index)
         lo, hi = sorted(float(x) for x in np.asarray(layer.extent.world)[:, k])
         if not lo - 1e-6 <= world <= hi + 1e-6:
             continue  # another layer may cover it
@@ -103,7 +110,19 @@ def go_to(viewer: Any, text: str) -> str:
         return describe_point(viewer)
     if found_axis:
         raise ValueError(f"{text.strip()} is outside every survey layer.")
+    if counted is not None:
+        raise ValueError(f"'{counted}' has no times or depths (a plain array: its samples are "
+                         f"counted from 0): type 'sample {value:g}', not '{text.strip()}'.")
     raise ValueError(f"No layer in survey coordinates has a {name} axis for '{text.strip()}'.")
+
+
+def _sample_world(meta: dict, value: float, by_index: bool) -> float:
+    """World position of a time or depth (``by_index``: of the sample numbered ``value``)."""
+    t0, dt = float(meta.get("t0", 0.0) or 0.0), float(meta.get("dt", 1.0) or 1.0)
+    per_world = (meta.get(DISPLAY_KEY) or {}).get("vertical_per_world")
+    if per_world is None:  # layers placed by sample index ("samples" coordinates)
+        return value if by_index else (value - t0) / dt
+    return (t0 + value * dt if by_index else value) / float(per_world)
 
 
 class ViewWidget(Container):

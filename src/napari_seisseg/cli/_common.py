@@ -175,7 +175,8 @@ def read_named(path: str, what: str, args: argparse.Namespace, like: Any = None)
     applied to them (nor ``--sample-axis``: labels do not wiggle, and a plain labels array is
     taken in the image's layout).  With ``like`` (the image's Volume), a volume whose geometry
     names the same axes in another order is put in the image's order (a Labels layer saved
-    from napari in display order, beside an image that keeps its own order).
+    from napari in display order, beside an image that keeps its own order), and beside a
+    plain image (no geometry) in the canonical order the image is read in.
     """
     if not Path(path).exists():
         raise SeisSegError(f"{what} {path} does not exist.")
@@ -187,6 +188,11 @@ def read_named(path: str, what: str, args: argparse.Namespace, like: Any = None)
     except SeisSegError as exc:
         raise SeisSegError(f"cannot read {what} {path}: {exc}") from None
     g, image_g = volume.geometry, getattr(like, "geometry", None)
+    if g is not None and like is not None and image_g is None:
+        # a plain image is read (inline, crossline, sample): labels painted over it in napari
+        # (shown time downwards) were saved in display order with a sidecar
+        canonical = volume.canonical()
+        return canonical if tuple(canonical.shape) == tuple(like.shape) else volume
     if g is None or image_g is None or g.axes == image_g.axes or sorted(g.axes) != sorted(image_g.axes):
         return volume
     return volume.in_order(image_g.axes)

@@ -41,12 +41,15 @@ import numpy as np
 from .geometry import SurveyGeometry
 
 __all__ = [
-    "GUESSED_NOTE", "SampleAxisGuess", "guess_sample_axis", "guessed_geometry", "is_guessed",
-    "layout_like", "plain_array_geometry",
+    "FILE_AXES_KEY", "GUESSED_NOTE", "SampleAxisGuess", "guess_sample_axis", "guessed_geometry",
+    "is_guessed", "layout_like", "plain_array_geometry", "time_last_geometry",
 ]
 
 #: Start of the note a guessed geometry carries (it marks the geometry as guessed).
 GUESSED_NOTE = "no survey geometry"
+#: Layer metadata key: the axes of a plain array's file, in the file's order (napari shows
+#: the layer in display order; labels opened beside it and plain exports take the file's).
+FILE_AXES_KEY = "seisseg_file_axes"
 #: Edge of the central block the guess reads (at most this many values along each axis).
 BLOCK_EDGE = 128
 #: Axes shorter than this are not candidates (too few frequencies to tell).
@@ -191,6 +194,32 @@ def guessed_geometry(shape: tuple[int, ...], sample_axis: int, why: str = "") ->
     return SurveyGeometry(kind="section", traces=np.arange(lateral[0]), trace_key="trace", **common)
 
 
+def time_last_geometry(shape: tuple[int, ...]) -> SurveyGeometry | None:
+    """The geometry napari shows a plain array in seisseg's own order by (time last).
+
+    ``seisseg`` reads a plain array as ``(inline, crossline, sample)`` (or ``(trace,
+    sample)``) without a geometry; napari gets this one, so that the array is shown as a
+    survey is, time downwards, and what is painted or predicted on it is written back in the
+    file's order (``segyio.tools.cube`` makes such arrays).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The array's shape.
+
+    Returns
+    -------
+    SurveyGeometry or None
+        A :func:`guessed_geometry` along the last axis; None for arrays that are not 2-D or
+        3-D, or whose last axis is shorter than :data:`MIN_LENGTH` (no trace is that short:
+        an RGB image, a stack of a few channels), which napari shows as stored.
+    """
+    if len(shape) not in (2, 3) or int(shape[-1]) < MIN_LENGTH:
+        return None
+    return guessed_geometry(tuple(int(n) for n in shape), len(shape) - 1,
+                            "the last axis, as seisseg reads a plain array")
+
+
 def is_guessed(geometry: SurveyGeometry | None) -> bool:
     """Whether ``geometry`` was made by :func:`guessed_geometry` (no survey behind it)."""
     return (geometry is not None and not geometry.sources and geometry.unit == "sample"
@@ -253,13 +282,14 @@ def plain_array_geometry(data: Any, sample_axis: int | str | None = "auto") -> S
     return guessed_geometry(tuple(data.shape), axis % ndim, "as given")
 
 
-def layout_like(shape: tuple[int, ...], geometry: SurveyGeometry | None) -> SurveyGeometry | None:
+def layout_like(shape: tuple[int, ...], geometry: SurveyGeometry | None,
+                prefer: tuple[str, ...] | None = None) -> SurveyGeometry | None:
     """``geometry`` (guessed) in the axis order that gives ``shape``, when only one order does.
 
     A plain labels file beside an image whose time axis was guessed has no geometry of its
-    own (labels do not wiggle); when its shape fits exactly one order of the image's axes
-    (inline before crossline, as :func:`guessed_geometry` names them), it is that image's
-    layout.
+    own (labels do not wiggle); it is taken to be stored as the image's file is (``prefer``)
+    when its shape fits that order, else when its shape fits exactly one order of the
+    image's axes (inline before crossline, as :func:`guessed_geometry` names them).
 
     Parameters
     ----------
@@ -267,18 +297,25 @@ def layout_like(shape: tuple[int, ...], geometry: SurveyGeometry | None) -> Surv
         Shape of the plain array.
     geometry : SurveyGeometry or None
         The image's geometry, in any axis order.
+    prefer : tuple of str, optional
+        The axes of the image's file in its order (the layer's :data:`FILE_AXES_KEY`): a
+        labels file saved beside an image is stored as the image is, whatever else its
+        shape fits (square sections, a stack of square tiles).
 
     Returns
     -------
     SurveyGeometry or None
         A copy naming the matching order; None when ``geometry`` is not guessed, or no order
-        or several orders fit.
+        or several orders fit (and ``prefer`` does not).
     """
     from dataclasses import replace
     from itertools import permutations
 
     if not is_guessed(geometry) or len(shape) != len(geometry.axes):
         return None
+    if prefer is not None and sorted(prefer) == sorted(geometry.axes) and \
+            tuple(geometry.axis_length(a) for a in prefer) == tuple(shape):
+        return replace(geometry, axes=tuple(prefer))
     fits = []
     for axes in permutations(geometry.canonical_axes):
         if "inline" in axes and axes.index("inline") > axes.index("crossline"):

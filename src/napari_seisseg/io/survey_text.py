@@ -17,7 +17,7 @@ import numpy as np
 
 from .geometry import DISPLAY_KEY, METADATA_KEY
 
-__all__ = ["parse_goto", "survey_words"]
+__all__ = ["goto_unit", "parse_goto", "survey_words"]
 
 _LINES = {"inline": "ilines", "crossline": "xlines", "trace": "traces"}
 
@@ -58,7 +58,7 @@ def survey_words(metadata: dict[str, Any], world: Sequence[float]) -> list[str]:
             index = (w * per_world - t0) / dt if per_world and dt else w
             index = max(0, round(index))
             t = t0 + index * dt if dt else float(index)
-            out.append(f"{t:g} {unit}" if dt else f"sample {index}")
+            out.append(f"{t:g} {unit}" if dt and unit != "sample" else f"sample {round(t)}")
             continue
         label = metadata.get("trace_key", "trace") if name == "trace" else name
         if per_world:  # world = line number
@@ -74,7 +74,7 @@ def survey_words(metadata: dict[str, Any], world: Sequence[float]) -> list[str]:
 _ALIASES = {"inline": "inline", "il": "inline", "iline": "inline",
             "crossline": "crossline", "xl": "crossline", "xline": "crossline",
             "trace": "trace", "cdp": "trace", "time": "sample", "t": "sample",
-            "depth": "sample", "z": "sample"}
+            "depth": "sample", "z": "sample", "sample": "sample", "samples": "sample"}
 
 
 def parse_goto(text: str) -> tuple[str, float]:
@@ -94,3 +94,9 @@ def parse_goto(text: str) -> tuple[str, float]:
         return "sample", float(m.group(1))
     raise ValueError(f"'{text}' is not a position: type e.g. 'inline 122', 'crossline 885', "
                      "'1200 ms' or 'depth 1500'.")
+
+
+def goto_unit(text: str) -> str | None:
+    """The unit a go-to text names (``"1200 ms"`` -> ``"ms"``), or None (``"time 1200"``)."""
+    m = re.search(r"(-?[\d.]+)\s*(ms|m|ft)\s*$", text.strip().lower())
+    return m.group(2) if m else None

@@ -16,6 +16,7 @@ import numpy as np
 from ..bundle.classes import PALETTE
 from ..errors import SeisSegError
 from ..io.geometry import DISPLAY_KEY, SurveyGeometry
+from ..io.sample_axis import FILE_AXES_KEY
 
 __all__ = ["labels_layer_spec"]
 
@@ -54,6 +55,8 @@ def labels_layer_spec(image: Any, names: list[str]) -> tuple[tuple[int, ...], di
         metadata.update(geometry.to_metadata())
         if DISPLAY_KEY in image.metadata:  # the same vertical exaggeration as the image
             metadata[DISPLAY_KEY] = dict(image.metadata[DISPLAY_KEY])
+        if FILE_AXES_KEY in image.metadata:  # a plain array's file order, to be saved in
+            metadata[FILE_AXES_KEY] = list(image.metadata[FILE_AXES_KEY])
     kwargs: dict[str, Any] = {
         "name": f"{image.name} labels",
         "scale": tuple(np.asarray(image.scale, dtype=float)),

@@ -1,0 +1,147 @@
+"""Plain arrays (no geometry) in napari: shown as a survey is, written back as stored (Xvfb)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_seisseg.synthetic import make_synthetic_cube
+
+pytestmark = pytest.mark.gui
+
+
+def _open(viewer, path):
+    (layer,) = viewer.open(path, plugin="napari-seisseg")
+    return layer
+
+
+def test_a_plain_canonical_array_opens_time_downwards_with_its_labels(make_napari_viewer, tmp_path,
+                                                                     notifications):
+    """A .npy in seisseg's own order (inline, crossline, time), as segyio.tools.cube makes it:
+    time downwards, its labels over it, and what is painted saved back in the file's order."""
+    from napari_seisseg._writer import write_npy
+    from napari_seisseg.io.npy_io import read_npy
+
+    cube = make_synthetic_cube((20, 24, 48), seed=2)
+    np.save(tmp_path / "seis.npy", cube.seismic)
+    np.save(tmp_path / "seis_labels.npy", cube.labels)
+    viewer = make_napari_viewer()
+    image = _open(viewer, tmp_path / "seis.npy")
+    assert image.data.shape == (20, 48, 24) and isinstance(image.data, np.memmap)  # a view
+    assert tuple(viewer.dims.axis_labels) == ("inline", "sample", "crossline")
+    assert any("the last axis, as seisseg reads a plain array" in str(n.message) for n in notifications)
+    labels = _open(viewer, tmp_path / "seis_labels.npy")
+    np.testing.assert_array_equal(np.asarray(labels.data), cube.labels.transpose(0, 2, 1))
+    np.testing.assert_allclose(labels.scale, image.scale)
+    labels.data[3, 10:20, 5] = 4
+    write_npy(str(tmp_path / "painted.npy"), labels.data, {"metadata": labels.metadata})
+    stored = np.load(tmp_path / "painted.npy")  # as the image is stored, for numpy users too
+    assert stored.shape == cube.labels.shape and stored[3, 5, 10:20].tolist() == [4] * 10
+    back = read_npy(tmp_path / "painted.npy")
+    assert back.geometry.axes == ("inline", "crossline", "sample")
+    again = _open(viewer, tmp_path / "painted.npy")  # its sidecar: over the image again
+    np.testing.assert_array_equal(np.asarray(again.data), np.asarray(labels.data))
+
+
+def test_labels_of_square_tiles_keep_the_image_files_order(make_napari_viewer, tmp_path):
+    """A stack of square tiles fits several layouts; the labels are stored as the image is."""
+    rng = np.random.default_rng(0)
+    tiles = rng.normal(size=(30, 40, 40)).astype(np.float32)
+    truth = (rng.random((30, 40, 40)) < 0.3).astype(np.uint8) + 1
+    truth[:, :5, :] = 1  # not symmetric: a transposed layout would show
+    np.save(tmp_path / "tiles.npy", tiles)
+    np.save(tmp_path / "tiles_labels.npy", truth)
+    viewer = make_napari_viewer()
+    image = _open(viewer, tmp_path / "tiles.npy")
+    labels = _open(viewer, tmp_path / "tiles_labels.npy")
+    np.testing.assert_array_equal(np.asarray(image.data), tiles.transpose(0, 2, 1))
+    np.testing.assert_array_equal(np.asarray(labels.data), truth.transpose(0, 2, 1))
+
+
+def test_labels_opened_before_their_image_still_lie_over_it(make_napari_viewer, tmp_path):
+    cube = make_synthetic_cube((16, 20, 40), seed=3)
+    np.save(tmp_path / "seis.npy", cube.seismic)
+    np.save(tmp_path / "seis_labels.npy", cube.labels)
+    viewer = make_napari_viewer()
+    labels = _open(viewer, tmp_path / "seis_labels.npy")
+    image = _open(viewer, tmp_path / "seis.npy")
+    assert labels.data.shape == image.data.shape == (16, 40, 20)
+    np.testing.assert_allclose(labels.scale, image.scale)
+
+
+def test_arrays_that_are_no_traces_open_as_stored(make_napari_viewer, tmp_path):
+    """A last axis of a few values (an RGB picture, a few channels) is no time axis."""
+    np.save(tmp_path / "rgb.npy", np.zeros((64, 48, 3), np.float32) + np.arange(3))
+    viewer = make_napari_viewer()
+    layer = _open(viewer, tmp_path / "rgb.npy")
+    assert layer.data.shape == (64, 48, 3) and "seisseg_file_axes" not in layer.metadata
+
+
+def test_a_plain_mask_beside_a_segy_survey_takes_its_geometry(make_napari_viewer, segy_dir, tmp_path,
+                                                              notifications):
+    """A mask written as a plain array in seisseg's order opens over the survey it belongs to."""
+    from napari_seisseg.io import read_segy
+    from napari_seisseg.io.geometry import SurveyGeometry
+
+    vol = read_segy(segy_dir / "f3.sgy")
+    mask = (np.asarray(vol.data) > 0).astype(np.uint8) + 1  # (inline, crossline, time)
+    np.save(tmp_path / "f3_mask.npy", mask)
+    viewer = make_napari_viewer()
+    seismic = _open(viewer, segy_dir / "f3.sgy")
+    labels = _open(viewer, tmp_path / "f3_mask.npy")
+    assert labels.data.shape == seismic.data.shape == (23, 75, 18)
+    np.testing.assert_allclose(labels.scale, seismic.scale)
+    np.testing.assert_allclose(labels.translate, seismic.translate)
+    np.testing.assert_array_equal(np.asarray(labels.data), mask.transpose(0, 2, 1))
+    assert SurveyGeometry.from_metadata(labels.metadata).ilines.tolist() == vol.geometry.ilines.tolist()
+    assert any("laid out like 'f3'" in str(n.message) for n in notifications)
+
+
+def test_export_writes_a_plain_layer_back_as_its_file_was_stored(make_napari_viewer, segy_dir,
+                                                                 tmp_path, qtbot):
+    """'none (plain array)': a plain array's layer in its file's order; a survey's layer in
+    seisseg's order (inline, crossline, time), never the order napari shows."""
+    from napari_seisseg._widgets.export import ExportWidget
+    from napari_seisseg._widgets.new_labels import add_labels_layer
+
+    cube = make_synthetic_cube((16, 20, 40), seed=4)
+    np.save(tmp_path / "tf.npy", np.ascontiguousarray(np.moveaxis(cube.seismic, -1, 0)))  # time first
+    np.save(tmp_path / "plain.npy", cube.seismic)
+    viewer = make_napari_viewer()
+    w = ExportWidget(viewer)
+    for name, stored in (("tf", np.moveaxis(cube.seismic, -1, 0)), ("plain", cube.seismic)):
+        layer = _open(viewer, tmp_path / f"{name}.npy")
+        w.layer.value = layer
+        assert w.geometry_from.value is None  # a made-up geometry is offered, not chosen
+        w.path.value = str(tmp_path / f"{name}_out.npy")
+        assert w.export() is not None
+        qtbot.waitUntil(lambda: w.worker is None, timeout=20_000)
+        np.testing.assert_array_equal(np.load(tmp_path / f"{name}_out.npy"), stored)
+    seismic = _open(viewer, segy_dir / "f3.sgy")
+    labels = add_labels_layer(viewer, seismic, ["salt"])  # Train's "New labels layer"
+    labels.data[5, :40, :] = 1
+    w.layer.value = labels
+    assert w.geometry_from.value is seismic  # a survey's geometry is chosen first
+    w.geometry_from.value = None
+    w.path.value = str(tmp_path / "painted.npy")
+    assert w.export() is not None
+    qtbot.waitUntil(lambda: w.worker is None, timeout=20_000)
+    out = np.load(tmp_path / "painted.npy")
+    assert out.shape == (23, 18, 75) and (out[5, :, :40] == 1).all() and out.sum() == 18 * 40
+
+
+def test_go_to_on_a_plain_array_counts_samples(make_napari_viewer, tmp_path):
+    cube = make_synthetic_cube((16, 20, 64), seed=5)
+    np.save(tmp_path / "plain.npy", cube.seismic)
+    viewer = make_napari_viewer()
+    _open(viewer, tmp_path / "plain.npy")
+    _, w = viewer.window.add_plugin_dock_widget("napari-seisseg", "View")
+    w.goto.value = "sample 30"
+    w._on_goto()
+    assert w.position.value == "sample 30"
+    w.goto.value = "1200 ms"
+    w._on_goto()
+    assert w.status.state == "failed" and "type 'sample 1200'" in w.status.value
+    w.goto.value = "time 40"  # no unit named: samples
+    w._on_goto()
+    assert w.position.value == "sample 40"
