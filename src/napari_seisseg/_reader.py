@@ -136,7 +136,7 @@ def volume_or_labels(
     from .io.sample_axis import FILE_AXES_KEY, is_guessed
 
     shape = volume.display().shape
-    classes, notes = read_classes(path, shape, text_header)
+    classes, notes = read_classes(path, shape, text_header, stored_shape=tuple(volume.shape))
     # only a sidecar's class table says "labels" on its own; a header card alone (it may
     # have been copied from a template) leaves the usual checks of the values to decide
     from_sidecar = classes is not None and classes != LabelClasses.from_text_header(text_header)
@@ -144,7 +144,7 @@ def volume_or_labels(
     is_labels = looks_like_labels(volume.data, hint)
     if is_labels and volume.geometry is None:
         volume = _like_open_image(volume)
-    volume = _shown_as_a_survey(volume)
+    volume = _shown_as_a_survey(volume, is_labels)
     if classes is not None and not is_labels:
         notes.append(f"{NOTE_PREFIX}the data are not whole non-negative numbers, so they open "
                      "as an image and the class names are not used")
@@ -156,22 +156,54 @@ def volume_or_labels(
         meta = layer[1].setdefault("metadata", {})
         meta["notes"] = [*(meta.get("notes") or []), *notes]
     if is_guessed(volume.geometry):  # the file's own order, for labels beside it and exports
-        layer[1].setdefault("metadata", {})[FILE_AXES_KEY] = list(volume.geometry.axes)
+        meta = layer[1].setdefault("metadata", {})
+        meta[FILE_AXES_KEY] = list(volume.geometry.axes)
+        if not is_labels:
+            _warn_labels_laid_out_apart(meta, name)
     return layer
 
 
-def _shown_as_a_survey(volume: Any) -> Any:
+def _warn_labels_laid_out_apart(metadata: dict, name: str) -> None:
+    """A warning for each open plain labels layer that lies transposed over this plain image."""
+    from .io.sample_axis import laid_out_apart
+
+    viewer = _current_viewer()
+    for layer in [] if viewer is None else list(viewer.layers):
+        if type(layer).__name__ == "Labels" and laid_out_apart(metadata, layer.metadata):
+            from napari.utils.notifications import show_warning
+
+            show_warning(f"'{layer.name}' is stored as '{name}' is, but was opened before it, with "
+                         f"time along its last axis: it lies transposed over '{name}'. Remove it "
+                         "and open its file again.")
+
+
+def _current_viewer() -> Any:
+    """napari's current viewer, or None (headless use of the reader)."""
+    try:
+        import napari
+
+        return napari.current_viewer()
+    except Exception:  # noqa: BLE001 - no viewer
+        return None
+
+
+def _shown_as_a_survey(volume: Any, is_labels: bool) -> Any:
     """A plain array (no geometry) with the geometry seisseg reads it by: time last.
 
-    napari then shows it as a survey is (time downwards, :func:`time_last_geometry`), as
-    it does arrays whose time axis was read from the amplitudes; arrays that cannot be
-    traces along their last axis (1-D, 4-D, a last axis of a few values) stay as stored.
+    napari then shows a cube as a survey is (time downwards, :func:`time_last_geometry`),
+    as it does arrays whose time axis was read from the amplitudes.  A 2-D array is a
+    section only when its amplitudes wiggle along the last axis (a map of a horizon or an
+    attribute, a 2-D mask opened alone, stay as stored); arrays that cannot be traces along
+    their last axis (1-D, 4-D, a last axis of a few values) stay as stored.
     """
-    from .io.sample_axis import time_last_geometry
+    from .io.sample_axis import guess_sample_axis, time_last_geometry
 
     if volume.geometry is not None:
         return volume
-    geometry = time_last_geometry(tuple(volume.shape))
+    shape = tuple(volume.shape)
+    if len(shape) == 2 and (is_labels or guess_sample_axis(volume.data).axis != 1):
+        return volume
+    geometry = time_last_geometry(shape)
     return volume if geometry is None else type(volume)(volume.data, geometry)
 
 
@@ -204,12 +236,7 @@ def _like_open_image(volume: Any) -> Any:
     file order first); a survey's image (SEG-Y, a geometry sidecar) its geometry, when the
     labels have its shape in seisseg's order (a mask exported as a plain array).
     """
-    try:
-        import napari
-
-        viewer = napari.current_viewer()
-    except Exception:  # noqa: BLE001 - no viewer (headless use of the reader)
-        viewer = None
+    viewer = _current_viewer()
     from dataclasses import replace
 
     from .errors import SeisSegError
@@ -233,6 +260,11 @@ def _like_open_image(volume: Any) -> Any:
             note = (f"laid out like '{layer.name}': a plain array in seisseg's order (inline, "
                     "crossline, time), given that survey's geometry")
             return type(volume)(volume.data, replace(canonical, notes=[note]))
+        if theirs is not None and not is_guessed(theirs) and theirs.shape == tuple(volume.shape):
+            # ... or in napari's display order, as Export's "none" wrote it before 2026-12-07
+            note = (f"laid out like '{layer.name}': a plain array in napari's order (inline, "
+                    "time, crossline), given that survey's geometry")
+            return type(volume)(volume.data, replace(theirs, notes=[note]))
     return volume
 
 

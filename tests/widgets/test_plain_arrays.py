@@ -145,3 +145,63 @@ def test_go_to_on_a_plain_array_counts_samples(make_napari_viewer, tmp_path):
     w.goto.value = "time 40"  # no unit named: samples
     w._on_goto()
     assert w.position.value == "sample 40"
+
+
+def test_labels_opened_before_a_tile_stack_are_refused_for_training(make_napari_viewer, tmp_path,
+                                                                    notifications):
+    """Tiles stored (tile, depth, x) read depth from the amplitudes; plain labels opened first
+    were taken time last and lie transposed: a warning, and Train refuses the pair."""
+    from napari_seisseg.errors import SeisSegError
+    from napari_seisseg.training.layer_inputs import check_training_layers
+
+    cube = make_synthetic_cube((40, 48, 64), seed=0)
+    np.save(tmp_path / "tiles.npy", np.ascontiguousarray(cube.seismic[:, :, :48].transpose(0, 2, 1)))
+    np.save(tmp_path / "tiles_labels.npy", np.ascontiguousarray(cube.labels[:, :, :48].transpose(0, 2, 1)))
+    viewer = make_napari_viewer()
+    labels = _open(viewer, tmp_path / "tiles_labels.npy")
+    image = _open(viewer, tmp_path / "tiles.npy")
+    assert image.metadata["seisseg_file_axes"] == ["inline", "sample", "crossline"]
+    assert any("lies transposed over 'tiles'" in str(n.message) for n in notifications)
+    with pytest.raises(SeisSegError, match="Remove it and open its file again"):
+        check_training_layers(image, labels, None)
+    viewer.layers.remove(labels)
+    again = _open(viewer, tmp_path / "tiles_labels.npy")  # now laid out like the image
+    check_training_layers(image, again, None)
+    np.testing.assert_array_equal(np.asarray(again.data), cube.labels[:, :, :48].transpose(0, 2, 1))
+
+
+def test_class_names_survive_saving_a_plain_arrays_labels(make_napari_viewer, tmp_path):
+    """File > Save writes the file's order; the names beside it still fit when it reopens."""
+    from napari_seisseg._widgets.new_labels import add_labels_layer
+
+    cube = make_synthetic_cube((16, 20, 40), seed=6)
+    np.save(tmp_path / "seis.npy", cube.seismic)
+    viewer = make_napari_viewer()
+    image = _open(viewer, tmp_path / "seis.npy")
+    labels = add_labels_layer(viewer, image, ["salt", "fault"])
+    labels.data[2, :10, :] = 2
+    labels.save(str(tmp_path / "painted.npy"), plugin="napari-seisseg")  # File > Save Layer
+    assert np.load(tmp_path / "painted.npy").shape == (16, 20, 40)
+    again = _open(viewer, tmp_path / "painted.npy")
+    assert list(again.features["class"])[1:] == ["salt", "fault"]
+    np.testing.assert_array_equal(np.asarray(again.data), np.asarray(labels.data))
+
+
+def test_maps_and_display_order_masks_open_where_they_belong(make_napari_viewer, segy_dir, tmp_path):
+    """A 2-D map (no wiggle) opens as stored; a mask Export wrote in display order before
+    still lies over its survey."""
+    from napari_seisseg.io import read_segy
+
+    rng = np.random.default_rng(0)
+    horizon = np.cumsum(np.cumsum(rng.normal(size=(60, 80)), 0), 1).astype(np.float32)
+    np.save(tmp_path / "horizon.npy", horizon)
+    viewer = make_napari_viewer()
+    assert _open(viewer, tmp_path / "horizon.npy").data.shape == (60, 80)
+    viewer.layers.clear()
+    vol = read_segy(segy_dir / "f3.sgy")
+    shown = ((np.asarray(vol.data) > 0).astype(np.uint8) + 1).transpose(0, 2, 1)
+    np.save(tmp_path / "old_mask.npy", np.ascontiguousarray(shown))
+    seismic = _open(viewer, segy_dir / "f3.sgy")
+    labels = _open(viewer, tmp_path / "old_mask.npy")
+    np.testing.assert_array_equal(np.asarray(labels.data), shown)
+    np.testing.assert_allclose(labels.scale, seismic.scale)

@@ -326,7 +326,8 @@ def save_classes(
 
 
 def read_classes(
-    data_path: str | os.PathLike | None, shape: Sequence[int], text_header: str | None = None
+    data_path: str | os.PathLike | None, shape: Sequence[int], text_header: str | None = None,
+    stored_shape: Sequence[int] | None = None,
 ) -> tuple[LabelClasses | None, list[str]]:
     """Classes of the mask at ``data_path``: from its sidecar, else from its SEG-Y card.
 
@@ -341,6 +342,9 @@ def read_classes(
         Shape of its Labels layer (napari's axis order).
     text_header : str, optional
         Decoded SEG-Y textual header, for the ``SEISSEG CLASSES`` card.
+    stored_shape : sequence of int, optional
+        The mask's shape as its file stores it, also accepted: a plain array's layer is
+        saved in its file's order, and shown transposed.
 
     Returns
     -------
@@ -367,7 +371,10 @@ def read_classes(
     except (OSError, UnicodeDecodeError, ValueError, TypeError) as exc:
         notes.append(f"{NOTE_PREFIX}{side.name} is damaged ({exc}), ignored{fallback}")
         return header, notes
-    if written_shape != tuple(int(n) for n in shape):
+    accepted = {tuple(int(n) for n in shape)}
+    if stored_shape is not None:
+        accepted.add(tuple(int(n) for n in stored_shape))
+    if written_shape not in accepted:
         notes.append(f"{NOTE_PREFIX}{side.name} describes a mask of shape {written_shape}, not "
                      f"{tuple(shape)}, so it belongs to another file; ignored{fallback}")
         return header, notes

@@ -42,7 +42,7 @@ from .geometry import SurveyGeometry
 
 __all__ = [
     "FILE_AXES_KEY", "GUESSED_NOTE", "SampleAxisGuess", "guess_sample_axis", "guessed_geometry",
-    "is_guessed", "layout_like", "plain_array_geometry", "time_last_geometry",
+    "is_guessed", "layout_like", "laid_out_apart", "plain_array_geometry", "time_last_geometry",
 ]
 
 #: Start of the note a guessed geometry carries (it marks the geometry as guessed).
@@ -323,3 +323,41 @@ def layout_like(shape: tuple[int, ...], geometry: SurveyGeometry | None,
         if tuple(geometry.axis_length(a) for a in axes) == tuple(shape):
             fits.append(axes)
     return replace(geometry, axes=fits[0]) if len(fits) == 1 else None
+
+
+def _file_layout(metadata: Any) -> tuple[tuple[str, ...], tuple[int, ...]] | None:
+    """A plain array layer's file axes and the shape its file stores (None: not such a layer)."""
+    from ..errors import SeisSegError
+
+    axes = (metadata or {}).get(FILE_AXES_KEY)
+    try:
+        geometry = SurveyGeometry.from_metadata(metadata)
+    except (SeisSegError, TypeError, ValueError):
+        return None
+    if not axes or geometry is None or sorted(axes) != sorted(geometry.axes):
+        return None
+    return tuple(axes), tuple(geometry.axis_length(a) for a in axes)
+
+
+def laid_out_apart(image_metadata: Any, labels_metadata: Any) -> bool:
+    """Whether two plain arrays' files have one shape but were read in different orders.
+
+    Labels opened before their image, or without it, are taken as seisseg reads a plain
+    array (time last); an image whose time axis was read elsewhere (a stack of tiles stored
+    ``(tile, depth, x)``) is laid out by it.  Files of one shape are stored alike: shown in
+    different orders, the labels lie transposed over the image, which napari cannot show
+    and training must not take.
+
+    Parameters
+    ----------
+    image_metadata, labels_metadata : dict
+        The two layers' metadata.
+
+    Returns
+    -------
+    bool
+        True when both are plain arrays' layers (:data:`FILE_AXES_KEY`), their files hold
+        the same shape and their axes were named differently.
+    """
+    a, b = _file_layout(image_metadata), _file_layout(labels_metadata)
+    return a is not None and b is not None and a[1] == b[1] and a[0] != b[0]

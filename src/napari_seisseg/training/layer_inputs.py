@@ -18,7 +18,8 @@ __all__ = [
 ]
 
 def check_training_layers(image: Any, labels: Any, val: Any) -> None:
-    """Refuse a missing image or labels layer, a multiscale one, or validation on the labels.
+    """Refuse a missing image or labels layer, a multiscale one, validation on the labels, or
+    plain labels laid out otherwise than their plain image (:func:`~napari_seisseg.io.sample_axis.laid_out_apart`).
 
     Parameters
     ----------
@@ -44,6 +45,16 @@ def check_training_layers(image: Any, labels: Any, val: Any) -> None:
     if val is labels:
         raise SeisSegError("The validation layer is the training labels layer; choose "
                            "another layer, or none to hold out painted sections.")
+    from ..io.sample_axis import laid_out_apart
+
+    for layer in (labels, val):
+        if layer is not None and laid_out_apart(getattr(image, "metadata", None),
+                                                getattr(layer, "metadata", None)):
+            raise SeisSegError(
+                f"'{layer.name}' is stored as '{image.name}' is, but was laid out with time along "
+                "its last axis (it was opened before the image, or without it): it lies "
+                f"transposed over '{image.name}'. Remove it and open its file again now that "
+                f"'{image.name}' is open.")
 
 
 def budget_limits(value: float, unit: str) -> tuple[int | None, float | None]:
