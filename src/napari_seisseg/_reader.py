@@ -191,17 +191,18 @@ def _shown_as_a_survey(volume: Any, is_labels: bool) -> Any:
     """A plain array (no geometry) with the geometry seisseg reads it by: time last.
 
     napari then shows a cube as a survey is (time downwards, :func:`time_last_geometry`),
-    as it does arrays whose time axis was read from the amplitudes.  A 2-D array is a
+    as it does arrays whose time axis was read from the amplitudes.  A 2-D image is a
     section only when its amplitudes wiggle along the last axis (a map of a horizon or an
-    attribute, a 2-D mask opened alone, stay as stored); arrays that cannot be traces along
-    their last axis (1-D, 4-D, a last axis of a few values) stay as stored.
+    attribute stays as stored); labels do not wiggle and are taken as the command line
+    takes them, time last; arrays that cannot be traces along their last axis (1-D, 4-D, a
+    last axis of a few values) stay as stored.
     """
     from .io.sample_axis import guess_sample_axis, time_last_geometry
 
     if volume.geometry is not None:
         return volume
     shape = tuple(volume.shape)
-    if len(shape) == 2 and (is_labels or guess_sample_axis(volume.data).axis != 1):
+    if len(shape) == 2 and not is_labels and guess_sample_axis(volume.data).axis != 1:
         return volume
     geometry = time_last_geometry(shape)
     return volume if geometry is None else type(volume)(volume.data, geometry)
@@ -259,6 +260,10 @@ def _like_open_image(volume: Any) -> Any:
             # a survey's mask written as a plain array (seisseg's order, as Export's "none" writes)
             note = (f"laid out like '{layer.name}': a plain array in seisseg's order (inline, "
                     "crossline, time), given that survey's geometry")
+            if theirs.shape == tuple(volume.shape) and theirs.axes != canonical.axes:
+                note += ("; its shape fits napari's order (inline, time, crossline) too, as "
+                         "Export's 'none' wrote masks before 2026-12-07: if it lies across the "
+                         "reflections, it is one of those (numpy.swapaxes(mask, 1, 2) turns it)")
             return type(volume)(volume.data, replace(canonical, notes=[note]))
         if theirs is not None and not is_guessed(theirs) and theirs.shape == tuple(volume.shape):
             # ... or in napari's display order, as Export's "none" wrote it before 2026-12-07

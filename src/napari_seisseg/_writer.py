@@ -49,19 +49,25 @@ def layer_geometry(data: Any, attributes: dict):
     return geometry
 
 
-def _in_file_order(data: Any, geometry: Any, attributes: dict) -> tuple[Any, Any]:
+def _in_file_order(data: Any, geometry: Any, attributes: dict, kind: str) -> tuple[Any, Any]:
     """A layer of a plain array back in its file's order (napari shows it time downwards).
 
     What is painted on a plain ``(inline, crossline, time)`` array is then saved as that
     array is stored, and ``numpy.load`` gives the two in the same order; the sidecar names
-    the order either way.
+    another order, and labels in that order are written plain (no geometry sidecar).
     """
     from .io.sample_axis import FILE_AXES_KEY, is_guessed
 
     axes = (attributes.get("metadata") or {}).get(FILE_AXES_KEY)
     if geometry is None or not axes or not is_guessed(geometry) or sorted(axes) != sorted(geometry.axes):
         return data, geometry
-    return geometry.transpose_to(data, tuple(axes))
+    data, geometry = geometry.transpose_to(data, tuple(axes))
+    if kind != "segy" and is_labels_state(attributes) and geometry.axes == geometry.canonical_axes:
+        # time last says nothing a plain labels array does not (and labels opened without
+        # their image may have been taken time last wrongly): written plain, as it came,
+        # and laid out again by its image wherever it is read
+        return data, None
+    return data, geometry
 
 
 def is_labels_state(attributes: dict) -> bool:
@@ -83,7 +89,7 @@ def _write(path: str, data: Any, attributes: dict, kind: str) -> list[str]:
     name = attributes.get("name", "layer")
     try:
         geometry = layer_geometry(data, attributes)
-        data, geometry = _in_file_order(data, geometry, attributes)
+        data, geometry = _in_file_order(data, geometry, attributes, kind)
         if kind == "segy":
             if geometry is None:
                 raise SeisSegError(

@@ -205,3 +205,38 @@ def test_maps_and_display_order_masks_open_where_they_belong(make_napari_viewer,
     labels = _open(viewer, tmp_path / "old_mask.npy")
     np.testing.assert_array_equal(np.asarray(labels.data), shown)
     np.testing.assert_allclose(labels.scale, seismic.scale)
+
+
+def test_square_section_labels_opened_first_are_refused_when_the_image_reads_otherwise(
+        make_napari_viewer, tmp_path):
+    """2-D: labels opened alone are taken time last, as in 3-D; a square section stored time
+    first is then refused for training with them (same file shape, other order)."""
+    from napari_seisseg.errors import SeisSegError
+    from napari_seisseg.training.layer_inputs import check_training_layers
+
+    cube = make_synthetic_cube((16, 64, 64), seed=7)
+    np.save(tmp_path / "line.npy", np.ascontiguousarray(cube.seismic[3].T))  # (sample, trace)
+    np.save(tmp_path / "line_labels.npy", np.ascontiguousarray(cube.labels[3].T))
+    viewer = make_napari_viewer()
+    labels = _open(viewer, tmp_path / "line_labels.npy")
+    assert labels.metadata["seisseg_file_axes"] == ["trace", "sample"]
+    image = _open(viewer, tmp_path / "line.npy")
+    assert image.metadata["seisseg_file_axes"] == ["sample", "trace"]
+    with pytest.raises(SeisSegError, match="lies transposed"):
+        check_training_layers(image, labels, None)
+
+
+def test_labels_saved_without_their_image_are_written_plain(make_napari_viewer, tmp_path):
+    """Labels taken time last by default are saved as they came, without a geometry sidecar
+    that would fix that guess for every later reading."""
+    from napari_seisseg.io.geometry import sidecar_path
+
+    labels = np.zeros((20, 24, 48), np.uint8)
+    labels[3, :, 10:20] = 2
+    np.save(tmp_path / "alone_labels.npy", labels)
+    viewer = make_napari_viewer()
+    layer = _open(viewer, tmp_path / "alone_labels.npy")
+    assert layer.data.shape == (20, 48, 24)
+    layer.save(str(tmp_path / "saved.npy"), plugin="napari-seisseg")
+    np.testing.assert_array_equal(np.load(tmp_path / "saved.npy"), labels)
+    assert not sidecar_path(tmp_path / "saved.npy").exists()
