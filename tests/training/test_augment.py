@@ -160,7 +160,7 @@ def test_named_extras_turn_on_their_fields_only():
     zoom = base.with_extras(["Zoom", "elastic"])
     assert (zoom.scale, zoom.rotate, zoom.elastic) == (0.15, 5.0, 2.0)
     assert zoom.flip_time is False and zoom.gain == 0.0 and not zoom.rotate90
-    assert set(AUGMENT_EXTRAS) == {"rotate90", "polarity", "elastic", "zoom", "maps"}
+    assert set(AUGMENT_EXTRAS) == {"rotate90", "polarity", "elastic", "zoom", "maps", "copypaste"}
     for name, fields in AUGMENT_EXTRAS.items():
         one = base.with_extras([name])
         one.validate()
@@ -198,7 +198,8 @@ def _bar_angle(target: np.ndarray) -> float:
 
 
 def test_time_slices_turn_to_any_azimuth_but_sections_only_by_rotate():
-    from napari_seisseg.training.config import MAP_ROTATE, with_map_distortion
+    from napari_seisseg.training.config import MAP_ROTATE
+    from napari_seisseg.training.time_slices import with_map_distortion
 
     target = np.zeros((41, 41), np.int64)
     target[20, 8:33] = 1  # a bar along axis 1: 0 degrees

@@ -149,7 +149,9 @@ def _add_optimisation_options(o: argparse._ArgumentGroup) -> None:
                         "(smooth distortion up to 2 voxels), zoom (±15%% zoom and ±5° rotation "
                         "on half of the patches), maps (time slices turned to any azimuth, "
                         "half of them: channels of every direction; a fault of one strike "
-                        "may be found less well)")
+                        "may be found less well), copypaste (the painted voxels of classes "
+                        "painted as a few bodies pasted into other patches; on by default when "
+                        "time slices are painted most)")
     o.add_argument("--no-time-flip", action="store_true",
                    help="flip patches across traces only, never upside down along time/depth")
     o.add_argument("--seed", type=int, **cli_option("seed"))

@@ -19,7 +19,7 @@ from typing import Any
 from ..errors import SeisSegError
 from ..train_settings import LR_SCHEDULES, setting_choices, train_field
 
-__all__ = ["AugmentConfig", "TrainConfig", "DEFAULT_PATCH", "time_slice_defaults", "with_map_distortion"]
+__all__ = ["AugmentConfig", "TrainConfig", "DEFAULT_PATCH"]
 
 #: Default patch edge by model input dimensionality.
 DEFAULT_PATCH = {2: 128, 3: 64}
@@ -37,6 +37,7 @@ AUGMENT_EXTRAS: dict[str, dict[str, Any]] = {
     "elastic": {"elastic": 2.0},
     "zoom": {"scale": 0.15, "rotate": 5.0},
     "maps": {"map_rotate": MAP_ROTATE},
+    "copypaste": {"copy_paste": 0.5},
 }
 
 
@@ -91,6 +92,9 @@ class AugmentConfig:
         Largest displacement, in voxels, of a smooth random distortion; 0 for none.
     elastic_p : float
         Probability of applying the distortion to a patch.
+    copy_paste : float
+        Probability that a patch of a batch gets the painted voxels of the classes painted
+        as a few bodies pasted in from another patch (:mod:`~.copy_paste`); 0 for none.
     """
 
     flip: bool = True
@@ -108,6 +112,7 @@ class AugmentConfig:
     affine_p: float = 0.5
     elastic: float = 0.0
     elastic_p: float = 0.3
+    copy_paste: float = 0.0
 
     def validate(self) -> None:
         """Raise :class:`SeisSegError` for a value outside its range."""
@@ -117,7 +122,7 @@ class AugmentConfig:
         if not 0.0 <= float(self.scale) < 1.0:
             raise SeisSegError(f"augment.scale is a share of the size (0 to below 1), got "
                                f"{self.scale}; 0.15 is a mild zoom.")
-        for name in ("polarity", "elastic_p", "affine_p"):
+        for name in ("polarity", "elastic_p", "affine_p", "copy_paste"):
             v = float(getattr(self, name))
             if not 0.0 <= v <= 1.0:
                 raise SeisSegError(f"augment.{name} is a probability (0 to 1), got {v}.")
@@ -157,24 +162,6 @@ class AugmentConfig:
         return replace(self, **changes)
 
 
-
-def with_map_distortion(aug: AugmentConfig) -> AugmentConfig | None:
-    """The augmentation of a run painted on time slices: elastic distortion and zoom added.
-
-    A few painted time slices are learned by heart within a few epochs; distorting them
-    keeps the network learning.  On the synthetic time-slice benchmark (8 painted slices,
-    10 minutes, 2 seeds) it took mean IoU from 0.730 / 0.609 to 0.775 / 0.717, the fault
-    from 0.59 / 0.33 to 0.65 / 0.56 and the channels from 0.48 / 0.27 to 0.54 / 0.39.
-
-    Returns
-    -------
-    AugmentConfig or None
-        ``aug`` with ``elastic`` and ``zoom`` (:data:`AUGMENT_EXTRAS`), or None when the user
-        chose either already or turned augmentation off (:meth:`AugmentConfig.none`).
-    """
-    if aug.elastic > 0 or aug.scale > 0 or aug == AugmentConfig.none():
-        return None
-    return replace(aug, **AUGMENT_EXTRAS["elastic"], **AUGMENT_EXTRAS["zoom"])
 
 @dataclass
 class TrainConfig:
@@ -456,44 +443,3 @@ class TrainConfig:
 def _positive_int(name: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise SeisSegError(f"{name} must be a whole number of at least 1, got {value!r}.")
-
-
-def time_slice_defaults(config: TrainConfig, own_validation: bool = False) -> list[str]:
-    """Settle the defaults of a run whose paint is led by a few time slices.
-
-    Applied when time slices are the orientation painted most
-    (``TrainingData.time_slices_painted_most``: most labels on them, or mixed paint led by
-    them).
-
-    Elastic distortion and zoom are added (:func:`with_map_distortion`), and with ``keep``
-    on auto the last model is kept: validation bands inside the painted slices peak within
-    a few epochs, before the network finds the classes at other times (synthetic time-slice
-    benchmark, 8 painted slices, 10 minutes: seeds 0 / 1 0.845 / 0.722 -> 0.852 / 0.762, the
-    fault 0.75 / 0.55 -> 0.77 / 0.66; seed 1 had kept epoch 7 of 26).
-
-    Parameters
-    ----------
-    config : TrainConfig
-        The run's settings, changed in place.
-    own_validation : bool
-        Validation is not the bands of the painted time slices (the user gave validation
-        labels, which may measure other times, or the split held out bands of inlines or
-        crosslines): ``keep`` on auto stays with the best by validation then.
-
-    Returns
-    -------
-    list of str
-        What was turned on, for the run's information lines.
-    """
-    infos = []
-    if (maps := with_map_distortion(config.augment)) is not None:
-        config.augment = maps
-        infos.append("Time slices are painted most: elastic distortion and zoom are on, so the "
-                     "few painted slices are not learned by heart (--augment elastic or zoom sets them).")
-    if config.keep is None and not own_validation:
-        config.keep = "last"
-        infos.append("Time slices are painted most: the model at the end of the run is kept and the "
-                     "run does not stop early (the validation bands inside the painted slices peak "
-                     "before the classes are found at other times); its validation is still "
-                     "reported (--keep best to choose by it).")
-    return infos

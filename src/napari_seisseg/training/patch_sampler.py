@@ -24,12 +24,13 @@ in memory.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from .augment import Augmenter
+from .copy_paste import copy_paste
 from .labels import _blocks, value_counts
 from .patches import PatchLayout, add_position, inplane_axes, read_window, window_start
 
@@ -164,6 +165,10 @@ class PatchSampler:
         Applied to every patch (before the position channel is added).
     n_classes : int, optional
         Number of classes (default: the largest target value).
+    paste_classes : sequence of int
+        Class indices whose painted voxels a batch's patches paste into each other
+        (:func:`~.copy_paste.copy_paste`), at the rate of ``augment``'s ``copy_paste``; not
+        with a position channel (it would be pasted from another time).
 
     Raises
     ------
@@ -180,8 +185,10 @@ class PatchSampler:
         rng: np.random.Generator,
         augment: Augmenter | None = None,
         n_classes: int | None = None,
+        paste_classes: Sequence[int] = (),
     ):
         self.image = image
+        self.paste_classes = [int(k) for k in paste_classes]
         self.target = target
         self.layout = layout
         self.normalize = normalize
@@ -256,4 +263,8 @@ class PatchSampler:
     def batch(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         """``n`` patches stacked: images ``(n, C, ...)`` and targets ``(n, ...)``."""
         pairs = [self.sample() for _ in range(n)]
-        return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+        x, y = np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+        rate = 0.0 if self.augment is None else float(self.augment.config.copy_paste)
+        if rate > 0 and self.paste_classes and self.layout.position is None:
+            x, y = copy_paste(x, y, self.paste_classes, rate, self.augment.rng)
+        return x, y

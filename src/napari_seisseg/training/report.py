@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 __all__ = [
-    "FEW_BODIES", "FEW_VOXELS", "MISSED_RECALL", "class_report", "few_body_warnings",
+    "FEW_BODIES", "FEW_VOXELS", "MISSED_RECALL", "class_report", "few_body_classes", "few_body_warnings",
     "few_voxel_warnings",
 ]
 
@@ -94,7 +94,19 @@ def few_voxel_warnings(
 
 def few_body_warnings(target: Any, summary: Any, names: Sequence[str],
                       minimum: int = FEW_BODIES) -> list[str]:
-    """A warning for each class painted as at most ``minimum`` separate compact patches.
+    """A warning for each class :func:`few_body_classes` names (arguments as there)."""
+    return [
+        f"{names[k]} is painted as only {n} separate patch{'es' if n != 1 else ''}: the "
+        "model learns how these look and may miss it where it looks different, and "
+        "validation (inside these patches) cannot tell. Paint it in a few more places, on "
+        "other slices or sections where it shows."
+        for k, n in few_body_classes(target, summary, len(names), minimum)
+    ]
+
+
+def few_body_classes(target: Any, summary: Any, n_classes: int,
+                     minimum: int = FEW_BODIES) -> list[tuple[int, int]]:
+    """The classes painted as at most ``minimum`` separate compact patches.
 
     Every painted section (``LabelSummary``: the orientation each stroke was painted in)
     is cut into the connected patches of each class; a patch is *compact* when it spans
@@ -116,14 +128,15 @@ def few_body_warnings(target: Any, summary: Any, names: Sequence[str],
         Training targets (0 = not labeled, ``k + 1`` = class ``k``), training order.
     summary : LabelSummary
         :func:`~napari_seisseg.training.labels.summarize_labels` of ``target``.
-    names : sequence of str
-        Class names, by class index.
+    n_classes : int
+        Number of classes.
     minimum : int
-        Largest number of patches that is warned about.
+        Largest number of patches that is named.
 
     Returns
     -------
-    list of str
+    list of (int, int)
+        Class index and its number of patches, for each class named.
     """
     import numpy as np
 
@@ -134,8 +147,8 @@ def few_body_warnings(target: Any, summary: Any, names: Sequence[str],
     cuts = [(axis, np.asarray(np.take(target, index, axis=axis))) for axis, index in sections]
     if target.shape[0] == 1 and np.count_nonzero(cuts[0][1]) > 0.9 * cuts[0][1].size:
         return []  # a single section labeled (almost) whole: nowhere left to paint
-    compact = np.zeros(len(names), int)
-    spans = np.zeros(len(names), bool)
+    compact = np.zeros(n_classes, int)
+    spans = np.zeros(n_classes, bool)
     extents = {a: _painted_extent([c for b, c in cuts if b == a]) for a in {a for a, _ in cuts}}
     for axis, cut in cuts:
         extent = extents[axis]
@@ -145,11 +158,8 @@ def few_body_warnings(target: Any, summary: Any, names: Sequence[str],
                 compact[k] += n
                 spans[k] |= wide
     return [
-        f"{name} is painted as only {int(n)} separate patch{'es' if n != 1 else ''}: the "
-        "model learns how these look and may miss it where it looks different, and "
-        "validation (inside these patches) cannot tell. Paint it in a few more places, on "
-        "other slices or sections where it shows."
-        for name, n, wide, voxels in zip(names, compact, spans, summary.class_counts, strict=True)
+        (k, int(n)) for k, (n, wide, voxels) in enumerate(zip(compact, spans, summary.class_counts,
+                                                               strict=True))
         if 0 < n <= minimum and not wide and voxels >= FEW_VOXELS  # else: too few voxels
     ]
 

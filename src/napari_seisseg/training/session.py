@@ -25,14 +25,15 @@ from ..device import AmpSettings, amp_settings, autocast, is_oom, resolve_device
 from ..errors import SeisSegError
 from ..io.geometry import SurveyGeometry
 from .augment import Augmenter, context_axis
-from .config import TrainConfig, time_slice_defaults
+from .config import TrainConfig
 from .data import TrainingData, prepare_data, split_data
 from .labels import value_counts
 from .losses import SegmentationLoss, region_term
 from .patch_sampler import PatchSampler
 from .patches import PatchLayout, inplane_axes, make_layout
 from .recipe import hybrid_fits, resolve_model
-from .report import few_body_warnings, few_voxel_warnings
+from .report import few_body_classes, few_body_warnings, few_voxel_warnings
+from .time_slices import time_slice_defaults
 from .validation import ValidationSet
 
 __all__ = ["Session", "build_session"]
@@ -333,14 +334,14 @@ def _place_model(model: torch.nn.Module, kind: str, device: torch.device) -> Non
 
 def _session_sampler(
     data: TrainingData, layout: PatchLayout, normalizer: Normalizer, config: TrainConfig,
-    kind: str,
+    kind: str, few: list[int],
 ) -> PatchSampler:
-    """The seeded, augmenting patch sampler of the run."""
+    """The seeded, augmenting patch sampler of the run (``few``: classes to copy-paste)."""
     sample_seed, augment_seed = np.random.SeedSequence(config.seed).spawn(2)
     augmenter = Augmenter(config.augment, np.random.default_rng(augment_seed), context_axis(kind))
     return PatchSampler(
         data.image, data.target, layout, normalizer, np.random.default_rng(sample_seed),
-        augmenter, n_classes=len(data.classes),
+        augmenter, n_classes=len(data.classes), paste_classes=few,
     )
 
 
@@ -463,17 +464,19 @@ def build_session(
         _fit_augment_to_position(config, data, layout, notes, infos)
     own_validation = data.val_target is not None  # split_data clears it
     held = split_data(data, kind=kind, fraction=config.val_fraction, seed=config.seed)
+    few = [k for k, _ in few_body_classes(data.target, data.summary, len(data.classes))]
     if data.time_slices_painted_most:
         # keep last where validation is the bands of the painted time slices (or none)
         in_time = held is None or held.axis == data.sample_axis
-        infos += time_slice_defaults(config, own_validation=own_validation or not in_time)
+        infos += time_slice_defaults(config, own_validation=own_validation or not in_time,
+                                     few_bodies=[data.classes[k].name for k in few])
     config.keep = config.keep or "best"  # the card says which model was kept
     notes += [n for n in data.notes if n not in notes]
     normalizer = _session_normalizer(data, config, pipeline, init_card)
     device = resolve_device(config.device)
     amp = amp_settings(device, config.amp)
     _place_model(model, kind, device)
-    sampler = _session_sampler(data, layout, normalizer, config, kind)
+    sampler = _session_sampler(data, layout, normalizer, config, kind, few)
     val = _validation(data, held, layout, normalizer, config)
     counts, loss_fn = _session_loss(config, data, binary)
     base = 2 if kind == "3d" else 8

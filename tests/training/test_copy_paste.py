@@ -1,0 +1,81 @@
+"""Copy-paste of painted rare bodies between the patches of a batch."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from napari_seisseg.training.augment import Augmenter
+from napari_seisseg.training.config import AugmentConfig
+from napari_seisseg.training.copy_paste import copy_paste, rare_classes
+from napari_seisseg.training.patch_sampler import PatchSampler
+from napari_seisseg.training.patches import make_layout
+
+
+def _batch(n=6, slab=True, seed=0):
+    """Patches ``(n, 1, 3, 16, 16)``: background everywhere, a sand blob in patch 0."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 1, 3, 16, 16) if slab else (n, 1, 16, 16)).astype(np.float32)
+    y = np.zeros((n, 16, 16), np.int64)
+    y[:, :, 12:] = -1  # not labeled
+    y[0, 4:8, 4:8] = 2  # the sand, painted once
+    x[0, ..., 4:8, 4:8] = 9.0  # bright
+    return x, y
+
+
+def test_rare_bodies_travel_with_their_amplitudes_into_other_patches():
+    x, y = _batch()
+    before = (x.copy(), y.copy())
+    out_x, out_y = copy_paste(x, y, [2], 1.0, np.random.default_rng(1))
+    np.testing.assert_array_equal(x, before[0])  # the inputs are left as they were
+    np.testing.assert_array_equal(y, before[1])
+    for i in range(1, len(y)):
+        pasted = out_y[i] == 2
+        assert pasted.sum() == 16  # the whole blob, somewhere (rolled, maybe mirrored)
+        # every slice of the slab carries the donor's amplitudes where the sand landed
+        assert (out_x[i][:, :, pasted] == 9.0).all()
+        # elsewhere the patch is untouched, labels and unlabeled voxels alike
+        np.testing.assert_array_equal(out_y[i][~pasted], y[i][~pasted])
+        np.testing.assert_array_equal(out_x[i][:, :, ~pasted], x[i][:, :, ~pasted])
+    # the donor keeps its own sand (nothing else holds any to give it)
+    np.testing.assert_array_equal(out_y[0], y[0])
+
+
+def test_nothing_changes_without_a_rate_a_class_or_a_donor():
+    x, y = _batch(slab=False)
+    rng = np.random.default_rng(0)
+    for rare, p in (([2], 0.0), ([], 1.0), ([3], 1.0)):
+        out_x, out_y = copy_paste(x, y, rare, p, rng)
+        np.testing.assert_array_equal(out_y, y)
+        np.testing.assert_array_equal(out_x, x)
+    # about the rate asked for
+    hits = sum((copy_paste(x, y, [2], 0.3, rng)[1][1:] == 2).any(axis=(1, 2)).sum()
+               for _ in range(200))
+    assert 0.22 < hits / (200 * 5) < 0.38
+
+
+def test_rare_classes_are_all_but_the_most_painted():
+    assert rare_classes(np.array([900, 30, 0, 5])) == [1, 3]
+    assert rare_classes(np.array([4, 900])) == [0]
+    assert rare_classes(np.array([7])) == []
+
+
+def test_the_sampler_pastes_only_the_classes_it_is_given_at_the_augment_rate():
+    target = np.zeros((6, 32, 32), np.uint8)
+    target[:, :, 10] = 1  # painted time slices (axis 2 here)
+    target[:, 5:9, 10] = 2  # a fault across them
+    target[2:4, 20:24, 10] = 3  # one sand body
+    image = np.random.default_rng(0).normal(size=target.shape).astype(np.float32)
+    layout = make_layout("2d", target.shape, 16, axes=(2,))
+
+    def sampler(rate, classes):
+        aug = Augmenter(AugmentConfig(flip=False, gain=0, noise=0, map_view=False, copy_paste=rate),
+                        np.random.default_rng(1), None)
+        return PatchSampler(image, target, layout, lambda b, axis=-1: np.asarray(b, np.float32),
+                            np.random.default_rng(2), aug, paste_classes=classes)
+
+    plain = sampler(0.0, [2]).batch(64)[1]
+    pasted = sampler(1.0, [2]).batch(64)[1]
+    sand = lambda y: (y == 2).any(axis=(1, 2)).mean()  # noqa: E731
+    assert sand(pasted) > sand(plain) + 0.2
+    fault = lambda y: (y == 1).sum()  # noqa: E731 - the fault is not pasted
+    assert abs(fault(pasted) - fault(plain)) < 0.2 * fault(plain)
