@@ -79,3 +79,29 @@ def test_the_sampler_pastes_only_the_classes_it_is_given_at_the_augment_rate():
     assert sand(pasted) > sand(plain) + 0.2
     fault = lambda y: (y == 1).sum()  # noqa: E731 - the fault is not pasted
     assert abs(fault(pasted) - fault(plain)) < 0.2 * fault(plain)
+
+
+def _sliced(bodies_per_slice: int):
+    """Three painted time slices: background, and a rare class as compact bodies."""
+    image = np.random.default_rng(0).normal(size=(16, 40, 64)).astype(np.float32)
+    labels = np.zeros(image.shape, np.uint8)
+    for t in (10, 30, 50):
+        labels[:, :, t] = 1
+        for b in range(bodies_per_slice):
+            labels[1 + 5 * b:5 + 5 * b, 5:22, t] = 2  # 4 x 17 = 68 voxels, compact
+    return image, labels
+
+
+def test_a_run_on_time_slices_pastes_only_classes_painted_as_a_few_bodies():
+    from napari_seisseg.jobs import drain
+    from napari_seisseg.training import TrainConfig, train
+
+    for per_slice, rate in ((1, 0.5), (2, 0.0)):  # 3 bodies: named and pasted; 6: neither
+        image, labels = _sliced(per_slice)
+        cfg = TrainConfig(model="unet2d", model_kwargs={"width": 4, "depth": 2}, patch_size=16,
+                          batch_size=4, epochs=1, steps_per_epoch=2, seed=0, val_fraction=0.0)
+        events = []
+        result = drain(train(image, labels, cfg), events.append)
+        assert result.card["training"]["config"]["augment"]["copy_paste"] == rate
+        said = [getattr(e, "text", "") for e in events]
+        assert any("class 2 only as a few bodies" in t and "copy-paste" in t for t in said) == (rate > 0)

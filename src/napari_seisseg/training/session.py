@@ -464,7 +464,8 @@ def build_session(
         _fit_augment_to_position(config, data, layout, notes, infos)
     own_validation = data.val_target is not None  # split_data clears it
     held = split_data(data, kind=kind, fraction=config.val_fraction, seed=config.seed)
-    few = [k for k, _ in few_body_classes(data.target, data.summary, len(data.classes))]
+    few = [] if not data.painted_on_time_slices else [  # measured on time-slice paint only
+        k for k, _ in few_body_classes(data.target, data.summary, len(data.classes))]
     if data.time_slices_painted_most:
         # keep last where validation is the bands of the painted time slices (or none)
         in_time = held is None or held.axis == data.sample_axis
