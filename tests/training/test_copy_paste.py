@@ -6,7 +6,7 @@ import numpy as np
 
 from napari_seisseg.training.augment import Augmenter
 from napari_seisseg.training.config import AugmentConfig
-from napari_seisseg.training.copy_paste import copy_paste, rare_classes
+from napari_seisseg.training.copy_paste import copy_paste
 from napari_seisseg.training.patch_sampler import PatchSampler
 from napari_seisseg.training.patches import make_layout
 
@@ -53,10 +53,19 @@ def test_nothing_changes_without_a_rate_a_class_or_a_donor():
     assert 0.22 < hits / (200 * 5) < 0.38
 
 
-def test_rare_classes_are_all_but_the_most_painted():
-    assert rare_classes(np.array([900, 30, 0, 5])) == [1, 3]
-    assert rare_classes(np.array([4, 900])) == [0]
-    assert rare_classes(np.array([7])) == []
+def test_a_pasted_body_keeps_its_way_up():
+    """Mirrored across the first patch axis only: along time (the last) a body keeps its
+    top and its base, as the patches of vertical sections hold them."""
+    x, y = _batch(slab=False)
+    y[0, 4:8, 4] = 2  # a top of class 2 (its first sample along time, the last axis) ...
+    y[0, 4:8, 5:8] = 3  # ... over a body of class 3
+    for seed in range(20):
+        out_y = copy_paste(x, y, [2, 3], 1.0, np.random.default_rng(seed))[1]
+        for i in range(1, len(y)):
+            cols = np.flatnonzero((out_y[i] == 2).any(axis=0) | (out_y[i] == 3).any(axis=0))
+            first = out_y[i][:, cols.min()] if cols.size else None
+            if first is not None and cols.size == 4 and cols.max() - cols.min() == 3:
+                assert (first[first > 0] == 2).all()  # the top column is class 2, never the base
 
 
 def test_the_sampler_pastes_only_the_classes_it_is_given_at_the_augment_rate():
@@ -105,3 +114,23 @@ def test_a_run_on_time_slices_pastes_only_classes_painted_as_a_few_bodies():
         assert result.card["training"]["config"]["augment"]["copy_paste"] == rate
         said = [getattr(e, "text", "") for e in events]
         assert any("class 2 only as a few bodies" in t and "copy-paste" in t for t in said) == (rate > 0)
+
+
+def test_copy_paste_asked_for_other_paint_says_what_it_pastes():
+    from napari_seisseg.jobs import drain
+    from napari_seisseg.training import AugmentConfig, TrainConfig, train
+
+    image = np.random.default_rng(0).normal(size=(12, 40, 64)).astype(np.float32)
+    labels = np.zeros(image.shape, np.uint8)
+    labels[[2, 8]] = 1  # two painted inlines
+    labels[2, 10:20, 20:32] = 2  # two compact bodies (240 voxels)
+    labels[8, 5:15, 30:42] = 2
+    for augment, said in ((AugmentConfig(copy_paste=0.5), "Copy-paste: class 2 (painted as a few"),
+                          (AugmentConfig(), None)):
+        cfg = TrainConfig(model="unet2d", model_kwargs={"width": 4, "depth": 2}, patch_size=16,
+                          batch_size=4, epochs=1, steps_per_epoch=1, seed=0, val_fraction=0.0,
+                          augment=augment, position=False)
+        events = []
+        drain(train(image, labels, cfg), events.append)
+        texts = [getattr(e, "text", "") for e in events]
+        assert any(t.startswith(said) for t in texts) if said else not any("Copy-paste" in t for t in texts)

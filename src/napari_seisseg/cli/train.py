@@ -151,7 +151,7 @@ def _add_optimisation_options(o: argparse._ArgumentGroup) -> None:
                         "half of them: channels of every direction; a fault of one strike "
                         "may be found less well), copypaste (the painted voxels of classes "
                         "painted as a few bodies pasted into other patches; on by default when "
-                        "time slices are painted most)")
+                        "most labels lie on time slices)")
     o.add_argument("--no-time-flip", action="store_true",
                    help="flip patches across traces only, never upside down along time/depth")
     o.add_argument("--seed", type=int, **cli_option("seed"))

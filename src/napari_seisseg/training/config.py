@@ -145,7 +145,8 @@ class AugmentConfig:
             ``elastic`` (smooth distortion of up to 2 voxels on 30% of the patches),
             ``zoom`` (zoom by up to ±15% and rotation by up to ±5° on half of them) and
             ``maps`` (time-slice patches turned by up to ±45° on half of them, so with the
-            quarter turns of ``map_view`` to any azimuth).
+            quarter turns of ``map_view`` to any azimuth) and ``copypaste`` (the painted
+            voxels of classes painted as a few bodies pasted into other patches).
 
         Raises
         ------
@@ -206,7 +207,7 @@ class TrainConfig:
         The model the run keeps: the best by validation, or the last (validation still
         scored and reported, no early stopping).  None (auto): ``"last"`` when time slices
         are the orientation painted most and validation is held out of them
-        (:func:`time_slice_defaults`), else ``"best"``; the run's card records which.
+        (:func:`~.time_slices.time_slice_defaults`), else ``"best"``; the run's card records which.
     early_stopping : int or None
         Stop after this many epochs without a better validation score (None or 0: never).
         With a time budget (``minutes``), patience is half of the budget instead; a

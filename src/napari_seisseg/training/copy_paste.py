@@ -7,33 +7,17 @@ classes of one patch (shifted and mirrored at random) into another patch of the 
 each body over other backgrounds (copy-paste augmentation, Ghiasi et al. 2021, "Simple
 Copy-Paste is a Strong Data Augmentation Method for Instance Segmentation").  Applied to a
 batch of patches already cut and augmented; the amplitudes of every slice of a slab (the
-hybrid's context) go with the painted voxels of its centre slice.
+hybrid's context, a 2-D model's context channels) go with the painted voxels of its centre
+slice (a 3-D box pastes the painted voxels only).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-__all__ = ["copy_paste", "rare_classes"]
-
-
-def rare_classes(counts: np.ndarray) -> list[int]:
-    """Class indices other than the most painted one (the background), painted at all.
-
-    Parameters
-    ----------
-    counts : numpy.ndarray
-        Painted voxels per class index.
-
-    Returns
-    -------
-    list of int
-    """
-    counts = np.asarray(counts)
-    if counts.size < 2:
-        return []
-    top = int(np.argmax(counts))
-    return [k for k in range(counts.size) if k != top and counts[k] > 0]
+__all__ = ["classes_to_paste", "copy_paste"]
 
 
 def copy_paste(x: np.ndarray, y: np.ndarray, rare: list[int], p: float,
@@ -47,7 +31,7 @@ def copy_paste(x: np.ndarray, y: np.ndarray, rare: list[int], p: float,
     y : numpy.ndarray
         Targets ``(n, *plane)``, class indices (``-1`` not labeled).
     rare : list of int
-        The class indices to paste (:func:`rare_classes`).
+        The class indices to paste (:func:`~.report.few_body_classes`).
     p : float
         Probability that a patch receives a paste.
     rng : numpy.random.Generator
@@ -58,7 +42,8 @@ def copy_paste(x: np.ndarray, y: np.ndarray, rare: list[int], p: float,
     x, y : numpy.ndarray
         New arrays (the inputs are left unchanged); each receiving patch takes the rare
         voxels of another patch holding any (never its own), rolled by up to a third of the patch along
-        each axis and mirrored across the last axis half of the time, image and target alike.
+        each axis and mirrored across the first half of the time (never along time, the
+        last axis of a vertical section or box), image and target alike.
     """
     if p <= 0 or not rare or len(y) < 2:
         return x, y
@@ -78,9 +63,47 @@ def copy_paste(x: np.ndarray, y: np.ndarray, rare: list[int], p: float,
         shifts = [int(rng.integers(-(s // 3), s // 3 + 1)) for s in y.shape[1:]]
         src_y = np.roll(y[j], shifts, axis=plane_y)
         src_x = np.roll(x[j], shifts, axis=plane_x)
-        if rng.random() < 0.5:
-            src_y, src_x = np.flip(src_y, axis=nd - 1), np.flip(src_x, axis=-1)
+        if rng.random() < 0.5:  # mirrored across the first axis: never time (the last)
+            src_y, src_x = np.flip(src_y, axis=0), np.flip(src_x, axis=plane_x[0])
         mask = np.isin(src_y, rare)
         out_x[i][..., mask] = src_x[..., mask]
         out_y[i][mask] = src_y[mask]
     return out_x, out_y
+
+
+def classes_to_paste(config: Any, data: Any, layout: Any, infos: list[str]) -> list[int]:
+    """Classes to copy-paste: those painted as a few bodies (:func:`~.report.few_body_classes`).
+
+    Looked for on paint mostly on time slices (where copy-paste was measured) or when asked
+    for (``--augment copypaste``, which is then said), never with a position channel (the
+    pasted voxels would come from another time).
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The run's settings (``augment.copy_paste`` > 0: asked for).
+    data : TrainingData
+        The paint, before the validation split.
+    layout : PatchLayout
+        The patches (their position channel).
+    infos : list of str
+        The run's information lines, added to.
+
+    Returns
+    -------
+    list of int
+        Class indices.
+    """
+    from .report import few_body_classes
+
+    asked = config.augment.copy_paste > 0
+    if layout.position is not None or not (data.painted_on_time_slices or asked):
+        if asked:
+            infos.append("Copy-paste is off: the position channel would be pasted from another time.")
+        return []
+    few = [k for k, _ in few_body_classes(data.target, data.summary, len(data.classes))]
+    if asked:
+        names = ", ".join(data.classes[k].name for k in few)
+        infos.append(f"Copy-paste: {names} (painted as a few bodies) pasted into other patches."
+                     if few else "Copy-paste: no class is painted as a few bodies; nothing is pasted.")
+    return few

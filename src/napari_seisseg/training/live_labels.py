@@ -239,6 +239,7 @@ class LiveLabels:
             sampler = StrokeSampler(
                 data.image, data.target, s.layout, s.normalizer, s.sampler.rng,
                 s.sampler.augment, n_classes=len(data.classes), recent=recent,
+                paste_classes=s.sampler.paste_classes,  # the run's, as its card says
             )
         except (SeisSegError, ValueError) as exc:
             raise LabelsRefused(

@@ -26,13 +26,14 @@ from ..errors import SeisSegError
 from ..io.geometry import SurveyGeometry
 from .augment import Augmenter, context_axis
 from .config import TrainConfig
+from .copy_paste import classes_to_paste
 from .data import TrainingData, prepare_data, split_data
 from .labels import value_counts
 from .losses import SegmentationLoss, region_term
 from .patch_sampler import PatchSampler
 from .patches import PatchLayout, inplane_axes, make_layout
 from .recipe import hybrid_fits, resolve_model
-from .report import few_body_classes, few_body_warnings, few_voxel_warnings
+from .report import few_body_warnings, few_voxel_warnings
 from .time_slices import time_slice_defaults
 from .validation import ValidationSet
 
@@ -463,9 +464,8 @@ def build_session(
     if position:
         _fit_augment_to_position(config, data, layout, notes, infos)
     own_validation = data.val_target is not None  # split_data clears it
+    few = classes_to_paste(config, data, layout, infos)  # the paint before the split cuts bands
     held = split_data(data, kind=kind, fraction=config.val_fraction, seed=config.seed)
-    few = [] if not data.painted_on_time_slices else [  # measured on time-slice paint only
-        k for k, _ in few_body_classes(data.target, data.summary, len(data.classes))]
     if data.time_slices_painted_most:
         # keep last where validation is the bands of the painted time slices (or none)
         in_time = held is None or held.axis == data.sample_axis
