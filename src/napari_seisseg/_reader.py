@@ -242,34 +242,34 @@ def _like_open_image(volume: Any) -> Any:
 
     from .errors import SeisSegError
     from .io.geometry import SurveyGeometry
-    from .io.sample_axis import FILE_AXES_KEY, GUESSED_NOTE, is_guessed, layout_like
+    from .io.sample_axis import GUESSED_NOTE, file_axes, is_guessed, layout_like
 
+    shape = tuple(volume.shape)
     for layer in [] if viewer is None else list(viewer.layers)[::-1]:
         try:
-            prefer = layer.metadata.get(FILE_AXES_KEY)
             theirs = SurveyGeometry.from_metadata(layer.metadata)
-            geometry = layout_like(volume.shape, theirs, tuple(prefer) if prefer else None)
+            geometry = layout_like(shape, theirs, file_axes(layer.metadata, theirs))
         except (SeisSegError, TypeError, ValueError):  # a layer's metadata we cannot read
             continue
         if geometry is not None:
             note = (f"{GUESSED_NOTE}: laid out like '{layer.name}' (time along its axis of "
                     f"{geometry.n_samples} values)")
             return type(volume)(volume.data, replace(geometry, notes=[note]))
-        canonical = None if theirs is None else replace(theirs, axes=theirs.canonical_axes)
-        if canonical is not None and not is_guessed(theirs) and canonical.shape == tuple(volume.shape):
-            # a survey's mask written as a plain array (seisseg's order, as Export's "none" writes)
-            note = (f"laid out like '{layer.name}': a plain array in seisseg's order (inline, "
-                    "crossline, time), given that survey's geometry")
-            if theirs.shape == tuple(volume.shape) and theirs.axes != canonical.axes:
+        if theirs is None or is_guessed(theirs):
+            continue
+        # a survey's mask written as a plain array: in seisseg's order, as Export's "none"
+        # writes it, or in napari's display order, as it wrote it before 2026-12-07
+        fits = [g for g in (replace(theirs, axes=theirs.canonical_axes), theirs) if g.shape == shape]
+        if fits:
+            note = (f"laid out like '{layer.name}': a plain array in "
+                    + ("seisseg's order (inline, crossline, time)" if fits[0].axes == theirs.canonical_axes
+                       else "napari's order (inline, time, crossline)")
+                    + ", given that survey's geometry")
+            if len(fits) == 2 and fits[0].axes != fits[1].axes:
                 note += ("; its shape fits napari's order (inline, time, crossline) too, as "
                          "Export's 'none' wrote masks before 2026-12-07: if it lies across the "
                          "reflections, it is one of those (numpy.swapaxes(mask, 1, 2) turns it)")
-            return type(volume)(volume.data, replace(canonical, notes=[note]))
-        if theirs is not None and not is_guessed(theirs) and theirs.shape == tuple(volume.shape):
-            # ... or in napari's display order, as Export's "none" wrote it before 2026-12-07
-            note = (f"laid out like '{layer.name}': a plain array in napari's order (inline, "
-                    "time, crossline), given that survey's geometry")
-            return type(volume)(volume.data, replace(theirs, notes=[note]))
+            return type(volume)(volume.data, replace(fits[0], notes=[note]))
     return volume
 
 

@@ -56,12 +56,12 @@ def _in_file_order(data: Any, geometry: Any, attributes: dict, kind: str) -> tup
     array is stored, and ``numpy.load`` gives the two in the same order; the sidecar names
     another order, and labels in that order are written plain (no geometry sidecar).
     """
-    from .io.sample_axis import FILE_AXES_KEY, is_guessed
+    from .io.sample_axis import file_axes, is_guessed
 
-    axes = (attributes.get("metadata") or {}).get(FILE_AXES_KEY)
-    if geometry is None or not axes or not is_guessed(geometry) or sorted(axes) != sorted(geometry.axes):
+    axes = file_axes(attributes.get("metadata"), geometry)
+    if axes is None or not is_guessed(geometry):
         return data, geometry
-    data, geometry = geometry.transpose_to(data, tuple(axes))
+    data, geometry = geometry.transpose_to(data, axes)
     if kind != "segy" and is_labels_state(attributes) and geometry.axes == geometry.canonical_axes:
         # time last says nothing a plain labels array does not (and labels opened without
         # their image may have been taken time last wrongly): written plain, as it came,

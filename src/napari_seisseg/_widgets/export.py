@@ -250,7 +250,7 @@ def plain_order(layer, data):
     """
     from ..errors import SeisSegError
     from ..io.geometry import SurveyGeometry
-    from ..io.sample_axis import FILE_AXES_KEY
+    from ..io.sample_axis import file_axes
 
     metadata = getattr(layer, "metadata", None) or {}
     try:
@@ -259,10 +259,7 @@ def plain_order(layer, data):
         return data
     if geometry is None or geometry.shape != tuple(data.shape):
         return data
-    axes = metadata.get(FILE_AXES_KEY)
-    if not axes or sorted(axes) != sorted(geometry.axes):
-        axes = geometry.canonical_axes
-    return geometry.transpose_to(data, tuple(axes))[0]
+    return geometry.transpose_to(data, file_axes(metadata, geometry) or geometry.canonical_axes)[0]
 
 
 def _export_job(path: Path, data, geometry, options: dict) -> Generator[float, None, Path]:

@@ -41,8 +41,9 @@ import numpy as np
 from .geometry import SurveyGeometry
 
 __all__ = [
-    "FILE_AXES_KEY", "GUESSED_NOTE", "SampleAxisGuess", "guess_sample_axis", "guessed_geometry",
-    "is_guessed", "layout_like", "laid_out_apart", "plain_array_geometry", "time_last_geometry",
+    "FILE_AXES_KEY", "GUESSED_NOTE", "SampleAxisGuess", "file_axes", "guess_sample_axis",
+    "guessed_geometry", "is_guessed", "layout_like", "laid_out_apart", "plain_array_geometry",
+    "time_last_geometry",
 ]
 
 #: Start of the note a guessed geometry carries (it marks the geometry as guessed).
@@ -325,18 +326,37 @@ def layout_like(shape: tuple[int, ...], geometry: SurveyGeometry | None,
     return replace(geometry, axes=fits[0]) if len(fits) == 1 else None
 
 
+def file_axes(metadata: Any, geometry: SurveyGeometry | None) -> tuple[str, ...] | None:
+    """The axes of a plain array layer's file (:data:`FILE_AXES_KEY`), in the file's order.
+
+    Parameters
+    ----------
+    metadata : dict or None
+        The layer's metadata.
+    geometry : SurveyGeometry or None
+        The layer's geometry (in any order).
+
+    Returns
+    -------
+    tuple of str or None
+        None when the layer records none, or axes that are not the geometry's.
+    """
+    axes = (metadata or {}).get(FILE_AXES_KEY)
+    if not axes or geometry is None or sorted(axes) != sorted(geometry.axes):
+        return None
+    return tuple(axes)
+
+
 def _file_layout(metadata: Any) -> tuple[tuple[str, ...], tuple[int, ...]] | None:
     """A plain array layer's file axes and the shape its file stores (None: not such a layer)."""
     from ..errors import SeisSegError
 
-    axes = (metadata or {}).get(FILE_AXES_KEY)
     try:
         geometry = SurveyGeometry.from_metadata(metadata)
     except (SeisSegError, TypeError, ValueError):
         return None
-    if not axes or geometry is None or sorted(axes) != sorted(geometry.axes):
-        return None
-    return tuple(axes), tuple(geometry.axis_length(a) for a in axes)
+    axes = file_axes(metadata, geometry)
+    return None if axes is None else (axes, tuple(geometry.axis_length(a) for a in axes))
 
 
 def laid_out_apart(image_metadata: Any, labels_metadata: Any) -> bool:

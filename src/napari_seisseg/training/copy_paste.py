@@ -71,8 +71,9 @@ def copy_paste(x: np.ndarray, y: np.ndarray, rare: list[int], p: float,
     return out_x, out_y
 
 
-def classes_to_paste(config: Any, data: Any, layout: Any, infos: list[str]) -> list[int]:
-    """Classes to copy-paste: those painted as a few bodies (:func:`~.report.few_body_classes`).
+def classes_to_paste(config: Any, data: Any, layout: Any, few_bodies: list[tuple[int, int]],
+                     infos: list[str]) -> list[int]:
+    """Classes to copy-paste: those painted as a few bodies (``few_bodies``).
 
     Looked for on paint mostly on time slices (where copy-paste was measured) or when asked
     for (``--augment copypaste``, which is then said), never with a position channel (the
@@ -86,6 +87,9 @@ def classes_to_paste(config: Any, data: Any, layout: Any, infos: list[str]) -> l
         The paint, before the validation split.
     layout : PatchLayout
         The patches (their position channel).
+    few_bodies : list of (int, int)
+        :func:`~.report.few_body_classes` of the paint before the validation split (the
+        classes the run warns of).
     infos : list of str
         The run's information lines, added to.
 
@@ -94,14 +98,14 @@ def classes_to_paste(config: Any, data: Any, layout: Any, infos: list[str]) -> l
     list of int
         Class indices.
     """
-    from .report import few_body_classes
-
     asked = config.augment.copy_paste > 0
-    if layout.position is not None or not (data.painted_on_time_slices or asked):
+    if layout.position is not None:
         if asked:
             infos.append("Copy-paste is off: the position channel would be pasted from another time.")
         return []
-    few = [k for k, _ in few_body_classes(data.target, data.summary, len(data.classes))]
+    if not (data.painted_on_time_slices or asked):
+        return []
+    few = [k for k, _ in few_bodies]
     if asked:
         names = ", ".join(data.classes[k].name for k in few)
         infos.append(f"Copy-paste: {names} (painted as a few bodies) pasted into other patches."

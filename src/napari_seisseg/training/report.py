@@ -17,7 +17,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 __all__ = [
-    "FEW_BODIES", "FEW_VOXELS", "MISSED_RECALL", "class_report", "few_body_classes", "few_body_warnings",
+    "FEW_BODIES", "FEW_VOXELS", "MISSED_RECALL", "class_report", "few_body_classes", "few_body_texts",
+    "few_body_warnings",
     "few_voxel_warnings",
 ]
 
@@ -95,12 +96,17 @@ def few_voxel_warnings(
 def few_body_warnings(target: Any, summary: Any, names: Sequence[str],
                       minimum: int = FEW_BODIES) -> list[str]:
     """A warning for each class :func:`few_body_classes` names (arguments as there)."""
+    return few_body_texts(few_body_classes(target, summary, len(names), minimum), names)
+
+
+def few_body_texts(found: Sequence[tuple[int, int]], names: Sequence[str]) -> list[str]:
+    """The warnings of :func:`few_body_classes`' ``(class index, patches)`` pairs."""
     return [
         f"{names[k]} is painted as only {n} separate patch{'es' if n != 1 else ''}: the "
         "model learns how these look and may miss it where it looks different, and "
         "validation (inside these patches) cannot tell. Paint it in a few more places, on "
         "other slices or sections where it shows."
-        for k, n in few_body_classes(target, summary, len(names), minimum)
+        for k, n in found
     ]
 
 

@@ -33,7 +33,7 @@ from .losses import SegmentationLoss, region_term
 from .patch_sampler import PatchSampler
 from .patches import PatchLayout, inplane_axes, make_layout
 from .recipe import hybrid_fits, resolve_model
-from .report import few_body_warnings, few_voxel_warnings
+from .report import few_body_classes, few_body_texts, few_voxel_warnings
 from .time_slices import time_slice_defaults
 from .validation import ValidationSet
 
@@ -415,11 +415,13 @@ def _session_model(
     return model, binary, kind, position
 
 
-def _paint_warnings(data: TrainingData) -> list[str]:
-    """The data's notes, and what the paint holds too little of (a few voxels, a few bodies)."""
+def _paint_warnings(data: TrainingData) -> tuple[list[str], list[tuple[int, int]]]:
+    """The data's notes and what the paint holds too little of (a few voxels, a few bodies),
+    with the classes painted as a few bodies (:func:`few_body_classes`: copy-paste's too)."""
     names = [c.name for c in data.classes]
+    few = few_body_classes(data.target, data.summary, len(data.classes))
     return [*data.notes, *few_voxel_warnings(data.summary.class_counts, names),
-            *few_body_warnings(data.target, data.summary, names)]
+            *few_body_texts(few, names)], few
 
 
 def build_session(
@@ -452,7 +454,7 @@ def build_session(
         class_colors=class_colors,
         classes=[ClassInfo.from_dict(c) for c in init_card["classes"]] if init_card else None,
     )
-    notes = _paint_warnings(data)
+    notes, few_bodies = _paint_warnings(data)
     infos: list[str] = []  # said at the start, not warnings
     model, binary, kind, position = _session_model(
         config, data, image, geometry, init_model, init_card, notes, infos
@@ -464,7 +466,7 @@ def build_session(
     if position:
         _fit_augment_to_position(config, data, layout, notes, infos)
     own_validation = data.val_target is not None  # split_data clears it
-    few = classes_to_paste(config, data, layout, infos)  # the paint before the split cuts bands
+    few = classes_to_paste(config, data, layout, few_bodies, infos)  # warned of, before the split
     held = split_data(data, kind=kind, fraction=config.val_fraction, seed=config.seed)
     if data.time_slices_painted_most:
         # keep last where validation is the bands of the painted time slices (or none)
