@@ -142,9 +142,11 @@ def volume_or_labels(
     from_sidecar = classes is not None and classes != LabelClasses.from_text_header(text_header)
     hint = f"{name} (class table)" if from_sidecar else name  # 'class': a labels name
     is_labels = looks_like_labels(volume.data, hint)
+    as_stored = False
     if is_labels and volume.geometry is None:
-        volume = _like_open_image(volume)
-    volume = _shown_as_a_survey(volume, is_labels)
+        volume, as_stored = _like_open_image(volume)
+    if not as_stored:
+        volume = _shown_as_a_survey(volume, is_labels)
     if classes is not None and not is_labels:
         notes.append(f"{NOTE_PREFIX}the data are not whole non-negative numbers, so they open "
                      "as an image and the class names are not used")
@@ -155,21 +157,22 @@ def volume_or_labels(
     if notes:
         meta = layer[1].setdefault("metadata", {})
         meta["notes"] = [*(meta.get("notes") or []), *notes]
+    meta = layer[1].setdefault("metadata", {})
     if is_guessed(volume.geometry):  # the file's own order, for labels beside it and exports
-        meta = layer[1].setdefault("metadata", {})
         meta[FILE_AXES_KEY] = list(volume.geometry.axes)
-        if not is_labels:
-            _warn_labels_laid_out_apart(meta, name)
+    if not is_labels and (volume.geometry is None or is_guessed(volume.geometry)):
+        _warn_labels_laid_out_apart(meta, name, tuple(volume.data.shape))
     return layer
 
 
-def _warn_labels_laid_out_apart(metadata: dict, name: str) -> None:
-    """A warning for each open plain labels layer that lies transposed over this plain image."""
+def _warn_labels_laid_out_apart(metadata: dict, name: str, shape: tuple[int, ...]) -> None:
+    """A warning for each open plain labels layer that lies transposed over this plain image
+    (``shape``: the image's, shown as stored when it has no geometry)."""
     from .io.sample_axis import laid_out_apart
 
     viewer = _current_viewer()
     for layer in [] if viewer is None else list(viewer.layers):
-        if type(layer).__name__ == "Labels" and laid_out_apart(metadata, layer.metadata):
+        if type(layer).__name__ == "Labels" and laid_out_apart(metadata, layer.metadata, shape):
             from napari.utils.notifications import show_warning
 
             show_warning(f"'{layer.name}' is stored as '{name}' is, but was opened before it, with "
@@ -228,14 +231,16 @@ def _read_zarr(path: Any) -> list[LayerData]:
     return [volume_or_labels(read_zarr(path), Path(path).stem, path)]
 
 
-def _like_open_image(volume: Any) -> Any:
-    """Plain labels (no geometry) laid out like an open image.
+def _like_open_image(volume: Any) -> tuple[Any, bool]:
+    """Plain labels (no geometry) laid out like an open image, and whether as stored.
 
     Such an image is shown transposed and stretched by its geometry; a labels file of the
     same stored layout has no geometry of its own, and would otherwise lie beside it.  An
     image whose time axis was guessed lends its layout (:func:`layout_like`, the image's
     file order first); a survey's image (SEG-Y, a geometry sidecar) its geometry, when the
-    labels have its shape in seisseg's order (a mask exported as a plain array).
+    labels have its shape in seisseg's order (a mask exported as a plain array).  An image
+    shown as stored (a 2-D map, an array another reader opened) of the labels' shape keeps
+    them as stored too (the second value True), not time last.
     """
     viewer = _current_viewer()
     from dataclasses import replace
@@ -254,7 +259,10 @@ def _like_open_image(volume: Any) -> Any:
         if geometry is not None:
             note = (f"{GUESSED_NOTE}: laid out like '{layer.name}' (time along its axis of "
                     f"{geometry.n_samples} values)")
-            return type(volume)(volume.data, replace(geometry, notes=[note]))
+            return type(volume)(volume.data, replace(geometry, notes=[note])), False
+        if theirs is None and type(layer).__name__ == "Image" and \
+                tuple(getattr(layer.data, "shape", ())) == shape:
+            return volume, True  # shown as stored, and so are these labels
         if theirs is None or is_guessed(theirs):
             continue
         # a survey's mask written as a plain array: in seisseg's order, as Export's "none"
@@ -269,8 +277,8 @@ def _like_open_image(volume: Any) -> Any:
                 note += ("; its shape fits napari's order (inline, time, crossline) too, as "
                          "Export's 'none' wrote masks before 2026-12-07: if it lies across the "
                          "reflections, it is one of those (numpy.swapaxes(mask, 1, 2) turns it)")
-            return type(volume)(volume.data, replace(fits[0], notes=[note]))
-    return volume
+            return type(volume)(volume.data, replace(fits[0], notes=[note])), False
+    return volume, False
 
 
 def _guarded(read: Callable[[Any], list[LayerData]]) -> Callable[[Any], list[LayerData]]:

@@ -6,16 +6,18 @@ import numpy as np
 import pytest
 
 from napari_seisseg.io.geometry import DISPLAY_KEY, SurveyGeometry
-from napari_seisseg.io.survey_text import goto_unit, parse_goto, survey_words
+from napari_seisseg.io.survey_text import GoTo, parse_goto, survey_words
 
 
 def test_parse_goto_accepts_what_an_interpreter_types():
-    assert parse_goto("inline 122") == ("inline", 122.0)
-    assert parse_goto(" IL=122 ") == ("inline", 122.0)
-    assert parse_goto("xl 885") == ("crossline", 885.0)
-    assert parse_goto("1200 ms") == ("sample", 1200.0)
-    assert parse_goto("depth 1500 m") == ("sample", 1500.0)
-    for bad in ("", "inline", "122", "diagonal 4"):
+    assert parse_goto("inline 122") == GoTo("inline", 122.0)
+    assert parse_goto(" IL=122 ") == GoTo("inline", 122.0)
+    assert parse_goto("xl 885") == GoTo("crossline", 885.0)
+    assert parse_goto("1200 ms") == GoTo("sample", 1200.0, "ms")
+    assert parse_goto("depth 1500 m") == GoTo("sample", 1500.0, "m")
+    assert parse_goto("time 1200") == GoTo("sample", 1200.0)
+    assert parse_goto("4 ft").unit == "ft" and parse_goto(".5 ms").value == 0.5
+    for bad in ("", "inline", "122", "diagonal 4", "inline 1.2.3", "ms"):
         with pytest.raises(ValueError, match="inline 122"):
             parse_goto(bad)
 
@@ -35,6 +37,5 @@ def test_a_plain_arrays_samples_are_named_by_number():
 
     meta = time_last_geometry((4, 5, 64)).to_metadata()
     assert survey_words(meta, [1.0, 2.0, 30.0]) == ["inline 1", "crossline 2", "sample 30"]
-    assert parse_goto("sample 30") == ("sample", 30.0)
-    assert [goto_unit(t) for t in ("1200 ms", "depth 1500 m", "time 1200", "sample 3", "4 ft")] == [
-        "ms", "m", None, None, "ft"]
+    assert parse_goto("sample 30") == GoTo("sample", 30.0, None, True)
+    assert parse_goto("samples 3").by_index and not parse_goto("time 3").by_index

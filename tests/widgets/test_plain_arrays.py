@@ -240,3 +240,48 @@ def test_labels_saved_without_their_image_are_written_plain(make_napari_viewer, 
     layer.save(str(tmp_path / "saved.npy"), plugin="napari-seisseg")
     np.testing.assert_array_equal(np.load(tmp_path / "saved.npy"), labels)
     assert not sidecar_path(tmp_path / "saved.npy").exists()
+
+
+def _horizon_map(tmp_path):
+    rng = np.random.default_rng(1)
+    horizon = np.cumsum(np.cumsum(rng.normal(size=(60, 80)), 0), 1).astype(np.float32)
+    classes = (horizon > np.median(horizon)).astype(np.uint8) + 1
+    np.save(tmp_path / "horizon.npy", horizon)
+    np.save(tmp_path / "horizon_labels.npy", classes)
+    return classes
+
+
+def test_labels_of_a_map_lie_over_it_as_stored(make_napari_viewer, tmp_path):
+    """A 2-D map (no wiggle) is shown as stored; its labels opened after it are too, not
+    turned time downwards as labels opened alone are."""
+    from napari_seisseg.training.layer_inputs import check_training_layers
+
+    classes = _horizon_map(tmp_path)
+    viewer = make_napari_viewer()
+    image = _open(viewer, tmp_path / "horizon.npy")
+    labels = _open(viewer, tmp_path / "horizon_labels.npy")
+    assert image.data.shape == labels.data.shape == (60, 80)
+    np.testing.assert_array_equal(np.asarray(labels.data), classes)
+    check_training_layers(image, labels, None)
+
+
+def test_labels_opened_before_their_map_are_refused_for_training(make_napari_viewer, tmp_path,
+                                                                 notifications):
+    """Labels opened alone are taken time last; the map opened after them is shown as stored:
+    a warning names the transposed labels, Train refuses them, and they open right again."""
+    from napari_seisseg.errors import SeisSegError
+    from napari_seisseg.training.layer_inputs import check_training_layers
+
+    classes = _horizon_map(tmp_path)
+    viewer = make_napari_viewer()
+    labels = _open(viewer, tmp_path / "horizon_labels.npy")
+    assert labels.data.shape == (80, 60)
+    image = _open(viewer, tmp_path / "horizon.npy")
+    assert image.data.shape == (60, 80)
+    assert any("'horizon_labels' is stored as 'horizon' is" in str(n.message) for n in notifications)
+    with pytest.raises(SeisSegError, match="lies transposed over 'horizon'"):
+        check_training_layers(image, labels, None)
+    viewer.layers.remove(labels)
+    again = _open(viewer, tmp_path / "horizon_labels.npy")
+    np.testing.assert_array_equal(np.asarray(again.data), classes)
+    check_training_layers(image, again, None)

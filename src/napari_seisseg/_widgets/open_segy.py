@@ -186,6 +186,7 @@ class OpenSegyWidget(Container):
         from .._reader import volume_or_labels
         from ..errors import SeisSegError
         from ..io.npy_io import read_npy
+        from ..io.sample_axis import plain_array_geometry
         from ..io.zarr_io import read_zarr
 
         axis = self.time_axis.value
@@ -194,8 +195,8 @@ class OpenSegyWidget(Container):
             read = read_npy if path.suffix.lower() == ".npy" else read_zarr
             volume = read(path, sample_axis=None)  # the geometry stored with it, if any
             stored = volume.geometry is not None
-            if not stored:
-                volume = read(path, sample_axis=axis)
+            if not stored:  # the time axis chosen here, on the array already open
+                volume = type(volume)(volume.data, plain_array_geometry(volume.data, axis))
             layer = volume_or_labels(volume, path.stem, path, coordinates=self.coordinates.value,
                                      exaggeration=self.exaggeration.value or None)
         except (SeisSegError, OSError) as exc:

@@ -18,7 +18,7 @@ import numpy as np
 from magicgui.widgets import Container, FloatSpinBox, Label, LineEdit, PushButton
 
 from ..io.geometry import DISPLAY_KEY
-from ..io.survey_text import goto_unit, parse_goto
+from ..io.survey_text import parse_goto
 from ._status import StatusLabel
 from .survey_status import (
     describe_point,
@@ -69,9 +69,7 @@ def go_to(viewer: Any, text: str) -> str:
         For text that names no position, an axis the survey lacks, a position outside every
         survey layer, or a 3D view.
     """
-    name, value = parse_goto(text)
-    unit = goto_unit(text)
-    by_index = text.strip().lower().startswith("sample")
+    name, value, unit, by_index = parse_goto(text)
     if viewer.dims.ndisplay != 2:
         raise ValueError("Go to shows a slice: switch the viewer to 2D first.")
     found_axis = False

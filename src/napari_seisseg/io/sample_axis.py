@@ -359,25 +359,44 @@ def _file_layout(metadata: Any) -> tuple[tuple[str, ...], tuple[int, ...]] | Non
     return None if axes is None else (axes, tuple(geometry.axis_length(a) for a in axes))
 
 
-def laid_out_apart(image_metadata: Any, labels_metadata: Any) -> bool:
+def laid_out_apart(image_metadata: Any, labels_metadata: Any,
+                   image_shape: tuple[int, ...] | None = None) -> bool:
     """Whether two plain arrays' files have one shape but were read in different orders.
 
     Labels opened before their image, or without it, are taken as seisseg reads a plain
     array (time last); an image whose time axis was read elsewhere (a stack of tiles stored
-    ``(tile, depth, x)``) is laid out by it.  Files of one shape are stored alike: shown in
-    different orders, the labels lie transposed over the image, which napari cannot show
-    and training must not take.
+    ``(tile, depth, x)``) is laid out by it, and an image without any geometry (a 2-D map,
+    an array another reader opened) is shown as stored.  Files of one shape are stored
+    alike: shown in different orders, the labels lie transposed over the image, which
+    napari cannot show and training must not take.
 
     Parameters
     ----------
     image_metadata, labels_metadata : dict
         The two layers' metadata.
+    image_shape : tuple of int, optional
+        The image layer's shape, for an image without a geometry (shown as stored).
 
     Returns
     -------
     bool
-        True when both are plain arrays' layers (:data:`FILE_AXES_KEY`), their files hold
-        the same shape and their axes were named differently.
+        True when the labels are a plain array's layer (:data:`FILE_AXES_KEY`) whose file
+        holds the image file's shape, and the two were laid out in different orders.
     """
     a, b = _file_layout(image_metadata), _file_layout(labels_metadata)
-    return a is not None and b is not None and a[1] == b[1] and a[0] != b[0]
+    if b is None:
+        return False
+    if a is None and image_shape is not None and _has_no_geometry(image_metadata):
+        shown = SurveyGeometry.from_metadata(labels_metadata).display_axes
+        return b[1] == tuple(int(n) for n in image_shape) and b[0] != shown
+    return a is not None and a[1] == b[1] and a[0] != b[0]
+
+
+def _has_no_geometry(metadata: Any) -> bool:
+    """Whether a layer's metadata holds no survey geometry (a layer shown as stored)."""
+    from ..errors import SeisSegError
+
+    try:
+        return SurveyGeometry.from_metadata(metadata) is None
+    except (SeisSegError, TypeError, ValueError):
+        return False

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from .geometry import DISPLAY_KEY, METADATA_KEY
 
-__all__ = ["goto_unit", "parse_goto", "survey_words"]
+__all__ = ["GoTo", "parse_goto", "survey_words"]
 
 _LINES = {"inline": "ilines", "crossline": "xlines", "trace": "traces"}
 
@@ -77,26 +77,35 @@ _ALIASES = {"inline": "inline", "il": "inline", "iline": "inline",
             "depth": "sample", "z": "sample", "sample": "sample", "samples": "sample"}
 
 
-def parse_goto(text: str) -> tuple[str, float]:
-    """``"inline 122"`` -> ``("inline", 122.0)``; ``"1200 ms"`` -> ``("sample", 1200.0)``.
+class GoTo(NamedTuple):
+    """A position typed to go to: the axis, its value and how it was named."""
+
+    #: "inline", "crossline", "trace" or "sample"
+    axis: str
+    value: float
+    #: the unit typed after the value ("ms", "m", "ft"), or None ("time 1200", "sample 30")
+    unit: str | None = None
+    #: whether a sample number was typed ("sample 30"), not a time or depth
+    by_index: bool = False
+
+
+_GOTO = re.compile(r"(?:([a-z]+)\s*=?\s*)?(-?(?:\d+\.?\d*|\.\d+))\s*(ms|m|ft)?")
+
+
+def parse_goto(text: str) -> GoTo:
+    """``"inline 122"`` -> ``GoTo("inline", 122.0)``; ``"1200 ms"`` -> ``GoTo("sample", 1200.0, "ms")``.
+
+    A unit alone names a time or depth; ``sample N`` (``samples N``) a sample number.
 
     Raises
     ------
     ValueError
         With the accepted forms, for anything else.
     """
-    t = text.strip().lower()
-    m = re.fullmatch(r"([a-z]+)\s*=?\s*(-?[\d.]+)\s*(ms|m|ft)?", t)
-    if m and m.group(1) in _ALIASES:
-        return _ALIASES[m.group(1)], float(m.group(2))
-    m = re.fullmatch(r"(-?[\d.]+)\s*(ms|m|ft)", t)
-    if m:
-        return "sample", float(m.group(1))
+    m = _GOTO.fullmatch(text.strip().lower())
+    word, unit = (m.group(1), m.group(3)) if m else (None, None)
+    if m and (word in _ALIASES or (word is None and unit is not None)):
+        return GoTo(_ALIASES[word] if word else "sample", float(m.group(2)), unit,
+                    word in ("sample", "samples"))
     raise ValueError(f"'{text}' is not a position: type e.g. 'inline 122', 'crossline 885', "
-                     "'1200 ms' or 'depth 1500'.")
-
-
-def goto_unit(text: str) -> str | None:
-    """The unit a go-to text names (``"1200 ms"`` -> ``"ms"``), or None (``"time 1200"``)."""
-    m = re.search(r"(-?[\d.]+)\s*(ms|m|ft)\s*$", text.strip().lower())
-    return m.group(2) if m else None
+                     "'1200 ms', 'depth 1500' or 'sample 30'.")

@@ -49,7 +49,8 @@ def check_training_layers(image: Any, labels: Any, val: Any) -> None:
 
     for layer in (labels, val):
         if layer is not None and laid_out_apart(getattr(image, "metadata", None),
-                                                getattr(layer, "metadata", None)):
+                                                getattr(layer, "metadata", None),
+                                                getattr(getattr(image, "data", None), "shape", None)):
             raise SeisSegError(
                 f"'{layer.name}' is stored as '{image.name}' is, but was laid out with time along "
                 "its last axis (it was opened before the image, or without it): it lies "
