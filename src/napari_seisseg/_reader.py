@@ -142,11 +142,14 @@ def volume_or_labels(
     from_sidecar = classes is not None and classes != LabelClasses.from_text_header(text_header)
     hint = f"{name} (class table)" if from_sidecar else name  # 'class': a labels name
     is_labels = looks_like_labels(volume.data, hint)
-    as_stored = False
+    as_stored = None
     if is_labels and volume.geometry is None:
         volume, as_stored = _like_open_image(volume)
-    if not as_stored:
+    if as_stored is None:
         volume = _shown_as_a_survey(volume, is_labels)
+    else:
+        notes.append(f"laid out as stored, as '{as_stored}' is shown (no time axis to turn "
+                     "downwards)")
     if classes is not None and not is_labels:
         notes.append(f"{NOTE_PREFIX}the data are not whole non-negative numbers, so they open "
                      "as an image and the class names are not used")
@@ -175,9 +178,9 @@ def _warn_labels_laid_out_apart(metadata: dict, name: str, shape: tuple[int, ...
         if type(layer).__name__ == "Labels" and laid_out_apart(metadata, layer.metadata, shape):
             from napari.utils.notifications import show_warning
 
-            show_warning(f"'{layer.name}' is stored as '{name}' is, but was opened before it, with "
-                         f"time along its last axis: it lies transposed over '{name}'. Remove it "
-                         "and open its file again.")
+            show_warning(f"'{layer.name}' is stored as '{name}' is, but was laid out before it, "
+                         f"with time along its last axis: it lies transposed over '{name}'. Remove "
+                         "it and open its file again.")
 
 
 def _current_viewer() -> Any:
@@ -231,16 +234,17 @@ def _read_zarr(path: Any) -> list[LayerData]:
     return [volume_or_labels(read_zarr(path), Path(path).stem, path)]
 
 
-def _like_open_image(volume: Any) -> tuple[Any, bool]:
-    """Plain labels (no geometry) laid out like an open image, and whether as stored.
+def _like_open_image(volume: Any) -> tuple[Any, str | None]:
+    """Plain labels (no geometry) laid out like an open image, or as stored like one.
 
     Such an image is shown transposed and stretched by its geometry; a labels file of the
     same stored layout has no geometry of its own, and would otherwise lie beside it.  An
     image whose time axis was guessed lends its layout (:func:`layout_like`, the image's
     file order first); a survey's image (SEG-Y, a geometry sidecar) its geometry, when the
-    labels have its shape in seisseg's order (a mask exported as a plain array).  An image
-    shown as stored (a 2-D map, an array another reader opened) of the labels' shape keeps
-    them as stored too (the second value True), not time last.
+    labels have its shape in seisseg's order (a mask exported as a plain array).  Failing
+    both, an image shown as stored (a 2-D map, an array another reader opened) of the
+    labels' shape keeps them as stored too, not time last: the second value names it (None
+    otherwise).
     """
     viewer = _current_viewer()
     from dataclasses import replace
@@ -250,7 +254,10 @@ def _like_open_image(volume: Any) -> tuple[Any, bool]:
     from .io.sample_axis import GUESSED_NOTE, file_axes, is_guessed, layout_like
 
     shape = tuple(volume.shape)
+    as_stored = None  # an image shown as stored of this shape: the fallback
     for layer in [] if viewer is None else list(viewer.layers)[::-1]:
+        if as_stored is None and _shown_as_stored(layer, shape):
+            as_stored = layer.name
         try:
             theirs = SurveyGeometry.from_metadata(layer.metadata)
             geometry = layout_like(shape, theirs, file_axes(layer.metadata, theirs))
@@ -260,9 +267,6 @@ def _like_open_image(volume: Any) -> tuple[Any, bool]:
             note = (f"{GUESSED_NOTE}: laid out like '{layer.name}' (time along its axis of "
                     f"{geometry.n_samples} values)")
             return type(volume)(volume.data, replace(geometry, notes=[note])), False
-        if theirs is None and type(layer).__name__ == "Image" and \
-                tuple(getattr(layer.data, "shape", ())) == shape:
-            return volume, True  # shown as stored, and so are these labels
         if theirs is None or is_guessed(theirs):
             continue
         # a survey's mask written as a plain array: in seisseg's order, as Export's "none"
@@ -278,7 +282,22 @@ def _like_open_image(volume: Any) -> tuple[Any, bool]:
                          "Export's 'none' wrote masks before 2026-12-07: if it lies across the "
                          "reflections, it is one of those (numpy.swapaxes(mask, 1, 2) turns it)")
             return type(volume)(volume.data, replace(fits[0], notes=[note])), False
-    return volume, False
+    return volume, as_stored
+
+
+def _shown_as_stored(layer: Any, shape: tuple[int, ...]) -> bool:
+    """Whether ``layer`` is an image without any geometry (shown as stored) of ``shape``.
+
+    A 2-D map, or an array another reader opened; not seisseg's live preview or result
+    layers (their metadata names them), and an RGB picture by its rows and columns.
+    """
+    from .io.live_slice import LIVE_KEY
+    from .io.sample_axis import image_shape
+
+    meta = getattr(layer, "metadata", None) or {}
+    return (type(layer).__name__ == "Image" and LIVE_KEY not in meta
+            and not any(str(k).startswith("seisseg") for k in meta)
+            and image_shape(layer) == shape)
 
 
 def _guarded(read: Callable[[Any], list[LayerData]]) -> Callable[[Any], list[LayerData]]:

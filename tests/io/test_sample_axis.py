@@ -235,3 +235,33 @@ def test_dipping_ricker_cube_either_way():
     cube = _ricker_cube((64, 64, 200), 0.16)
     assert plain_array_geometry(cube) is None
     assert plain_array_geometry(np.ascontiguousarray(np.moveaxis(cube, -1, 0))).axes[0] == "sample"
+
+
+def test_laid_out_apart_over_an_image_shown_as_stored():
+    """Labels taken time last lie transposed over an image without geometry of their file's
+    shape (a map shown as stored), square ones included; an RGB picture is measured by its
+    rows and columns, and labels stored time first lie over it as stored."""
+    from types import SimpleNamespace
+
+    from napari_seisseg.io.sample_axis import (
+        FILE_AXES_KEY,
+        guessed_geometry,
+        image_shape,
+        laid_out_apart,
+        time_last_geometry,
+    )
+
+    def plain_labels(geometry):
+        return {**geometry.to_metadata(), FILE_AXES_KEY: list(geometry.axes)}
+
+    time_last = plain_labels(time_last_geometry((60, 80)))  # stored (trace, sample)
+    assert laid_out_apart({}, time_last, (60, 80))
+    assert not laid_out_apart({}, time_last, (80, 60))  # another file's shape
+    assert not laid_out_apart({}, time_last)  # no shape: nothing to compare
+    assert laid_out_apart({}, plain_labels(time_last_geometry((64, 64))), (64, 64))
+    time_first = plain_labels(guessed_geometry((80, 60), 0, "as given"))  # shown as stored
+    assert not laid_out_apart({}, time_first, (80, 60))
+    rgb = SimpleNamespace(data=np.zeros((60, 80, 3), np.uint8), rgb=True)
+    assert image_shape(rgb) == (60, 80) and laid_out_apart({}, time_last, image_shape(rgb))
+    survey = time_last_geometry((60, 80)).to_metadata()  # an image with a geometry: by its files
+    assert not laid_out_apart(survey, time_last, (80, 60))

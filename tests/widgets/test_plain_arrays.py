@@ -242,27 +242,46 @@ def test_labels_saved_without_their_image_are_written_plain(make_napari_viewer, 
     assert not sidecar_path(tmp_path / "saved.npy").exists()
 
 
-def _horizon_map(tmp_path):
+def _horizon_map(tmp_path, shape=(60, 80)):
     rng = np.random.default_rng(1)
-    horizon = np.cumsum(np.cumsum(rng.normal(size=(60, 80)), 0), 1).astype(np.float32)
+    horizon = np.cumsum(np.cumsum(rng.normal(size=shape), 0), 1).astype(np.float32)
     classes = (horizon > np.median(horizon)).astype(np.uint8) + 1
     np.save(tmp_path / "horizon.npy", horizon)
     np.save(tmp_path / "horizon_labels.npy", classes)
     return classes
 
 
-def test_labels_of_a_map_lie_over_it_as_stored(make_napari_viewer, tmp_path):
-    """A 2-D map (no wiggle) is shown as stored; its labels opened after it are too, not
-    turned time downwards as labels opened alone are."""
+@pytest.mark.parametrize("shape", [(60, 80), (64, 64)])
+def test_labels_of_a_map_lie_over_it_as_stored(make_napari_viewer, tmp_path, notifications, shape):
+    """A 2-D map (no wiggle) is shown as stored; its labels opened after it are too (square
+    ones included), not turned time downwards as labels opened alone are."""
     from napari_seisseg.training.layer_inputs import check_training_layers
 
-    classes = _horizon_map(tmp_path)
+    classes = _horizon_map(tmp_path, shape)
     viewer = make_napari_viewer()
     image = _open(viewer, tmp_path / "horizon.npy")
     labels = _open(viewer, tmp_path / "horizon_labels.npy")
-    assert image.data.shape == labels.data.shape == (60, 80)
+    assert image.data.shape == labels.data.shape == shape
     np.testing.assert_array_equal(np.asarray(labels.data), classes)
+    assert any("laid out as stored, as 'horizon' is shown" in str(n.message) for n in notifications)
     check_training_layers(image, labels, None)
+
+
+def test_a_live_preview_layer_does_not_lay_labels_out(make_napari_viewer, tmp_path):
+    """Layers seisseg adds without a geometry (the live preview) lend no layout: labels of a
+    section still lie over the section, not as the preview is stored."""
+    from napari_seisseg.io.live_slice import LIVE_KEY
+
+    cube = make_synthetic_cube((16, 64, 64), seed=7)
+    np.save(tmp_path / "line.npy", np.ascontiguousarray(cube.seismic[3]))  # (trace, sample)
+    np.save(tmp_path / "line_labels.npy", np.ascontiguousarray(cube.labels[3]))
+    viewer = make_napari_viewer()
+    image = _open(viewer, tmp_path / "line.npy")
+    assert tuple(image.metadata["seisseg_file_axes"]) == ("trace", "sample")
+    viewer.add_image(np.zeros((64, 64), np.float32), name="preview", metadata={LIVE_KEY: {}})
+    labels = _open(viewer, tmp_path / "line_labels.npy")
+    np.testing.assert_array_equal(np.asarray(labels.data), cube.labels[3].T)  # time down
+    np.testing.assert_allclose(labels.scale, image.scale)
 
 
 def test_labels_opened_before_their_map_are_refused_for_training(make_napari_viewer, tmp_path,
@@ -272,12 +291,12 @@ def test_labels_opened_before_their_map_are_refused_for_training(make_napari_vie
     from napari_seisseg.errors import SeisSegError
     from napari_seisseg.training.layer_inputs import check_training_layers
 
-    classes = _horizon_map(tmp_path)
+    classes = _horizon_map(tmp_path, (64, 64))  # square: only the layout tells
     viewer = make_napari_viewer()
     labels = _open(viewer, tmp_path / "horizon_labels.npy")
-    assert labels.data.shape == (80, 60)
+    np.testing.assert_array_equal(np.asarray(labels.data), classes.T)
     image = _open(viewer, tmp_path / "horizon.npy")
-    assert image.data.shape == (60, 80)
+    assert image.data.shape == (64, 64) and "seisseg_file_axes" not in image.metadata
     assert any("'horizon_labels' is stored as 'horizon' is" in str(n.message) for n in notifications)
     with pytest.raises(SeisSegError, match="lies transposed over 'horizon'"):
         check_training_layers(image, labels, None)

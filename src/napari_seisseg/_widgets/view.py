@@ -141,7 +141,8 @@ class ViewWidget(Container):
         self.exaggeration.native.setDecimals(3)  # automatic values such as 0.025
         self.position = Label(label="position", tooltip="The slice shown, in survey units.")
         self.goto = LineEdit(label="go to", tooltip="e.g. 'inline 122', 'crossline 885', "
-                                                    "'1200 ms' or 'depth 1500'; press Enter.")
+                                                    "'1200 ms', 'depth 1500' or 'sample 30' "
+                                                    "(counted from 0); press Enter.")
         self.status = StatusLabel()
         self.extend([self.exaggeration, self.automatic, self.position, self.goto, self.status])
         self._sync_exaggeration()

@@ -42,7 +42,7 @@ from .geometry import SurveyGeometry
 
 __all__ = [
     "FILE_AXES_KEY", "GUESSED_NOTE", "SampleAxisGuess", "file_axes", "guess_sample_axis",
-    "guessed_geometry", "is_guessed", "layout_like", "laid_out_apart", "plain_array_geometry",
+    "guessed_geometry", "image_shape", "is_guessed", "layout_like", "laid_out_apart", "plain_array_geometry",
     "time_last_geometry",
 ]
 
@@ -390,6 +390,15 @@ def laid_out_apart(image_metadata: Any, labels_metadata: Any,
         shown = SurveyGeometry.from_metadata(labels_metadata).display_axes
         return b[1] == tuple(int(n) for n in image_shape) and b[0] != shown
     return a is not None and a[1] == b[1] and a[0] != b[0]
+
+
+def image_shape(layer: Any) -> tuple[int, ...] | None:
+    """An image layer's shape without an RGB(A) picture's colour axis (None: no data)."""
+    shape = getattr(getattr(layer, "data", None), "shape", None)
+    if shape is None:
+        return None
+    shape = tuple(int(n) for n in shape)
+    return shape[:-1] if getattr(layer, "rgb", False) else shape
 
 
 def _has_no_geometry(metadata: Any) -> bool:

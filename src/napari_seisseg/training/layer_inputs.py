@@ -45,17 +45,16 @@ def check_training_layers(image: Any, labels: Any, val: Any) -> None:
     if val is labels:
         raise SeisSegError("The validation layer is the training labels layer; choose "
                            "another layer, or none to hold out painted sections.")
-    from ..io.sample_axis import laid_out_apart
+    from ..io.sample_axis import image_shape, laid_out_apart
 
     for layer in (labels, val):
         if layer is not None and laid_out_apart(getattr(image, "metadata", None),
-                                                getattr(layer, "metadata", None),
-                                                getattr(getattr(image, "data", None), "shape", None)):
+                                                getattr(layer, "metadata", None), image_shape(image)):
             raise SeisSegError(
                 f"'{layer.name}' is stored as '{image.name}' is, but was laid out with time along "
-                "its last axis (it was opened before the image, or without it): it lies "
+                "its last axis (opened or made before the image, or without it): it lies "
                 f"transposed over '{image.name}'. Remove it and open its file again now that "
-                f"'{image.name}' is open.")
+                f"'{image.name}' is open (save it first if it was painted here).")
 
 
 def budget_limits(value: float, unit: str) -> tuple[int | None, float | None]:
