@@ -164,7 +164,10 @@ def volume_or_labels(
     if is_guessed(volume.geometry):  # the file's own order, for labels beside it and exports
         meta[FILE_AXES_KEY] = list(volume.geometry.axes)
     if not is_labels and (volume.geometry is None or is_guessed(volume.geometry)):
-        _warn_labels_laid_out_apart(meta, name, tuple(volume.data.shape))
+        shown = tuple(volume.data.shape)
+        if volume.geometry is None and len(shown) == 3 and shown[-1] in (3, 4):
+            shown = shown[:-1]  # napari shows it as an RGB(A) picture
+        _warn_labels_laid_out_apart(meta, name, shown)
     return layer
 
 
@@ -180,7 +183,7 @@ def _warn_labels_laid_out_apart(metadata: dict, name: str, shape: tuple[int, ...
 
             show_warning(f"'{layer.name}' is stored as '{name}' is, but was laid out before it, "
                          f"with time along its last axis: it lies transposed over '{name}'. Remove "
-                         "it and open its file again.")
+                         "it and open its file again (save it first if it was painted here).")
 
 
 def _current_viewer() -> Any:
@@ -266,7 +269,7 @@ def _like_open_image(volume: Any) -> tuple[Any, str | None]:
         if geometry is not None:
             note = (f"{GUESSED_NOTE}: laid out like '{layer.name}' (time along its axis of "
                     f"{geometry.n_samples} values)")
-            return type(volume)(volume.data, replace(geometry, notes=[note])), False
+            return type(volume)(volume.data, replace(geometry, notes=[note])), None
         if theirs is None or is_guessed(theirs):
             continue
         # a survey's mask written as a plain array: in seisseg's order, as Export's "none"
@@ -281,7 +284,7 @@ def _like_open_image(volume: Any) -> tuple[Any, str | None]:
                 note += ("; its shape fits napari's order (inline, time, crossline) too, as "
                          "Export's 'none' wrote masks before 2026-12-07: if it lies across the "
                          "reflections, it is one of those (numpy.swapaxes(mask, 1, 2) turns it)")
-            return type(volume)(volume.data, replace(fits[0], notes=[note])), False
+            return type(volume)(volume.data, replace(fits[0], notes=[note])), None
     return volume, as_stored
 
 

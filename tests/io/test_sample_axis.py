@@ -264,4 +264,4 @@ def test_laid_out_apart_over_an_image_shown_as_stored():
     rgb = SimpleNamespace(data=np.zeros((60, 80, 3), np.uint8), rgb=True)
     assert image_shape(rgb) == (60, 80) and laid_out_apart({}, time_last, image_shape(rgb))
     survey = time_last_geometry((60, 80)).to_metadata()  # an image with a geometry: by its files
-    assert not laid_out_apart(survey, time_last, (80, 60))
+    assert not laid_out_apart(survey, time_last, (60, 80))

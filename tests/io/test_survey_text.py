@@ -39,5 +39,6 @@ def test_a_plain_arrays_samples_are_named_by_number():
     assert survey_words(meta, [1.0, 2.0, 30.0]) == ["inline 1", "crossline 2", "sample 30"]
     assert parse_goto("sample 30") == GoTo("sample", 30.0, None, True)
     assert parse_goto("samples 3").by_index and not parse_goto("time 3").by_index
-    with pytest.raises(ValueError, match="takes no unit"):
-        parse_goto("sample 30 ms")
+    for unit_after_a_number in ("sample 30 ms", "inline 122 ms", "xl 5 m"):
+        with pytest.raises(ValueError, match="takes no unit"):
+            parse_goto(unit_after_a_number)

@@ -267,21 +267,29 @@ def test_labels_of_a_map_lie_over_it_as_stored(make_napari_viewer, tmp_path, not
     check_training_layers(image, labels, None)
 
 
-def test_a_live_preview_layer_does_not_lay_labels_out(make_napari_viewer, tmp_path):
-    """Layers seisseg adds without a geometry (the live preview) lend no layout: labels of a
-    section still lie over the section, not as the preview is stored."""
+def test_a_live_preview_layer_does_not_lay_labels_out(make_napari_viewer, tmp_path, notifications):
+    """Layers seisseg adds without a geometry (the live preview) lend no layout: labels open
+    time last beside a preview alone, and lie over their section with only the section's
+    note when both are open."""
     from napari_seisseg.io.live_slice import LIVE_KEY
 
     cube = make_synthetic_cube((16, 64, 64), seed=7)
     np.save(tmp_path / "line.npy", np.ascontiguousarray(cube.seismic[3]))  # (trace, sample)
     np.save(tmp_path / "line_labels.npy", np.ascontiguousarray(cube.labels[3]))
     viewer = make_napari_viewer()
+    viewer.add_image(np.zeros((64, 64), np.float32), name="preview", metadata={LIVE_KEY: {}})
+    alone = _open(viewer, tmp_path / "line_labels.npy")
+    np.testing.assert_array_equal(np.asarray(alone.data), cube.labels[3].T)  # time down
+    viewer.layers.remove(alone)
     image = _open(viewer, tmp_path / "line.npy")
     assert tuple(image.metadata["seisseg_file_axes"]) == ("trace", "sample")
-    viewer.add_image(np.zeros((64, 64), np.float32), name="preview", metadata={LIVE_KEY: {}})
+    viewer.layers.move(viewer.layers.index("preview"), len(viewer.layers))  # the newest layer
     labels = _open(viewer, tmp_path / "line_labels.npy")
-    np.testing.assert_array_equal(np.asarray(labels.data), cube.labels[3].T)  # time down
+    np.testing.assert_array_equal(np.asarray(labels.data), cube.labels[3].T)
     np.testing.assert_allclose(labels.scale, image.scale)
+    messages = [str(n.message) for n in notifications]
+    assert any("laid out like 'line'" in m for m in messages)
+    assert not any("laid out as stored" in m for m in messages)
 
 
 def test_labels_opened_before_their_map_are_refused_for_training(make_napari_viewer, tmp_path,

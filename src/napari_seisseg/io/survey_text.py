@@ -107,6 +107,9 @@ def parse_goto(text: str) -> GoTo:
     if word in ("sample", "samples") and unit is not None:
         raise ValueError(f"'{text.strip()}': 'sample' counts samples from 0 and takes no unit; "
                          f"type 'sample {m.group(2)}' or '{m.group(2)} {unit}'.")
+    if _ALIASES.get(word) in ("inline", "crossline", "trace") and unit is not None:
+        raise ValueError(f"'{text.strip()}': a line number takes no unit; type "
+                         f"'{word} {m.group(2)}' or '{m.group(2)} {unit}'.")
     if m and (word in _ALIASES or (word is None and unit is not None)):
         return GoTo(_ALIASES[word] if word else "sample", float(m.group(2)), unit,
                     word in ("sample", "samples"))
