@@ -157,10 +157,9 @@ def volume_or_labels(
     layer = volume_layer_data(volume.data, volume.geometry, name,
                               layer_type="labels" if is_labels else "image",
                               coordinates=coordinates, exaggeration=exaggeration, **extra)
-    if notes:
-        meta = layer[1].setdefault("metadata", {})
-        meta["notes"] = [*(meta.get("notes") or []), *notes]
     meta = layer[1].setdefault("metadata", {})
+    if notes:
+        meta["notes"] = [*(meta.get("notes") or []), *notes]
     if is_guessed(volume.geometry):  # the file's own order, for labels beside it and exports
         meta[FILE_AXES_KEY] = list(volume.geometry.axes)
     if not is_labels and (volume.geometry is None or is_guessed(volume.geometry)):
@@ -294,12 +293,10 @@ def _shown_as_stored(layer: Any, shape: tuple[int, ...]) -> bool:
     A 2-D map, or an array another reader opened; not seisseg's live preview or result
     layers (their metadata names them), and an RGB picture by its rows and columns.
     """
-    from .io.live_slice import LIVE_KEY
     from .io.sample_axis import image_shape
 
-    meta = getattr(layer, "metadata", None) or {}
-    return (type(layer).__name__ == "Image" and LIVE_KEY not in meta
-            and not any(str(k).startswith("seisseg") for k in meta)
+    meta = getattr(layer, "metadata", None) or {}  # every seisseg key starts so (LIVE_KEY too)
+    return (type(layer).__name__ == "Image" and not any(str(k).startswith("seisseg") for k in meta)
             and image_shape(layer) == shape)
 
 

@@ -347,8 +347,9 @@ def file_axes(metadata: Any, geometry: SurveyGeometry | None) -> tuple[str, ...]
     return tuple(axes)
 
 
-def _file_layout(metadata: Any) -> tuple[tuple[str, ...], tuple[int, ...]] | None:
-    """A plain array layer's file axes and the shape its file stores (None: not such a layer)."""
+def _file_layout(metadata: Any) -> tuple[tuple[str, ...], tuple[int, ...], SurveyGeometry] | None:
+    """A plain array layer's file axes, the shape its file stores and its geometry (None: not
+    such a layer)."""
     from ..errors import SeisSegError
 
     try:
@@ -356,7 +357,7 @@ def _file_layout(metadata: Any) -> tuple[tuple[str, ...], tuple[int, ...]] | Non
     except (SeisSegError, TypeError, ValueError):
         return None
     axes = file_axes(metadata, geometry)
-    return None if axes is None else (axes, tuple(geometry.axis_length(a) for a in axes))
+    return None if axes is None else (axes, tuple(geometry.axis_length(a) for a in axes), geometry)
 
 
 def laid_out_apart(image_metadata: Any, labels_metadata: Any,
@@ -387,8 +388,7 @@ def laid_out_apart(image_metadata: Any, labels_metadata: Any,
     if b is None:
         return False
     if a is None and image_shape is not None and _has_no_geometry(image_metadata):
-        shown = SurveyGeometry.from_metadata(labels_metadata).display_axes
-        return b[1] == tuple(int(n) for n in image_shape) and b[0] != shown
+        return b[1] == tuple(int(n) for n in image_shape) and b[0] != b[2].display_axes
     return a is not None and a[1] == b[1] and a[0] != b[0]
 
 
