@@ -264,6 +264,8 @@ def run_network(cube: np.ndarray, kept: np.ndarray, minutes: float, seed: int,
         "epochs": card["training"].get("epochs"), "best_epoch": val.get("epoch"),
         "validation_split": (val.get("split") or {}).get("description"),
         "validation_painted_mean_iou": metrics.get("painted_mean_iou"),
+        # the held-out paint joined training after this epoch (None: it never did)
+        "validation_measured_epoch": val.get("measured_epoch"),
         "validation_class_iou": [c.get("iou") for c in metrics.get("classes", [])],
         "position": card["input"].get("position"),
         "model": card["model"].get("name"), "patch": card["input"].get("patch_size"),

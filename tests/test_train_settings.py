@@ -26,7 +26,8 @@ TRAIN_FLAGS = {
     "--early-stopping": "early_stopping", "--keep": "keep", "--ema": "ema", "--seed": "seed", "--device": "device",
     "--precision": "amp", "--loss": "loss", "--class-weights": "class_weights",
     "--zero-is-background": "zero_is_background", "--axes": "axes",
-    "--val-fraction": "val_fraction", "--position": "position", "--pretrained": "pretrained",
+    "--val-fraction": "val_fraction", "--val-join": "val_join", "--position": "position",
+    "--pretrained": "pretrained",
     "--run-dir": "run_dir", "--checkpoint-minutes": "checkpoint_minutes",
 }
 

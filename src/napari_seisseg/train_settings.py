@@ -106,7 +106,8 @@ TRAIN_SETTINGS: dict[str, Setting] = {
         help=("the model a run keeps: best (the best validation score), last (the end of the "
               "run; its validation is still reported, and the run never stops early), auto "
               "(default): last when time slices are the orientation painted most and "
-              "validation is held out of them (it peaks before the model finds the classes at other times); else best")),
+              "validation is held out of them (it peaks before the model finds the classes at "
+              "other times) or --val-join is below 1; else best")),
     "ema": Setting(
         0.99,
         help=("keep an exponential moving average of the weights with this decay, and validate "
@@ -144,6 +145,12 @@ TRAIN_SETTINGS: dict[str, Setting] = {
         help=("share held out for validation without --val-labels: of every painted section's "
               "extent (a band across its traces) when fewer than 10 are painted, else of the "
               "sections (default 0.2; 0 for none)")),
+    "val_join": Setting(
+        None,
+        help=("share of the budget after which the paint held out for validation (bands and "
+              "the gaps beside them, or whole sections) joins training; the validation reported "
+              "is the one measured just before (auto: 0.5 when time slices are painted most and "
+              "the last model is kept; 1: never; below 1 keeps the last model)")),
     "position": Setting(
         None, words=POSITION_CHOICES,
         help=("section models: give the network each pixel's position along time/depth as a "

@@ -286,3 +286,17 @@ def test_segy_options_describe_the_image_not_the_labels(segy_dir, tmp_path, caps
                  "--endian", "little", "--format", "3", *TINY, "--epochs", "1"])
     assert code == 0, capsys.readouterr().err
     assert read_card(out)["classes"][0]["value"] == 1
+
+
+def test_val_join_trains_on_the_validation_at_the_end_and_says_when_it_was_measured(
+        cube_files, tmp_path, capsys):
+    out = tmp_path / "joined.safetensors"
+    assert _train(cube_files, out, "--epochs", "2", "--val-join", "0.5") == 0
+    text = capsys.readouterr().out
+    assert f"model saved to {out} (kept epoch 2, validation mean IoU " in text
+    assert "at epoch 1, before the held-out paint joined training)" in text
+    assert read_card(out)["validation"]["measured_epoch"] == 1
+    assert _train(cube_files, tmp_path / "no.safetensors", "--epochs", "2", "--val-join", "0.5",
+                  "--keep", "best") == 2
+    err = capsys.readouterr().err
+    assert "val_join below 1 keeps the last model" in err and len(err.strip().splitlines()) == 1

@@ -343,3 +343,37 @@ def test_previews_never_take_more_than_their_share_of_the_run():
         assert b.weights_elapsed_s - a.elapsed_s >= 3 * cost - 0.01
     with pytest.raises(ValueError, match="max_preview_share"):
         LiveControl(max_preview_share=0.0)
+
+
+def test_a_live_run_with_a_budget_gives_its_held_out_paint_to_training_halfway():
+    image, truth = toy_cube((24, 24, 24))
+    times = sections_only(truth, 2, [2, 8, 14, 20])  # time slices: auto joins halfway
+    control = LiveControl()
+    later = times.copy()
+    later[:, :, 5] = truth[:, :, 5]  # a slice painted after the join
+
+    def paint(_events):
+        control.update_labels(later)
+
+    events, result = _run(image, times, control, {13: paint}, _config(epochs=4))
+    notes = [e.text for e in _of(events, Note)]
+    assert any("joins training after epoch 2 (50% of the budget)" in n for n in notes)
+    seen = _of(events, LabelsUpdated)
+    assert seen[0].n_val_voxels > 0 and seen[-1].n_val_voxels == 0  # no validation once joined
+    assert seen[-1].n_train_voxels == np.count_nonzero(later)  # every painted voxel trains, new too
+    assert result.best_metrics["before_joining"] == 2 and result.best_epoch == 4
+    assert result.card["validation"]["split"]["voxels"] > 0  # the split before joining
+    assert result.card["validation"]["measured_epoch"] == 2
+
+
+def test_a_live_run_until_stopped_never_joins_and_asking_for_it_is_warned():
+    image, truth = toy_cube((24, 24, 24))
+    times = sections_only(truth, 2, [2, 8, 14, 20])
+    control = LiveControl()
+    events, result = _run(image, times, control, {10: lambda _e: control.stop()},
+                          _config(val_join=0.5))
+    notes = [e.text for e in _of(events, Note)]
+    assert any(n.startswith("Validation joins training only in a run with a budget")
+               for n in notes)
+    assert not any("joins training after epoch" in n for n in notes)
+    assert result.card["training"]["config"]["val_join"] == 1.0

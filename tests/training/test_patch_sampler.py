@@ -131,3 +131,19 @@ def test_lazy_image_is_read_patch_by_patch(kind):
     s2 = _sampler(data, target, kind=kind, size=8, context=1 if kind == "2d" else 0)
     img2, tgt2 = s2.batch(6)
     assert np.array_equal(img, img2) and np.array_equal(tgt, tgt2)
+
+
+def test_recount_follows_the_target_changed_in_place():
+    target = np.zeros((4, 40, 40), np.uint8)
+    target[1] = 1
+    target[1, :2, :8] = 2
+    s = _sampler(np.zeros(target.shape, np.float32), target, axes=(0,), size=8)
+    rates = s.rates.copy()
+    target[3, :10, :10] = 2  # e.g. validation bands that joined training
+    assert {s.draw_window()[2] for _ in range(100)} == {1}  # indexed at construction
+    s.recount()
+    assert s.rates[1] > rates[1] and s.n_labeled == np.count_nonzero(target)
+    assert {s.draw_window()[2] for _ in range(200)} == {1, 3}
+    target[:] = 0
+    with pytest.raises(ValueError, match="No labeled voxel"):
+        s.recount()

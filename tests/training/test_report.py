@@ -102,3 +102,8 @@ def test_the_other_lines_of_the_report():
     (level, missed), (info_level, found) = class_report(metrics)
     assert level == "warning" and missed.startswith("fault: 0 of 1,234 validation voxels found")
     assert info_level == "info" and found == "salt: validation IoU 0.81, found 90% of its 100 validation voxels."
+    # measured before the held-out paint joined training: a line says so first
+    lines = class_report({**metrics, "before_joining": 5})
+    assert lines[0] == ("info", "Validation per class at epoch 5, before the held-out paint "
+                                "joined training:")
+    assert lines[1:] == class_report(metrics)

@@ -9,6 +9,7 @@ from napari_seisseg.training.run_summary import (
     epoch_line,
     finished_message,
     fmt_score,
+    measured_when,
     validation_score,
 )
 
@@ -43,3 +44,13 @@ def test_finished_message_says_score_reason_and_where_saved():
         "time budget spent; saved automatically to /m/a.safetensors")
     result = SimpleNamespace(best_metrics=None, best_epoch=None, stop_reason="stopped")
     assert finished_message(result, "m", None) == "model 'm' ready; stopped"
+
+
+def test_a_validation_measured_before_its_bands_joined_training_says_so():
+    metrics = {"painted_mean_iou": 0.6, "before_joining": 7}
+    assert measured_when(metrics) == " at epoch 7, before the held-out paint joined training"
+    assert measured_when({"painted_mean_iou": 0.6}) == measured_when(None) == ""
+    result = SimpleNamespace(best_metrics=metrics, best_epoch=12, stop_reason="time")
+    assert finished_message(result, "m", None) == (
+        "model 'm' ready, validation mean IoU 0.600 at epoch 7, before the held-out paint "
+        "joined training (kept epoch 12); time budget spent")

@@ -187,3 +187,26 @@ def test_a_2d_line_names_its_traces_by_the_trace_key():
     data = prepare_data(line, labels, geometry=g)
     assert data.axis_names == ["section", "trace", "sample"]
     assert data.axis_words == ["section", "cdp", "depth"]
+
+
+@pytest.mark.parametrize("n_sections", [4, 10])
+def test_rejoin_gives_training_back_every_voxel_the_split_took(n_sections):
+    shape = (12, 40, 30)
+    rng = np.random.default_rng(3)
+    labels = np.zeros(shape, np.uint8)
+    for i in range(n_sections):
+        labels[i] = rng.integers(1, 4, size=shape[1:])
+    data = prepare_data(np.zeros(shape, np.float32), labels)
+    before = data.target.copy()
+    held = split_data(data, kind="2d", fraction=0.2, seed=0)
+    whole = "held out 2 of 10" in held.description
+    assert whole == (n_sections == 10) and (n_sections == 10 or "band" in held.description)
+    assert held.can_rejoin and not np.array_equal(data.target, before)
+    taken = int(np.count_nonzero(before) - np.count_nonzero(data.target))
+    assert held.rejoin(data.target) == taken  # bands (or whole sections) and their gaps
+    assert np.array_equal(data.target, before)
+
+
+def test_validation_labels_given_by_the_user_never_rejoin():
+    held = held_out_from_target(np.ones((2, 3, 4), np.uint8), "given")
+    assert not held.can_rejoin

@@ -69,6 +69,11 @@ def test_defaults_and_tooltips(sample_viewer):
     assert w.config().keep is None  # auto
     w.advanced.keep.value = "last"
     assert w.config().keep == "last"
+    assert w.config().val_join is None  # auto
+    w.advanced.val_join.value = "never"
+    assert w.config().val_join == 1.0
+    w.advanced.val_join.value = "after half"
+    assert w.config().val_join == 0.5
     w.advanced.aug_maps.value = True
     assert w.config().augment.map_rotate == 45.0
     # images that wrap around: circular padding in the model, rolling in training
@@ -142,6 +147,19 @@ def test_full_run_to_the_epoch_budget_and_fine_tune(sample_viewer, qtbot):
     assert w.status.state == "done", w.status.value
     assert len(MODEL_STORE.names()) == 2 and w.current.name != first
     assert w.current.card["fine_tuned_from"]["source"] == "a model in memory"
+
+
+def test_the_held_out_paint_joins_a_widget_run_and_the_status_says_when_it_was_measured(
+        sample_viewer, qtbot):
+    w = TrainWidget(sample_viewer)
+    _tiny(w, epochs=2, steps=2)
+    w.advanced.val_join.value = "after half"
+    w.train()
+    qtbot.waitUntil(lambda: w.worker is None, timeout=20_000)
+    assert w.status.state == "done", w.status.value
+    assert w.result.best_epoch == 2 and w.result.best_metrics["before_joining"] == 1
+    assert "at epoch 1, before the held-out paint joined training (kept epoch 2)" in w.status.value
+    assert w.current.card["validation"]["measured_epoch"] == 1
 
 
 @pytest.mark.parametrize("problem", ["other shape", "empty", "one class", "nan"])

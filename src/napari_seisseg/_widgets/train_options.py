@@ -2,8 +2,8 @@
 
 :class:`TrainOptions` holds every setting beyond image, labels, model and budget (model
 width and encoder, patch and batch size, learning rate, 2.5D context, section axes, seed,
-device, loss, validation share, weight averaging, augmentation and the model to fine-tune)
-and turns them into :class:`~napari_seisseg.training.TrainConfig` arguments with
+device, loss, validation share and when it joins training, weight averaging, augmentation
+and the model to fine-tune) and turns them into :class:`~napari_seisseg.training.TrainConfig` arguments with
 :meth:`TrainOptions.config_kwargs`.  Width, patch size and batch size read 0 for "chosen
 automatically" and show it as "auto".
 """
@@ -26,7 +26,10 @@ from ..train_settings import (
 from .auto_spinbox import AutoSpinBox
 from .rows import tight_box
 
-__all__ = ["TrainOptions"]
+__all__ = ["TrainOptions", "VAL_JOIN_WORDS"]
+
+#: The widget's words for :attr:`~napari_seisseg.training.TrainConfig.val_join`.
+VAL_JOIN_WORDS: dict[str, float | None] = {"auto": None, "never": 1.0, "after half": 0.5}
 
 
 def _setting_box(name: str, **kwargs: Any) -> ComboBox:
@@ -129,6 +132,11 @@ class TrainOptions(Container):
                     "(depth) as a second input channel, so layers that look alike at "
                     "different depths are told apart. auto: on when the traces are at least "
                     "twice as long as the patch.")
+        return [self.steps_per_epoch, self.lr, self.context, self.axes, self.circular_axis,
+                self.seed, self.device, self.loss, self.position, *self._validation_controls()]
+
+    def _validation_controls(self) -> list:
+        """The held-out share, the model kept and when validation joins training."""
         self.val_fraction = FloatSpinBox(label="held out", value=setting_default("val_fraction"),
                                          min=0.0, max=0.9, step=0.05,
                                          tooltip="Share held out for validation when no "
@@ -140,9 +148,15 @@ class TrainOptions(Container):
             tooltip="best: the best validation score; last: the end of the run (validation "
                     "still reported, no early stop); auto: last when time slices are the "
                     "orientation painted most and validation is held out of them (it peaks too "
-                    "early there), else best.")
-        return [self.steps_per_epoch, self.lr, self.context, self.axes, self.circular_axis,
-                self.seed, self.device, self.loss, self.position, self.val_fraction, self.keep]
+                    "early there) or validation joins training, else best.")
+        self.val_join = ComboBox(
+            label="validation joins training", choices=list(VAL_JOIN_WORDS), value="auto",
+            tooltip="The paint held out for validation joins training for the end of the run, "
+                    "so the last model learns from all of it; the validation shown is the one "
+                    "measured just before. auto: after half the budget when the last model is "
+                    "kept on time-slice paint, else never. Not in a run until stopped (no "
+                    "budget to take half of).")
+        return [self.val_fraction, self.keep, self.val_join]
 
     def _average_box(self) -> Container:
         """The weight-averaging (EMA) box, on by default as in the configuration."""
@@ -263,5 +277,6 @@ class TrainOptions(Container):
             "val_fraction": float(self.val_fraction.value),
             "position": POSITION_CHOICES[self.position.value],
             "keep": KEEP_CHOICES[self.keep.value],
+            "val_join": VAL_JOIN_WORDS[self.val_join.value],
             "augment": self.augment(),
         }

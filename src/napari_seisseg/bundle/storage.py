@@ -16,7 +16,8 @@ Card contents (``format_version`` 1)::
     classes      [{value, name, color}] in class-index order
     preprocessing  Normalizer.to_dict(): {pipeline, standardize {center, scale, clip}}
     labels       provenance: labeled slices and painted sections per axis, class voxels
-    validation   {split, epoch, metrics} of the kept (best) model
+    validation   {split, epoch, metrics} of the kept (best) model; with measured_epoch and
+                 joined_training when the held-out paint joined training (metrics of that epoch)
     training     TrainConfig.to_dict(), plus run facts (steps, epochs, stop reason)
 """
 

@@ -139,6 +139,7 @@ def _add_optimisation_options(o: argparse._ArgumentGroup) -> None:
     o.add_argument("--class-weights", **cli_option("class_weights"))
     o.add_argument("--position", **cli_option("position"))
     o.add_argument("--val-fraction", type=float, metavar="F", **cli_option("val_fraction"))
+    o.add_argument("--val-join", type=float, metavar="F", **cli_option("val_join"))
     o.add_argument("--early-stopping", type=int, metavar="N", **cli_option("early_stopping"))
     o.add_argument("--keep", **cli_option("keep"))
     o.add_argument("--no-augment", action="store_true", help="no data augmentation")
@@ -292,7 +293,8 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         position=POSITION_CHOICES[args.position],
         pretrained=None if args.pretrained == "none" else args.pretrained,
         zero_is_background=args.zero_is_background, axes=args.axes,
-        val_fraction=args.val_fraction, augment=_augment(args), run_dir=args.run_dir,
+        val_fraction=args.val_fraction, val_join=args.val_join, augment=_augment(args),
+        run_dir=args.run_dir,
         checkpoint_minutes=args.checkpoint_minutes or None,
     )
     config.validate()
@@ -351,11 +353,13 @@ def _offer_checkpoints(image: Any, geometry: Any) -> None:
 def _report(result: Any, path: Path, config: TrainConfig) -> int:
     """Say where the model went (and the run folder); the exit status of the run."""
     from ..training.metrics import headline
+    from ..training.run_summary import measured_when
 
     best = ""
     if result.best_metrics:
-        best = f" (epoch {result.best_epoch}, validation mean IoU " \
-               f"{fmt(headline(result.best_metrics))})"
+        when = measured_when(result.best_metrics)
+        best = f" ({'kept epoch' if when else 'epoch'} {result.best_epoch}, validation mean IoU " \
+               f"{fmt(headline(result.best_metrics))}{when})"
     if result.stop_reason == "stopped":
         print(f"Stopped by Ctrl-C: saved the best model so far{best} to {path}")
     else:

@@ -205,9 +205,11 @@ class TrainConfig:
         the last step are used.
     keep : {None, "best", "last"}
         The model the run keeps: the best by validation, or the last (validation still
-        scored and reported, no early stopping).  None (auto): ``"last"`` when time slices
+        scored and reported until the held-out paint joins training, ``val_join``; no early
+        stopping).  None (auto): ``"last"`` when time slices
         are the orientation painted most and validation is held out of them
-        (:func:`~.time_slices.time_slice_defaults`), else ``"best"``; the run's card records which.
+        (:func:`~.time_slices.time_slice_defaults`) or ``val_join`` is below 1, else
+        ``"best"``; the run's card records which.
     early_stopping : int or None
         Stop after this many epochs without a better validation score (None or 0: never).
         With a time budget (``minutes``), patience is half of the budget instead; a
@@ -246,6 +248,15 @@ class TrainConfig:
         ``(0,)`` for a stack of unrelated 2D images).  None: every axis.
     val_fraction : float
         Share of the labeled sections held out for validation (0: no validation).
+    val_join : float or None
+        Share of the budget (``minutes`` or ``epochs``) after which the paint an automatic
+        split held out (bands and the gaps beside them, or whole sections) joins training; the validation scores
+        reported are those measured just before (labelled so).  None (auto): 0.5
+        (:data:`~.time_slices.VAL_JOIN`) when the last model is kept on time-slice paint
+        (:func:`~.time_slices.time_slice_defaults`), else 1 (never).  Below 1 the last
+        model is kept (``keep`` auto or ``"last"``; a binary model keeps the threshold
+        tuned on that last validation).  Validation labels the user gave never join, nor
+        does a run until stopped (no budget).
     max_val_windows : int
         Cap on the number of validation patches evaluated each epoch.
     augment : AugmentConfig
@@ -301,6 +312,7 @@ class TrainConfig:
     zero_is_background: bool = train_field("zero_is_background")
     axes: tuple[int, ...] | None = train_field("axes")
     val_fraction: float = train_field("val_fraction")
+    val_join: float | None = train_field("val_join")
     max_val_windows: int = 48
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     pad_mode: str = "reflect"
@@ -411,6 +423,16 @@ class TrainConfig:
         if not 0.0 <= float(self.val_fraction) < 1.0:
             raise SeisSegError(
                 f"val_fraction must be at least 0 and below 1 (e.g. 0.2), got {self.val_fraction}."
+            )
+        if self.val_join is not None and not 0.0 < float(self.val_join) <= 1.0:
+            raise SeisSegError(
+                f"val_join must be above 0 and at most 1 (e.g. 0.5; 1: never), got {self.val_join}."
+            )
+        if self.val_join is not None and self.val_join < 1 and self.keep == "best":
+            raise SeisSegError(
+                "val_join below 1 keeps the last model (once the held-out paint joins "
+                "training nothing is left to choose the best by): use keep 'last' or auto (--keep "
+                "last or auto), or val_join 1 (--val-join 1)."
             )
         if self.axes is not None and (not self.axes or any(a not in (0, 1, 2) for a in self.axes)):
             raise SeisSegError(f"axes must hold axis numbers 0, 1 or 2, got {self.axes}.")

@@ -48,7 +48,8 @@ class TrainingData:
         3-axis view of the image (possibly lazy).
     target : numpy.ndarray
         Training target (0 = ignored, ``k + 1`` = class ``k``); held-out voxels removed
-        once :func:`split_data` ran.
+        once :func:`split_data` ran (given back if they join training,
+        :meth:`~.split.HeldOut.rejoin`).
     classes : list of ClassInfo
         Classes in index order.
     summary : LabelSummary

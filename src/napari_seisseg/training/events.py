@@ -17,7 +17,7 @@ import torch
 from ..bundle.classes import ClassInfo
 from .labels import LabelSummary
 from .metrics import headline
-from .run_summary import validation_score
+from .run_summary import measured_when, validation_score
 
 __all__ = [
     "BestUpdated",
@@ -231,5 +231,5 @@ class Finished(TrainEvent):
         best = ""
         if self.best_metrics:
             score = validation_score(self.best_metrics, "{:.3f}".format)
-            best = f"; kept epoch {self.best_epoch} ({score})"
+            best = f"; kept epoch {self.best_epoch} ({score}{measured_when(self.best_metrics)})"
         return f"Finished after {self.steps} steps in {self.elapsed_s:.0f} s: {why}{best}."

@@ -293,8 +293,12 @@ def live_train(
     """
     t0 = time.perf_counter()
     config = copy.deepcopy(config) if config is not None else TrainConfig(epochs=None, minutes=None)
+    asked_join = False
     if config.epochs is None and config.minutes is None:
         config.early_stopping = None  # until stopped: only the user ends the run
+        # nor is there a share of a budget after which validation could join training
+        asked_join = config.val_join is not None and config.val_join < 1
+        config.val_join = 1.0
     # one snapshot of the labels for the session and the live target: a napari layer being
     # painted must not give them two different starts
     labels = np.array(labels, copy=True)
@@ -314,6 +318,9 @@ def live_train(
         yield Note(n, "info")
     for n in s.notes:
         yield Note(n, "warning")
+    if asked_join:
+        yield Note("Validation joins training only in a run with a budget (minutes or "
+                   "epochs); this one runs until stopped, so validation stays out.", "warning")
     yield live.labels_event()
     reason = None
     while reason is None:
@@ -328,6 +335,9 @@ def live_train(
             yield from run.checkpoint(checkpointer, end.elapsed_s)
         if reason is None:
             reason = run.end_reason()
+        if reason is None and run.join_due(live.labels.can_join):
+            yield from run.join_validation(live.labels.join)
+            yield live.labels_event()
     if live.failure is not None:
         reason = "bad_labels"
     return (yield from _finish(run, reason, checkpointer, init_bundle))

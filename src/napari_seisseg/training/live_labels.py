@@ -122,8 +122,29 @@ class LiveLabels:
         # move voxels already trained on into validation (flattering the scores that pick
         # the kept model), and could hold out the very stroke just painted
         self.held_mask: np.ndarray | None = None
+        #: the held-out paint joined training (:meth:`join`): no split from then on
+        self.joined = False
         if val_labels is None and s.data.held is not None:
             self._freeze(s.data.held, s.data.target)
+
+    @property
+    def can_join(self) -> bool:
+        """Whether validation is held out of the paint (an automatic split, not joined)."""
+        return self.val_target is None and self.held_mask is not None and not self.joined
+
+    def join(self) -> int:
+        """Give the held-out paint (and the gaps beside it) to training, for the rest of
+        the run: the sampler is rebuilt from every painted voxel, validation ends.
+
+        Returns
+        -------
+        int
+            Painted voxels given back.
+        """
+        back = int(np.count_nonzero((self.held_mask | self.gap_mask) & (self.target != 0)))
+        self.joined, self.held_mask, self.gap_mask = True, None, None
+        self.rebuild()
+        return back
 
     def _freeze(self, held: HeldOut, trained: np.ndarray) -> None:
         """Remember which voxels ``held`` holds out (validation keeps them from now on), and
@@ -230,7 +251,9 @@ class LiveLabels:
                        val_target=None if self.val_target is None else self.val_target.copy())
         data.summary = summarize_labels(data.target, data.classes, data.axis_names)
         try:
-            if self.val_target is None and self.held_mask is not None:
+            if self.joined:
+                held = None  # the held-out paint joined training
+            elif self.val_target is None and self.held_mask is not None:
                 held = self._frozen_split(data)
             else:
                 held = split_data(data, kind=self.kind, fraction=config.val_fraction,
@@ -247,7 +270,7 @@ class LiveLabels:
                 "labels it had. Paint some labels again."
             ) from exc
         s.data, s.sampler, self.recent = data, sampler, recent
-        if self.val_target is None and self.held_mask is None and held is not None:
+        if self.val_target is None and self.held_mask is None and held is not None and not self.joined:
             self._freeze(held, data.target)  # only a split the run takes up is kept
         s.val = _validation(data, held, s.layout, s.normalizer, config)
         s.train_counts = value_counts(data.target, len(data.classes) + 1)[1:]

@@ -6,7 +6,10 @@
 
 Each epoch runs ``steps_per_epoch`` AdamW steps on sampled, augmented patches, then scores
 the validation windows; the model with the best validation mean IoU over the painted
-classes is kept (a tie goes to the later model; without validation data: the last one).
+classes is kept (a tie goes to the later model; without validation data, or with ``keep``
+"last": the last one).  With ``val_join`` below 1 the paint an automatic split held out
+joins training once that share of the budget is spent; validation then ends, the last model
+is kept and the validation reported is the one measured just before.
 The learning rate drops on plateaus; the run ends after ``epochs``, when ``minutes`` are
 spent, when ``stop()`` returns True (the model is then scored once more, and the best so
 far kept), or early: after ``early_stopping`` epochs without improvement, or, with a time
@@ -221,4 +224,6 @@ def _train(
             yield from run.checkpoint(checkpointer, end.elapsed_s)
         if reason is None:
             reason = run.end_reason()
+        if reason is None and run.join_due():
+            yield from run.join_validation()
     return (yield from run.finish(reason, checkpointer, init_bundle))

@@ -195,18 +195,29 @@ class PatchSampler:
         self.rng = rng
         self.augment = augment
         self.axes = (0,) if layout.kind == "3d" else tuple(layout.axes)
-        self._axis_counts = axis_counts(target, self.axes)
-        if not any(c.sum() for c in self._axis_counts.values()):
-            raise ValueError("No labeled voxel lies in a section the model can train on.")
         if n_classes is None:
             n_classes = int(max(np.max(np.asarray(target[s])) for s in _blocks(target.shape)))
         self.n_classes = int(n_classes)
-        self._indices = _class_indices(target, self.n_classes, rng)
+        self.recount()
+        #: patch centres drawn so far in each class
+        self.drawn = np.zeros(self.n_classes, dtype=np.int64)
+
+    def recount(self) -> None:
+        """Index the labeled voxels of the target again (after it changed in place, e.g.
+        when the held-out paint joins training) and set the class rates from them.
+
+        Raises
+        ------
+        ValueError
+            If no allowed section holds a labeled voxel.
+        """
+        self._axis_counts = axis_counts(self.target, self.axes)
+        if not any(c.sum() for c in self._axis_counts.values()):
+            raise ValueError("No labeled voxel lies in a section the model can train on.")
+        self._indices = _class_indices(self.target, self.n_classes, self.rng)
         counts = np.array([i.size for i in self._indices], dtype=np.float64)
         self.rates = class_rates(counts)
         self._cdf = np.cumsum(self.rates) / self.rates.sum()
-        #: patch centres drawn so far in each class
-        self.drawn = np.zeros(self.n_classes, dtype=np.int64)
 
     @property
     def n_labeled(self) -> int:

@@ -16,6 +16,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .run_summary import measured_when
+
 __all__ = [
     "FEW_BODIES", "FEW_VOXELS", "MISSED_RECALL", "class_report", "few_body_classes", "few_body_texts",
     "few_body_warnings",
@@ -48,7 +50,8 @@ def class_report(metrics: Mapping[str, Any] | None) -> list[tuple[str, str]]:
     -------
     list of (str, str)
         ``("info", line)`` per painted class with validation voxels and ``("warning",
-        line)`` for each class found on under :data:`MISSED_RECALL` of them; empty
+        line)`` for each class found on under :data:`MISSED_RECALL` of them (led by a line
+        saying when they were measured, when the held-out paint joined training); empty
         without validation metrics.
     """
     if not metrics:
@@ -76,6 +79,8 @@ def class_report(metrics: Mapping[str, Any] | None) -> list[tuple[str, str]]:
                 f"{name}: validation IoU {iou_text}, found {100 * recall:.0f}% of its "
                 f"{support:,} validation voxels.",
             ))
+    if lines and (when := measured_when(metrics)):
+        lines.insert(0, ("info", f"Validation per class{when}:"))
     return lines
 
 

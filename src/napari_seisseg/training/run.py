@@ -11,6 +11,7 @@ import copy
 import os
 import time
 from collections.abc import Callable, Generator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,11 @@ class TrainingRun:
         self.best_score, self.best_time = -np.inf, 0.0
         self.best_threshold = float(s.init_card.get("threshold", 0.5)) if s.init_card else 0.5
         self.step_count, self.epoch, self.stale, self.skipped = 0, 0, 0, 0
+        #: the epoch after which the validation voxels joined training (None: they did not)
+        self.joined: int | None = None
+        # the orientation check made just before they joined: (axes, record, why not)
+        self._orientations: tuple[Any, Any, Any] | None = None
+        self._split_before_joining: dict[str, Any] | None = None  # the card's, once joined
         # the card's time prior, and the training data it was counted from
         self._prior_memo: tuple[Any, dict[str, Any] | None] | None = None
         self.fine = None
@@ -138,12 +144,16 @@ class TrainingRun:
             # counted once per training data (live rebuilds make new data): previews make a
             # card each
             self._prior_memo = (s.data, card_priors(s.layout, s.data))
-        return build_card(
+        card = build_card(
             spec=s.spec, model=kept, layout=s.layout, data=s.data, normalizer=s.normalizer,
             binary=s.binary, threshold=self.best_threshold, config=self.config,
             best_epoch=self.best_epoch, best_metrics=self.best_metrics, run=run,
             fine_tuned_from=self.fine, priors=self._card_priors(),
         )
+        if self.joined is not None:  # the metrics are of the epoch before the paint joined
+            card["validation"].update(measured_epoch=self.joined, joined_training=True,
+                                      split=self._split_before_joining)
+        return card
 
     def _card_priors(self) -> dict[str, Any]:
         """The memoised priors for one card: the time prior copied, the painted traces shared
@@ -261,7 +271,9 @@ class TrainingRun:
         if not is_best:
             self.stale += 1
             return False
-        self.best_score, self.best_epoch, self.best_metrics = score, self.epoch, metrics
+        self.best_score, self.best_epoch = score, self.epoch
+        if self.joined is None:  # after the paint joined training, its last validation stays
+            self.best_metrics = metrics
         if improved:  # a tie keeps the later weights but does not reset the patience
             self.best_time = self.elapsed()
         self.best_state = {
@@ -297,13 +309,68 @@ class TrainingRun:
                                             "elapsed_s": round(elapsed, 2)})
         try:
             path = checkpointer.save(self.best_state, card, elapsed, self.best_epoch,
-                                     headline(self.best_metrics))
+                                     None if self.joined is not None else headline(self.best_metrics))
         except Exception as exc:  # noqa: BLE001 - a checkpoint must never end the run
             checkpointer.failed = True
             yield Note(f"Could not write the checkpoint ({exc}); training goes on.", "warning")
         else:
             yield Note(f"Checkpoint: the best model so far (epoch {self.best_epoch}) is saved "
                        f"at {path} until the result is saved.", "info")
+
+    def join_due(self, can_join: bool | None = None) -> bool:
+        """Whether the paint held out for validation joins training now: an automatic split
+        not yet given back (``can_join``; None: the split's ``HeldOut.can_rejoin``),
+        ``val_join`` below 1 and that share of the budget spent."""
+        share, held = self.config.val_join, self.s.data.held
+        if can_join is None:
+            can_join = held is not None and held.can_rejoin
+        return (self.joined is None and share is not None and share < 1 and can_join
+                and self.done(self.elapsed()) >= share)
+
+    def join_validation(
+        self, give_back: Callable[[], int] | None = None
+    ) -> Generator[Note, None, None]:
+        """Give the held-out paint back to training; validation ends, its last scores stay.
+
+        The last validation (this epoch's) is what the run reports, labelled as measured
+        before the paint joined; the orientation check is made now, on the model as it is,
+        with the clock paused (as the one at the end of a run is outside its budget).  From
+        here the schedule follows the training loss and the last model is kept.
+        ``give_back`` (live runs: their labels' ``join``) gives the paint back and returns
+        how many voxels; by default the split's ``HeldOut.rejoin`` and the sampler's recount.
+        """
+        s, d = self.s, self.s.data
+        if d.painted_on_time_slices and not d.mixed_paint:
+            paused = time.perf_counter()
+            yield from self._check_before_joining()
+            self.t0 += time.perf_counter() - paused
+        self._split_before_joining = None if d.held is None else d.held.to_dict()
+        if give_back is None:
+            back = d.held.rejoin(d.target)
+            s.sampler.recount()
+            # the card's priors count the target, now with the held-out paint (not twice)
+            self._prior_memo = (d, card_priors(s.layout, replace(d, held=None)))
+        else:
+            back = give_back()  # a new data without a split: priors counted afresh
+        self.joined, s.val = self.epoch, None
+        if self.best_metrics is not None:
+            self.best_metrics = {**self.best_metrics, "before_joining": self.epoch}
+        self.restart_judging()
+        yield Note(f"The paint held out for validation ({back:,} voxels) joins training after "
+                   f"epoch {self.epoch} ({self.config.val_join:.0%} of the budget); the "
+                   "validation reported is that epoch's.", "info")
+
+    def _check_before_joining(self) -> Generator[Note, None, None]:
+        """The orientation check on the model before the held-out paint joins training."""
+        d = self.s.data
+        model = copy.deepcopy(self.scored).to("cpu", memory_format=torch.contiguous_format)
+        card = self.make_card(model.eval(), {"epochs": self.epoch, "steps": self.step_count})
+        try:
+            self._orientations = check_orientations(model, card, d.image, d.held)
+        except Exception as exc:  # noqa: BLE001 - the check must never end the run
+            self._orientations = (None, None, None)  # the card's orientations, unchecked
+            yield Note(f"Could not compare the prediction orientations on validation ({exc}); "
+                       "prediction averages the orientations of the card.", "warning")
 
     def restart_judging(self) -> None:
         """The validation data changed: forget the best score, patience and plateau counts.
@@ -332,7 +399,7 @@ class TrainingRun:
         try:
             d = self.s.data
             axes, record, why_not = (
-                check_orientations(model, card, d.image, d.held)
+                self._orientations or check_orientations(model, card, d.image, d.held)
                 if d.painted_on_time_slices and not d.mixed_paint else (None, None, None))
         except Exception as exc:  # noqa: BLE001 - the trained model must be kept whatever happens
             yield Note(f"Could not compare the prediction orientations on validation ({exc}); "
@@ -349,8 +416,11 @@ class TrainingRun:
             return
         card["input"]["predict_axes"] = axes
         if card.get("validation") is not None:
-            card["validation"]["orientations"] = record
-        yield Note(describe(record), "info")
+            card["validation"]["orientations"] = (
+                record if self.joined is None else {**record, "measured_epoch": self.joined})
+        when = "" if self.joined is None else (
+            f" (measured on the model of epoch {self.joined}, before the held-out paint joined training)")
+        yield Note(describe(record).rstrip(".") + when + ".", "info")
 
     def _default_average(self, model: torch.nn.Module, card: dict[str, Any]) -> str:
         """What prediction averages by default, for a card of several orientations

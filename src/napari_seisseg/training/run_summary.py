@@ -11,7 +11,7 @@ from typing import Any
 
 from .metrics import headline
 
-__all__ = ["epoch_line", "finished_message", "fmt_score", "validation_score"]
+__all__ = ["epoch_line", "finished_message", "fmt_score", "measured_when", "validation_score"]
 
 #: Why a run ended, in words (``TrainResult.stop_reason``).
 _WHY = {"epochs": "all epochs done", "time": "time budget spent",
@@ -40,6 +40,20 @@ def validation_score(metrics: Mapping[str, Any], fmt: Callable[[Any], str] = fmt
     spread = metrics.get("spread")
     pm = "" if spread is None else f" ± {spread:.3f}"
     return f"validation mean IoU {fmt(headline(metrics))}{pm}"
+
+
+def measured_when(metrics: Mapping[str, Any] | None) -> str:
+    """`` at epoch 9, before the held-out paint joined training`` for the validation of a
+    run whose held-out paint joined training (:attr:`~.config.TrainConfig.val_join`), else
+    ``""``.
+
+    Parameters
+    ----------
+    metrics : mapping or None
+        The kept model's validation scores (``before_joining``: the epoch they were measured).
+    """
+    joined = (metrics or {}).get("before_joining")
+    return "" if joined is None else f" at epoch {joined}, before the held-out paint joined training"
 
 
 def epoch_line(event: Any) -> str:
@@ -71,7 +85,9 @@ def finished_message(result: Any, name: str, saved: Any) -> str:
     """
     score = ""
     if result.best_metrics:
-        score = f", {validation_score(result.best_metrics)} (epoch {result.best_epoch})"
+        when = measured_when(result.best_metrics)
+        score = (f", {validation_score(result.best_metrics)}{when}"
+                 f" ({'kept epoch' if when else 'epoch'} {result.best_epoch})")
     message = f"model '{name}' ready{score}; {_WHY.get(result.stop_reason, '')}"
     if saved is not None:
         message += f"; saved automatically to {saved}"

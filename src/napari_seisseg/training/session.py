@@ -34,7 +34,7 @@ from .patch_sampler import PatchSampler
 from .patches import PatchLayout, inplane_axes, make_layout
 from .recipe import hybrid_fits, resolve_model
 from .report import few_body_classes, few_body_texts, few_voxel_warnings
-from .time_slices import time_slice_defaults
+from .time_slices import settle_validation
 from .validation import ValidationSet
 
 __all__ = ["Session", "build_session"]
@@ -468,12 +468,8 @@ def build_session(
     own_validation = data.val_target is not None  # split_data clears it
     few = classes_to_paste(config, data, layout, few_bodies, infos)  # warned of, before the split
     held = split_data(data, kind=kind, fraction=config.val_fraction, seed=config.seed)
-    if data.time_slices_painted_most:
-        # keep last where validation is the bands of the painted time slices (or none)
-        in_time = held is None or held.axis == data.sample_axis
-        infos += time_slice_defaults(config, own_validation=own_validation or not in_time,
-                                     few_bodies=[data.classes[k].name for k in few])
-    config.keep = config.keep or "best"  # the card says which model was kept
+    infos += settle_validation(config, data, held, own_validation,
+                               [data.classes[k].name for k in few])
     notes += [n for n in data.notes if n not in notes]
     normalizer = _session_normalizer(data, config, pipeline, init_card)
     device = resolve_device(config.device)

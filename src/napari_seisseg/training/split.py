@@ -21,7 +21,9 @@ Explicit split
     A second labels array (another Labels layer) is the validation set; its voxels are
     removed from the training labels.
 
-Held-out labels are kept compactly as the held-out slices only (:class:`HeldOut`).
+Held-out labels are kept compactly as the held-out slices only (:class:`HeldOut`); an
+automatic split also keeps the training voxels it took (bands with their gaps, or whole
+slices), so they can join training later (:meth:`HeldOut.rejoin`).
 """
 
 from __future__ import annotations
@@ -68,6 +70,10 @@ class HeldOut:
         array's other axes in increasing order.
     description : str
         How the split was made, for the user.
+    trained : list of numpy.ndarray
+        For an automatic split, the training voxels each stored slice lost (its band and
+        the gaps beside it; 0 = none), in the target's dtype, so :meth:`rejoin` can give
+        them back; empty for validation labels the user gave.
     """
 
     shape: tuple[int, ...]
@@ -75,6 +81,28 @@ class HeldOut:
     indices: list[int] = field(default_factory=list)
     sections: list[np.ndarray] = field(default_factory=list)
     description: str = ""
+    trained: list[np.ndarray] = field(default_factory=list)
+
+    @property
+    def can_rejoin(self) -> bool:
+        """Whether the held-out voxels came out of the training target (an automatic split)."""
+        return bool(self.trained) and len(self.trained) == len(self.indices)
+
+    def rejoin(self, target: np.ndarray) -> int:
+        """Give the training target back every voxel the split took out of it (in place).
+
+        Returns
+        -------
+        int
+            Voxels given back (the validation bands and the gaps beside them).
+        """
+        back = 0
+        for i, lost in zip(self.indices, self.trained, strict=True):
+            key = _take(target, self.axis, i)
+            now = np.asarray(target[key])
+            target[key] = np.where(lost != 0, lost, now).astype(target.dtype)
+            back += int(np.count_nonzero(lost))
+        return back
 
     @property
     def n_voxels(self) -> int:
@@ -247,6 +275,7 @@ def _whole_sections(found: _Candidates, fraction: float, rng: np.random.Generato
         key = _take(target, axis, int(i))
         held.indices.append(int(i))
         held.sections.append(np.array(target[key], dtype=np.uint8))
+        held.trained.append(np.array(target[key]))
         target[key] = 0
     shown = ", ".join(str(int(i)) for i in best[:10])
     names = found.words[axis]
@@ -324,6 +353,7 @@ def _bands(
         if not val_sec.any():
             continue
         removed += int(np.count_nonzero(np.where(margin & ~band, sec, 0)))
+        held.trained.append(np.where(margin, sec, 0).astype(target.dtype))
         target[key] = np.where(margin, 0, sec).astype(target.dtype)
         held.indices.append(index)
         held.sections.append(val_sec)
