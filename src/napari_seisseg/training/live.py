@@ -251,6 +251,19 @@ def _finish(
     return live
 
 
+def _live_config(config: TrainConfig | None) -> tuple[TrainConfig, bool]:
+    """The run's copy of ``config`` (until stopped by default) and whether it asked for
+    validation to join training in a run without a budget (it never joins there)."""
+    config = copy.deepcopy(config) if config is not None else TrainConfig(epochs=None, minutes=None)
+    asked_join = False
+    if config.epochs is None and config.minutes is None:
+        config.early_stopping = None  # until stopped: only the user ends the run
+        # nor is there a share of a budget after which validation could join training
+        asked_join = config.val_join is not None and config.val_join < 1
+        config.val_join = 1.0
+    return config, asked_join
+
+
 def live_train(
     image: Any,
     labels: Any,
@@ -292,13 +305,7 @@ def live_train(
         For bad inputs or settings at the start (as :func:`.loop.train`).
     """
     t0 = time.perf_counter()
-    config = copy.deepcopy(config) if config is not None else TrainConfig(epochs=None, minutes=None)
-    asked_join = False
-    if config.epochs is None and config.minutes is None:
-        config.early_stopping = None  # until stopped: only the user ends the run
-        # nor is there a share of a budget after which validation could join training
-        asked_join = config.val_join is not None and config.val_join < 1
-        config.val_join = 1.0
+    config, asked_join = _live_config(config)
     # one snapshot of the labels for the session and the live target: a napari layer being
     # painted must not give them two different starts
     labels = np.array(labels, copy=True)
