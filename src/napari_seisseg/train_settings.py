@@ -149,8 +149,9 @@ TRAIN_SETTINGS: dict[str, Setting] = {
         None,
         help=("share of the budget after which the paint held out for validation (bands and "
               "the gaps beside them, or whole sections) joins training; the validation reported "
-              "is the one measured just before (auto: 0.5 when time slices are painted most and "
-              "the last model is kept; 1: never; below 1 keeps the last model)")),
+              "is the one measured just before (auto: 0.5 when the paint is on time slices, not "
+              "mixed with other sections, and the last model is kept; 1: never; below 1 keeps "
+              "the last model)")),
     "position": Setting(
         None, words=POSITION_CHOICES,
         help=("section models: give the network each pixel's position along time/depth as a "

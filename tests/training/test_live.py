@@ -364,6 +364,25 @@ def test_a_live_run_with_a_budget_gives_its_held_out_paint_to_training_halfway()
     assert result.best_metrics["before_joining"] == 2 and result.best_epoch == 4
     assert result.card["validation"]["split"]["voxels"] > 0  # the split before joining
     assert result.card["validation"]["measured_epoch"] == 2
+    # the latest weights are the kept ones (the last model): no distinct latest
+    assert result.distinct_latest is None
+    assert result.latest.best_metrics["before_joining"] == 2
+
+
+def test_a_join_with_everything_erased_is_a_warning_and_the_run_goes_on():
+    image, truth = toy_cube((24, 24, 24))
+    times = sections_only(truth, 2, [2, 8, 14, 20])
+    control = LiveControl()
+
+    def erase(_events):
+        control.update_labels(np.zeros_like(times))
+
+    events, result = _run(image, times, control, {7: erase}, _config(epochs=4))
+    notes = [e.text for e in _of(events, Note)]
+    # tried after epochs 2 and 3 (not after the last): refused each time, the run goes on
+    assert sum(n.startswith("The held-out paint could not join training") for n in notes) == 2
+    assert result.stop_reason == "epochs" and "before_joining" not in result.best_metrics
+    assert result.card["validation"].get("joined_training") is None
 
 
 def test_a_live_run_until_stopped_never_joins_and_asking_for_it_is_warned():

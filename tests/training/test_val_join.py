@@ -81,6 +81,11 @@ def test_validation_stays_out_where_it_chooses_the_model_or_the_user_gave_it():
     times = sections_only(truth, 2, [2, 8, 14, 20])
     _, _, notes, validated = _run(times, image, config={"val_join": 1.0})
     assert all(validated) and not any("joins training" in n for n in notes)
+    # mixed paint led by time slices is not measured joining: it keeps validation out
+    mixed = times.copy()
+    mixed[12] = truth[12]
+    _, result, notes, validated = _run(mixed, image)
+    assert all(validated) and result.card["training"]["config"]["val_join"] is None
     # nothing held out: auto stays auto and says nothing of joining
     _, result, notes, _ = _run(times, image, config={"val_fraction": 0.0})
     assert result.card["training"]["config"]["val_join"] is None

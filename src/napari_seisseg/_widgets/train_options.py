@@ -154,7 +154,7 @@ class TrainOptions(Container):
             tooltip="The paint held out for validation joins training for the end of the run, "
                     "so the last model learns from all of it; the validation shown is the one "
                     "measured just before. auto: after half the budget when the last model is "
-                    "kept on time-slice paint, else never. Not in a run until stopped (no "
+                    "kept on time-slice paint (not mixed with other sections), else never. Not in a run until stopped (no "
                     "budget to take half of).")
         return [self.val_fraction, self.keep, self.val_join]
 

@@ -250,11 +250,12 @@ class TrainConfig:
         Share of the labeled sections held out for validation (0: no validation).
     val_join : float or None
         Share of the budget (``minutes`` or ``epochs``) after which the paint an automatic
-        split held out (bands and the gaps beside them, or whole sections) joins training; the validation scores
-        reported are those measured just before (labelled so).  None (auto): 0.5
-        (:data:`~.time_slices.VAL_JOIN`) when the last model is kept on time-slice paint
-        (:func:`~.time_slices.time_slice_defaults`), else 1 (never).  Below 1 the last
-        model is kept (``keep`` auto or ``"last"``; a binary model keeps the threshold
+        split held out (bands and the gaps beside them, or whole sections) joins training;
+        the validation scores reported are those measured just before (labelled so).  None
+        (auto): 0.5 (:data:`~.time_slices.VAL_JOIN`) when the last model is kept on
+        time-slice paint, not mixed paint (:func:`~.time_slices.time_slice_defaults`), else
+        1 (never).  Below 1 the last model is kept (``keep`` auto or ``"last"``; a binary
+        model keeps the threshold
         tuned on that last validation).  Validation labels the user gave never join, nor
         does a run until stopped (no budget).
     max_val_windows : int

@@ -27,6 +27,9 @@ differences:
 * With ``epochs=None`` and ``minutes=None`` the run goes on until stopped, without early
   stopping.  With a budget, early stopping is the configured one, its patience counted
   again from every label update taken up (the labels changed: so did what "no better" means).
+  With a budget and ``val_join`` below 1 (auto on time-slice paint), the paint held out for
+  validation joins training once that share is spent (:meth:`.live_labels.LiveLabels.join`):
+  no split from then on, paint added later trains at once, the last model is kept.
 * Labels replaced by an array of another shape end the run (a ``Note`` at level
   ``"error"``, then ``Finished`` with reason ``"bad_labels"``), keeping the best model.
 * The result is a :class:`~.live_events.LiveResult`: the best model, and the latest
@@ -212,7 +215,9 @@ def _latest_result(
     model.load_state_dict(state)
     last = run.history[-1]
     kept = (run.best_epoch, run.best_metrics, run.best_threshold)
-    run.best_epoch, run.best_metrics = last["epoch"], last["metrics"]
+    # after the held-out paint joined training no epoch is validated: the last validation stays
+    metrics = last["metrics"] if run.joined is None else run.best_metrics
+    run.best_epoch, run.best_metrics = last["epoch"], metrics
     if last["metrics"] and run.s.binary:
         run.best_threshold = float(last["metrics"]["threshold"])
     facts = {k: v for k, v in result.card.get("training", {}).items() if k != "config"}
@@ -227,7 +232,7 @@ def _latest_result(
     if "orientations" in (result.card.get("validation") or {}) and card.get("validation") is not None:
         card["validation"]["orientations"] = result.card["validation"]["orientations"]
     latest = TrainResult(model, card, result.history, result.stop_reason, last["epoch"],
-                         last["metrics"])
+                         metrics)
     if run.runlog:
         path = run.runlog.bundle_path
         latest.bundle_path = save_bundle(path.with_name(f"{path.stem}-latest{path.suffix}"),
@@ -343,8 +348,10 @@ def live_train(
         if reason is None:
             reason = run.end_reason()
         if reason is None and run.join_due(live.labels.can_join):
-            yield from run.join_validation(live.labels.join)
-            yield live.labels_event()
+            try:
+                yield from run.join_validation(live.labels.join)
+            except LabelsRefused as exc:  # e.g. everything erased: tried again next epoch
+                yield Note(f"The held-out paint could not join training ({exc}).", "warning")
     if live.failure is not None:
         reason = "bad_labels"
     return (yield from _finish(run, reason, checkpointer, init_bundle))

@@ -140,10 +140,20 @@ class LiveLabels:
         -------
         int
             Painted voxels given back.
+
+        Raises
+        ------
+        LabelsRefused
+            Nothing left to train on (everything erased); the split stays as it was.
         """
         back = int(np.count_nonzero((self.held_mask | self.gap_mask) & (self.target != 0)))
+        before = (self.joined, self.held_mask, self.gap_mask)
         self.joined, self.held_mask, self.gap_mask = True, None, None
-        self.rebuild()
+        try:
+            self.rebuild()
+        except LabelsRefused:  # nothing to train on: the split stays as it was
+            self.joined, self.held_mask, self.gap_mask = before
+            raise
         return back
 
     def _freeze(self, held: HeldOut, trained: np.ndarray) -> None:
@@ -239,7 +249,8 @@ class LiveLabels:
             self.gap_mask.flat[flat] = False
 
     def rebuild(self) -> None:
-        """Redo the split, the sampler and the validation windows from the target.
+        """Redo the split (none once the held-out paint joined training), the sampler and
+        the validation windows from the target.
 
         Raises
         ------

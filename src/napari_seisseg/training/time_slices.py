@@ -23,8 +23,9 @@ __all__ = ["COPY_PASTE", "VAL_JOIN", "settle_validation", "time_slice_defaults",
 #: Probability of a copy-paste per patch in a run painted on time slices (``copypaste``).
 COPY_PASTE = AUGMENT_EXTRAS["copypaste"]["copy_paste"]
 #: Share of the budget after which the held-out paint joins training where the last model is
-#: kept on time-slice paint (:attr:`~.config.TrainConfig.val_join` on auto).  Training on all
-#: the paint gained on every run measured (docs/fewlabel-experiments.md, twentieth session).
+#: kept on time-slice paint, not mixed paint (:attr:`~.config.TrainConfig.val_join` on auto).
+#: It gained on all eight time-slice runs measured (docs/fewlabel-experiments.md, twentieth
+#: session); mixed paint led by time slices is not measured and keeps validation out.
 VAL_JOIN = 0.5
 
 
@@ -150,8 +151,10 @@ def settle_validation(
     can_join = held is not None and held.can_rejoin
     if data.time_slices_painted_most:
         in_time = held is None or held.axis == data.sample_axis
+        # mixed paint led by time slices is not measured joining: it keeps validation out
         infos += time_slice_defaults(config, own_validation=own_validation or not in_time,
-                                     few_bodies=few_bodies, can_join=can_join)
+                                     few_bodies=few_bodies,
+                                     can_join=can_join and not data.mixed_paint)
     if not can_join and config.val_join is not None and config.val_join < 1:
         data.notes.append("Validation joins training only when it is held out of the paint "
                           "(not validation labels you gave, nor with nothing held out): "
