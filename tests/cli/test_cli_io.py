@@ -114,3 +114,16 @@ def test_convert_names_damaged_trace_headers_on_stderr(segy_dir, tmp_path, capsy
     captured = capsys.readouterr()
     assert "(23 x 18 x 75)" in captured.out
     assert "note: 1 trace header(s) look damaged: trace 66 has inline 1,375,731,823" in captured.err
+
+
+def test_a_reader_that_goes_away_ends_info_quietly(segy_dir, capsys, monkeypatch):
+    class ClosedPipe:  # `seisseg info F | head -1` once head has exited
+        def write(self, _text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            pass
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert main(["info", str(segy_dir / "f3.sgy")]) == 141
+    assert capsys.readouterr().err == ""
