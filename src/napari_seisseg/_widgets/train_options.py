@@ -3,7 +3,8 @@
 :class:`TrainOptions` holds every setting beyond image, labels, model and budget (model
 width and encoder, patch and batch size, learning rate, 2.5D context, section axes, seed,
 device, loss, validation share and when it joins training, weight averaging, augmentation
-and the model to fine-tune) and turns them into :class:`~napari_seisseg.training.TrainConfig` arguments with
+and the model to fine-tune) and turns them into
+:class:`~napari_seisseg.training.TrainConfig` arguments with
 :meth:`TrainOptions.config_kwargs`.  Width, patch size and batch size read 0 for "chosen
 automatically" and show it as "auto".
 """
@@ -154,8 +155,8 @@ class TrainOptions(Container):
             tooltip="The paint held out for validation joins training for the end of the run, "
                     "so the last model learns from all of it; the validation shown is the one "
                     "measured just before. auto: after half the budget when the last model is "
-                    "kept on time-slice paint (not mixed with other sections), else never. Not in a run until stopped (no "
-                    "budget to take half of).")
+                    "kept on time-slice paint (not mixed with other sections), else never. Not "
+                    "in a run until stopped (no budget to take half of).")
         return [self.val_fraction, self.keep, self.val_join]
 
     def _average_box(self) -> Container:

@@ -353,13 +353,13 @@ def _offer_checkpoints(image: Any, geometry: Any) -> None:
 def _report(result: Any, path: Path, config: TrainConfig) -> int:
     """Say where the model went (and the run folder); the exit status of the run."""
     from ..training.metrics import headline
-    from ..training.run_summary import measured_when
+    from ..training.run_summary import kept_epoch, measured_when
 
     best = ""
     if result.best_metrics:
-        when = measured_when(result.best_metrics)
-        best = f" ({'kept epoch' if when else 'epoch'} {result.best_epoch}, validation mean IoU " \
-               f"{fmt(headline(result.best_metrics))}{when})"
+        m = result.best_metrics
+        best = f" ({kept_epoch(m, result.best_epoch)}, validation mean IoU " \
+               f"{fmt(headline(m))}{measured_when(m)})"
     if result.stop_reason == "stopped":
         print(f"Stopped by Ctrl-C: saved the best model so far{best} to {path}")
     else:

@@ -206,8 +206,8 @@ class TrainConfig:
     keep : {None, "best", "last"}
         The model the run keeps: the best by validation, or the last (validation still
         scored and reported until the held-out paint joins training, ``val_join``; no early
-        stopping).  None (auto): ``"last"`` when time slices
-        are the orientation painted most and validation is held out of them
+        stopping).  None (auto): ``"last"`` when time slices are the orientation painted
+        most and validation is held out of them
         (:func:`~.time_slices.time_slice_defaults`) or ``val_join`` is below 1, else
         ``"best"``; the run's card records which.
     early_stopping : int or None
@@ -255,9 +255,8 @@ class TrainConfig:
         (auto): 0.5 (:data:`~.time_slices.VAL_JOIN`) when the last model is kept on
         time-slice paint, not mixed paint (:func:`~.time_slices.time_slice_defaults`), else
         1 (never).  Below 1 the last model is kept (``keep`` auto or ``"last"``; a binary
-        model keeps the threshold
-        tuned on that last validation).  Validation labels the user gave never join, nor
-        does a run until stopped (no budget).
+        model keeps the threshold tuned on that last validation).  Validation labels the
+        user gave never join, nor does a run until stopped (no budget).
     max_val_windows : int
         Cap on the number of validation patches evaluated each epoch.
     augment : AugmentConfig

@@ -130,7 +130,7 @@ class LiveLabels:
     @property
     def can_join(self) -> bool:
         """Whether validation is held out of the paint (an automatic split, not joined)."""
-        return self.val_target is None and self.held_mask is not None and not self.joined
+        return self.val_target is None and self.held_mask is not None  # None once joined
 
     def join(self) -> int:
         """Give the held-out paint (and the gaps beside it) to training, for the rest of
@@ -281,7 +281,7 @@ class LiveLabels:
                 "labels it had. Paint some labels again."
             ) from exc
         s.data, s.sampler, self.recent = data, sampler, recent
-        if self.val_target is None and self.held_mask is None and held is not None and not self.joined:
+        if self.val_target is None and self.held_mask is None and held is not None:
             self._freeze(held, data.target)  # only a split the run takes up is kept
         s.val = _validation(data, held, s.layout, s.normalizer, config)
         s.train_counts = value_counts(data.target, len(data.classes) + 1)[1:]

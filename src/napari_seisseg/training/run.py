@@ -340,9 +340,13 @@ class TrainingRun:
         how many voxels; by default the split's ``HeldOut.rejoin`` and the sampler's recount.
         """
         s, d = self.s, self.s.data
-        if d.painted_on_time_slices and not d.mixed_paint:
+        if self._checks_orientations:
             paused = time.perf_counter()
-            yield from self._check_before_joining()
+            model = copy.deepcopy(self.scored).to("cpu", memory_format=torch.contiguous_format)
+            card = self.make_card(model.eval(), {"epochs": self.epoch, "steps": self.step_count})
+            # a failed check leaves the card's orientations, unchecked
+            self._orientations = (yield from self._compare_orientations(model, card)) or (
+                None, None, None)
             self.t0 += time.perf_counter() - paused
         self._split_before_joining = None if d.held is None else d.held.to_dict()
         if give_back is None:
@@ -360,17 +364,28 @@ class TrainingRun:
                    f"epoch {self.epoch} ({self.config.val_join:.0%} of the budget); the "
                    "validation reported is that epoch's.", "info")
 
-    def _check_before_joining(self) -> Generator[Note, None, None]:
-        """The orientation check on the model before the held-out paint joins training."""
+    @property
+    def _checks_orientations(self) -> bool:
+        """Whether the run compares the prediction orientations on validation: time-slice
+        paint (mixed paint keeps the card's orientations unchecked: its validation bands
+        favour one)."""
         d = self.s.data
-        model = copy.deepcopy(self.scored).to("cpu", memory_format=torch.contiguous_format)
-        card = self.make_card(model.eval(), {"epochs": self.epoch, "steps": self.step_count})
+        return d.painted_on_time_slices and not d.mixed_paint
+
+    def _compare_orientations(
+        self, model: torch.nn.Module, card: dict[str, Any]
+    ) -> Generator[Note, None, tuple[Any, Any, Any] | None]:
+        """:func:`~.orientation_check.check_orientations` where the run makes it (``(None,
+        None, None)`` elsewhere); None, with a warning, when it failed."""
+        if not self._checks_orientations:
+            return None, None, None
+        d = self.s.data
         try:
-            self._orientations = check_orientations(model, card, d.image, d.held)
-        except Exception as exc:  # noqa: BLE001 - the check must never end the run
-            self._orientations = (None, None, None)  # the card's orientations, unchecked
+            return check_orientations(model, card, d.image, d.held)
+        except Exception as exc:  # noqa: BLE001 - the trained model must be kept whatever happens
             yield Note(f"Could not compare the prediction orientations on validation ({exc}); "
                        "prediction averages the orientations of the card.", "warning")
+            return None
 
     def restart_judging(self) -> None:
         """The validation data changed: forget the best score, patience and plateau counts.
@@ -394,17 +409,13 @@ class TrainingRun:
         return None
 
     def _settle_orientations(self, model: torch.nn.Module, card: dict[str, Any]) -> Generator[Note, None, None]:
-        """Keep the three orientations averaged only where validation says so (time-slice paint;
-        mixed paint keeps the card's orientations unchecked: its validation bands favour one)."""
-        try:
-            d = self.s.data
-            axes, record, why_not = (
-                self._orientations or check_orientations(model, card, d.image, d.held)
-                if d.painted_on_time_slices and not d.mixed_paint else (None, None, None))
-        except Exception as exc:  # noqa: BLE001 - the trained model must be kept whatever happens
-            yield Note(f"Could not compare the prediction orientations on validation ({exc}); "
-                       "prediction averages the orientations of the card.", "warning")
+        """Keep the three orientations averaged only where validation says so (time-slice
+        paint, :meth:`_compare_orientations`; checked before the held-out paint joined
+        training, if it did)."""
+        compared = self._orientations or (yield from self._compare_orientations(model, card))
+        if compared is None:
             return
+        axes, record, why_not = compared
         if why_not is not None:
             yield Note(f"Prediction averages time slices, inlines and crosslines (time slices "
                        f"weighing as much as the two others together) without a check "

@@ -11,7 +11,8 @@ from typing import Any
 
 from .metrics import headline
 
-__all__ = ["epoch_line", "finished_message", "fmt_score", "measured_when", "validation_score"]
+__all__ = ["epoch_line", "finished_message", "fmt_score", "kept_epoch", "measured_when",
+           "validation_score"]
 
 #: Why a run ended, in words (``TrainResult.stop_reason``).
 _WHY = {"epochs": "all epochs done", "time": "time budget spent",
@@ -56,6 +57,12 @@ def measured_when(metrics: Mapping[str, Any] | None) -> str:
     return "" if joined is None else f" at epoch {joined}, before the held-out paint joined training"
 
 
+def kept_epoch(metrics: Mapping[str, Any] | None, epoch: Any) -> str:
+    """``"epoch 9"``, or ``"kept epoch 24"`` where the validation is of an earlier epoch
+    (:func:`measured_when`)."""
+    return f"{'kept epoch' if measured_when(metrics) else 'epoch'} {epoch}"
+
+
 def epoch_line(event: Any) -> str:
     """The status line of an epoch's end: its loss and validation score (best marked).
 
@@ -85,9 +92,8 @@ def finished_message(result: Any, name: str, saved: Any) -> str:
     """
     score = ""
     if result.best_metrics:
-        when = measured_when(result.best_metrics)
-        score = (f", {validation_score(result.best_metrics)}{when}"
-                 f" ({'kept epoch' if when else 'epoch'} {result.best_epoch})")
+        m = result.best_metrics
+        score = f", {validation_score(m)}{measured_when(m)} ({kept_epoch(m, result.best_epoch)})"
     message = f"model '{name}' ready{score}; {_WHY.get(result.stop_reason, '')}"
     if saved is not None:
         message += f"; saved automatically to {saved}"

@@ -160,9 +160,10 @@ def settle_validation(
                           "(not validation labels you gave, nor with nothing held out): "
                           "val_join (--val-join) is ignored.")
         config.val_join = 1.0
-    if config.keep is None and (config.val_join or 1) < 1:
+    joins = (config.val_join or 1) < 1
+    if config.keep is None and joins:
         infos.append(f"The paint held out for validation joins training after "
                      f"{config.val_join:.0%} of the budget: the model at the end of the run is "
                      "kept, and the validation reported is the one measured just before.")
-    config.keep = config.keep or ("last" if (config.val_join or 1) < 1 else "best")  # on the card
+    config.keep = config.keep or ("last" if joins else "best")  # on the card
     return infos
