@@ -24,7 +24,9 @@ slices); labels on 8 time slices only (``--slices N`` for another number; ``--li
 paints N inlines and N crosslines as well: mixed paint), scored on the others.  And ``survey``: a synthetic stand-in for the issue's held-out survey, 160 x 200
 x 174 without salt: background about 93 %, two faults (2 %), 24 channels (2.7 %) and 20
 gas sands (amplitude anomalies, 1.4-1.8 %), classes 1 background, 2 fault, 3 channel,
-4 amplitude anomaly; labels on 8 time slices, scored on the 166 others.  And the TGS salt tiles
+4 amplitude anomaly; labels on 8 time slices, scored on the 166 others (``--snr 2`` for a
+noisier cube, ``--shape 320,400,174`` for a larger one, to see how far the defaults carry
+beyond the figures they were chosen on).  And the TGS salt tiles
 (``tgs``): folds 0-2 labeled, fold 3 scored (pixel IoU and the challenge metric), with
 ``seisseg train --axes 0`` and nothing else.
 
@@ -58,6 +60,7 @@ HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("SEISSEG_SHARED", HERE.parent.parent / "shared"))
 RESULTS = HERE / "results_fewlabel.json"
 KEEP_INLINES = (1080, 1105)
+SNR = 7.0  # make_synthetic_cube's default noise
 SCRIBBLE_INLINES = (1077, 1092, 1107)
 
 
@@ -267,11 +270,23 @@ def run_network(cube: np.ndarray, kept: np.ndarray, minutes: float, seed: int,
         # the held-out paint joined training after this epoch (None: it never did)
         "validation_measured_epoch": val.get("measured_epoch"),
         "validation_class_iou": [c.get("iou") for c in metrics.get("classes", [])],
+        # windows the kept model was scored on at the end, and those each epoch read (None:
+        # the figures are each epoch's, as before the twenty-first session)
+        "validation_windows": metrics.get("windows"), "validation_chosen_on": metrics.get("chosen_on"),
+        "validation_spread": metrics.get("spread"),
         "position": card["input"].get("position"),
         "model": card["model"].get("name"), "patch": card["input"].get("patch_size"),
         "log_tail": log.strip().splitlines()[-14:],
     }
     return np.clip(mask, 0, None), facts
+
+
+def _shape(text: str) -> tuple[int, int, int]:
+    """``I,X,T`` → a cube shape, for ``--shape``."""
+    parts = tuple(int(v) for v in text.split(","))
+    if len(parts) != 3 or min(parts) < 32:
+        raise argparse.ArgumentTypeError(f"{text!r}: give three sizes of at least 32, e.g. 320,400,174")
+    return parts  # type: ignore[return-value]
 
 
 def _layout(args: argparse.Namespace) -> dict[str, Any]:
@@ -323,15 +338,16 @@ def synthetic(args: argparse.Namespace) -> dict[str, Any]:
     from napari_seisseg.synthetic import make_synthetic_cube
 
     if args.task == "survey":
-        cube = make_synthetic_cube((160, 200, 174), seed=args.seed, n_faults=2, n_channels=24,
-                                   n_anomalies=20, salt=False)
+        cube = make_synthetic_cube(args.shape or (160, 200, 174), seed=args.seed, n_faults=2,
+                                   n_channels=24, n_anomalies=20, salt=False, snr=args.snr)
         # 1 background, 2 fault, 3 channel, 4 amplitude anomaly (no salt: 2 is never drawn)
         cube.labels = np.array([0, 1, 1, 2, 3, 4], np.uint8)[cube.labels]
         cube.class_names = ("background", "fault", "channel", "amplitude anomaly")
-        times = np.linspace(10, 163, args.slices).round().astype(int)
+        times = np.linspace(10, cube.seismic.shape[2] - 11, args.slices).round().astype(int)
     else:
-        cube = make_synthetic_cube((96, 96, 128), seed=args.seed, n_faults=1, n_channels=10)
-        times = np.linspace(8, 120, args.slices).round().astype(int)
+        cube = make_synthetic_cube(args.shape or (96, 96, 128), seed=args.seed, n_faults=1,
+                                   n_channels=10, snr=args.snr)
+        times = np.linspace(8, cube.seismic.shape[2] - 8, args.slices).round().astype(int)
     truth = cube.labels
     n = int(truth.max())
     kept = np.zeros(truth.shape, np.uint8)
@@ -349,7 +365,9 @@ def synthetic(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {
         "task": ("survey" if args.task == "survey" else "synthetic") + "_time_slices"
                 + ("" if args.slices == 8 else f"_{args.slices}")
-                + (f"_{args.lines}il_{xl}xl" if args.lines or xl else ""),
+                + (f"_{args.lines}il_{xl}xl" if args.lines or xl else "")
+                + (f"_snr{args.snr:g}" if args.snr != SNR else "")
+                + ("_" + "x".join(map(str, args.shape)) if args.shape else ""),
         "seed": args.seed, "minutes": args.minutes, "pretrain_minutes": args.pretrain,
         "extra_args": args.extra, **_layout(args), "classes": list(cube.class_names),
         "class_share": [float(v) for v in shares], "painted_time_slices": times.tolist(),
@@ -461,6 +479,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--crosslines", type=int, metavar="N",
                    help="synthetic, survey: paint N crosslines instead of --lines of them "
                         "(0: inlines only)")
+    p.add_argument("--snr", type=float, default=SNR, metavar="S",
+                   help=f"synthetic, survey: signal-to-noise ratio of the cube's random noise "
+                        f"(default {SNR:g}; real surveys are noisier: try 2)")
+    p.add_argument("--shape", type=_shape, metavar="I,X,T",
+                   help="synthetic, survey: the cube's shape (inline, crossline, sample) "
+                        "instead of 96,96,128 or 160,200,174; time slices stay spread evenly")
     p.add_argument("--pretrain", type=float, default=0.0, metavar="M",
                    help="run 'seisseg pretrain --minutes M' first (its own minutes, reported "
                         "apart); training then starts from it")

@@ -208,6 +208,13 @@ def test_mixed_paint_led_by_time_slices_is_never_checked_and_keeps_by_where_vali
                             "averaged over test-time flips of axis 0 and axis 1; not along the painted time "
                             "slices") for n in notes), notes
     assert any("not along the painted time slices" in n for n in notes), notes
+    # the bands in the time slices (kept last) measured time slices, which are not predicted:
+    # the run says its validation figure says little of the mask; bands of inlines and
+    # crosslines (kept best) measured what is predicted
+    told = any("validation measured on its bands: the validation reported says little of the "
+               "mask" in n for n in notes)
+    assert told == (result.card["validation"]["split"]["axis"] == 2), notes
+    assert told == (keep == "last")
     assert "orientations" not in card["validation"]
     assert card["training"]["config"]["keep"] == keep
     augment = card["training"]["config"]["augment"]

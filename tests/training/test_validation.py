@@ -46,3 +46,10 @@ def test_bootstrap_spread_is_zero_for_identical_windows_and_grows_with_disagreem
     assert bootstrap_spread(mixed, None) > 0.1
     assert bootstrap_spread([window(True)], None) is None
     assert np.isfinite(bootstrap_spread(mixed, None))
+    # grouped: each group (a held-out section) one right and one wrong window is the same
+    # section six times over, so it does not spread; a group that is all wrong does
+    pairs = [window(True), window(False)] * 3
+    assert bootstrap_spread(pairs, None, groups=[0, 0, 1, 1, 2, 2]) < 1e-12
+    assert bootstrap_spread(pairs, None) > 0.1
+    assert bootstrap_spread(mixed, None, groups=[0, 0, 0, 1, 1, 1]) > 0.1
+    assert bootstrap_spread(mixed, None, groups=[0] * 6) is None  # one section: no spread

@@ -102,6 +102,11 @@ def test_train_watch_stop_save_and_load(sample_viewer, qtbot, tmp_path):
     qtbot.waitUntil(lambda: w.worker is None, timeout=20_000)
     assert w.status.state == "done", w.status.value
     assert w.result.stop_reason == "stopped"
+    # at the end the table shows the kept model's scores, as the status line does
+    kept = {c["name"]: c["iou"] for c in w.result.best_metrics["classes"]}
+    from napari_seisseg._widgets.train_curves import fmt_score
+
+    assert {r[0]: r[1] for r in w.table_rows()} == {k: fmt_score(v) for k, v in kept.items()}
     assert len(w.curves.loss_line.get_xdata()) == len(w.history["step"])
     assert w.n_draws >= 2
     names = MODEL_STORE.names()  # the best, newest, after the latest weights when they differ

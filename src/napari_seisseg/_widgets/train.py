@@ -379,6 +379,8 @@ class TrainWidget(ModelFiles, Container):
             show_note(event, self._fail)
         elif isinstance(event, Finished):
             self.progress.value = 1000
+            if event.best_metrics:  # the kept model's scores (on every held-out window, if read)
+                self.curves.fill_table(event.best_metrics)
         self.n_events += 1
 
     def _on_live_event(self, event: Any) -> None:

@@ -56,6 +56,7 @@ from ..io.geometry import SurveyGeometry
 from ..jobs import drain
 from .config import TrainConfig
 from .events import Finished, Note, TrainEvent, TrainResult
+from .final_validation import score_latest
 from .live_control import LiveControl, PreviewRequest
 from .live_events import LabelsUpdated, LiveResult, Preview
 from .live_labels import LabelsRefused, LiveLabels
@@ -217,9 +218,13 @@ def _latest_result(
     kept = (run.best_epoch, run.best_metrics, run.best_threshold)
     # after the held-out paint joined training no epoch is validated: the last validation stays
     metrics = last["metrics"] if run.joined is None else run.best_metrics
+    if last["epoch"] == run.best_epoch and run.every_window is not None:
+        metrics = run.best_metrics  # the kept epoch, scored on every held-out window
+    elif run.every_window is not None:  # scored on those windows too, as the kept model was
+        metrics = score_latest(run, model) or metrics
     run.best_epoch, run.best_metrics = last["epoch"], metrics
-    if last["metrics"] and run.s.binary:
-        run.best_threshold = float(last["metrics"]["threshold"])
+    if metrics and last["metrics"] and run.s.binary:
+        run.best_threshold = float(metrics["threshold"])
     facts = {k: v for k, v in result.card.get("training", {}).items() if k != "config"}
     try:
         card = run.make_card(model, {**facts, "kept": "latest"})

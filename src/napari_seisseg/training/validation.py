@@ -24,7 +24,10 @@ from .metrics import MetricAccumulator, binary_confusion, scores_from_confusion
 from .patches import PatchLayout, inplane_axes, read_window
 from .split import HeldOut
 
-__all__ = ["ValidationSet", "bootstrap_spread", "tile_starts"]
+__all__ = ["MIN_GROUPS", "ValidationSet", "bootstrap_spread", "tile_starts"]
+
+#: Held-out sections needed to resample them (rather than windows) for the spread.
+MIN_GROUPS = 20
 
 
 def tile_starts(n: int, size: int) -> list[tuple[int, int, int]]:
@@ -58,6 +61,7 @@ class ValidationSet:
     images: list[np.ndarray] = field(default_factory=list)
     targets: list[np.ndarray] = field(default_factory=list)
     windows: list[tuple] = field(default_factory=list)
+    held_axis: int | None = None
 
     @property
     def n_voxels(self) -> int:
@@ -111,7 +115,7 @@ class ValidationSet:
             rng = np.random.default_rng(np.random.SeedSequence([int(seed), 104729]))
             keep = np.sort(rng.choice(len(cands), size=max_windows, replace=False))
             cands = [cands[i] for i in keep]
-        out = cls()
+        out = cls(held_axis=held.axis)
         for start, axis, index, tgt in cands:
             img, _ = read_window(image, None, layout, normalize, start, axis=axis, index=index)
             out.images.append(img)
@@ -147,12 +151,24 @@ class ValidationSet:
                 one.update(logits[j : j + 1], y[j : j + 1])
                 per_window.append(one)
         out = acc.result(names, values)
-        out["spread"] = bootstrap_spread(per_window, out.get("threshold"))
+        out["spread"] = bootstrap_spread(per_window, out.get("threshold"), groups=self._groups())
         return out
+
+    def _groups(self) -> list[Any] | None:
+        """The held-out section of every window, when the windows lie in the held-out
+        sections and there are enough of them to resample (:data:`MIN_GROUPS`: whole
+        held-out tiles or sections, whose windows share one decision); None (resample the
+        windows) for a few painted sections' bands, 3D windows or windows across the
+        held-out sections."""
+        if any(w[1] is None or w[1] != self.held_axis for w in self.windows):
+            return None
+        sections = [w[1:] for w in self.windows]
+        return sections if len(set(sections)) >= MIN_GROUPS else None
 
 
 def bootstrap_spread(
-    windows: Sequence[MetricAccumulator], threshold: float | None, draws: int = 200, seed: int = 0
+    windows: Sequence[MetricAccumulator], threshold: float | None, draws: int = 200, seed: int = 0,
+    groups: Sequence[Any] | None = None,
 ) -> float | None:
     """Standard deviation of the painted mean IoU over windows resampled with replacement.
 
@@ -166,12 +182,16 @@ def bootstrap_spread(
         Bootstrap resamples.
     seed : int
         Seed of the resampling.
+    groups : sequence, optional
+        One key per window: windows of one key (one held-out section) are resampled
+        together, as one unit.
 
     Returns
     -------
     float or None
-        How much the validation score would move with other windows of the same kind: an
-        honest error bar for a few held-out bands (None with fewer than two windows).
+        How much the validation score would move with other windows (or sections) of the
+        same kind: an honest error bar for a few held-out bands (None with fewer than two
+        units).
     """
     if len(windows) < 2:
         return None
@@ -183,6 +203,13 @@ def bootstrap_spread(
         else:
             cms.append(w.cm)
     cms = np.stack(cms).astype(np.int64)
+    if groups is not None:  # one confusion matrix per group
+        keys = {k: i for i, k in enumerate(dict.fromkeys(groups))}
+        if len(keys) < 2:
+            return None
+        summed = np.zeros((len(keys), *cms.shape[1:]), np.int64)
+        np.add.at(summed, [keys[k] for k in groups], cms)
+        cms = summed
     rng = np.random.default_rng(seed)
     scores = []
     for _ in range(draws):

@@ -1,0 +1,132 @@
+"""The kept model scored once more on every held-out window at the end of a run."""
+
+from __future__ import annotations
+
+import numpy as np
+from training_helpers import TINY, sections_only, toy_cube
+
+from napari_seisseg.jobs import drain
+from napari_seisseg.training import Finished, TrainConfig, train
+from napari_seisseg.training.validation import ValidationSet
+
+
+def _run(image, labels, **kw):
+    cfg = TrainConfig(**{**dict(model="unet2d", model_kwargs=dict(TINY), patch_size=16,
+                                batch_size=4, epochs=2, steps_per_epoch=2, axes=(0,),
+                                seed=0, position=False), **kw})
+    events = []
+    result = drain(train(image, labels, cfg), events.append)
+    notes = [e.text for e in events if type(e).__name__ == "Note"]
+    finished = next(e for e in events if isinstance(e, Finished))
+    return result, notes, finished
+
+
+def _tiles(binary: bool):
+    """40 labeled tiles of 24 x 24 (whole tiles are held out: four 16-pixel windows each)."""
+    image, truth = toy_cube((40, 24, 24), seed=3)
+    labels = (truth > 1).astype(np.uint8) + 1 if binary else truth
+    return image, labels
+
+
+def test_the_kept_model_is_scored_on_every_held_out_window_and_the_card_keeps_it():
+    """Binary tiles (1 sediment, 2 salt, as the TGS benchmark paints them), 8 held out."""
+    image, labels = _tiles(binary=True)
+    result, notes, finished = _run(image, labels, max_val_windows=5)
+    metrics = result.card["validation"]["metrics"]
+    held = result.card["validation"]["split"]["slices"]
+    assert metrics["chosen_on"] == 5 and metrics["windows"] == 4 * len(held) > 5
+    assert finished.best_metrics == metrics == result.best_metrics
+    # the threshold the card predicts with is the one tuned on every window
+    assert result.card["threshold"] == metrics["threshold"]
+    said = [n for n in notes if n.startswith(f"The kept model scored on all {4 * len(held)} "
+                                             "held-out windows (each epoch read 5)")]
+    assert len(said) == 1 and "; threshold " in said[0], notes
+
+
+def test_never_more_than_final_windows_times_the_subset_are_read():
+    from napari_seisseg.training.final_validation import FINAL_WINDOWS
+
+    image, labels = _tiles(binary=False)
+    result, notes, _ = _run(image, labels, max_val_windows=2)
+    metrics = result.card["validation"]["metrics"]
+    assert metrics["windows"] == FINAL_WINDOWS * 2 and metrics["chosen_on"] == 2
+    assert metrics["spread"] is not None
+    assert any(n.startswith(f"The kept model scored on {FINAL_WINDOWS * 2} held-out windows "
+                            "(each epoch read 2)") for n in notes), notes
+
+
+def test_nothing_is_rescored_when_validation_read_every_window():
+    image, labels = _tiles(binary=False)
+    result, notes, _ = _run(image, labels, max_val_windows=1000)
+    metrics = result.card["validation"]["metrics"]
+    assert "windows" not in metrics and "chosen_on" not in metrics
+    assert not any(n.startswith("The kept model scored on all") for n in notes)
+
+
+def test_a_run_whose_held_out_paint_joined_training_is_not_rescored():
+    image, truth = toy_cube((24, 24, 24))
+    labels = sections_only(truth, 2, [2, 8, 14, 20])  # time slices: the paint joins halfway
+    result, notes, _ = _run(image, labels, axes=None, epochs=4, max_val_windows=1,
+                            val_join=0.5)
+    assert result.card["validation"]["joined_training"]
+    assert "windows" not in result.card["validation"]["metrics"]
+    assert not any(n.startswith("The kept model scored on all") for n in notes)
+
+
+def test_the_spread_resamples_whole_sections_when_there_are_enough_of_them():
+    from napari_seisseg.training.validation import MIN_GROUPS
+
+    val = ValidationSet(windows=[((0, 0), 0, i // 2) for i in range(2 * MIN_GROUPS)],
+                        held_axis=0)
+    assert val._groups() == [(0, i // 2) for i in range(2 * MIN_GROUPS)]
+    few = ValidationSet(windows=[((0, 0), 0, i % 3) for i in range(2 * MIN_GROUPS)],
+                        held_axis=0)
+    assert few._groups() is None  # three painted sections' bands: the windows are resampled
+    across = ValidationSet(windows=[((0, 0), 1, i // 2) for i in range(2 * MIN_GROUPS)],
+                           held_axis=0)
+    assert across._groups() is None  # sections across the held-out ones are not units
+    assert ValidationSet(windows=[((0, 0, 0), None, None)] * 30, held_axis=0)._groups() is None
+
+
+def test_a_failure_keeps_the_trained_model_and_the_figures_each_epoch_read(monkeypatch):
+    from napari_seisseg.training import final_validation
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no memory left")
+
+    monkeypatch.setattr(final_validation, "_evaluate", broken)
+    image, labels = _tiles(binary=True)
+    result, notes, finished = _run(image, labels, max_val_windows=5)
+    assert any(n.startswith("Could not score the kept model on every held-out window (no "
+                            "memory left)") for n in notes), notes
+    metrics = result.card["validation"]["metrics"]
+    assert "windows" not in metrics and result.card["threshold"] == metrics["threshold"]
+    model = result.model
+    assert not model.training and all(p.device.type == "cpu" for p in model.parameters())
+    assert all(p.is_contiguous() for p in model.parameters())
+
+
+def test_a_live_run_scores_its_kept_and_its_latest_weights_on_the_same_windows(monkeypatch):
+    from napari_seisseg.training import live
+    from napari_seisseg.training import run as run_module
+    from napari_seisseg.training.live import LiveControl, live_train
+
+    scores = iter([1.0, 0.5, 0.25, 0.1])  # epoch 1 stays the best: the latest weights differ
+    monkeypatch.setattr(run_module, "selection_score", lambda metrics: next(scores))
+    calls = []
+    score_latest = live.score_latest
+    monkeypatch.setattr(live, "score_latest",
+                        lambda run, model: calls.append(1) or score_latest(run, model))
+
+    image, labels = _tiles(binary=False)
+    cfg = TrainConfig(model="unet2d", model_kwargs=dict(TINY), patch_size=16, batch_size=4,
+                      epochs=3, steps_per_epoch=2, axes=(0,), seed=0, position=False,
+                      max_val_windows=5, keep="best")
+    events = []
+    result = drain(live_train(image, labels, cfg, control=LiveControl()), events.append)
+    held = result.card["validation"]["split"]["slices"]
+    best = result.card["validation"]["metrics"]
+    assert best["windows"] == 4 * len(held) and best["chosen_on"] == 5
+    assert result.best_epoch == 1 and result.latest.best_epoch == 3 and calls == [1]
+    latest = result.latest.card["validation"]["metrics"]
+    assert latest["windows"] == best["windows"] and latest["chosen_on"] == 5
