@@ -396,3 +396,18 @@ def test_a_live_run_until_stopped_never_joins_and_asking_for_it_is_warned():
                for n in notes)
     assert not any("joins training after epoch" in n for n in notes)
     assert result.card["training"]["config"]["val_join"] == 1.0
+
+
+def test_a_split_rebuilt_after_an_update_keeps_the_axis_it_was_made_along():
+    """Bands held out of painted time slices stay time-slice sections after a stroke (they
+    were stored along axis 0 before, so validation read inline windows across the bands)."""
+    image, truth = toy_cube((24, 24, 24))
+    labels = sections_only(truth, 2, [2, 8, 14, 20])
+    control = LiveControl()
+    stroke = (slice(0, 24), slice(0, 24), slice(5, 6))
+    actions = {3: lambda ev: control.update_labels(truth[stroke], region=stroke)}
+    events, result = _run(image, labels, control, actions,
+                          _config(epochs=3, val_join=1.0, axes=None))
+    assert len(_of(events, LabelsUpdated)) == 2  # the start, then the stroke
+    split = result.card["validation"]["split"]
+    assert split["axis"] == 2 and split["slices"] == [2, 8, 14, 20], split

@@ -122,6 +122,7 @@ class LiveLabels:
         # move voxels already trained on into validation (flattering the scores that pick
         # the kept model), and could hold out the very stroke just painted
         self.held_mask: np.ndarray | None = None
+        self.held_axis = 0  # the axis the frozen split was made along
         #: the held-out paint joined training (:meth:`join`): no split from then on
         self.joined = False
         if val_labels is None and s.data.held is not None:
@@ -161,7 +162,7 @@ class LiveLabels:
         which painted voxels the split left out of both sets (the gap beside the bands)."""
         self.held_mask = held.read([slice(0, n) for n in held.shape]) != 0
         self.gap_mask = (self.target != 0) & (trained == 0) & ~self.held_mask
-        self.held_description = held.description
+        self.held_description, self.held_axis = held.description, held.axis
 
     def _frozen_split(self, data: Any) -> HeldOut | None:
         """Split ``data`` by the frozen held-out voxels (less those painted since)."""
@@ -169,7 +170,8 @@ class LiveLabels:
         data.target[self.held_mask | self.gap_mask] = 0
         if not data.target.any():
             raise SeisSegError("every label left is held out for validation")
-        data.held = held_out_from_target(val, self.held_description) if val.any() else None
+        data.held = (held_out_from_target(val, self.held_description, self.held_axis)
+                     if val.any() else None)
         return data.held
 
     def _encode(self, labels: Any, val_labels: Any = None) -> tuple[np.ndarray, np.ndarray | None]:

@@ -150,11 +150,12 @@ class HeldOut:
         }
 
 
-def held_out_from_target(val_target: np.ndarray, description: str) -> HeldOut:
-    """Store an explicit validation target (0 = none) as its non-empty slices along axis 0."""
-    held = HeldOut(tuple(val_target.shape), 0, description=description)
-    for i in range(val_target.shape[0]):
-        sec = val_target[i]
+def held_out_from_target(val_target: np.ndarray, description: str, axis: int = 0) -> HeldOut:
+    """Store an explicit validation target (0 = none) as its non-empty slices along ``axis``
+    (a live run's frozen split keeps the axis its split was made along)."""
+    held = HeldOut(tuple(val_target.shape), axis, description=description)
+    for i in range(val_target.shape[axis]):
+        sec = val_target[_take(val_target, axis, i)]
         if sec.any():
             held.indices.append(i)
             held.sections.append(np.array(sec, dtype=np.uint8))
