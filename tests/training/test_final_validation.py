@@ -94,7 +94,7 @@ def test_a_failure_keeps_the_trained_model_and_the_figures_each_epoch_read(monke
     def broken(*args, **kwargs):
         raise RuntimeError("no memory left")
 
-    monkeypatch.setattr(final_validation, "_evaluate", broken)
+    monkeypatch.setattr(final_validation, "_evaluate_copy", broken)
     image, labels = _tiles(binary=True)
     result, notes, finished = _run(image, labels, max_val_windows=5)
     assert any(n.startswith("Could not score the kept model on every held-out window (no "

@@ -10,7 +10,8 @@ docs/fewlabel-experiments.md, twenty-first session).  :func:`score_on_every_wind
 the kept model on every held-out window (up to :data:`FINAL_WINDOWS` times the subset, and
 :data:`FINAL_VOXELS` voxels of windows), outside the budget as the orientation check is;
 its scores, their spread and a binary model's threshold are what the run then reports and
-the card keeps.  :func:`score_latest` scores a live run's latest weights on the same windows.
+the card keeps.  :func:`score_latest` scores a live run's latest weights on the same windows;
+:func:`evaluate` is how every validation of a run is scored, each epoch's included.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from .validation import ValidationSet
 if TYPE_CHECKING:
     from .run import TrainingRun
 
-__all__ = ["FINAL_VOXELS", "FINAL_WINDOWS", "score_latest", "score_on_every_window"]
+__all__ = ["FINAL_VOXELS", "FINAL_WINDOWS", "evaluate", "score_latest", "score_on_every_window"]
 
 #: The end-of-run score reads at most this many times ``max_val_windows`` windows...
 FINAL_WINDOWS = 8
@@ -48,13 +49,19 @@ def _cap(run: TrainingRun) -> int:
                min(FINAL_WINDOWS * cfg.max_val_windows, FINAL_VOXELS // max(voxels, 1)))
 
 
-def _evaluate(run: TrainingRun, every: ValidationSet, model: torch.nn.Module) -> dict[str, Any]:
-    """``model`` (left as it is: a copy runs on the run's device) scored on ``every``."""
+def evaluate(run: TrainingRun, val: ValidationSet, model: torch.nn.Module) -> dict[str, Any]:
+    """``model`` (on the run's device) scored on ``val`` as each epoch's validation is: in
+    the run's precision, with its classes' names and values."""
     s = run.s
-    scorer = copy.deepcopy(model).to(s.device)
-    return every.evaluate(scorer, s.device, n_classes=len(s.data.classes), binary=s.binary,
-                          batch_size=s.batch_size, amp=s.amp, names=s.class_names,
-                          values=s.data.class_values)
+    return val.evaluate(model, s.device, n_classes=len(s.data.classes), binary=s.binary,
+                        batch_size=s.batch_size, amp=s.amp, names=s.class_names,
+                        values=s.data.class_values)
+
+
+def _evaluate_copy(run: TrainingRun, val: ValidationSet, model: torch.nn.Module) -> dict[str, Any]:
+    """:func:`evaluate` on a copy of ``model`` moved to the run's device (``model`` stays
+    plain, on the CPU: what a loaded bundle gives)."""
+    return evaluate(run, val, copy.deepcopy(model).to(run.s.device))
 
 
 def score_on_every_window(run: TrainingRun, model: torch.nn.Module) -> Generator[Note, None, None]:
@@ -70,17 +77,15 @@ def score_on_every_window(run: TrainingRun, model: torch.nn.Module) -> Generator
     s, d = run.s, run.s.data
     if run.joined is not None or s.val is None or d.held is None or run.best_metrics is None:
         return
-    cap, failed = _cap(run), None
+    cap = _cap(run)
     try:
         every = _validation(d, d.held, s.layout, s.normalizer,
                             replace(run.config, max_val_windows=cap))
         if every is None or len(every) <= len(s.val):
             return
-        metrics = _evaluate(run, every, model)
+        metrics = _evaluate_copy(run, every, model)
     except Exception as exc:  # noqa: BLE001 - the trained model must be kept whatever happens
-        failed = exc
-    if failed is not None:
-        yield Note(f"Could not score the kept model on every held-out window ({failed}); the "
+        yield Note(f"Could not score the kept model on every held-out window ({exc}); the "
                    "validation reported is the one each epoch read.", "warning")
         return
     run.every_window = every  # for a live run's latest weights (score_latest)
@@ -102,11 +107,11 @@ def score_on_every_window(run: TrainingRun, model: torch.nn.Module) -> Generator
 def score_latest(run: TrainingRun, model: torch.nn.Module) -> dict[str, Any] | None:
     """A live run's latest weights scored on the windows the kept model was scored on at the
     end (:func:`score_on_every_window`); None when it was not (or this fails)."""
-    every = getattr(run, "every_window", None)
+    every = run.every_window
     if every is None:
         return None
     try:
-        metrics = _evaluate(run, every, model)
+        metrics = _evaluate_copy(run, every, model)
     except Exception:  # noqa: BLE001 - the latest weights keep the figures each epoch read
         return None
     return {**metrics, "windows": len(every), "chosen_on": run.best_metrics.get("chosen_on")}

@@ -218,10 +218,9 @@ def _latest_result(
     kept = (run.best_epoch, run.best_metrics, run.best_threshold)
     # after the held-out paint joined training no epoch is validated: the last validation stays
     metrics = last["metrics"] if run.joined is None else run.best_metrics
-    if last["epoch"] == run.best_epoch and run.every_window is not None:
-        metrics = run.best_metrics  # the kept epoch, scored on every held-out window
-    elif run.every_window is not None:  # scored on those windows too, as the kept model was
-        metrics = score_latest(run, model) or metrics
+    if run.every_window is not None:  # scored on the windows the kept model was scored on
+        metrics = (run.best_metrics if last["epoch"] == run.best_epoch  # the kept weights
+                   else score_latest(run, model) or metrics)
     run.best_epoch, run.best_metrics = last["epoch"], metrics
     if metrics and last["metrics"] and run.s.binary:
         run.best_threshold = float(metrics["threshold"])

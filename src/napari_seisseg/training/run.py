@@ -27,7 +27,7 @@ from ..inference.passes import describe_default_passes
 from .config import TrainConfig
 from .ema import WeightAverage
 from .events import BestUpdated, EpochEnd, Finished, Note, Step, TrainEvent, TrainResult
-from .final_validation import score_on_every_window
+from .final_validation import evaluate, score_on_every_window
 from .metrics import headline
 from .orientation_check import check_orientations, describe
 from .report import class_report
@@ -249,11 +249,7 @@ class TrainingRun:
         train_loss = float(np.mean(losses)) if losses else float("nan")
         metrics = None
         if s.val is not None:
-            metrics = s.val.evaluate(
-                self.scored, s.device, n_classes=len(s.data.classes), binary=s.binary,
-                batch_size=s.batch_size, amp=s.amp, names=s.class_names,
-                values=s.data.class_values,
-            )  # fmt: skip
+            metrics = evaluate(self, s.val, self.scored)
             score = selection_score(metrics)
         else:
             score = -train_loss if np.isfinite(train_loss) else -np.inf
@@ -454,9 +450,9 @@ class TrainingRun:
                 "; not along the painted time slices, which predicted worse on every such paint "
                 "measured")
         # an automatic split's bands in the painted time slices (a joined one's, as it was)
-        held = self._split_before_joining or (
-            d.held.to_dict() if d.held is not None and d.held.can_rejoin else None)
-        if left and (held or {}).get("axis") == d.sample_axis:
+        split_axis = (self._split_before_joining["axis"] if self._split_before_joining else
+                      d.held.axis if d.held is not None and d.held.can_rejoin else None)
+        if left and split_axis == d.sample_axis:
             left += (", and which validation measured on its bands: the validation reported "
                      "says little of the mask (it read 0.27-0.29 below the unpainted voxels' "
                      "score on the two such runs measured)")

@@ -157,7 +157,7 @@ class ValidationSet:
     def _groups(self) -> list[Any] | None:
         """The held-out section of every window, when the windows lie in the held-out
         sections and there are enough of them to resample (:data:`MIN_GROUPS`: whole
-        held-out tiles or sections, whose windows share one decision); None (resample the
+        held-out tiles or sections, whose windows are not independent); None (resample the
         windows) for a few painted sections' bands, 3D windows or windows across the
         held-out sections."""
         if any(w[1] is None or w[1] != self.held_axis for w in self.windows):
