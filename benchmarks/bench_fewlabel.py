@@ -271,8 +271,10 @@ def run_network(cube: np.ndarray, kept: np.ndarray, minutes: float, seed: int,
         "validation_measured_epoch": val.get("measured_epoch"),
         "validation_class_iou": [c.get("iou") for c in metrics.get("classes", [])],
         # windows the kept model was scored on at the end, and those each epoch read (None:
-        # the figures are each epoch's, as before the twenty-first session)
+        # the figures are each epoch's, as before the twenty-first session); apart: the
+        # windows scored at the end leave out those each epoch read (twenty-second session)
         "validation_windows": metrics.get("windows"), "validation_chosen_on": metrics.get("chosen_on"),
+        "validation_apart": metrics.get("apart"),
         "validation_spread": metrics.get("spread"),
         "position": card["input"].get("position"),
         "model": card["model"].get("name"), "patch": card["input"].get("patch_size"),

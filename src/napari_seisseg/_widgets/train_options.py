@@ -80,8 +80,9 @@ class TrainOptions(Container):
                     "suits smooth bodies (salt); keep full resolution for thin classes (faults).")
         self.patch = AutoSpinBox(label="patch size", value=0, max=2048, step=8,
                                  tooltip="Edge of the training patches; auto (0): 128 for "
-                                         "section models, 96 for stacks of small tiles, 64 for "
-                                         "unet3d, capped at the data's size.")
+                                         "section models, whole tiles for stacks of small tiles "
+                                         "(96 where they exceed 128), 64 for unet3d, capped "
+                                         "at the data's size.")
         self.batch = AutoSpinBox(label="batch size", value=0, max=1024,
                                  tooltip="Patches per step; auto (0): 8 sections or 2 boxes on "
                                          "a CPU, fitted to memory on a GPU.")

@@ -18,8 +18,9 @@ Card contents (``format_version`` 1)::
     labels       provenance: labeled slices and painted sections per axis, class voxels
     validation   {split, epoch, metrics} of the kept (best) model; with measured_epoch and
                  joined_training when the held-out paint joined training (metrics of that epoch);
-                 metrics.windows / chosen_on when the kept model was scored at the end on
-                 more held-out windows than each epoch read
+                 metrics.windows / chosen_on / apart when the kept model was scored at the
+                 end on other held-out windows than each epoch read (windows: how many;
+                 chosen_on: each epoch's; apart: only those no epoch read)
     training     TrainConfig.to_dict(), plus run facts (steps, epochs, stop reason)
 """
 

@@ -200,12 +200,22 @@ class MetricAccumulator:
         idx = target[keep] * k + pred
         self.cm += torch.bincount(idx, minlength=k * k).cpu().numpy().reshape(k, k)
 
+    def add(self, other: MetricAccumulator) -> MetricAccumulator:
+        """Add ``other``'s counts to these (in place); returns self."""
+        self.cm += other.cm
+        self.pos_hist += other.pos_hist
+        self.neg_hist += other.neg_hist
+        return self
+
     def result(
-        self, names: Sequence[str] | None = None, values: Sequence[int] | None = None
+        self, names: Sequence[str] | None = None, values: Sequence[int] | None = None,
+        threshold: float | None = None,
     ) -> dict[str, Any]:
-        """Scores (see :func:`scores_from_confusion`); binary tasks add ``"threshold"``."""
+        """Scores (see :func:`scores_from_confusion`); binary tasks add ``"threshold"``: the
+        one tuned on these counts, or ``threshold`` where given."""
         if self.binary:
-            thr, _ = tune_threshold(self.pos_hist, self.neg_hist)
+            thr = (tune_threshold(self.pos_hist, self.neg_hist)[0] if threshold is None
+                   else threshold)
             out = scores_from_confusion(
                 binary_confusion(self.pos_hist, self.neg_hist, thr), names, values
             )

@@ -102,7 +102,8 @@ class TrainingRun:
         # the orientation check made just before they joined: (axes, record, why not)
         self._orientations: tuple[Any, Any, Any] | None = None
         self._split_before_joining: dict[str, Any] | None = None  # the card's, once joined
-        self.every_window: Any = None  # the held-out windows the kept model was scored on last
+        self.every_window: Any = None  # (windows, scored ones) the kept model was scored on last
+        self.read_windows: set[tuple] = set()  # every validation window an epoch read
         # the card's time prior, and the training data it was counted from
         self._prior_memo: tuple[Any, dict[str, Any] | None] | None = None
         self.fine = None
@@ -250,6 +251,7 @@ class TrainingRun:
         metrics = None
         if s.val is not None:
             metrics = evaluate(self, s.val, self.scored)
+            self.read_windows.update(s.val.windows)  # a live run's split may be rebuilt
             score = selection_score(metrics)
         else:
             score = -train_loss if np.isfinite(train_loss) else -np.inf

@@ -55,7 +55,9 @@ class ValidationSet:
     targets : list of numpy.ndarray
         Class indices, ``-1`` = not scored.
     windows : list of tuple
-        ``(start, axis, index)`` of every window, for reference.
+        ``(start, axis, index)`` of every window: which window it is (two sets built over the
+        same held-out paint name a window alike: the end-of-run score leaves out the ones
+        each epoch read by these).
     """
 
     images: list[np.ndarray] = field(default_factory=list)
@@ -135,8 +137,13 @@ class ValidationSet:
         amp: AmpSettings,
         names: Sequence[str] | None = None,
         values: Sequence[int] | None = None,
+        report: Sequence[int] | None = None,
     ) -> dict[str, Any]:
-        """Score ``model`` on every window (eval mode; the caller restores train mode)."""
+        """Score ``model`` on every window (eval mode; the caller restores train mode).
+
+        With ``report`` (window indices) the scores and their spread are those of these
+        windows alone, a binary model's threshold still tuned on every window.
+        """
         model.eval()
         acc = MetricAccumulator(n_classes, binary)
         per_window = []  # each window's accumulator, for the spread
@@ -150,19 +157,30 @@ class ValidationSet:
                 one = MetricAccumulator(n_classes, binary)
                 one.update(logits[j : j + 1], y[j : j + 1])
                 per_window.append(one)
-        out = acc.result(names, values)
-        out["spread"] = bootstrap_spread(per_window, out.get("threshold"), groups=self._groups())
+        if report is None:
+            out = acc.result(names, values)
+        else:
+            part = MetricAccumulator(n_classes, binary)
+            for i in report:
+                part.add(per_window[i])
+            threshold = acc.result()["threshold"] if binary else None
+            out = part.result(names, values, threshold=threshold)
+            per_window = [per_window[i] for i in report]
+        windows = self.windows if report is None else [self.windows[i] for i in report]
+        out["spread"] = bootstrap_spread(per_window, out.get("threshold"),
+                                         groups=self._groups(windows))
         return out
 
-    def _groups(self) -> list[Any] | None:
-        """The held-out section of every window, when the windows lie in the held-out
-        sections and there are enough of them to resample (:data:`MIN_GROUPS`: whole
-        held-out tiles or sections, whose windows are not independent); None (resample the
-        windows) for a few painted sections' bands, 3D windows or windows across the
-        held-out sections."""
-        if any(w[1] is None or w[1] != self.held_axis for w in self.windows):
+    def _groups(self, windows: Sequence[tuple] | None = None) -> list[Any] | None:
+        """The held-out section of every window (of ``windows``; default all), when the
+        windows lie in the held-out sections and there are enough of them to resample
+        (:data:`MIN_GROUPS`: whole held-out tiles or sections, whose windows are not
+        independent); None (resample the windows) for a few painted sections' bands, 3D
+        windows or windows across the held-out sections."""
+        windows = self.windows if windows is None else windows
+        if any(w[1] is None or w[1] != self.held_axis for w in windows):
             return None
-        sections = [w[1:] for w in self.windows]
+        sections = [w[1:] for w in windows]
         return sections if len(set(sections)) >= MIN_GROUPS else None
 
 
