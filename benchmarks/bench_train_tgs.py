@@ -22,7 +22,7 @@ the salt masks of fold 3 pooled to 1/4 and upsampled back keep a pixel IoU of 0.
 trained on random 96 x 96 crops of the tiles (a multiple of the network's stride 32, so
 nothing is padded inside it: 1.4x faster per step than whole tiles padded to 128; the
 package's tile recipe trains on whole tiles since 2026-12-07, which ``--patch 128`` gives
-here: ``bench_fewlabel.py tgs`` scored 0.768 that way over four seeds, 0.743 on crops) in
+here: ``bench_fewlabel.py tgs`` scored 0.767 that way over five seeds, 0.743 on crops) in
 batches of 32 (per image 23% faster than 16 at this stride) with learning rate 1.5e-3,
 validated every 150 steps, flips left-right only (tiles have a top and a bottom), the
 package's weight averaging and mixed precision.  After

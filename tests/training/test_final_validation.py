@@ -43,13 +43,28 @@ def _scored(monkeypatch):
     return calls
 
 
+def _read_each_epoch(monkeypatch):
+    """Record the windows every epoch's validation reads."""
+    from napari_seisseg.training import run as run_module
+
+    read = set()
+    evaluate = run_module.evaluate
+
+    def spy(run, val, model, report=None):
+        read.update(val.windows)
+        return evaluate(run, val, model, report)
+
+    monkeypatch.setattr(run_module, "evaluate", spy)
+    return read
+
+
 def _voxels(val, report):
     return sum(int((val.targets[i] >= 0).sum()) for i in report)
 
 
 def test_the_kept_model_is_scored_on_the_held_out_windows_no_epoch_read(monkeypatch):
     """Binary tiles (1 sediment, 2 salt, as the TGS benchmark paints them), 8 held out."""
-    calls = _scored(monkeypatch)
+    calls, read = _scored(monkeypatch), _read_each_epoch(monkeypatch)
     image, labels = _tiles(binary=True)
     result, notes, finished = _run(image, labels, max_val_windows=5)
     metrics = result.card["validation"]["metrics"]
@@ -58,7 +73,8 @@ def test_the_kept_model_is_scored_on_the_held_out_windows_no_epoch_read(monkeypa
     unread = 4 * len(held) - 5
     assert metrics["chosen_on"] == 5 and metrics["windows"] == unread and metrics["apart"]
     (every, report), = calls
-    assert len(every) == 4 * len(held) and len(report) == unread
+    assert len(every) == 4 * len(held) and len(read) == 5
+    assert {every.windows[i] for i in report} == set(every.windows) - read
     assert metrics["voxels"] == _voxels(every, report) < every.n_voxels  # what was scored
     assert finished.best_metrics == metrics == result.best_metrics
     # the threshold the card predicts with is the one tuned on every held-out window
@@ -129,13 +145,14 @@ def test_a_binary_threshold_is_tuned_on_every_window_and_the_score_read_on_the_r
 def test_never_more_than_final_windows_times_the_subset_are_read(monkeypatch):
     from napari_seisseg.training.final_validation import FINAL_WINDOWS
 
-    calls = _scored(monkeypatch)
+    calls, read = _scored(monkeypatch), _read_each_epoch(monkeypatch)
     image, labels = _tiles(binary=False)
     result, notes, _ = _run(image, labels, max_val_windows=2)
     metrics = result.card["validation"]["metrics"]
     (every, report), = calls
     assert len(every) == FINAL_WINDOWS * 2  # the capped draw...
     # ...less the (0 to 2) windows of it that each epoch read
+    assert {every.windows[i] for i in report} == set(every.windows) - read
     assert metrics["windows"] == len(report) >= FINAL_WINDOWS * 2 - 2
     assert metrics["chosen_on"] == 2 and metrics["apart"]
     assert metrics["spread"] is not None
@@ -167,6 +184,8 @@ def test_the_spread_resamples_whole_sections_when_there_are_enough_of_them():
     val = ValidationSet(windows=[((0, 0), 0, i // 2) for i in range(2 * MIN_GROUPS)],
                         held_axis=0)
     assert val._groups() == [(0, i // 2) for i in range(2 * MIN_GROUPS)]
+    # decided on the windows scored: fewer sections among them, the windows are resampled
+    assert val._groups(val.windows[: 2 * (MIN_GROUPS - 1)]) is None
     few = ValidationSet(windows=[((0, 0), 0, i % 3) for i in range(2 * MIN_GROUPS)],
                         held_axis=0)
     assert few._groups() is None  # three painted sections' bands: the windows are resampled

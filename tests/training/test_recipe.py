@@ -31,6 +31,10 @@ def test_a_stack_of_small_tiles_gets_the_tile_recipe_and_a_survey_unet2d():
     assert "64-pixel crops" in resolve_model(TrainConfig(patch_size=64), (2400, 101, 101), (0,))[1]
     assert "whole tiles" in resolve_model(TrainConfig(patch_size=(128, 128)), (2400, 101, 101),
                                           (0,))[1]
+    assert "64 x 96-pixel crops" in resolve_model(TrainConfig(patch_size=(64, 96)),
+                                                  (2400, 101, 101), (0,))[1]
+    assert "whole tiles" in resolve_model(TrainConfig(patch_size=np.int64(101)),
+                                          (2400, 101, 101), (0,))[1]
     # what the user set is kept
     mine = TrainConfig(patch_size=64, lr=5e-4, model_kwargs={"width": 16})
     cfg, _ = resolve_model(mine, (2400, 101, 101), (0,))

@@ -1,4 +1,4 @@
-"""The kept model scored once more, at the end of a run, on the held-out windows no epoch read.
+"""The kept model scored once more at the end of a run, on held-out windows no epoch read.
 
 Each epoch, validation reads a seeded subset of the held-out windows
 (``TrainConfig.max_val_windows``), and the run chooses its checkpoint, and a binary model
@@ -9,8 +9,8 @@ threshold tuned on all of them, 0.84 instead of 0.92, fold 3 read 0.733;
 docs/fewlabel-experiments.md, twenty-first session).  :func:`score_on_every_window` scores
 the kept model on every held-out window (up to :data:`FINAL_WINDOWS` times the subset, and
 :data:`FINAL_VOXELS` voxels of windows), outside the budget as the orientation check is,
-leaving out the windows each epoch read where half as many others remain (:func:`unread`:
-an untouched sample, the checkpoint was not chosen on it); its scores, their spread and a
+leaving out the windows each epoch read where half as many others remain and the best
+model is kept (:func:`unread`: a sample the checkpoint was not chosen on); its scores, their spread and a
 binary model's threshold are what the run then reports and the card keeps.
 :func:`score_latest` scores a live run's latest weights on the same windows; :func:`evaluate`
 is how every validation of a run is scored, each epoch's included.
@@ -71,7 +71,7 @@ def _evaluate_copy(run: TrainingRun, val: ValidationSet, model: torch.nn.Module,
 
 
 def score_on_every_window(run: TrainingRun, model: torch.nn.Module) -> Generator[Note, None, None]:
-    """Score ``model`` (the kept one) on every held-out window of ``run``.
+    """Score ``model`` (the kept one) on the held-out windows of ``run`` no epoch read (or all).
 
     Nothing happens when the per-epoch validation already read every window, when there is
     no validation, or once the held-out paint joined training (the model learned it).  Else

@@ -16,8 +16,8 @@ labels chooses the same way), the third by the paint:
     batches of 32, flips across traces only (tiles have a top and a bottom): the recipe
     tuned on the TGS tiles, with its learning rate 1.5e-3, 150 steps between validations, a
     tenth of the tiles held out and milder gain/noise (pixel IoU on fold 3 in 10 CPU
-    minutes with ``benchmarks/bench_fewlabel.py tgs``, the ``seisseg train`` path: 0.768
-    over four seeds, against 0.743 on 96-pixel crops over three and 0.71 for unet2d with
+    minutes with ``benchmarks/bench_fewlabel.py tgs``, the ``seisseg train`` path: 0.767
+    over five seeds, against 0.743 on 96-pixel crops over three and 0.71 for unet2d with
     the plain defaults; whole tiles show the network the whole tile and the padding it is
     predicted with, which crops never did).
 
@@ -231,9 +231,9 @@ def resolve_model(config: TrainConfig, shape: Sequence[int], axes: Sequence[int]
         augment = replace(augment, flip_time=False)
         out = replace(config, model="resunet", model_kwargs=kwargs, patch_size=patch,
                       batch_size=batch, augment=augment, **changes)
-        sizes = [patch] if isinstance(patch, int) else list(patch)
-        whole = all(int(p) >= edge for p in sizes)  # the layout caps the patch at the tile
-        what = "whole tiles" if whole else f"{patch}-pixel crops"
+        sizes = [int(p) for p in patch] if isinstance(patch, Sequence) else [int(patch)]
+        whole = all(p >= edge for p in sizes)  # the layout caps the patch at the tile
+        what = "whole tiles" if whole else f"{' x '.join(map(str, sizes))}-pixel crops"
         note = (
             f"model auto: resunet (ResNet-18 encoder, width {kwargs['width']}, logits at 1/"
             f"{kwargs['output_stride']}), {what} in batches of {batch}, no "

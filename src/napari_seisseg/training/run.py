@@ -103,7 +103,7 @@ class TrainingRun:
         self._orientations: tuple[Any, Any, Any] | None = None
         self._split_before_joining: dict[str, Any] | None = None  # the card's, once joined
         self.every_window: Any = None  # (windows, scored ones) the kept model was scored on last
-        self.read_windows: set[tuple] = set()  # every validation window an epoch read
+        self.read_windows: set[tuple] = set()  # every validation window an epoch read, ever
         # the card's time prior, and the training data it was counted from
         self._prior_memo: tuple[Any, dict[str, Any] | None] | None = None
         self.fine = None
