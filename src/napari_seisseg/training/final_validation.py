@@ -10,8 +10,8 @@ docs/fewlabel-experiments.md, twenty-first session).  :func:`score_on_every_wind
 the kept model on every held-out window (up to :data:`FINAL_WINDOWS` times the subset, and
 :data:`FINAL_VOXELS` voxels of windows), outside the budget as the orientation check is,
 leaving out the windows each epoch read where half as many others remain and the best
-model is kept (:func:`unread`: a sample the checkpoint was not chosen on); its scores, their spread and a
-binary model's threshold are what the run then reports and the card keeps.
+model is kept (:func:`unread`: a sample the checkpoint was not chosen on); its scores, their
+spread and a binary model's threshold are what the run then reports and the card keeps.
 :func:`score_latest` scores a live run's latest weights on the same windows; :func:`evaluate`
 is how every validation of a run is scored, each epoch's included.
 """
@@ -101,9 +101,8 @@ def score_on_every_window(run: TrainingRun, model: torch.nn.Module) -> Generator
         return
     run.every_window = every, report  # for a live run's latest weights (score_latest)
     before, after = headline(run.best_metrics), headline(metrics)
-    apart = report is not None
-    n, m = len(every) if report is None else len(report), len(s.val)
-    run.best_metrics = {**metrics, "windows": n, "chosen_on": m, "apart": apart}
+    run.best_metrics = {**metrics, **_which(every, report, len(s.val))}
+    n, m, apart = (run.best_metrics[k] for k in ("windows", "chosen_on", "apart"))
     threshold = ""
     if s.binary and "threshold" in metrics:
         old, run.best_threshold = run.best_threshold, float(metrics["threshold"])
@@ -116,6 +115,13 @@ def score_on_every_window(run: TrainingRun, model: torch.nn.Module) -> Generator
                  f"{'all ' if n < cap else ''}{n:,} held-out windows (each epoch read {m:,})")
         yield Note(f"The kept model scored on {which}: validation mean IoU {after:.3f} where "
                    f"those {m:,} read {before:.3f}{threshold}.", "info")
+
+
+def _which(every: ValidationSet, report: list[int] | None, chosen_on: int) -> dict[str, Any]:
+    """The card's ``windows`` (scored at the end), ``chosen_on`` (each epoch's) and
+    ``apart`` (only windows no epoch read) for a score on ``report``'s windows of ``every``."""
+    return {"windows": len(every) if report is None else len(report), "chosen_on": chosen_on,
+            "apart": report is not None}
 
 
 def unread(every: ValidationSet, read: set[tuple], n_read: int) -> list[int] | None:
@@ -143,5 +149,4 @@ def score_latest(run: TrainingRun, model: torch.nn.Module) -> dict[str, Any] | N
         metrics = _evaluate_copy(run, every, model, report)
     except Exception:  # noqa: BLE001 - the latest weights keep the figures each epoch read
         return None
-    return {**metrics, "windows": len(every) if report is None else len(report),
-            "chosen_on": run.best_metrics.get("chosen_on"), "apart": report is not None}
+    return {**metrics, **_which(every, report, run.best_metrics.get("chosen_on"))}

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from ..device import AmpSettings, autocast
-from .metrics import MetricAccumulator, binary_confusion, scores_from_confusion
+from .metrics import MetricAccumulator, binary_confusion, scores_from_confusion, tune_threshold
 from .patches import PatchLayout, inplane_axes, read_window
 from .split import HeldOut
 
@@ -163,7 +163,7 @@ class ValidationSet:
             part = MetricAccumulator(n_classes, binary)
             for i in report:
                 part.add(per_window[i])
-            threshold = acc.result()["threshold"] if binary else None
+            threshold = tune_threshold(acc.pos_hist, acc.neg_hist)[0] if binary else None
             out = part.result(names, values, threshold=threshold)
             per_window = [per_window[i] for i in report]
         windows = self.windows if report is None else [self.windows[i] for i in report]
