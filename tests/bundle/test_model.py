@@ -97,6 +97,27 @@ def test_time_slice_paint_flips_its_maps_by_default_and_never_time():
     assert not BundleModel.from_model(net3, card3).flips_by_default
 
 
+def test_asked_flips_leave_time_alone_where_training_never_flipped_it():
+    net = _net()
+    card = _card(net)
+    card["input"].update(axes=[0], predict_axes=[0])  # a tile stack, sections along 0
+    assert BundleModel.from_model(net, card).test_time_flips(True) is True  # card says nothing
+    for augment in ({"flip": True, "flip_time": False}, {"flip": False, "flip_time": True}):
+        card["training"] = {"config": {"augment": augment}}
+        bm = BundleModel.from_model(net, card)
+        assert not bm.trained_upside_down and not bm.flips_by_default
+        assert bm.test_time_flips(True) == (0, 1) and bm.test_time_flips(None) is False
+    card["training"] = {"config": {"augment": {"flip": True, "flip_time": True}}}
+    assert BundleModel.from_model(net, card).test_time_flips(True) is True
+    # as a run writes it
+    from napari_seisseg.training import AugmentConfig, TrainConfig
+
+    for flip_time, flips in ((False, (0, 1)), (True, True)):
+        config = TrainConfig(augment=AugmentConfig(flip_time=flip_time))
+        card["training"] = {"config": config.to_dict()}
+        assert BundleModel.from_model(net, card).test_time_flips(True) == flips
+
+
 def test_time_slice_paint_turns_its_maps_when_training_turned_them():
     net = _net()
     card = _card(net, training={"config": {"augment": {"map_view": True}}})

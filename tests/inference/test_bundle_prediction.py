@@ -343,6 +343,32 @@ def test_dask_path_equals_the_in_process_path(tmp_path):
         predict_bundle_dask((m2, card_for(m2, values=(1, 2))), zin, tmp_path / "q.zarr")
 
 
+def test_asked_flips_never_turn_time_over_for_a_model_trained_without_it(tmp_path):
+    pytest.importorskip("zarr")
+    from napari_seisseg.io import write_volume
+    from napari_seisseg.training import AugmentConfig, TrainConfig
+
+    torch.manual_seed(3)
+    model = create_model("unet3d", n_classes=2, width=2, depth=1).eval()
+    card = card_for(model, values=(1, 2), patch=(4, 8, 8))
+    card["training"] = {"config": TrainConfig(augment=AugmentConfig(flip_time=False)).to_dict()}
+    path = save_bundle(tmp_path / "m3.seisseg", model, card)
+    g = geometry()
+    zin = write_volume(tmp_path / "cube.zarr", CUBE, g, chunks=(3, 4, 12))
+    here = drain(predict_bundle(path, CUBE, geometry=g, tta=True))
+    there = drain(predict_bundle_dask(path, zin, tmp_path / "p.zarr", scheduler="sync", tta=True))
+    assert here.passes["flips"] == there.passes["flips"] == ["inline", "crossline"]
+    np.testing.assert_allclose(np.asarray(there.probabilities[:]), here.probabilities, atol=1e-5)
+    # the same network flipped in time as well would give something else
+    every = drain(predict_volume(model, CUBE, window=(4, 8, 8), tta=True,
+                                 preprocess=functools.partial(Normalizer.from_dict(PREP), axis=2)))
+    once = drain(predict_volume(model, CUBE, window=(4, 8, 8), tta=(0, 1),
+                                preprocess=functools.partial(Normalizer.from_dict(PREP), axis=2)))
+    live = g.live  # dead traces are not predicted by the bundle
+    np.testing.assert_allclose(once[:, live], here.probabilities[:, live], atol=1e-5)
+    assert not np.allclose(every[:, live], here.probabilities[:, live], atol=1e-4)
+
+
 def test_small_sections_are_padded_to_the_training_patch_as_in_training():
     """A section smaller than the patch sees the same reflect padding training gave it."""
     seen = []

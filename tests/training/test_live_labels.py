@@ -84,3 +84,30 @@ def test_new_strokes_train_and_validation_never_takes_voxels_already_trained_on(
         stroke[section] = truth[section] != 0
         assert (s.data.target[stroke] != 0).all()  # the whole stroke is trained on
         trained |= s.data.target != 0
+
+
+def test_the_loss_weights_are_counted_again_from_the_updated_paint():
+    from training_helpers import TINY, sections_only, toy_cube
+
+    from napari_seisseg.training import TrainConfig
+    from napari_seisseg.training.labels import value_counts
+    from napari_seisseg.training.live_control import LabelUpdate
+    from napari_seisseg.training.live_labels import LiveLabels
+    from napari_seisseg.training.session import auto_pos_weight, build_session, class_weights
+
+    image, truth = toy_cube(shape=(16, 24, 24))
+    labels = sections_only(truth, 0, [0, 4, 8, 12])
+    config = TrainConfig(model="unet2d", model_kwargs=dict(TINY), patch_size=16, batch_size=2,
+                         epochs=None, minutes=None, axes=(0,), pos_weight="auto")
+    s = build_session(image, labels, config, until_stopped=True)
+    assert s.binary  # two classes: the salt-like class's pos_weight is counted too
+    before, pos_before = list(s.loss_fn.class_weights), s.loss_fn.pos_weight
+    live = LiveLabels(s, labels, None, None, config, "2d")
+    rare = np.where(truth == truth.max(), truth, 0)  # only the last class, on every section
+    live.merge(LabelUpdate(rare, tuple(slice(None) for _ in truth.shape)))
+    live.rebuild()
+    counts = value_counts(s.data.target, len(s.data.classes) + 1)[1:]
+    assert np.array_equal(s.train_counts, counts)
+    assert s.loss_fn.class_weights == class_weights(config, counts, s.data.classes)
+    assert s.loss_fn.class_weights != before  # far more of the last class now
+    assert s.loss_fn.pos_weight == auto_pos_weight(counts) < pos_before

@@ -103,6 +103,25 @@ def test_auto_is_resolved_in_the_run_and_the_card_names_the_model():
         "axis 2", "axis 0", "axis 1"]
 
 
+def test_a_tile_stack_is_predicted_without_the_nearest_painted_trace_of_another_tile():
+    image, truth = toy_cube((60, 16, 16))
+    labels = np.where(np.arange(60)[:, None, None] < 40, truth, 0).astype(np.uint8)
+    cfg = TrainConfig(model_kwargs={"width": 4}, epochs=1, steps_per_epoch=1, batch_size=2,
+                      axes=(0,))
+    result = drain(train(image, labels, cfg))
+    assert result.card["model"]["name"] == "resunet"  # the tile recipe
+    assert result.card["input"]["lateral_prior"] is None
+    from napari_seisseg.inference import predict_bundle
+
+    out = drain(predict_bundle((result.model, result.card), image))
+    assert out.priors["lateral"] is False and not any("painted traces" in n for n in out.notes)
+    # the same paint on a cube's sections keeps its painted traces
+    cube = drain(train(image, labels, TrainConfig(model="unet2d", model_kwargs={"width": 4},
+                                                  patch_size=16, epochs=1, steps_per_epoch=1,
+                                                  batch_size=2, axes=(0, 1))))
+    assert cube.card["input"]["lateral_prior"] is not None
+
+
 def test_mixed_paint_gets_the_hybrid_when_time_slices_are_painted_most():
     from napari_seisseg.training.data import prepare_data
 

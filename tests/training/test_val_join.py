@@ -71,6 +71,28 @@ def test_time_slice_paint_trains_on_its_validation_bands_for_the_second_half(mon
     assert "orientations" in val
 
 
+def test_the_loss_weights_are_counted_again_when_the_paint_joins(monkeypatch):
+    from napari_seisseg.training.labels import value_counts
+    from napari_seisseg.training.session import Session, class_weights
+
+    image, truth = toy_cube((24, 24, 24))
+    labels = sections_only(truth, 2, [2, 8, 14, 20])
+    seen = []
+    recount = Session.recount
+
+    def spy(self):
+        before = list(self.loss_fn.class_weights)
+        recount(self)
+        seen.append((before, list(self.loss_fn.class_weights), self))
+
+    monkeypatch.setattr(Session, "recount", spy)
+    _run(labels, image)
+    (before, after, s), = seen  # once, when the bands and gaps are given back
+    counts = value_counts(s.data.target, len(s.data.classes) + 1)[1:]
+    assert counts.sum() == np.count_nonzero(labels) and np.array_equal(s.train_counts, counts)
+    assert after == class_weights(s.config, counts, s.data.classes) and after != before
+
+
 def test_validation_stays_out_where_it_chooses_the_model_or_the_user_gave_it():
     image, truth = toy_cube((24, 24, 24))
     inlines = sections_only(truth, 0, [2, 8, 14, 20])

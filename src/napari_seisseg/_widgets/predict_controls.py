@@ -59,7 +59,9 @@ def run_settings() -> tuple[FloatSpinBox, CheckBox, ComboBox, list[CheckBox], Co
                            "time slices alone; flips only: 2.7x, 4x; better on every model "
                            "measured), and when one "
                            "painted in several orientations is: the traces are flipped "
-                           "(2x slower over inlines and crosslines, 2.7x with time slices).")
+                           "(2x slower over inlines and crosslines, 2.7x with time slices). "
+                           "A model trained without upside-down patches (tiles, no time "
+                           "flips) is never flipped in time (2x, 4x slower).")
     device = ComboBox(label="device", choices=device_choices(), value="auto",
                       tooltip="Where windows run: auto takes CUDA, then Apple MPS, then "
                               "the CPU.")

@@ -125,9 +125,12 @@ def card_time_prior(layout: PatchLayout, data: TrainingData) -> dict[str, Any] |
 
 def card_priors(layout: PatchLayout, data: TrainingData) -> dict[str, Any]:
     """The card's priors from the paint: ``time_prior`` (:func:`card_time_prior`) and
-    ``lateral_prior`` (the painted traces, :mod:`.lateral_prior`; None without any)."""
-    lateral = painted_lateral_prior(data.target, data.sample_axis, len(data.classes), data.held,
-                                    data.coordinates)
+    ``lateral_prior`` (the painted traces, :mod:`.lateral_prior`; None without any, and
+    for a stack of unrelated tiles, whose nearest painted trace lies in another tile)."""
+    from ..training.recipe import is_tile_stack
+
+    lateral = None if is_tile_stack(data.target.shape, data.axes) else painted_lateral_prior(
+        data.target, data.sample_axis, len(data.classes), data.held, data.coordinates)
     return {"time_prior": card_time_prior(layout, data),
             "lateral_prior": None if lateral is None else lateral.to_dict()}
 

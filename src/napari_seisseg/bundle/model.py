@@ -303,15 +303,29 @@ class BundleModel:
         -------
         bool or tuple of int
             False (none); True (every in-plane axis of each orientation); or, for a model
-            that flips by default (:attr:`flips_by_default`), the lateral axes in training
-            order (time is never flipped; a single 2D section, held as ``(1, trace,
-            sample)``, flips its traces).
+            that flips by default (:attr:`flips_by_default`) or was trained without
+            upside-down patches (:attr:`trained_upside_down` False), the lateral axes in
+            training order (time is never flipped; a single 2D section, held as ``(1,
+            trace, sample)``, flips its traces).
         """
         if not (self.flips_by_default if tta is None else bool(tta)):
             return False
-        if self.flips_by_default:
+        if self.flips_by_default or not self.trained_upside_down:
             return tuple(a for a in range(3) if a != self.sample_axis)
         return True
+
+    @property
+    def trained_upside_down(self) -> bool:
+        """Whether training flipped its patches in time (the card's
+        ``training.config.augment``: ``flip`` and ``flip_time``; True for cards that do not
+        say).  A model trained without (the tile recipe, ``--no-time-flip``) never saw an
+        upside-down section, so test-time flips leave time alone: on a TGS whole-tile model
+        flipping time too took fold 3 from 0.777 to 0.542 pixel IoU.  (Quarter turns,
+        ``rotate90``, also show patches upside down; a model trained with them and without
+        flips is still flipped laterally only, which is safe.)"""
+        config = (self.card.get("training") or {}).get("config") or {}
+        aug = config.get("augment") or {}
+        return bool(aug.get("flip", True)) and bool(aug.get("flip_time", True))
 
     @property
     def trained_on_turned_maps(self) -> bool:

@@ -126,7 +126,9 @@ def _add_prediction_options(s: argparse._ArgumentGroup) -> None:
                         "them; for models painted in several "
                         "orientations, over flips of the traces (and of time slices' maps), never "
                         "of time, by default (2x over inlines and crosslines, 2.7x with time "
-                        "slices); --no-tta: off")
+                        "slices); never over time for a model trained without upside-down "
+                        "patches (the tile recipe, --no-time-flip: 2x for sections, 4x for 3D "
+                        "windows); --no-tta: off")
     s.add_argument("--no-time-prior", dest="time_prior", action="store_false",
                    help="section models with the position channel: use the network alone, "
                         "without the prior of what was painted at each time sample")

@@ -210,8 +210,10 @@ def predict_bundle(
         Test-time augmentation: average over flips of the window (or section) axes; for a
         model painted on time slices, over flips of its maps (and their transposes, when
         training turned the maps: :meth:`BundleModel.test_time_turns`), and for one painted
-        in several orientations, over flips of the traces (never of time).  Default (None):
-        on for those two kinds, off otherwise (:attr:`BundleModel.flips_by_default`).
+        in several orientations, over flips of the traces (never of time); never over time
+        for a model trained without upside-down patches
+        (:attr:`BundleModel.trained_upside_down`).  Default (None): on for the first two
+        kinds, off otherwise (:attr:`BundleModel.flips_by_default`).
     device : str
         ``"auto"`` (CUDA, MPS, else CPU), ``"cpu"``, ``"cuda"``...
     amp : bool, optional

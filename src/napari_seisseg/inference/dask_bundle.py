@@ -118,7 +118,7 @@ def predict_bundle_dask(
     preprocess = None if norm is None else functools.partial(norm, axis=bm.sample_axis)
     predictor: Any = str(Path(bm.path).resolve()) if bm.path is not None else bm.model
     dead = dead_mask_from_geometry(geometry, shape)
-    flips = bool(bm.test_time_flips(tta))
+    flips = bm.test_time_flips(tta) or False  # the axes, where training never flipped time
     gen = predict_volume_dask(
         predictor, str(Path(zarr_in).resolve()), Path(zarr_out).resolve(),
         window=window_3d(bm, window, shape), overlap=overlap,

@@ -25,7 +25,7 @@ from ..errors import SeisSegError
 from ..io.geometry import SurveyGeometry
 from .config import TrainConfig
 from .data import _encode_in_order, orient, split_data
-from .labels import encode_labels, summarize_labels, value_counts
+from .labels import encode_labels, summarize_labels
 from .live_control import LabelUpdate
 from .patch_sampler import PatchSampler
 from .session import Session, _validation
@@ -286,7 +286,7 @@ class LiveLabels:
         if self.val_target is None and self.held_mask is None and held is not None:
             self._freeze(held, data.target)  # only a split the run takes up is kept
         s.val = _validation(data, held, s.layout, s.normalizer, config)
-        s.train_counts = value_counts(data.target, len(data.classes) + 1)[1:]
+        s.recount()  # and the loss weights counted from them
 
     def _recent(self, target: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """The latest strokes' training voxels: those of the updates just merged, if they

@@ -19,14 +19,24 @@ segmentation-models-pytorch).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
+import numpy as np
 import torch
 import torch.nn.functional as F
+
+from ..errors import SeisSegError
+
+if TYPE_CHECKING:
+    from ..bundle.classes import ClassInfo
+    from .config import TrainConfig
 
 __all__ = [
     "REGION_TERMS",
     "SegmentationLoss",
+    "auto_pos_weight",
+    "class_weights",
     "dice_schedule",
     "lovasz_hinge",
     "lovasz_softmax",
@@ -354,3 +364,46 @@ class SegmentationLoss:
                     )
                 loss = loss + w * self.single(a, target, epoch)
         return loss
+
+
+def class_weights(
+    config: TrainConfig, counts: np.ndarray, classes: Sequence[ClassInfo]
+) -> list[float] | None:
+    """Per-class loss weights from ``config.class_weights`` (``"auto"``: 1/sqrt(frequency)).
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The run's settings (``class_weights``: None, "auto", a list or a mapping).
+    counts : numpy.ndarray
+        Training voxels per class, in class order.
+    classes : sequence of ClassInfo
+        The run's classes.
+
+    Returns
+    -------
+    list of float or None
+        One weight per class (None: unweighted).
+    """
+    cw = config.class_weights
+    if cw is None:
+        return None
+    if isinstance(cw, str):
+        freq = counts / max(counts.sum(), 1)
+        w = np.where(counts > 0, 1.0 / np.sqrt(np.maximum(freq, 1e-12)), 0.0)
+        w = w / w[w > 0].mean()
+        return [float(v) if v > 0 else 1.0 for v in w]
+    if isinstance(cw, Mapping):
+        return [float(cw.get(c.value, cw.get(str(c.value), 1.0))) for c in classes]
+    w = [float(v) for v in cw]
+    if len(w) != len(classes):
+        raise SeisSegError(
+            f"class_weights has {len(w)} values but there are {len(classes)} classes "
+            f"({', '.join(c.name for c in classes)}); give one weight per class."
+        )
+    return w
+
+
+def auto_pos_weight(counts: np.ndarray) -> float:
+    """``pos_weight="auto"``: sqrt(negatives / positives) of a binary run's training voxels."""
+    return float(np.sqrt(max(counts[0], 1) / max(counts[1], 1)))

@@ -352,6 +352,7 @@ class TrainingRun:
         if give_back is None:
             back = d.held.rejoin(d.target)
             s.sampler.recount()
+            s.recount()  # the loss weights counted with the paint given back
             # the card's priors count the target, now with the held-out paint (not twice)
             self._prior_memo = (d, card_priors(s.layout, replace(d, held=None)))
         else:

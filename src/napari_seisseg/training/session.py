@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -29,7 +28,7 @@ from .config import TrainConfig
 from .copy_paste import classes_to_paste
 from .data import TrainingData, prepare_data, split_data
 from .labels import value_counts
-from .losses import SegmentationLoss, region_term
+from .losses import SegmentationLoss, auto_pos_weight, class_weights, region_term
 from .patch_sampler import PatchSampler
 from .patches import PatchLayout, inplane_axes, make_layout
 from .recipe import hybrid_fits, resolve_model
@@ -68,6 +67,17 @@ class Session:
         """Class names in index order."""
         return [c.name for c in self.data.classes]
 
+    def recount(self) -> None:
+        """Count the training voxels per class again (the paint changed: held-out paint
+        joined, or a live run's labels were updated) and re-derive the loss weights the
+        settings derive from those counts (``class_weights`` and ``pos_weight`` "auto")."""
+        self.train_counts = value_counts(self.data.target, len(self.data.classes) + 1)[1:]
+        if isinstance(self.config.class_weights, str):
+            self.loss_fn.class_weights = class_weights(self.config, self.train_counts,
+                                                       self.data.classes)
+        if self.config.pos_weight == "auto":
+            self.loss_fn.pos_weight = auto_pos_weight(self.train_counts)
+
     @property
     def validation_text(self) -> str:
         """How the validation data was made."""
@@ -87,29 +97,6 @@ def _load_init(init_bundle: Any) -> tuple[torch.nn.Module, dict[str, Any], str]:
         "init_bundle must be a bundle path, the (model, card) pair load_bundle returns, or a "
         "TrainResult."
     )
-
-
-def class_weights(
-    config: TrainConfig, counts: np.ndarray, classes: Sequence[ClassInfo]
-) -> list[float] | None:
-    """Per-class loss weights from ``config.class_weights`` (``"auto"``: 1/sqrt(frequency))."""
-    cw = config.class_weights
-    if cw is None:
-        return None
-    if isinstance(cw, str):
-        freq = counts / max(counts.sum(), 1)
-        w = np.where(counts > 0, 1.0 / np.sqrt(np.maximum(freq, 1e-12)), 0.0)
-        w = w / w[w > 0].mean()
-        return [float(v) if v > 0 else 1.0 for v in w]
-    if isinstance(cw, Mapping):
-        return [float(cw.get(c.value, cw.get(str(c.value), 1.0))) for c in classes]
-    w = [float(v) for v in cw]
-    if len(w) != len(classes):
-        raise SeisSegError(
-            f"class_weights has {len(w)} values but there are {len(classes)} classes "
-            f"({', '.join(c.name for c in classes)}); give one weight per class."
-        )
-    return w
 
 
 def fit_batch_size(
@@ -369,9 +356,7 @@ def _session_loss(
 ) -> tuple[np.ndarray, SegmentationLoss]:
     """The training voxel counts per class and the loss weighted by them."""
     counts = value_counts(data.target, len(data.classes) + 1)[1:]
-    pos_weight = config.pos_weight
-    if pos_weight == "auto":
-        pos_weight = float(np.sqrt(max(counts[0], 1) / max(counts[1], 1)))
+    pos_weight = auto_pos_weight(counts) if config.pos_weight == "auto" else config.pos_weight
     loss_fn = SegmentationLoss(
         binary,
         class_weights=class_weights(config, counts, data.classes),
