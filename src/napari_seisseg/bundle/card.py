@@ -129,7 +129,8 @@ def card_priors(layout: PatchLayout, data: TrainingData) -> dict[str, Any]:
     for a stack of unrelated tiles, whose nearest painted trace lies in another tile)."""
     from ..training.recipe import is_tile_stack
 
-    lateral = None if is_tile_stack(data.target.shape, data.axes) else painted_lateral_prior(
+    tiles = is_tile_stack(data.target.shape, data.axes, data.image)
+    lateral = None if tiles else painted_lateral_prior(
         data.target, data.sample_axis, len(data.classes), data.held, data.coordinates)
     return {"time_prior": card_time_prior(layout, data),
             "lateral_prior": None if lateral is None else lateral.to_dict()}

@@ -42,6 +42,7 @@ from .geometry import SurveyGeometry
 
 __all__ = [
     "FILE_AXES_KEY", "GUESSED_NOTE", "SampleAxisGuess", "file_axes", "guess_sample_axis",
+    "neighbour_correlation",
     "guessed_geometry", "image_shape", "is_guessed", "layout_like", "laid_out_apart", "plain_array_geometry",
     "time_last_geometry",
 ]
@@ -123,6 +124,27 @@ def _axis_measures(block: np.ndarray, axis: int) -> tuple[float, float, float]:
     power = (np.abs(np.fft.rfft(y * np.hanning(n), axis=-1)) ** 2).reshape(-1, n // 2 + 1).mean(0)
     ratio = float(power[1:].max() / max(float(power[1:3].mean()), 1e-30))
     return (ratio if r1 >= MIN_CORRELATION else float("nan")), r1, ratio
+
+
+def neighbour_correlation(data: Any, axis: int) -> float:
+    """Lag-1 correlation of neighbouring values along ``axis`` on the array's central block.
+
+    Neighbouring inlines of a survey correlate strongly (0.5 and more); a stack of
+    unrelated tiles (TGS) does not (below :data:`MIN_CORRELATION`).
+
+    Parameters
+    ----------
+    data : array-like
+        The array (3D).
+    axis : int
+        The axis.
+
+    Returns
+    -------
+    float
+        The correlation (0 for an axis of one value or a constant block).
+    """
+    return _axis_measures(_central_block(data), int(axis))[1]
 
 
 def guess_sample_axis(data: Any) -> SampleAxisGuess:

@@ -11,6 +11,8 @@ Everything is computed in float32, whatever the autocast dtype of the logits.
 * :class:`SegmentationLoss`: one of those, the region term (Dice or Lovasz) with a
   BCE-then-Dice schedule (its weight ramping from 0 over the first epochs) and deep
   supervision (weighted sum over auxiliary outputs).
+* :func:`class_weights` / :func:`auto_pos_weight`: the weights ``auto`` derives from the
+  training voxels per class (counted again when the paint changes: ``Session.recount``).
 
 The Dice terms are batch Dice over labeled voxels, averaged over the classes present in
 the batch's labels (an absent class is left to the cross-entropy term, as in

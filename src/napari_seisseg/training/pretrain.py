@@ -114,7 +114,7 @@ def pretrain(
         raise SeisSegError(f"minutes must be positive, got {minutes}.")
     img, shape, sample_axis, axes = _oriented_input(image, config, geometry)
     tshape = tuple(int(n) for n in img.shape)
-    config, notes = _auto_choice(config, image, labels, geometry, tshape, axes)
+    config, notes = _auto_choice(config, image, labels, geometry, img, axes)
     yield from notes
     model, kind, position = _pretraining_model(config, tshape[sample_axis])
     layout = make_layout(kind, tshape, config.patch_size,
@@ -155,12 +155,13 @@ def pretrain(
 
 def _auto_choice(
     config: TrainConfig, image: Any, labels: Any, geometry: SurveyGeometry | None,
-    tshape: tuple[int, ...], axes: tuple[int, ...] | None,
+    img: Any, axes: tuple[int, ...] | None,
 ) -> tuple[TrainConfig, list[Note]]:
     """The config with ``auto`` resolved (from the paint, when given) and the notes saying
-    why: a warning when the paint could not choose, then what was chosen."""
+    why: a warning when the paint could not choose, then what was chosen (``img``: the
+    image in training order)."""
     fits, why = paint_wants_hybrid(config, image, labels, geometry=geometry)
-    config, chosen = resolve_model(config, tshape, axes, fits)
+    config, chosen = resolve_model(config, img.shape, axes, fits, image=img)
     return config, [Note(text, level) for text, level in ((why, "warning"), (chosen, "info"))
                     if text]
 

@@ -9,8 +9,9 @@ labels chooses the same way), the third by the paint:
     sampling it scored 0.98 mean IoU on the 34 unpainted inlines of the Penobscot few-label
     benchmark (docs/benchmarks.md).
 *A stack of unrelated small tiles* (``axes = (0,)``, tiles of at most
-    :data:`TILE_EDGE` pixels on a side, at least :data:`MIN_TILES` of them, as the TGS
-    salt tiles)
+    :data:`TILE_EDGE` pixels on a side, at least :data:`MIN_TILES` of them, neighbouring
+    tiles uncorrelated (:func:`is_tile_stack`: TGS -0.03, neighbouring inlines of a
+    survey 0.87-0.92), as the TGS salt tiles)
     ``resunet`` with a ResNet-18 encoder, width 32, logits at 1/4 resolution, on whole
     tiles (up to :data:`WHOLE_TILE_EDGE`; :data:`TILE_CROP`-pixel crops of larger ones) in
     batches of 32, flips across traces only (tiles have a top and a bottom): the recipe
@@ -53,8 +54,8 @@ from typing import Any
 from .config import TrainConfig
 
 __all__ = [
-    "AUTO", "MIN_TILES", "TILE_EDGE", "TIME_SLICE_CONTEXT", "hybrid_fits", "paint_wants_hybrid",
-    "resolve_model",
+    "AUTO", "MIN_TILES", "TILE_EDGE", "TIME_SLICE_CONTEXT", "hybrid_fits", "is_tile_stack",
+    "paint_wants_hybrid", "resolve_model",
 ]
 
 AUTO = "auto"
@@ -70,7 +71,7 @@ TILE_CROP = 96
 TIME_SLICE_CONTEXT = 2
 
 
-def is_tile_stack(shape: Sequence[int], axes: Sequence[int] | None) -> bool:
+def is_tile_stack(shape: Sequence[int], axes: Sequence[int] | None, image: Any = None) -> bool:
     """Whether an array is a stack of small unrelated tiles.
 
     Parameters
@@ -79,16 +80,27 @@ def is_tile_stack(shape: Sequence[int], axes: Sequence[int] | None) -> bool:
         Shape in training order.
     axes : sequence of int or None
         Section axes in training order.
+    image : array-like, optional
+        The image in training order: when given, neighbouring tiles must also be unrelated
+        (their amplitudes correlating below ``io.sample_axis.MIN_CORRELATION``), so a small
+        survey trained along its inlines alone (``--axes 0``), whose neighbouring inlines
+        correlate, is not taken for tiles.
 
     Returns
     -------
     bool
         True for sections along axis 0 only, at least :data:`MIN_TILES` of them, each at
-        most :data:`TILE_EDGE` pixels on a side.
+        most :data:`TILE_EDGE` pixels on a side (and unrelated, where ``image`` is given).
     """
     if axes is None or tuple(axes) != (0,) or len(shape) != 3:
         return False
-    return int(shape[0]) >= MIN_TILES and max(int(shape[1]), int(shape[2])) <= TILE_EDGE
+    if int(shape[0]) < MIN_TILES or max(int(shape[1]), int(shape[2])) > TILE_EDGE:
+        return False
+    if image is None:
+        return True
+    from ..io.sample_axis import MIN_CORRELATION, neighbour_correlation
+
+    return neighbour_correlation(image, 0) < MIN_CORRELATION
 
 
 def hybrid_fits(config: TrainConfig, data: Any, image: Any = None, geometry: Any = None) -> bool:
@@ -140,7 +152,8 @@ def hybrid_fits(config: TrainConfig, data: Any, image: Any = None, geometry: Any
         return True  # no pretraining cached at all (nothing read from the cube)
 
     def cached(time_slices: bool) -> bool:
-        choice = resolve_model(config, data.target.shape, data.axes, time_slices)[0]
+        choice = resolve_model(config, data.target.shape, data.axes, time_slices,
+                               image=data.image)[0]
         spec = model_spec(create_model(choice.model, in_channels=1, n_classes=2,
                                        **choice.model_kwargs))
         return cached_pretraining(fp, spec) is not None
@@ -189,7 +202,7 @@ def paint_wants_hybrid(
 
 
 def resolve_model(config: TrainConfig, shape: Sequence[int], axes: Sequence[int] | None,
-                  time_slices: bool = False) -> tuple[TrainConfig, str | None]:
+                  time_slices: bool = False, *, image: Any = None) -> tuple[TrainConfig, str | None]:
     """The config with ``model="auto"`` replaced by a concrete recipe, and a note saying why.
 
     Parameters
@@ -203,6 +216,9 @@ def resolve_model(config: TrainConfig, shape: Sequence[int], axes: Sequence[int]
     time_slices : bool
         Time slices are the orientation painted most and the hybrid fits the run
         (:func:`hybrid_fits`).
+    image : array-like, optional
+        The image in training order: a stack of tiles must be unrelated tiles
+        (:func:`is_tile_stack`).
 
     Returns
     -------
@@ -213,7 +229,7 @@ def resolve_model(config: TrainConfig, shape: Sequence[int], axes: Sequence[int]
     """
     if config.model != AUTO:
         return config, None
-    if is_tile_stack(shape, axes):
+    if is_tile_stack(shape, axes, image):
         kwargs = {"encoder": "resnet18", "width": 32, "output_stride": 4, **config.model_kwargs}
         edge = max(int(shape[1]), int(shape[2]))
         patch = config.patch_size or (edge if edge <= WHOLE_TILE_EDGE else TILE_CROP)

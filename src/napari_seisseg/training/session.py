@@ -213,7 +213,7 @@ def _new_model(
 
     k = len(data.classes)
     fits = hybrid_fits(config, data, image, geometry)
-    resolved, note = resolve_model(config, data.target.shape, data.axes, fits)
+    resolved, note = resolve_model(config, data.target.shape, data.axes, fits, image=data.image)
     for f in fields(config):  # in place: the run's own copy records what was run
         setattr(config, f.name, getattr(resolved, f.name))
     if note:
