@@ -265,3 +265,16 @@ def test_laid_out_apart_over_an_image_shown_as_stored():
     assert image_shape(rgb) == (60, 80) and laid_out_apart({}, time_last, image_shape(rgb))
     survey = time_last_geometry((60, 80)).to_metadata()  # an image with a geometry: by its files
     assert not laid_out_apart(survey, time_last, (60, 80))
+
+
+def test_neighbouring_sections_of_a_survey_correlate_and_unrelated_tiles_do_not():
+    from napari_seisseg.io.sample_axis import MIN_CORRELATION, neighbour_correlation
+    from napari_seisseg.synthetic import make_synthetic_cube
+
+    cube = make_synthetic_cube(shape=(60, 32, 48), seed=2).seismic
+    assert neighbour_correlation(cube, 0) > 0.8
+    shuffled = cube[np.random.default_rng(1).permutation(60)]
+    assert abs(neighbour_correlation(shuffled, 0)) < MIN_CORRELATION
+    layer_cake = np.broadcast_to(cube[:1], cube.shape)  # identical neighbours
+    assert neighbour_correlation(layer_cake, 0) == 1.0
+    assert neighbour_correlation(np.zeros((60, 8, 8)), 0) == 0.0

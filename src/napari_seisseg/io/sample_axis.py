@@ -129,22 +129,28 @@ def _axis_measures(block: np.ndarray, axis: int) -> tuple[float, float, float]:
 def neighbour_correlation(data: Any, axis: int) -> float:
     """Lag-1 correlation of neighbouring values along ``axis`` on the array's central block.
 
-    Neighbouring inlines of a survey correlate strongly (0.5 and more); a stack of
-    unrelated tiles (TGS) does not (below :data:`MIN_CORRELATION`).
+    Neighbouring inlines of a survey correlate strongly (Penobscot 0.87, a synthetic cube
+    0.92); a stack of unrelated tiles does not (TGS -0.03, below :data:`MIN_CORRELATION`).
 
     Parameters
     ----------
     data : array-like
-        The array (3D).
+        The array.
     axis : int
         The axis.
 
     Returns
     -------
     float
-        The correlation (0 for an axis of one value or a constant block).
+        The correlation: 1 where the block does not change along ``axis`` (identical
+        neighbours, e.g. a layer cake), 0 for an axis of one value or an all-constant block.
     """
-    return _axis_measures(_central_block(data), int(axis))[1]
+    block = _central_block(data)
+    y = np.moveaxis(block, int(axis), -1)
+    if y.shape[-1] > 1 and float(np.abs(block).max(initial=0.0)) > 0:
+        if float(np.ptp(y, axis=-1).max()) <= 1e-9 * float(np.abs(block).max()):
+            return 1.0  # every neighbour the same
+    return _axis_measures(block, int(axis))[1]
 
 
 def guess_sample_axis(data: Any) -> SampleAxisGuess:
