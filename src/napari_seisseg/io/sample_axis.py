@@ -42,9 +42,8 @@ from .geometry import SurveyGeometry
 
 __all__ = [
     "FILE_AXES_KEY", "GUESSED_NOTE", "SampleAxisGuess", "file_axes", "guess_sample_axis",
-    "neighbour_correlation",
-    "guessed_geometry", "image_shape", "is_guessed", "layout_like", "laid_out_apart", "plain_array_geometry",
-    "time_last_geometry",
+    "guessed_geometry", "image_shape", "is_guessed", "layout_like", "laid_out_apart",
+    "neighbour_correlation", "plain_array_geometry", "time_last_geometry",
 ]
 
 #: Start of the note a guessed geometry carries (it marks the geometry as guessed).
@@ -147,9 +146,9 @@ def neighbour_correlation(data: Any, axis: int) -> float:
     """
     block = _central_block(data)
     y = np.moveaxis(block, int(axis), -1)
-    if y.shape[-1] > 1 and float(np.abs(block).max(initial=0.0)) > 0:
-        if float(np.ptp(y, axis=-1).max()) <= 1e-9 * float(np.abs(block).max()):
-            return 1.0  # every neighbour the same
+    peak = float(np.abs(block).max(initial=0.0))
+    if y.shape[-1] > 1 and peak > 0 and float(np.ptp(y, axis=-1).max()) <= 1e-9 * peak:
+        return 1.0  # every neighbour the same
     return _axis_measures(block, int(axis))[1]
 
 
