@@ -93,7 +93,8 @@ def test_the_loss_weights_are_counted_again_from_the_updated_paint():
     from napari_seisseg.training.labels import value_counts
     from napari_seisseg.training.live_control import LabelUpdate
     from napari_seisseg.training.live_labels import LiveLabels
-    from napari_seisseg.training.session import auto_pos_weight, build_session, class_weights
+    from napari_seisseg.training.losses import auto_pos_weight, class_weights
+    from napari_seisseg.training.session import build_session
 
     image, truth = toy_cube(shape=(16, 24, 24))
     labels = sections_only(truth, 0, [0, 4, 8, 12])

@@ -124,6 +124,25 @@ def test_a_tile_stack_is_predicted_without_the_nearest_painted_trace_of_another_
     assert survey.card["input"]["lateral_prior"] is not None
 
 
+def test_a_run_asks_once_whether_its_image_is_a_tile_stack(monkeypatch):
+    from napari_seisseg.io import sample_axis
+
+    cube, truth = toy_cube((60, 16, 16))
+    order = np.random.default_rng(0).permutation(60)
+    image, truth = cube[order], truth[order]
+    labels = np.where(np.arange(60)[:, None, None] < 40, truth, 0).astype(np.uint8)
+    calls = []
+    measure = sample_axis.neighbour_correlation
+    monkeypatch.setattr(sample_axis, "neighbour_correlation",
+                        lambda data, axis: calls.append(axis) or measure(data, axis))
+    cfg = TrainConfig(model_kwargs={"width": 4}, epochs=2, steps_per_epoch=1, batch_size=2,
+                      axes=(0,))
+    result = drain(train(image, labels, cfg))
+    # the recipe and the card's priors (made at every kept epoch) share the one answer
+    assert result.card["model"]["name"] == "resunet" and result.card["input"]["lateral_prior"] is None
+    assert calls == [0]
+
+
 def test_mixed_paint_gets_the_hybrid_when_time_slices_are_painted_most():
     from napari_seisseg.training.data import prepare_data
 

@@ -73,7 +73,8 @@ def test_time_slice_paint_trains_on_its_validation_bands_for_the_second_half(mon
 
 def test_the_loss_weights_are_counted_again_when_the_paint_joins(monkeypatch):
     from napari_seisseg.training.labels import value_counts
-    from napari_seisseg.training.session import Session, class_weights
+    from napari_seisseg.training.losses import class_weights
+    from napari_seisseg.training.session import Session
 
     image, truth = toy_cube((24, 24, 24))
     labels = sections_only(truth, 2, [2, 8, 14, 20])

@@ -123,13 +123,18 @@ def card_time_prior(layout: PatchLayout, data: TrainingData) -> dict[str, Any] |
     return prior.to_dict()
 
 
-def card_priors(layout: PatchLayout, data: TrainingData) -> dict[str, Any]:
+def card_priors(layout: PatchLayout, data: TrainingData,
+                tiles: bool | None = None) -> dict[str, Any]:
     """The card's priors from the paint: ``time_prior`` (:func:`card_time_prior`) and
     ``lateral_prior`` (the painted traces, :mod:`.lateral_prior`; None without any, and
-    for a stack of unrelated tiles, whose nearest painted trace lies in another tile)."""
-    from ..training.recipe import is_tile_stack
+    for a stack of unrelated tiles, whose nearest painted trace lies in another tile).
 
-    tiles = is_tile_stack(data.target.shape, data.axes, data.image)
+    ``tiles``: whether the image is such a stack, when the run has asked
+    :func:`~napari_seisseg.training.recipe.is_tile_stack` already (None: asked here)."""
+    if tiles is None:
+        from ..training.recipe import is_tile_stack
+
+        tiles = is_tile_stack(data.target.shape, data.axes, data.image)
     lateral = None if tiles else painted_lateral_prior(
         data.target, data.sample_axis, len(data.classes), data.held, data.coordinates)
     return {"time_prior": card_time_prior(layout, data),

@@ -40,6 +40,7 @@ __all__ = [
     "auto_pos_weight",
     "class_weights",
     "dice_schedule",
+    "loss_weights",
     "lovasz_hinge",
     "lovasz_softmax",
     "masked_bce_dice",
@@ -409,3 +410,27 @@ def class_weights(
 def auto_pos_weight(counts: np.ndarray) -> float:
     """``pos_weight="auto"``: sqrt(negatives / positives) of a binary run's training voxels."""
     return float(np.sqrt(max(counts[0], 1) / max(counts[1], 1)))
+
+
+def loss_weights(
+    config: TrainConfig, counts: np.ndarray, classes: Sequence[ClassInfo]
+) -> tuple[list[float] | None, float | None]:
+    """The loss's class weights (:func:`class_weights`) and binary ``pos_weight``
+    (:func:`auto_pos_weight` when "auto") for these training voxel counts.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The run's settings (``class_weights``, ``pos_weight``).
+    counts : numpy.ndarray
+        Training voxels per class, in class order.
+    classes : sequence of ClassInfo
+        The run's classes.
+
+    Returns
+    -------
+    class_weights : list of float or None
+    pos_weight : float or None
+    """
+    pos = auto_pos_weight(counts) if config.pos_weight == "auto" else config.pos_weight
+    return class_weights(config, counts, classes), pos

@@ -151,9 +151,11 @@ def hybrid_fits(config: TrainConfig, data: Any, image: Any = None, geometry: Any
     if fp is None:
         return True  # no pretraining cached at all (nothing read from the cube)
 
+    tiles = is_tile_stack(data.target.shape, data.axes, data.image)  # asked once for both
+
     def cached(time_slices: bool) -> bool:
         choice = resolve_model(config, data.target.shape, data.axes, time_slices,
-                               image=data.image)[0]
+                               tiles=tiles)[0]
         spec = model_spec(create_model(choice.model, in_channels=1, n_classes=2,
                                        **choice.model_kwargs))
         return cached_pretraining(fp, spec) is not None
@@ -202,7 +204,8 @@ def paint_wants_hybrid(
 
 
 def resolve_model(config: TrainConfig, shape: Sequence[int], axes: Sequence[int] | None,
-                  time_slices: bool = False, *, image: Any = None) -> tuple[TrainConfig, str | None]:
+                  time_slices: bool = False, *, image: Any = None,
+                  tiles: bool | None = None) -> tuple[TrainConfig, str | None]:
     """The config with ``model="auto"`` replaced by a concrete recipe, and a note saying why.
 
     Parameters
@@ -219,6 +222,9 @@ def resolve_model(config: TrainConfig, shape: Sequence[int], axes: Sequence[int]
     image : array-like, optional
         The image in training order: a stack of tiles must be unrelated tiles
         (:func:`is_tile_stack`).
+    tiles : bool, optional
+        Whether the image is a stack of unrelated tiles, when the caller has asked
+        :func:`is_tile_stack` already (the image is then not read again).
 
     Returns
     -------
@@ -229,7 +235,7 @@ def resolve_model(config: TrainConfig, shape: Sequence[int], axes: Sequence[int]
     """
     if config.model != AUTO:
         return config, None
-    if is_tile_stack(shape, axes, image):
+    if is_tile_stack(shape, axes, image) if tiles is None else tiles:
         kwargs = {"encoder": "resnet18", "width": 32, "output_stride": 4, **config.model_kwargs}
         edge = max(int(shape[1]), int(shape[2]))
         patch = config.patch_size or (edge if edge <= WHOLE_TILE_EDGE else TILE_CROP)

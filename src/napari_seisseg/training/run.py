@@ -146,7 +146,7 @@ class TrainingRun:
         if self._prior_memo is None or self._prior_memo[0] is not s.data:
             # counted once per training data (live rebuilds make new data): previews make a
             # card each
-            self._prior_memo = (s.data, card_priors(s.layout, s.data))
+            self._prior_memo = (s.data, card_priors(s.layout, s.data, s.tile_stack))
         card = build_card(
             spec=s.spec, model=kept, layout=s.layout, data=s.data, normalizer=s.normalizer,
             binary=s.binary, threshold=self.best_threshold, config=self.config,
@@ -354,7 +354,7 @@ class TrainingRun:
             s.sampler.recount()
             s.recount()  # the loss weights counted with the paint given back
             # the card's priors count the target, now with the held-out paint (not twice)
-            self._prior_memo = (d, card_priors(s.layout, replace(d, held=None)))
+            self._prior_memo = (d, card_priors(s.layout, replace(d, held=None), s.tile_stack))
         else:
             back = give_back()  # a new data without a split: priors counted afresh
         self.joined, s.val = self.epoch, None

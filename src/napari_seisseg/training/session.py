@@ -28,10 +28,10 @@ from .config import TrainConfig
 from .copy_paste import classes_to_paste
 from .data import TrainingData, prepare_data, split_data
 from .labels import value_counts
-from .losses import SegmentationLoss, auto_pos_weight, class_weights, region_term
+from .losses import SegmentationLoss, loss_weights, region_term
 from .patch_sampler import PatchSampler
 from .patches import PatchLayout, inplane_axes, make_layout
-from .recipe import hybrid_fits, resolve_model
+from .recipe import hybrid_fits, is_tile_stack, resolve_model
 from .report import few_body_classes, few_body_texts, few_voxel_warnings
 from .time_slices import settle_validation
 from .validation import ValidationSet
@@ -61,6 +61,8 @@ class Session:
     init_source: str | None = None
     notes: list[str] = field(default_factory=list)
     infos: list[str] = field(default_factory=list)
+    #: The image is a stack of unrelated tiles (:func:`~.recipe.is_tile_stack`), asked once.
+    tile_stack: bool = False
 
     @property
     def class_names(self) -> list[str]:
@@ -72,11 +74,8 @@ class Session:
         joined, or a live run's labels were updated) and re-derive the loss weights the
         settings derive from those counts (``class_weights`` and ``pos_weight`` "auto")."""
         self.train_counts = value_counts(self.data.target, len(self.data.classes) + 1)[1:]
-        if isinstance(self.config.class_weights, str):
-            self.loss_fn.class_weights = class_weights(self.config, self.train_counts,
-                                                       self.data.classes)
-        if self.config.pos_weight == "auto":
-            self.loss_fn.pos_weight = auto_pos_weight(self.train_counts)
+        self.loss_fn.class_weights, self.loss_fn.pos_weight = loss_weights(
+            self.config, self.train_counts, self.data.classes)
 
     @property
     def validation_text(self) -> str:
@@ -206,14 +205,15 @@ def _check_init(init_bundle: Any, config: TrainConfig) -> tuple[Any, dict[str, A
 
 def _new_model(
     config: TrainConfig, data: TrainingData, infos: list[str], image: Any = None,
-    geometry: SurveyGeometry | None = None,
+    geometry: SurveyGeometry | None = None, tiles: bool | None = None,
 ) -> tuple[torch.nn.Module, bool, int]:
     """A fresh model for ``data``: ``(model, binary, n_out)``; resolves ``"auto"`` in ``config``."""
     from ..models import create_model
 
     k = len(data.classes)
     fits = hybrid_fits(config, data, image, geometry)
-    resolved, note = resolve_model(config, data.target.shape, data.axes, fits, image=data.image)
+    resolved, note = resolve_model(config, data.target.shape, data.axes, fits, image=data.image,
+                                   tiles=tiles)
     for f in fields(config):  # in place: the run's own copy records what was run
         setattr(config, f.name, getattr(resolved, f.name))
     if note:
@@ -356,10 +356,10 @@ def _session_loss(
 ) -> tuple[np.ndarray, SegmentationLoss]:
     """The training voxel counts per class and the loss weighted by them."""
     counts = value_counts(data.target, len(data.classes) + 1)[1:]
-    pos_weight = auto_pos_weight(counts) if config.pos_weight == "auto" else config.pos_weight
+    weights, pos_weight = loss_weights(config, counts, data.classes)
     loss_fn = SegmentationLoss(
         binary,
-        class_weights=class_weights(config, counts, data.classes),
+        class_weights=weights,
         pos_weight=pos_weight,
         dice_weight=config.dice_weight,
         dice_ramp_epochs=config.dice_ramp_epochs,
@@ -372,7 +372,7 @@ def _session_loss(
 def _session_model(
     config: TrainConfig, data: TrainingData, image: Any, geometry: SurveyGeometry | None,
     init_model: Any,
-    init_card: dict[str, Any] | None, notes: list[str], infos: list[str],
+    init_card: dict[str, Any] | None, notes: list[str], infos: list[str], tiles: bool = False,
 ) -> tuple[torch.nn.Module, bool, str, bool]:
     """The seeded model of the run: ``(model, binary, kind, position)``.
 
@@ -387,7 +387,7 @@ def _session_model(
         if config.model.lower() not in ("auto", str(init_card["model"]["name"])):
             notes.append(f"Fine-tuning keeps the bundle's model ({init_card['model']['name']}).")
     else:
-        model, binary, n_out = _new_model(config, data, infos, image, geometry)
+        model, binary, n_out = _new_model(config, data, infos, image, geometry, tiles)
     kind = model_kind(model)
     position = _use_position_channel(config, kind, data, init_card, notes, infos)
     if position and init_model is None:
@@ -441,8 +441,9 @@ def build_session(
     )
     notes, few_bodies = _paint_warnings(data)
     infos: list[str] = []  # said at the start, not warnings
+    tiles = is_tile_stack(data.target.shape, data.axes, data.image)  # the recipe's, the card's
     model, binary, kind, position = _session_model(
-        config, data, image, geometry, init_model, init_card, notes, infos
+        config, data, image, geometry, init_model, init_card, notes, infos, tiles
     )
     from ..models import model_spec
 
@@ -469,5 +470,5 @@ def build_session(
         bs = fit_batch_size(model, loss_fn, layout, device, amp, 2 * base, 8 * base)
     return Session(
         config, data, model, spec, layout, binary, normalizer, sampler, val, loss_fn, device,
-        amp, bs, counts, init_card, init_source, notes, infos,
+        amp, bs, counts, init_card, init_source, notes, infos, tiles,
     )  # fmt: skip
