@@ -193,3 +193,22 @@ def test_value_counts_equals_bincount():
         np.testing.assert_array_equal(value_counts(block), np.bincount(block.ravel()))
     np.testing.assert_array_equal(value_counts(np.zeros((0,), np.uint8), 3), [0, 0, 0])
     np.testing.assert_array_equal(value_counts(np.zeros((4,), np.uint8)), [4])
+
+
+def test_dense_labels_are_said_by_how_far_they_reach_not_as_painted_sections():
+    # a stack of 40 fully labeled 12 x 12 tiles, 30 of them labeled: every voxel goes to
+    # the orientation whose slices are largest (axis 1), whose every slice then holds paint
+    labels = np.zeros((40, 12, 12), np.uint8)
+    labels[:30] = 1
+    labels[:30, 4:8, 3:9] = 2
+    s = _summary(labels)
+    assert s.axes[1].sections.size == 12  # every slice "painted": not a few sections
+    text = s.describe()
+    assert "painted sections" not in text and "labels fill 30 of 40 inline slices" in text, text
+    from napari_seisseg.training.painted_summary import describe_painted
+
+    assert describe_painted(s) == text
+    # a few painted sections are still listed as such
+    labels[:] = 0
+    labels[5] = 1
+    assert "painted sections: inline 1 (5)" in _summary(labels).describe()

@@ -280,6 +280,21 @@ class LabelSummary:
         (:meth:`painted_voxels`): e.g. painted time slices, not dense labels."""
         return self.painted_voxels(axis) > 0.5 * self.n_labeled
 
+    def sections_listed(self) -> list[AxisLabels]:
+        """The orientations to name as painted sections: those with some, but not every
+        slice of the axis (dense labels, such as a stack of labeled tiles, are painted in
+        no orientation: each voxel would go to the axis whose slices are largest)."""
+        return [a for a in self.axes if 0 < len(a.sections) < self.shape[a.axis]]
+
+    def extent_text(self) -> str:
+        """How far dense labels reach: the axis along which the smallest share of slices
+        holds labels, e.g. ``"labels fill 2,400 of 3,200 axis 0 slices"`` ("" without any)."""
+        held = [a for a in self.axes if len(a.indices)]
+        if not held:
+            return ""
+        a = min(held, key=lambda a: len(a.indices) / self.shape[a.axis])
+        return f"labels fill {len(a.indices):,} of {self.shape[a.axis]:,} {a.name} slices"
+
     def describe(self) -> str:
         """One-paragraph description for the widget and the CLI."""
         per_class = ", ".join(
@@ -287,13 +302,14 @@ class LabelSummary:
         )
         parts = [f"{self.n_labeled:,} labeled voxels in {len(self.classes)} classes ({per_class})"]
         sec = []
-        for a in self.axes:
-            if len(a.sections):
-                shown = ", ".join(str(int(i)) for i in a.sections[:8])
-                more = ", ..." if len(a.sections) > 8 else ""
-                sec.append(f"{a.name} {len(a.sections)} ({shown}{more})")
+        for a in self.sections_listed():
+            shown = ", ".join(str(int(i)) for i in a.sections[:8])
+            more = ", ..." if len(a.sections) > 8 else ""
+            sec.append(f"{a.name} {len(a.sections)} ({shown}{more})")
         if sec:
             parts.append("painted sections: " + "; ".join(sec))
+        elif self.extent_text():
+            parts.append(self.extent_text())
         return "; ".join(parts) + "."
 
     def to_dict(self, coordinates: Mapping[int, np.ndarray] | None = None) -> dict[str, Any]:

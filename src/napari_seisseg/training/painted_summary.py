@@ -75,7 +75,8 @@ def describe_painted(summary: Any, geometry: Any = None) -> str:
         return summary.describe()
     counts = replace(summary, axes=[]).describe().rstrip(".")
     painted = [_axis_text(a.name, np.asarray(a.sections), geometry)
-               for a in summary.axes if len(a.sections)]
-    if not painted:
-        return counts + "."
+               for a in summary.sections_listed()]
+    if not painted:  # no labels, or dense ones: how far they reach
+        extent = summary.extent_text()
+        return f"{counts}; {extent}." if extent else counts + "."
     return f"{counts}; painted sections: {'; '.join(painted)}."
