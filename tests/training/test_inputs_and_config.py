@@ -14,8 +14,8 @@ from napari_seisseg.errors import SeisSegError
 from napari_seisseg.jobs import drain
 from napari_seisseg.training import TrainConfig, train
 from napari_seisseg.training.config import AugmentConfig
+from napari_seisseg.training.losses import class_weights
 from napari_seisseg.training.patches import make_layout, read_window
-from napari_seisseg.training.session import class_weights
 
 
 def _config(**kw):

@@ -205,10 +205,27 @@ def test_dense_labels_are_said_by_how_far_they_reach_not_as_painted_sections():
     assert s.axes[1].sections.size == 12  # every slice "painted": not a few sections
     text = s.describe()
     assert "painted sections" not in text and "labels fill 30 of 40 inline slices" in text, text
+    from napari_seisseg.io.geometry import SurveyGeometry
     from napari_seisseg.training.painted_summary import describe_painted
 
-    assert describe_painted(s) == text
-    # a few painted sections are still listed as such
+    g = SurveyGeometry(kind="cube", n_samples=12, dt=4.0, t0=0.0, ilines=np.arange(100, 140),
+                       xlines=np.arange(12))
+    assert describe_painted(s, g).endswith("; labels fill 30 of 40 inlines."), describe_painted(s, g)
+    # dense labels with a gap (no labels on time slice 0) and another labeled inline apart
+    # are still dense: not "painted sections: sample 11 (1, 2, ...)"
+    labels[:, :, 0] = 0
+    labels[38] = 1
+    gap = _summary(labels).describe()
+    assert gap.endswith("; labels fill 31 of 40 inline slices."), gap
+    # a few painted sections alone: no extent
     labels[:] = 0
     labels[5] = 1
-    assert "painted sections: inline 1 (5)" in _summary(labels).describe()
+    assert _summary(labels).describe().endswith("; painted sections: inline 1 (5).")
+
+
+def test_a_painted_2d_line_is_one_painted_section():
+    labels = np.zeros((1, 20, 30), np.uint8)
+    labels[0, :, :10] = 1
+    labels[0, 5:9, 10:] = 2
+    text = _summary(labels).describe()
+    assert text.endswith("; painted sections: inline 1 (0)."), text

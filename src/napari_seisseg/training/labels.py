@@ -16,7 +16,7 @@ silent fill would also bias the amplitude statistics.  The message points to pre
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -281,19 +281,27 @@ class LabelSummary:
         return self.painted_voxels(axis) > 0.5 * self.n_labeled
 
     def sections_listed(self) -> list[AxisLabels]:
-        """The orientations to name as painted sections: those with some, but not every
-        slice of the axis (dense labels, such as a stack of labeled tiles, are painted in
-        no orientation: each voxel would go to the axis whose slices are largest)."""
-        return [a for a in self.axes if 0 < len(a.sections) < self.shape[a.axis]]
+        """The orientations to name as painted sections: those whose sections are at most
+        half the slices of the axis (dense labels, such as a stack of labeled tiles, are
+        painted in no orientation: each of their voxels goes to the axis whose slices are
+        largest, and most slices of it hold some).  A 2D line's one section is listed."""
+        return [a for a in self.axes if len(a.sections) and (
+            len(a.sections) <= 0.5 * self.shape[a.axis] or self.shape[a.axis] == 1)]
 
-    def extent_text(self) -> str:
-        """How far dense labels reach: the axis along which the smallest share of slices
-        holds labels, e.g. ``"labels fill 2,400 of 3,200 axis 0 slices"`` ("" without any)."""
-        held = [a for a in self.axes if len(a.indices)]
+    def extent_text(self, plural: Callable[[str], str] | None = None) -> str:
+        """How far dense labels reach, when some are (:meth:`sections_listed` leaves out an
+        orientation holding sections): the axis along which the smallest share of slices
+        holds labels, e.g. ``"labels fill 2,400 of 3,200 axis 0 slices"``; "" otherwise.
+        ``plural`` names the slices across an axis (default ``"<axis> slices"``)."""
+        listed = {a.axis for a in self.sections_listed()}
+        if not any(len(a.sections) and a.axis not in listed for a in self.axes):
+            return ""
+        held = [a for a in self.axes if len(a.indices) and self.shape[a.axis] > 1]
         if not held:
             return ""
         a = min(held, key=lambda a: len(a.indices) / self.shape[a.axis])
-        return f"labels fill {len(a.indices):,} of {self.shape[a.axis]:,} {a.name} slices"
+        noun = plural(a.name) if plural is not None else f"{a.name} slices"
+        return f"labels fill {len(a.indices):,} of {self.shape[a.axis]:,} {noun}"
 
     def describe(self) -> str:
         """One-paragraph description for the widget and the CLI."""
@@ -308,7 +316,7 @@ class LabelSummary:
             sec.append(f"{a.name} {len(a.sections)} ({shown}{more})")
         if sec:
             parts.append("painted sections: " + "; ".join(sec))
-        elif self.extent_text():
+        if self.extent_text():
             parts.append(self.extent_text())
         return "; ".join(parts) + "."
 

@@ -12,7 +12,8 @@ Everything is computed in float32, whatever the autocast dtype of the logits.
   BCE-then-Dice schedule (its weight ramping from 0 over the first epochs) and deep
   supervision (weighted sum over auxiliary outputs).
 * :func:`class_weights` / :func:`auto_pos_weight`: the weights ``auto`` derives from the
-  training voxels per class (counted again when the paint changes: ``Session.recount``).
+  training voxels per class; :func:`loss_weights`: both, as a run derives them at its start
+  and again when the paint changes (``Session.recount``).
 
 The Dice terms are batch Dice over labeled voxels, averaged over the classes present in
 the batch's labels (an absent class is left to the cross-entropy term, as in

@@ -76,7 +76,6 @@ def describe_painted(summary: Any, geometry: Any = None) -> str:
     counts = replace(summary, axes=[]).describe().rstrip(".")
     painted = [_axis_text(a.name, np.asarray(a.sections), geometry)
                for a in summary.sections_listed()]
-    if not painted:  # no labels, or dense ones: how far they reach
-        extent = summary.extent_text()
-        return f"{counts}; {extent}." if extent else counts + "."
-    return f"{counts}; painted sections: {'; '.join(painted)}."
+    parts = [counts, f"painted sections: {'; '.join(painted)}" if painted else ""]
+    parts.append(summary.extent_text(lambda name: _names(name, geometry)[1]))  # dense labels
+    return "; ".join(p for p in parts if p) + "."

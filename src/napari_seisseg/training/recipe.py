@@ -103,7 +103,8 @@ def is_tile_stack(shape: Sequence[int], axes: Sequence[int] | None, image: Any =
     return neighbour_correlation(image, 0) < MIN_CORRELATION
 
 
-def hybrid_fits(config: TrainConfig, data: Any, image: Any = None, geometry: Any = None) -> bool:
+def hybrid_fits(config: TrainConfig, data: Any, image: Any = None, geometry: Any = None, *,
+                tiles: bool | None = None) -> bool:
     """Whether ``auto`` may choose the hybrid for this run's time-slice paint.
 
     Time slices must be the orientation painted most
@@ -124,6 +125,9 @@ def hybrid_fits(config: TrainConfig, data: Any, image: Any = None, geometry: Any
         :func:`~.pretrain_store.cube_fingerprint`); default ``data.image``.
     geometry : SurveyGeometry, optional
         The image's geometry (its axis order), as training is given it.
+    tiles : bool, optional
+        Whether the image is a stack of unrelated tiles, when the caller has asked
+        :func:`is_tile_stack` already (None: asked here, where a cached pretraining needs it).
 
     Returns
     -------
@@ -151,7 +155,8 @@ def hybrid_fits(config: TrainConfig, data: Any, image: Any = None, geometry: Any
     if fp is None:
         return True  # no pretraining cached at all (nothing read from the cube)
 
-    tiles = is_tile_stack(data.target.shape, data.axes, data.image)  # asked once for both
+    if tiles is None:  # asked once for both choices below
+        tiles = is_tile_stack(data.target.shape, data.axes, data.image)
 
     def cached(time_slices: bool) -> bool:
         choice = resolve_model(config, data.target.shape, data.axes, time_slices,

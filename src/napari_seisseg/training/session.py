@@ -71,8 +71,9 @@ class Session:
 
     def recount(self) -> None:
         """Count the training voxels per class again (the paint changed: held-out paint
-        joined, or a live run's labels were updated) and re-derive the loss weights the
-        settings derive from those counts (``class_weights`` and ``pos_weight`` "auto")."""
+        joined, or a live run's labels were updated) and derive the loss weights again
+        (:func:`~.losses.loss_weights`: only ``class_weights`` and ``pos_weight`` "auto"
+        depend on the counts; values given stay as they were)."""
         self.train_counts = value_counts(self.data.target, len(self.data.classes) + 1)[1:]
         self.loss_fn.class_weights, self.loss_fn.pos_weight = loss_weights(
             self.config, self.train_counts, self.data.classes)
@@ -211,7 +212,7 @@ def _new_model(
     from ..models import create_model
 
     k = len(data.classes)
-    fits = hybrid_fits(config, data, image, geometry)
+    fits = hybrid_fits(config, data, image, geometry, tiles=tiles)
     resolved, note = resolve_model(config, data.target.shape, data.axes, fits, image=data.image,
                                    tiles=tiles)
     for f in fields(config):  # in place: the run's own copy records what was run
@@ -372,7 +373,7 @@ def _session_loss(
 def _session_model(
     config: TrainConfig, data: TrainingData, image: Any, geometry: SurveyGeometry | None,
     init_model: Any,
-    init_card: dict[str, Any] | None, notes: list[str], infos: list[str], tiles: bool = False,
+    init_card: dict[str, Any] | None, notes: list[str], infos: list[str], tiles: bool | None = None,
 ) -> tuple[torch.nn.Module, bool, str, bool]:
     """The seeded model of the run: ``(model, binary, kind, position)``.
 
