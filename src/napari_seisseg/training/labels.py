@@ -284,7 +284,9 @@ class LabelSummary:
         """The orientations to name as painted sections: those whose sections are at most
         half the slices of the axis (dense labels, such as a stack of labeled tiles, are
         painted in no orientation: each of their voxels goes to the axis whose slices are
-        largest, and most slices of it hold some).  A 2D line's one section is listed."""
+        largest, and most slices of it hold some).  A 2D line's one section is listed.
+        Exactly half the slices are listed here on purpose (a description), where
+        :meth:`painted_voxels` (a training decision) counts them as dense."""
         return [a for a in self.axes if len(a.sections) and (
             len(a.sections) <= 0.5 * self.shape[a.axis] or self.shape[a.axis] == 1)]
 

@@ -61,8 +61,9 @@ class Session:
     init_source: str | None = None
     notes: list[str] = field(default_factory=list)
     infos: list[str] = field(default_factory=list)
-    #: The image is a stack of unrelated tiles (:func:`~.recipe.is_tile_stack`), asked once.
-    tile_stack: bool = False
+    #: The image is a stack of unrelated tiles (:func:`~.recipe.is_tile_stack`), asked once
+    #: by :func:`build_session` (None: not asked; the card's priors then ask).
+    tile_stack: bool | None = None
 
     @property
     def class_names(self) -> list[str]:
