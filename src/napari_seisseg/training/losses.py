@@ -417,16 +417,8 @@ def loss_weights(
     config: TrainConfig, counts: np.ndarray, classes: Sequence[ClassInfo]
 ) -> tuple[list[float] | None, float | None]:
     """The loss's class weights (:func:`class_weights`) and binary ``pos_weight``
-    (:func:`auto_pos_weight` when "auto") for these training voxel counts.
-
-    Parameters
-    ----------
-    config : TrainConfig
-        The run's settings (``class_weights``, ``pos_weight``).
-    counts : numpy.ndarray
-        Training voxels per class, in class order.
-    classes : sequence of ClassInfo
-        The run's classes.
+    (:func:`auto_pos_weight` when "auto") for these training voxel counts; the
+    parameters are those of :func:`class_weights` (``config.pos_weight`` read too).
 
     Returns
     -------
