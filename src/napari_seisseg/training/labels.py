@@ -318,8 +318,9 @@ class LabelSummary:
             sec.append(f"{a.name} {len(a.sections)} ({shown}{more})")
         if sec:
             parts.append("painted sections: " + "; ".join(sec))
-        if self.extent_text():
-            parts.append(self.extent_text())
+        extent = self.extent_text()
+        if extent:
+            parts.append(extent)
         return "; ".join(parts) + "."
 
     def to_dict(self, coordinates: Mapping[int, np.ndarray] | None = None) -> dict[str, Any]:
