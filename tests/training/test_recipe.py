@@ -103,12 +103,19 @@ def test_auto_is_resolved_in_the_run_and_the_card_names_the_model():
         "axis 2", "axis 0", "axis 1"]
 
 
-def test_a_tile_stack_is_predicted_without_the_nearest_painted_trace_of_another_tile():
-    cube, truth = toy_cube((60, 16, 16))  # neighbouring sections correlate: a small survey
+def _shuffled_tiles():
+    """A small survey's 60 sections (neighbours correlate), the same shuffled into unrelated
+    tiles, the labels of the first 40 tiles, and the shuffle."""
+    cube, truth = toy_cube((60, 16, 16))
     order = np.random.default_rng(0).permutation(60)
-    image, truth = cube[order], truth[order]  # unrelated tiles
-    assert is_tile_stack(image.shape, (0,), image) and not is_tile_stack(cube.shape, (0,), cube)
+    image, truth = cube[order], truth[order]
     labels = np.where(np.arange(60)[:, None, None] < 40, truth, 0).astype(np.uint8)
+    return cube, image, labels, order
+
+
+def test_a_tile_stack_is_predicted_without_the_nearest_painted_trace_of_another_tile():
+    cube, image, labels, order = _shuffled_tiles()
+    assert is_tile_stack(image.shape, (0,), image) and not is_tile_stack(cube.shape, (0,), cube)
     cfg = TrainConfig(model_kwargs={"width": 4}, epochs=1, steps_per_epoch=1, batch_size=2,
                       axes=(0,))
     result = drain(train(image, labels, cfg))
@@ -127,10 +134,7 @@ def test_a_tile_stack_is_predicted_without_the_nearest_painted_trace_of_another_
 def test_a_run_asks_once_whether_its_image_is_a_tile_stack(monkeypatch):
     from napari_seisseg.io import sample_axis
 
-    cube, truth = toy_cube((60, 16, 16))
-    order = np.random.default_rng(0).permutation(60)
-    image, truth = cube[order], truth[order]
-    labels = np.where(np.arange(60)[:, None, None] < 40, truth, 0).astype(np.uint8)
+    _, image, labels, _ = _shuffled_tiles()
     calls = []
     measure = sample_axis.neighbour_correlation
     monkeypatch.setattr(sample_axis, "neighbour_correlation",
