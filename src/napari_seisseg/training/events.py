@@ -99,7 +99,12 @@ class Step(TrainEvent):
 
 @dataclass
 class EpochEnd(TrainEvent):
-    """An epoch ended and was validated (``metrics`` None without validation data)."""
+    """An epoch ended and was validated (``metrics`` None without validation data).
+
+    ``is_best``: its score is the best of the run so far (ties to the later epoch) and its
+    weights are kept; a run that keeps the last model keeps every epoch's weights, but only
+    the epochs that are best by validation say so.
+    """
 
     kind: ClassVar[str] = "epoch_end"
     epoch: int

@@ -94,7 +94,7 @@ class TrainingRun:
         self.best_state: dict[str, torch.Tensor] | None = None
         self.best_epoch: int | None = None
         self.best_metrics: dict[str, Any] | None = None
-        self.best_score, self.best_time = -np.inf, 0.0
+        self.best_score, self.best_time, self.top_score, self.top = -np.inf, 0.0, -np.inf, False
         self.best_threshold = float(s.init_card.get("threshold", 0.5)) if s.init_card else 0.5
         self.step_count, self.epoch, self.stale, self.skipped = 0, 0, 0, 0
         #: the epoch after which the validation voxels joined training (None: they did not)
@@ -267,6 +267,8 @@ class TrainingRun:
         # ties go to the later model: an early perfect score must not freeze the kept model
         last = s.val is None or self.best_state is None or self.config.keep == "last"
         is_best = last or score >= self.best_score
+        # top: the best by validation so far (what "(best)" says, also where the last is kept)
+        self.top, self.top_score = score >= self.top_score, max(score, self.top_score)
         improved = last or score > self.best_score  # keeping the last: never stale
         if not is_best:
             self.stale += 1
@@ -297,8 +299,8 @@ class TrainingRun:
         if self.runlog:
             self.runlog.log_epoch(**row, train_loss=train_loss, metrics=metrics)
         return EpochEnd(
-            self.epoch, self.step_count, train_loss, metrics, lr, elapsed, is_best, self.best_epoch
-        )
+            self.epoch, self.step_count, train_loss, metrics, lr, elapsed, is_best and self.top,
+            self.best_epoch)
 
     def checkpoint(self, checkpointer: Any, elapsed: float) -> Generator[Note, None, None]:
         """Save the best model so far when a checkpoint is due; a failure only warns."""
@@ -394,7 +396,7 @@ class TrainingRun:
         The next scored epoch is kept whatever its score; early stopping and the plateau
         schedule count again from now (their past scores were on other data).
         """
-        self.best_score, self.stale, self.best_time = -np.inf, 0, self.elapsed()
+        self.best_score, self.top_score, self.stale, self.best_time = -np.inf, -np.inf, 0, self.elapsed()
         self.sched.best = self.sched.mode_worse
         self.sched.num_bad_epochs = 0
 
