@@ -89,11 +89,13 @@ def test_training_printer_prints_notes_and_closing_lines(capsys):
 
     with printer.TrainingPrinter(enabled=False) as train_printer:
         train_printer(Note("look here"))
+        train_printer(Note("Scoring the kept model…", "progress"))
     with printer.TrainingPrinter(enabled=False, pretraining=True) as pretrain_printer:
         pretrain_printer(Note("cached for later"))
         pretrain_printer(Note("labels not used", "warning"))
     out = capsys.readouterr()
-    assert out.out.splitlines() == ["note: look here", "cached for later"]
+    assert out.out.splitlines() == ["note: look here", "Scoring the kept model…",
+                                    "cached for later"]
     assert out.err.splitlines() == ["warning: labels not used"]
 
 

@@ -83,6 +83,9 @@ def test_the_kept_model_is_scored_on_the_held_out_windows_no_epoch_read(monkeypa
                                              "windows no epoch read (it was chosen on the 5 "
                                              "each epoch read)")]
     assert len(said) == 1 and "; threshold " in said[0], notes
+    # a line says what happens before the score is read (after Stop too: the run is not over)
+    before = notes.index(said[0]) - 1
+    assert notes[before] == f"Scoring the kept model on {unread} held-out windows no epoch read…"
 
 
 def test_where_the_last_model_is_kept_every_held_out_window_is_scored(monkeypatch):

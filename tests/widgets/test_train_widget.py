@@ -521,3 +521,18 @@ def test_painted_sections_are_said_in_survey_line_numbers(sample_viewer, qtbot):
     # the core description (array indices) is kept where there is no geometry
     assert describe_painted(w.summary) == w.summary.describe()
     assert "inline 2 (2, 5)" in w.summary.describe()
+
+
+def test_a_progress_note_goes_to_the_status_line_not_to_a_notification(sample_viewer, monkeypatch):
+    from napari.utils import notifications
+
+    from napari_seisseg.training import Note
+
+    w = TrainWidget(sample_viewer)
+    shown = []
+    monkeypatch.setattr(notifications, "show_info", shown.append)
+    w._on_event(Note("Scoring the kept model on 12 held-out windows…", "progress"))
+    assert w.status.state == "running" and not shown
+    assert w.status.value == "running: Scoring the kept model on 12 held-out windows…"
+    w._on_event(Note("a change made for you"))
+    assert shown == ["Train: a change made for you"]

@@ -375,6 +375,8 @@ class TrainWidget(ModelFiles, Container):
                 # until stopped: no share of a budget to show (and no busy animation, whose
                 # repaints cost the event loop about a third of its time under software GL)
                 self.progress.native.setFormat("until stopped")
+        elif isinstance(event, Note) and event.level == "progress":
+            self.status.set("running", event.text)  # what the run does now: no notification
         elif isinstance(event, Note):
             show_note(event, self._fail)
         elif isinstance(event, Finished):

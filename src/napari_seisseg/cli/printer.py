@@ -223,13 +223,15 @@ class TrainingPrinter:
         self.start()
 
     def note(self, event: Any) -> None:
-        """A training note as ``note: ...``; a pretraining's note as it is, below the bar; a
-        warning as ``warning: ...`` on stderr."""
+        """A training note as ``note: ...`` (a progress note as it is); a pretraining's note
+        as it is, below the bar; a warning as ``warning: ...`` on stderr."""
         if getattr(event, "level", "info") == "warning":
             sys.stdout.flush()  # in order with the lines before it when both go to one log
             self.write(f"warning: {event.text}", sys.stderr)
         elif self.pretraining:
             self.close()
+            self.write(event.text)
+        elif getattr(event, "level", "info") == "progress":
             self.write(event.text)
         else:
             self.write(f"note: {event.text}")

@@ -141,7 +141,12 @@ class BestUpdated(TrainEvent):
 
 @dataclass
 class Note(TrainEvent):
-    """Something the user should know (a warning, a change made for them)."""
+    """Something the user should know (a warning, a change made for them).
+
+    ``level``: "info", "warning", "error", or "progress": what the run does now, where it
+    takes a while outside the steps (the status line in the Train widget, not a
+    notification; a line of its own in the CLI).
+    """
 
     kind: ClassVar[str] = "note"
     text: str

@@ -94,6 +94,9 @@ def score_on_every_window(run: TrainingRun, model: torch.nn.Module) -> Generator
             return
         # the model was chosen on the windows each epoch read, unless the last one is kept
         report = None if run.config.keep == "last" else unread(every, run.read_windows, len(s.val))
+        n = len(every) if report is None else len(report)
+        yield Note(f"Scoring the kept model on {n:,} held-out windows"
+                   f"{'' if report is None else ' no epoch read'}…", "progress")
         metrics = _evaluate_copy(run, every, model, report)
     except Exception as exc:  # noqa: BLE001 - the trained model must be kept whatever happens
         yield Note(f"Could not score the kept model on every held-out window ({exc}); the "

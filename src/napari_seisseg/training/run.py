@@ -370,10 +370,8 @@ class TrainingRun:
     @property
     def _checks_orientations(self) -> bool:
         """Whether the run compares the prediction orientations on validation: time-slice
-        paint (mixed paint keeps the card's orientations unchecked: its validation bands
-        favour one)."""
-        d = self.s.data
-        return d.painted_on_time_slices and not d.mixed_paint
+        paint (mixed paint keeps the card's orientations unchecked: its bands favour one)."""
+        return self.s.data.painted_on_time_slices and not self.s.data.mixed_paint
 
     def _compare_orientations(
         self, model: torch.nn.Module, card: dict[str, Any]
@@ -383,6 +381,7 @@ class TrainingRun:
         if not self._checks_orientations:
             return None, None, None
         d = self.s.data
+        yield Note("Comparing the prediction orientations on the held-out paint…", "progress")
         try:
             return check_orientations(model, card, d.image, d.held)
         except Exception as exc:  # noqa: BLE001 - the trained model must be kept whatever happens
