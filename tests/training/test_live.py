@@ -411,3 +411,22 @@ def test_a_split_rebuilt_after_an_update_keeps_the_axis_it_was_made_along():
     assert len(_of(events, LabelsUpdated)) == 2  # the start, then the stroke
     split = result.card["validation"]["split"]
     assert split["axis"] == 2 and split["slices"] == [2, 8, 14, 20], split
+
+
+def test_a_live_run_on_mixed_paint_still_says_its_time_slice_bands_say_little_after_an_update():
+    """Mixed paint led by time slices, validation bands in them: the run's last note says the
+    validation figure says little of the mask, also once a stroke rebuilt the (frozen) split."""
+    image, truth = toy_cube((24, 40, 32), seed=2)
+    labels = np.zeros_like(truth)
+    labels[12] = truth[12]
+    labels[:, :, [8, 16, 24]] = truth[:, :, [8, 16, 24]]
+    control = LiveControl()
+    stroke = (slice(18, 19), slice(0, 40), slice(0, 32))  # a second inline
+    actions = {3: lambda ev: control.update_labels(truth[stroke], region=stroke)}
+    events, result = _run(image, labels, control, actions,
+                          _config(epochs=2, axes=None, position=False))
+    assert len(_of(events, LabelsUpdated)) == 2  # the start, then the stroke
+    assert result.card["validation"]["split"]["axis"] == 2  # bands in the time slices
+    notes = [e.text for e in _of(events, Note)]
+    assert any("not along the painted time slices, which predicted worse on every such paint "
+               "measured, and which validation measured on its bands" in n for n in notes), notes

@@ -201,7 +201,7 @@ def test_rejoin_gives_training_back_every_voxel_the_split_took(n_sections):
     held = split_data(data, kind="2d", fraction=0.2, seed=0)
     whole = "held out 2 of 10" in held.description
     assert whole == (n_sections == 10) and (n_sections == 10 or "band" in held.description)
-    assert held.can_rejoin and not np.array_equal(data.target, before)
+    assert held.can_rejoin and held.automatic and not np.array_equal(data.target, before)
     taken = int(np.count_nonzero(before) - np.count_nonzero(data.target))
     assert held.rejoin(data.target) == taken  # bands (or whole sections) and their gaps
     assert np.array_equal(data.target, before)
@@ -209,4 +209,4 @@ def test_rejoin_gives_training_back_every_voxel_the_split_took(n_sections):
 
 def test_validation_labels_given_by_the_user_never_rejoin():
     held = held_out_from_target(np.ones((2, 3, 4), np.uint8), "given")
-    assert not held.can_rejoin
+    assert not held.can_rejoin and not held.automatic

@@ -170,8 +170,8 @@ class LiveLabels:
         data.target[self.held_mask | self.gap_mask] = 0
         if not data.target.any():
             raise SeisSegError("every label left is held out for validation")
-        data.held = (held_out_from_target(val, self.held_description, self.held_axis)
-                     if val.any() else None)
+        data.held = (held_out_from_target(val, self.held_description, self.held_axis,
+                                          automatic=True) if val.any() else None)
         return data.held
 
     def _encode(self, labels: Any, val_labels: Any = None) -> tuple[np.ndarray, np.ndarray | None]:

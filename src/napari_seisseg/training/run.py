@@ -455,7 +455,7 @@ class TrainingRun:
                 "measured")
         # an automatic split's bands in the painted time slices (a joined one's, as it was)
         split_axis = (self._split_before_joining["axis"] if self._split_before_joining else
-                      d.held.axis if d.held is not None and d.held.can_rejoin else None)
+                      d.held.axis if d.held is not None and d.held.automatic else None)
         if left and split_axis == d.sample_axis:
             left += (", and which validation measured on its bands: the validation reported "
                      "says little of the mask (it read 0.27-0.29 below the unpainted voxels' "

@@ -74,6 +74,9 @@ class HeldOut:
         For an automatic split, the training voxels each stored slice lost (its band and
         the gaps beside it; 0 = none), in the target's dtype, so :meth:`rejoin` can give
         them back; empty for validation labels the user gave.
+    automatic : bool
+        Made by the automatic split (a live run's split, frozen once made, included), not
+        validation labels the user gave.
     """
 
     shape: tuple[int, ...]
@@ -82,6 +85,7 @@ class HeldOut:
     sections: list[np.ndarray] = field(default_factory=list)
     description: str = ""
     trained: list[np.ndarray] = field(default_factory=list)
+    automatic: bool = False
 
     @property
     def can_rejoin(self) -> bool:
@@ -150,10 +154,12 @@ class HeldOut:
         }
 
 
-def held_out_from_target(val_target: np.ndarray, description: str, axis: int = 0) -> HeldOut:
+def held_out_from_target(val_target: np.ndarray, description: str, axis: int = 0,
+                         automatic: bool = False) -> HeldOut:
     """Store an explicit validation target (0 = none) as its non-empty slices along ``axis``
-    (a live run's frozen split keeps the axis its split was made along)."""
-    held = HeldOut(tuple(val_target.shape), axis, description=description)
+    (a live run's frozen split keeps the axis its split was made along, and is
+    ``automatic``)."""
+    held = HeldOut(tuple(val_target.shape), axis, description=description, automatic=automatic)
     for i in range(val_target.shape[axis]):
         sec = val_target[_take(val_target, axis, i)]
         if sec.any():
@@ -271,7 +277,7 @@ def _whole_sections(found: _Candidates, fraction: float, rng: np.random.Generato
         score,
         perfect=(_present(total), _present(total)),
     )
-    held = HeldOut(tuple(target.shape), axis)
+    held = HeldOut(tuple(target.shape), axis, automatic=True)
     for i in best:
         key = _take(target, axis, int(i))
         held.indices.append(int(i))
@@ -331,7 +337,7 @@ def _bands(
     target, summary, axis, cand = found.target, found.summary, found.axis, found.slices
     n_classes = len(summary.classes)
     others = [a for a in range(target.ndim) if a != axis]
-    held = HeldOut(tuple(target.shape), axis)
+    held = HeldOut(tuple(target.shape), axis, automatic=True)
     parts: list[str] = []
     band_names: set[str] = set()
     removed = 0
