@@ -343,3 +343,14 @@ def test_a_few_odd_offsets_are_damaged_headers_not_gathers(segy_dir, tmp_path):
     assert vol.data.shape == (23, 18, 75) and vol.geometry.live.all()  # nothing left out
     assert "1 trace(s) have an offset (byte 37) unlike the other 413 (trace 8: 1,200)" in \
         " ".join(vol.geometry.notes)
+
+
+def test_the_domain_is_read_from_the_card_then_the_name_then_the_words():
+    from napari_seisseg.io.segy_reader import domain_from
+
+    assert domain_from("mask.sgy", "C 1 CLIENT\nC38 SEISSEG DOMAIN DEPTH (samples in m)") == "depth"
+    assert domain_from("survey_psdm.sgy", "C38 SEISSEG DOMAIN TIME (samples in ms)") == "time"
+    assert domain_from("survey_psdm.sgy", "C38 SEISSEG DOMAIN TIME", card=False) == "depth"
+    assert domain_from("cube.sgy", "C 5 PRESTACK DEPTH MIGRATED") == "depth"
+    assert domain_from("cube.sgy", "C 5 TIME/DEPTH CONVERSION NOT APPLIED") == "time"
+    assert domain_from("dependable.sgy", "") == "time"  # "dep" only as a word of the name

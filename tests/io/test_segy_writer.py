@@ -162,3 +162,32 @@ def test_shape_mismatch_and_missing_geometry(tmp_f3, tmp_path):
     # with a template, a plain canonical array is enough
     write_segy(tmp_path / "y.sgy", np.asarray(vol.data), None, template=tmp_f3)
     assert os.path.getsize(tmp_path / "y.sgy") == 3600 + 414 * (240 + 300)
+
+
+@pytest.mark.parametrize("template", [True, False])
+def test_a_depth_cube_exported_under_any_name_reads_back_in_depth(tmp_path, segy_dir, template):
+    """The Volve cube is depth by its file name alone: its mask, written as mask.sgy with the
+    source's headers (or headers made from the geometry), read back in ms before."""
+    from napari_seisseg.io.segy_file import decode_text_header
+
+    vol = read_segy(segy_dir / "volve10-migvel-depth-sub3d.sgy")
+    assert (vol.geometry.domain, vol.geometry.unit) == ("depth", "m")
+    if not template:
+        vol.geometry.sources = [str(tmp_path / "moved-away.sgy")]
+    mask = (np.asarray(vol.data) > 3000).astype(np.uint8) + 1
+    write_segy(tmp_path / "mask.sgy", mask, vol.geometry)
+    back = read_segy(tmp_path / "mask.sgy").geometry
+    assert (back.domain, back.unit, back.dt, back.t0) == ("depth", "m", 20.0, 0.0)
+    lines = decode_text_header((tmp_path / "mask.sgy").read_bytes()[:3200]).splitlines()
+    assert [ln[4:].strip() for ln in lines if "SEISSEG DOMAIN" in ln] == [
+        "SEISSEG DOMAIN DEPTH (samples in m)"]
+    # the card outranks the name: that mask as the template of a time export named "depth"
+    g = read_segy(tmp_path / "mask.sgy").geometry
+    g.domain, g.unit = "time", "ms"
+    write_segy(tmp_path / "depth-mask.sgy", mask, g, template=tmp_path / "mask.sgy")
+    assert read_segy(tmp_path / "depth-mask.sgy").geometry.domain == "time"
+    # a name that says depth needs no card: the template's is blanked
+    write_segy(tmp_path / "mask-depth.sgy", mask, vol.geometry, template=tmp_path / "mask.sgy")
+    text = decode_text_header((tmp_path / "mask-depth.sgy").read_bytes()[:3200])
+    assert "SEISSEG DOMAIN" not in text
+    assert read_segy(tmp_path / "mask-depth.sgy").geometry.domain == "depth"

@@ -138,13 +138,44 @@ def read_segy(
     return Volume(data, geometry)
 
 
+#: First words of the textual-header card that states the vertical domain of an export
+#: (written where the file's name and header would read as another domain).
+DOMAIN_CARD = "SEISSEG DOMAIN"
+_DOMAIN_LINE = re.compile(rf"{DOMAIN_CARD} (TIME|DEPTH)\b")
+
+
 def guess_domain(f: SegyFile) -> str:
-    """``"depth"`` when the file name or textual header says so, else ``"time"``."""
-    name = f.path.stem.lower()
-    if re.search(r"(^|[^a-z])(depth|psdm|presdm|dep)([^a-z]|$)", name):
+    """``"depth"`` when the textual header's :data:`DOMAIN_CARD`, the file name or the
+    header's words say so, else ``"time"`` (:func:`domain_from`)."""
+    return domain_from(f.path.name, f.text_header)
+
+
+def domain_from(name: str, text: str, card: bool = True) -> str:
+    """The vertical domain a SEG-Y file of this name and textual header reads as.
+
+    Parameters
+    ----------
+    name : str
+        The file's name.
+    text : str
+        Its textual header, decoded.
+    card : bool
+        Read a :data:`DOMAIN_CARD` first (an export's: it outranks the name and the
+        words); False: the name and the words alone.
+
+    Returns
+    -------
+    str
+        ``"depth"`` when the card, else the name (depth, psdm, dep...), else the header's
+        words (PSDM, DEPTH MIGRATED, IN DEPTH, TVDSS...) say so; else ``"time"``.
+    """
+    text = text.upper()
+    stated = _DOMAIN_LINE.search(text)
+    if card and stated:
+        return stated.group(1).lower()
+    if re.search(r"(^|[^a-z])(depth|psdm|presdm|dep)([^a-z]|$)", Path(name).stem.lower()):
         return "depth"
-    text = f.text_header.upper()
-    text = re.sub(r"TIME\s*/\s*DEPTH|DEPTH\s*/\s*TIME", " ", text)
+    text = re.sub(r"TIME\s*/\s*DEPTH|DEPTH\s*/\s*TIME|" + DOMAIN_CARD + r" \w+", " ", text)
     if re.search(r"\b(PSDM|PRESDM|DEPTH MIGRATED|DEPTH DOMAIN|DEPTH VOLUME|IN DEPTH|TVDSS)\b", text):
         return "depth"
     return "time"

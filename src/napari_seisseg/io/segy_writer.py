@@ -37,6 +37,7 @@ from .segy_file import (
     TR_NS,
     TRACE_HEADER_SIZE,
     SegyFile,
+    decode_text_header,
     field_width,
     text_header_encoding,
 )
@@ -115,7 +116,7 @@ def write_segy_job(
         The file written (the generator's return value).
     """
     from .sample_axis import is_guessed
-    from .segy_reader import is_segy_path, read_segy, segy_files_in
+    from .segy_reader import DOMAIN_CARD, is_segy_path, read_segy, segy_files_in
 
     get_format(sample_format)
     templates = segy_files_in(template) if template is not None else []
@@ -151,14 +152,28 @@ def write_segy_job(
     from .label_classes import HEADER_KEY
 
     cards = {HEADER_KEY: None, **(cards or {})}
+    files = _template_files(templates, geometry) if templates else []
+    text = (files[0][0].text_header if files else
+            decode_text_header(_text_header(geometry, 189, 193, sample_format)))
+    cards.setdefault(DOMAIN_CARD, _domain_card(out, geometry, text))
     with atomic_path(out, protect=protect, overwrite=overwrite) as tmp, open(tmp, "wb") as fh:
-        if templates:
-            yield from _write_from_template(fh, data, geometry,
-                                            _template_files(templates, geometry),
-                                            sample_format, cards)
+        if files:
+            yield from _write_from_template(fh, data, geometry, files, sample_format, cards)
         else:
             yield from _write_synthesized(fh, data, geometry, sample_format, cards)
     return out
+
+
+def _domain_card(out: Path, geometry: SurveyGeometry, text: str) -> str | None:
+    """The :data:`~.segy_reader.DOMAIN_CARD` line an export needs: where its name and
+    textual header (``text``, a template's or the one made) would read as another vertical
+    domain than the geometry's (a depth cube's mask written as ``mask.sgy`` under a header
+    that never says depth read back in ms); else None (a copied one is blanked)."""
+    from .segy_reader import DOMAIN_CARD, domain_from
+
+    if geometry.domain not in ("time", "depth") or domain_from(out.name, text, card=False) == geometry.domain:
+        return None
+    return f"{DOMAIN_CARD} {geometry.domain.upper()} (samples in {geometry.unit})"
 
 
 #: Cards :func:`put_text_card` may fill, last first (C39 and C40 are the standard's).
