@@ -241,3 +241,27 @@ def test_a_live_run_scores_its_kept_and_its_latest_weights_on_the_same_windows(m
     latest = result.latest.card["validation"]["metrics"]
     assert latest["windows"] == best["windows"] and latest["chosen_on"] == 5
     assert latest["apart"] and latest["voxels"] == best["voxels"]  # the same windows
+
+
+def test_after_a_change_of_paint_no_epoch_scored_the_note_compares_nothing(monkeypatch):
+    """A live run stopped after a label update, before an epoch scored the new paint: the
+    figure each epoch read was on the old windows, so the note does not set it beside."""
+    import numpy as np
+
+    from napari_seisseg.training import final_validation
+    from napari_seisseg.training import run as run_module
+
+    score = final_validation.score_on_every_window
+
+    def after_a_change(run, model):
+        run.restart_judging()  # what a label update does
+        return score(run, model)
+
+    monkeypatch.setattr(run_module, "score_on_every_window", after_a_change)
+    image, labels = _tiles(binary=False)
+    result, notes, _ = _run(image, labels, max_val_windows=5)
+    said = [n for n in notes if n.startswith("The kept model scored on")]
+    assert len(said) == 1 and " where those " not in said[0], notes
+    assert "mean IoU 0." in said[0] and "(its last validation was on the paint before the " \
+        "latest change)" in said[0]
+    assert np.isfinite(result.card["validation"]["metrics"]["mean_iou"])

@@ -116,8 +116,12 @@ def score_on_every_window(run: TrainingRun, model: torch.nn.Module) -> Generator
         which = (f"the {n:,} held-out windows no epoch read (it was chosen on the {m:,} each "
                  "epoch read)" if apart else
                  f"{'all ' if n < cap else ''}{n:,} held-out windows (each epoch read {m:,})")
-        yield Note(f"The kept model scored on {which}: validation mean IoU {after:.3f} where "
-                   f"those {m:,} read {before:.3f}{threshold}.", "info")
+        # a live run stopped after the paint changed, before an epoch scored the new paint:
+        # the figure each epoch read was on the windows of the paint before (no comparison)
+        then = (f" where those {m:,} read {before:.3f}" if math.isfinite(run.best_score) else
+                " (its last validation was on the paint before the latest change)")
+        yield Note(f"The kept model scored on {which}: validation mean IoU {after:.3f}{then}"
+                   f"{threshold}.", "info")
 
 
 def _which(every: ValidationSet, report: list[int] | None, chosen_on: int) -> dict[str, Any]:
