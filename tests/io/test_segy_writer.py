@@ -186,8 +186,34 @@ def test_a_depth_cube_exported_under_any_name_reads_back_in_depth(tmp_path, segy
     g.domain, g.unit = "time", "ms"
     write_segy(tmp_path / "depth-mask.sgy", mask, g, template=tmp_path / "mask.sgy")
     assert read_segy(tmp_path / "depth-mask.sgy").geometry.domain == "time"
-    # a name that says depth needs no card: the template's is blanked
-    write_segy(tmp_path / "mask-depth.sgy", mask, vol.geometry, template=tmp_path / "mask.sgy")
-    text = decode_text_header((tmp_path / "mask-depth.sgy").read_bytes()[:3200])
+    # a time export whose name and header say nothing of depth needs no card: a template's
+    # is blanked
+    write_segy(tmp_path / "plain.sgy", mask, g, template=tmp_path / "mask.sgy")
+    text = decode_text_header((tmp_path / "plain.sgy").read_bytes()[:3200])
     assert "SEISSEG DOMAIN" not in text
-    assert read_segy(tmp_path / "mask-depth.sgy").geometry.domain == "depth"
+    assert read_segy(tmp_path / "plain.sgy").geometry.domain == "time"
+    # a depth export always says so: a name that says depth may be changed
+    write_segy(tmp_path / "mask-depth.sgy", mask, vol.geometry)
+    (tmp_path / "mask-depth.sgy").rename(tmp_path / "renamed.sgy")
+    assert read_segy(tmp_path / "renamed.sgy").geometry.domain == "depth"
+
+
+def test_a_stale_domain_card_is_blanked_before_a_new_class_card_looks_for_room(tmp_f3, tmp_path):
+    """A template whose only free card holds a stale SEISSEG DOMAIN line: the time export's
+    class names take that card (blanked first), not nothing."""
+    from napari_seisseg.io.segy_file import decode_text_header, text_header_encoding
+
+    raw = bytearray(tmp_f3.read_bytes())
+    encoding = text_header_encoding(bytes(raw[:3200]))
+    lines = [f"C{k:2d} SURVEY LINE {k}" for k in range(1, 41)]
+    lines[37] = "C38 SEISSEG DOMAIN DEPTH (samples in m)"
+    raw[:3200] = "".join(line.ljust(80) for line in lines).encode(encoding)
+    template = tmp_path / "full-header.sgy"
+    template.write_bytes(bytes(raw))
+    vol = read_segy(tmp_f3)
+    out = tmp_path / "classes.sgy"
+    write_segy(out, np.asarray(vol.data) > 0, vol.geometry, template=template,
+               cards={"SEISSEG CLASSES": "SEISSEG CLASSES 1=salt"})
+    text = decode_text_header(out.read_bytes()[:3200])
+    assert "SEISSEG CLASSES 1=salt" in text and "SEISSEG DOMAIN" not in text
+    assert read_segy(out).geometry.domain == "time"

@@ -311,7 +311,8 @@ def test_keep_last_keeps_the_end_of_the_run_and_reports_its_validation(monkeypat
     image, truth = toy_cube()
     labels = sections_only(truth, 0, [1, 4, 7, 10])
     monkeypatch.setattr(ValidationSet, "evaluate", falling)
-    events, result = _collect(train(image, labels, _config(epochs=5, early_stopping=2, keep="last")))
+    events, result = _collect(train(image, labels,
+                                    _config(epochs=5, early_stopping=2, keep="last")))
     assert result.stop_reason == "epochs" and result.best_epoch == 5  # never stopped early
     # every epoch's weights are kept, but only the first, the best by validation, says "best"
     ends = [e for e in events if type(e).__name__ == "EpochEnd"]

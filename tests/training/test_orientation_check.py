@@ -123,6 +123,7 @@ def test_nothing_is_compared_without_validation_or_with_too_few_voxels():
     image, truth, result, _ = _trained()
     card = dict(result.card, input={**result.card["input"], "predict_axes": [2, 0, 1]})
     assert oc.check_orientations(result.model, card, image, None)[2].startswith("there are no")
+    assert not oc.will_compare(result.model, card, None)  # returns at once: no line before it
     few = HeldOut(truth.shape, 2, [5], [np.where(np.arange(24 * 40).reshape(24, 40) < 50,
                                                  truth[:, :, 5], 0)], "50 voxels")
     assert oc.check_orientations(result.model, card, image, few)[:2] == (None, None)
@@ -133,6 +134,9 @@ def test_nothing_is_compared_without_validation_or_with_too_few_voxels():
     across = HeldOut(truth.shape, 0, [3, 4], [truth[3], truth[4]], "two validation inlines")
     axes, record, why_not = oc.check_orientations(result.model, card, image, across)
     assert why_not is None and record["voxels"] == 2 * 32 * 32  # 2 inlines x 32 of 40 x 32 times
+    assert oc.will_compare(result.model, card, across)
+    assert not oc.will_compare(result.model, card, few) and not oc.will_compare(
+        result.model, inline, held)
     two_and_a_half_d = SimpleNamespace(context=2, position=None, normalizer=None)
     assert "vertical context" in oc._why_not(two_and_a_half_d, held)
 
@@ -148,6 +152,8 @@ def test_a_time_slice_run_records_the_comparison_and_says_what_prediction_does(t
     assert result.card["input"]["predict_axes"] == expected
     assert any(n.startswith("Prediction ") and f"{orient['voxels']:,} validation voxels" in n
                for n in notes)
+    # a line says the comparison runs (it predicts the validation voxels three ways)
+    assert notes.count("Comparing the prediction orientations on the held-out paint…") == 1
     save_bundle(tmp_path / "m.safetensors", result.model, result.card)
     loaded = BundleModel.load(tmp_path / "m.safetensors")
     assert loaded.predict_axes == tuple(expected)  # what seisseg predict and the widget use
@@ -211,6 +217,7 @@ def test_mixed_paint_led_by_time_slices_is_never_checked_and_keeps_by_where_vali
     # the bands in the time slices (kept last) measured time slices, which are not predicted:
     # the run says its validation figure says little of the mask; bands of inlines and
     # crosslines (kept best) measured what is predicted
+    assert not [n for n in notes if n.startswith("Comparing the prediction orientations")]
     told = any("validation measured on its bands: the validation reported says little of the "
                "mask" in n for n in notes)
     assert told == (result.card["validation"]["split"]["axis"] == 2), notes

@@ -153,9 +153,11 @@ def write_segy_job(
 
     cards = {HEADER_KEY: None, **(cards or {})}
     files = _template_files(templates, geometry) if templates else []
-    text = (files[0][0].text_header if files else
-            decode_text_header(_text_header(geometry, 189, 193, sample_format)))
+    text = (files[0][0].text_header if files else decode_text_header(_text_header(
+        geometry, geometry.iline_byte or 189, geometry.xline_byte or 193, sample_format)))
     cards.setdefault(DOMAIN_CARD, _domain_card(out, geometry, text))
+    # stale cards blanked first: the card they free may be the only one left for a new line
+    cards = dict(sorted(cards.items(), key=lambda card: card[1] is not None))
     with atomic_path(out, protect=protect, overwrite=overwrite) as tmp, open(tmp, "wb") as fh:
         if files:
             yield from _write_from_template(fh, data, geometry, files, sample_format, cards)
@@ -165,15 +167,17 @@ def write_segy_job(
 
 
 def _domain_card(out: Path, geometry: SurveyGeometry, text: str) -> str | None:
-    """The :data:`~.segy_reader.DOMAIN_CARD` line an export needs: where its name and
-    textual header (``text``, a template's or the one made) would read as another vertical
-    domain than the geometry's (a depth cube's mask written as ``mask.sgy`` under a header
-    that never says depth read back in ms); else None (a copied one is blanked)."""
+    """The :data:`~.segy_reader.DOMAIN_CARD` line an export needs: always for depth (a depth
+    cube's mask written as ``mask.sgy`` under a header that never says depth read back in
+    ms, and a name that says depth may be changed), for time where the output's name or
+    textual header (``text``, a template's or the one made) would read as depth; else None
+    (a copied one is blanked)."""
     from .segy_reader import DOMAIN_CARD, domain_from
 
-    if geometry.domain not in ("time", "depth") or domain_from(out.name, text, card=False) == geometry.domain:
-        return None
-    return f"{DOMAIN_CARD} {geometry.domain.upper()} (samples in {geometry.unit})"
+    if geometry.domain == "depth" or (
+            geometry.domain == "time" and domain_from(out.name, text, card=False) == "depth"):
+        return f"{DOMAIN_CARD} {geometry.domain.upper()} (samples in {geometry.unit})"
+    return None
 
 
 #: Cards :func:`put_text_card` may fill, last first (C39 and C40 are the standard's).

@@ -101,9 +101,10 @@ class Step(TrainEvent):
 class EpochEnd(TrainEvent):
     """An epoch ended and was validated (``metrics`` None without validation data).
 
-    ``is_best``: its score is the best of the run so far (ties to the later epoch) and its
-    weights are kept; a run that keeps the last model keeps every epoch's weights, but only
-    the epochs that are best by validation say so.
+    ``is_best``: its validation score is the best since the validation data last changed
+    (the start, a live label update, the held-out paint joining; ties to the later epoch)
+    and its weights are kept; a run that keeps the last model keeps every epoch's weights,
+    but only the epochs that are best by validation say so.
     """
 
     kind: ClassVar[str] = "epoch_end"
@@ -120,7 +121,8 @@ class EpochEnd(TrainEvent):
         val = ""
         if self.metrics:
             val = f", validation mean IoU {headline(self.metrics):.3f}"
-        return f"epoch {self.epoch}: train loss {self.train_loss:.4f}{val}{' (best)' if self.is_best else ''}"
+        best = " (best)" if self.is_best and self.metrics else ""
+        return f"epoch {self.epoch}: train loss {self.train_loss:.4f}{val}{best}"
 
 
 @dataclass

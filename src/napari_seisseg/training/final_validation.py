@@ -28,6 +28,7 @@ import torch
 
 from .events import Note
 from .metrics import headline
+from .schedule import selection_score
 from .session import _validation
 from .validation import ValidationSet
 
@@ -103,7 +104,7 @@ def score_on_every_window(run: TrainingRun, model: torch.nn.Module) -> Generator
                    "validation reported is the one each epoch read.", "warning")
         return
     run.every_window = every, report  # for a live run's latest weights (score_latest)
-    before, after = headline(run.best_metrics), headline(metrics)
+    kept, before, after = run.best_metrics, headline(run.best_metrics), headline(metrics)
     run.best_metrics = {**metrics, **_which(every, report, len(s.val))}
     n, m, apart = (run.best_metrics[k] for k in ("windows", "chosen_on", "apart"))
     threshold = ""
@@ -116,10 +117,11 @@ def score_on_every_window(run: TrainingRun, model: torch.nn.Module) -> Generator
         which = (f"the {n:,} held-out windows no epoch read (it was chosen on the {m:,} each "
                  "epoch read)" if apart else
                  f"{'all ' if n < cap else ''}{n:,} held-out windows (each epoch read {m:,})")
-        # a live run stopped after the paint changed, before an epoch scored the new paint:
-        # the figure each epoch read was on the windows of the paint before (no comparison)
-        then = (f" where those {m:,} read {before:.3f}" if math.isfinite(run.best_score) else
-                " (its last validation was on the paint before the latest change)")
+        # a live run stopped after the paint changed, before an epoch scored the new paint
+        # (the judging restarted since): the figure each epoch read was on the old windows
+        stale = not math.isfinite(run.best_score) and math.isfinite(selection_score(kept))
+        then = (" (its last validation was on the paint before the latest change)" if stale
+                else f" where those {m:,} read {before:.3f}")
         yield Note(f"The kept model scored on {which}: validation mean IoU {after:.3f}{then}"
                    f"{threshold}.", "info")
 

@@ -35,7 +35,7 @@ from .metrics import confusion_matrix, scores_from_confusion
 from .split import HeldOut
 
 __all__ = ["BLOCK", "MIN_SLICES", "MIN_VOXELS", "MOST_SLICES", "RESAMPLES", "SURE",
-           "check_orientations", "describe"]
+           "check_orientations", "describe", "will_compare"]
 
 #: Most sections predicted along each unpainted axis.
 BLOCK = 32
@@ -170,6 +170,33 @@ def _predicted(bm: BundleModel, image: Any, p: int, idx: list[int], blocks: tupl
             along_b[:, idx][:, :, in_a])
 
 
+def _plan(model: torch.nn.Module, card: dict[str, Any], held: HeldOut | None) -> Any:
+    """What :func:`check_orientations` compares: ``(bundle model, axes, slices, blocks,
+    targets, voxels)``; else None (not a card it checks: the three stay) or why not."""
+    axes = [int(a) for a in card.get("input", {}).get("predict_axes") or []]
+    if len(axes) != 3 or axes[0] != card.get("input", {}).get("sample_axis"):
+        return None  # not time slices first (mixed paint): the three stay
+    bm = BundleModel.from_model(model, card)
+    if (why := _why_not(bm, held)) is not None:
+        return why
+    idx, sections = _on_axis(held, axes[0])  # not empty: held holds validation voxels
+    blocks = (_block(sum((s > 0).sum(axis=1) for s in sections), BLOCK),
+              _block(sum((s > 0).sum(axis=0) for s in sections), BLOCK))
+    targets = np.stack([s[blocks] for s in sections])  # (slice, a, b)
+    keep = (targets > 0).any(axis=(1, 2))  # slices with scored voxels in the blocks
+    idx, targets = [i for i, k in zip(idx, keep, strict=True) if k], targets[keep]
+    voxels = int(np.count_nonzero(targets))
+    if voxels < MIN_VOXELS:
+        return f"fewer than {MIN_VOXELS} validation voxels lie close together"
+    return bm, axes, idx, blocks, targets, voxels
+
+
+def will_compare(model: torch.nn.Module, card: dict[str, Any], held: HeldOut | None) -> bool:
+    """Whether :func:`check_orientations` predicts the validation voxels (and takes a while)
+    for this model, card and validation; False where it returns at once."""
+    return isinstance(_plan(model, card, held), tuple)
+
+
 def check_orientations(
     model: torch.nn.Module, card: dict[str, Any], image: Any, held: HeldOut | None
 ) -> tuple[list[int] | None, dict[str, Any] | None, str | None]:
@@ -204,21 +231,10 @@ def check_orientations(
         painted orientation alone scored higher; ``chosen``), and, when a three-orientation
         card was not checked, why.
     """
-    axes = [int(a) for a in card.get("input", {}).get("predict_axes") or []]
-    if len(axes) != 3 or axes[0] != card.get("input", {}).get("sample_axis"):
-        return None, None, None  # not time slices first (mixed paint): the three stay
-    bm = BundleModel.from_model(model, card)
-    if (why := _why_not(bm, held)) is not None:
-        return None, None, why
-    idx, sections = _on_axis(held, axes[0])  # not empty: held holds validation voxels
-    blocks = (_block(sum((s > 0).sum(axis=1) for s in sections), BLOCK),
-              _block(sum((s > 0).sum(axis=0) for s in sections), BLOCK))
-    targets = np.stack([s[blocks] for s in sections])  # (slice, a, b)
-    keep = (targets > 0).any(axis=(1, 2))  # slices with scored voxels in the blocks
-    idx, targets = [i for i, k in zip(idx, keep, strict=True) if k], targets[keep]
-    voxels = int(np.count_nonzero(targets))
-    if voxels < MIN_VOXELS:
-        return None, None, f"fewer than {MIN_VOXELS} validation voxels lie close together"
+    plan = _plan(model, card, held)
+    if not isinstance(plan, tuple):
+        return None, None, plan  # not checked: a card it does not check (None), or why not
+    bm, axes, idx, blocks, targets, voxels = plan
     p, a, b = _predicted(bm, image, axes[0], idx, blocks)
     weights = bm.orientation_weights([axes[0], *sorted(axes[1:])]) or (1 / 3,) * 3  # p, a, b
     threshold = float(card.get("threshold", 0.5))

@@ -2,8 +2,7 @@
 
 :class:`TrainingRun` holds the optimiser, the learning-rate schedule, the weight average, the
 model kept so far and the history; its methods run an epoch's steps (halving the batch when
-memory runs out), score the epoch, keep the best model, write checkpoints and build the result.
-"""
+memory runs out), score the epoch, keep the best model, write checkpoints, build the result."""
 
 from __future__ import annotations
 
@@ -29,7 +28,7 @@ from .ema import WeightAverage
 from .events import BestUpdated, EpochEnd, Finished, Note, Step, TrainEvent, TrainResult
 from .final_validation import evaluate, score_on_every_window
 from .metrics import headline
-from .orientation_check import check_orientations, describe
+from .orientation_check import check_orientations, describe, will_compare
 from .report import class_report
 from .runlog import RunLog
 from .schedule import MIN_LR_FACTOR, cosine_lr, selection_score, stop_early
@@ -381,7 +380,8 @@ class TrainingRun:
         if not self._checks_orientations:
             return None, None, None
         d = self.s.data
-        yield Note("Comparing the prediction orientations on the held-out paint…", "progress")
+        if will_compare(model, card, d.held):  # else it returns at once, comparing nothing
+            yield Note("Comparing the prediction orientations on the held-out paint…", "progress")
         try:
             return check_orientations(model, card, d.image, d.held)
         except Exception as exc:  # noqa: BLE001 - the trained model must be kept whatever happens
@@ -395,7 +395,8 @@ class TrainingRun:
         The next scored epoch is kept whatever its score; early stopping and the plateau
         schedule count again from now (their past scores were on other data).
         """
-        self.best_score, self.top_score, self.stale, self.best_time = -np.inf, -np.inf, 0, self.elapsed()
+        self.best_score = self.top_score = -np.inf
+        self.stale, self.best_time = 0, self.elapsed()
         self.sched.best = self.sched.mode_worse
         self.sched.num_bad_epochs = 0
 
