@@ -536,3 +536,24 @@ def test_a_progress_note_goes_to_the_status_line_not_to_a_notification(sample_vi
     assert w.status.value == "running: Scoring the kept model on 12 held-out windows…"
     w._on_event(Note("a change made for you"))
     assert shown == ["Train: a change made for you"]
+
+
+def test_a_second_run_names_its_latest_weights_after_itself(sample_viewer, qtbot, monkeypatch):
+    """Every epoch scores lower than the one before: the first is kept, the latest differ and
+    are listed as '<the run's name> latest', also for a second run named '... (2)'."""
+    import itertools
+
+    from napari_seisseg.training import run as run_module
+
+    falling = itertools.count()
+    monkeypatch.setattr(run_module, "selection_score", lambda metrics: -next(falling))
+    w = TrainWidget(sample_viewer)
+    _tiny(w, epochs=2, steps=2)
+    names = []
+    for _ in range(2):
+        w.train()
+        qtbot.waitUntil(lambda: w.worker is None, timeout=20_000)
+        assert w.status.state == "done" and w.result.distinct_latest is not None
+        names.append(w.current.name)
+    assert names[1] == f"{names[0]} (2)"
+    assert {f"{n} latest" for n in names} <= set(MODEL_STORE.names())

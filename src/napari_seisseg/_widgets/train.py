@@ -413,9 +413,10 @@ class TrainWidget(ModelFiles, Container):
 
         result, saved, save_error = returned
         self.result = result
-        base = f"{model_name(result.card)} · {names[1]}"
-        latest = add_latest_entry(result, base)  # first: the best is the newest, preselected
-        entry = ModelEntry(MODEL_STORE.unique_name(base), result.model, result.card, saved)
+        # the run's name first, so its latest weights are named after it ("... (2) latest")
+        name = MODEL_STORE.unique_name(f"{model_name(result.card)} · {names[1]}")
+        latest = add_latest_entry(result, name)  # first: the best is the newest, preselected
+        entry = ModelEntry(name, result.model, result.card, saved)
         self._set_current(entry)
         MODEL_STORE.add(entry)
         message = finished_message(result, entry.name, saved)
