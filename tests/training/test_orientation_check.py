@@ -153,7 +153,7 @@ def test_a_time_slice_run_records_the_comparison_and_says_what_prediction_does(t
     assert any(n.startswith("Prediction ") and f"{orient['voxels']:,} validation voxels" in n
                for n in notes)
     # a line says the comparison runs (it predicts the validation voxels three ways)
-    assert notes.count("Comparing the prediction orientations on the held-out paint…") == 1
+    assert notes.count("Comparing the prediction orientations on validation…") == 1
     save_bundle(tmp_path / "m.safetensors", result.model, result.card)
     loaded = BundleModel.load(tmp_path / "m.safetensors")
     assert loaded.predict_axes == tuple(expected)  # what seisseg predict and the widget use
@@ -249,3 +249,19 @@ def test_runs_trained_on_time_slices_and_inlines_only_keep_both_and_flip_their_m
                             "each averaged over test-time flips of axis 0 and axis 1, axis 2 slices over all "
                             "8 turns and mirrors (seisseg predict --axes "
                             "and --no-tta") for n in notes), notes
+
+
+def test_a_failing_check_is_a_warning_and_the_trained_model_is_kept(monkeypatch):
+    """The question whether the check will predict fails too (a bundle check, the held-out
+    labels' reading): a warning, the card's orientations, the run's model all the same."""
+    from napari_seisseg.errors import SeisSegError
+    from napari_seisseg.training import run as run_module
+
+    def broken(*_args):
+        raise SeisSegError("the held-out labels could not be read")
+
+    monkeypatch.setattr(run_module, "will_compare", broken)
+    _, _, result, notes = _trained()
+    assert result.model is not None and "orientations" not in result.card["validation"]
+    assert any(n.startswith("Could not compare the prediction orientations on validation "
+                            "(the held-out labels could not be read)") for n in notes), notes

@@ -380,9 +380,9 @@ class TrainingRun:
         if not self._checks_orientations:
             return None, None, None
         d = self.s.data
-        if will_compare(model, card, d.held):  # else it returns at once, comparing nothing
-            yield Note("Comparing the prediction orientations on the held-out paint…", "progress")
         try:
+            if will_compare(model, card, d.held):  # else it returns at once, comparing nothing
+                yield Note("Comparing the prediction orientations on validation…", "progress")
             return check_orientations(model, card, d.image, d.held)
         except Exception as exc:  # noqa: BLE001 - the trained model must be kept whatever happens
             yield Note(f"Could not compare the prediction orientations on validation ({exc}); "
