@@ -93,7 +93,7 @@ class TrainingRun:
         self.best_state: dict[str, torch.Tensor] | None = None
         self.best_epoch: int | None = None
         self.best_metrics: dict[str, Any] | None = None
-        self.best_score, self.best_time, self.top_score, self.top = -np.inf, 0.0, -np.inf, False
+        self.best_score, self.best_time, self.top_score = -np.inf, 0.0, -np.inf
         self.best_threshold = float(s.init_card.get("threshold", 0.5)) if s.init_card else 0.5
         self.step_count, self.epoch, self.stale, self.skipped = 0, 0, 0, 0
         #: the epoch after which the validation voxels joined training (None: they did not)
@@ -261,17 +261,17 @@ class TrainingRun:
     def keep_if_best(
         self, metrics: dict[str, Any] | None, score: float
     ) -> Generator[TrainEvent, None, bool]:
-        """Keep the scored weights when they are the best so far; returns whether they were."""
+        """Keep the scored weights when they are the best so far (or the run keeps the last);
+        returns whether the score is the best so far (what "(best)" says; ties to the later)."""
         s = self.s
+        top, self.top_score = score >= self.top_score, max(score, self.top_score)
         # ties go to the later model: an early perfect score must not freeze the kept model
         last = s.val is None or self.best_state is None or self.config.keep == "last"
         is_best = last or score >= self.best_score
-        # top: the best by validation so far (what "(best)" says, also where the last is kept)
-        self.top, self.top_score = score >= self.top_score, max(score, self.top_score)
         improved = last or score > self.best_score  # keeping the last: never stale
         if not is_best:
             self.stale += 1
-            return False
+            return top
         self.best_score, self.best_epoch = score, self.epoch
         if self.joined is None:  # after the paint joined training, its last validation stays
             self.best_metrics = metrics
@@ -285,7 +285,7 @@ class TrainingRun:
         self.stale = 0 if improved else self.stale + 1
         iou = headline(metrics)
         yield BestUpdated(self.epoch, iou, metrics, self.best_threshold if s.binary else None)
-        return True
+        return top
 
     def record_epoch(
         self, train_loss: float, metrics: dict[str, Any] | None, is_best: bool
@@ -298,8 +298,8 @@ class TrainingRun:
         if self.runlog:
             self.runlog.log_epoch(**row, train_loss=train_loss, metrics=metrics)
         return EpochEnd(
-            self.epoch, self.step_count, train_loss, metrics, lr, elapsed, is_best and self.top,
-            self.best_epoch)
+            self.epoch, self.step_count, train_loss, metrics, lr, elapsed, is_best, self.best_epoch
+        )
 
     def checkpoint(self, checkpointer: Any, elapsed: float) -> Generator[Note, None, None]:
         """Save the best model so far when a checkpoint is due; a failure only warns."""
